@@ -1,0 +1,79 @@
+"""query.js in headless Chromium against the same query_cases.json that test_query.py runs."""
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERY_JS = ROOT / "themes" / "default" / "static" / "js" / "query.js"
+CASES = json.loads((Path(__file__).parent / "query_cases.json").read_text())
+
+RUN_CASES_JS = """
+(cases) => {
+  const query = window.TrackerQuery;
+  const keptIds = (text) => {
+    try {
+      return cases.runs.filter((run) => query.matches(text, run)).map((run) => run.id);
+    } catch (error) {
+      return "threw: " + error.message;
+    }
+  };
+  const rejection = (text) => {
+    try {
+      query.parse(text);
+      return null;
+    } catch (error) {
+      return {position: error.position, message: error.message};
+    }
+  };
+  const byId = Object.fromEntries(cases.runs.map((run) => [run.id, run]));
+  return {
+    api: Object.keys(query),
+    matches: cases.matches.map((c) => keptIds(c.query)),
+    errors: cases.errors.map((c) => rejection(c.query)),
+    sort: cases.sort.map((c) =>
+      [...cases.runs].sort((a, b) => query.compareForSort(a, b, c.field)).map((run) => run.id)),
+    resolve: cases.resolve.map((c) => query.resolveField(byId[c.run], c.field)),
+  };
+}
+"""
+
+
+@pytest.fixture
+def js_results(page, tmp_path):
+    """Every shared case evaluated by query.js in a page that loads only that script."""
+    html = tmp_path / "query.html"
+    html.write_text(f'<!doctype html><meta charset="utf-8"><script src="{QUERY_JS.as_uri()}"></script>')
+    page.goto(html.as_uri())
+    results = page.evaluate(RUN_CASES_JS, CASES)
+    assert page.errors == []
+    return results
+
+
+def mismatches(section, key, actual_values, expected_of):
+    return [
+        f"{case[key]!r}: got {actual!r}, expected {expected_of(case)!r}"
+        for case, actual in zip(CASES[section], actual_values)
+        if actual != expected_of(case)
+    ]
+
+
+def test_exposes_the_documented_api(js_results):
+    assert js_results["api"] == ["parse", "matches", "resolveField", "compareForSort"]
+
+
+def test_queries_keep_the_expected_runs(js_results):
+    assert mismatches("matches", "query", js_results["matches"], lambda case: case["ids"]) == []
+
+
+def test_invalid_queries_are_rejected_at_the_same_position(js_results):
+    expected = lambda case: {"position": case["position"], "message": case["message"]}  # noqa: E731
+    assert mismatches("errors", "query", js_results["errors"], expected) == []
+
+
+def test_sort_orders_runs(js_results):
+    assert mismatches("sort", "field", js_results["sort"], lambda case: case["ids"]) == []
+
+
+def test_resolve_field(js_results):
+    assert mismatches("resolve", "field", js_results["resolve"], lambda case: case["value"]) == []

@@ -1,0 +1,276 @@
+/*
+ * query.js: the run filter language in the browser, for the search box and the column sort.
+ *
+ * The same rules as tracker/query.py, function for function; tests/query_cases.json holds the
+ * cases both must pass, so change the two together. The grammar is in docs/query.md, e.g.
+ *   status:failed lr>=1e-3 -tag:debug "first try" optimizer.name:adam*
+ *
+ * Reads: run objects as embedded in the page's run data, shaped like
+ *   {id, name, project, group, status, tags, user, host, notes, created, duration_s, config, summary}
+ * (summary values may be the strings "NaN", "Infinity", "-Infinity"). Touches no DOM.
+ * Exposes: window.TrackerQuery = {parse, matches, resolveField, compareForSort}.
+ */
+(function () {
+  "use strict";
+
+  // Two-character operators first, so ">=" is not read as ">" followed by a value "=...".
+  const OPERATORS = [">=", "<=", "!=", "=", ":", ">", "<", "~"];
+  const OPERATOR_CHARS = "=:!<>~";
+  const WHITESPACE = " \t\r\n";
+  const RUN_FIELDS = {
+    id: "id", name: "name", project: "project", group: "group", status: "status",
+    tag: "tags", tags: "tags", user: "user", host: "host", notes: "notes",
+    created: "created", duration: "duration_s", duration_s: "duration_s",
+  };
+  const SECTION_PREFIXES = { config: "config", params: "config", summary: "summary", metrics: "summary" };
+  const FREE_TEXT_FIELDS = ["id", "name", "project", "group", "tags", "notes", "user", "host"];
+
+  const NUMBER = /^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)$/i;
+  const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?$/;
+  const COMPARE = {
+    "=": (a, b) => a === b,
+    ">": (a, b) => a > b,
+    ">=": (a, b) => a >= b,
+    "<": (a, b) => a < b,
+    "<=": (a, b) => a <= b,
+  };
+
+  class QueryError extends Error {
+    constructor(query, position, problem) {
+      super(`invalid filter '${query}': ${problem} at position ${position}`);
+      this.name = "QueryError";
+      this.query = query;
+      this.position = position;
+      this.problem = problem;
+    }
+  }
+
+  function freeText(needle, negated) {
+    const lowered = needle.toLowerCase();
+    return {
+      negated,
+      matches: (run) => FREE_TEXT_FIELDS.some((name) =>
+        items(run[name]).some((item) => text(item).toLowerCase().includes(lowered))),
+    };
+  }
+
+  function comparison(field, op, value, number, negated) {
+    op = op === ":" ? "=" : op;
+    const lowered = value.toLowerCase();
+    const glob = (op === "=" || op === "!=") && value.includes("*") ? compileGlob(lowered) : null;
+
+    function test(actual, testOp) {
+      if (testOp === "~") return text(actual).toLowerCase().includes(lowered);
+      const actualNumber = number !== null ? asNumber(actual) : null;
+      if (actualNumber !== null) {
+        if (testOp === "=" && Number.isNaN(number)) return Number.isNaN(actualNumber);
+        return COMPARE[testOp](actualNumber, number);
+      }
+      if (glob !== null) return glob.test(text(actual).toLowerCase());
+      return COMPARE[testOp](text(actual).toLowerCase(), lowered);
+    }
+
+    return {
+      negated,
+      matches(run) {
+        const found = items(resolveField(run, field));
+        if (op === "!=") return found.length > 0 && !found.some((item) => test(item, "="));
+        return found.some((item) => test(item, op));
+      },
+    };
+  }
+
+  /** Parse a filter query into {text, terms, matches(run)}; throw a QueryError at the first problem. */
+  function parse(queryText) {
+    const terms = [];
+    let position = skipWhitespace(queryText, 0);
+    while (position < queryText.length) {
+      const [term, end] = parseTerm(queryText, position);
+      terms.push(term);
+      position = skipWhitespace(queryText, end);
+    }
+    return {
+      text: queryText,
+      terms,
+      matches: (run) => terms.every((term) => term.matches(run) !== term.negated),
+    };
+  }
+
+  /** True when `run` satisfies the query text. */
+  function matches(queryText, run) {
+    return parse(queryText).matches(run);
+  }
+
+  /** The value `field` names in `run` by the filter's rules, or null when it is missing. */
+  function resolveField(run, field) {
+    if (Object.hasOwn(RUN_FIELDS, field)) return run[RUN_FIELDS[field]] ?? null;
+    const dot = field.indexOf(".");
+    const prefix = field.slice(0, dot);
+    if (dot >= 0 && Object.hasOwn(SECTION_PREFIXES, prefix)) {
+      return lookup(run[SECTION_PREFIXES[prefix]], field.slice(dot + 1));
+    }
+    const found = lookup(run.config, field);
+    return found !== null ? found : lookup(run.summary, field);
+  }
+
+  /**
+   * Array.sort comparator: numbers numerically, text ignoring case, missing and NaN last.
+   * A leading "-" in `field` sorts descending; missing values stay last either way.
+   */
+  function compareForSort(a, b, field) {
+    const descending = field.startsWith("-");
+    const name = descending ? field.slice(1) : field;
+    const left = sortValue(resolveField(a, name));
+    const right = sortValue(resolveField(b, name));
+    if (left === null || right === null) return (left === null) - (right === null);
+    const order = left[0] !== right[0] ? left[0] - right[0] : (left[1] > right[1]) - (left[1] < right[1]);
+    return descending ? -order : order;
+  }
+
+  function parseTerm(queryText, start) {
+    const negated = queryText[start] === "-";
+    const position = negated ? start + 1 : start;
+    if (negated && (atBoundary(queryText, position) || queryText[position] === "-")) {
+      throw new QueryError(queryText, position, "expected a term after '-'");
+    }
+    if (queryText[position] === '"') {
+      const [phrase, end] = readQuoted(queryText, position);
+      return [freeText(phrase, negated), end];
+    }
+    const fieldEnd = scanWord(queryText, position, OPERATOR_CHARS + '"');
+    const field = queryText.slice(position, fieldEnd);
+    if (atBoundary(queryText, fieldEnd)) return [freeText(field, negated), fieldEnd];
+    if (queryText[fieldEnd] === '"') {
+      throw new QueryError(queryText, fieldEnd, "unexpected '\"' inside a word; quote the whole word");
+    }
+    const [op, valueStart] = readOperator(queryText, fieldEnd);
+    if (!field) throw new QueryError(queryText, position, `missing field before '${op}'`);
+    if (atBoundary(queryText, valueStart)) {
+      throw new QueryError(queryText, valueStart, `missing value after '${op}'`);
+    }
+    if (OPERATOR_CHARS.includes(queryText[valueStart])) {
+      throw new QueryError(queryText, valueStart, `unexpected '${queryText[valueStart]}' after '${op}'`);
+    }
+    let value, end;
+    if (queryText[valueStart] === '"') {
+      [value, end] = readQuoted(queryText, valueStart);
+    } else {
+      end = scanWord(queryText, valueStart, '"');
+      if (!atBoundary(queryText, end)) {
+        throw new QueryError(queryText, end, "unexpected '\"' inside a value; quote the whole value");
+      }
+      value = queryText.slice(valueStart, end);
+    }
+    let number = asNumber(value);
+    const date = number === null && RUN_FIELDS[field] === "created" ? DATE.exec(value) : null;
+    if (date) {
+      number = utcTimestamp(date);
+      if (number === null) throw new QueryError(queryText, valueStart, `invalid date '${value}'`);
+    }
+    return [comparison(field, op, value, number, negated), end];
+  }
+
+  function readOperator(queryText, position) {
+    const op = OPERATORS.find((candidate) => queryText.startsWith(candidate, position));
+    if (op === undefined) {
+      throw new QueryError(queryText, position, `unknown operator '${queryText[position]}'`);
+    }
+    return [op, position + op.length];
+  }
+
+  // The unescaped content of the quoted string opening at `start`, and the index after it.
+  function readQuoted(queryText, start) {
+    let content = "";
+    let position = start + 1;
+    while (position < queryText.length) {
+      const char = queryText[position];
+      if (char === "\\" && position + 1 < queryText.length) {
+        content += queryText[position + 1];
+        position += 2;
+      } else if (char === '"') {
+        if (!atBoundary(queryText, position + 1)) {
+          throw new QueryError(queryText, position + 1, "expected a space after the closing quote");
+        }
+        return [content, position + 1];
+      } else {
+        content += char;
+        position += 1;
+      }
+    }
+    throw new QueryError(queryText, start, "unterminated quote");
+  }
+
+  function scanWord(queryText, position, stopChars) {
+    while (!atBoundary(queryText, position) && !stopChars.includes(queryText[position])) position += 1;
+    return position;
+  }
+
+  function skipWhitespace(queryText, position) {
+    while (position < queryText.length && WHITESPACE.includes(queryText[position])) position += 1;
+    return position;
+  }
+
+  function atBoundary(queryText, position) {
+    return position >= queryText.length || WHITESPACE.includes(queryText[position]);
+  }
+
+  function compileGlob(pattern) {
+    const escaped = pattern.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    return new RegExp("^" + escaped.join(".*") + "$", "s");
+  }
+
+  function utcTimestamp(match) {
+    const parts = match.slice(1).map((part) => Number(part || 0));
+    const [year, month, day, hour, minute, second] = parts;
+    const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+    // Date.UTC rolls 2025-13-01 over into 2026; Python refuses it, so refuse it here too.
+    const roundTrip = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(),
+      date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+    return roundTrip.every((value, index) => value === parts[index]) ? date.getTime() / 1000 : null;
+  }
+
+  // Follow a dotted path through nested objects; a key that itself holds dots ("data.aug") also works.
+  function lookup(table, path) {
+    if (table === null || typeof table !== "object" || Array.isArray(table)) return null;
+    if (Object.hasOwn(table, path)) return table[path] ?? null;
+    for (let index = 0; index < path.length; index++) {
+      if (path[index] === "." && Object.hasOwn(table, path.slice(0, index))) {
+        const found = lookup(table[path.slice(0, index)], path.slice(index + 1));
+        if (found !== null) return found;
+      }
+    }
+    return null;
+  }
+
+  // The comparable scalars in a field value: an array's elements, or the value itself.
+  function items(value) {
+    const values = Array.isArray(value) ? value : [value];
+    return values.filter((item) => item !== null && item !== undefined && typeof item !== "object");
+  }
+
+  // A number, or a string spelled as one ("1e-3", "NaN", "-Infinity"); else null.
+  function asNumber(value) {
+    if (typeof value === "number") return value;
+    if (typeof value !== "string" || !NUMBER.test(value)) return null;
+    // Number() reads "Infinity" but not "inf" or "nan", which the grammar allows.
+    const word = value.replace(/^[+-]/, "").toLowerCase();
+    if (word === "nan") return NaN;
+    if (word.startsWith("inf")) return value.startsWith("-") ? -Infinity : Infinity;
+    return Number(value);
+  }
+
+  function text(value) {
+    return String(value);
+  }
+
+  // [rank, key] with numbers before text, or null for a missing value or NaN.
+  function sortValue(value) {
+    const found = items(value);
+    if (found.length === 0) return null;
+    const number = found.length === 1 ? asNumber(found[0]) : null;
+    if (number !== null) return Number.isNaN(number) ? null : [0, number];
+    return [1, found.map((item) => text(item).toLowerCase()).join(", ")];
+  }
+
+  window.TrackerQuery = Object.freeze({ parse, matches, resolveField, compareForSort });
+})();

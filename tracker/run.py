@@ -1,0 +1,194 @@
+"""A run being logged: the object ``tracker.init()`` returns."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from . import lifecycle
+from .errors import MetricValueError, RunFinishedError
+from .values import metric_number, to_jsonable
+from .writer import RecordWriter
+
+BACKGROUND_JOIN_TIMEOUT_S = 30.0  # finish() waits this long at most for capture and hashing
+
+
+class _RecordedDict(dict):
+    """A dict whose updates are also written as records (``config``/``summary``)."""
+
+    def __init__(self, run: "Run", record_type: str, initial: dict | None = None):
+        super().__init__(initial or {})
+        self._run = run
+        self._record_type = record_type
+
+    def __setitem__(self, key, value):
+        self.update({key: value})
+
+    def update(self, other=(), **more):
+        changes = dict(other, **more)
+        clean = self._run._record_values(self._record_type, changes)
+        super().update(clean)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+
+class Run:
+    """One run: log metrics, config, summary, datasets and artifacts into its folder.
+
+    Created by ``tracker.init()``; use it as a context manager or call ``finish()``.
+    """
+
+    def __init__(self, *, run_id: str, root: str, path: str, project: str, name: str, group: str | None,
+                 writer: RecordWriter, config: dict, summary: dict, tags: list[str], last_step: int):
+        self.id = run_id
+        self.root = root
+        self.path = path
+        self.project = project
+        self.name = name
+        self.group = group
+        self._writer = writer
+        self._finished = False
+        self._detached = False
+        self._finish_lock = threading.Lock()
+        self._step = last_step
+        self._background: list[threading.Thread] = []
+        self.tags = list(tags)
+        self.config = _RecordedDict(self, "config", config)
+        self.summary = _RecordedDict(self, "summary", summary)
+
+    def __repr__(self) -> str:
+        state = "finished" if self._finished else "running"
+        return f"<tracker.Run {self.id} {self.project}/{self.name} {state}>"
+
+    # -- the hot path --------------------------------------------------------------------
+
+    def log(self, values: dict, step: int | None = None) -> None:
+        """Record metric values at ``step`` (default: one past the last step).
+
+        Values are numbers (NaN and ±Inf included) or anything with ``.item()``.
+        Buffered: returns without file I/O; written within the flush interval.
+        """
+        if self._finished:
+            if self._detached:
+                return
+            raise RunFinishedError(self.id)
+        clean = {}
+        for key, value in values.items():
+            kind = type(value)
+            if (kind is float or kind is int) and type(key) is str:
+                clean[key] = value
+            else:
+                clean[key] = metric_number(key, value)
+        if step is None:
+            step = self._step + 1
+        elif type(step) is not int:
+            step = _step_number(step)
+        self._step = step
+        self._writer.put_metrics(step, time.time(), clean)
+
+    # -- everything else -------------------------------------------------------------------
+
+    def log_params(self, params: dict | None = None, **more) -> None:
+        """Add to the run's config (same as ``run.config.update``)."""
+        self.config.update(params or {}, **more)
+
+    def add_tags(self, *tags: str) -> None:
+        new = [str(tag) for tag in tags if str(tag) not in self.tags]
+        if new:
+            self.tags.extend(new)
+            self._put({"type": "tags", "add": new})
+
+    def set_notes(self, text: str) -> None:
+        """Replace the run's notes (Markdown)."""
+        self._put({"type": "notes", "text": str(text)})
+
+    def log_dataset(self, path, name: str | None = None, *, rows: int | None = None,
+                    columns: list[str] | int | None = None) -> None:
+        """Record a dataset file or folder: content hash, size, rows/columns when known.
+
+        Hashing runs in a background thread (cached by path, size and mtime).
+        """
+        from .datasets import describe_dataset
+
+        path = os.fspath(path)
+        dataset_name = name or os.path.basename(os.path.normpath(path))
+        self._in_background(lambda: self._put(describe_dataset(path, dataset_name, rows=rows, columns=columns)),
+                            f"dataset {dataset_name}")
+
+    def log_artifact(self, path, name: str | None = None) -> str:
+        """Copy a file or folder into the run's ``artifacts/`` folder; returns the stored path."""
+        from .artifacts import store_artifact
+
+        record = store_artifact(os.fspath(path), self.path, name)
+        self._put(record)
+        return os.path.join(self.path, record["path"])
+
+    def finish(self, status: str = "finished", error: str | None = None) -> None:
+        """End the run: write everything pending and the final status. Safe to call twice."""
+        with self._finish_lock:
+            if self._finished:
+                return
+            self._finished = True
+        if self._detached:
+            return
+        deadline = time.monotonic() + BACKGROUND_JOIN_TIMEOUT_S
+        for thread in self._background:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._put({"type": "end", "writer": self._writer.writer_id, "time": time.time(),
+                   "status": status, "error": error})
+        self._writer.close()
+        lifecycle.unregister(self)
+        from . import session
+
+        session.forget(self)
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.finish(status=lifecycle.status_for_exception(exc_type),
+                        error=lifecycle.format_error(exc_type, exc, tb))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _put(self, record: dict) -> None:
+        if self._detached:
+            return
+        self._writer.put(record)
+
+    def _record_values(self, record_type: str, changes: dict) -> dict:
+        from .redact import redact_mapping
+
+        clean = redact_mapping(to_jsonable(changes, _path=record_type))
+        self._put({"type": record_type, "time": time.time(), "values": clean})
+        return clean
+
+    def _in_background(self, job, what: str) -> None:
+        def guarded():
+            try:
+                job()
+            except Exception as exc:
+                import warnings
+
+                warnings.warn(f"tracker: could not record {what}: {exc}", RuntimeWarning, stacklevel=1)
+
+        thread = threading.Thread(target=guarded, name=f"tracker-{what}", daemon=True)
+        thread.start()
+        self._background.append(thread)
+
+    def _detach_after_fork(self) -> None:
+        self._detached = True
+        self._finished = True
+
+
+def _step_number(step) -> int:
+    try:
+        return int(metric_number("step", step))
+    except MetricValueError:
+        raise MetricValueError("step", step) from None

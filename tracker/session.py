@@ -1,0 +1,189 @@
+"""``tracker.init()`` and the module-level helpers that act on the active run."""
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import sys
+import time
+
+from . import lifecycle
+from .errors import NoActiveRunError, RunDirError, UsageError
+from .ids import new_run_id, random_suffix
+from .run import Run
+from .writer import RecordWriter
+
+SCHEMA_VERSION = 1
+DEFAULT_RUNS_DIR = "tracker-runs"
+MAIN_EVENTS_FILE = "events.jsonl"
+
+_active: Run | None = None
+
+
+def runs_root(dir=None) -> str:
+    """The runs folder: the argument, else $TRACKER_DIR, else ./tracker-runs."""
+    return os.path.abspath(os.fspath(dir) if dir is not None else os.environ.get("TRACKER_DIR") or DEFAULT_RUNS_DIR)
+
+
+def init(project: str | None = None, name: str | None = None, config: dict | None = None, *,
+         tags=None, notes: str | None = None, group: str | None = None, dir=None,
+         id: str | None = None, resume: bool = False, capture: bool | dict = True) -> Run:
+    """Start (or with ``resume=True`` reopen) a run and make it the active one.
+
+    ``capture`` switches automatic capture off (False) or per part, e.g.
+    ``{"git": False, "code": True, "environment": True, "hardware": True}``.
+    """
+    global _active
+    root = runs_root(dir)
+    _ensure_writable(root)
+    project = str(project or os.environ.get("TRACKER_PROJECT") or "default")
+    run_id = id or new_run_id()
+    _check_run_id(run_id)
+    path = os.path.join(root, run_id)
+    created = _create_run_folder(path, run_id, resume)
+    writer_id = random_suffix()
+    events_file = MAIN_EVENTS_FILE if created else f"events-{writer_id}.jsonl"
+    now = time.time()
+    previous = None if created else _load_previous(path)
+    if previous is not None:
+        project = previous.project if project == "default" else project
+        name = name or previous.name
+        group = group or previous.group
+    name = str(name or run_id)
+    head = []
+    if created:
+        head.append({"type": "run", "schema": SCHEMA_VERSION, "id": run_id, "project": project,
+                     "name": name, "group": group, "time": now})
+    writer = RecordWriter(os.path.join(path, events_file), os.path.join(path, f"heartbeat-{writer_id}.json"),
+                          writer_id)
+    head.append(_start_record(writer, now, resumed=not created))
+    _write_now(os.path.join(path, events_file), head)
+    run = Run(run_id=run_id, root=root, path=path, project=project, name=name, group=group, writer=writer,
+              config=dict(previous.config) if previous else {},
+              summary={}, tags=list(previous.tags) if previous else [],
+              last_step=previous.last_step if previous else -1)
+    if config:
+        run.config.update(config)
+    if tags:
+        run.add_tags(*([tags] if isinstance(tags, str) else tags))
+    if notes:
+        run.set_notes(notes)
+    if capture:
+        _start_capture(run, capture if isinstance(capture, dict) else {})
+    lifecycle.register(run)
+    _active = run
+    return run
+
+
+def active_run() -> Run | None:
+    return _active
+
+
+def forget(run: Run) -> None:
+    global _active
+    if _active is run:
+        _active = None
+
+
+def log(values: dict, step: int | None = None) -> None:
+    """Log metrics into the active run (see ``Run.log``)."""
+    run = _active
+    if run is None:
+        raise NoActiveRunError("log")
+    run.log(values, step=step)
+
+
+def finish(status: str = "finished") -> None:
+    """Finish the active run."""
+    if _active is None:
+        raise NoActiveRunError("finish")
+    _active.finish(status=status)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _ensure_writable(root: str) -> None:
+    try:
+        os.makedirs(root, exist_ok=True)
+    except OSError as exc:
+        raise RunDirError(root, exc.strerror or str(exc)) from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise RunDirError(root, "permission denied; pass dir=... or set TRACKER_DIR to a writable folder")
+
+
+def _check_run_id(run_id: str) -> None:
+    if not run_id or run_id in (".", "..") or "/" in run_id or "\\" in run_id or "\0" in run_id:
+        raise UsageError(f"invalid run id {run_id!r}: use letters, digits, '-' and '_'")
+
+
+def _create_run_folder(path: str, run_id: str, resume: bool) -> bool:
+    """True when this call created the run; False when it attaches to an existing one."""
+    try:
+        os.mkdir(path)
+        return True
+    except FileExistsError:
+        if not resume:
+            raise UsageError(f"run {run_id} already exists in {os.path.dirname(path)}; "
+                             "pass resume=True to append to it") from None
+        return False
+    except OSError as exc:
+        raise RunDirError(path, exc.strerror or str(exc)) from None
+
+
+def _load_previous(path: str):
+    from .reader import load_run
+
+    try:
+        return load_run(path)
+    except Exception:  # a run another rank is creating this instant: nothing to inherit yet
+        return None
+
+
+def _start_record(writer: RecordWriter, now: float, resumed: bool) -> dict:
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = None
+    rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK")
+    return {"type": "start", "writer": writer.writer_id, "time": now, "pid": os.getpid(),
+            "host": socket.gethostname(), "user": user, "resumed": resumed, "rank": rank,
+            "heartbeat_interval_s": writer.heartbeat_interval_s}
+
+
+def _write_now(events_path: str, records: list[dict]) -> None:
+    """The run's first records are written synchronously so even an instant crash leaves a readable run."""
+    from .values import encode_line
+
+    data = "".join(encode_line(record) + "\n" for record in records).encode("utf-8")
+    try:
+        fd = os.open(events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise RunDirError(os.path.dirname(events_path), exc.strerror or str(exc)) from None
+
+
+def _start_capture(run: Run, parts: dict) -> None:
+    main_module = sys.modules.get("__main__")
+    main_file = getattr(main_module, "__file__", None)
+    argv = list(sys.argv)
+    cwd = os.getcwd()
+
+    def capture():
+        from .capture import CaptureOptions, capture_all
+
+        options = CaptureOptions(argv=argv, cwd=cwd, main_file=main_file,
+                                 **{key: bool(value) for key, value in parts.items()})
+        result = capture_all(options)
+        for relative, content in result.files.items():
+            target = os.path.join(run.path, relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as handle:
+                handle.write(content)
+        for record in result.records:
+            run._put(record)
+
+    run._in_background(capture, "capture")

@@ -1,0 +1,191 @@
+"""The background writer: the only code that touches a run's record file while it runs.
+
+``put()`` is called on the training thread: it appends to a deque and returns. A daemon
+thread wakes every FLUSH_INTERVAL_S (or early when the buffer grows large), swaps out what
+is pending, serializes it and appends it to the writer's own JSON-lines file with a single
+``write`` call, and refreshes the heartbeat file. Trouble writing (full disk, vanished
+folder) is reported once per cause as a warning and the records are kept, up to a cap, for
+the next attempt: the training script never sees an exception from here.
+"""
+from __future__ import annotations
+
+import collections
+import errno
+import json
+import os
+import threading
+import time
+import warnings
+
+from .values import compact_json, encode_line
+
+FLUSH_INTERVAL_S = float(os.environ.get("TRACKER_FLUSH_INTERVAL_S", "1.0"))
+HEARTBEAT_INTERVAL_S = float(os.environ.get("TRACKER_HEARTBEAT_INTERVAL_S", "2.0"))
+FLUSH_AT_RECORDS = 20_000  # wake the writer early so a fast loop does not hold much in memory
+MAX_UNWRITTEN_LINES = 1_000_000  # kept for retry while the disk refuses; older ones are dropped
+
+_METRICS_PREFIX = '{"type":"metrics","step":'
+
+
+class RecordWriter:
+    """Appends records to ``events_path`` from a background thread."""
+
+    def __init__(self, events_path: str, heartbeat_path: str, writer_id: str,
+                 flush_interval_s: float = FLUSH_INTERVAL_S,
+                 heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S):
+        self.events_path = events_path
+        self.heartbeat_path = heartbeat_path
+        self.writer_id = writer_id
+        self.flush_interval_s = flush_interval_s
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self._pending: collections.deque = collections.deque()
+        self._unwritten: list[str] = []
+        self._wake = threading.Event()
+        self._stopping = False
+        self._warned: set[str] = set()
+        self._last_heartbeat = 0.0
+        self._needs_newline_check = True
+        self._thread = threading.Thread(target=self._run, name=f"tracker-writer-{writer_id}", daemon=True)
+        self._thread.start()
+
+    def put(self, record: dict) -> None:
+        """Queue a record (a dict with a ``type``). Never blocks on I/O."""
+        self._pending.append(record)
+
+    def put_metrics(self, step: int, wall_time: float, values: dict) -> None:
+        """Queue one metrics record; the hot path, so it stores a tuple, not a dict."""
+        pending = self._pending
+        pending.append((step, wall_time, values))
+        if len(pending) >= FLUSH_AT_RECORDS:
+            self._wake.set()
+
+    def flush(self, timeout_s: float = 10.0) -> None:
+        """Write everything queued so far, waiting at most ``timeout_s``."""
+        done = threading.Event()
+        self._pending.append(done)
+        self._wake.set()
+        done.wait(timeout_s)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Write what is pending and stop the thread (waits at most ``timeout_s``)."""
+        self._stopping = True
+        self._wake.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout_s)
+
+    # -- background thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.flush_interval_s)
+            self._wake.clear()
+            stopping = self._stopping
+            try:
+                self._write_pending()
+                self._beat()
+            except Exception as exc:  # never let the thread die: the run would go silent
+                self._warn_once(f"internal:{type(exc).__name__}", f"tracker: writer error {exc!r}; continuing")
+            if stopping and not self._pending:
+                self._beat(force=True)
+                return
+
+    def _write_pending(self) -> None:
+        pending = self._pending
+        count = len(pending)
+        if not count and not self._unwritten:
+            return
+        lines = self._unwritten
+        self._unwritten = []
+        waiters = []
+        metrics_line = _metrics_line
+        for _ in range(count):
+            item = pending.popleft()
+            kind = type(item)
+            if kind is tuple:
+                lines.append(metrics_line(*item))
+            elif kind is dict:
+                lines.append(encode_line(item) + "\n")
+            else:  # a flush() waiter: signalled once what was queued before it is written
+                waiters.append(item)
+        if lines and not self._append(lines):
+            if len(lines) > MAX_UNWRITTEN_LINES:
+                dropped = len(lines) - MAX_UNWRITTEN_LINES
+                self._warn_once("dropped", f"tracker: dropped {dropped} oldest records that could not be written")
+                lines = lines[dropped:]
+            self._unwritten = lines
+        for waiter in waiters:
+            waiter.set()
+
+    def _append(self, lines: list[str]) -> bool:
+        data = "".join(lines).encode("utf-8")
+        try:
+            fd = os.open(self.events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            self._warn_io(exc)
+            return False
+        try:
+            if self._needs_newline_check:
+                data = self._after_torn_line(fd) + data
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        except OSError as exc:
+            self._warn_io(exc)
+            # A partial write leaves a torn line; the next successful write starts on a fresh one.
+            self._needs_newline_check = True
+            return False
+        finally:
+            os.close(fd)
+        self._needs_newline_check = False
+        return True
+
+    @staticmethod
+    def _after_torn_line(fd: int) -> bytes:
+        """A newline to write first if the file ends mid-line (a crash or a full disk earlier)."""
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return b""
+        return b"" if os.pread(fd, 1, size - 1) == b"\n" else b"\n"
+
+    def _beat(self, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._last_heartbeat < self.heartbeat_interval_s:
+            return
+        self._last_heartbeat = now
+        temporary = f"{self.heartbeat_path}.tmp"
+        try:
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump({"writer": self.writer_id, "time": now, "pid": os.getpid()}, handle)
+            os.replace(temporary, self.heartbeat_path)
+        except OSError as exc:
+            self._warn_io(exc)
+
+    def _warn_io(self, exc: OSError) -> None:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            cause = "the disk is full"
+        elif exc.errno == errno.ENOENT:
+            cause = "the run folder has vanished"
+        else:
+            cause = exc.strerror or type(exc).__name__
+        self._warn_once(
+            f"io:{exc.errno}",
+            f"tracker: cannot write {self.events_path}: {cause}. Training continues; records are kept "
+            f"in memory (up to {MAX_UNWRITTEN_LINES:,}) and written when the folder is writable again.",
+        )
+
+    def _warn_once(self, cause: str, message: str) -> None:
+        if cause not in self._warned:
+            self._warned.add(cause)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+
+def _metrics_line(step: int, wall_time: float, values: dict) -> str:
+    return f'{_METRICS_PREFIX}{step},"time":{wall_time!r},"values":{_encode_values(values)}}}\n'
+
+
+def _encode_values(values: dict) -> str:
+    text = compact_json(values)
+    if "NaN" in text or "Infinity" in text:
+        return encode_line(values)
+    return text
