@@ -1,0 +1,35 @@
+"""trackio, local only: ``trackio.init(project=...)``, ``trackio.log(values)``, ``trackio.finish()``.
+
+Its SQLite database goes to TRACKIO_DIR in the temporary folder, and the Hugging Face Hub is
+kept offline so no call reaches the network.
+"""
+import os
+
+import harness
+
+
+def start(folder):
+    os.environ["TRACKIO_DIR"] = os.path.join(folder, "trackio")
+    os.environ["HF_HOME"] = os.path.join(folder, "hf")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    import trackio
+
+    return trackio.init(project="bench", name="x")
+
+
+def log(run, values, step):
+    import trackio
+
+    trackio.log(values)
+
+
+def finish(run):
+    import trackio
+
+    trackio.finish()
+
+
+if __name__ == "__main__":
+    harness.measure(start, log, finish)

@@ -1,0 +1,57 @@
+"""The ``tracker`` command: a thin layer over the library; each subcommand lives in its own module.
+
+Usage errors print one line (``tracker: error: ...``) and exit with status 2; no tracebacks.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from ..errors import TrackerError
+
+COMMANDS = ["demo", "ls", "show", "build", "serve", "diff"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tracker",
+        description="Serverless ML experiment tracker: list, inspect, compare and publish runs.",
+        epilog="Run 'tracker COMMAND --help' for a command's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"tracker {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import importlib
+
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue  # a command still being built
+            raise
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.handler(args) or 0
+    except (TrackerError, ValueError, OSError) as exc:
+        print(f"tracker: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, (ValueError, TrackerError)) else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def add_runs_option(parser: argparse.ArgumentParser, several: bool = False) -> None:
+    if several:
+        parser.add_argument("--runs", action="append", metavar="DIR",
+                            help="runs folder (default: $TRACKER_DIR or ./tracker-runs); repeat to merge folders")
+    else:
+        parser.add_argument("--runs", metavar="DIR", help="runs folder (default: $TRACKER_DIR or ./tracker-runs)")

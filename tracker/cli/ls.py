@@ -1,0 +1,76 @@
+"""``tracker ls``: a table of runs, filtered and sorted with the shared filter language."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .. import query
+from ..reader import scan
+from ..values import replace_non_finite
+from . import add_runs_option
+from .formatting import flatten, format_duration, format_time, format_value, table
+
+DEFAULT_PARAM_COLUMNS = 4
+DEFAULT_METRIC_COLUMNS = 4
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "ls", help="list runs as a table",
+        description="List runs as a table: id, name, project, status, start, duration, params and metrics.",
+        epilog="examples:\n  tracker ls --filter 'lr>=0.01 status=finished' --sort -acc\n"
+               "  tracker ls --project mnist --columns lr,batch,acc --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_runs_option(parser, several=True)
+    parser.add_argument("--project", help="only runs of this project")
+    parser.add_argument("--filter", default="", metavar="EXPR",
+                        help="filter expression, e.g. 'lr>=0.01 status=failed tag=baseline' (see docs/query.md)")
+    parser.add_argument("--sort", metavar="KEY", help="sort by a field, param or metric; '-KEY' for descending")
+    parser.add_argument("--columns", metavar="A,B", help="params and metrics to show (default: those that vary)")
+    parser.add_argument("--json", action="store_true", help="print JSON lines, one run per line")
+    parser.set_defaults(handler=run_ls)
+
+
+def run_ls(args) -> int:
+    selected = query.parse(args.filter)  # parse first: a bad filter fails before any reading
+    result = scan(*(args.runs or []))
+    runs = [run for run in result.runs if args.project is None or run.project == args.project]
+    rows = [(run, run.as_filterable()) for run in runs]
+    rows = [(run, fields) for run, fields in rows if selected.matches(fields)]
+    if args.sort:
+        key = query.sort_key(args.sort)
+        rows.sort(key=lambda pair: key(pair[1]))
+    for path, message in result.errors:
+        print(f"tracker: warning: skipped unreadable run {path}: {message}", file=sys.stderr)
+    if args.json:
+        for run, fields in rows:
+            print(json.dumps(replace_non_finite(fields | {"path": run.path})))
+        return 0
+    if not rows:
+        print("no runs" + (" match the filter" if args.filter else f" in {', '.join(args.runs or ['the runs folder'])}"))
+        return 0
+    params, metrics = _columns(args.columns, [fields for _, fields in rows])
+    headers = ["id", "name", "project", "status", "start", "duration", *params, *metrics]
+    body = []
+    for run, fields in rows:
+        config, summary = flatten(fields["config"]), fields["summary"]
+        body.append([run.id, run.name, run.project, run.status, format_time(run.created),
+                     format_duration(run.duration_s),
+                     *(format_value(config.get(name)) for name in params),
+                     *(format_value(summary.get(name)) for name in metrics)])
+    print(table(headers, body))
+    return 0
+
+
+def _columns(chosen: str | None, rows: list[dict]) -> tuple[list[str], list[str]]:
+    if chosen:
+        names = [name.strip() for name in chosen.split(",") if name.strip()]
+        configs = [flatten(fields["config"]) for fields in rows]
+        params = [name for name in names if any(name in config for config in configs)]
+        return params, [name for name in names if name not in params]
+    configs = [flatten(fields["config"]) for fields in rows]
+    keys = list(dict.fromkeys(key for config in configs for key in config))
+    varying = [key for key in keys if len({json.dumps(config.get(key), default=str) for config in configs}) > 1]
+    metrics = list(dict.fromkeys(name for fields in rows for name in fields["summary"]))
+    return varying[:DEFAULT_PARAM_COLUMNS], metrics[:DEFAULT_METRIC_COLUMNS]
