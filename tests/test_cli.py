@@ -44,13 +44,13 @@ def test_ls_lists_runs_with_params_and_metrics(sweep):
     result = cli("ls", "--runs", str(sweep))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["id", "name", "project", "status", "start", "duration", "lr", "acc", "loss"]
+    assert lines[0].split() == ["id", "name", "project", "status", "start", "duration", "lr", "opt.name", "acc", "loss"]
     assert len(lines) == 2 + 4
     assert any("broken" in line and "failed" in line for line in lines)
 
 
 def test_ls_filter_and_sort(sweep):
-    result = cli("ls", "--runs", str(sweep), "--filter", "lr>=0.01 status=finished", "--sort", "-lr")
+    result = cli("ls", "--runs", str(sweep), "--filter", "lr>=0.01 status=finished", "--sort=-lr")
     names = [line.split()[1] for line in result.stdout.splitlines()[2:]]
     assert names == ["faster", "fast"]
     tagged = cli("ls", "--runs", str(sweep), "--filter", "tag=baseline", "--json")

@@ -3,6 +3,7 @@ import math
 import pathlib
 import re
 import subprocess
+import sys
 
 from tracker.reader import runs
 
@@ -26,6 +27,6 @@ def test_shell_example_from_the_docs_is_read_as_a_finished_run(tmp_path):
 
 def test_shell_example_is_listed_by_the_cli(tmp_path):
     subprocess.run(["sh", "-c", shell_example()], cwd=tmp_path, check=True)
-    listing = subprocess.run(["tracker", "ls", "--runs", "tracker-runs"], cwd=tmp_path, capture_output=True,
+    listing = subprocess.run([sys.executable, "-m", "tracker.cli", "ls", "--runs", "tracker-runs"], cwd=tmp_path, capture_output=True,
                              text=True, check=True).stdout
     assert "shell-001" in listing and "finished" in listing and "NaN" in listing

@@ -119,7 +119,7 @@ class RecordWriter:
     def _append(self, lines: list[str]) -> bool:
         data = "".join(lines).encode("utf-8")
         try:
-            fd = os.open(self.events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.events_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             self._warn_io(exc)
             return False

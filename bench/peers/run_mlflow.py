@@ -1,40 +1,37 @@
 """MLflow: ``mlflow.log_metrics(values, step=i)`` inside ``mlflow.start_run()``.
 
-``--store default`` uses whatever MLflow picks with MLFLOW_TRACKING_URI unset (in MLflow 3,
-``sqlite:///mlflow.db`` in the working directory); ``--store file`` uses the file store in the
-temporary folder. Telemetry is switched off so nothing tries the network.
+``--variant default`` uses whatever MLflow picks with MLFLOW_TRACKING_URI unset (in MLflow 3,
+``sqlite:///mlflow.db`` in the working directory); ``--variant file`` uses the file store in
+the temporary folder, which MLflow 3 allows only with MLFLOW_ALLOW_FILE_STORE=true.
+Telemetry is switched off so nothing tries the network.
 """
 import os
-import sys
 
 import harness
 
-STORE = sys.argv.pop(sys.argv.index("--store") + 1) if "--store" in sys.argv else "default"
-if "--store" in sys.argv:
-    sys.argv.remove("--store")
 
-
-def start(folder):
+def start(folder, variant):
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
     os.environ["DO_NOT_TRACK"] = "true"
     import mlflow
 
-    if STORE == "file":
+    if variant == "file":
+        # MLflow 3 refuses the file store unless asked; the file store is what MLflow 2 used.
+        os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
         mlflow.set_tracking_uri("file:" + os.path.join(folder, "mlruns"))
+    elif variant != "default":
+        raise SystemExit(f"unknown --variant {variant!r}; available: default, file")
     mlflow.set_experiment("bench")
-    return mlflow.start_run(run_name="x")
+    mlflow.start_run(run_name="x")
+    return mlflow
 
 
-def log(run, values, step):
-    import mlflow
-
+def log(mlflow, values, step):
     mlflow.log_metrics(values, step=step)
 
 
-def finish(run):
-    import mlflow
-
+def finish(mlflow):
     mlflow.end_run()
 
 

@@ -8,7 +8,7 @@ import os
 import harness
 
 
-def start(folder):
+def start(folder, variant):
     os.environ["TRACKIO_DIR"] = os.path.join(folder, "trackio")
     os.environ["HF_HOME"] = os.path.join(folder, "hf")
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -16,18 +16,15 @@ def start(folder):
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import trackio
 
-    return trackio.init(project="bench", name="x")
+    trackio.init(project="bench", name="x")
+    return trackio
 
 
-def log(run, values, step):
-    import trackio
-
+def log(trackio, values, step):
     trackio.log(values)
 
 
-def finish(run):
-    import trackio
-
+def finish(trackio):
     trackio.finish()
 
 

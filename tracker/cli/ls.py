@@ -19,7 +19,7 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         "ls", help="list runs as a table",
         description="List runs as a table: id, name, project, status, start, duration, params and metrics.",
-        epilog="examples:\n  tracker ls --filter 'lr>=0.01 status=finished' --sort -acc\n"
+        epilog="examples:\n  tracker ls --filter 'lr>=0.01 status=finished' --sort=-acc\n"
                "  tracker ls --project mnist --columns lr,batch,acc --json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_runs_option(parser, several=True)

@@ -1,0 +1,236 @@
+"""Logger benchmark: what ``run.log()`` costs next to a plain JSON-lines write, and next to peers.
+
+    python bench/bench_logger.py [--quick] [--peers] [--output docs/benchmarks.md]
+
+Prints a Markdown report and puts it into docs/benchmarks.md under "## Logger". It measures:
+
+1. the baseline: ``f.write(json.dumps({"step", "time", "values"}) + "\\n")`` to a buffered file,
+   opened and closed inside the timing;
+2. ours: ``run.log(values, step=i)`` N times plus ``run.finish()``, divided by N, for one scalar
+   and for ten, as a ratio to the baseline (repeats interleaved, median of the paired ratios);
+3. flatness: in a long run, the mean cost of the last 10% of calls over the first 10%;
+4. ``import tracker`` (and each peer's import) in a fresh process, timed inside the child;
+5. ``tracker.init()`` with default capture in a fresh process, and the ``finish()`` after it;
+6. with ``--peers``: MLflow (default and file store), trackio and W&B offline, each in its own
+   process and temporary folder, with fewer calls since they are slow.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from common import (BENCHMARKS_DOC, REPO_ROOT, ChildFailed, import_time_s, machine_description,
+                    median, python_startup_s, run_child, today, write_section)
+from logger_report import render_report
+
+HEADING = "## Logger"
+WORKLOADS = {
+    "1 scalar": {"loss": 0.31},
+    "10 scalars": {f"metric_{index}": 0.1 * index + 0.01 for index in range(10)},
+}
+FLATNESS_WORKLOAD = "10 scalars"
+PEER_DIR = Path(__file__).resolve().parent / "peers"
+PEERS = [  # (label, runner file, variant, module to time the import of)
+    ("MLflow, default store (sqlite)", "run_mlflow.py", "default", "mlflow"),
+    ("MLflow, file store", "run_mlflow.py", "file", None),
+    ("trackio", "run_trackio.py", "default", "trackio"),
+    ("W&B offline", "run_wandb.py", "default", "wandb"),
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    calls: int            # log calls per per-call measurement
+    long_calls: int       # log calls in the flatness run
+    repeats: int          # repeats of each in-process measurement
+    startup_repeats: int  # fresh processes per import / init measurement
+    peer_calls: int       # log calls per peer run (peers are slow)
+
+
+FULL = Settings(calls=100_000, long_calls=1_000_000, repeats=5, startup_repeats=7, peer_calls=5_000)
+QUICK = Settings(calls=20_000, long_calls=200_000, repeats=3, startup_repeats=5, peer_calls=1_000)
+
+
+# -- the loops being compared ----------------------------------------------------------------
+
+def baseline_s(folder: str, values: dict, calls: int) -> float:
+    """Seconds for ``calls`` plain buffered JSON-lines writes, open and close included."""
+    start = time.perf_counter()
+    with open(os.path.join(folder, "baseline.jsonl"), "w", encoding="utf-8") as handle:
+        for step in range(calls):
+            handle.write(json.dumps({"step": step, "time": time.time(), "values": values}) + "\n")
+    return time.perf_counter() - start
+
+
+def ours_s(folder: str, values: dict, calls: int) -> float:
+    """Seconds for ``calls`` ``run.log()`` calls plus ``finish()``; ``init()`` is not timed.
+
+    Capture is off so its background thread does not share the two cores with the loop; its
+    cost is in the init and finish numbers instead.
+    """
+    import tracker
+
+    run = tracker.init(project="bench", name="per-call", dir=folder, capture=False)
+    start = time.perf_counter()
+    for step in range(calls):
+        run.log(values, step=step)
+    run.finish()
+    elapsed = time.perf_counter() - start
+    _check_written(run.path, calls)
+    return elapsed
+
+
+def _check_written(run_path: str, calls: int) -> None:
+    """Fail loudly if a fast result came from records that never reached the disk."""
+    written = 0
+    for name in os.listdir(run_path):
+        if name.endswith(".jsonl"):
+            with open(os.path.join(run_path, name), encoding="utf-8") as handle:
+                written += sum(1 for line in handle if '"type":"metrics"' in line)
+    if written != calls:
+        raise SystemExit(f"{run_path}: {written} metrics records written, expected {calls}")
+
+
+def flatness_blocks_s(folder: str, values: dict, calls: int) -> list[float]:
+    """Seconds for each tenth of a long run of ``run.log()`` calls, in order."""
+    import tracker
+
+    run = tracker.init(project="bench", name="flatness", dir=folder, capture=False)
+    tenth = calls // 10
+    blocks = []
+    for block in range(10):
+        start = time.perf_counter()
+        for step in range(block * tenth, (block + 1) * tenth):
+            run.log(values, step=step)
+        blocks.append(time.perf_counter() - start)
+    run.finish()
+    return blocks
+
+
+# -- measurements ------------------------------------------------------------------------------
+
+def in_temp_folder(measure, *args):
+    with tempfile.TemporaryDirectory(prefix="bench-logger-") as folder:
+        return measure(folder, *args)
+
+
+def measure_per_call(settings: Settings) -> dict:
+    """Per-call seconds of baseline and ours for each workload, repeats interleaved."""
+    results = {}
+    for label, values in WORKLOADS.items():
+        baseline, ours = [], []
+        for _ in range(settings.repeats):
+            baseline.append(in_temp_folder(baseline_s, values, settings.calls) / settings.calls)
+            ours.append(in_temp_folder(ours_s, values, settings.calls) / settings.calls)
+        results[label] = {
+            "calls": settings.calls,
+            "baseline_s": median(baseline),
+            "ours_s": median(ours),
+            "ratio": median(o / b for o, b in zip(ours, baseline)),
+        }
+    return results
+
+
+def measure_flatness(settings: Settings) -> dict:
+    """First and last tenth of a long run, per call; median over repeats."""
+    values = WORKLOADS[FLATNESS_WORKLOAD]
+    tenth = settings.long_calls // 10
+    runs = [in_temp_folder(flatness_blocks_s, values, settings.long_calls) for _ in range(3)]
+    return {
+        "workload": FLATNESS_WORKLOAD,
+        "calls": settings.long_calls,
+        "first_s": median(blocks[0] / tenth for blocks in runs),
+        "last_s": median(blocks[-1] / tenth for blocks in runs),
+        "ratio": median(blocks[-1] / blocks[0] for blocks in runs),
+    }
+
+
+def measure_startup(settings: Settings, with_peers: bool) -> dict:
+    """Python start-up, imports in fresh processes, and init/finish of a fresh process."""
+    repeats = settings.startup_repeats
+    imports = {"tracker": import_time_s("tracker", repeats)}
+    if with_peers:
+        for _, _, _, module in PEERS:
+            if module:
+                imports[module] = _or_failure(lambda: import_time_s(module, repeats))
+    probes = [run_child([sys.executable, str(Path(__file__).with_name("probe_init.py"))], cwd=REPO_ROOT)
+              for _ in range(repeats)]
+    return {
+        "repeats": repeats,
+        "python_s": python_startup_s(repeats),
+        "imports_s": imports,
+        "init_s": median(probe["init_s"] for probe in probes),
+        "finish_s": median(probe["finish_s"] for probe in probes),
+    }
+
+
+def measure_peers(settings: Settings) -> list[dict]:
+    """One fresh process per peer and workload; a failure becomes that row's result."""
+    rows = []
+    for label, runner, variant, _ in PEERS:
+        for workload, values in WORKLOADS.items():
+            result = _or_failure(lambda: _run_peer(runner, variant, values, settings.peer_calls))
+            rows.append({"peer": label, "workload": workload, "calls": settings.peer_calls, "result": result})
+            print(f"  {label}, {workload}: {result}", file=sys.stderr)
+    return rows
+
+
+def _run_peer(runner: str, variant: str, values: dict, calls: int) -> dict:
+    env = {name: value for name, value in os.environ.items() if name != "MLFLOW_TRACKING_URI"}
+    with tempfile.TemporaryDirectory(prefix="bench-peer-") as folder:
+        argv = [sys.executable, str(PEER_DIR / runner), "--dir", folder, "--calls", str(calls),
+                "--values", json.dumps(values), "--variant", variant]
+        return run_child(argv, env=env, cwd=folder)
+
+
+def _or_failure(measure):
+    """The measurement, or ``"failed: <reason>"`` so one broken peer does not stop the report."""
+    try:
+        return measure()
+    except ChildFailed as failure:
+        return f"failed: {failure.reason}"
+
+
+# -- main --------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer calls and repeats (a minute or so)")
+    parser.add_argument("--peers", action="store_true", help="also run MLflow, trackio and W&B (minutes)")
+    parser.add_argument("--output", type=Path, default=BENCHMARKS_DOC,
+                        help=f"Markdown file whose '{HEADING}' section is replaced (default: docs/benchmarks.md)")
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    command = "python bench/bench_logger.py" + " --quick" * args.quick + " --peers" * args.peers
+
+    print("per-call cost ...", file=sys.stderr)
+    results = {
+        "command": command,
+        "date": today(),
+        "machine": machine_description(),
+        "settings": settings.__dict__,
+        "per_call": measure_per_call(settings),
+    }
+    print("flatness ...", file=sys.stderr)
+    results["flatness"] = measure_flatness(settings)
+    print("start-up ...", file=sys.stderr)
+    results["startup"] = measure_startup(settings, args.peers)
+    if args.peers:
+        print("peers ...", file=sys.stderr)
+        results["peers"] = measure_peers(settings)
+
+    report = render_report(results)
+    print(report)
+    write_section(HEADING, report, args.output)
+    print(f"wrote the '{HEADING}' section of {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Turns the logger benchmark's measurements into the Markdown of the "## Logger" section.
+
+Pure: ``render_report(results) -> str`` with no timing and no I/O, so it can be tested with
+made-up numbers. The targets live here, next to the table that states them.
+"""
+from __future__ import annotations
+
+from common import markdown_table, ms, us, verdict
+
+MAX_RATIO_TO_BASELINE = 1.2    # ours per call, over the plain JSON-lines write
+MIN_FACTOR_VS_PEERS = 6.0      # the fastest peer's per-call cost, over ours
+MAX_FLATNESS_RATIO = 1.1       # last 10% of a long run over the first 10%
+MAX_IMPORT_S = 0.100
+MAX_INIT_S = 0.050
+
+
+def render_report(results: dict) -> str:
+    """The whole section body: header, targets, then one table per measurement."""
+    parts = [
+        _header(results),
+        "### Targets\n\n" + _targets_table(results),
+        "### Per call, against the baseline\n\n" + _per_call_table(results["per_call"]),
+        "### Flatness over a long run\n\n" + _flatness_table(results["flatness"]),
+        "### Start-up\n\n" + _startup_table(results["startup"]),
+    ]
+    if "peers" in results:
+        parts.append("### Peers\n\n" + _peers_note(results) + "\n\n" + _peers_table(results))
+    return "\n\n".join(parts) + "\n"
+
+
+def _header(results: dict) -> str:
+    settings = results["settings"]
+    return (
+        f"Measured on {results['date']} with `{results['command']}` on {results['machine']}.\n\n"
+        "Every number is a median: in-process measurements are repeated "
+        f"{settings['repeats']} times with ours and the baseline interleaved, and the ratio is the "
+        "median of the paired ratios, so a noisy neighbour moves both sides. Per-call costs "
+        "include `finish()` (total time / calls). The baseline is a plain buffered JSON-lines "
+        'write of the same values: `f.write(json.dumps({"step": i, "time": time.time(), '
+        '"values": values}) + "\\n")`, open and close included. Our runs use `capture=False` '
+        "so capture's background thread does not share the cores with the loop; its cost shows "
+        "in `init()` and `finish()` under Start-up."
+    )
+
+
+def _targets_table(results: dict) -> str:
+    rows = []
+    for workload, row in results["per_call"].items():
+        rows.append([f"`run.log()` per call, {workload}",
+                     f"{row['ratio']:.2f}x baseline ({us(row['ours_s'])} vs {us(row['baseline_s'])} µs)",
+                     f"≤ {MAX_RATIO_TO_BASELINE}x", verdict(row["ratio"] <= MAX_RATIO_TO_BASELINE)])
+    fastest = _fastest_peers(results)
+    for workload, (peer, factor) in fastest.items():
+        rows.append([f"cheaper than the fastest peer, {workload}", f"{_times(factor)} ({peer})",
+                     f"≥ {MIN_FACTOR_VS_PEERS:.0f}x", verdict(factor >= MIN_FACTOR_VS_PEERS)])
+    if "peers" in results and not fastest:
+        rows.append(["cheaper than the fastest peer", "no peer ran", f"≥ {MIN_FACTOR_VS_PEERS:.0f}x", "—"])
+    flatness = results["flatness"]["ratio"]
+    rows.append(["last 10% / first 10% of a long run", f"{flatness:.2f}",
+                 f"≤ {MAX_FLATNESS_RATIO}", verdict(flatness <= MAX_FLATNESS_RATIO)])
+    startup = results["startup"]
+    import_s = startup["imports_s"]["tracker"]
+    rows.append(["`import tracker`", f"{ms(import_s)} ms", f"< {ms(MAX_IMPORT_S)} ms", verdict(import_s < MAX_IMPORT_S)])
+    rows.append(["`tracker.init()`", f"{ms(startup['init_s'])} ms", f"< {ms(MAX_INIT_S)} ms",
+                 verdict(startup["init_s"] < MAX_INIT_S)])
+    return markdown_table(["Measure", "Measured", "Target", "Met"], rows)
+
+
+def _per_call_table(per_call: dict) -> str:
+    rows = [[workload, f"{row['calls']:,}", us(row["baseline_s"]), us(row["ours_s"]), f"{row['ratio']:.2f}x"]
+            for workload, row in per_call.items()]
+    return markdown_table(["Values", "Calls", "Baseline µs/call", "Ours µs/call", "Ours / baseline"], rows)
+
+
+def _flatness_table(flatness: dict) -> str:
+    row = [flatness["workload"], f"{flatness['calls']:,}", us(flatness["first_s"]), us(flatness["last_s"]),
+           f"{flatness['ratio']:.2f}"]
+    return markdown_table(["Values", "Calls", "First 10% µs/call", "Last 10% µs/call", "Last / first"], [row])
+
+
+def _startup_table(startup: dict) -> str:
+    repeats = startup["repeats"]
+    rows = [["`python -c pass` (whole process, for reference)", f"{ms(startup['python_s'])} ms"]]
+    for module, seconds in startup["imports_s"].items():
+        cell = seconds if isinstance(seconds, str) else f"{ms(seconds)} ms"
+        rows.append([f"`import {module}` (timed inside the child)", cell])
+    rows.append(["`tracker.init()`, default capture (runs in the background)", f"{ms(startup['init_s'])} ms"])
+    rows.append(["`finish()` right after, waiting for capture", f"{ms(startup['finish_s'])} ms"])
+    return markdown_table(["What (fresh process)", f"Median of {repeats}"], rows)
+
+
+def _peers_note(results: dict) -> str:
+    calls = results["settings"]["peer_calls"]
+    return (
+        f"Each peer runs once per workload in its own process and temporary folder, offline, with "
+        f"{calls:,} calls (they are slow; ours above used {results['settings']['calls']:,}). Per call "
+        "includes the peer's finish/end; start is the `init`/`start_run` time, not included. The "
+        "ratio is to the baseline above; \"ours cheaper by\" is the peer's per-call cost over ours."
+    )
+
+
+def _peers_table(results: dict) -> str:
+    rows = []
+    for row in results["peers"]:
+        result = row["result"]
+        if isinstance(result, str):
+            rows.append([row["peer"], row["workload"], f"{row['calls']:,}", result, "", "", ""])
+            continue
+        per_call = result["per_call_s"]
+        baseline = results["per_call"][row["workload"]]["baseline_s"]
+        ours = results["per_call"][row["workload"]]["ours_s"]
+        rows.append([row["peer"], row["workload"], f"{row['calls']:,}", f"{result['start_s']:.2f}",
+                     us(per_call), _times(per_call / baseline), _times(per_call / ours)])
+    return markdown_table(["Peer", "Values", "Calls", "Start s", "µs/call", "Ratio to baseline",
+                           "Ours cheaper by"], rows)
+
+
+def _times(factor: float) -> str:
+    return f"{factor:.1f}x" if factor < 10 else f"{factor:,.0f}x"
+
+
+def _fastest_peers(results: dict) -> dict:
+    """For each workload: (fastest peer that ran, its per-call cost over ours)."""
+    fastest = {}
+    for row in results.get("peers", []):
+        if isinstance(row["result"], str):
+            continue
+        factor = row["result"]["per_call_s"] / results["per_call"][row["workload"]]["ours_s"]
+        if row["workload"] not in fastest or factor < fastest[row["workload"]][1]:
+            fastest[row["workload"]] = (row["peer"], factor)
+    return fastest

@@ -1,0 +1,143 @@
+"""Loading: a RunRecord plus the files of its folder the site shows (diff, requirements, artifacts).
+
+Reads only; nothing here writes. Artifacts are planned (copy or list as not copied), not copied.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+
+from tracker.reader import RunRecord
+
+MAX_ARTIFACT_BYTES = 10 * 1024 * 1024       # one artifact larger than this is listed, not copied
+MAX_RUN_ARTIFACT_BYTES = 100 * 1024 * 1024  # copies of one run's artifacts stop at this total
+MAX_DIFF_SHOWN_BYTES = 1024 * 1024          # the capture caps the diff at 1 MiB too
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")  # shown through <img>, never inline SVG
+SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+@dataclass
+class ArtifactPlan:
+    name: str
+    size_bytes: int | None
+    sha256: str | None
+    source: str | None = None         # absolute path to copy from, when copied
+    site_name: str | None = None      # file name under runs/<slug>/artifacts/
+    skipped: str | None = None        # why it is not copied
+    is_image: bool = False
+
+
+@dataclass
+class RunSource:
+    """Everything one run page is made from; secrets.redact_sources() rewrites its strings."""
+
+    run: RunRecord
+    slug: str
+    diff_text: str | None = None
+    diff_cut: bool = False
+    requirements_text: str | None = None
+    requirements_origin: str | None = None  # "captured" (files/env/requirements*.txt) or "packages"
+    artifacts: list[ArtifactPlan] = field(default_factory=list)
+
+
+def run_slug(run_id: str) -> str:
+    """The run's folder name on the site: its id when that is a safe file name, else a hash of it."""
+    if SAFE_SLUG.match(run_id) and ".." not in run_id:
+        return run_id
+    return "run-" + hashlib.sha256(run_id.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def load_source(run: RunRecord) -> RunSource:
+    """Read the extra files of one run folder."""
+    source = RunSource(run, run_slug(run.id))
+    source.diff_text, source.diff_cut = _read_diff(run)
+    source.requirements_text, source.requirements_origin = _read_requirements(run)
+    source.artifacts = plan_artifacts(run)
+    return source
+
+
+def _inside(folder: str, relative: object) -> str | None:
+    """The real path of ``relative`` under ``folder``, or None when it would leave the folder."""
+    if not isinstance(relative, str) or not relative:
+        return None
+    root = os.path.realpath(folder)
+    path = os.path.realpath(os.path.join(root, relative))
+    return path if path.startswith(root + os.sep) else None
+
+
+def _read_text(path: str, limit: int) -> tuple[str, bool]:
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    return data[:limit].decode("utf-8", "replace"), len(data) > limit
+
+
+def _read_diff(run: RunRecord) -> tuple[str | None, bool]:
+    git = run.git if isinstance(run.git, dict) else {}
+    path = _inside(run.path, git.get("diff_file") or ("files/diff.patch" if git.get("dirty") else None))
+    if path is None or not os.path.isfile(path):
+        return None, False
+    try:
+        text, cut = _read_text(path, MAX_DIFF_SHOWN_BYTES)
+    except OSError:
+        return None, False
+    return text, cut or bool(git.get("diff_truncated"))
+
+
+def _read_requirements(run: RunRecord) -> tuple[str | None, str | None]:
+    for path in sorted(glob.glob(os.path.join(run.path, "files", "env", "requirements*.txt"))):
+        try:
+            return _read_text(path, MAX_DIFF_SHOWN_BYTES)[0], "captured"
+        except OSError:
+            continue
+    packages = (run.environment or {}).get("packages") if isinstance(run.environment, dict) else None
+    if isinstance(packages, dict) and packages:
+        lines = [f"{name}=={version}" for name, version in sorted(packages.items(), key=lambda kv: str(kv[0]).lower())]
+        return "\n".join(lines) + "\n", "packages"
+    return None, None
+
+
+def plan_artifacts(run: RunRecord) -> list[ArtifactPlan]:
+    """Which artifacts get copied into the site, within the size limits, and why others do not."""
+    plans, budget, used_names = [], MAX_RUN_ARTIFACT_BYTES, set()
+    for record in run.artifacts:
+        if not isinstance(record, dict):
+            continue
+        name = str(record.get("name") or record.get("path") or "artifact")
+        size = record.get("size_bytes") if isinstance(record.get("size_bytes"), int) else None
+        plan = ArtifactPlan(name, size, record.get("sha256") if isinstance(record.get("sha256"), str) else None)
+        plans.append(plan)
+        path = _inside(run.path, record.get("path"))
+        if path is None:
+            plan.skipped = "path is outside the run folder"
+        elif not os.path.isfile(path):
+            plan.skipped = "a folder (listed, not copied)" if os.path.isdir(path) else "file missing"
+        else:
+            size = plan.size_bytes = os.path.getsize(path)
+            if size > MAX_ARTIFACT_BYTES:
+                plan.skipped = f"larger than the {MAX_ARTIFACT_BYTES // 2**20} MB per-artifact limit"
+            elif size > budget:
+                plan.skipped = f"the run's {MAX_RUN_ARTIFACT_BYTES // 2**20} MB artifact limit is used up"
+            else:
+                budget -= size
+                plan.source = path
+                plan.site_name = _unique(_safe_file_name(os.path.basename(path)), used_names)
+                plan.is_image = plan.site_name.lower().endswith(IMAGE_SUFFIXES)
+    return plans
+
+
+def _safe_file_name(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "artifact"
+    return cleaned[:100]
+
+
+def _unique(name: str, used: set) -> str:
+    stem, dot, suffix = name.rpartition(".")
+    candidate, number = name, 1
+    while candidate in used:
+        number += 1
+        candidate = f"{stem}-{number}.{suffix}" if dot and stem else f"{name}-{number}"
+    used.add(candidate)
+    return candidate

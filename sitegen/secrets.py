@@ -1,0 +1,87 @@
+"""Secret scanning: every logged string a page or data file shows is checked for token shapes.
+
+A token-shaped string (``ghp_...``, ``AKIA...``, ``sk-...``; the shapes live in tracker.redact)
+is replaced by ``[REDACTED]`` before anything is rendered, and each replacement is reported with
+the run and the key, so the build can warn (or, with --strict, refuse to publish).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracker.reader import History
+
+from .load import RunSource
+
+# Record fields a page shows, each scanned as a whole (keys and values, nested).
+SCANNED_FIELDS = ("name", "project", "group", "notes", "error", "tags", "config", "explicit_summary",
+                  "datasets", "artifacts", "git", "code", "environment", "hardware", "warnings")
+
+
+@dataclass
+class Finding:
+    run: str        # run id (and name) for the message
+    key: str        # where in the run, e.g. "config.optimizer.token"
+    kinds: list[str]
+
+    def __str__(self) -> str:
+        return f"run {self.run}: {self.key}: token-shaped string redacted ({', '.join(self.kinds)})"
+
+
+def redact_sources(sources: list[RunSource]) -> list[Finding]:
+    """Redact token-shaped strings in place in every source; return one finding per key."""
+    findings: list[Finding] = []
+    for source in sources:
+        findings.extend(redact_source(source))
+    return findings
+
+
+def redact_source(source: RunSource) -> list[Finding]:
+    from tracker.redact import redact_token_shapes
+
+    run = source.run
+    label = f"{run.id} ({run.name})" if run.name and run.name != run.id else run.id
+    found: list[Finding] = []
+
+    def clean(value, key: str):
+        if isinstance(value, str):
+            text, kinds = redact_token_shapes(value)
+            if kinds:
+                found.append(Finding(label, key, sorted(set(kinds))))
+            return text
+        if isinstance(value, dict):
+            cleaned = {}
+            for name, item in value.items():
+                # the cleaned key names the place, so a warning never repeats a secret
+                name = clean(name, f"{key} (a key)") if isinstance(name, str) else name
+                cleaned[name] = clean(item, f"{key}.{name}")
+            return cleaned
+        if isinstance(value, list):
+            return [clean(item, f"{key}[{index}]") for index, item in enumerate(value)]
+        if isinstance(value, tuple):
+            return tuple(clean(item, f"{key}[{index}]") for index, item in enumerate(value))
+        return value
+
+    for name in SCANNED_FIELDS:
+        setattr(run, name, clean(getattr(run, name), _field_label(name)))
+    for attribute in ("histories", "system"):
+        series: dict[str, History] = getattr(run, attribute)
+        setattr(run, attribute, {clean(metric, "metric names"): history for metric, history in series.items()})
+    for writer in run.writers:
+        writer.user = clean(writer.user, "writer user")
+        writer.host = clean(writer.host, "writer host")
+    source.diff_text = clean(source.diff_text, "git diff")
+    source.requirements_text = clean(source.requirements_text, "requirements")
+    for plan in source.artifacts:
+        plan.name = clean(plan.name, "artifact name")
+    return found
+
+
+def redact_text(text: str) -> str:
+    """One string, redacted (for messages the site shows that come from outside a run)."""
+    from tracker.redact import redact_token_shapes
+
+    return redact_token_shapes(text)[0]
+
+
+def _field_label(name: str) -> str:
+    return {"explicit_summary": "summary", "error": "traceback"}.get(name, name)

@@ -1,0 +1,69 @@
+"""Secret detection: names, command lines, URLs and token shapes."""
+import hashlib
+
+import pytest
+
+from tracker.redact import (REDACTED, find_token_shapes, is_secret_name, redact_argv, redact_mapping,
+                            redact_token_shapes, strip_url_credentials)
+
+GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+
+
+@pytest.mark.parametrize("name", ["api_key", "API_KEY", "apiKey", "hf_token", "db_password", "client_secret",
+                                  "aws_secret_access_key", "WANDB_API_KEY", "--api-key", "auth", "privateKey",
+                                  "openai_apikey", "credentials"])
+def test_secret_names(name):
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["keyframes", "max_tokens", "num_keys", "tokenizer", "monkey", "lr",
+                                  "batch_size", "passes", "author"])
+def test_ordinary_names(name):
+    assert not is_secret_name(name)
+
+
+@pytest.mark.parametrize("token, kind", [
+    (GITHUB_TOKEN, "GitHub token"),
+    ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "GitHub token"),
+    ("AKIAIOSFODNN7EXAMPLE", "AWS access key"),
+    ("xoxb-123456789012-abcdefghijklmnop", "Slack token"),
+    ("sk-proj-abcdefghijklmnopqrstuvwxyz012345", "OpenAI key"),
+    ("hf_abcdefghijklmnopqrstuvwxyzABCDEFGH", "Hugging Face token"),
+    ("AIzaSyA-1234567890abcdefghijklmnopqrstu", "Google API key"),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "JWT"),
+    ("Authorization: Bearer abcdefghijklmnop123456", "bearer token"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "private key"),
+])
+def test_token_shapes_are_found_and_redacted(token, kind):
+    text = f"before {token} after"
+    assert [found[0] for found in find_token_shapes(text)] == [kind]
+    redacted, kinds = redact_token_shapes(text)
+    assert kinds == [kind] and REDACTED in redacted and token.split()[-1] not in redacted
+    assert redacted.startswith("before ") and redacted.endswith(" after")
+
+
+def test_hashes_and_commits_are_not_tokens():
+    digest = hashlib.sha256(b"x").hexdigest()
+    commit = hashlib.sha1(b"x").hexdigest()
+    assert find_token_shapes(f"{digest} {commit} sk-learn model_key_frames 0123456789abcdef") == []
+
+
+def test_url_credentials_are_stripped():
+    assert strip_url_credentials(f"https://user:{GITHUB_TOKEN}@github.com/a/b.git") == "https://github.com/a/b.git"
+    assert strip_url_credentials("https://tok@gitlab.com/a/b") == "https://gitlab.com/a/b"
+    assert strip_url_credentials("git@github.com:a/b.git") == "git@github.com:a/b.git"
+
+
+def test_argv_redaction():
+    argv = ["train.py", "--api-key", "s3cr3t-value", "--token=abc123", "--lr", "0.1", "DB_PASSWORD=hunter2",
+            f"--repo=https://u:{GITHUB_TOKEN}@github.com/x/y", "--name", "keyframes"]
+    assert redact_argv(argv) == ["train.py", "--api-key", REDACTED, f"--token={REDACTED}", "--lr", "0.1",
+                                 f"DB_PASSWORD={REDACTED}", "--repo=https://github.com/x/y", "--name", "keyframes"]
+
+
+def test_mapping_redaction_is_deep_and_leaves_ordinary_values():
+    config = {"lr": 0.1, "api_key": "abc", "nested": {"hfToken": "x", "note": f"uses {GITHUB_TOKEN}"},
+              "list": [{"password": "p"}], "max_tokens": 512, "empty_key": None}
+    assert redact_mapping(config) == {"lr": 0.1, "api_key": REDACTED,
+                                      "nested": {"hfToken": REDACTED, "note": f"uses {REDACTED}"},
+                                      "list": [{"password": REDACTED}], "max_tokens": 512, "empty_key": None}
