@@ -1,0 +1,33 @@
+"""Notes as HTML: Markdown with raw HTML switched off, then sanitized with nh3 (Ammonia).
+
+Raw HTML in a note is shown as text, not interpreted. The allowlist keeps formatting tags, drops
+images (they could load from outside the site) and keeps only http, https and mailto links.
+"""
+from __future__ import annotations
+
+import markdown as markdown_lib
+import nh3
+from markdown.extensions import Extension
+
+ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
+                "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
+                "tbody", "td", "th", "thead", "tr", "ul"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"align"}, "th": {"align"}, "abbr": {"title"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+class _NoRawHtml(Extension):
+    """Escape raw HTML instead of passing it through (python-markdown has no safe mode since 3.0)."""
+
+    def extendMarkdown(self, md):  # noqa: N802 (the Markdown API's name)
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+
+
+def render_markdown(text: str | None) -> str:
+    """Markdown -> sanitized HTML; safe to insert into a page unescaped."""
+    if not text:
+        return ""
+    html = markdown_lib.markdown(text, extensions=[_NoRawHtml(), "fenced_code", "tables", "sane_lists"])
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
+                     link_rel="noopener noreferrer nofollow")
