@@ -18,6 +18,7 @@ def render_report(results: dict) -> str:
     """The whole section body: header, targets, then one table per measurement."""
     parts = [
         _header(results),
+        *(f"**Problem:** {problem}." for problem in results.get("problems", [])),
         "### Targets\n\n" + _targets_table(results),
         "### Per call, against the baseline\n\n" + _per_call_table(results["per_call"]),
         "### Flatness over a long run\n\n" + _flatness_table(results["flatness"]),

@@ -28,4 +28,6 @@ def discover(roots: list[str] | None) -> Discovery:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = scan(*resolved)
-    return Discovery(result.runs, list(result.errors), resolved, missing)
+    # RunFormatError messages start with the folder; the site lists the folder beside the reason
+    errors = [(path, message.removeprefix(f"{path}: ")) for path, message in result.errors]
+    return Discovery(result.runs, errors, resolved, missing)

@@ -14,9 +14,10 @@ import signal
 import sys
 import threading
 import traceback
-import weakref
 
-_live_runs: "weakref.WeakSet" = weakref.WeakSet()
+SIGTERM_WAIT_S = 2.0
+
+_live_runs: set = set()  # strong references: an unfinished run must still be finished at exit
 _installed = False
 _uncaught: tuple[str, str] | None = None  # (status, traceback text) of an uncaught exception
 
@@ -67,7 +68,8 @@ def _finish_live_runs_at_exit() -> None:
 
 def _on_sigterm(signum, frame) -> None:
     for run in list(_live_runs):
-        run.finish(status="terminated", error="terminated by SIGTERM")
+        # A terminated job is usually given a few seconds' grace: do not spend it on capture.
+        run.finish(status="terminated", error="terminated by SIGTERM", wait_s=SIGTERM_WAIT_S)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
 

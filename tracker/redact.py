@@ -113,3 +113,25 @@ def redact_argv(argv: list[str]) -> list[str]:
             continue
         redacted.append(redact_text(argument))
     return redacted
+
+
+# A literal value assigned to a name (api_key = "...", "token": "...", HF_TOKEN=..., password: ...).
+# Eight characters at least and no call or variable reference, so `key=lambda x: ...` stays intact.
+_SECRET_ASSIGNMENT = re.compile(
+    r"""(?P<name>\b[A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*"""
+    r"""(?:(?P<quote>["'])(?P<quoted>[^"'\s]{8,})(?P=quote)|(?P<bare>[^\s"'`$()\[\]{},;#]{8,})(?=\s|$))""",
+    re.MULTILINE)
+
+
+def redact_file_text(text: str) -> str:
+    """Source or config text with token shapes and literals assigned to secret-looking names replaced."""
+    text, _ = redact_token_shapes(text)
+
+    def replace(match):
+        if not is_secret_name(match["name"]):
+            return match[0]
+        group = "quoted" if match["quoted"] is not None else "bare"
+        start, end = match.start(group) - match.start(), match.end(group) - match.start()
+        return match[0][:start] + REDACTED + match[0][end:]
+
+    return _SECRET_ASSIGNMENT.sub(replace, text)

@@ -126,15 +126,19 @@ class Run:
         self._put(record)
         return os.path.join(self.path, record["path"])
 
-    def finish(self, status: str = "finished", error: str | None = None) -> None:
-        """End the run: write everything pending and the final status. Safe to call twice."""
+    def finish(self, status: str = "finished", error: str | None = None,
+               wait_s: float = BACKGROUND_JOIN_TIMEOUT_S) -> None:
+        """End the run: write everything pending and the final status. Safe to call twice.
+
+        Waits up to ``wait_s`` for background capture and dataset hashing to complete.
+        """
         with self._finish_lock:
             if self._finished:
                 return
             self._finished = True
         if self._detached:
             return
-        deadline = time.monotonic() + BACKGROUND_JOIN_TIMEOUT_S
+        deadline = time.monotonic() + wait_s
         for thread in self._background:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._put({"type": "end", "writer": self._writer.writer_id, "time": time.time(),

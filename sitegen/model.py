@@ -1,0 +1,203 @@
+"""Page contexts and page data: a (redacted) RunSource -> plain dicts the templates and scripts read.
+
+Pure: no file access. Display text is formatted here so templates stay simple; numbers a script
+needs go into the data dicts, non-finite floats as the strings "NaN", "Infinity", "-Infinity"
+(the same markers as the run records and TrackerQuery).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+
+from tracker.cli.formatting import flatten, format_bytes, format_duration, format_value
+from tracker.values import replace_non_finite
+
+from .load import RunSource
+from .markdown import render_markdown
+
+DEFAULT_PARAM_COLUMNS = 4
+DEFAULT_METRIC_COLUMNS = 4
+SIGNIFICANT_DIGITS = 10  # metric values are stored with 10 significant digits (float32 has ~7)
+HEX_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
+REMOTE = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?(github\.com|gitlab\.com)[:/](.+?)(?:\.git)?/?$")
+
+
+def run_url(source: RunSource) -> str:
+    """The run page, relative to the site root (explicit index.html: file:// lists folders)."""
+    return f"runs/{source.slug}/index.html"
+
+
+def index_row(source: RunSource) -> dict:
+    """One run in the index data: exactly the as_filterable() shape, plus where its page is."""
+    fields = replace_non_finite(source.run.as_filterable())
+    return fields | {"url": run_url(source), "slug": source.slug}
+
+
+def index_data(sources: list[RunSource], errors: list[tuple[str, str]]) -> dict:
+    rows = [index_row(source) for source in sources]
+    configs = [flatten(row["config"]) for row in rows]
+    params = list(dict.fromkeys(key for config in configs for key in config))
+    varying = [key for key in params if len({json.dumps(c.get(key), sort_keys=True, default=str) for c in configs}) > 1]
+    metrics = list(dict.fromkeys(name for row in rows for name in row["summary"]))
+    return {"runs": rows, "params": params, "metrics": metrics,
+            "defaultColumns": [f"config.{key}" for key in varying[:DEFAULT_PARAM_COLUMNS]]
+            + [f"summary.{name}" for name in metrics[:DEFAULT_METRIC_COLUMNS]],
+            "unreadable": [{"path": path, "reason": reason} for path, reason in errors]}
+
+
+def index_context(title: str, sources: list[RunSource], errors: list[tuple[str, str]]) -> dict:
+    projects = sorted({source.run.project for source in sources})
+    return {"title": title, "root": "", "page": "index", "errors": [{"path": p, "reason": r} for p, r in errors],
+            "runs": [{"name": s.run.name or s.run.id, "url": run_url(s), "project": s.run.project,
+                      "status": s.run.status} for s in sources],
+            "projects": projects, "generated": _utc(time.time())}
+
+
+def run_data(source: RunSource) -> dict:
+    """A run's metric histories, columnar: every point once; charts downsample in the browser."""
+    run = source.run
+    start = run.created
+    return {"id": run.id, "name": run.name, "created": start,
+            "metrics": {name: _series(history, start) for name, history in run.histories.items()},
+            "system": {name: _series(history, start) for name, history in run.system.items()}}
+
+
+def _series(history, start: float | None) -> dict:
+    steps = [step if type(step) is int else index for index, step in enumerate(history.steps)]
+    origin = start if start is not None else next((t for t in history.times if isinstance(t, (int, float))), 0.0)
+    times = [round(t - origin, 3) if isinstance(t, (int, float)) else None for t in history.times]
+    series = {"values": [_number(value) for value in history.values], "times": times}
+    if steps and steps == list(range(steps[0], steps[0] + len(steps))):
+        series["stepRange"] = [steps[0], len(steps)]  # consecutive steps: two numbers instead of n
+    else:
+        series["steps"] = steps
+    return series
+
+
+def _number(value):
+    if type(value) is int:
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return "NaN"  # something that is not a number was logged: shown, never dropped
+
+
+def run_context(title: str, source: RunSource) -> dict:
+    run = source.run
+    code = run.code if isinstance(run.code, dict) else {}
+    environment = run.environment if isinstance(run.environment, dict) else {}
+    git = git_context(run.git, source)
+    summary = [{"name": name, "text": format_value(value),
+                "special": isinstance(value, float) and not math.isfinite(value)}
+               for name, value in sorted(run.summary.items())]
+    return {
+        "title": title, "root": "../../", "page": "run", "slug": source.slug,
+        "run": {"id": run.id, "name": run.name or run.id, "project": run.project, "group": run.group,
+                "status": run.status, "created": _utc(run.created), "created_iso": _iso(run.created),
+                "duration": format_duration(run.duration_s), "user": run.user, "host": run.host,
+                "error": run.error, "tags": list(run.tags), "warnings": list(run.warnings)},
+        "command_line": _command_line(code),
+        "notes_html": render_markdown(run.notes),
+        "config": [{"key": key, "text": format_value(value)} for key, value in flatten(run.config).items()],
+        "summary": summary,
+        "metric_names": list(run.histories), "system_names": list(run.system),
+        "datasets": [described(record, first=("name", "kind", "path", "rows", "size_bytes", "sha256"))
+                     for record in run.datasets if isinstance(record, dict)],
+        "git": git, "code": described(code, skip=("command", "command_line", "files")),
+        "environment": described(environment, skip=("packages", "env")),
+        "packages": sorted((str(k), str(v)) for k, v in (environment.get("packages") or {}).items())
+        if isinstance(environment.get("packages"), dict) else [],
+        "env_vars": sorted((str(k), str(v)) for k, v in (environment.get("env") or {}).items())
+        if isinstance(environment.get("env"), dict) else [],
+        "hardware": described(run.hardware if isinstance(run.hardware, dict) else {}, skip=("gpus",)),
+        "gpus": [described(gpu) if isinstance(gpu, dict) else [("device", str(gpu))]
+                 for gpu in (run.hardware or {}).get("gpus") or []] if isinstance(run.hardware, dict) else [],
+        "artifacts": [{"name": plan.name, "size": format_bytes(plan.size_bytes), "sha256": plan.sha256,
+                       "href": f"artifacts/{plan.site_name}" if plan.site_name else None,
+                       "skipped": plan.skipped, "image": plan.is_image} for plan in source.artifacts],
+        "requirements": {"origin": source.requirements_origin} if source.requirements_text else None,
+        "reproduce": reproduce_script(git, source, _command_line(code)),
+    }
+
+
+def git_context(git: dict | None, source: RunSource) -> dict | None:
+    if not isinstance(git, dict) or not (git.get("commit") or git.get("in_repo")):
+        return None
+    commit = git.get("commit") if isinstance(git.get("commit"), str) else None
+    lines = [(_diff_class(line), line) for line in (source.diff_text or "").splitlines()]
+    return {"commit": commit, "short": commit[:10] if commit else None, "branch": git.get("branch"),
+            "remote": git.get("remote_url"), "commit_url": commit_url(git.get("remote_url"), commit),
+            "dirty": bool(git.get("dirty")), "untracked": git.get("untracked_files") or [],
+            "diff_lines": lines, "diff_cut": source.diff_cut, "has_diff": bool(lines)}
+
+
+def commit_url(remote: object, commit: str | None) -> str | None:
+    """A browsable commit link for GitHub and GitLab remotes (ssh or https); None otherwise."""
+    if not isinstance(remote, str) or not commit or not HEX_SHA.match(commit):
+        return None
+    match = REMOTE.match(remote.strip())
+    if not match or not re.match(r"^[\w.-]+(/[\w.-]+)+$", match.group(2)):
+        return None
+    host, repo = match.groups()
+    return f"https://{host}/{repo}/{'-/' if host == 'gitlab.com' else ''}commit/{commit}"
+
+
+def reproduce_script(git: dict | None, source: RunSource, command_line: str | None) -> str | None:
+    lines = []
+    if git and git.get("remote") and git.get("commit"):
+        lines += [f"git clone {git['remote']}", f"cd {_repo_dir(git['remote'])}", f"git checkout {git['commit']}"]
+    elif git and git.get("commit"):
+        lines.append(f"git checkout {git['commit']}")
+    if git and git.get("has_diff"):
+        lines.append("git apply diff.patch   # the uncommitted changes (download above)")
+    if source.requirements_text:
+        lines.append("pip install -r requirements.txt   # download above")
+    if command_line:
+        lines.append(command_line)
+    return "\n".join(lines) or None
+
+
+def described(record: dict, *, first: tuple = (), skip: tuple = ()) -> list[tuple[str, str]]:
+    """Any capture dict as (label, text) pairs: known keys first, then whatever else is present."""
+    keys = [key for key in first if key in record] + [key for key in record if key not in first]
+    rows = []
+    for key in keys:
+        value = record[key]
+        if key in skip or key == "type" or key == "time" or value is None or value == "" or value == []:
+            continue
+        text = format_bytes(value) if str(key).endswith("_bytes") and isinstance(value, (int, float)) \
+            else format_value(value)
+        rows.append((str(key).replace("_", " "), text))
+    return rows
+
+
+def _command_line(code: dict) -> str | None:
+    if isinstance(code.get("command_line"), str):
+        return code["command_line"]
+    if isinstance(code.get("command"), list):
+        import shlex
+
+        return shlex.join(str(part) for part in code["command"])
+    return None
+
+
+def _repo_dir(remote: str) -> str:
+    return remote.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git") or "repo"
+
+
+def _diff_class(line: str) -> str:
+    if line.startswith(("+++", "---", "diff ", "index ")):
+        return "meta"
+    return {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
+
+
+def _utc(unix_s: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(unix_s)) if unix_s else "-"
+
+
+def _iso(unix_s: float | None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix_s)) if unix_s else ""

@@ -1,0 +1,208 @@
+/*
+ * index-table.js: the runs table on the index page: search/filter, sort, column picker, grouping.
+ *
+ * Reads: window.TrackerData.index (data/index.js) =
+ *   {runs: [{id, name, project, group, status, tags, user, host, notes, created, duration_s,
+ *            config, summary, url, slug}], params: [dotted config keys], metrics: [summary names],
+ *   defaultColumns: ["config.lr", "summary.acc", ...], unreadable: [{path, reason}]}
+ * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order.
+ * Builds every cell with textContent: no logged string is ever parsed as HTML.
+ */
+(function () {
+  "use strict";
+
+  const data = window.TrackerData && window.TrackerData.index;
+  if (!data || !window.TrackerQuery) return;
+  const Query = window.TrackerQuery;
+
+  const BASE_COLUMNS = [
+    { field: "name", label: "Name", render: renderName },
+    { field: "project", label: "Project" },
+    { field: "status", label: "Status", render: renderStatus },
+    { field: "created", label: "Started", render: (run) => formatDate(run.created) },
+    { field: "duration", label: "Duration", numeric: true, render: (run) => formatDuration(run.duration_s) },
+    { field: "tags", label: "Tags", render: renderTags },
+  ];
+
+  const state = { query: "", sort: "-created", group: false, chosen: data.defaultColumns.slice() };
+  const table = document.getElementById("runs-table");
+  const input = document.getElementById("run-filter");
+  const message = document.getElementById("filter-message");
+  const count = document.getElementById("run-count");
+  const empty = document.getElementById("runs-empty");
+  const groupToggle = document.getElementById("group-by-project");
+
+  function columns() {
+    const extra = state.chosen.map((field) => {
+      const [section, ...rest] = field.split(".");
+      const name = rest.join(".");
+      return { field, label: name, numeric: true, title: section === "config" ? "parameter" : "metric",
+               render: (run) => formatValue(Query.resolveField(run, field)) };
+    });
+    return BASE_COLUMNS.concat(extra);
+  }
+
+  function filtered() {
+    let query;
+    try {
+      query = Query.parse(state.query);
+    } catch (error) {
+      showMessage(error.message, true);
+      return null;
+    }
+    const rows = data.runs.filter((run) => query.matches(run));
+    showMessage(state.query.trim() ? `${rows.length} of ${data.runs.length} runs match` : "", false);
+    return rows;
+  }
+
+  function showMessage(text, isError) {
+    message.textContent = text;
+    message.classList.toggle("error", isError);
+    input.setAttribute("aria-invalid", isError ? "true" : "false");
+  }
+
+  function render() {
+    const rows = filtered();
+    if (rows === null) return; // keep the last good table while the query is invalid
+    const cols = columns();
+    rows.sort((a, b) => Query.compareForSort(a, b, state.sort) || Query.compareForSort(a, b, "-created"));
+    if (state.group) {
+      const order = [...new Set(data.runs.map((run) => run.project))].sort();
+      rows.sort((a, b) => order.indexOf(a.project) - order.indexOf(b.project));
+    }
+    renderHead(cols);
+    const body = document.createElement("tbody");
+    let project = null;
+    for (const run of rows) {
+      if (state.group && run.project !== project) {
+        project = run.project;
+        const tr = body.insertRow();
+        tr.className = "group-row";
+        const td = tr.insertCell();
+        td.colSpan = cols.length;
+        td.textContent = `${project} · ${rows.filter((r) => r.project === project).length}`;
+      }
+      const tr = body.insertRow();
+      tr.dataset.runId = run.id;
+      for (const col of cols) {
+        const td = tr.insertCell();
+        if (col.numeric) td.className = "num";
+        if (col.field === "name") td.className = "name";
+        const content = col.render ? col.render(run) : textOf(Query.resolveField(run, col.field));
+        if (content instanceof Node) td.appendChild(content);
+        else td.textContent = content;
+      }
+    }
+    table.replaceChild(body, table.tBodies[0]);
+    empty.hidden = rows.length > 0;
+    count.textContent = `${rows.length} run${rows.length === 1 ? "" : "s"}`;
+  }
+
+  function renderHead(cols) {
+    const head = document.createElement("thead");
+    const tr = head.insertRow();
+    const sortField = state.sort.replace(/^-/, "");
+    for (const col of cols) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      if (col.numeric) th.className = "num";
+      if (col.title) th.title = `${col.title} ${col.field}`;
+      th.setAttribute("aria-sort", col.field !== sortField ? "none" : state.sort.startsWith("-") ? "descending" : "ascending");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = col.label;
+      button.addEventListener("click", () => {
+        const descendingFirst = col.numeric || col.field === "created";
+        state.sort = col.field === sortField ? (state.sort.startsWith("-") ? col.field : `-${col.field}`)
+          : (descendingFirst ? `-${col.field}` : col.field);
+        render();
+      });
+      th.appendChild(button);
+      tr.appendChild(th);
+    }
+    table.replaceChild(head, table.tHead);
+  }
+
+  function renderName(run) {
+    const link = document.createElement("a");
+    link.href = run.url;
+    link.textContent = run.name || run.id;
+    link.title = run.id;
+    return link;
+  }
+
+  function renderStatus(run) {
+    const badge = document.createElement("span");
+    badge.className = `badge status-${run.status}`;
+    badge.textContent = run.status;
+    return badge;
+  }
+
+  function renderTags(run) {
+    const span = document.createElement("span");
+    for (const tag of run.tags || []) {
+      const item = document.createElement("span");
+      item.className = "tag";
+      item.textContent = tag;
+      span.appendChild(item);
+    }
+    return span;
+  }
+
+  function buildPicker() {
+    const groups = [["picker-params", data.params, "config"], ["picker-metrics", data.metrics, "summary"]];
+    for (const [id, names, section] of groups) {
+      const box = document.getElementById(id);
+      if (!names.length) box.textContent = "none logged";
+      for (const name of names) {
+        const field = `${section}.${name}`;
+        const label = document.createElement("label");
+        const check = document.createElement("input");
+        check.type = "checkbox";
+        check.checked = state.chosen.includes(field);
+        check.addEventListener("change", () => {
+          state.chosen = check.checked ? state.chosen.concat(field) : state.chosen.filter((f) => f !== field);
+          render();
+        });
+        label.append(check, document.createTextNode(name));
+        box.appendChild(label);
+      }
+    }
+  }
+
+  function textOf(value) {
+    return value === null || value === undefined ? "–" : Array.isArray(value) ? value.join(", ") : String(value);
+  }
+
+  function formatValue(value) {
+    if (value === null || value === undefined) return "–";
+    if (typeof value === "number") {
+      if (Number.isInteger(value)) return String(value);
+      return Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3 ? value.toExponential(3) : String(+value.toPrecision(5));
+    }
+    if (typeof value === "object") return JSON.stringify(value);
+    return String(value); // includes the markers "NaN", "Infinity", "-Infinity"
+  }
+
+  function formatDate(unixSeconds) {
+    if (!unixSeconds) return "–";
+    const date = new Date(unixSeconds * 1000);
+    return date.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function formatDuration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    const total = Math.round(seconds);
+    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    return h ? `${h}h${String(m).padStart(2, "0")}m` : m ? `${m}m${String(s).padStart(2, "0")}s` : `${s}s`;
+  }
+
+  let timer = null;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { state.query = input.value; render(); }, data.runs.length > 2000 ? 150 : 0);
+  });
+  groupToggle.addEventListener("change", () => { state.group = groupToggle.checked; render(); });
+  buildPicker();
+  render();
+})();

@@ -1,0 +1,145 @@
+/*
+ * run-charts.js: one plotly chart per metric on the run page, with x-axis choice (step, relative
+ * time, wall time), EMA smoothing, a log-scale toggle and light/dark colors from the CSS.
+ *
+ * Reads: TrackerRunData.current() (see run-data.js) and each <figure class="chart"
+ * data-kind="metrics|system" data-metric="name"> on the page; plotly.js (vendored).
+ * Long series are downsampled here, at render, by min/max per bucket (extremes always kept);
+ * the data file keeps every point for the CSV. NaN and ±Infinity are drawn as markers at the
+ * chart's top/bottom edge (a hidden second y axis spanning 0..1), never dropped.
+ */
+(function () {
+  "use strict";
+
+  const MAX_BUCKETS = 2000; // up to 2 points per bucket: at most ~4000 points per trace
+  const run = window.TrackerRunData && window.TrackerRunData.current();
+  if (!run || !window.Plotly) return;
+
+  const controls = {
+    x: document.getElementById("chart-x"),
+    smoothing: document.getElementById("chart-smoothing"),
+    smoothingValue: document.getElementById("chart-smoothing-value"),
+    log: document.getElementById("chart-log"),
+  };
+  const darkQuery = window.matchMedia("(prefers-color-scheme: dark)");
+
+  function colors() {
+    const style = getComputedStyle(document.documentElement);
+    const read = (name) => style.getPropertyValue(name).trim();
+    return { text: read("--text"), muted: read("--muted"), grid: read("--grid"), accent: read("--accent"),
+             bad: read("--bad"), surface: read("--surface"), border: read("--border") };
+  }
+
+  function xValues(series, mode) {
+    if (mode === "step") return series.steps;
+    if (mode === "relative") return series.times;
+    return series.times.map((t) => (t === null ? null : new Date((run.created + t) * 1000)));
+  }
+
+  function smooth(values, weight) {
+    if (!weight) return values;
+    let last = 0, debias = 0;
+    return values.map((value) => {
+      if (!Number.isFinite(value)) return value;
+      last = last * weight + (1 - weight) * value;
+      debias = debias * weight + (1 - weight);
+      return last / debias;
+    });
+  }
+
+  /** Indices to draw: every finite point, or per bucket the first, min and max (in x order). */
+  function downsample(values) {
+    const finite = [];
+    values.forEach((value, index) => { if (Number.isFinite(value)) finite.push(index); });
+    if (finite.length <= MAX_BUCKETS * 2) return finite;
+    const keep = new Set([finite[0], finite[finite.length - 1]]);
+    const size = finite.length / MAX_BUCKETS;
+    for (let bucket = 0; bucket < MAX_BUCKETS; bucket++) {
+      let low = null, high = null;
+      for (let k = Math.floor(bucket * size); k < Math.min(finite.length, Math.floor((bucket + 1) * size)); k++) {
+        const index = finite[k];
+        if (low === null || values[index] < values[low]) low = index;
+        if (high === null || values[index] > values[high]) high = index;
+      }
+      if (low !== null) { keep.add(low); keep.add(high); }
+    }
+    return [...keep].sort((a, b) => a - b);
+  }
+
+  function traces(name, series, mode, weight, palette) {
+    const x = xValues(series, mode);
+    const smoothed = smooth(series.values, weight);
+    const raw = downsample(series.values);
+    const pick = (array, indices) => indices.map((index) => array[index]);
+    const result = [{
+      type: "scatter", mode: "lines", name,
+      x: pick(x, raw), y: pick(series.values, raw),
+      line: { color: palette.accent, width: weight ? 1 : 2 }, opacity: weight ? 0.3 : 1,
+      hovertemplate: "%{y:.6g}<extra>" + (weight ? "raw" : "") + "</extra>",
+    }];
+    if (weight) {
+      const kept = downsample(smoothed);
+      result.push({ type: "scatter", mode: "lines", name: `${name} (smoothed)`, x: pick(x, kept), y: pick(smoothed, kept),
+        line: { color: palette.accent, width: 2 }, hovertemplate: "%{y:.6g}<extra>smoothed</extra>" });
+    }
+    const special = [];
+    series.values.forEach((value, index) => { if (!Number.isFinite(value)) special.push(index); });
+    if (special.length) {
+      const label = (value) => (Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+      result.push({
+        type: "scatter", mode: "markers", name: "NaN / Infinity", yaxis: "y2", cliponaxis: false,
+        x: pick(x, special), y: special.map((index) => (series.values[index] === -Infinity ? 0.03 : 0.97)),
+        text: special.map((index) => `${label(series.values[index])} at step ${series.steps[index]}`),
+        hovertemplate: "%{text}<extra></extra>",
+        marker: { color: palette.bad, size: 9, symbol: special.map((index) => (Number.isNaN(series.values[index]) ? "x"
+          : series.values[index] > 0 ? "triangle-up" : "triangle-down")) },
+      });
+    }
+    return result;
+  }
+
+  function layout(mode, palette) {
+    const axis = { gridcolor: palette.grid, zerolinecolor: palette.border, linecolor: palette.border,
+                   tickfont: { color: palette.muted }, automargin: true };
+    return {
+      margin: { l: 48, r: 12, t: 8, b: 36 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+      font: { family: getComputedStyle(document.body).fontFamily, size: 12, color: palette.text },
+      showlegend: false, hovermode: "closest",
+      hoverlabel: { bgcolor: palette.surface, bordercolor: palette.border, font: { color: palette.text } },
+      xaxis: Object.assign({ type: mode === "wall" ? "date" : "linear",
+        title: { text: { step: "step", relative: "seconds since start", wall: "" }[mode], font: { size: 11, color: palette.muted } } }, axis),
+      yaxis: Object.assign({ type: controls.log && controls.log.checked ? "log" : "linear" }, axis),
+      yaxis2: { overlaying: "y", range: [0, 1], visible: false, fixedrange: true },
+    };
+  }
+
+  function draw(figure) {
+    const data = run[figure.dataset.kind] && run[figure.dataset.kind][figure.dataset.metric];
+    if (!data) return;
+    const palette = colors();
+    const mode = controls.x ? controls.x.value : "step";
+    const weight = controls.smoothing ? Number(controls.smoothing.value) : 0;
+    const series = window.TrackerRunData.decode(data);
+    window.Plotly.react(figure.querySelector(".plot"), traces(figure.dataset.metric, series, mode, weight, palette),
+      layout(mode, palette), { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] });
+  }
+
+  function drawAll() {
+    document.querySelectorAll("figure.chart").forEach((figure) => {
+      const hidden = figure.closest("details:not([open])");
+      if (!hidden) draw(figure); // charts in a closed <details> are drawn when it opens (plotly needs a size)
+    });
+  }
+
+  if (controls.smoothing) {
+    controls.smoothing.addEventListener("input", () => {
+      controls.smoothingValue.textContent = controls.smoothing.value;
+      drawAll();
+    });
+  }
+  if (controls.x) controls.x.addEventListener("change", drawAll);
+  if (controls.log) controls.log.addEventListener("change", drawAll);
+  document.querySelectorAll("details.system-charts").forEach((details) => details.addEventListener("toggle", drawAll));
+  darkQuery.addEventListener("change", drawAll);
+  drawAll();
+})();

@@ -1,0 +1,47 @@
+"""``tracker build``: publish runs as a static HTML site (see docs/site.md)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import add_runs_option
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "build", help="build a static HTML site of the runs",
+        description="Build a static site (index of runs, one page per run) that opens from disk, "
+                    "a CI artifact or GitHub Pages, with no network.",
+        epilog="examples:\n  tracker build --runs tracker-runs --out site && open site/index.html\n"
+               "  tracker build --runs ci-a/tracker-runs --runs ci-b/tracker-runs --title 'Nightly' --strict",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_runs_option(parser, several=True)
+    parser.add_argument("--out", default="site", metavar="DIR", help="output folder (default: ./site)")
+    parser.add_argument("--title", default="Experiments", help="site title (default: Experiments)")
+    parser.add_argument("--theme", metavar="NAME_OR_PATH",
+                        help="built-in theme name, or a folder whose templates/ and static/ override the default")
+    parser.add_argument("--base-url", metavar="URL",
+                        help="where the site will be served, e.g. https://team.github.io/experiments/ "
+                             "(only for canonical links; every link in the site is relative)")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail, publishing nothing, on an unreadable run or a token-shaped string")
+    parser.set_defaults(handler=run_build)
+
+
+def run_build(args) -> int:
+    from sitegen.build import BuildOptions, build, print_progress
+
+    options = BuildOptions(runs=args.runs, out=args.out, title=args.title, theme=args.theme,
+                           base_url=args.base_url, strict=args.strict)
+    report = build(options, progress=print_progress if sys.stderr.isatty() else None)
+    for finding in report.findings:
+        print(f"tracker: warning: {finding}", file=sys.stderr)
+    for path, reason in report.skipped:
+        print(f"tracker: warning: skipped unreadable run {path}: {reason}", file=sys.stderr)
+    print(f"built {report.runs_built} run{'s' * (report.runs_built != 1)}"
+          + (f", skipped {len(report.skipped)} unreadable" if report.skipped else "")
+          + (f", redacted {len(report.findings)} token-shaped string(s)" if report.findings else "")
+          + f"; {report.pages} pages, {report.files} files in {report.seconds:.1f}s")
+    print(f"open {report.index_path}")
+    return 0
