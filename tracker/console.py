@@ -38,6 +38,7 @@ class ConsoleCapture:
         self._streams: list[tuple[int, int]] = []  # (fd, saved copy of the original)
         self._wake = -1  # written to by stop(): the thread then reports once the pipes are quiet
         self._drained = threading.Event()
+        self._copying = False
 
     def start(self) -> bool:
         """Start teeing; False when there is nothing to capture (then nothing changed)."""
@@ -68,6 +69,7 @@ class ConsoleCapture:
                 os.close(unused)
             self._drained.set()
             return False
+        self._copying = True
         threading.Thread(target=_tee, args=(self, readers, wake_read, log_fd), name="tracker-console",
                          daemon=True).start()
         return True
@@ -91,9 +93,13 @@ class ConsoleCapture:
                 pass
         try:
             os.write(self._wake, b"x")
-        except OSError:
+        except OSError:  # the thread ended already (the script closed both streams itself)
             pass
         self._drained.wait(timeout_s)
+        os.close(self._wake)
+        if not self._copying:  # else a lingering child still writes through them
+            for _, saved in streams:
+                os.close(saved)
 
 
 def _is_real_fd(stream, fd: int) -> bool:
@@ -162,7 +168,7 @@ def _tee(capture: ConsoleCapture, readers: list[tuple[int, int]], wake_read: int
             if not chunk:
                 poller.unregister(read_end)
                 os.close(read_end)
-                _close(targets.pop(read_end))
+                del targets[read_end]
                 continue
             # The log first: whatever reached the terminal is then in the log even if we are killed.
             if log_fd >= 0:
@@ -171,16 +177,12 @@ def _tee(capture: ConsoleCapture, readers: list[tuple[int, int]], wake_read: int
                 try:
                     _write_all(targets[read_end], chunk)
                 except OSError:  # the terminal went away: keep logging, as the script would not notice
-                    _close(targets[read_end])
                     targets[read_end] = -1
-    for unused in (log_fd, wake_read, capture._wake):
-        _close(unused)
+    if log_fd >= 0:
+        os.close(log_fd)
+    os.close(wake_read)
+    capture._copying = False
     capture._drained.set()
-
-
-def _close(fd: int) -> None:
-    if fd >= 0:
-        os.close(fd)
 
 
 def _log(capture: ConsoleCapture, log_fd: int, chunk: bytes, logged: int) -> tuple[int, int]:

@@ -39,7 +39,8 @@ def train(args) -> None:
         data_file = os.path.join(scratch, "moons.csv")
         with open(data_file, "w") as handle:
             handle.write("x,y,label\n" + "".join(f"{x:.5f},{y:.5f},{label}\n" for x, y, label in data))
-        with tracker.init(project=args.project, name=args.name, config=vars(args), tags=args.tags,
+        hyperparameters = {key: getattr(args, key) for key in ("lr", "epochs", "samples", "seed", "optimizer")}
+        with tracker.init(project=args.project, name=args.name, config=hyperparameters, tags=args.tags,
                           notes=args.notes, dir=args.runs) as run:
             run.log_dataset(data_file, name="moons")
             weights = [0.0] * 6
@@ -61,7 +62,7 @@ def train(args) -> None:
                 accuracy = sum((sum(w * f for w, f in zip(weights, features(x, y))) > 0) == bool(label)
                                for x, y, label in valid_set) / len(valid_set)
                 best = max(best, accuracy)
-                run.log({"train/loss": loss, "valid/acc": accuracy, "lr": args.lr})
+                run.log({"train/loss": loss, "valid/acc": accuracy})
             run.summary["best_acc"] = best
             model_file = os.path.join(scratch, "weights.txt")
             with open(model_file, "w") as handle:

@@ -70,16 +70,16 @@ def describe(run) -> list[str]:
         rows = [[a.get("name", ""), format_bytes(a.get("size_bytes")), a.get("path", "")] for a in run.artifacts]
         lines += ["", "Artifacts:", _indent(table(["name", "size", "stored at"], rows))]
     if run.git:
-        git = {key: value for key, value in run.git.items() if key not in ("type", "untracked_files")}
+        git = {key: value for key, value in run.git.items() if key not in ("type", "time", "untracked_files")}
         lines += _section("Git", git)
     if run.environment:
         env = run.environment
         packages = env.get("packages") or {}
-        shown = {key: value for key, value in env.items() if key not in ("type", "packages")}
+        shown = {key: value for key, value in env.items() if key not in ("type", "time", "packages")}
         shown["packages"] = f"{len(packages)} installed (tracker show --json lists them)"
         lines += _section("Environment", flatten(shown))
     if run.hardware:
-        lines += _section("Hardware", flatten({k: v for k, v in run.hardware.items() if k != "type"}))
+        lines += _section("Hardware", flatten({k: v for k, v in run.hardware.items() if k not in ("type", "time")}))
     if run.warnings:
         lines += ["", "Warnings while reading:", *("  " + warning for warning in run.warnings)]
     return lines
