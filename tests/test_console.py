@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from tests.scripts import read_lines, run_script, start_script, write_script
+from tracker.console import MAX_CONSOLE_BYTES, _cap_marker
 
 SCRIPT = """
     import os, sys
@@ -150,3 +151,29 @@ def test_streams_that_are_not_real_file_descriptors_are_left_alone(tmp_path):
     assert result.returncode == 0
     assert result.stdout == "started=False"
     assert log_text(tmp_path) == ""
+
+
+def test_stop_does_not_wait_for_a_child_that_still_holds_stdout(tmp_path):
+    result = run_script(tmp_path, """
+        import subprocess, time
+        from tracker.console import ConsoleCapture
+
+        capture = ConsoleCapture("console.log")
+        capture.start()
+        child = subprocess.Popen(["sleep", "30"])
+        print("before stop")
+        started = time.monotonic()
+        capture.stop()
+        print(f"stop took {time.monotonic() - started:.1f} s")
+        child.kill()
+    """)
+
+    first, second = result.stdout.splitlines()
+    assert first == "before stop"
+    assert float(second.split()[2]) < 1.0, second  # not STOP_TIMEOUT_S
+    assert log_text(tmp_path) == "before stop\n"
+
+
+def test_the_default_cap_is_10_mib_and_says_so():
+    assert MAX_CONSOLE_BYTES == 10 * 1024 * 1024
+    assert _cap_marker(MAX_CONSOLE_BYTES) == b"[console capture stopped at 10 MiB]\n"

@@ -24,7 +24,7 @@ def collect(seconds: float, interval_s: float = 0.1) -> list[dict]:
 def test_samples_are_system_records_with_plausible_values():
     records = collect(0.65)
 
-    assert 4 <= len(records) <= 7
+    assert 3 <= len(records) <= 7  # about 6; fewer on a loaded machine
     assert [record["step"] for record in records] == list(range(len(records)))
     assert all(record["type"] == "system" for record in records)
     assert all(abs(record["time"] - time.time()) < 10 for record in records)
@@ -41,9 +41,10 @@ def test_samples_are_system_records_with_plausible_values():
 
 
 def test_child_processes_count_towards_process_rss():
-    child = subprocess.Popen([sys.executable, "-c", "b = bytearray(200 * 1024 * 1024); import time; time.sleep(30)"])
+    code = "b = b'x' * (200 * 1024 * 1024); print('ready', flush=True); import time; time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)  # let the child allocate
+        assert child.stdout.readline() == "ready\n"
         with_child = collect(0.35)[-1]["values"]["process_rss_bytes"]
     finally:
         child.kill()

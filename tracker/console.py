@@ -12,7 +12,6 @@ every chunk unchanged to the original fd and appends it to the log, up to MAX_CO
 """
 from __future__ import annotations
 
-import errno
 import os
 import select
 import sys
@@ -161,9 +160,7 @@ def _tee(capture: ConsoleCapture, readers: list[tuple[int, int]], wake_read: int
                 continue
             try:
                 chunk = os.read(read_end, _CHUNK_BYTES)
-            except OSError as exc:  # a pseudo-terminal reports its closed end as EIO, not EOF
-                if exc.errno != errno.EIO:
-                    continue
+            except OSError:  # a pseudo-terminal reports its closed end as EIO, not as EOF
                 chunk = b""
             if not chunk:
                 poller.unregister(read_end)

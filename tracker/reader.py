@@ -184,7 +184,7 @@ def load_run(path: str, now: float | None = None) -> RunRecord:
         raise RunFormatError(path, "no readable 'run' or 'start' record")
     _read_heartbeats(path, writers)
     _finish_histories(run.histories)
-    _finish_histories(run.system)
+    _finish_histories(run.system, by_time=True)  # each process counts its samples from 0
     run.writers = list(writers.values())
     status, decider = run_status(run.writers, time.time() if now is None else now)
     run.status = status
@@ -295,18 +295,15 @@ def _append_point(histories: dict, record: dict) -> None:
         series.times.append(wall_time)
 
 
-def _finish_histories(histories: dict) -> None:
-    """Order points by step (then time): several writers may interleave their files."""
+def _finish_histories(histories: dict, by_time: bool = False) -> None:
+    """Order points by step, or by time: several writers may interleave their files."""
     for series in histories.values():
-        steps = series.steps
-        if any(type(step) not in (int, float) for step in steps):
-            keys = [(step if type(step) in (int, float) else index) for index, step in enumerate(steps)]
-        else:
-            keys = steps
+        keys = [(value if type(value) in (int, float) else index)
+                for index, value in enumerate(series.times if by_time else series.steps)]
         if all(keys[index] <= keys[index + 1] for index in range(len(keys) - 1)):
             continue
         order = sorted(range(len(keys)), key=lambda index: (keys[index], series.times[index] or 0.0))
-        series.steps = [steps[index] for index in order]
+        series.steps = [series.steps[index] for index in order]
         series.values = [series.values[index] for index in order]
         series.times = [series.times[index] for index in order]
 

@@ -19,23 +19,34 @@ SECRET_WORDS = frozenset({
     "key", "apikey", "token", "secret", "password", "passwd", "pwd", "passphrase", "credential",
     "credentials", "auth", "privatekey", "accesskey", "sessionkey",
 })
-_WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+_WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 TOKEN_PATTERNS = {
-    "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+    "private key": (r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+                    r"(?:-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|$)"),
     "GitHub token": r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
     "AWS access key": r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
     "Slack token": r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b",
     "OpenAI key": r"\bsk-(?:proj-|svcacct-|ant-)?[A-Za-z0-9_-]{20,}\b",
     "Hugging Face token": r"\bhf_[A-Za-z0-9]{30,}\b",
-    "Google API key": r"\bAIza[0-9A-Za-z_-]{35}\b",
+    # Not \b at the end: a key may end in "-", after which \b would fail before a space or quote.
+    "Google API key": r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])",
     "JWT": r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
     "bearer token": r"(?i:\bbearer\s+)[A-Za-z0-9._~+/-]{16,}=*",
+    # user:password in a URL (the site generator scans text that never went through redact_text).
+    "URL credentials": r"(?<=://)[^\s/:@]{0,256}:[^\s/]{1,256}(?=@)",
 }
 _TOKEN_REGEX = re.compile("|".join(f"(?P<g{index}>{pattern})" for index, pattern in enumerate(TOKEN_PATTERNS.values())))
 _TOKEN_KINDS = {f"g{index}": kind for index, kind in enumerate(TOKEN_PATTERNS)}
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
-_ASSIGNMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<value>.*)$", re.S)
+# Every pattern begins with one of these literals (URL credentials right after "://"). Python's re
+# finds a plain alternation of literals several times faster than it runs the full alternation at
+# every position, so the full regex is only tried where an anchor is (about 6x faster on logs).
+_TOKEN_ANCHOR = re.compile(r"-----BEGIN|gh[pousr]_|github_pat_|A[KSBC][IC]A|xox[abposr]-|sk-|hf_|AIza|eyJ"
+                           r"|[Bb][Ee][Aa][Rr][Ee][Rr]|://")
+# Greedy up to the last "@" before the path, so a password containing "@" goes entirely.
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s]+)@")
+# NAME=value, also Hydra's +name=value and ++name=value overrides.
+_ASSIGNMENT = re.compile(r"^(?P<name>[+~]{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=(?P<value>.*)$", re.S)
 
 
 def is_secret_name(name) -> bool:
@@ -48,24 +59,47 @@ def is_secret_name(name) -> bool:
 
 
 def find_token_shapes(text: str) -> list[tuple[str, int, int]]:
-    """Token-shaped substrings of ``text`` as (kind, start, end)."""
-    return [(_TOKEN_KINDS[match.lastgroup], match.start(), match.end()) for match in _TOKEN_REGEX.finditer(text)]
+    """Token-shaped substrings of ``text`` as (kind, start, end), in order and not overlapping."""
+    found = []
+    position = 0
+    while anchor := _TOKEN_ANCHOR.search(text, position):
+        start = anchor.end() if anchor.group() == "://" else anchor.start()
+        match = _TOKEN_REGEX.match(text, start)
+        if match:
+            found.append((_TOKEN_KINDS[match.lastgroup], match.start(), match.end()))
+            position = match.end()
+        else:
+            position = anchor.start() + 1
+    return found
 
 
 def redact_token_shapes(text: str) -> tuple[str, list[str]]:
     """``text`` with token-shaped substrings replaced, and the kinds that were found."""
-    kinds: list[str] = []
-
-    def replace(match):
-        kinds.append(_TOKEN_KINDS[match.lastgroup])
-        return REDACTED
-
-    return _TOKEN_REGEX.sub(replace, text), kinds
+    spans = find_token_shapes(text)
+    if not spans:
+        return text, []
+    pieces = []
+    position = 0
+    for _, start, end in spans:
+        pieces += [text[position:start], REDACTED]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces), [kind for kind, _, _ in spans]
 
 
 def strip_url_credentials(url: str) -> str:
-    """``https://user:token@host/path`` -> ``https://host/path``; other strings unchanged."""
-    return _URL_CREDENTIALS.sub(lambda match: match.group("scheme"), url)
+    """``https://user:token@host/path`` -> ``https://host/path``; other strings unchanged.
+
+    A bare ``https://token@host`` loses the token too. An ssh URL keeps its user
+    (``ssh://git@host/x`` needs it to connect) and loses only a password.
+    """
+    def replace(match):
+        scheme, userinfo = match.group("scheme"), match.group("userinfo")
+        if "ssh" in scheme.lower():
+            return f"{scheme}{userinfo.split(':', 1)[0]}@"
+        return scheme
+
+    return _URL_CREDENTIALS.sub(replace, url)
 
 
 def redact_text(text: str) -> str:
@@ -74,9 +108,15 @@ def redact_text(text: str) -> str:
 
 
 def redact_mapping(value):
-    """A deep copy of ``value`` with secret-named entries and token-shaped strings redacted."""
+    """A deep copy of ``value`` with secret-named entries and token-shaped strings redacted.
+
+    None, "" and booleans under a secret-looking name are kept: they hold no secret and show
+    that it was unset or switched (``use_auth: true``). String keys are redacted like values.
+    """
     if isinstance(value, dict):
-        return {key: REDACTED if is_secret_name(key) and item not in (None, "") else redact_mapping(item)
+        return {redact_text(key) if isinstance(key, str) else key:
+                REDACTED if is_secret_name(key) and item not in (None, "") and not isinstance(item, bool)
+                else redact_mapping(item)
                 for key, item in value.items()}
     if isinstance(value, list):
         return [redact_mapping(item) for item in value]
@@ -88,16 +128,18 @@ def redact_mapping(value):
 def redact_argv(argv: list[str]) -> list[str]:
     """Command-line arguments with secret values replaced.
 
-    Handles ``--api-key X``, ``--api-key=X``, ``NAME_TOKEN=X`` assignments, credentials in URLs
-    and token-shaped values anywhere.
+    Handles ``--api-key X``, ``--api-key=X``, ``NAME_TOKEN=X`` and Hydra ``+db.password=X``
+    assignments, credentials in URLs and token-shaped values anywhere. After a secret flag
+    the next argument is hidden unless it is another ``--flag`` (``--use-auth --lr 0.1``).
     """
     redacted = []
     hide_next = False
     for argument in argv:
-        if hide_next:
+        if hide_next and not argument.startswith("--"):
             redacted.append(REDACTED)
             hide_next = False
             continue
+        hide_next = False
         if argument.startswith("-") and len(argument) > 1:
             flag, equals, _ = argument.partition("=")
             if is_secret_name(flag.lstrip("-")):

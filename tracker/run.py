@@ -55,6 +55,8 @@ class Run:
         self._finish_lock = threading.Lock()
         self._step = last_step
         self._background: list[threading.Thread] = []
+        self._console = None
+        self._system_metrics = None
         self.tags = list(tags)
         self.config = _RecordedDict(self, "config", config)
         self.summary = _RecordedDict(self, "summary", summary)
@@ -138,12 +140,20 @@ class Run:
             self._finished = True
         if self._detached:
             return
+        if self._system_metrics is not None:
+            self._system_metrics.stop()
         deadline = time.monotonic() + wait_s
         for thread in self._background:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._put({"type": "end", "writer": self._writer.writer_id, "time": time.time(),
                    "status": status, "error": error})
         self._writer.close()
+        if self._console is not None:  # last, so the writer's own warnings are captured too
+            self._console.stop()
+            if self._console.error:
+                import warnings
+
+                warnings.warn(f"tracker: console log incomplete: {self._console.error}", RuntimeWarning, stacklevel=2)
         lifecycle.unregister(self)
         from . import session
 
@@ -185,6 +195,19 @@ class Run:
         thread = threading.Thread(target=guarded, name=f"tracker-{what}", daemon=True)
         thread.start()
         self._background.append(thread)
+
+    def _start_console(self, path: str) -> None:
+        from .console import ConsoleCapture
+
+        console = ConsoleCapture(path)
+        if console.start():
+            self._console = console
+
+    def _start_system_metrics(self) -> None:
+        from .system_metrics import SystemMetricsSampler
+
+        self._system_metrics = SystemMetricsSampler(self._put)
+        self._system_metrics.start()
 
     def _detach_after_fork(self) -> None:
         self._detached = True

@@ -31,7 +31,8 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     """Start (or with ``resume=True`` reopen) a run and make it the active one.
 
     ``capture`` switches automatic capture off (False) or per part, e.g.
-    ``{"git": False, "code": True, "environment": True, "hardware": True}``.
+    ``{"git": False, "code": True, "environment": True, "hardware": True, "console": True,
+    "system": True}``.
     """
     global _active
     root = runs_root(dir)
@@ -69,7 +70,12 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     if notes:
         run.set_notes(notes)
     if capture:
-        _start_capture(run, capture if isinstance(capture, dict) else {})
+        parts = dict(capture) if isinstance(capture, dict) else {}
+        if parts.pop("console", True):
+            run._start_console(os.path.join(path, "console.log" if created else f"console-{writer_id}.log"))
+        if parts.pop("system", True):
+            run._start_system_metrics()
+        _start_capture(run, parts)
     lifecycle.register(run)
     _active = run
     return run

@@ -5,7 +5,8 @@ Rates are computed from the counters' change since the previous sample. GPUs com
 (``nvidia-ml-py``, imported lazily); without it or without a driver they are skipped silently.
 
 Cost: one sample takes about 0.35 ms of CPU (and so of GIL) time on a 2-core Linux VM with
-psutil 7 and no GPU; the training thread waits for none of it. Finding the child processes
+psutil 7 and no GPU (NVML calls run in C with the GIL released); the training thread waits for
+none of it. Finding the child processes
 (``process_rss_bytes`` counts them) scans all of /proc, about 2 ms, so it is done only every
 CHILDREN_REFRESH_S; in between the known children are re-read.
 """
@@ -43,7 +44,7 @@ class SystemMetricsSampler:
 
     def start(self) -> None:
         """Start sampling in the background."""
-        if not self._thread.is_alive() and not self._stop.is_set():
+        if self._thread.ident is None and not self._stop.is_set():
             self._thread.start()
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
@@ -55,12 +56,12 @@ class SystemMetricsSampler:
     def _run(self) -> None:
         try:
             import psutil
-        except ImportError:
-            warnings.warn("tracker: system metrics are off: psutil is not installed (pip install psutil)",
-                          RuntimeWarning, stacklevel=1)
+
+            state = _SamplerState(psutil)
+        except Exception as exc:  # psutil missing, or unsupported on this platform
+            warnings.warn(f"tracker: system metrics are off: {exc}", RuntimeWarning, stacklevel=1)
             return
         nvml = _init_nvml()
-        state = _SamplerState(psutil)
         step = 0
         while not self._stop.wait(self.interval_s):
             try:
