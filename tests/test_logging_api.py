@@ -234,3 +234,9 @@ def test_default_dir_comes_from_environment(tmp_path, monkeypatch):
     with tracker.init(capture=False) as run:
         pass
     assert pathlib.Path(run.path).parent == tmp_path / "from-env"
+
+
+def test_unknown_capture_part_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(tracker.UsageError, match=r"unknown capture part\(s\) 'gti'; choose from git, code"):
+        tracker.init(dir=tmp_path, capture={"gti": False})
+    assert list(tmp_path.iterdir()) == []

@@ -67,3 +67,45 @@ def test_mapping_redaction_is_deep_and_leaves_ordinary_values():
     assert redact_mapping(config) == {"lr": 0.1, "api_key": REDACTED,
                                       "nested": {"hfToken": REDACTED, "note": f"uses {REDACTED}"},
                                       "list": [{"password": REDACTED}], "max_tokens": 512, "empty_key": None}
+
+
+@pytest.mark.parametrize("text, kind", [
+    ('key = "AIzaSyA1234567890abcdefghijklmnopqrstu-"', "Google API key"),  # ends in "-": no \b after it
+    ("-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF0abc\n-----END PGP PRIVATE KEY BLOCK-----", "private key"),
+    ("DATABASE_URL is postgres://admin:Sup3r@S3cret@db.internal:5432/app", "URL credentials"),
+])
+def test_more_token_shapes(text, kind):
+    redacted, kinds = redact_token_shapes(text)
+    assert kinds == [kind]
+    assert "S3cret" not in redacted and "u-" not in redacted and "lQOYBF0abc" not in redacted
+
+
+def test_anchored_scan_finds_what_the_full_regex_finds():
+    from tracker import redact
+
+    samples = [GITHUB_TOKEN, "AKIAIOSFODNN7EXAMPLE", "xoxb-123456789012-abcdefghijklmnop", "hf_" + "a1" * 17,
+               "sk-proj-abcdefghijklmnopqrstuvwxyz012345", "Bearer abcdefghijklmnop123456",
+               "https://u:pw@host/x", "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----",
+               "task-abcdefghijklmnopqrstuvwxyz", hashlib.sha256(b"y").hexdigest(), "ghp_short", "://", "eyJ"]
+    text = " ".join(samples * 3) + " " + "".join(samples)
+    expected = [(redact._TOKEN_KINDS[m.lastgroup], m.start(), m.end()) for m in redact._TOKEN_REGEX.finditer(text)]
+    assert find_token_shapes(text) == expected and len(expected) >= 21
+
+
+def test_argv_hydra_overrides_and_flag_after_secret_flag():
+    assert redact_argv(["train.py", "+api_key=abc123", "++db.password=hunter2", "model.layers=4"]) == [
+        "train.py", f"+api_key={REDACTED}", f"++db.password={REDACTED}", "model.layers=4"]
+    assert redact_argv(["train.py", "--use-auth", "--lr", "0.1", "--token", "-starts-with-dash"]) == [
+        "train.py", "--use-auth", "--lr", "0.1", "--token", REDACTED]
+
+
+def test_url_credentials_edge_cases():
+    assert strip_url_credentials("ssh://git@github.com/a/b.git") == "ssh://git@github.com/a/b.git"
+    assert strip_url_credentials("ssh://git:pw@host/a.git") == "ssh://git@host/a.git"
+    assert strip_url_credentials("https://user:p@ss@host/x") == "https://host/x"
+
+
+def test_acronym_names_and_mapping_keys_and_booleans():
+    assert is_secret_name("HTTPAuth") and is_secret_name("APIKey") and not is_secret_name("HTTPServer")
+    assert redact_mapping({"use_auth": True, GITHUB_TOKEN: 1, "db": "postgres://a:b@h/d"}) == {
+        "use_auth": True, REDACTED: 1, "db": "postgres://h/d"}

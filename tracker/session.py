@@ -35,6 +35,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     "system": True}``.
     """
     global _active
+    capture_parts = _capture_parts(capture) if capture else None  # check before creating anything
     root = runs_root(dir)
     _ensure_writable(root)
     project = str(project or os.environ.get("TRACKER_PROJECT") or "default")
@@ -69,8 +70,8 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
         run.add_tags(*([tags] if isinstance(tags, str) else tags))
     if notes:
         run.set_notes(notes)
-    if capture:
-        parts = dict(capture) if isinstance(capture, dict) else {}
+    if capture_parts is not None:
+        parts = capture_parts
         if parts.pop("console", True):
             run._start_console(os.path.join(path, "console.log" if created else f"console-{writer_id}.log"))
         if parts.pop("system", True):
@@ -170,6 +171,19 @@ def _write_now(events_path: str, records: list[dict]) -> None:
             os.close(fd)
     except OSError as exc:
         raise RunDirError(os.path.dirname(events_path), exc.strerror or str(exc)) from None
+
+
+CAPTURE_PARTS = ("git", "code", "environment", "hardware", "console", "system")
+
+
+def _capture_parts(capture) -> dict:
+    if not isinstance(capture, dict):
+        return {}
+    unknown = sorted(set(capture) - set(CAPTURE_PARTS))
+    if unknown:
+        raise UsageError(f"unknown capture part(s) {', '.join(map(repr, unknown))}; "
+                         f"choose from {', '.join(CAPTURE_PARTS)}")
+    return dict(capture)
 
 
 def _start_capture(run: Run, parts: dict) -> None:
