@@ -86,7 +86,7 @@
       tr.dataset.runId = run.id;
       for (const col of cols) {
         const td = tr.insertCell();
-        if (col.numeric) td.className = "num";
+        if (col.numeric && (col.field === "duration" || typeof Query.resolveField(run, col.field) === "number")) td.className = "num";
         if (col.field === "name") td.className = "name";
         const content = col.render ? col.render(run) : textOf(Query.resolveField(run, col.field));
         if (content instanceof Node) td.appendChild(content);
@@ -111,6 +111,11 @@
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = col.label;
+      const mark = document.createElement("span"); // aria-sort says the order; the arrow is for the eye
+      mark.className = "sort-mark";
+      mark.setAttribute("aria-hidden", "true");
+      mark.textContent = th.getAttribute("aria-sort") === "ascending" ? "▲" : th.getAttribute("aria-sort") === "descending" ? "▼" : "";
+      button.appendChild(mark);
       button.addEventListener("click", () => {
         const descendingFirst = col.numeric || col.field === "created";
         state.sort = col.field === sortField ? (state.sort.startsWith("-") ? col.field : `-${col.field}`)
