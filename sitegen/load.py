@@ -15,6 +15,7 @@ from tracker.reader import RunRecord
 MAX_ARTIFACT_BYTES = 10 * 1024 * 1024       # one artifact larger than this is listed, not copied
 MAX_RUN_ARTIFACT_BYTES = 100 * 1024 * 1024  # copies of one run's artifacts stop at this total
 MAX_DIFF_SHOWN_BYTES = 1024 * 1024          # the capture caps the diff at 1 MiB too
+MAX_CONSOLE_SHOWN_BYTES = 256 * 1024        # the page shows the end of the console, where errors are
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")  # shown through <img>, never inline SVG
 SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -40,6 +41,8 @@ class RunSource:
     diff_cut: bool = False
     requirements_text: str | None = None
     requirements_origin: str | None = None  # "captured" (files/env/requirements*.txt) or "packages"
+    console_text: str | None = None
+    console_cut: bool = False
     artifacts: list[ArtifactPlan] = field(default_factory=list)
 
 
@@ -55,6 +58,7 @@ def load_source(run: RunRecord) -> RunSource:
     source = RunSource(run, run_slug(run.id))
     source.diff_text, source.diff_cut = _read_diff(run)
     source.requirements_text, source.requirements_origin = _read_requirements(run)
+    source.console_text, source.console_cut = _read_console(run)
     source.artifacts = plan_artifacts(run)
     return source
 
@@ -84,6 +88,23 @@ def _read_diff(run: RunRecord) -> tuple[str | None, bool]:
     except OSError:
         return None, False
     return text, cut or bool(git.get("diff_truncated"))
+
+
+def _read_console(run: RunRecord) -> tuple[str | None, bool]:
+    """The last MAX_CONSOLE_SHOWN_BYTES of each process's console log, first process first."""
+    parts, cut = [], False
+    for path in sorted(glob.glob(os.path.join(run.path, "console*.log")), key=lambda p: (p.endswith("console.log") is False, p)):
+        try:
+            size = os.path.getsize(path)
+            with open(path, "rb") as handle:
+                handle.seek(max(0, size - MAX_CONSOLE_SHOWN_BYTES))
+                data = handle.read()
+        except OSError:
+            continue
+        cut |= size > MAX_CONSOLE_SHOWN_BYTES
+        parts.append(data.decode("utf-8", "replace"))
+    text = "".join(parts)
+    return (text or None), cut
 
 
 def _read_requirements(run: RunRecord) -> tuple[str | None, str | None]:

@@ -120,6 +120,7 @@ def run_context(title: str, source: RunSource) -> dict:
                        "href": f"artifacts/{plan.site_name}" if plan.site_name else None,
                        "skipped": plan.skipped, "image": plan.is_image} for plan in source.artifacts],
         "requirements": {"origin": source.requirements_origin} if source.requirements_text else None,
+        "console": {"text": source.console_text, "cut": source.console_cut} if source.console_text else None,
         "reproduce": reproduce_script(git, source, _command_line(code)),
     }
 

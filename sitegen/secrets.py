@@ -71,6 +71,7 @@ def redact_source(source: RunSource) -> list[Finding]:
         writer.host = clean(writer.host, "writer host")
     source.diff_text = clean(source.diff_text, "git diff")
     source.requirements_text = clean(source.requirements_text, "requirements")
+    source.console_text = clean(source.console_text, "console output")
     for plan in source.artifacts:
         plan.name = clean(plan.name, "artifact name")
     return found
