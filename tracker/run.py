@@ -10,7 +10,9 @@ from .errors import MetricValueError, RunFinishedError
 from .values import metric_number, to_jsonable
 from .writer import RecordWriter
 
-BACKGROUND_JOIN_TIMEOUT_S = 30.0  # finish() waits this long at most for capture and hashing
+BACKGROUND_JOIN_TIMEOUT_S = 30.0
+_PLAIN_NUMBERS = frozenset({float, int})
+_STR = frozenset({str})  # finish() waits this long at most for capture and hashing
 
 
 class _RecordedDict(dict):
@@ -77,13 +79,11 @@ class Run:
             if self._detached:
                 return
             raise RunFinishedError(self.id)
-        clean = {}
-        for key, value in values.items():
-            kind = type(value)
-            if (kind is float or kind is int) and type(key) is str:
-                clean[key] = value
-            else:
-                clean[key] = metric_number(key, value)
+        # Type sets are built in C: much cheaper than a Python loop over the values.
+        if set(map(type, values.values())) <= _PLAIN_NUMBERS and set(map(type, values)) <= _STR:
+            clean = dict(values)  # a copy: the caller may reuse and mutate its dict
+        else:
+            clean = {key: metric_number(key, value) for key, value in values.items()}
         if step is None:
             step = self._step + 1
         elif type(step) is not int:
