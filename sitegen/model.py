@@ -11,7 +11,7 @@ import math
 import re
 import time
 
-from tracker.cli.formatting import flatten, format_bytes, format_duration, format_value
+from tracker.formatting import flatten, format_bytes, format_duration, format_value
 from tracker.values import replace_non_finite
 
 from .load import RunSource

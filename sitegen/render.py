@@ -10,7 +10,7 @@ import traceback
 
 import jinja2
 
-from tracker.cli.formatting import format_bytes, format_duration, format_value
+from tracker.formatting import format_bytes, format_duration, format_value
 
 from .errors import TemplateRenderError
 from .theme import Theme

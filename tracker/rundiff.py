@@ -9,7 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .cli.formatting import flatten, format_value, table
+from .formatting import flatten, format_value, table
 
 MISSING_CELL = "—"
 NOTE_EXAMPLES = 3  # how many differing datasets/packages a note names before "…"

@@ -9,7 +9,7 @@ from .. import query
 from ..reader import scan
 from ..values import replace_non_finite
 from . import add_runs_option
-from .formatting import flatten, format_duration, format_time, format_value, table
+from ..formatting import flatten, format_duration, format_time, format_value, table
 
 DEFAULT_PARAM_COLUMNS = 4
 DEFAULT_METRIC_COLUMNS = 4

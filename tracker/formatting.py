@@ -1,4 +1,4 @@
-"""Plain-text formatting shared by the CLI commands."""
+"""Plain-text formatting of values, times and tables, shared by the CLI, run diffs and the site."""
 from __future__ import annotations
 
 import math
