@@ -5,7 +5,9 @@
  *   {runs: [{id, name, project, group, status, tags, user, host, notes, created, duration_s,
  *            config, summary, url, slug}], params: [dotted config keys], metrics: [summary names],
  *   defaultColumns: ["config.lr", "summary.acc", ...], unreadable: [{path, reason}]}
- * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order.
+ * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order;
+ *   window.TrackerViewState (view-state.js) to keep the view in the URL's hash:
+ *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1 (defaults are left out).
  * Builds every cell with textContent: no logged string is ever parsed as HTML.
  */
 (function () {
@@ -31,6 +33,10 @@
   const count = document.getElementById("run-count");
   const empty = document.getElementById("runs-empty");
   const groupToggle = document.getElementById("group-by-project");
+  const View = window.TrackerViewState; // absent in a theme whose index.html leaves view-state.js out
+  const DEFAULT_VIEW = Object.assign({}, state);
+  const knownColumns = new Set(data.params.map((name) => `config.${name}`)
+    .concat(data.metrics.map((name) => `summary.${name}`)));
 
   function columns() {
     const extra = state.chosen.map((field) => {
@@ -62,6 +68,7 @@
   }
 
   function render() {
+    saveView();
     const rows = filtered();
     if (rows === null) return; // keep the last good table while the query is invalid
     const cols = columns();
@@ -164,6 +171,7 @@
         const label = document.createElement("label");
         const check = document.createElement("input");
         check.type = "checkbox";
+        check.value = field;
         check.checked = state.chosen.includes(field);
         check.addEventListener("change", () => {
           state.chosen = check.checked ? state.chosen.concat(field) : state.chosen.filter((f) => f !== field);
@@ -202,6 +210,31 @@
     return h ? `${h}h${String(m).padStart(2, "0")}m` : m ? `${m}m${String(s).padStart(2, "0")}s` : `${s}s`;
   }
 
+  /** Sets the state and the controls from the hash (read by view-state.js); missing keys mean defaults. */
+  function restoreView(hash) {
+    state.query = hash.q ?? DEFAULT_VIEW.query;
+    state.sort = hash.sort || DEFAULT_VIEW.sort;
+    state.group = hash.group === "1";
+    state.chosen = hash.cols ? hash.cols.filter((field) => knownColumns.has(field)) : DEFAULT_VIEW.chosen;
+    input.value = state.query;
+    groupToggle.checked = state.group;
+    document.querySelectorAll("#column-picker input[type=checkbox]").forEach((check) => {
+      check.checked = state.chosen.includes(check.value);
+    });
+  }
+
+  function saveView() {
+    if (!View) return;
+    const defaultColumns = state.chosen.length === DEFAULT_VIEW.chosen.length
+      && state.chosen.every((field, index) => field === DEFAULT_VIEW.chosen[index]);
+    View.save({
+      q: state.query || null,
+      sort: state.sort === DEFAULT_VIEW.sort ? null : state.sort,
+      cols: defaultColumns ? null : state.chosen,
+      group: state.group ? "1" : null,
+    });
+  }
+
   let timer = null;
   input.addEventListener("input", () => {
     clearTimeout(timer);
@@ -209,5 +242,9 @@
   });
   groupToggle.addEventListener("change", () => { state.group = groupToggle.checked; render(); });
   buildPicker();
+  if (View) {
+    restoreView(View.read(["cols"]));
+    View.onChange(["cols"], (hash) => { restoreView(hash); render(); });
+  }
   render();
 })();

@@ -4,6 +4,8 @@
  *
  * Reads: TrackerRunData.current() (see run-data.js) and each <figure class="chart"
  * data-kind="metrics|system" data-metric="name"> on the page; plotly.js (vendored).
+ * Keeps the controls in the URL's hash through TrackerViewState (view-state.js):
+ * #x=relative|wall&smooth=0.6&log=1 (defaults are left out), read before the first draw.
  * Long series are downsampled here, at render, by min/max per bucket (extremes always kept);
  * the data file keeps every point for the CSV. NaN and ±Infinity are drawn as markers at the
  * chart's top/bottom edge (a hidden second y axis spanning 0..1), never dropped.
@@ -22,6 +24,7 @@
     log: document.getElementById("chart-log"),
   };
   const darkQuery = window.matchMedia("(prefers-color-scheme: dark)");
+  const View = controls.x && window.TrackerViewState; // no controls on a run without metrics
 
   function colors() {
     const style = getComputedStyle(document.documentElement);
@@ -131,14 +134,35 @@
     });
   }
 
+  /** Sets the controls from the hash; a missing or unknown value means the default. */
+  function restoreView(hash) {
+    controls.x.value = [...controls.x.options].some((option) => option.value === hash.x) ? hash.x : "step";
+    const weight = Number(hash.smooth);
+    controls.smoothing.value = Number.isFinite(weight) ? weight : 0; // the range input clamps it to 0..0.99
+    controls.smoothingValue.textContent = controls.smoothing.value;
+    controls.log.checked = hash.log === "1";
+  }
+
+  function saveView() {
+    if (!View) return;
+    View.save({ x: controls.x.value === "step" ? null : controls.x.value,
+                smooth: Number(controls.smoothing.value) ? controls.smoothing.value : null,
+                log: controls.log.checked ? "1" : null });
+  }
+
   if (controls.smoothing) {
     controls.smoothing.addEventListener("input", () => {
       controls.smoothingValue.textContent = controls.smoothing.value;
+      saveView();
       drawAll();
     });
   }
-  if (controls.x) controls.x.addEventListener("change", drawAll);
-  if (controls.log) controls.log.addEventListener("change", drawAll);
+  if (controls.x) controls.x.addEventListener("change", () => { saveView(); drawAll(); });
+  if (controls.log) controls.log.addEventListener("change", () => { saveView(); drawAll(); });
+  if (View) {
+    restoreView(View.read());
+    View.onChange([], (hash) => { restoreView(hash); drawAll(); });
+  }
   document.querySelectorAll("details.system-charts").forEach((details) => details.addEventListener("toggle", drawAll));
   darkQuery.addEventListener("change", drawAll);
   drawAll();
