@@ -32,7 +32,7 @@ def run_url(source: RunSource) -> str:
 def index_row(source: RunSource) -> dict:
     """One run in the index data: exactly the as_filterable() shape, plus where its page is."""
     fields = replace_non_finite(source.run.as_filterable())
-    return fields | {"url": run_url(source), "slug": source.slug}
+    return fields | {"url": run_url(source), "slug": source.slug, "last_seen": source.run.last_seen}
 
 
 def index_data(sources: list[RunSource], errors: list[tuple[str, str]]) -> dict:
@@ -99,6 +99,8 @@ def run_context(title: str, source: RunSource) -> dict:
         "run": {"id": run.id, "name": run.name or run.id, "project": run.project, "group": run.group,
                 "status": run.status, "created": _utc(run.created), "created_iso": _iso(run.created),
                 "duration": format_duration(run.duration_s), "user": run.user, "host": run.host,
+                "last_seen": _utc(run.last_seen, seconds=True) if run.last_seen else None,
+                "last_seen_iso": _iso(run.last_seen) if run.last_seen else None,
                 "error": run.error, "tags": list(run.tags), "warnings": list(run.warnings)},
         "command_line": _command_line(code),
         "notes_html": render_markdown(run.notes),
@@ -196,8 +198,9 @@ def _diff_class(line: str) -> str:
     return {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
 
 
-def _utc(unix_s: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(unix_s)) if unix_s else "-"
+def _utc(unix_s: float | None, seconds: bool = False) -> str:
+    pattern = "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
+    return time.strftime(pattern, time.gmtime(unix_s)) if unix_s else "-"
 
 
 def _iso(unix_s: float | None) -> str:

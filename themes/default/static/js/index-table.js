@@ -147,6 +147,10 @@
     const badge = document.createElement("span");
     badge.className = `badge status-${run.status}`;
     badge.textContent = run.status;
+    if ((run.status === "running" || run.status === "crashed") && run.last_seen) {
+      const when = new Date(run.last_seen * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+      badge.title = `${run.status === "running" ? "last update" : "last seen"} ${when}`;
+    }
     return badge;
   }
 
