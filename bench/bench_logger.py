@@ -22,25 +22,27 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from common import (BENCHMARKS_DOC, REPO_ROOT, ChildFailed, import_time_s, machine_description,
-                    median, python_startup_s, run_child, today, write_section)
+import tracker
+from common import (BENCHMARKS_DOC, REPO_ROOT, ChildFailed, git_revision, import_time_s,
+                    machine_description, median, python_startup_s, run_child, today, write_section)
 from logger_report import render_report
 
 HEADING = "## Logger"
+RESULTS_JSON = Path(__file__).resolve().parent / "out" / "logger.json"  # raw numbers, git-ignored
 WORKLOADS = {
     "1 scalar": {"loss": 0.31},
     "10 scalars": {f"metric_{index}": 0.1 * index + 0.01 for index in range(10)},
 }
 FLATNESS_WORKLOAD = "10 scalars"
 PEER_DIR = Path(__file__).resolve().parent / "peers"
-PEERS = [  # (label, runner file, variant, module to time the import of)
-    ("MLflow, default store (sqlite)", "run_mlflow.py", "default", "mlflow"),
-    ("MLflow, file store", "run_mlflow.py", "file", None),
-    ("trackio", "run_trackio.py", "default", "trackio"),
-    ("W&B offline", "run_wandb.py", "default", "wandb"),
+PEERS = [  # (label, runner file, variant, module to time the import of, slow: gets fewer calls)
+    ("MLflow, default store (sqlite)", "run_mlflow.py", "default", "mlflow", True),
+    ("MLflow, file store", "run_mlflow.py", "file", None, True),
+    ("trackio", "run_trackio.py", "default", "trackio", False),
+    ("W&B offline", "run_wandb.py", "default", "wandb", False),
 ]
 
 
@@ -50,7 +52,7 @@ class Settings:
     long_calls: int       # log calls in the flatness run
     repeats: int          # repeats of each in-process measurement
     startup_repeats: int  # fresh processes per import / init measurement
-    peer_calls: int       # log calls per peer run (peers are slow)
+    peer_calls: int       # log calls per run of a slow peer (milliseconds per call)
 
 
 FULL = Settings(calls=100_000, long_calls=1_000_000, repeats=5, startup_repeats=7, peer_calls=5_000)
@@ -74,8 +76,6 @@ def ours_s(folder: str, values: dict, calls: int) -> float:
     Capture is off so its background thread does not share the two cores with the loop; its
     cost is in the init and finish numbers instead.
     """
-    import tracker
-
     run = tracker.init(project="bench", name="per-call", dir=folder, capture=False)
     start = time.perf_counter()
     for step in range(calls):
@@ -101,10 +101,8 @@ def _check_written(run_path: str, calls: int) -> None:
         print(f"  {PROBLEMS[-1]} ({run_path})", file=sys.stderr)
 
 
-def flatness_blocks_s(folder: str, values: dict, calls: int) -> list[float]:
-    """Seconds for each tenth of a long run of ``run.log()`` calls, in order."""
-    import tracker
-
+def flatness_blocks_s(folder: str, values: dict, calls: int) -> tuple[list[float], float]:
+    """Seconds for each tenth of a long run of ``run.log()`` calls, and for the ``finish()`` after."""
     run = tracker.init(project="bench", name="flatness", dir=folder, capture=False)
     tenth = calls // 10
     blocks = []
@@ -113,9 +111,11 @@ def flatness_blocks_s(folder: str, values: dict, calls: int) -> list[float]:
         for step in range(block * tenth, (block + 1) * tenth):
             run.log(values, step=step)
         blocks.append(time.perf_counter() - start)
+    start = time.perf_counter()
     run.finish()
+    finish_s = time.perf_counter() - start
     _check_written(run.path, tenth * 10)
-    return blocks
+    return blocks, finish_s
 
 
 # -- measurements ------------------------------------------------------------------------------
@@ -144,16 +144,16 @@ def measure_per_call(settings: Settings) -> dict:
 
 
 def measure_flatness(settings: Settings) -> dict:
-    """First and last tenth of a long run, per call; median over repeats."""
+    """Per-call cost of each tenth of a long run, and its last over its first; medians of 3 runs."""
     values = WORKLOADS[FLATNESS_WORKLOAD]
     tenth = settings.long_calls // 10
     runs = [in_temp_folder(flatness_blocks_s, values, settings.long_calls) for _ in range(3)]
     return {
         "workload": FLATNESS_WORKLOAD,
         "calls": settings.long_calls,
-        "first_s": median(blocks[0] / tenth for blocks in runs),
-        "last_s": median(blocks[-1] / tenth for blocks in runs),
-        "ratio": median(blocks[-1] / blocks[0] for blocks in runs),
+        "tenths_s": [median(blocks[index] for blocks, _ in runs) / tenth for index in range(10)],
+        "ratio": median(blocks[-1] / blocks[0] for blocks, _ in runs),
+        "finish_s": median(finish_s for _, finish_s in runs),
     }
 
 
@@ -162,7 +162,7 @@ def measure_startup(settings: Settings, with_peers: bool) -> dict:
     repeats = settings.startup_repeats
     imports = {"tracker": import_time_s("tracker", repeats)}
     if with_peers:
-        for _, _, _, module in PEERS:
+        for _, _, _, module, _ in PEERS:
             if module:
                 imports[module] = _or_failure(lambda: import_time_s(module, repeats))
     probes = [run_child([sys.executable, str(Path(__file__).with_name("probe_init.py"))], cwd=REPO_ROOT)
@@ -177,12 +177,17 @@ def measure_startup(settings: Settings, with_peers: bool) -> dict:
 
 
 def measure_peers(settings: Settings) -> list[dict]:
-    """One fresh process per peer and workload; a failure becomes that row's result."""
+    """One fresh process per peer and workload; a failure becomes that row's result.
+
+    Peers get as many calls as ours, except the slow ones, whose finish is then spread over
+    fewer calls (which flatters them, if anything).
+    """
     rows = []
-    for label, runner, variant, _ in PEERS:
+    for label, runner, variant, _, slow in PEERS:
+        calls = settings.peer_calls if slow else settings.calls
         for workload, values in WORKLOADS.items():
-            result = _or_failure(lambda: _run_peer(runner, variant, values, settings.peer_calls))
-            rows.append({"peer": label, "workload": workload, "calls": settings.peer_calls, "result": result})
+            result = _or_failure(lambda: _run_peer(runner, variant, values, calls))
+            rows.append({"peer": label, "workload": workload, "calls": calls, "result": result})
             print(f"  {label}, {workload}: {result}", file=sys.stderr)
     return rows
 
@@ -219,8 +224,9 @@ def main(argv=None) -> int:
     results = {
         "command": command,
         "date": today(),
+        "revision": git_revision("tracker"),
         "machine": machine_description(),
-        "settings": settings.__dict__,
+        "settings": asdict(settings),
         "per_call": measure_per_call(settings),
     }
     print("flatness ...", file=sys.stderr)
@@ -235,7 +241,10 @@ def main(argv=None) -> int:
     report = render_report(results)
     print(report)
     write_section(HEADING, report, args.output)
-    print(f"wrote the '{HEADING}' section of {args.output}", file=sys.stderr)
+    RESULTS_JSON.parent.mkdir(exist_ok=True)
+    RESULTS_JSON.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"wrote the '{HEADING}' section of {args.output} and the raw numbers to {RESULTS_JSON}",
+          file=sys.stderr)
     return 0
 
 

@@ -103,6 +103,15 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def git_revision(*paths: str) -> str:
+    """Short commit of the checkout, noting uncommitted changes under ``paths`` (the code measured)."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--", *paths)
+    return f"{commit} with uncommitted changes" if changed else commit
+
+
 def today() -> str:
     return datetime.date.today().isoformat()
 
@@ -136,8 +145,9 @@ def write_section(heading: str, body: str, path: Path = BENCHMARKS_DOC) -> None:
 
 
 def us(seconds: float) -> str:
-    """Seconds as microseconds for a table cell."""
-    return f"{seconds * 1e6:.2f}"
+    """Seconds as microseconds for a table cell: two decimals while they still mean something."""
+    micro = seconds * 1e6
+    return f"{micro:.2f}" if micro < 100 else f"{micro:,.0f}"
 
 
 def ms(seconds: float) -> str:

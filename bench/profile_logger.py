@@ -29,8 +29,8 @@ def profile_run(folder: str, values: dict, calls: int) -> dict[str, cProfile.Pro
         profiles[threading.current_thread().name] = profile
         profile.enable()  # replaces this hook for the thread from here on
 
+    threading.setprofile(start_thread_profiler)  # before init(), which starts the writer thread
     run = tracker.init(project="bench", name="profile", dir=folder, capture=False)
-    threading.setprofile(start_thread_profiler)  # writer threads start lazily; catch later ones too
     main = profiles["main"] = cProfile.Profile()
     main.enable()
     for step in range(calls):

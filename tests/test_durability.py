@@ -222,3 +222,18 @@ def test_corrupt_line_in_the_middle_and_unknown_records_are_tolerated(tmp_path):
         record = load_run(str(folder))
     assert record.history("a").values == [1, 3] and record.status == "finished"
     assert record.warnings and "events.jsonl:3" in record.warnings[0]
+
+
+def test_a_loop_faster_than_the_disk_loses_nothing_at_finish(tmp_path):
+    # Backpressure keeps memory bounded and finish() waits while the writer makes progress.
+    from tracker.writer import MAX_PENDING_RECORDS
+    import tracker
+
+    count = MAX_PENDING_RECORDS + 50_000
+    values = {f"m{index}": 0.5 for index in range(10)}
+    run = tracker.init(dir=tmp_path, capture=False)
+    for _ in range(count):
+        run.log(values)
+    run.finish()
+    lines = read_lines(pathlib.Path(run.path, "events.jsonl"))
+    assert sum(1 for line in lines if line.startswith('{"type":"metrics"')) == count

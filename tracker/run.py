@@ -10,9 +10,9 @@ from .errors import MetricValueError, RunFinishedError
 from .values import metric_number, to_jsonable
 from .writer import RecordWriter
 
-BACKGROUND_JOIN_TIMEOUT_S = 30.0
+BACKGROUND_JOIN_TIMEOUT_S = 30.0  # finish() waits this long at most for capture and hashing
 _PLAIN_NUMBERS = frozenset({float, int})
-_STR = frozenset({str})  # finish() waits this long at most for capture and hashing
+_STR = frozenset({str})
 
 
 class _RecordedDict(dict):

@@ -22,6 +22,8 @@ from .values import compact_json, encode_line
 FLUSH_INTERVAL_S = float(os.environ.get("TRACKER_FLUSH_INTERVAL_S", "1.0"))
 HEARTBEAT_INTERVAL_S = float(os.environ.get("TRACKER_HEARTBEAT_INTERVAL_S", "2.0"))
 FLUSH_AT_RECORDS = 20_000  # wake the writer early so a fast loop does not hold much in memory
+MAX_PENDING_RECORDS = 200_000  # past this, log() yields to the writer (about 1 ms) instead of growing
+BACKPRESSURE_SLEEP_S = 0.001
 MAX_UNWRITTEN_LINES = 1_000_000  # kept for retry while the disk refuses; older ones are dropped
 
 _METRICS_PREFIX = '{"type":"metrics","step":'
@@ -58,7 +60,11 @@ class RecordWriter:
         pending = self._pending
         pending.append((step, wall_time, values))
         if len(pending) >= FLUSH_AT_RECORDS:
-            self._wake.set()
+            if not self._wake.is_set():  # setting an Event takes a lock: once per batch is enough
+                self._wake.set()
+            if len(pending) >= MAX_PENDING_RECORDS:
+                # Logging faster than the disk takes it: yield the GIL briefly so memory stays bounded.
+                time.sleep(BACKPRESSURE_SLEEP_S)
 
     def flush(self, timeout_s: float = 10.0) -> None:
         """Write everything queued so far, waiting at most ``timeout_s``."""
@@ -67,12 +73,29 @@ class RecordWriter:
         self._wake.set()
         done.wait(timeout_s)
 
-    def close(self, timeout_s: float = 10.0) -> None:
-        """Write what is pending and stop the thread (waits at most ``timeout_s``)."""
+    def close(self, stall_timeout_s: float = 10.0) -> None:
+        """Write everything pending and stop the thread.
+
+        Waits as long as the writer makes progress; gives up (with a warning naming how many
+        records were not written) only when it makes none for ``stall_timeout_s``, e.g. on a
+        hung network filesystem.
+        """
         self._stopping = True
         self._wake.set()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout_s)
+        if threading.current_thread() is self._thread:
+            return
+        remaining_before = None
+        while True:
+            self._thread.join(stall_timeout_s)
+            if not self._thread.is_alive():
+                return
+            remaining = len(self._pending) + len(self._unwritten)
+            if remaining_before is not None and remaining >= remaining_before:
+                warnings.warn(f"tracker: the writer made no progress for {stall_timeout_s:.0f} s; "
+                              f"{remaining} records were not written to {self.events_path}",
+                              RuntimeWarning, stacklevel=3)
+                return
+            remaining_before = remaining
 
     # -- background thread -------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """trackio, local only: ``trackio.init(project=...)``, ``trackio.log(values)``, ``trackio.finish()``.
 
 Its SQLite database goes to TRACKIO_DIR in the temporary folder, and the Hugging Face Hub is
-kept offline so no call reaches the network.
+kept offline so no call reaches the network. Its defaults are kept, including the CPU metrics
+it samples in the background when psutil is installed.
 """
 import os
 

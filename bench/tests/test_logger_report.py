@@ -1,0 +1,55 @@
+"""The logger report: what a reader sees for given numbers (made up here, nothing is timed)."""
+from logger_report import render_report
+
+
+def results(**changes):
+    base = {
+        "command": "python bench/bench_logger.py --peers",
+        "date": "2026-01-02",
+        "revision": "abc1234",
+        "machine": "Test CPU, 2 cores, Python 3.11.7, Linux",
+        "settings": {"calls": 100_000, "long_calls": 1_000_000, "repeats": 5, "startup_repeats": 7,
+                     "peer_calls": 5_000},
+        "per_call": {
+            "1 scalar": {"calls": 100_000, "baseline_s": 4e-6, "ours_s": 4.4e-6, "ratio": 1.1},
+            "10 scalars": {"calls": 100_000, "baseline_s": 10e-6, "ours_s": 13e-6, "ratio": 1.3},
+        },
+        "flatness": {"workload": "10 scalars", "calls": 1_000_000, "tenths_s": [2e-6] * 10, "ratio": 1.0,
+                     "finish_s": 0.5},
+        "startup": {"repeats": 7, "python_s": 0.03, "imports_s": {"tracker": 0.04, "wandb": "failed: exit 1: boom"},
+                    "init_s": 0.006, "finish_s": 0.2},
+        "peers": [
+            {"peer": "trackio", "workload": "1 scalar", "calls": 5_000, "result": {"start_s": 0.5, "per_call_s": 44e-6}},
+            {"peer": "W&B offline", "workload": "1 scalar", "calls": 5_000, "result": "failed: timed out after 300 s"},
+        ],
+        "problems": [],
+    }
+    base.update(changes)
+    return base
+
+
+def test_targets_say_which_are_met():
+    report = render_report(results())
+    assert "| `run.log()` per call, 1 scalar | 1.10x baseline (4.40 vs 4.00 µs) | ≤ 1.2x | yes |" in report
+    assert "| `run.log()` per call, 10 scalars | 1.30x baseline (13.00 vs 10.00 µs) | ≤ 1.2x | **no** |" in report
+    assert "| cheaper than the fastest peer, 1 scalar | 10x (trackio) | ≥ 6x | yes |" in report
+    assert "| `import tracker` | 40.0 ms | < 100 ms | yes |" in report
+    assert "| `tracker.init()` | 6.0 ms | < 50 ms | yes |" in report
+
+
+def test_a_failed_peer_is_a_row_that_says_why():
+    report = render_report(results())
+    assert "| W&B offline | 1 scalar | 5,000 | failed: timed out after 300 s |" in report
+    assert "| `import wandb` (timed inside the child) | failed: exit 1: boom |" in report
+
+
+def test_without_peers_there_is_no_peer_section():
+    without = results()
+    del without["peers"]
+    report = render_report(without)
+    assert "### Peers" not in report and "fastest peer" not in report
+
+
+def test_lost_records_are_shown_first():
+    report = render_report(results(problems=["5 of 10 records were not on disk when finish() returned"]))
+    assert report.index("**Problem:** 5 of 10 records") < report.index("### Targets")
