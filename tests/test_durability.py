@@ -154,43 +154,32 @@ def test_torn_last_line_is_skipped_with_a_warning_and_appends_resume_cleanly(tmp
         assert load_run(run.path).summary["after"] == 1
 
 
-def test_vanished_folder_mid_run_warns_once_and_the_script_goes_on(tmp_path):
-    result = run_script(tmp_path, """
-        import shutil, sys, time, tracker
-        run = tracker.init(dir=sys.argv[1], capture=False)
-        run.log({"x": 1})
-        time.sleep(0.5)
-        shutil.rmtree(run.path)
-        for i in range(200):
-            run.log({"x": i})
-            time.sleep(0.005)
-        run.finish()
-        print("training finished")
-    """, str(tmp_path / "runs"))
-    assert result.returncode == 0, result.stderr
-    assert "training finished" in result.stdout
-    assert result.stderr.count("the run folder has vanished") == 1
-
-
-def test_full_disk_mid_run_warns_once_and_the_script_goes_on(tmp_path):
+SABOTAGE = {
+    "vanished folder": ("shutil.rmtree(run.path)", "the run folder has vanished"),
     # /dev/full answers every write with ENOSPC: a real full disk, without filling one.
+    "full disk": ("events = os.path.join(run.path, 'events.jsonl'); os.remove(events); os.symlink('/dev/full', events)",
+                  "the disk is full"),
+}
+
+
+@pytest.mark.parametrize("trouble", SABOTAGE)
+def test_trouble_with_the_disk_mid_run_warns_once_and_the_script_goes_on(tmp_path, trouble):
+    sabotage, message = SABOTAGE[trouble]
     result = run_script(tmp_path, """
-        import os, sys, time, tracker
+        import os, shutil, sys, time, tracker
         run = tracker.init(dir=sys.argv[1], capture=False)
         run.log({"x": 1})
         time.sleep(0.5)
-        events = os.path.join(run.path, "events.jsonl")
-        os.remove(events)
-        os.symlink("/dev/full", events)
+        %s
         for i in range(200):
             run.log({"x": i})
             time.sleep(0.005)
         run.finish()
         print("training finished")
-    """, str(tmp_path / "runs"))
+    """ % sabotage, str(tmp_path / "runs"))
     assert result.returncode == 0, result.stderr
     assert "training finished" in result.stdout
-    assert result.stderr.count("the disk is full") == 1
+    assert result.stderr.count(message) == 1
 
 
 def test_unreadable_run_folder_is_reported_and_others_still_load(tmp_path):
