@@ -1,13 +1,17 @@
-"""The build pipeline: discover -> load -> redact -> render -> write. Only write_site() writes.
+"""The build pipeline: discover -> load -> redact -> render -> write. Only write_site() and update_site() write.
 
-The site is assembled in a fresh folder next to --out and swapped in at the end, so a failed
-build never leaves a half-written site, and --strict can refuse before anything is published.
+A full build assembles the site in a fresh folder next to --out and swaps it in at the end, so a
+failed build never leaves a half-written site, and --strict can refuse before anything is published.
+A rebuild into a site this command made is incremental (see manifest.py): only the pages of runs
+whose inputs changed are rendered, and each file is replaced atomically in place.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -17,6 +21,7 @@ from .assets import plan_assets
 from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError, UnsafePathError
 from .load import RunSource, load_source
+from .manifest import MANIFEST_FILE, read_manifest, site_manifest
 from .model import index_context, index_data, run_context, run_data, run_url
 from .render import Renderer, data_script, script_json
 from .secrets import Finding, redact_sources, redact_text
@@ -34,17 +39,22 @@ class BuildOptions:
     theme: str | None = None
     base_url: str | None = None
     strict: bool = False
+    full: bool = False  # re-render every page even when the site's manifest says nothing changed
 
 
 @dataclass
 class BuildReport:
     out: str
     runs_built: int = 0
+    runs_rendered: int = 0   # run pages rendered by this build (all of them on a full build)
+    runs_running: int = 0
+    incremental: bool = False
     skipped: list[tuple[str, str]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     pages: int = 0
     files: int = 0
     seconds: float = 0.0
+    written: list[str] = field(default_factory=list)  # site-relative paths this build wrote
 
     @property
     def index_path(self) -> str:
@@ -69,11 +79,25 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
         where = ", ".join(found.roots)
         raise SiteError(f"no readable runs in {where}" + (f" ({len(errors)} unreadable)" if errors else "")
                         + "; log some with tracker.init() or try 'tracker demo'")
-    texts, copies = render_site(renderer, options, sources, errors, progress)
-    write_site(out, texts, copies)
+    manifest = site_manifest(renderer.theme, {"title": options.title, "base_url": options.base_url}, sources)
+    previous = None if options.full else read_manifest(out)
+    incremental = previous is not None and previous.site_key == manifest.site_key
+    only = manifest.changed_slugs(previous) if incremental else None
+    texts, copies = render_site(renderer, options, sources, errors, progress, only)
+    texts[MANIFEST_FILE] = manifest.to_json()
+    if incremental:
+        unchanged = {source.slug for source in sources} - only
+        kept = set(plan_assets(theme.static_dirs)[0]) | {f"runs/{slug}" for slug in unchanged} \
+            | {f"data/runs/{slug}.js" for slug in unchanged}
+        update_site(out, texts, copies, kept)
+    else:
+        write_site(out, texts, copies)
     pages = sum(1 for path in texts if path.endswith(".html"))
-    return BuildReport(out, len(sources), errors, findings, pages, len(texts) + len(copies),
-                       time.monotonic() - started)
+    return BuildReport(out, runs_built=len(sources), runs_rendered=len(sources) if only is None else len(only),
+                       runs_running=sum(source.run.status == "running" for source in sources),
+                       incremental=incremental, skipped=errors, findings=findings, pages=pages,
+                       files=len(texts) + len(copies), seconds=time.monotonic() - started,
+                       written=sorted(texts) + sorted(copies))
 
 
 def check_output_folder(out: str) -> None:
@@ -94,9 +118,16 @@ def load_sources(runs, errors) -> tuple[list[RunSource], list[tuple[str, str]]]:
 
 
 def render_site(renderer: Renderer, options: BuildOptions, sources: list[RunSource],
-                errors: list[tuple[str, str]], progress=None) -> tuple[dict[str, str], dict[str, str]]:
-    """Every text file of the site by relative path, and every file to copy (relative path -> source)."""
-    copies, plotly_rel = plan_assets(renderer.theme.static_dirs)
+                errors: list[tuple[str, str]], progress=None,
+                only: set[str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """Every text file of the site by relative path, and every file to copy (relative path -> source).
+
+    ``only``: the slugs whose run pages to render; the index is always rendered. None renders
+    every run page and plans the theme's assets too.
+    """
+    assets, plotly_rel = plan_assets(renderer.theme.static_dirs)
+    copies = assets if only is None else {}
+    rendered = [source for source in sources if only is None or source.slug in only]
     title = options.title or DEFAULT_TITLE
     texts: dict[str, str] = {}
 
@@ -108,7 +139,7 @@ def render_site(renderer: Renderer, options: BuildOptions, sources: list[RunSour
     context = index_context(title, sources, errors) | common("", "index.html")
     texts["index.html"] = renderer.render("index.html", context, "the index page")
     texts["data/index.js"] = data_script("index", None, index_data(sources, errors))
-    for done, source in enumerate(sources, start=1):
+    for done, source in enumerate(rendered, start=1):
         page = run_url(source)
         context = run_context(title, source) | common("../../", page)
         texts[page] = renderer.render("run.html", context, source.run.path)
@@ -121,7 +152,7 @@ def render_site(renderer: Renderer, options: BuildOptions, sources: list[RunSour
             if plan.source and plan.site_name:
                 copies[f"runs/{source.slug}/artifacts/{plan.site_name}"] = plan.source
         if progress:
-            progress(done, len(sources))
+            progress(done, len(rendered))
     texts[SITE_MARKER] = script_json({"generator": f"tracker {__version__}", "theme": renderer.theme.name,
                                       "runs": {source.run.id: source.slug for source in sources}}) + "\n"
     return texts, copies
@@ -150,6 +181,51 @@ def write_site(out: str, texts: dict[str, str], copies: dict[str, str]) -> None:
         shutil.rmtree(retired, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def update_site(out: str, texts: dict[str, str], copies: dict[str, str], kept: set[str]) -> None:
+    """Replace the given files in ``out`` one by one, atomically, then remove every file this build did
+    not write and ``kept`` does not name (a file or a folder): removed runs, files a run no longer has.
+
+    The manifest is written last, so a build stopped half-way leaves keys that make the next
+    build render those runs again.
+    """
+    texts = dict(texts)
+    manifest = texts.pop(MANIFEST_FILE, None)
+    for relative, text in texts.items():
+        _replace_file(_inside(out, relative), text.encode("utf-8"))
+    for relative, source in copies.items():
+        with open(source, "rb") as handle:
+            _replace_file(_inside(out, relative), handle.read())
+    kept = kept | set(texts) | set(copies) | {MANIFEST_FILE}
+    for parent, _, names in os.walk(out, topdown=False):
+        for name in names:
+            relative = os.path.relpath(os.path.join(parent, name), out).replace(os.sep, "/")
+            if relative not in kept and not _parents(relative) & kept:
+                os.remove(os.path.join(parent, name))
+        if parent != out and not os.listdir(parent):
+            os.rmdir(parent)
+    if manifest is not None:
+        _replace_file(_inside(out, MANIFEST_FILE), manifest.encode("utf-8"))
+
+
+def _parents(relative: str) -> set[str]:
+    """'runs/a/b.txt' -> {'runs', 'runs/a'}."""
+    parts = relative.split("/")[:-1]
+    return {"/".join(parts[:end]) for end in range(1, len(parts) + 1)}
+
+
+def _replace_file(path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``: readers see old or new."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
 
 
 def _inside(root: str, relative: str) -> str:

@@ -6,7 +6,8 @@
         ├── TemplateRenderError   a template failed for one page (keeps template file and line)
         ├── UnsafePathError       an output path would land outside the --out folder
         ├── OutputFolderError     --out exists and is not a site this command built
-        └── StrictBuildError      --strict and the build found problems (secrets, unreadable runs)
+        ├── StrictBuildError      --strict and the build found problems (secrets, unreadable runs)
+        └── PortInUseError        'tracker serve' cannot listen on --port: another program has it
 """
 from __future__ import annotations
 
@@ -50,3 +51,9 @@ class StrictBuildError(SiteError):
         self.problems = problems
         listed = "\n  ".join(problems)
         super().__init__(f"--strict: {len(problems)} problem(s), nothing was published:\n  {listed}")
+
+
+class PortInUseError(SiteError):
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        super().__init__(f"port {port} on {host} is already in use; choose another with --port, e.g. --port {port + 1}")

@@ -14,7 +14,8 @@ def add_parser(commands) -> None:
         description="Build a static site (index of runs, one page per run) that opens from disk, "
                     "a CI artifact or GitHub Pages, with no network.",
         epilog="examples:\n  tracker build --runs tracker-runs --out site && open site/index.html\n"
-               "  tracker build --runs ci-a/tracker-runs --runs ci-b/tracker-runs --title 'Nightly' --strict",
+               "  tracker build --runs ci-a/tracker-runs --runs ci-b/tracker-runs --title 'Nightly' --strict\n"
+               "  tracker build --runs tracker-runs --out site --full   # ignore what the last build left",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_runs_option(parser, several=True)
     parser.add_argument("--out", default="site", metavar="DIR", help="output folder (default: ./site)")
@@ -26,6 +27,9 @@ def add_parser(commands) -> None:
                              "(only for canonical links; every link in the site is relative)")
     parser.add_argument("--strict", action="store_true",
                         help="fail, publishing nothing, on an unreadable run or a token-shaped string")
+    parser.add_argument("--full", action="store_true",
+                        help="re-render every page; by default a rebuild of a site 'tracker build' made "
+                             "re-renders only the runs whose files changed")
     parser.set_defaults(handler=run_build)
 
 
@@ -33,15 +37,25 @@ def run_build(args) -> int:
     from sitegen.build import BuildOptions, build, print_progress
 
     options = BuildOptions(runs=args.runs, out=args.out, title=args.title, theme=args.theme,
-                           base_url=args.base_url, strict=args.strict)
+                           base_url=args.base_url, strict=args.strict, full=args.full)
     report = build(options, progress=print_progress if sys.stderr.isatty() else None)
-    for finding in report.findings:
-        print(f"tracker: warning: {finding}", file=sys.stderr)
-    for path, reason in report.skipped:
-        print(f"tracker: warning: skipped unreadable run {path}: {reason}", file=sys.stderr)
-    print(f"built {report.runs_built} run{'s' * (report.runs_built != 1)}"
-          + (f", skipped {len(report.skipped)} unreadable" if report.skipped else "")
-          + (f", redacted {len(report.findings)} token-shaped string(s)" if report.findings else "")
-          + f"; {report.pages} pages, {report.files} files in {report.seconds:.1f}s")
+    for line in report_warnings(report):
+        print(line, file=sys.stderr)
+    print(report_line(report))
     print(f"open {report.index_path}")
     return 0
+
+
+def report_warnings(report) -> list[str]:
+    return ([f"tracker: warning: {finding}" for finding in report.findings]
+            + [f"tracker: warning: skipped unreadable run {path}: {reason}" for path, reason in report.skipped])
+
+
+def report_line(report) -> str:
+    """One line: e.g. 'built 8 runs (1 re-rendered, 7 unchanged); 2 pages, 5 files in 0.1s'."""
+    unchanged = report.runs_built - report.runs_rendered
+    return (f"built {report.runs_built} run{'s' * (report.runs_built != 1)}"
+            + (f" ({report.runs_rendered} re-rendered, {unchanged} unchanged)" if report.incremental else "")
+            + (f", skipped {len(report.skipped)} unreadable" if report.skipped else "")
+            + (f", redacted {len(report.findings)} token-shaped string(s)" if report.findings else "")
+            + f"; {report.pages} pages, {report.files} files in {report.seconds:.1f}s")

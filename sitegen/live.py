@@ -1,0 +1,188 @@
+"""Live preview for ``tracker serve``: serve a built site over HTTP and rebuild it as the runs change.
+
+The site on disk stays a plain static site. Live reload is a layer of this server only: each
+.html response gets one <script> that polls the server for the page's version and reloads the
+page when a rebuild changed it (the URL hash survives a reload; the scroll position is kept in
+sessionStorage). Rebuilds are incremental (see manifest.py) and coalesced: the watcher hands over
+every change seen since the last rebuild as one batch, so a sweep of twenty runs logging at once
+costs one rebuild, not twenty.
+"""
+from __future__ import annotations
+
+import errno
+import functools
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import watchfiles
+
+from tracker.session import runs_root
+
+from .build import BuildOptions, BuildReport, build
+from .errors import PortInUseError, SiteError
+
+LIVE_SCRIPT_PATH = "/__tracker_live.js"
+VERSION_PATH = "/__tracker_live/version"
+DEBOUNCE_MS = 400           # changes are gathered this long at most before a rebuild starts
+MIN_REBUILD_GAP_S = 0.5     # rebuilds start at most this often; changes meanwhile wait as one batch
+RUNNING_RECHECK_S = 2.0     # while a run is running, rebuild this often even when no file changes,
+                            # so a killed run (its heartbeat gone stale) turns "crashed" on its page
+WATCH_TIMEOUT_MS = 1000     # how often the watcher wakes without changes to check the above
+
+LIVE_RELOAD_JS = """\
+/* Live reload, added by `tracker serve` to the pages it serves; never written into the site.
+ * Reads: GET /__tracker_live/version?page=PATH -> {"version": n}, once a second; the version the
+ * page was served at is this <script>'s data-version. Keeps the scroll position across the reload. */
+(function () {
+  "use strict";
+  var served = document.currentScript && document.currentScript.dataset.version;
+  var key = "tracker-live-scroll:" + location.pathname;
+  var saved = sessionStorage.getItem(key);
+  if (saved) {
+    sessionStorage.removeItem(key);
+    var xy = JSON.parse(saved);
+    var restore = function () { window.scrollTo(xy[0], xy[1]); };
+    if (document.readyState === "complete") { restore(); } else { window.addEventListener("load", restore); }
+  }
+  function check() {
+    fetch("__VERSION_PATH__?page=" + encodeURIComponent(location.pathname), {cache: "no-store"})
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        if (String(data.version) !== served) {
+          sessionStorage.setItem(key, JSON.stringify([window.scrollX, window.scrollY]));
+          location.reload();
+          return;
+        }
+        setTimeout(check, 1000);
+      })
+      .catch(function () { setTimeout(check, 1000); });  // the server is restarting or gone
+  }
+  setTimeout(check, 1000);
+})();
+""".replace("__VERSION_PATH__", VERSION_PATH)
+
+
+class LiveSite:
+    """A site kept up to date: rebuilds on demand and remembers which build last wrote each page."""
+
+    def __init__(self, options: BuildOptions, on_build=None, on_error=None):
+        self.options = options
+        self.on_build = on_build or (lambda report: None)
+        self.on_error = on_error or (lambda message: print(f"tracker: warning: {message}", file=sys.stderr))
+        self.roots = [runs_root(root) for root in (options.runs or [None])]
+        self._lock = threading.Lock()
+        self._build_number = 0
+        self._page_builds: dict[str, int] = {}
+        self._running = False
+        self._last_build = 0.0
+
+    def rebuild(self) -> BuildReport:
+        """Build (incrementally once a site exists) and bump the version of every page written."""
+        report = build(self.options)
+        with self._lock:
+            self._build_number += 1
+            for relative in report.written:
+                if relative.endswith(".html"):
+                    self._page_builds[relative] = self._build_number
+            self._running = report.runs_running > 0
+            self._last_build = time.monotonic()
+        self.on_build(report)
+        return report
+
+    def page_version(self, url_path: str) -> int:
+        """The number of the build that last wrote the page at ``url_path`` (the latest build if unknown)."""
+        relative = urllib.parse.unquote(url_path).lstrip("/")
+        if relative == "" or relative.endswith("/"):
+            relative += "index.html"
+        with self._lock:
+            return self._page_builds.get(relative, self._build_number)
+
+    def watch(self, stop: threading.Event) -> None:
+        """Rebuild on each batch of changes under the runs folders until ``stop`` is set."""
+        roots = [root for root in self.roots if os.path.isdir(root)]
+        out = os.path.abspath(self.options.out) + os.sep
+        ignore = watchfiles.DefaultFilter()
+        for changes in watchfiles.watch(*roots, stop_event=stop, debounce=DEBOUNCE_MS, step=100,
+                                        rust_timeout=WATCH_TIMEOUT_MS, yield_on_timeout=True,
+                                        raise_interrupt=False,
+                                        watch_filter=lambda change, path: ignore(change, path)
+                                        and not path.startswith(out)):
+            with self._lock:
+                due = self._running and time.monotonic() - self._last_build >= RUNNING_RECHECK_S
+                wait = MIN_REBUILD_GAP_S - (time.monotonic() - self._last_build)
+            if not (changes or due):
+                continue
+            if wait > 0 and stop.wait(wait):
+                break
+            try:
+                self.rebuild()
+            except (SiteError, OSError, ValueError) as exc:  # keep serving the last good site
+                self.on_error(f"rebuild failed: {exc}")
+
+
+class LiveHandler(SimpleHTTPRequestHandler):
+    """Serves the site's files, adding the live-reload script to .html pages; nothing is cached."""
+
+    def __init__(self, *args, live: LiveSite, **kwargs):
+        self.live = live
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == VERSION_PATH:
+            page = urllib.parse.parse_qs(url.query).get("page", ["/"])[0]
+            return self._send(json.dumps({"version": self.live.page_version(page)}).encode(), "application/json")
+        if url.path == LIVE_SCRIPT_PATH:
+            return self._send(LIVE_RELOAD_JS.encode(), "text/javascript; charset=utf-8")
+        path = self.translate_path(self.path)
+        if os.path.isdir(path) and url.path.endswith("/"):
+            path = os.path.join(path, "index.html")
+        if path.endswith(".html") and os.path.isfile(path):
+            version = self.live.page_version(url.path)  # read before the file: at worst one extra reload
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    html = handle.read()
+            except OSError:
+                return self.send_error(404, "File not found")
+            return self._send(with_live_script(html, version).encode("utf-8"), "text/html; charset=utf-8")
+        return super().do_GET()
+
+    def end_headers(self):
+        # Data files change in place between rebuilds; a cached copy would show a stale chart.
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format, *args):
+        pass  # one line per request would drown the rebuild reports
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def with_live_script(html: str, version: int) -> str:
+    """``html`` with the live-reload <script> before its last </body> (at the end if it has none)."""
+    tag = f'<script src="{LIVE_SCRIPT_PATH}" data-version="{version}"></script>\n'
+    head, found, tail = html.rpartition("</body>")
+    return f"{head}{tag}{found}{tail}" if found else html + tag
+
+
+def bind(live: LiveSite, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server for ``live``'s site on host:port (port 0: any free port); not yet serving."""
+    handler = functools.partial(LiveHandler, live=live, directory=os.path.abspath(live.options.out))
+    try:
+        server = ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(host, port) from exc
+        raise
+    server.daemon_threads = True
+    return server

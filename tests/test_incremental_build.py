@@ -1,0 +1,118 @@
+"""Rebuilding into a site ``tracker build`` made: only the runs whose files changed are rendered again."""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from test_site_support import append_record, log_run, run_cli, site_files
+
+REPORT = re.compile(r"built (\d+) runs? \((\d+) re-rendered, (\d+) unchanged\); \d+ pages, \d+ files in \d+\.\ds\n")
+
+
+def snapshot(site) -> dict[str, tuple[int, int, bytes]]:
+    """Every file of the site: (inode, mtime_ns, content); a rewritten file changes inode or mtime."""
+    files = {}
+    for path in site_files(site):
+        info = os.stat(path)
+        with open(path, "rb") as handle:
+            files[os.path.relpath(path, site)] = (info.st_ino, info.st_mtime_ns, handle.read())
+    return files
+
+
+def run_files(files: dict, run_path: str) -> dict:
+    slug = os.path.basename(run_path)
+    return {path: value for path, value in files.items() if slug in path}
+
+
+def index_run_ids(site) -> list[str]:
+    with open(site / "data" / "index.js", encoding="utf-8") as handle:
+        text = handle.read()
+    data = json.loads(text[text.index("TrackerData.index=") + len("TrackerData.index="):].rstrip().rstrip(";"))
+    return sorted(row["id"] for row in data["runs"])
+
+
+def build(runs, site, *extra):
+    code, stdout, stderr = run_cli("build", "--runs", str(runs), "--out", str(site), *extra)
+    assert code == 0, stderr
+    return stdout
+
+
+def test_rebuild_renders_only_new_and_changed_runs(tmp_path):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0 / (s + 1)} for s in range(5)]) for n in range(3)]
+    assert re.match(r"built 3 runs; \d+ pages", build(runs, site))
+    before = snapshot(site)
+
+    paths.append(log_run(runs, "run-3", metrics=[{"loss": 0.5}]))
+    assert REPORT.match(build(runs, site)).groups() == ("4", "1", "3")
+    after = snapshot(site)
+    for old in paths[:3]:
+        assert run_files(after, old) == run_files(before, old) != {}
+    assert {path for path in before if path.startswith("assets")} == {path for path in after if path.startswith("assets")}
+    assert all(after[path] == before[path] for path in before if path.startswith("assets"))
+    new_slug = os.path.basename(paths[3])
+    assert (site / "runs" / new_slug / "index.html").is_file()
+    assert (site / "data" / "runs" / f"{new_slug}.js").is_file()
+    assert index_run_ids(site) == sorted(os.path.basename(path) for path in paths)
+
+    append_record(paths[1], {"type": "metrics", "time": 2e9, "step": 5, "values": {"loss": 0.01}})
+    assert REPORT.match(build(runs, site)).groups() == ("4", "1", "3")
+    changed = snapshot(site)
+    for kept in (paths[0], paths[2], paths[3]):
+        assert run_files(changed, kept) == run_files(after, kept)
+    page = f"runs/{os.path.basename(paths[1])}/index.html"
+    assert changed[page][:2] != after[page][:2]
+    assert "0.01" in (site / "data" / "runs" / f"{os.path.basename(paths[1])}.js").read_text()
+
+    assert REPORT.match(build(runs, site)).groups() == ("4", "0", "4")
+
+
+def test_removed_run_loses_its_pages_and_full_renders_everything(tmp_path):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0}]) for n in range(3)]
+    build(runs, site)
+    gone = os.path.basename(paths[0])
+    for name in os.listdir(paths[0]):
+        os.remove(os.path.join(paths[0], name))
+    os.rmdir(paths[0])
+    assert REPORT.match(build(runs, site)).groups() == ("2", "0", "2")
+    assert not (site / "runs" / gone).exists()
+    assert not (site / "data" / "runs" / f"{gone}.js").exists()
+    assert index_run_ids(site) == sorted(os.path.basename(path) for path in paths[1:])
+
+    before = snapshot(site)
+    assert re.match(r"built 2 runs; 3 pages", build(runs, site, "--full"))
+    after = snapshot(site)
+    assert all(after[path][:2] != before[path][:2] for path in before if path.startswith("runs/"))
+
+
+def test_a_change_of_title_rebuilds_every_page(tmp_path):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    log_run(runs, "only", metrics=[{"loss": 1.0}])
+    build(runs, site)
+    assert re.match(r"built 1 run; 2 pages", build(runs, site, "--title", "Renamed"))
+    assert "Renamed" in (site / "runs" / os.listdir(site / "runs")[0] / "index.html").read_text()
+
+
+def test_stale_heartbeat_re_renders_the_run_as_crashed(tmp_path, monkeypatch):
+    """A running run whose writer died: no file changes, yet its page must turn 'crashed'."""
+    import time
+    import types
+
+    import tracker.reader
+
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    folder = runs / "20250101-000000-alive001"
+    folder.mkdir(parents=True)
+    now = time.time()
+    append_record(str(folder), {"type": "run", "id": folder.name, "project": "p", "name": "alive", "time": now})
+    append_record(str(folder), {"type": "start", "writer": "main", "time": now, "heartbeat_interval_s": 2})
+    (folder / "heartbeat-main.json").write_text(json.dumps({"time": now}))
+    build(runs, site)
+    page = site / "runs" / folder.name / "index.html"
+    assert "status-running" in page.read_text()
+
+    monkeypatch.setattr(tracker.reader, "time", types.SimpleNamespace(time=lambda: time.time() + 3600))
+    assert REPORT.match(build(runs, site)).groups() == ("1", "1", "0")
+    assert "status-crashed" in page.read_text()

@@ -1,0 +1,146 @@
+"""``tracker serve`` for real: a server subprocess, training subprocesses logging into it, Chromium watching."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from scripts import script_env, start_script
+
+TRAIN = """
+import sys, time
+import tracker
+
+run = tracker.init(project="live", name=sys.argv[1], dir=sys.argv[2], capture=False)
+for step in range(int(sys.argv[3])):
+    run.log({"loss": 1.0 / (step + 1)}, step=step)
+    time.sleep(0.2)
+run.finish()
+"""
+LIVE_ENV = {"TRACKER_FLUSH_INTERVAL_S": "0.2", "TRACKER_HEARTBEAT_INTERVAL_S": "0.5"}
+TRACKER = [sys.executable, "-m", "tracker.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def poll(check, timeout: float, what: str):
+    """Call ``check`` until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except Exception:  # noqa: BLE001 - a page mid-reload or a server still starting
+            result = None
+        if result:
+            return result
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def http_json(url: str):
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return json.load(response)
+
+
+def start_training(folder, runs, name: str, steps: int) -> subprocess.Popen:
+    process = start_script(folder, TRAIN, name, str(runs), str(steps), env=script_env(**LIVE_ENV))
+    poll(lambda: any(os.listdir(runs)) and any(name in open(path).read()
+                                               for path in _events_files(runs)), 20, f"run {name} to start")
+    return process
+
+
+def _events_files(runs) -> list[str]:
+    return [os.path.join(runs, run, file) for run in os.listdir(runs)
+            for file in os.listdir(os.path.join(runs, run)) if file.startswith("events")]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """``tracker serve`` on a free port, started once the runs folder has runs; yields a starter."""
+    started = []
+
+    def start(runs) -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        log = open(tmp_path / "serve.out", "w")
+        process = subprocess.Popen(TRACKER + ["serve", "--runs", str(runs), "--port", str(port),
+                                              "--out", str(tmp_path / "site")],
+                                   stdout=log, stderr=subprocess.STDOUT, text=True, env=script_env())
+        started.append(process)
+        base = f"http://127.0.0.1:{port}/"
+        poll(lambda: process.poll() is not None or http_json(base + "__tracker_live/version"), 30, "the server")
+        assert process.poll() is None, (tmp_path / "serve.out").read_text()
+        return process, base
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def run_url(page, base: str, name: str) -> str:
+    page.goto(base + "index.html")
+    rows = page.evaluate("TrackerData.index.runs")
+    return base + next(row["url"] for row in rows if row["name"] == name)
+
+
+def points(page) -> int:
+    return page.evaluate("document.querySelector('figure.chart[data-metric=\"loss\"] .plot').data[0].x.length")
+
+
+def badge(page) -> str:
+    return page.evaluate("document.querySelector('.badge[class*=\"status-\"]').textContent.trim()")
+
+
+def test_open_pages_follow_a_run_live_and_see_a_killed_run_crash(tmp_path, server, page):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    finishing = start_training(tmp_path, runs, "finishing", 30)  # ~6 s
+    killed = start_training(tmp_path, runs, "killed", 10**6)
+    serve, base = server(runs)
+
+    page.goto(run_url(page, base, "finishing"))
+    first = poll(lambda: points(page), 10, "the chart's first points")
+    poll(lambda: points(page) > first, 10, "the chart to gain points without a manual reload")
+    assert badge(page) == "running"
+    poll(lambda: badge(page) == "finished", 20, "the status badge to turn 'finished'")
+    assert finishing.wait(timeout=10) == 0
+    poll(lambda: points(page) == 30, 10, "all 30 points on the chart")
+
+    page.goto(run_url(page, base, "killed"))
+    assert poll(lambda: badge(page), 10, "the killed run's page") == "running"
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    poll(lambda: badge(page) == "crashed", 20, "the killed run to be marked 'crashed'")
+
+    serve.send_signal(signal.SIGINT)
+    assert serve.wait(timeout=10) == 0
+    output = (tmp_path / "serve.out").read_text()
+    assert f"serving {tmp_path / 'site'} at {base}\n" in output
+    assert "serving on 127.0.0.1 only; use --host 0.0.0.0 to share on your network\n" in output
+    assert output.endswith("stopped\n")
+    assert "__tracker_live" not in (tmp_path / "site" / "index.html").read_text()  # the site on disk stays static
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(TRACKER + ["serve", "--runs", str(tmp_path), "--port", str(port)],
+                                capture_output=True, text=True, timeout=30, env=script_env())
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (f"tracker: error: port {port} on 127.0.0.1 is already in use; "
+                             f"choose another with --port, e.g. --port {port + 1}\n")

@@ -1,0 +1,71 @@
+"""``tracker serve``: build the site, serve it on localhost and rebuild it live as runs log (see docs/site.md)."""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import threading
+
+from . import add_runs_option
+
+LOCAL_HOST = "127.0.0.1"
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "serve", help="serve the site locally and rebuild it live while runs log",
+        description="Build the site, serve it over HTTP and watch the runs folders: a change rebuilds "
+                    "the pages it touches and open pages reload themselves, keeping their view.",
+        epilog="examples:\n  tracker serve --runs tracker-runs            # then open http://127.0.0.1:8000/\n"
+               "  tracker serve --runs tracker-runs --out site --port 8080 --host 0.0.0.0",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_runs_option(parser, several=True)
+    parser.add_argument("--out", metavar="DIR",
+                        help="where to build the site (default: a temporary folder, removed on exit)")
+    parser.add_argument("--host", default=LOCAL_HOST,
+                        help=f"address to listen on (default: {LOCAL_HOST}, this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    parser.add_argument("--title", default="Experiments", help="site title (default: Experiments)")
+    parser.add_argument("--theme", metavar="NAME_OR_PATH",
+                        help="built-in theme name, or a folder whose templates/ and static/ override the default")
+    parser.set_defaults(handler=run_serve)
+
+
+def run_serve(args) -> int:
+    from sitegen.build import BuildOptions
+    from sitegen.live import LiveSite, bind
+
+    from .build import report_line, report_warnings
+
+    def on_build(report) -> None:
+        for line in report_warnings(report):
+            print(line, file=sys.stderr, flush=True)
+        print(report_line(report), flush=True)
+
+    temporary = None if args.out else tempfile.mkdtemp(prefix="tracker-site-")
+    try:
+        live = LiveSite(BuildOptions(runs=args.runs, out=args.out or temporary, title=args.title,
+                                     theme=args.theme), on_build=on_build)
+        server = bind(live, args.host, args.port)  # before building: a taken port fails at once
+        try:
+            live.rebuild()
+            print(f"serving {live.options.out} at http://{args.host}:{server.server_port}/", flush=True)
+            if args.host == LOCAL_HOST:
+                print(f"serving on {LOCAL_HOST} only; use --host 0.0.0.0 to share on your network", flush=True)
+            stop = threading.Event()
+            watcher = threading.Thread(target=live.watch, args=(stop,), name="tracker-watch", daemon=True)
+            watcher.start()
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                print("stopped", flush=True)
+            finally:
+                stop.set()
+                watcher.join(timeout=5)
+        finally:
+            server.server_close()
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+    return 0
