@@ -70,13 +70,13 @@ def baseline_s(folder: str, values: dict, calls: int) -> float:
     return time.perf_counter() - start
 
 
-def ours_s(folder: str, values: dict, calls: int) -> float:
+def ours_s(folder: str, values: dict, calls: int, capture=False) -> float:
     """Seconds for ``calls`` ``run.log()`` calls plus ``finish()``; ``init()`` is not timed.
 
     Capture is off so its background thread does not share the two cores with the loop; its
     cost is in the init and finish numbers instead.
     """
-    run = tracker.init(project="bench", name="per-call", dir=folder, capture=False)
+    run = tracker.init(project="bench", name="per-call", dir=folder, capture=capture)
     start = time.perf_counter()
     for step in range(calls):
         run.log(values, step=step)
@@ -157,6 +157,27 @@ def measure_flatness(settings: Settings) -> dict:
     }
 
 
+SAMPLER_ONLY = {"git": False, "code": False, "environment": False, "hardware": False, "console": False,
+                "system": True}
+SAMPLER_INTERVAL_S = "0.1"  # 50x the default rate, so any cost the sampler has shows up
+
+
+def measure_sampler(settings: Settings) -> dict:
+    """Per-call cost with the system-metrics sampler on (sampling every 0.1 s) over the same loop without it."""
+    values = WORKLOADS[FLATNESS_WORKLOAD]
+    os.environ["TRACKER_SYSTEM_INTERVAL_S"] = SAMPLER_INTERVAL_S
+    try:
+        without, with_sampler = [], []
+        for _ in range(settings.repeats):
+            without.append(in_temp_folder(ours_s, values, settings.calls) / settings.calls)
+            with_sampler.append(in_temp_folder(ours_s, values, settings.calls, SAMPLER_ONLY) / settings.calls)
+    finally:
+        del os.environ["TRACKER_SYSTEM_INTERVAL_S"]
+    return {"workload": FLATNESS_WORKLOAD, "calls": settings.calls, "interval_s": float(SAMPLER_INTERVAL_S),
+            "without_s": median(without), "with_s": median(with_sampler),
+            "ratio": median(w / o for w, o in zip(with_sampler, without))}
+
+
 def measure_startup(settings: Settings, with_peers: bool) -> dict:
     """Python start-up, imports in fresh processes, and init/finish of a fresh process."""
     repeats = settings.startup_repeats
@@ -231,6 +252,8 @@ def main(argv=None) -> int:
     }
     print("flatness ...", file=sys.stderr)
     results["flatness"] = measure_flatness(settings)
+    print("system-metrics sampler ...", file=sys.stderr)
+    results["sampler"] = measure_sampler(settings)
     print("start-up ...", file=sys.stderr)
     results["startup"] = measure_startup(settings, args.peers)
     if args.peers:

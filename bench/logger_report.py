@@ -24,6 +24,8 @@ def render_report(results: dict) -> str:
         "### Flatness over a long run\n\n" + _flatness_table(results["flatness"]),
         "### Start-up\n\n" + _startup_table(results["startup"]),
     ]
+    if "sampler" in results:
+        parts.insert(-1, "### System-metrics sampler\n\n" + _sampler_table(results["sampler"]))
     if "peers" in results:
         parts.append("### Peers\n\n" + _peers_note(results) + "\n\n" + _peers_table(results))
     return "\n\n".join(parts) + "\n"
@@ -84,6 +86,16 @@ def _flatness_table(flatness: dict) -> str:
     return (table + "\n\nEvery tenth, µs/call (a cost that grows with the run would show as a steady "
             "climb; jumps either way are the shared machine): "
             + ", ".join(us(seconds) for seconds in tenths) + ".")
+
+
+def _sampler_table(sampler: dict) -> str:
+    row = [sampler["workload"], f"{sampler['calls']:,}", f"{sampler['interval_s']:g} s", us(sampler["without_s"]),
+           us(sampler["with_s"]), f"{sampler['ratio']:.2f}x"]
+    table = markdown_table(["Values", "Calls", "Sample every", "Sampler off µs/call", "Sampler on µs/call",
+                            "On / off"], [row])
+    return (table + "\n\nThe sampler (CPU, memory, disk and network rates, GPUs through NVML) runs in its own "
+            "thread; one sample costs about 0.35 ms of CPU. Sampling 50x more often than the default 5 s "
+            "makes any cost to the training loop visible; a ratio near 1.00 means none is measurable.")
 
 
 def _startup_table(startup: dict) -> str:
