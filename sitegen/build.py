@@ -22,7 +22,7 @@ from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError, UnsafePathError
 from .load import RunSource, load_source
 from .manifest import MANIFEST_FILE, read_manifest, site_manifest
-from .model import index_context, index_data, run_context, run_data, run_url
+from .model import compare_context, index_context, index_data, run_context, run_data, run_url
 from .render import Renderer, data_script, script_json
 from .secrets import Finding, redact_sources, redact_text
 from .theme import resolve_theme
@@ -122,7 +122,7 @@ def render_site(renderer: Renderer, options: BuildOptions, sources: list[RunSour
                 only: set[str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """Every text file of the site by relative path, and every file to copy (relative path -> source).
 
-    ``only``: the slugs whose run pages to render; the index is always rendered. None renders
+    ``only``: the slugs whose run pages to render; the index and compare pages are always rendered. None renders
     every run page and plans the theme's assets too.
     """
     assets, plotly_rel = plan_assets(renderer.theme.static_dirs)
@@ -139,6 +139,8 @@ def render_site(renderer: Renderer, options: BuildOptions, sources: list[RunSour
     context = index_context(title, sources, errors) | common("", "index.html")
     texts["index.html"] = renderer.render("index.html", context, "the index page")
     texts["data/index.js"] = data_script("index", None, index_data(sources, errors))
+    context = compare_context(title) | common("", "compare.html")
+    texts["compare.html"] = renderer.render("compare.html", context, "the compare page")
     for done, source in enumerate(rendered, start=1):
         page = run_url(source)
         context = run_context(title, source) | common("../../", page)

@@ -6,12 +6,14 @@ needs go into the data dicts, non-finite floats as the strings "NaN", "Infinity"
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import time
 
 from tracker.formatting import flatten, format_bytes, format_duration, format_value
+from tracker.rundiff import LOWER_IS_BETTER_WORDS
 from tracker.values import replace_non_finite
 
 from .load import RunSource
@@ -19,6 +21,9 @@ from .markdown import render_markdown
 
 DEFAULT_PARAM_COLUMNS = 4
 DEFAULT_METRIC_COLUMNS = 4
+MAX_COMPARE_RUNS = 50
+SHORT_COMMIT_CHARS = 7
+PACKAGES_FINGERPRINT_CHARS = 16  # enough to tell environments apart, small in an index of many runs
 SIGNIFICANT_DIGITS = 10  # metric values are stored with 10 significant digits (float32 has ~7)
 HEX_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 REMOTE = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?(github\.com|gitlab\.com)[:/](.+?)(?:\.git)?/?$")
@@ -30,9 +35,26 @@ def run_url(source: RunSource) -> str:
 
 
 def index_row(source: RunSource) -> dict:
-    """One run in the index data: exactly the as_filterable() shape, plus where its page is."""
-    fields = replace_non_finite(source.run.as_filterable())
-    return fields | {"url": run_url(source), "slug": source.slug, "last_seen": source.run.last_seen}
+    """One run in the index data: the as_filterable() shape, where its page is, and what the compare
+    view needs to say whether code, data and environment differ (kept small: no package lists)."""
+    run = source.run
+    fields = replace_non_finite(run.as_filterable())
+    git = run.git if isinstance(run.git, dict) else {}
+    commit = git.get("commit") if isinstance(git.get("commit"), str) else None
+    return fields | {"url": run_url(source), "slug": source.slug, "last_seen": run.last_seen,
+                     "commit": commit[:SHORT_COMMIT_CHARS] if commit else None,
+                     "datasets": {str(record.get("name")): record.get("sha256") for record in run.datasets
+                                  if isinstance(record, dict)},
+                     "packages": packages_fingerprint(run.environment)}
+
+
+def packages_fingerprint(environment: object) -> str | None:
+    """sha256 of the sorted name==version lines, short: equal for runs with the same packages."""
+    packages = environment.get("packages") if isinstance(environment, dict) else None
+    if not isinstance(packages, dict) or not packages:
+        return None
+    lines = "\n".join(sorted(f"{name}=={version}" for name, version in packages.items()))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()[:PACKAGES_FINGERPRINT_CHARS]
 
 
 def index_data(sources: list[RunSource], errors: list[tuple[str, str]]) -> dict:
@@ -44,7 +66,14 @@ def index_data(sources: list[RunSource], errors: list[tuple[str, str]]) -> dict:
     return {"runs": rows, "params": params, "metrics": metrics,
             "defaultColumns": [f"config.{key}" for key in varying[:DEFAULT_PARAM_COLUMNS]]
             + [f"summary.{name}" for name in metrics[:DEFAULT_METRIC_COLUMNS]],
-            "unreadable": [{"path": path, "reason": reason} for path, reason in errors]}
+            "unreadable": [{"path": path, "reason": reason} for path, reason in errors],
+            # the compare view: how many runs at most, and tracker diff's rule for which value is best
+            "maxCompareRuns": MAX_COMPARE_RUNS, "lowerIsBetter": list(LOWER_IS_BETTER_WORDS)}
+
+
+def compare_context(title: str) -> dict:
+    """The compare page: one static page; which runs it shows comes from its URL's hash."""
+    return {"title": title, "root": "", "page": "compare"}
 
 
 def index_context(title: str, sources: list[RunSource], errors: list[tuple[str, str]]) -> dict:

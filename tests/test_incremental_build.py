@@ -54,6 +54,7 @@ def test_rebuild_renders_only_new_and_changed_runs(tmp_path):
     new_slug = os.path.basename(paths[3])
     assert (site / "runs" / new_slug / "index.html").is_file()
     assert (site / "data" / "runs" / f"{new_slug}.js").is_file()
+    assert (site / "compare.html").is_file()  # written by incremental builds too
     assert index_run_ids(site) == sorted(os.path.basename(path) for path in paths)
 
     append_record(paths[1], {"type": "metrics", "time": 2e9, "step": 5, "values": {"loss": 0.01}})
@@ -82,7 +83,7 @@ def test_removed_run_loses_its_pages_and_full_renders_everything(tmp_path):
     assert index_run_ids(site) == sorted(os.path.basename(path) for path in paths[1:])
 
     before = snapshot(site)
-    assert re.match(r"built 2 runs; 3 pages", build(runs, site, "--full"))
+    assert re.match(r"built 2 runs; 4 pages", build(runs, site, "--full"))
     after = snapshot(site)
     assert all(after[path][:2] != before[path][:2] for path in before if path.startswith("runs/"))
 
@@ -91,7 +92,7 @@ def test_a_change_of_title_rebuilds_every_page(tmp_path):
     runs, site = tmp_path / "runs", tmp_path / "site"
     log_run(runs, "only", metrics=[{"loss": 1.0}])
     build(runs, site)
-    assert re.match(r"built 1 run; 2 pages", build(runs, site, "--title", "Renamed"))
+    assert re.match(r"built 1 run; 3 pages", build(runs, site, "--title", "Renamed"))
     assert "Renamed" in (site / "runs" / os.listdir(site / "runs")[0] / "index.html").read_text()
 
 

@@ -144,3 +144,32 @@ def test_a_port_in_use_is_one_line_and_exit_2(tmp_path):
     assert result.stdout == ""
     assert result.stderr == (f"tracker: error: port {port} on 127.0.0.1 is already in use; "
                              f"choose another with --port, e.g. --port {port + 1}\n")
+
+
+BURST = """
+import sys, tracker
+with tracker.init(project="sweep", name=sys.argv[1], dir=sys.argv[2], capture=False) as run:
+    for step in range(20):
+        run.log({"loss": 1.0 / (step + 1)})
+"""
+
+
+def test_a_burst_of_twenty_runs_is_coalesced_into_few_rebuilds(tmp_path, server):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    first = start_script(tmp_path, BURST, "seed", str(runs), env=script_env(**LIVE_ENV))
+    assert first.wait(timeout=30) == 0
+    serve, base = server(runs)
+    script = tmp_path / "train.py"
+    sweep = [subprocess.Popen([sys.executable, str(script), f"sweep-{index}", str(runs)],
+                              env=script_env(**LIVE_ENV)) for index in range(20)]
+    for process in sweep:
+        assert process.wait(timeout=60) == 0
+    poll(lambda: "sweep-19" in urllib.request.urlopen(base + "data/index.js", timeout=2).read().decode()
+         and all(f"sweep-{index}" in urllib.request.urlopen(base + "data/index.js", timeout=2).read().decode()
+                 for index in range(20)), 30, "all 20 runs in the index")
+    serve.send_signal(signal.SIGINT)
+    serve.wait(timeout=10)
+    rebuilds = [line for line in (tmp_path / "serve.out").read_text().splitlines() if line.startswith("built ")]
+    # The first line is the initial build; 20 runs x (start, flush, finish) changes became a handful of rebuilds.
+    assert 2 <= len(rebuilds) <= 10, rebuilds

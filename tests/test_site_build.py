@@ -30,7 +30,7 @@ def built(runs_dir, tmp_path_factory):
 def test_build_reports_runs_pages_and_the_index_path(built):
     out, code, stdout, _, _ = built
     assert code == 0
-    assert re.match(r"built 6 runs, skipped 1 unreadable, redacted 1 token-shaped string\(s\); 7 pages, \d+ files in \d+\.\ds\n",
+    assert re.match(r"built 6 runs, skipped 1 unreadable, redacted 1 token-shaped string\(s\); 8 pages, \d+ files in \d+\.\ds\n",
                     stdout)
     assert stdout.splitlines()[-1] == f"open {out / 'index.html'}"
 
@@ -38,7 +38,7 @@ def test_build_reports_runs_pages_and_the_index_path(built):
 def test_site_layout_is_static_files_with_relative_links(built):
     out, _, _, _, paths = built
     run_id = os.path.basename(paths["baseline"])
-    for relative in ("index.html", "data/index.js", f"runs/{run_id}/index.html", f"data/runs/{run_id}.js",
+    for relative in ("index.html", "compare.html", "data/index.js", f"runs/{run_id}/index.html", f"data/runs/{run_id}.js",
                      "assets/css/site.css", "assets/js/query.js", "assets/js/index-table.js"):
         assert (out / relative).is_file(), relative
     assert len(list((out / "assets" / "vendor").glob("plotly-*.min.js"))) == 1

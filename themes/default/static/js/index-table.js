@@ -7,7 +7,9 @@
  *   defaultColumns: ["config.lr", "summary.acc", ...], unreadable: [{path, reason}]}
  * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order;
  *   window.TrackerViewState (view-state.js) to keep the view in the URL's hash:
- *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1 (defaults are left out).
+ *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1&sel=<id>,<id> (defaults are left out).
+ * A checkbox per row selects runs; "Compare" (#compare-runs) opens compare.html#runs=<id>,<id>,...
+ * for 2 to data.maxCompareRuns of them.
  * Builds every cell with textContent: no logged string is ever parsed as HTML.
  */
 (function () {
@@ -18,6 +20,7 @@
   const Query = window.TrackerQuery;
 
   const BASE_COLUMNS = [
+    { field: "select", label: "", render: renderSelect, unsortable: true },
     { field: "name", label: "Name", render: renderName },
     { field: "project", label: "Project" },
     { field: "status", label: "Status", render: renderStatus },
@@ -26,15 +29,19 @@
     { field: "tags", label: "Tags", render: renderTags },
   ];
 
-  const state = { query: "", sort: "-created", group: false, chosen: data.defaultColumns.slice() };
+  const state = { query: "", sort: "-created", group: false, chosen: data.defaultColumns.slice(), selected: [] };
   const table = document.getElementById("runs-table");
   const input = document.getElementById("run-filter");
   const message = document.getElementById("filter-message");
   const count = document.getElementById("run-count");
   const empty = document.getElementById("runs-empty");
   const groupToggle = document.getElementById("group-by-project");
+  const compareButton = document.getElementById("compare-runs");
+  const compareMessage = document.getElementById("compare-message");
+  const MIN_COMPARE = 2;
   const View = window.TrackerViewState; // absent in a theme whose index.html leaves view-state.js out
   const DEFAULT_VIEW = Object.assign({}, state);
+  const knownRuns = new Set(data.runs.map((run) => run.id));
   const knownColumns = new Set(data.params.map((name) => `config.${name}`)
     .concat(data.metrics.map((name) => `summary.${name}`)));
 
@@ -114,6 +121,14 @@
       th.scope = "col";
       if (col.numeric) th.className = "num";
       if (col.title) th.title = `${col.title} ${col.field}`;
+      if (col.unsortable) {
+        const hidden = document.createElement("span");
+        hidden.className = "visually-hidden";
+        hidden.textContent = "Select";
+        th.appendChild(hidden);
+        tr.appendChild(th);
+        continue;
+      }
       th.setAttribute("aria-sort", col.field !== sortField ? "none" : state.sort.startsWith("-") ? "descending" : "ascending");
       const button = document.createElement("button");
       button.type = "button";
@@ -133,6 +148,30 @@
       tr.appendChild(th);
     }
     table.replaceChild(head, table.tHead);
+  }
+
+  function renderSelect(run) {
+    const check = document.createElement("input");
+    check.type = "checkbox";
+    check.className = "select-run";
+    check.checked = state.selected.includes(run.id);
+    check.setAttribute("aria-label", `Select ${run.name || run.id}`);
+    check.addEventListener("change", () => {
+      state.selected = check.checked ? state.selected.concat(run.id) : state.selected.filter((id) => id !== run.id);
+      updateCompare();
+      saveView();
+    });
+    return check;
+  }
+
+  /** The Compare button: enabled for 2 to maxCompareRuns selected runs, with a word on why not. */
+  function updateCompare() {
+    const count = state.selected.length;
+    const tooMany = count > data.maxCompareRuns;
+    compareButton.disabled = count < MIN_COMPARE || tooMany;
+    compareMessage.textContent = tooMany ? `${count} selected: compare at most ${data.maxCompareRuns} runs`
+      : count ? `${count} selected` : "";
+    compareMessage.classList.toggle("error", tooMany);
   }
 
   function renderName(run) {
@@ -220,6 +259,7 @@
     state.sort = hash.sort || DEFAULT_VIEW.sort;
     state.group = hash.group === "1";
     state.chosen = hash.cols ? hash.cols.filter((field) => knownColumns.has(field)) : DEFAULT_VIEW.chosen;
+    state.selected = (hash.sel || []).filter((id) => knownRuns.has(id));
     input.value = state.query;
     groupToggle.checked = state.group;
     document.querySelectorAll("#column-picker input[type=checkbox]").forEach((check) => {
@@ -236,6 +276,7 @@
       sort: state.sort === DEFAULT_VIEW.sort ? null : state.sort,
       cols: defaultColumns ? null : state.chosen,
       group: state.group ? "1" : null,
+      sel: state.selected.length ? state.selected : null,
     });
   }
 
@@ -245,10 +286,15 @@
     timer = setTimeout(() => { state.query = input.value; render(); }, data.runs.length > 2000 ? 150 : 0);
   });
   groupToggle.addEventListener("change", () => { state.group = groupToggle.checked; render(); });
+  compareButton.addEventListener("click", () => {
+    if (View) View.flush(); // Back returns to this selection
+    location.href = `compare.html#runs=${state.selected.map(encodeURIComponent).join(",")}`;
+  });
   buildPicker();
   if (View) {
-    restoreView(View.read(["cols"]));
-    View.onChange(["cols"], (hash) => { restoreView(hash); render(); });
+    restoreView(View.read(["cols", "sel"]));
+    View.onChange(["cols", "sel"], (hash) => { restoreView(hash); render(); updateCompare(); });
   }
   render();
+  updateCompare();
 })();

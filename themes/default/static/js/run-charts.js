@@ -6,16 +6,16 @@
  * data-kind="metrics|system" data-metric="name"> on the page; plotly.js (vendored).
  * Keeps the controls in the URL's hash through TrackerViewState (view-state.js):
  * #x=relative|wall&smooth=0.6&log=1 (defaults are left out), read before the first draw.
- * Long series are downsampled here, at render, by min/max per bucket (extremes always kept);
+ * Long series are downsampled here, at render (run-data.js), by min/max per bucket (extremes always kept);
  * the data file keeps every point for the CSV. NaN and ±Infinity are drawn as markers at the
  * chart's top/bottom edge (a hidden second y axis spanning 0..1), never dropped.
  */
 (function () {
   "use strict";
 
-  const MAX_BUCKETS = 2000; // up to 2 points per bucket: at most ~4000 points per trace
   const run = window.TrackerRunData && window.TrackerRunData.current();
   if (!run || !window.Plotly) return;
+  const { smooth, downsample } = window.TrackerRunData;
 
   const controls = {
     x: document.getElementById("chart-x"),
@@ -37,36 +37,6 @@
     if (mode === "step") return series.steps;
     if (mode === "relative") return series.times;
     return series.times.map((t) => (t === null ? null : new Date((run.created + t) * 1000)));
-  }
-
-  function smooth(values, weight) {
-    if (!weight) return values;
-    let last = 0, debias = 0;
-    return values.map((value) => {
-      if (!Number.isFinite(value)) return value;
-      last = last * weight + (1 - weight) * value;
-      debias = debias * weight + (1 - weight);
-      return last / debias;
-    });
-  }
-
-  /** Indices to draw: every finite point, or per bucket the first, min and max (in x order). */
-  function downsample(values) {
-    const finite = [];
-    values.forEach((value, index) => { if (Number.isFinite(value)) finite.push(index); });
-    if (finite.length <= MAX_BUCKETS * 2) return finite;
-    const keep = new Set([finite[0], finite[finite.length - 1]]);
-    const size = finite.length / MAX_BUCKETS;
-    for (let bucket = 0; bucket < MAX_BUCKETS; bucket++) {
-      let low = null, high = null;
-      for (let k = Math.floor(bucket * size); k < Math.min(finite.length, Math.floor((bucket + 1) * size)); k++) {
-        const index = finite[k];
-        if (low === null || values[index] < values[low]) low = index;
-        if (high === null || values[index] > values[high]) high = index;
-      }
-      if (low !== null) { keep.add(low); keep.add(high); }
-    }
-    return [...keep].sort((a, b) => a - b);
   }
 
   function traces(name, series, mode, weight, palette) {

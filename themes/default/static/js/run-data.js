@@ -1,17 +1,19 @@
 /*
- * run-data.js: decoding a run's data file for the run page widgets (charts, CSV).
+ * run-data.js: decoding a run's data file for the run and compare page widgets (charts, CSV).
  *
  * Reads: window.TrackerData.runs[<run id>] (data/runs/<slug>.js) =
  *   {id, name, created (unix s), metrics: {name: series}, system: {name: series}}
  * where series = {values: [number | "NaN" | "Infinity" | "-Infinity"], times: [s since created],
  *                 stepRange: [first, count]  or  steps: [int]}.
  * The page names its run in <section id="charts" data-run-id="...">.
- * Exposes: window.TrackerRunData = {current(), decode(series)}.
+ * Exposes: window.TrackerRunData = {current(), decode(series), smooth(values, weight), downsample(values)}:
+ * the series helpers are shared by the run page's charts and the compare page's.
  */
 (function () {
   "use strict";
 
   const MARKERS = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
+  const MAX_BUCKETS = 2000; // up to 2 points per bucket: at most ~4000 points per trace
 
   function current() {
     const section = document.getElementById("charts");
@@ -31,5 +33,35 @@
     return { steps, values, times: series.times || [] };
   }
 
-  window.TrackerRunData = Object.freeze({ current, decode });
+  function smooth(values, weight) {
+    if (!weight) return values;
+    let last = 0, debias = 0;
+    return values.map((value) => {
+      if (!Number.isFinite(value)) return value;
+      last = last * weight + (1 - weight) * value;
+      debias = debias * weight + (1 - weight);
+      return last / debias;
+    });
+  }
+
+  /** Indices to draw: every finite point, or per bucket the first, min and max (in x order). */
+  function downsample(values) {
+    const finite = [];
+    values.forEach((value, index) => { if (Number.isFinite(value)) finite.push(index); });
+    if (finite.length <= MAX_BUCKETS * 2) return finite;
+    const keep = new Set([finite[0], finite[finite.length - 1]]);
+    const size = finite.length / MAX_BUCKETS;
+    for (let bucket = 0; bucket < MAX_BUCKETS; bucket++) {
+      let low = null, high = null;
+      for (let k = Math.floor(bucket * size); k < Math.min(finite.length, Math.floor((bucket + 1) * size)); k++) {
+        const index = finite[k];
+        if (low === null || values[index] < values[low]) low = index;
+        if (high === null || values[index] > values[high]) high = index;
+      }
+      if (low !== null) { keep.add(low); keep.add(high); }
+    }
+    return [...keep].sort((a, b) => a - b);
+  }
+
+  window.TrackerRunData = Object.freeze({ current, decode, smooth, downsample });
 })();

@@ -1,0 +1,187 @@
+/*
+ * compare-charts.js: the compare page's plots: per metric, one chart with a line per run (x axis
+ * step / relative / wall time, EMA smoothing, log scale, as on the run page); a parallel-coordinates
+ * plot of the numeric parameters and a chosen metric; a scatter of one parameter against that metric.
+ *
+ * Reads: TrackerCompare.onReady (compare-data.js): the chosen index rows and their data files,
+ * decoded, smoothed and downsampled with TrackerRunData (run-data.js); plotly.js (vendored).
+ * Keeps its controls in the hash through TrackerCompare.saveView:
+ * #runs=...&x=relative|wall&smooth=0.6&log=1&metric=<summary name>&param=<config key>
+ * (defaults are left out), read before the first draw.
+ * NaN and ±Infinity are left out of the overlaid lines (the run page marks them).
+ */
+(function () {
+  "use strict";
+
+  const Compare = window.TrackerCompare;
+  const View = window.TrackerViewState;
+  const RunData = window.TrackerRunData;
+  if (!Compare || !View || !RunData || !window.Plotly) return;
+
+  const controls = {
+    x: document.getElementById("chart-x"),
+    smoothing: document.getElementById("chart-smoothing"),
+    smoothingValue: document.getElementById("chart-smoothing-value"),
+    log: document.getElementById("chart-log"),
+    metric: document.getElementById("compare-metric"),
+    param: document.getElementById("compare-param"),
+  };
+  const grid = document.getElementById("compare-charts");
+  const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+
+  function colors() {
+    const style = getComputedStyle(document.documentElement);
+    const read = (name) => style.getPropertyValue(name).trim();
+    return { text: read("--text"), muted: read("--muted"), grid: read("--grid"), surface: read("--surface"),
+             border: read("--border"), accent: read("--accent") };
+  }
+
+  function baseLayout(palette) {
+    const axis = { gridcolor: palette.grid, zerolinecolor: palette.border, linecolor: palette.border,
+                   tickfont: { color: palette.muted }, automargin: true };
+    return {
+      margin: { l: 48, r: 12, t: 8, b: 36 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+      font: { family: getComputedStyle(document.body).fontFamily, size: 12, color: palette.text },
+      hovermode: "closest", showlegend: true, legend: { orientation: "h", y: -0.2 },
+      hoverlabel: { bgcolor: palette.surface, bordercolor: palette.border, font: { color: palette.text } },
+      xaxis: Object.assign({}, axis), yaxis: Object.assign({}, axis),
+    };
+  }
+
+  function xValues(series, data, mode) {
+    if (mode === "step") return series.steps;
+    if (mode === "relative") return series.times;
+    return series.times.map((t) => (t === null ? null : new Date((data.created + t) * 1000)));
+  }
+
+  function curve(name, data, metric, mode, weight) {
+    const series = RunData.decode(data.metrics[metric]);
+    const x = xValues(series, data, mode);
+    const y = RunData.smooth(series.values, weight);
+    const kept = RunData.downsample(y);
+    return { type: "scatter", mode: "lines", name, x: kept.map((i) => x[i]), y: kept.map((i) => y[i]),
+             hovertemplate: "%{y:.6g}" }; // plotly names the trace beside it, escaped
+  }
+
+  function drawCurves(state) {
+    const palette = colors();
+    const mode = controls.x.value;
+    const weight = Number(controls.smoothing.value);
+    for (const figure of grid.querySelectorAll("figure.chart")) {
+      const metric = figure.dataset.metric;
+      const traces = state.runs.filter((run) => state.data[run.id] && state.data[run.id].metrics[metric])
+        .map((run) => curve(run.name || run.id, state.data[run.id], metric, mode, weight))
+        .map((trace, index) => Object.assign(trace, { uid: String(index) }));
+      const layout = baseLayout(palette);
+      layout.xaxis.type = mode === "wall" ? "date" : "linear";
+      layout.xaxis.title = { text: { step: "step", relative: "seconds since start", wall: "" }[mode],
+                             font: { size: 11, color: palette.muted } };
+      layout.yaxis.type = controls.log.checked ? "log" : "linear";
+      window.Plotly.react(figure.querySelector(".plot"), traces, layout, CONFIG);
+    }
+  }
+
+  function numeric(values) {
+    return values.filter((value) => typeof value === "number" && Number.isFinite(value));
+  }
+
+  function drawParams(state) {
+    const palette = colors();
+    const metric = controls.metric.value;
+    const param = controls.param.value;
+    const metricValues = state.runs.map((run) => {
+      const value = (run.summary || {})[metric];
+      return typeof value === "number" && Number.isFinite(value) ? value : null;
+    });
+    const dimensions = state.params.map((key) => ({ label: key, values: state.configs.map((config) => config[key]) }))
+      .concat(metric ? [{ label: metric, values: metricValues }] : [])
+      .map((dimension) => ({ label: dimension.label, values: dimension.values.map((value) => (typeof value === "number" ? value : NaN)) }));
+    const layout = baseLayout(palette);
+    layout.margin = { l: 60, r: 60, t: 40, b: 20 };
+    const colored = numeric(metricValues).length ? { color: metricValues.map((value) => (value === null ? NaN : value)),
+      colorscale: "Viridis", showscale: true, reversescale: Compare.lowerIsBetter(metric) } : { color: palette.accent };
+    window.Plotly.react(document.getElementById("compare-parcoords"),
+      dimensions.length ? [{ type: "parcoords", dimensions, line: colored, labelfont: { color: palette.text },
+                             tickfont: { color: palette.muted } }] : [], layout, CONFIG);
+    const scatter = baseLayout(palette);
+    scatter.showlegend = false;
+    scatter.xaxis.title = { text: param, font: { size: 11, color: palette.muted } };
+    scatter.yaxis.title = { text: metric, font: { size: 11, color: palette.muted } };
+    window.Plotly.react(document.getElementById("compare-scatter"), [{
+      type: "scatter", mode: "markers+text", textposition: "top center",
+      x: state.configs.map((config) => config[param] ?? null), y: metricValues,
+      text: state.runs.map((run) => run.name || run.id), marker: { size: 10, color: palette.accent },
+      hovertemplate: "%{text}<br>%{x}: %{y:.6g}<extra></extra>",
+    }], scatter, CONFIG);
+  }
+
+  function fillSelect(select, names) {
+    select.replaceChildren(...names.map((name) => Object.assign(document.createElement("option"), { value: name, textContent: name })));
+  }
+
+  /** Sets the controls from the hash; a missing or unknown value means the default. */
+  function restoreView(hash) {
+    const known = (select, value) => [...select.options].some((option) => option.value === value);
+    controls.x.value = known(controls.x, hash.x) ? hash.x : "step";
+    const weight = Number(hash.smooth);
+    controls.smoothing.value = Number.isFinite(weight) ? weight : 0; // the range input clamps it to 0..0.99
+    controls.smoothingValue.textContent = controls.smoothing.value;
+    controls.log.checked = hash.log === "1";
+    if (known(controls.metric, hash.metric)) controls.metric.value = hash.metric;
+    else if (controls.metric.options.length) controls.metric.selectedIndex = 0;
+    if (known(controls.param, hash.param)) controls.param.value = hash.param;
+    else if (controls.param.options.length) controls.param.selectedIndex = 0;
+  }
+
+  function saveView() {
+    Compare.saveView({
+      x: controls.x.value === "step" ? null : controls.x.value,
+      smooth: Number(controls.smoothing.value) ? controls.smoothing.value : null,
+      log: controls.log.checked ? "1" : null,
+      metric: controls.metric.selectedIndex > 0 ? controls.metric.value : null,
+      param: controls.param.selectedIndex > 0 ? controls.param.value : null,
+    });
+  }
+
+  Compare.onReady(({ runs, data }) => {
+    const configs = runs.map((run) => Compare.flatten(run.config));
+    const params = [...new Set(configs.flatMap((config) => Object.keys(config)))]
+      .filter((key) => configs.some((config) => typeof config[key] === "number"));
+    const summaries = [...new Set(runs.flatMap((run) => Object.keys(run.summary || {})))]
+      .filter((name) => runs.some((run) => typeof (run.summary || {})[name] === "number"));
+    const state = { runs, data, configs, params };
+    const metrics = [...new Set(runs.flatMap((run) => Object.keys((data[run.id] || { metrics: {} }).metrics)))];
+    for (const metric of metrics) {
+      const figure = document.createElement("figure");
+      figure.className = "chart";
+      figure.dataset.metric = metric;
+      const caption = document.createElement("figcaption");
+      caption.textContent = metric;
+      const plot = document.createElement("div");
+      plot.className = "plot";
+      plot.setAttribute("role", "img");
+      plot.setAttribute("aria-label", `Chart of ${metric}`);
+      figure.append(caption, plot);
+      grid.appendChild(figure);
+    }
+    if (!metrics.length) grid.textContent = "No metrics logged.";
+    fillSelect(controls.metric, summaries);
+    fillSelect(controls.param, params);
+    restoreView(View.read());
+
+    const redrawCurves = () => { saveView(); drawCurves(state); };
+    const redrawParams = () => { saveView(); drawParams(state); };
+    controls.smoothing.addEventListener("input", () => {
+      controls.smoothingValue.textContent = controls.smoothing.value;
+      redrawCurves();
+    });
+    controls.x.addEventListener("change", redrawCurves);
+    controls.log.addEventListener("change", redrawCurves);
+    controls.metric.addEventListener("change", redrawParams);
+    controls.param.addEventListener("change", redrawParams);
+    View.onChange([], (hash) => { restoreView(hash); drawCurves(state); drawParams(state); });
+    window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { drawCurves(state); drawParams(state); });
+    drawCurves(state);
+    drawParams(state);
+  });
+})();
