@@ -22,7 +22,7 @@ from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError, UnsafePathError
 from .load import RunSource, load_source
 from .manifest import MANIFEST_FILE, read_manifest, site_manifest
-from .model import compare_context, index_context, index_data, run_context, run_data, run_url
+from .model import compare_context, index_context, index_data, run_context, run_data, run_description, run_url
 from .render import Renderer, data_script, script_json
 from .secrets import Finding, redact_sources, redact_text
 from .theme import resolve_theme
@@ -131,19 +131,21 @@ def render_site(renderer: Renderer, options: BuildOptions, sources: list[RunSour
     title = options.title or DEFAULT_TITLE
     texts: dict[str, str] = {}
 
-    def common(root: str, page_path: str) -> dict:
+    def common(root: str, page_path: str, description: str) -> dict:
         canonical = f"{options.base_url.rstrip('/')}/{page_path}" if options.base_url else None
         return {"assets": f"{root}assets", "plotly": f"{root}{plotly_rel}", "canonical": canonical,
-                "generator": f"tracker {__version__}"}
+                "generator": f"tracker {__version__}", "description": description}
 
-    context = index_context(title, sources, errors) | common("", "index.html")
+    projects = len({source.run.project for source in sources})
+    overview = f"{len(sources)} runs in {projects} project{'s' if projects != 1 else ''}"
+    context = index_context(title, sources, errors) | common("", "index.html", overview)
     texts["index.html"] = renderer.render("index.html", context, "the index page")
     texts["data/index.js"] = data_script("index", None, index_data(sources, errors))
-    context = compare_context(title) | common("", "compare.html")
+    context = compare_context(title) | common("", "compare.html", f"Compare runs side by side: {overview}")
     texts["compare.html"] = renderer.render("compare.html", context, "the compare page")
     for done, source in enumerate(rendered, start=1):
         page = run_url(source)
-        context = run_context(title, source) | common("../../", page)
+        context = run_context(title, source) | common("../../", page, run_description(source.run))
         texts[page] = renderer.render("run.html", context, source.run.path)
         texts[f"data/runs/{source.slug}.js"] = data_script("runs", source.run.id, run_data(source))
         if source.requirements_text:

@@ -84,6 +84,15 @@ def index_context(title: str, sources: list[RunSource], errors: list[tuple[str, 
             "projects": projects, "generated": _utc(time.time())}
 
 
+PREVIEW_METRICS = 3  # summary values named in a run page's link preview
+
+
+def run_description(run) -> str:
+    """One line for link previews in chat tools: status, project, a few summary values."""
+    values = ", ".join(f"{name} {format_value(value)}" for name, value in list(run.summary.items())[:PREVIEW_METRICS])
+    return f"{run.status.capitalize()} run in {run.project}" + (f": {values}" if values else "")
+
+
 def run_data(source: RunSource) -> dict:
     """A run's metric histories, columnar: every point once; charts downsample in the browser."""
     run = source.run

@@ -129,3 +129,22 @@ def test_rebuilding_replaces_the_previous_site(runs_dir, tmp_path):
     (tmp_path / "s" / "stale.html").write_text("old")
     assert run_cli("build", "--runs", str(root), "--out", str(tmp_path / "s"))[0] == 0
     assert not (tmp_path / "s" / "stale.html").exists()
+
+
+def test_base_url_gives_absolute_canonical_links_and_link_previews(runs_dir, tmp_path):
+    root, paths = runs_dir
+    out = tmp_path / "site"
+    code, _, _ = run_cli("build", "--runs", str(root), "--out", str(out), "--base-url", "https://ana.github.io/exp/")
+    assert code == 0
+    index = (out / "index.html").read_text()
+    assert '<link rel="canonical" href="https://ana.github.io/exp/index.html">' in index
+    assert '<meta property="og:title" content="Experiments">' in index
+    assert re.search(r'<meta property="og:description" content="\d+ runs in \d+ projects?">', index)
+    run_id = os.path.basename(paths["baseline"])
+    page = (out / "runs" / run_id / "index.html").read_text()
+    assert f'<meta property="og:url" content="https://ana.github.io/exp/runs/{run_id}/index.html">' in page
+    assert re.search(r'<meta property="og:description" content="Finished run in [^"]+', page)
+    # Without --base-url the pages stay free of absolute links.
+    plain = (tmp_path / "plain")
+    run_cli("build", "--runs", str(root), "--out", str(plain))
+    assert "og:url" not in (plain / "index.html").read_text()

@@ -9,7 +9,7 @@ from sitegen.build import _inside
 from sitegen.errors import TemplateRenderError, UnsafePathError
 from sitegen.load import RunSource, run_slug
 from sitegen.markdown import render_markdown
-from sitegen.model import commit_url, run_context, run_data
+from sitegen.model import commit_url, run_context, run_data, run_description
 from sitegen.render import Renderer, data_script, script_json
 from sitegen.theme import resolve_theme
 from tracker.reader import History, RunRecord
@@ -28,8 +28,9 @@ def evil_source() -> RunSource:
 
 
 def render_run(source: RunSource) -> str:
-    context = run_context("Site", source) | {"assets": "../../assets", "plotly": "p.js", "canonical": None,
-                                              "generator": "tracker test"}
+    context = run_context("Site", source) | {"assets": "../../assets", "plotly": "p.js", "canonical": "https://x/",
+                                              "generator": "tracker test",
+                                              "description": run_description(source.run)}
     return Renderer(resolve_theme("default")).render("run.html", context, source.run.path)
 
 
