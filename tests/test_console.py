@@ -71,8 +71,10 @@ def test_a_terminal_stays_a_terminal_for_the_script_and_its_children(tmp_path):
     plain = run_in_terminal(tmp_path, log, "off")
     captured = run_in_terminal(tmp_path, log, "on")
 
-    assert b"isatty True" in plain
-    assert sorted(captured.splitlines()) == sorted(plain.splitlines())  # the two streams may interleave differently
+    assert b"isatty True" in plain and b"isatty True" in captured
+    # The same bytes reach the terminal; stdout and stderr (and the child's) may interleave at any
+    # point when the machine is busy, so compare what was shown, not its order.
+    assert sorted(captured) == sorted(plain)
     text = log_text(tmp_path)
     assert "isatty True\nout line 2\n" in text  # bytes as written: no \r\n from the pseudo-terminal
     assert "from-child\n" in text and "child-err\n" in text
