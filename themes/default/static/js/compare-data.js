@@ -13,6 +13,7 @@
  */
 (function () {
   "use strict";
+  const formatValue = window.TrackerFormat.formatValue;
 
   const MIN_RUNS = 2;
   const index = window.TrackerData && window.TrackerData.index;
@@ -55,15 +56,6 @@
     return into;
   }
 
-  function formatValue(value) {
-    if (value === null || value === undefined) return "–";
-    if (typeof value === "number") {
-      if (Number.isInteger(value)) return String(value);
-      return Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3 ? value.toExponential(3) : String(+value.toPrecision(5));
-    }
-    if (typeof value === "object") return JSON.stringify(value);
-    return String(value); // includes the markers "NaN", "Infinity", "-Infinity"
-  }
 
   /** tracker diff's rule (tracker/rundiff.py), its word list from the index data. */
   function lowerIsBetter(metric) {

@@ -14,6 +14,7 @@
  */
 (function () {
   "use strict";
+  const formatValue = window.TrackerFormat.formatValue;
 
   const data = window.TrackerData && window.TrackerData.index;
   if (!data || !window.TrackerQuery) return;
@@ -230,15 +231,6 @@
     return value === null || value === undefined ? "–" : Array.isArray(value) ? value.join(", ") : String(value);
   }
 
-  function formatValue(value) {
-    if (value === null || value === undefined) return "–";
-    if (typeof value === "number") {
-      if (Number.isInteger(value)) return String(value);
-      return Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3 ? value.toExponential(3) : String(+value.toPrecision(5));
-    }
-    if (typeof value === "object") return JSON.stringify(value);
-    return String(value); // includes the markers "NaN", "Infinity", "-Infinity"
-  }
 
   function formatDate(unixSeconds) {
     if (!unixSeconds) return "–";
