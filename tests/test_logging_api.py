@@ -133,7 +133,6 @@ def test_dataset_hash_size_and_rows(tmp_path):
     folder.mkdir()
     (folder / "a.bin").write_bytes(b"abc")
     (folder / "b.bin").write_bytes(b"defg")
-    cache = tmp_path / "cache.json"
     with tracker.init(dir=tmp_path / "runs", capture=False) as run:
         run.log_dataset(data, name="train")
         run.log_dataset(folder)
@@ -145,7 +144,6 @@ def test_dataset_hash_size_and_rows(tmp_path):
     assert datasets["train"]["rows"] == 3 and datasets["train"]["columns"] == ["x", "y"]
     assert datasets["images"]["kind"] == "folder" and datasets["images"]["files"] == 2
     assert datasets["images"]["size_bytes"] == 7
-    del cache
 
 
 def test_dataset_hash_cache_is_keyed_by_size_and_mtime(tmp_path):

@@ -66,13 +66,6 @@ class RecordWriter:
                 # Logging faster than the disk takes it: yield the GIL briefly so memory stays bounded.
                 time.sleep(BACKPRESSURE_SLEEP_S)
 
-    def flush(self, timeout_s: float = 10.0) -> None:
-        """Write everything queued so far, waiting at most ``timeout_s``."""
-        done = threading.Event()
-        self._pending.append(done)
-        self._wake.set()
-        done.wait(timeout_s)
-
     def close(self, stall_timeout_s: float = 10.0) -> None:
         """Write everything pending and stop the thread.
 
@@ -120,25 +113,19 @@ class RecordWriter:
             return
         lines = self._unwritten
         self._unwritten = []
-        waiters = []
         metrics_line = self._metrics_encoder.line
         for _ in range(count):
             item = pending.popleft()
-            kind = type(item)
-            if kind is tuple:
+            if type(item) is tuple:
                 lines.append(metrics_line(*item))
-            elif kind is dict:
+            else:
                 lines.append(encode_line(item) + "\n")
-            else:  # a flush() waiter: signalled once what was queued before it is written
-                waiters.append(item)
         if lines and not self._append(lines):
             if len(lines) > MAX_UNWRITTEN_LINES:
                 dropped = len(lines) - MAX_UNWRITTEN_LINES
                 self._warn_once("dropped", f"tracker: dropped {dropped} oldest records that could not be written")
                 lines = lines[dropped:]
             self._unwritten = lines
-        for waiter in waiters:
-            waiter.set()
 
     def _append(self, lines: list[str]) -> bool:
         data = "".join(lines).encode("utf-8")

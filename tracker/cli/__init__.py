@@ -55,3 +55,10 @@ def add_runs_option(parser: argparse.ArgumentParser, several: bool = False) -> N
                             help="runs folder (default: $TRACKER_DIR or ./tracker-runs); repeat to merge folders")
     else:
         parser.add_argument("--runs", metavar="DIR", help="runs folder (default: $TRACKER_DIR or ./tracker-runs)")
+
+
+def add_site_options(parser: argparse.ArgumentParser) -> None:
+    """--title and --theme, shared by the commands that build the site."""
+    parser.add_argument("--title", default="Experiments", help="site title (default: Experiments)")
+    parser.add_argument("--theme", metavar="NAME_OR_PATH",
+                        help="built-in theme name, or a folder whose templates/ and static/ override the default")

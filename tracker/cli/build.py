@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from . import add_runs_option
+from . import add_runs_option, add_site_options
 
 
 def add_parser(commands) -> None:
@@ -19,9 +19,7 @@ def add_parser(commands) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_runs_option(parser, several=True)
     parser.add_argument("--out", default="site", metavar="DIR", help="output folder (default: ./site)")
-    parser.add_argument("--title", default="Experiments", help="site title (default: Experiments)")
-    parser.add_argument("--theme", metavar="NAME_OR_PATH",
-                        help="built-in theme name, or a folder whose templates/ and static/ override the default")
+    add_site_options(parser)
     parser.add_argument("--base-url", metavar="URL",
                         help="where the site will be served, e.g. https://team.github.io/experiments/ "
                              "(only for canonical links; every link in the site is relative)")

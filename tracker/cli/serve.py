@@ -7,7 +7,7 @@ import sys
 import tempfile
 import threading
 
-from . import add_runs_option
+from . import add_runs_option, add_site_options
 
 LOCAL_HOST = "127.0.0.1"
 
@@ -26,9 +26,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--host", default=LOCAL_HOST,
                         help=f"address to listen on (default: {LOCAL_HOST}, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
-    parser.add_argument("--title", default="Experiments", help="site title (default: Experiments)")
-    parser.add_argument("--theme", metavar="NAME_OR_PATH",
-                        help="built-in theme name, or a folder whose templates/ and static/ override the default")
+    add_site_options(parser)
     parser.set_defaults(handler=run_serve)
 
 
