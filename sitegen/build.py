@@ -22,7 +22,7 @@ from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError, UnsafePathError
 from .load import RunSource, load_source
 from .manifest import MANIFEST_FILE, read_manifest, site_manifest
-from .model import compare_context, index_context, index_data, run_context, run_data, run_description, run_url
+from .model import compare_context, index_context, project_context, index_data, run_context, run_data, run_description, run_url
 from .render import Renderer, data_script, script_json
 from .secrets import Finding, redact_sources, redact_text
 from .theme import resolve_theme
@@ -143,6 +143,8 @@ def render_site(renderer: Renderer, options: BuildOptions, sources: list[RunSour
     texts["data/index.js"] = data_script("index", None, index_data(sources, errors))
     context = compare_context(title) | common("", "compare.html", f"Compare runs side by side: {overview}")
     texts["compare.html"] = renderer.render("compare.html", context, "the compare page")
+    context = project_context(title) | common("", "project.html", f"Which parameters move the score: {overview}")
+    texts["project.html"] = renderer.render("project.html", context, "the project page")
     for done, source in enumerate(rendered, start=1):
         page = run_url(source)
         context = run_context(title, source) | common("../../", page, run_description(source.run))

@@ -76,6 +76,11 @@ def compare_context(title: str) -> dict:
     return {"title": title, "root": "", "page": "compare"}
 
 
+def project_context(title: str) -> dict:
+    """The project page: one static page; which project and metric it shows come from its URL's hash."""
+    return {"title": title, "root": "", "page": "project"}
+
+
 def index_context(title: str, sources: list[RunSource], errors: list[tuple[str, str]]) -> dict:
     projects = sorted({source.run.project for source in sources})
     return {"title": title, "root": "", "page": "index", "errors": [{"path": p, "reason": r} for p, r in errors],

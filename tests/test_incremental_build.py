@@ -83,7 +83,7 @@ def test_removed_run_loses_its_pages_and_full_renders_everything(tmp_path):
     assert index_run_ids(site) == sorted(os.path.basename(path) for path in paths[1:])
 
     before = snapshot(site)
-    assert re.match(r"built 2 runs; 4 pages", build(runs, site, "--full"))
+    assert re.match(r"built 2 runs; 5 pages", build(runs, site, "--full"))
     after = snapshot(site)
     assert all(after[path][:2] != before[path][:2] for path in before if path.startswith("runs/"))
 
@@ -92,7 +92,7 @@ def test_a_change_of_title_rebuilds_every_page(tmp_path):
     runs, site = tmp_path / "runs", tmp_path / "site"
     log_run(runs, "only", metrics=[{"loss": 1.0}])
     build(runs, site)
-    assert re.match(r"built 1 run; 3 pages", build(runs, site, "--title", "Renamed"))
+    assert re.match(r"built 1 run; 4 pages", build(runs, site, "--title", "Renamed"))
     assert "Renamed" in (site / "runs" / os.listdir(site / "runs")[0] / "index.html").read_text()
 
 

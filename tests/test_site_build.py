@@ -30,7 +30,7 @@ def built(runs_dir, tmp_path_factory):
 def test_build_reports_runs_pages_and_the_index_path(built):
     out, code, stdout, _, _ = built
     assert code == 0
-    assert re.match(r"built 6 runs, skipped 1 unreadable, redacted 1 token-shaped string\(s\); 8 pages, \d+ files in \d+\.\ds\n",
+    assert re.match(r"built 6 runs, skipped 1 unreadable, redacted 1 token-shaped string\(s\); 9 pages, \d+ files in \d+\.\ds\n",
                     stdout)
     assert stdout.splitlines()[-1] == f"open {out / 'index.html'}"
 
