@@ -1,33 +1,28 @@
-"""Finding runs: every readable run under the given roots, and every folder that could not be read."""
+"""Finding runs: the run folders under the given roots, listed without being read."""
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 
-from tracker.reader import RunRecord, scan
+from tracker.reader import run_folders
 from tracker.session import runs_root
 
 
 @dataclass
 class Discovery:
-    runs: list[RunRecord]
-    errors: list[tuple[str, str]]  # (run folder, why it could not be read)
+    folders: list[str]  # absolute run folders, each run id once
     roots: list[str] = field(default_factory=list)
     missing_roots: list[str] = field(default_factory=list)
 
 
 def discover(roots: list[str] | None) -> Discovery:
-    """Scan each runs folder (a run id found in several roots is kept once, from the first root).
-
-    Per-line problems inside a readable run (a torn last line) are kept on ``run.warnings``
-    and shown on its page, so the reader's own warnings are not repeated here.
-    """
-    resolved = [runs_root(root) for root in (roots or [None])]
-    missing = [root for root in resolved if not os.path.isdir(root)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = scan(*resolved)
-    # RunFormatError messages start with the folder; the site lists the folder beside the reason
-    errors = [(path, message.removeprefix(f"{path}: ")) for path, message in result.errors]
-    return Discovery(result.runs, errors, resolved, missing)
+    """Every run folder under each runs folder; a run id (folder name) found in several roots is
+    kept once, from the first root, so a folder per machine or CI job merges into one site."""
+    resolved = [os.path.abspath(runs_root(root)) for root in (roots or [None])]
+    folders, seen = [], set()
+    for root in resolved:
+        for folder in run_folders(root):
+            if os.path.basename(folder) not in seen:
+                seen.add(os.path.basename(folder))
+                folders.append(folder)
+    return Discovery(folders, resolved, [root for root in resolved if not os.path.isdir(root)])

@@ -17,6 +17,18 @@ from tracker.errors import TrackerError
 class SiteError(TrackerError):
     """Base class of site build errors."""
 
+    def __reduce__(self):
+        # A build's worker processes raise these; the default pickling calls cls(message), which
+        # the subclasses' own __init__ signatures refuse, so copy the message and attributes instead.
+        return _restore_error, (type(self), self.args, self.__dict__)
+
+
+def _restore_error(cls: type, args: tuple, state: dict) -> SiteError:
+    error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class UnknownThemeError(SiteError):
     def __init__(self, theme: str, available: list[str]):

@@ -1,9 +1,13 @@
-"""The build manifest: content keys of each run's inputs and of the site as a whole.
+"""The build manifest: what the last build made of each run folder, keyed by content.
 
 A rebuild into a site this command made compares keys with the manifest it left there: a run
-whose key is unchanged keeps its page, and a change of the site key (theme files, tracker
-version, build options) rebuilds everything. Keys are hashes, so a key never says what changed,
-only that something did.
+folder whose key is unchanged keeps its page, and its index row is taken from the manifest
+instead of reading the run again, so a rebuild reads only the runs that changed. A change of
+the site key (theme files, tracker version, build options) rebuilds everything. A run that was
+running is always read again, because its status also depends on the clock: a heartbeat that
+goes stale turns it "crashed" with no file changing.
+
+The manifest lives in the site, which is public: everything in it (rows, findings) is redacted.
 """
 from __future__ import annotations
 
@@ -13,29 +17,41 @@ import os
 from dataclasses import dataclass, field
 
 from tracker import __version__
-from tracker.reader import RunRecord
 
 from .assets import plan_assets
-from .load import RunSource
 from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
+
+
+@dataclass
+class RunEntry:
+    """One run folder as the last build left it."""
+
+    key: str
+    run_id: str
+    slug: str
+    status: str
+    row: dict                                            # its row of data/index.js
+    findings: list[str] = field(default_factory=list)    # redactions, for --strict and the report
+    files: list[str] = field(default_factory=list)       # site-relative files this run owns
+
+    @property
+    def settled(self) -> bool:
+        """False while the run is running: its page must be rendered again even if no file changed."""
+        return self.status != "running"
 
 
 @dataclass
 class Manifest:
     site_key: str
-    runs: dict[str, dict] = field(default_factory=dict)  # run id -> {"slug": ..., "key": ...}
-
-    def changed_slugs(self, previous: Manifest) -> set[str]:
-        """Slugs of the runs that are new or whose key differs from ``previous``."""
-        return {entry["slug"] for run_id, entry in self.runs.items()
-                if previous.runs.get(run_id, {}).get("key") != entry["key"]}
+    runs: dict[str, RunEntry] = field(default_factory=dict)  # absolute run folder -> entry
 
     def to_json(self) -> str:
-        return json.dumps({"format": MANIFEST_FORMAT, "site_key": self.site_key, "runs": self.runs},
-                          sort_keys=True, indent=1) + "\n"
+        runs = {folder: vars(entry) for folder, entry in self.runs.items()}  # asdict() deep-copies: 10x slower
+        return json.dumps({"format": MANIFEST_FORMAT, "site_key": self.site_key, "runs": runs},
+                          sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def read_manifest(out: str) -> Manifest | None:
@@ -45,17 +61,10 @@ def read_manifest(out: str) -> Manifest | None:
             data = json.load(handle)
         if data.get("format") != MANIFEST_FORMAT:
             return None
-        runs = {str(run_id): {"slug": str(entry["slug"]), "key": str(entry["key"])}
-                for run_id, entry in data["runs"].items()}
+        runs = {str(folder): RunEntry(**entry) for folder, entry in data["runs"].items()}
         return Manifest(str(data["site_key"]), runs)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no usable manifest: the build is a full one, never a wrong incremental one
-
-
-def site_manifest(theme: Theme, settings: dict, sources: list[RunSource]) -> Manifest:
-    """The manifest of a build of ``sources`` with ``theme`` and ``settings`` (options that shape pages)."""
-    return Manifest(site_key(theme, settings), {source.run.id: {"slug": source.slug, "key": run_key(source.run)}
-                                                for source in sources})
 
 
 def site_key(theme: Theme, settings: dict) -> str:
@@ -71,21 +80,28 @@ def site_key(theme: Theme, settings: dict) -> str:
     return digest.hexdigest()
 
 
-def run_key(run: RunRecord) -> str:
-    """Hash of every file's name, size and mtime in the run folder, plus its status and last-seen time.
+def folder_key(folder: str) -> str:
+    """Hash of every file's name, size and modification time in a run folder: cheap, no file is read."""
+    return hashlib.sha256(json.dumps(sorted(_stats_under(folder, ""))).encode()).hexdigest()
 
-    The status is part of the key because it also depends on the clock: a running run whose
-    heartbeat goes stale becomes "crashed" with no file changing.
-    """
+
+def _stats_under(folder: str, prefix: str) -> list:
+    """[relative path, size, mtime in ns] of every file below ``folder`` (scandir: one call per folder)."""
     stats = []
-    for relative, path in sorted(_files_under(run.path).items()):
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return stats  # vanished while listing; the next build sees the folder as it is then
+    for entry in entries:
         try:
-            info = os.stat(path)
+            if entry.is_dir(follow_symlinks=False):
+                stats.extend(_stats_under(entry.path, f"{prefix}{entry.name}/"))
+            else:
+                info = entry.stat()
+                stats.append([prefix + entry.name, info.st_size, info.st_mtime_ns])
         except OSError:
-            continue  # vanished between listing and stat; the next build sees the folder as it is then
-        stats.append([relative, info.st_size, info.st_mtime_ns])
-    state = [run.status, run.last_seen, run.ended]
-    return hashlib.sha256(json.dumps([stats, state]).encode()).hexdigest()
+            continue
+    return stats
 
 
 def _files_under(folder: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ import json
 import math
 import re
 import time
+from dataclasses import dataclass
 
 from tracker.formatting import flatten, format_bytes, format_duration, format_value
 from tracker.rundiff import LOWER_IS_BETTER_WORDS
@@ -18,13 +19,13 @@ from tracker.values import replace_non_finite
 
 from .load import RunSource
 from .markdown import render_markdown
+from .theme import Theme
 
 DEFAULT_PARAM_COLUMNS = 4
 DEFAULT_METRIC_COLUMNS = 4
 MAX_COMPARE_RUNS = 50
 SHORT_COMMIT_CHARS = 7
 PACKAGES_FINGERPRINT_CHARS = 16  # enough to tell environments apart, small in an index of many runs
-SIGNIFICANT_DIGITS = 10  # metric values are stored with 10 significant digits (float32 has ~7)
 HEX_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 REMOTE = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?(github\.com|gitlab\.com)[:/](.+?)(?:\.git)?/?$")
 
@@ -57,8 +58,8 @@ def packages_fingerprint(environment: object) -> str | None:
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()[:PACKAGES_FINGERPRINT_CHARS]
 
 
-def index_data(sources: list[RunSource], errors: list[tuple[str, str]]) -> dict:
-    rows = [index_row(source) for source in sources]
+def index_data(rows: list[dict], errors: list[tuple[str, str]]) -> dict:
+    """data/index.js: every run's index_row(), the config keys and metrics, the default columns."""
     configs = [flatten(row["config"]) for row in rows]
     params = list(dict.fromkeys(key for config in configs for key in config))
     varying = [key for key in params if len({json.dumps(c.get(key), sort_keys=True, default=str) for c in configs}) > 1]
@@ -81,12 +82,30 @@ def project_context(title: str) -> dict:
     return {"title": title, "root": "", "page": "project"}
 
 
-def index_context(title: str, sources: list[RunSource], errors: list[tuple[str, str]]) -> dict:
-    projects = sorted({source.run.project for source in sources})
+def index_context(title: str, rows: list[dict], errors: list[tuple[str, str]]) -> dict:
+    """The index page; ``rows`` are index_row()s (the page lists them for readers without JavaScript)."""
+    projects = sorted({row["project"] for row in rows})
     return {"title": title, "root": "", "page": "index", "errors": [{"path": p, "reason": r} for p, r in errors],
-            "runs": [{"name": s.run.name or s.run.id, "url": run_url(s), "project": s.run.project,
-                      "status": s.run.status} for s in sources],
+            "runs": [{"name": row["name"] or row["id"], "url": row["url"], "project": row["project"],
+                      "status": row["status"]} for row in rows],
             "projects": projects, "generated": _utc(time.time())}
+
+
+@dataclass
+class PageSettings:
+    """What every page of one build shares (picklable: the build's worker processes get a copy)."""
+
+    title: str
+    theme: Theme
+    plotly: str                 # site-relative path of plotly.js
+    generator: str              # "tracker <version>"
+    base_url: str | None = None
+
+    def common(self, root: str, page_path: str, description: str) -> dict:
+        """Context every template gets: where assets are, the canonical URL, the description."""
+        canonical = f"{self.base_url.rstrip('/')}/{page_path}" if self.base_url else None
+        return {"assets": f"{root}assets", "plotly": f"{root}{self.plotly}", "canonical": canonical,
+                "generator": self.generator, "description": description}
 
 
 PREVIEW_METRICS = 3  # summary values named in a run page's link preview
@@ -96,37 +115,6 @@ def run_description(run) -> str:
     """One line for link previews in chat tools: status, project, a few summary values."""
     values = ", ".join(f"{name} {format_value(value)}" for name, value in list(run.summary.items())[:PREVIEW_METRICS])
     return f"{run.status.capitalize()} run in {run.project}" + (f": {values}" if values else "")
-
-
-def run_data(source: RunSource) -> dict:
-    """A run's metric histories, columnar: every point once; charts downsample in the browser."""
-    run = source.run
-    start = run.created
-    return {"id": run.id, "name": run.name, "created": start,
-            "metrics": {name: _series(history, start) for name, history in run.histories.items()},
-            "system": {name: _series(history, start) for name, history in run.system.items()}}
-
-
-def _series(history, start: float | None) -> dict:
-    steps = [step if type(step) is int else index for index, step in enumerate(history.steps)]
-    origin = start if start is not None else next((t for t in history.times if isinstance(t, (int, float))), 0.0)
-    times = [round(t - origin, 3) if isinstance(t, (int, float)) else None for t in history.times]
-    series = {"values": [_number(value) for value in history.values], "times": times}
-    if steps and steps == list(range(steps[0], steps[0] + len(steps))):
-        series["stepRange"] = [steps[0], len(steps)]  # consecutive steps: two numbers instead of n
-    else:
-        series["steps"] = steps
-    return series
-
-
-def _number(value):
-    if type(value) is int:
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    return "NaN"  # something that is not a number was logged: shown, never dropped
 
 
 def run_context(title: str, source: RunSource) -> dict:

@@ -5,12 +5,13 @@ import json
 
 import pytest
 
-from sitegen.build import _inside
 from sitegen.errors import TemplateRenderError, UnsafePathError
 from sitegen.load import RunSource, run_slug
 from sitegen.markdown import render_markdown
-from sitegen.model import commit_url, run_context, run_data, run_description
+from sitegen.model import commit_url, run_context, run_description
+from sitegen.output import site_path
 from sitegen.render import Renderer, data_script, script_json
+from sitegen.run_data import run_data_json
 from sitegen.theme import resolve_theme
 from tracker.reader import History, RunRecord
 
@@ -56,8 +57,11 @@ def test_run_page_shows_every_logged_string_as_text():
 
 
 def test_run_data_is_columnar_with_explicit_non_finite_markers():
-    data = run_data(evil_source())
-    assert data["metrics"][EVIL] == {"values": [1.0, "NaN", "Infinity"], "times": [0.0, 1.0, 2.0], "stepRange": [0, 3]}
+    text = run_data_json(evil_source())
+    assert "<" not in text and ">" not in text  # the metric name cannot end the <script> element
+    data = json.loads(text)
+    assert data["metrics"][EVIL] == {"values": [1, "NaN", "Infinity"], "times": 0, "stepRange": [0, 3]}
+    assert data["timeAxes"] == [[0.0, 1.0, 2.0]]
 
 
 @pytest.mark.parametrize("remote, url", [
@@ -89,8 +93,8 @@ def test_a_template_failure_names_the_run_and_the_template_line(tmp_path):
 
 
 def test_output_paths_cannot_leave_the_site(tmp_path):
-    assert _inside(str(tmp_path), "runs/a/index.html") == str(tmp_path / "runs" / "a" / "index.html")
+    assert site_path(str(tmp_path), "runs/a/index.html") == str(tmp_path / "runs" / "a" / "index.html")
     for bad in ("../x", "/etc/passwd", "runs/../../x"):
         with pytest.raises(UnsafePathError):
-            _inside(str(tmp_path), bad)
+            site_path(str(tmp_path), bad)
     assert run_slug("../../etc") .startswith("run-") and run_slug("20260101-000000-abcdefgh") == "20260101-000000-abcdefgh"

@@ -202,6 +202,15 @@ def _records(file: str, problems: list):
         data = handle.read()
     lines = data.split(b"\n")
     torn_tail = lines[-1] != b""
+    try:
+        # One parse of the whole file as a JSON array is several times faster than a parse per
+        # line; any bad line makes it fail, and then the lines are parsed one by one to name it.
+        records = json.loads(b"[" + b",".join(line for line in lines if line.strip()) + b"]")
+    except ValueError:
+        records = None
+    if records is not None and all(type(record) is dict for record in records):
+        yield from records
+        return
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -291,13 +300,19 @@ def _append_point(histories: dict, record: dict) -> None:
         if series is None:
             series = histories[key] = History()
         series.steps.append(step)
-        series.values.append(decode_number(value) if type(value) is str else value)
+        series.values.append(value if type(value) is not str else decode_number(value))
         series.times.append(wall_time)
 
 
 def _finish_histories(histories: dict, by_time: bool = False) -> None:
     """Order points by step, or by time: several writers may interleave their files."""
     for series in histories.values():
+        try:
+            ordered = series.times if by_time else series.steps
+            if ordered == sorted(ordered):  # the usual case, checked in C
+                continue
+        except TypeError:
+            pass  # a missing step or time (None) among numbers: the slower path below handles it
         keys = [(value if type(value) in (int, float) else index)
                 for index, value in enumerate(series.times if by_time else series.steps)]
         if all(keys[index] <= keys[index + 1] for index in range(len(keys) - 1)):

@@ -90,7 +90,7 @@
     const missing = runs.filter((_, position) => !results[position]).map((run) => run.name || run.id);
     if (missing.length) show(`${message.textContent ? message.textContent + ". " : ""}No data file for: ${missing.join(", ")}`);
     const data = {};
-    for (const run of runs) data[run.id] = (window.TrackerData.runs || {})[run.id] || null;
+    for (const run of runs) data[run.id] = window.TrackerRunData.resolve((window.TrackerData.runs || {})[run.id] || null);
     loaded = { runs, data, index };
     waiting.splice(0).forEach((callback) => callback(loaded));
   }

@@ -1,13 +1,14 @@
 /*
  * run-data.js: decoding a run's data file for the run and compare page widgets (charts, CSV).
  *
- * Reads: window.TrackerData.runs[<run id>] (data/runs/<slug>.js) =
- *   {id, name, created (unix s), metrics: {name: series}, system: {name: series}}
- * where series = {values: [number | "NaN" | "Infinity" | "-Infinity"], times: [s since created],
+ * Reads: window.TrackerData.runs[<run id>] (data/runs/<slug>.js, written by sitegen/run_data.py) =
+ *   {id, name, created (unix s), timeAxes: [[s since created]], metrics: {name: series}, system: {name: series}}
+ * where series = {values: [number | "NaN" | "Infinity" | "-Infinity"], times: <index into timeAxes>,
  *                 stepRange: [first, count]  or  steps: [int]}.
  * The page names its run in <section id="charts" data-run-id="...">.
- * Exposes: window.TrackerRunData = {current(), decode(series), smooth(values, weight), downsample(values)}:
- * the series helpers are shared by the run page's charts and the compare page's.
+ * Exposes: window.TrackerRunData = {current(), resolve(data), decode(series), smooth(values, weight),
+ * downsample(values)}: after resolve(), each series' times is its array; the series helpers are
+ * shared by the run page's charts and the compare page's.
  */
 (function () {
   "use strict";
@@ -18,7 +19,18 @@
   function current() {
     const section = document.getElementById("charts");
     const runs = (window.TrackerData && window.TrackerData.runs) || {};
-    return section ? runs[section.dataset.runId] || null : null;
+    return section ? resolve(runs[section.dataset.runId] || null) : null;
+  }
+
+  /** Replaces each series' time-axis index by the shared array it names; safe to call twice. */
+  function resolve(data) {
+    if (!data) return data;
+    for (const group of [data.metrics || {}, data.system || {}]) {
+      for (const series of Object.values(group)) {
+        if (typeof series.times === "number") series.times = (data.timeAxes || [])[series.times] || [];
+      }
+    }
+    return data;
   }
 
   /** {steps, values, times}: every point, non-finite values as real NaN / ±Infinity. */
@@ -63,5 +75,5 @@
     return [...keep].sort((a, b) => a - b);
   }
 
-  window.TrackerRunData = Object.freeze({ current, decode, smooth, downsample });
+  window.TrackerRunData = Object.freeze({ current, resolve, decode, smooth, downsample });
 })();

@@ -1,0 +1,82 @@
+"""Writing into a site folder: every path is checked to stay inside it, and replacements are atomic.
+
+The only module of sitegen that writes files; build.py and run_pages.py call it.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+
+from .errors import UnsafePathError
+
+
+def site_path(root: str, relative: str) -> str:
+    """The absolute path of ``relative`` under ``root``; raises if it would land anywhere else."""
+    path = os.path.normpath(os.path.join(root, relative))
+    if os.path.isabs(relative) or os.path.commonpath([root, path]) != root or path == root:
+        raise UnsafePathError(relative, root)
+    return path
+
+
+def write_text(root: str, relative: str, text: str) -> None:
+    """Create or overwrite one file of a folder nobody reads yet (a staging folder)."""
+    path = site_path(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def copy_file(root: str, relative: str, source: str) -> None:
+    path = site_path(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    shutil.copyfile(source, path)
+
+
+def replace_text(root: str, relative: str, text: str) -> None:
+    """Write to a temporary file beside the target and rename it over: readers see old or new."""
+    path = site_path(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+
+
+def move_into(staging: str, root: str, relative: str) -> None:
+    """Move a staged file over its place in ``root`` (a rename: atomic on one file system)."""
+    path = site_path(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.replace(site_path(staging, relative), path)
+
+
+def remove_files(root: str, relatives) -> None:
+    """Remove files of ``root`` (missing ones are fine), then any folders left empty by that."""
+    folders = set()
+    for relative in relatives:
+        path = site_path(root, relative)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+        folders.add(os.path.dirname(path))
+    for folder in sorted(folders, key=len, reverse=True):
+        while folder != root and os.path.commonpath([root, folder]) == root:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break  # not empty (or gone): its parents are not empty either
+            folder = os.path.dirname(folder)
+
+
+def swap_in(staging: str, out: str) -> None:
+    """Replace the folder ``out`` by ``staging`` with two renames; the old site is removed after."""
+    parent = os.path.dirname(out)
+    retired = os.path.join(parent, f".{os.path.basename(out)}.old-{os.getpid()}")
+    if os.path.exists(out):
+        os.rename(out, retired)
+    os.rename(staging, out)
+    shutil.rmtree(retired, ignore_errors=True)
