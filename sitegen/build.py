@@ -57,6 +57,7 @@ class BuildReport:
     files: int = 0
     seconds: float = 0.0
     written: list[str] = field(default_factory=list)  # site-relative paths this build wrote
+    workers: int = 1  # processes that rendered run pages
 
     @property
     def index_path(self) -> str:
@@ -81,7 +82,7 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
     try:
-        outcomes = render_runs(jobs, settings, staging, progress)
+        outcomes, workers = render_runs(jobs, settings, staging, progress)
         manifest.runs = kept | {outcome.folder: _entry(outcome) for outcome in outcomes if outcome.error is None}
         errors = [(outcome.folder, outcome.error) for outcome in outcomes if outcome.error]
         findings = [finding for entry in manifest.runs.values() for finding in entry.findings]
@@ -109,7 +110,8 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
                        runs_running=sum(not entry.settled for entry in manifest.runs.values()),
                        incremental=incremental, skipped=errors, findings=findings,
                        pages=sum(path.endswith(".html") for path in texts) + len(manifest.runs),
-                       files=len(written), seconds=time.monotonic() - started, written=written)
+                       files=len(written), seconds=time.monotonic() - started, written=written,
+                       workers=workers)
 
 
 def check_output_folder(out: str) -> None:

@@ -41,8 +41,12 @@ class RunOutcome:
     error: str | None = None  # the run folder could not be read; nothing was written for it
 
 
-def render_runs(jobs: list[tuple[str, str]], settings: PageSettings, staging: str, progress=None) -> list[RunOutcome]:
-    """Render each (run folder, key) into ``staging``, on every core when there are enough runs."""
+def render_runs(jobs: list[tuple[str, str]], settings: PageSettings, staging: str,
+                progress=None) -> tuple[list[RunOutcome], int]:
+    """Render each (run folder, key) into ``staging``, on every core when there are enough runs.
+
+    Returns the outcomes in the order of ``jobs``, and how many processes rendered them.
+    """
     workers = min(os.cpu_count() or 1, -(-len(jobs) // RUNS_PER_TASK))
     if len(jobs) < PARALLEL_MIN_RUNS or workers < 2:
         outcomes = []
@@ -50,7 +54,7 @@ def render_runs(jobs: list[tuple[str, str]], settings: PageSettings, staging: st
             outcomes.append(render_run(folder, key, settings, staging))
             if progress:
                 progress(len(outcomes), len(jobs))
-        return outcomes
+        return outcomes, 1
     # forkserver: workers start from a clean process, never a fork of one with threads (tracker serve)
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
@@ -60,7 +64,7 @@ def render_runs(jobs: list[tuple[str, str]], settings: PageSettings, staging: st
             outcomes.extend(batch)
             if progress:
                 progress(len(outcomes), len(jobs))
-        return outcomes
+        return outcomes, workers
 
 
 def _render_batch(jobs: list[tuple[str, str]], settings: PageSettings, staging: str) -> list[RunOutcome]:
