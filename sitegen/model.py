@@ -62,7 +62,7 @@ def index_data(rows: list[dict], errors: list[tuple[str, str]]) -> dict:
     """data/index.js: every run's index_row(), the config keys and metrics, the default columns."""
     configs = [flatten(row["config"]) for row in rows]
     params = list(dict.fromkeys(key for config in configs for key in config))
-    varying = [key for key in params if len({json.dumps(c.get(key), sort_keys=True, default=str) for c in configs}) > 1]
+    varying = [key for key in params if len({_comparable(config.get(key)) for config in configs}) > 1]
     metrics = list(dict.fromkeys(name for row in rows for name in row["summary"]))
     return {"runs": rows, "params": params, "metrics": metrics,
             "defaultColumns": [f"config.{key}" for key in varying[:DEFAULT_PARAM_COLUMNS]]
@@ -70,6 +70,15 @@ def index_data(rows: list[dict], errors: list[tuple[str, str]]) -> dict:
             "unreadable": [{"path": path, "reason": reason} for path, reason in errors],
             # the compare view: how many runs at most, and tracker diff's rule for which value is best
             "maxCompareRuns": MAX_COMPARE_RUNS, "lowerIsBetter": list(LOWER_IS_BETTER_WORDS)}
+
+
+def _comparable(value) -> object:
+    """A hashable stand-in for a config value: the value itself when it is a scalar, else its JSON."""
+    if type(value) is float:
+        return ("float", repr(value))  # repr: NaN equals NaN here, as it does in JSON
+    if value is None or type(value) in (str, int, bool):
+        return (type(value).__name__, value)  # the type keeps 1 and True apart, as JSON would
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def compare_context(title: str) -> dict:

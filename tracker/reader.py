@@ -151,7 +151,15 @@ def run_folders(root: str) -> list[str]:
     except FileNotFoundError:
         return []
     return [entry.path for entry in entries
-            if entry.is_dir() and not entry.name.startswith(".") and glob.glob(os.path.join(entry.path, EVENTS_GLOB))]
+            if entry.is_dir() and not entry.name.startswith(".") and _has_events_file(entry.path)]
+
+
+def _has_events_file(folder: str) -> bool:
+    """Whether ``folder`` holds an events*.jsonl file (what EVENTS_GLOB matches; listdir is ~2x faster than glob)."""
+    try:
+        return any(name.startswith("events") and name.endswith(".jsonl") for name in os.listdir(folder))
+    except OSError:
+        return False
 
 
 def find_run(query: str, *roots) -> RunRecord:
