@@ -84,3 +84,15 @@ def test_packages_fingerprint_is_equal_for_the_same_versions_in_any_order():
     assert same == packages_fingerprint({"packages": {"torch": "2.4.0", "numpy": "2.1.0"}})
     assert same != packages_fingerprint({"packages": {"numpy": "2.1.1", "torch": "2.4.0"}})
     assert packages_fingerprint(None) is None and packages_fingerprint({"packages": {}}) is None
+
+
+def test_non_finite_values_are_marked_on_the_overlaid_curves_by_run(page, site):
+    open_page(page, site, "file", "index.html")
+    ids = page.evaluate("TrackerData.index.runs.filter(r => ['baseline', 'diverged'].includes(r.name)).map(r => r.id)")
+    page.goto(site["bases"]["file"] + f"compare.html#runs={','.join(ids)}")
+    page.wait_for_function(f"{LOSS_PLOT} && {LOSS_PLOT}.data && {LOSS_PLOT}.data.length === 3")
+    markers = page.evaluate(f"{LOSS_PLOT}.data.filter(t => t.name === 'NaN / Infinity')"
+                            ".map(t => ({text: Array.from(t.text), symbols: Array.from(t.marker.symbol)}))")
+    assert markers == [{"text": ["diverged: Infinity at step 2", "diverged: NaN at step 3", "diverged: -Infinity at step 4"],
+                        "symbols": ["triangle-up", "x", "triangle-down"]}]
+    assert page.errors == []

@@ -8,7 +8,7 @@
  * Keeps its controls in the hash through TrackerCompare.saveView:
  * #runs=...&x=relative|wall&smooth=0.6&log=1&metric=<summary name>&param=<config key>
  * (defaults are left out), read before the first draw.
- * NaN and ±Infinity are left out of the overlaid lines (the run page marks them).
+ * NaN and ±Infinity break the lines and are marked at the chart's top/bottom edge, named by run.
  */
 (function () {
   "use strict";
@@ -33,7 +33,7 @@
     const style = getComputedStyle(document.documentElement);
     const read = (name) => style.getPropertyValue(name).trim();
     return { text: read("--text"), muted: read("--muted"), grid: read("--grid"), surface: read("--surface"),
-             border: read("--border"), accent: read("--accent") };
+             border: read("--border"), accent: read("--accent"), bad: read("--bad") };
   }
 
   function baseLayout(palette) {
@@ -54,13 +54,16 @@
     return series.times.map((t) => (t === null ? null : new Date((data.created + t) * 1000)));
   }
 
-  function curve(name, data, metric, mode, weight) {
+  /** The run's line, and its NaN / ±Infinity markers when it has any. */
+  function curve(name, data, metric, mode, weight, palette) {
     const series = RunData.decode(data.metrics[metric]);
     const x = xValues(series, data, mode);
     const y = RunData.smooth(series.values, weight);
     const kept = RunData.downsample(y);
-    return { type: "scatter", mode: "lines", name, x: kept.map((i) => x[i]), y: kept.map((i) => y[i]),
-             hovertemplate: "%{y:.6g}" }; // plotly names the trace beside it, escaped
+    const line = { type: "scatter", mode: "lines", name, x: kept.map((i) => x[i]), y: kept.map((i) => y[i]),
+                   hovertemplate: "%{y:.6g}" }; // plotly names the trace beside it, escaped
+    const markers = RunData.nonFiniteTrace(series, x, palette.bad, `${name}: `);
+    return markers ? [line, markers] : [line];
   }
 
   function drawCurves(state) {
@@ -70,13 +73,14 @@
     for (const figure of grid.querySelectorAll("figure.chart")) {
       const metric = figure.dataset.metric;
       const traces = state.runs.filter((run) => state.data[run.id] && state.data[run.id].metrics[metric])
-        .map((run) => curve(run.name || run.id, state.data[run.id], metric, mode, weight))
+        .flatMap((run) => curve(run.name || run.id, state.data[run.id], metric, mode, weight, palette))
         .map((trace, index) => Object.assign(trace, { uid: String(index) }));
       const layout = baseLayout(palette);
       layout.xaxis.type = mode === "wall" ? "date" : "linear";
       layout.xaxis.title = { text: { step: "step", relative: "seconds since start", wall: "" }[mode],
                              font: { size: 11, color: palette.muted } };
       layout.yaxis.type = controls.log.checked ? "log" : "linear";
+      layout.yaxis2 = Object.assign({}, RunData.EDGE_AXIS);
       window.Plotly.react(figure.querySelector(".plot"), traces, layout, CONFIG);
     }
   }

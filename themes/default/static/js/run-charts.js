@@ -55,19 +55,8 @@
       result.push({ type: "scatter", mode: "lines", name: `${name} (smoothed)`, x: pick(x, kept), y: pick(smoothed, kept),
         line: { color: palette.accent, width: 2 }, hovertemplate: "%{y:.6g}<extra>smoothed</extra>" });
     }
-    const special = [];
-    series.values.forEach((value, index) => { if (!Number.isFinite(value)) special.push(index); });
-    if (special.length) {
-      const label = (value) => (Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
-      result.push({
-        type: "scatter", mode: "markers", name: "NaN / Infinity", yaxis: "y2", cliponaxis: false,
-        x: pick(x, special), y: special.map((index) => (series.values[index] === -Infinity ? 0.03 : 0.97)),
-        text: special.map((index) => `${label(series.values[index])} at step ${series.steps[index]}`),
-        hovertemplate: "%{text}<extra></extra>",
-        marker: { color: palette.bad, size: 9, symbol: special.map((index) => (Number.isNaN(series.values[index]) ? "x"
-          : series.values[index] > 0 ? "triangle-up" : "triangle-down")) },
-      });
-    }
+    const markers = window.TrackerRunData.nonFiniteTrace(series, x, palette.bad);
+    if (markers) result.push(markers);
     return result;
   }
 
@@ -82,7 +71,7 @@
       xaxis: Object.assign({ type: mode === "wall" ? "date" : "linear",
         title: { text: { step: "step", relative: "seconds since start", wall: "" }[mode], font: { size: 11, color: palette.muted } } }, axis),
       yaxis: Object.assign({ type: controls.log && controls.log.checked ? "log" : "linear" }, axis),
-      yaxis2: { overlaying: "y", range: [0, 1], visible: false, fixedrange: true },
+      yaxis2: Object.assign({}, window.TrackerRunData.EDGE_AXIS),
     };
   }
 

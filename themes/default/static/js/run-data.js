@@ -7,8 +7,8 @@
  *                 stepRange: [first, count]  or  steps: [int]}.
  * The page names its run in <section id="charts" data-run-id="...">.
  * Exposes: window.TrackerRunData = {current(), resolve(data), decode(series), smooth(values, weight),
- * downsample(values)}: after resolve(), each series' times is its array; the series helpers are
- * shared by the run page's charts and the compare page's.
+ * downsample(values), nonFiniteTrace(series, x, color, prefix)}: after resolve(), each series' times
+ * is its array; the series helpers are shared by the run page's charts and the compare page's.
  */
 (function () {
   "use strict";
@@ -75,5 +75,29 @@
     return [...keep].sort((a, b) => a - b);
   }
 
-  window.TrackerRunData = Object.freeze({ current, resolve, decode, smooth, downsample });
+  /**
+   * A plotly marker trace for every NaN and ±Infinity of a decoded series, or null when there is none:
+   * drawn at the chart's top (NaN ×, +Infinity ▲) or bottom (-Infinity ▼) edge on a hidden second
+   * y axis spanning 0..1 (the layout's yaxis2), so they are shown, never dropped.
+   */
+  function nonFiniteTrace(series, x, color, prefix = "") {
+    const special = [];
+    series.values.forEach((value, index) => { if (!Number.isFinite(value)) special.push(index); });
+    if (!special.length) return null;
+    const label = (value) => (Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+    return {
+      type: "scatter", mode: "markers", name: "NaN / Infinity", yaxis: "y2", cliponaxis: false, showlegend: false,
+      x: special.map((index) => x[index]),
+      y: special.map((index) => (series.values[index] === -Infinity ? 0.03 : 0.97)),
+      text: special.map((index) => `${prefix}${label(series.values[index])} at step ${series.steps[index]}`),
+      hovertemplate: "%{text}<extra></extra>",
+      marker: { color, size: 9, symbol: special.map((index) => (Number.isNaN(series.values[index]) ? "x"
+        : series.values[index] > 0 ? "triangle-up" : "triangle-down")) },
+    };
+  }
+
+  /** The hidden axis nonFiniteTrace() draws on. */
+  const EDGE_AXIS = Object.freeze({ overlaying: "y", range: [0, 1], visible: false, fixedrange: true });
+
+  window.TrackerRunData = Object.freeze({ current, resolve, decode, smooth, downsample, nonFiniteTrace, EDGE_AXIS });
 })();
