@@ -37,24 +37,57 @@ WATCH_TIMEOUT_MS = 1000     # how often the watcher wakes without changes to che
 LIVE_RELOAD_JS = """\
 /* Live reload, added by `tracker serve` to the pages it serves; never written into the site.
  * Reads: GET /__tracker_live/version?page=PATH -> {"version": n}, once a second; the version the
- * page was served at is this <script>'s data-version. Keeps the scroll position across the reload. */
+ * page was served at is this <script>'s data-version. Keeps the scroll position and any chart the
+ * reader zoomed (plotly axis ranges, by the chart's figure) across the reload, in sessionStorage. */
 (function () {
   "use strict";
   var served = document.currentScript && document.currentScript.dataset.version;
   var key = "tracker-live-scroll:" + location.pathname;
-  var saved = sessionStorage.getItem(key);
-  if (saved) {
-    sessionStorage.removeItem(key);
-    var xy = JSON.parse(saved);
-    var restore = function () { window.scrollTo(xy[0], xy[1]); };
-    if (document.readyState === "complete") { restore(); } else { window.addEventListener("load", restore); }
+  var zoomKey = "tracker-live-zoom:" + location.pathname;
+  function chartName(plot) {
+    var figure = plot.closest("figure");
+    return plot.id || (figure ? (figure.dataset.kind || "") + ":" + figure.dataset.metric : "");
   }
+  function saveZoom() {
+    var zoom = {};
+    document.querySelectorAll(".js-plotly-plot").forEach(function (plot) {
+      var layout = plot.layout || {}, x = layout.xaxis || {}, y = layout.yaxis || {};
+      if (x.autorange === false || y.autorange === false) {
+        zoom[chartName(plot)] = {x: x.autorange === false ? x.range : null, y: y.autorange === false ? y.range : null};
+      }
+    });
+    sessionStorage.setItem(zoomKey, JSON.stringify(zoom));
+  }
+  function restoreZoom() {
+    var saved = JSON.parse(sessionStorage.getItem(zoomKey) || "{}");
+    sessionStorage.removeItem(zoomKey);
+    if (!window.Plotly) return;
+    document.querySelectorAll(".js-plotly-plot").forEach(function (plot) {
+      var zoom = saved[chartName(plot)];
+      if (!zoom) return;
+      var update = {};
+      if (zoom.x) update["xaxis.range"] = zoom.x;
+      if (zoom.y) update["yaxis.range"] = zoom.y;
+      window.Plotly.relayout(plot, update);
+    });
+  }
+  var saved = sessionStorage.getItem(key);
+  var restore = function () {
+    restoreZoom();
+    if (saved) {
+      sessionStorage.removeItem(key);
+      var xy = JSON.parse(saved);
+      window.scrollTo(xy[0], xy[1]);
+    }
+  };
+  if (document.readyState === "complete") { restore(); } else { window.addEventListener("load", restore); }
   function check() {
     fetch("__VERSION_PATH__?page=" + encodeURIComponent(location.pathname), {cache: "no-store"})
       .then(function (response) { return response.json(); })
       .then(function (data) {
         if (String(data.version) !== served) {
           sessionStorage.setItem(key, JSON.stringify([window.scrollX, window.scrollY]));
+          saveZoom();
           location.reload();
           return;
         }

@@ -95,8 +95,11 @@ def run_url(page, base: str, name: str) -> str:
     return base + next(row["url"] for row in rows if row["name"] == name)
 
 
+LOSS_PLOT = "document.querySelector('figure.chart[data-metric=\"loss\"] .plot')"
+
+
 def points(page) -> int:
-    return page.evaluate("document.querySelector('figure.chart[data-metric=\"loss\"] .plot').data[0].x.length")
+    return page.evaluate(f"{LOSS_PLOT}.data[0].x.length")
 
 
 def badge(page) -> str:
@@ -112,7 +115,9 @@ def test_open_pages_follow_a_run_live_and_see_a_killed_run_crash(tmp_path, serve
 
     page.goto(run_url(page, base, "finishing"))
     first = poll(lambda: points(page), 10, "the chart's first points")
+    page.evaluate(f"Plotly.relayout({LOSS_PLOT}, {{'xaxis.range': [0, 4], 'yaxis.range': [0.2, 0.9]}})")  # a reader zooms in
     poll(lambda: points(page) > first, 10, "the chart to gain points without a manual reload")
+    assert page.evaluate(f"[{LOSS_PLOT}.layout.xaxis.range, {LOSS_PLOT}.layout.yaxis.range]") == [[0, 4], [0.2, 0.9]]
     assert badge(page) == "running"
     poll(lambda: badge(page) == "finished", 20, "the status badge to turn 'finished'")
     assert finishing.wait(timeout=10) == 0
