@@ -23,6 +23,7 @@ from .theme import Theme
 
 DEFAULT_PARAM_COLUMNS = 4
 DEFAULT_METRIC_COLUMNS = 4
+NOSCRIPT_RUNS = 1000  # runs the index lists for readers without JavaScript (newest first)
 MAX_COMPARE_RUNS = 50
 SHORT_COMMIT_CHARS = 7
 PACKAGES_FINGERPRINT_CHARS = 16  # enough to tell environments apart, small in an index of many runs
@@ -97,7 +98,7 @@ def index_context(title: str, rows: list[dict], errors: list[tuple[str, str]]) -
     return {"title": title, "root": "", "page": "index", "errors": [{"path": p, "reason": r} for p, r in errors],
             "runs": [{"name": row["name"] or row["id"], "url": row["url"], "project": row["project"],
                       "status": row["status"]} for row in rows],
-            "projects": projects, "generated": _utc(time.time())}
+            "projects": projects, "generated": _utc(time.time()), "noscript_limit": NOSCRIPT_RUNS}
 
 
 @dataclass

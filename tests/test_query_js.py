@@ -33,6 +33,7 @@ RUN_CASES_JS = """
     errors: cases.errors.map((c) => rejection(c.query)),
     sort: cases.sort.map((c) =>
       [...cases.runs].sort((a, b) => query.compareForSort(a, b, c.field)).map((run) => run.id)),
+    sortRuns: cases.sort.map((c) => query.sortRuns(cases.runs, c.field).map((run) => run.id)),
     resolve: cases.resolve.map((c) => query.resolveField(byId[c.run], c.field)),
   };
 }
@@ -59,7 +60,7 @@ def mismatches(section, key, actual_values, expected_of):
 
 
 def test_exposes_the_documented_api(js_results):
-    assert js_results["api"] == ["parse", "matches", "resolveField", "compareForSort"]
+    assert js_results["api"] == ["parse", "matches", "resolveField", "compareForSort", "sortRuns"]
 
 
 def test_queries_keep_the_expected_runs(js_results):
@@ -73,6 +74,10 @@ def test_invalid_queries_are_rejected_at_the_same_position(js_results):
 
 def test_sort_orders_runs(js_results):
     assert mismatches("sort", "field", js_results["sort"], lambda case: case["ids"]) == []
+
+
+def test_sort_runs_orders_them_as_the_comparator_does(js_results):
+    assert mismatches("sort", "field", js_results["sortRuns"], lambda case: case["ids"]) == []
 
 
 def test_resolve_field(js_results):

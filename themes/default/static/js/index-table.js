@@ -7,7 +7,10 @@
  *   defaultColumns: ["config.lr", "summary.acc", ...], unreadable: [{path, reason}]}
  * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order;
  *   window.TrackerViewState (view-state.js) to keep the view in the URL's hash:
- *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1&sel=<id>,<id> (defaults are left out).
+ *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1&sel=<id>,<id>&page=<n>&per=<rows per page>
+ *   (defaults are left out).
+ * Rows are paged (#runs-pager): only one page is in the DOM, so 10,000 runs load and redraw fast;
+ * the filtered, sorted list is computed once per filter/sort/grouping and each page is a slice of it.
  * A checkbox per row selects runs; "Compare" (#compare-runs) opens compare.html#runs=<id>,<id>,...
  * for 2 to data.maxCompareRuns of them.
  * Builds every cell with textContent: no logged string is ever parsed as HTML.
@@ -30,7 +33,9 @@
     { field: "tags", label: "Tags", render: renderTags },
   ];
 
-  const state = { query: "", sort: "-created", group: false, chosen: data.defaultColumns.slice(), selected: [] };
+  const PAGE_SIZES = [50, 100, 250, 1000];
+  const state = { query: "", sort: "-created", group: false, chosen: data.defaultColumns.slice(), selected: [],
+                  page: 1, perPage: 100 };
   const table = document.getElementById("runs-table");
   const input = document.getElementById("run-filter");
   const message = document.getElementById("filter-message");
@@ -39,6 +44,13 @@
   const groupToggle = document.getElementById("group-by-project");
   const compareButton = document.getElementById("compare-runs");
   const compareMessage = document.getElementById("compare-message");
+  const pager = {
+    nav: document.getElementById("runs-pager"),
+    previous: document.getElementById("pager-previous"),
+    next: document.getElementById("pager-next"),
+    status: document.getElementById("pager-status"),
+    size: document.getElementById("pager-size"),
+  };
   const MIN_COMPARE = 2;
   const View = window.TrackerViewState; // absent in a theme whose index.html leaves view-state.js out
   const DEFAULT_VIEW = Object.assign({}, state);
@@ -56,7 +68,14 @@
     return BASE_COLUMNS.concat(extra);
   }
 
+  const number = (value) => value.toLocaleString("en-US"); // 10,000: the same on every machine
+
+  let listed = null; // {key, rows, groupCounts}: the filtered, sorted runs for the current filter and sort
+
+  /** The runs to list, filtered, sorted (and grouped); null while the query is invalid. */
   function filtered() {
+    const key = JSON.stringify([state.query, state.sort, state.group]);
+    if (listed && listed.key === key) return listed;
     let query;
     try {
       query = Query.parse(state.query);
@@ -64,9 +83,19 @@
       showMessage(error.message, true);
       return null;
     }
-    const rows = data.runs.filter((run) => query.matches(run));
-    showMessage(state.query.trim() ? `${rows.length} of ${data.runs.length} runs match` : "", false);
-    return rows;
+    let rows = data.runs.filter((run) => query.matches(run));
+    showMessage(state.query.trim() ? `${number(rows.length)} of ${number(data.runs.length)} runs match` : "", false);
+    rows = Query.sortRuns(rows, state.sort, "-created");
+    const groupCounts = new Map();
+    if (state.group) {
+      for (const run of rows) groupCounts.set(run.project, (groupCounts.get(run.project) || 0) + 1);
+      const order = [...groupCounts.keys()].sort();
+      const rank = new Map(order.map((project, index) => [project, index]));
+      rows = rows.map((run, index) => [run, index])
+        .sort((a, b) => rank.get(a[0].project) - rank.get(b[0].project) || a[1] - b[1]).map(([run]) => run);
+    }
+    listed = { key, rows, groupCounts };
+    return listed;
   }
 
   function showMessage(text, isError) {
@@ -76,26 +105,26 @@
   }
 
   function render() {
+    const result = filtered();
+    if (result === null) { saveView(); return; } // keep the last good table while the query is invalid
+    const { rows, groupCounts } = result;
+    const pages = Math.max(1, Math.ceil(rows.length / state.perPage));
+    state.page = Math.min(Math.max(1, state.page), pages);
     saveView();
-    const rows = filtered();
-    if (rows === null) return; // keep the last good table while the query is invalid
+    const first = (state.page - 1) * state.perPage;
+    const shown = rows.slice(first, first + state.perPage);
     const cols = columns();
-    rows.sort((a, b) => Query.compareForSort(a, b, state.sort) || Query.compareForSort(a, b, "-created"));
-    if (state.group) {
-      const order = [...new Set(data.runs.map((run) => run.project))].sort();
-      rows.sort((a, b) => order.indexOf(a.project) - order.indexOf(b.project));
-    }
     renderHead(cols);
     const body = document.createElement("tbody");
     let project = null;
-    for (const run of rows) {
+    for (const run of shown) {
       if (state.group && run.project !== project) {
         project = run.project;
         const tr = body.insertRow();
         tr.className = "group-row";
         const td = tr.insertCell();
         td.colSpan = cols.length;
-        td.textContent = `${project} · ${rows.filter((r) => r.project === project).length}`;
+        td.textContent = `${project} · ${groupCounts.get(project)}`;
       }
       const tr = body.insertRow();
       tr.dataset.runId = run.id;
@@ -110,7 +139,24 @@
     }
     table.replaceChild(body, table.tBodies[0]);
     empty.hidden = rows.length > 0;
-    count.textContent = `${rows.length} run${rows.length === 1 ? "" : "s"}`;
+    count.textContent = `${number(rows.length)} run${rows.length === 1 ? "" : "s"}`;
+    renderPager(rows.length, first, shown.length, pages);
+  }
+
+  /** "101–200 of 10,000", Previous / Next, rows per page; hidden when every run fits on one page. */
+  function renderPager(total, first, shownCount, pages) {
+    if (!pager.nav) return;
+    pager.nav.hidden = total <= Math.min(...PAGE_SIZES);
+    pager.status.textContent = total ? `${number(first + 1)}–${number(first + shownCount)} of ${number(total)}` : "";
+    pager.previous.disabled = state.page <= 1;
+    pager.next.disabled = state.page >= pages;
+    pager.size.value = String(state.perPage);
+  }
+
+  /** A change of what is listed (filter, sort, grouping) starts again at its first page. */
+  function relist() {
+    state.page = 1;
+    render();
   }
 
   function renderHead(cols) {
@@ -143,7 +189,7 @@
         const descendingFirst = col.numeric || col.field === "created";
         state.sort = col.field === sortField ? (state.sort.startsWith("-") ? col.field : `-${col.field}`)
           : (descendingFirst ? `-${col.field}` : col.field);
-        render();
+        relist();
       });
       th.appendChild(button);
       tr.appendChild(th);
@@ -252,6 +298,8 @@
     state.group = hash.group === "1";
     state.chosen = hash.cols ? hash.cols.filter((field) => knownColumns.has(field)) : DEFAULT_VIEW.chosen;
     state.selected = (hash.sel || []).filter((id) => knownRuns.has(id));
+    state.perPage = PAGE_SIZES.includes(Number(hash.per)) ? Number(hash.per) : DEFAULT_VIEW.perPage;
+    state.page = Number.isInteger(Number(hash.page)) && Number(hash.page) > 1 ? Number(hash.page) : 1;
     input.value = state.query;
     groupToggle.checked = state.group;
     document.querySelectorAll("#column-picker input[type=checkbox]").forEach((check) => {
@@ -269,19 +317,32 @@
       cols: defaultColumns ? null : state.chosen,
       group: state.group ? "1" : null,
       sel: state.selected.length ? state.selected : null,
+      page: state.page > 1 ? String(state.page) : null,
+      per: state.perPage === DEFAULT_VIEW.perPage ? null : String(state.perPage),
     });
   }
 
   let timer = null;
   input.addEventListener("input", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { state.query = input.value; render(); }, data.runs.length > 2000 ? 150 : 0);
+    // a pause between keystrokes on big tables: the filter runs once per word, not once per letter
+    timer = setTimeout(() => { state.query = input.value; relist(); }, data.runs.length > 2000 ? 80 : 0);
   });
-  groupToggle.addEventListener("change", () => { state.group = groupToggle.checked; render(); });
+  groupToggle.addEventListener("change", () => { state.group = groupToggle.checked; relist(); });
   compareButton.addEventListener("click", () => {
     if (View) View.flush(); // Back returns to this selection
     location.href = `compare.html#runs=${state.selected.map(encodeURIComponent).join(",")}`;
   });
+  if (pager.nav) {
+    pager.previous.addEventListener("click", () => { state.page -= 1; render(); });
+    pager.next.addEventListener("click", () => { state.page += 1; render(); });
+    pager.size.addEventListener("change", () => {
+      const firstShown = (state.page - 1) * state.perPage; // keep the first visible run on screen
+      state.perPage = Number(pager.size.value);
+      state.page = Math.floor(firstShown / state.perPage) + 1;
+      render();
+    });
+  }
   buildPicker();
   if (View) {
     restoreView(View.read(["cols", "sel"]));
@@ -289,4 +350,5 @@
   }
   render();
   updateCompare();
+  performance.mark("tracker:index-ready"); // read by bench/bench_site.py: the table is drawn and live
 })();
