@@ -5,6 +5,7 @@
  * (data/index.js: runs with config, summary, slug, commit, datasets, packages; maxCompareRuns,
  * lowerIsBetter). Loads each run's data/runs/<slug>.js by inserting a <script> element (never
  * fetched, so the page works from file://), then calls back.
+ * Uses: TrackerStats.lowerIsBetter (stats.js) for which value of a metric is best.
  * Shows: problems in #compare-message, the run names in #compare-runs-list.
  * Exposes: window.TrackerCompare = {onReady(callback), saveView(changes), flatten, formatValue, lowerIsBetter};
  * saveView merges one widget's keys into the hash, so the page's widgets never overwrite each other's.
@@ -59,8 +60,7 @@
 
   /** tracker diff's rule (tracker/rundiff.py), its word list from the index data. */
   function lowerIsBetter(metric) {
-    const words = new Set((index && index.lowerIsBetter) || []);
-    return metric.toLowerCase().split(/[^a-z]+/).some((word) => words.has(word));
+    return window.TrackerStats.lowerIsBetter(metric, index && index.lowerIsBetter);
   }
 
   function onReady(callback) {
