@@ -12,6 +12,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from sitegen.render import data_script
 from test_site_links import cold_page
@@ -77,6 +78,7 @@ def test_only_one_page_of_ten_thousand_rows_is_in_the_table(page, big_index):
     page.get_by_role("button", name="Next").click()
     assert pager_status(page) == "101–200 of 10,000"
     assert names(page)[0] == "sweep-09899"
+    expect(page.get_by_role("link", name="sweep-09899")).to_be_in_viewport()  # not left at the page's bottom
     page.wait_for_function("location.hash === '#page=2'")
     page.get_by_label("Rows per page").select_option("1000")
     assert pager_status(page) == "1–1,000 of 10,000"  # the first run shown before stays on screen
@@ -90,6 +92,12 @@ def test_search_and_sort_reach_every_page(page, big_index):
     search.fill("sweep-00123")  # on page 99 of the unfiltered list
     page.wait_for_function("document.getElementById('pager-status').offsetParent === null")  # one page: no pager
     assert names(page) == ["sweep-00123"]
+    search.fill("sweep-00123 lr>")  # half typed: the error shows, the last good rows stay
+    page.wait_for_function("document.getElementById('filter-message').classList.contains('error')")
+    assert names(page) == ["sweep-00123"]
+    search.fill("sweep-00123")  # back to the search already listed: the error goes
+    page.wait_for_function("document.getElementById('filter-message').textContent === '1 of 10,000 runs match'")
+    assert search.get_attribute("aria-invalid") == "false"
     search.fill("project:project-2 lr<0.0003")
     expected = [f"sweep-{n:05d}" for n in reversed(range(RUNS)) if n % 4 == 2 and 0.0001 * (1 + n % 97) < 0.0003]
     message = f"{len(expected)} of 10,000 runs match"
@@ -109,10 +117,11 @@ def test_a_link_to_a_page_of_a_sorted_search_opens_cold(page, big_index):
     open_index(page, big_index)
     page.get_by_role("searchbox", name="Filter runs").fill("project:project-1")
     page.wait_for_function("document.getElementById('pager-status').textContent === '1–100 of 2,500'")
+    page.locator("#runs-table thead th", has_text="loss").get_by_role("button").click()
     page.get_by_role("button", name="Next").click()
     page.get_by_role("button", name="Next").click()
     shown = names(page)
-    page.wait_for_function("location.hash.includes('page=3')")
+    page.wait_for_function("location.hash === '#q=project%3Aproject-1&sort=-summary.loss&page=3'")
     link = page.url
     other = cold_page(page)
     other.goto(link)
@@ -130,6 +139,7 @@ def test_selection_survives_paging_and_compare_opens_with_it(page, big_index):
     page.get_by_role("button", name="Previous").click()
     assert page.get_by_role("checkbox", name="Select sweep-09999").is_checked()
     assert page.locator("#compare-message").inner_text() == "2 selected"
+    assert page.errors == []
     page.get_by_role("button", name="Compare", exact=True).click()
     page.wait_for_url("**/compare.html#runs=*")
     assert page.url.endswith("#runs=run-09999,run-09899")
@@ -139,6 +149,6 @@ def test_grouping_counts_each_project_across_all_pages(page, big_index):
     open_index(page, big_index)
     page.get_by_label("Group by project").check()
     groups = page.locator("#runs-table tbody tr.group-row").all_inner_texts()
-    assert groups == ["project-0 · 2500"]  # the first page holds only the first project
+    assert groups == ["project-0 · 2,500"]  # the first page holds only the first project
     assert pager_status(page) == "1–100 of 10,000"
     assert page.errors == []

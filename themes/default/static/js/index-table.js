@@ -9,8 +9,9 @@
  *   window.TrackerViewState (view-state.js) to keep the view in the URL's hash:
  *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1&sel=<id>,<id>&page=<n>&per=<rows per page>
  *   (defaults are left out).
- * Rows are paged (#runs-pager): only one page is in the DOM, so 10,000 runs load and redraw fast;
- * the filtered, sorted list is computed once per filter/sort/grouping and each page is a slice of it.
+ * Rows are paged (#runs-pager): only one page is in the DOM, so 10,000 runs load and redraw fast.
+ * All runs are sorted once per sort order, a search filters that list, and each page is a slice of it.
+ * After the first render it marks performance "tracker:index-ready" (bench/bench_site.py reads it).
  * A checkbox per row selects runs; "Compare" (#compare-runs) opens compare.html#runs=<id>,<id>,...
  * for 2 to data.maxCompareRuns of them.
  * Builds every cell with textContent: no logged string is ever parsed as HTML.
@@ -34,9 +35,13 @@
   ];
 
   const PAGE_SIZES = [50, 100, 250, 1000];
+  // Filtering 10,000 runs takes a few ms and a page redraws in tens; on big tables this pause only
+  // merges a burst of keys (a held key, a paste of several events) into one redraw.
+  const SEARCH_PAUSE_MS = 40;
   const state = { query: "", sort: "-created", group: false, chosen: data.defaultColumns.slice(), selected: [],
                   page: 1, perPage: 100 };
   const table = document.getElementById("runs-table");
+  const tableWrap = document.getElementById("runs-table-wrap");
   const input = document.getElementById("run-filter");
   const message = document.getElementById("filter-message");
   const count = document.getElementById("run-count");
@@ -70,31 +75,40 @@
 
   const number = (value) => value.toLocaleString("en-US"); // 10,000: the same on every machine
 
-  let listed = null; // {key, rows, groupCounts}: the filtered, sorted runs for the current filter and sort
+  let sorted = null; // {sort, rows}: every run in the current sort order, kept while only the filter changes
+  let listed = null; // {key, rows, groupCounts, message}: the runs the current filter, sort and grouping list
 
-  /** The runs to list, filtered, sorted (and grouped); null while the query is invalid. */
+  /**
+   * The runs to list, filtered, sorted (and grouped); null while the query is invalid. The whole list
+   * is sorted once per sort order and each search filters that: filtering keeps the order, so typing
+   * costs one pass over the runs, not a sort.
+   */
   function filtered() {
     const key = JSON.stringify([state.query, state.sort, state.group]);
-    if (listed && listed.key === key) return listed;
-    let query;
-    try {
-      query = Query.parse(state.query);
-    } catch (error) {
-      showMessage(error.message, true);
-      return null;
+    if (!listed || listed.key !== key) {
+      let query;
+      try {
+        query = Query.parse(state.query);
+      } catch (error) {
+        showMessage(error.message, true);
+        return null;
+      }
+      if (!sorted || sorted.sort !== state.sort) {
+        sorted = { sort: state.sort, rows: Query.sortRuns(data.runs, state.sort, "-created") };
+      }
+      let rows = state.query.trim() ? sorted.rows.filter((run) => query.matches(run)) : sorted.rows;
+      const message = state.query.trim() ? `${number(rows.length)} of ${number(data.runs.length)} runs match` : "";
+      const groupCounts = new Map();
+      if (state.group) {
+        for (const run of rows) groupCounts.set(run.project, (groupCounts.get(run.project) || 0) + 1);
+        const order = [...groupCounts.keys()].sort();
+        const rank = new Map(order.map((project, index) => [project, index]));
+        rows = rows.map((run, index) => [run, index])
+          .sort((a, b) => rank.get(a[0].project) - rank.get(b[0].project) || a[1] - b[1]).map(([run]) => run);
+      }
+      listed = { key, rows, groupCounts, message };
     }
-    let rows = data.runs.filter((run) => query.matches(run));
-    showMessage(state.query.trim() ? `${number(rows.length)} of ${number(data.runs.length)} runs match` : "", false);
-    rows = Query.sortRuns(rows, state.sort, "-created");
-    const groupCounts = new Map();
-    if (state.group) {
-      for (const run of rows) groupCounts.set(run.project, (groupCounts.get(run.project) || 0) + 1);
-      const order = [...groupCounts.keys()].sort();
-      const rank = new Map(order.map((project, index) => [project, index]));
-      rows = rows.map((run, index) => [run, index])
-        .sort((a, b) => rank.get(a[0].project) - rank.get(b[0].project) || a[1] - b[1]).map(([run]) => run);
-    }
-    listed = { key, rows, groupCounts };
+    showMessage(listed.message, false); // also clears an error left by an invalid query typed since
     return listed;
   }
 
@@ -124,7 +138,7 @@
         tr.className = "group-row";
         const td = tr.insertCell();
         td.colSpan = cols.length;
-        td.textContent = `${project} · ${groupCounts.get(project)}`;
+        td.textContent = `${project} · ${number(groupCounts.get(project))}`;
       }
       const tr = body.insertRow();
       tr.dataset.runId = run.id;
@@ -143,7 +157,7 @@
     renderPager(rows.length, first, shown.length, pages);
   }
 
-  /** "101–200 of 10,000", Previous / Next, rows per page; hidden when every run fits on one page. */
+  /** "101–200 of 10,000", Previous / Next, rows per page; hidden when every run fits on the smallest page. */
   function renderPager(total, first, shownCount, pages) {
     if (!pager.nav) return;
     pager.nav.hidden = total <= Math.min(...PAGE_SIZES);
@@ -151,6 +165,13 @@
     pager.previous.disabled = state.page <= 1;
     pager.next.disabled = state.page >= pages;
     pager.size.value = String(state.perPage);
+  }
+
+  /** Shows page `page`; the pager sits under the table, so the new page is shown from its first row. */
+  function turnPage(page) {
+    state.page = page;
+    render();
+    if (tableWrap && tableWrap.getBoundingClientRect().top < 0) tableWrap.scrollIntoView({ block: "start" });
   }
 
   /** A change of what is listed (filter, sort, grouping) starts again at its first page. */
@@ -277,11 +298,12 @@
     return value === null || value === undefined ? "–" : Array.isArray(value) ? value.join(", ") : String(value);
   }
 
+  // one formatter for every row: toLocaleString builds one per call, 15 ms of a 100-row page
+  const DATE_FORMAT = new Intl.DateTimeFormat(undefined,
+    { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 
   function formatDate(unixSeconds) {
-    if (!unixSeconds) return "–";
-    const date = new Date(unixSeconds * 1000);
-    return date.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    return unixSeconds ? DATE_FORMAT.format(new Date(unixSeconds * 1000)) : "–";
   }
 
   function formatDuration(seconds) {
@@ -325,8 +347,7 @@
   let timer = null;
   input.addEventListener("input", () => {
     clearTimeout(timer);
-    // a pause between keystrokes on big tables: the filter runs once per word, not once per letter
-    timer = setTimeout(() => { state.query = input.value; relist(); }, data.runs.length > 2000 ? 80 : 0);
+    timer = setTimeout(() => { state.query = input.value; relist(); }, data.runs.length > 2000 ? SEARCH_PAUSE_MS : 0);
   });
   groupToggle.addEventListener("change", () => { state.group = groupToggle.checked; relist(); });
   compareButton.addEventListener("click", () => {
@@ -334,8 +355,8 @@
     location.href = `compare.html#runs=${state.selected.map(encodeURIComponent).join(",")}`;
   });
   if (pager.nav) {
-    pager.previous.addEventListener("click", () => { state.page -= 1; render(); });
-    pager.next.addEventListener("click", () => { state.page += 1; render(); });
+    pager.previous.addEventListener("click", () => turnPage(state.page - 1));
+    pager.next.addEventListener("click", () => turnPage(state.page + 1));
     pager.size.addEventListener("change", () => {
       const firstShown = (state.page - 1) * state.perPage; // keep the first visible run on screen
       state.perPage = Number(pager.size.value);
