@@ -70,7 +70,7 @@ def _pages(sizes: list[dict]) -> str:
              f"{row['page']['search_ms']:.0f}", f"{row['page']['sort_ms']:.0f}", f"{row['page']['rows_in_dom']:,}"]
             for row in sizes]
     return markdown_table(["Runs", "Blank page ms", "Index interactive ms", "Index / blank", "Search redraw ms",
-                           "Sort redraw ms", "Rows in the DOM"], rows)
+                           "Sort redraw ms", "Rows in the DOM after the search"], rows)
 
 
 def _mb(size_bytes: float) -> str:

@@ -27,6 +27,7 @@ from .model import PageSettings, compare_context, index_context, index_data, pro
 from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
 from .render import Renderer, data_script, script_json
 from .run_pages import RunOutcome, render_runs
+from .secrets import redact_text
 from .theme import resolve_theme
 
 SITE_MARKER = ".tracker-site"  # marks a folder this command built, so a rebuild may replace it
@@ -84,7 +85,7 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
     try:
         outcomes, workers = render_runs(jobs, settings, staging, progress)
         manifest.runs = kept | {outcome.folder: _entry(outcome) for outcome in outcomes if outcome.error is None}
-        errors = [(outcome.folder, outcome.error) for outcome in outcomes if outcome.error]
+        errors = [(redact_text(outcome.folder), outcome.error) for outcome in outcomes if outcome.error]
         findings = [finding for entry in manifest.runs.values() for finding in entry.findings]
         if options.strict and (findings or errors):
             raise StrictBuildError(findings + [f"unreadable run {path}: {reason}" for path, reason in errors])
@@ -135,8 +136,7 @@ def plan_runs(folders: list[str], previous: Manifest | None) -> tuple[dict[str, 
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
-    return RunEntry(outcome.key, outcome.run_id, outcome.slug, outcome.status, outcome.row,
-                    outcome.findings, outcome.files)
+    return RunEntry(outcome.key, outcome.status, outcome.row, outcome.findings, outcome.files)
 
 
 def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,

@@ -33,7 +33,7 @@ class ArtifactPlan:
 
 @dataclass
 class RunSource:
-    """Everything one run page is made from; secrets.redact_sources() rewrites its strings."""
+    """Everything one run page is made from; secrets.redact_source() rewrites its strings."""
 
     run: RunRecord
     slug: str

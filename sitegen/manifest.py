@@ -22,7 +22,7 @@ from .assets import plan_assets
 from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
-MANIFEST_FORMAT = 2
+MANIFEST_FORMAT = 3
 
 
 @dataclass
@@ -30,10 +30,8 @@ class RunEntry:
     """One run folder as the last build left it."""
 
     key: str
-    run_id: str
-    slug: str
     status: str
-    row: dict                                            # its row of data/index.js
+    row: dict                                            # its row of data/index.js (id, slug, ...)
     findings: list[str] = field(default_factory=list)    # redactions, for --strict and the report
     files: list[str] = field(default_factory=list)       # site-relative files this run owns
 

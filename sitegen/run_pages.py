@@ -32,8 +32,6 @@ class RunOutcome:
 
     folder: str
     key: str
-    run_id: str = ""
-    slug: str = ""
     status: str = ""
     row: dict = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
@@ -107,6 +105,6 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
             relative = f"runs/{source.slug}/artifacts/{plan.site_name}"
             copy_file(staging, relative, plan.source)
             outcome.files.append(relative)
-    outcome.run_id, outcome.slug, outcome.status = run.id, source.slug, run.status
+    outcome.status = run.status
     outcome.row = index_row(source)
     return outcome

@@ -27,14 +27,6 @@ class Finding:
         return f"run {self.run}: {self.key}: token-shaped string redacted ({', '.join(self.kinds)})"
 
 
-def redact_sources(sources: list[RunSource]) -> list[Finding]:
-    """Redact token-shaped strings in place in every source; return one finding per key."""
-    findings: list[Finding] = []
-    for source in sources:
-        findings.extend(redact_source(source))
-    return findings
-
-
 def redact_source(source: RunSource) -> list[Finding]:
     from tracker.redact import redact_token_shapes
 

@@ -4,7 +4,8 @@
  * plot of the numeric parameters and a chosen metric; a scatter of one parameter against that metric.
  *
  * Reads: TrackerCompare.onReady (compare-data.js): the chosen index rows and their data files,
- * decoded, smoothed and downsampled with TrackerRunData (run-data.js); plotly.js (vendored).
+ * decoded, smoothed and downsampled with TrackerRunData (run-data.js); plotly.js (vendored), styled
+ * by TrackerChartStyle (chart-style.js).
  * Keeps its controls in the hash through TrackerCompare.saveView:
  * #runs=...&x=relative|wall&smooth=0.6&log=1&metric=<summary name>&param=<config key>
  * (defaults are left out), read before the first draw.
@@ -16,7 +17,8 @@
   const Compare = window.TrackerCompare;
   const View = window.TrackerViewState;
   const RunData = window.TrackerRunData;
-  if (!Compare || !View || !RunData || !window.Plotly) return;
+  const Style = window.TrackerChartStyle;
+  if (!Compare || !View || !RunData || !Style || !window.Plotly) return;
 
   const controls = {
     x: document.getElementById("chart-x"),
@@ -27,25 +29,9 @@
     param: document.getElementById("compare-param"),
   };
   const grid = document.getElementById("compare-charts");
-  const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
-
-  function colors() {
-    const style = getComputedStyle(document.documentElement);
-    const read = (name) => style.getPropertyValue(name).trim();
-    return { text: read("--text"), muted: read("--muted"), grid: read("--grid"), surface: read("--surface"),
-             border: read("--border"), accent: read("--accent"), bad: read("--bad") };
-  }
 
   function baseLayout(palette) {
-    const axis = { gridcolor: palette.grid, zerolinecolor: palette.border, linecolor: palette.border,
-                   tickfont: { color: palette.muted }, automargin: true };
-    return {
-      margin: { l: 48, r: 12, t: 8, b: 36 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-      font: { family: getComputedStyle(document.body).fontFamily, size: 12, color: palette.text },
-      hovermode: "closest", showlegend: true, legend: { orientation: "h", y: -0.2 },
-      hoverlabel: { bgcolor: palette.surface, bordercolor: palette.border, font: { color: palette.text } },
-      xaxis: Object.assign({}, axis), yaxis: Object.assign({}, axis),
-    };
+    return Object.assign(Style.layout(palette), { showlegend: true, legend: { orientation: "h", y: -0.2 } });
   }
 
   function xValues(series, data, mode) {
@@ -67,7 +53,7 @@
   }
 
   function drawCurves(state) {
-    const palette = colors();
+    const palette = Style.palette();
     const mode = controls.x.value;
     const weight = Number(controls.smoothing.value);
     for (const figure of grid.querySelectorAll("figure.chart")) {
@@ -81,7 +67,7 @@
                              font: { size: 11, color: palette.muted } };
       layout.yaxis.type = controls.log.checked ? "log" : "linear";
       layout.yaxis2 = Object.assign({}, RunData.EDGE_AXIS);
-      window.Plotly.react(figure.querySelector(".plot"), traces, layout, CONFIG);
+      window.Plotly.react(figure.querySelector(".plot"), traces, layout, Style.CONFIG);
     }
   }
 
@@ -90,7 +76,7 @@
   }
 
   function drawParams(state) {
-    const palette = colors();
+    const palette = Style.palette();
     const metric = controls.metric.value;
     const param = controls.param.value;
     const metricValues = state.runs.map((run) => {
@@ -106,7 +92,7 @@
       colorscale: "Viridis", showscale: true, reversescale: Compare.lowerIsBetter(metric) } : { color: palette.accent };
     window.Plotly.react(document.getElementById("compare-parcoords"),
       dimensions.length ? [{ type: "parcoords", dimensions, line: colored, labelfont: { color: palette.text },
-                             tickfont: { color: palette.muted } }] : [], layout, CONFIG);
+                             tickfont: { color: palette.muted } }] : [], layout, Style.CONFIG);
     const scatter = baseLayout(palette);
     scatter.showlegend = false;
     scatter.xaxis.title = { text: param, font: { size: 11, color: palette.muted } };
@@ -116,7 +102,7 @@
       x: state.configs.map((config) => config[param] ?? null), y: metricValues,
       text: state.runs.map((run) => run.name || run.id), marker: { size: 10, color: palette.accent },
       hovertemplate: "%{text}<br>%{x}: %{y:.6g}<extra></extra>",
-    }], scatter, CONFIG);
+    }], scatter, Style.CONFIG);
   }
 
   function fillSelect(select, names) {

@@ -101,10 +101,8 @@
       const groupCounts = new Map();
       if (state.group) {
         for (const run of rows) groupCounts.set(run.project, (groupCounts.get(run.project) || 0) + 1);
-        const order = [...groupCounts.keys()].sort();
-        const rank = new Map(order.map((project, index) => [project, index]));
-        rows = rows.map((run, index) => [run, index])
-          .sort((a, b) => rank.get(a[0].project) - rank.get(b[0].project) || a[1] - b[1]).map(([run]) => run);
+        const rank = new Map([...groupCounts.keys()].sort().map((project, index) => [project, index]));
+        rows = [...rows].sort((a, b) => rank.get(a.project) - rank.get(b.project)); // stable: keeps the sort within a project
       }
       listed = { key, rows, groupCounts, message };
     }

@@ -5,7 +5,8 @@
  *
  * Reads: window.TrackerData.index (data/index.js): runs with project, name, status, created, url,
  *   config, summary; params, metrics, lowerIsBetter. Uses TrackerQuery.resolveField (query.js) for
- *   dotted config keys, TrackerStats (stats.js), TrackerFormat (format.js), plotly.js (vendored).
+ *   dotted config keys, TrackerStats (stats.js), TrackerFormat (format.js), plotly.js (vendored) styled
+ *   by TrackerChartStyle (chart-style.js).
  * Keeps the view in the hash through TrackerViewState (view-state.js):
  *   #project=<name>&metric=<summary name>&dir=min|max (defaults are left out), read before the first draw.
  * Builds every cell with textContent: no logged string is ever parsed as HTML.
@@ -14,12 +15,12 @@
   "use strict";
 
   const data = window.TrackerData && window.TrackerData.index;
-  const { TrackerQuery: Query, TrackerStats: Stats, TrackerFormat: Format, TrackerViewState: View } = window;
-  if (!data || !Query || !Stats || !Format || !window.Plotly) return;
+  const { TrackerQuery: Query, TrackerStats: Stats, TrackerFormat: Format, TrackerViewState: View,
+          TrackerChartStyle: Style } = window;
+  if (!data || !Query || !Stats || !Format || !Style || !window.Plotly) return;
 
   const BEST_RUNS = 10;
   const PARAM_COLUMNS = 3; // the most important params shown beside the best runs
-  const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
   const controls = {
     project: document.getElementById("project-select"),
     metric: document.getElementById("project-metric"),
@@ -62,25 +63,6 @@
       Object.assign(document.createElement("option"), { value, textContent: label })));
   }
 
-  function colors() {
-    const style = getComputedStyle(document.documentElement);
-    const read = (name) => style.getPropertyValue(name).trim();
-    return { text: read("--text"), muted: read("--muted"), grid: read("--grid"), accent: read("--accent"),
-             warn: read("--warn"), ok: read("--ok"), surface: read("--surface"), border: read("--border") };
-  }
-
-  function baseLayout(palette) {
-    const axis = { gridcolor: palette.grid, zerolinecolor: palette.border, linecolor: palette.border,
-                   tickfont: { color: palette.muted }, automargin: true };
-    return {
-      margin: { l: 48, r: 12, t: 8, b: 36 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-      font: { family: getComputedStyle(document.body).fontFamily, size: 12, color: palette.text },
-      hovermode: "closest", showlegend: false,
-      hoverlabel: { bgcolor: palette.surface, bordercolor: palette.border, font: { color: palette.text } },
-      xaxis: Object.assign({}, axis), yaxis: Object.assign({}, axis),
-    };
-  }
-
   function cell(row, content, className) {
     const td = row.insertCell();
     if (className) td.className = className;
@@ -121,7 +103,7 @@
       }
     }
     const shown = ranked.slice().reverse(); // plotly draws the first bar at the bottom
-    const layout = baseLayout(palette);
+    const layout = Style.layout(palette);
     layout.margin.l = 12;
     layout.height = Math.max(160, 36 * ranked.length + 60);
     layout.xaxis.range = [0, 1];
@@ -134,7 +116,7 @@
       text: shown.map((entry) => `${entry.rho >= 0 ? "+" : "−"}${Math.abs(entry.rho).toFixed(2)}`),
       textposition: "auto", customdata: shown.map((entry) => entry.runs),
       hovertemplate: "%{y}: ρ = %{text} over %{customdata} runs<extra></extra>",
-    }] : [], layout, CONFIG);
+    }] : [], layout, Style.CONFIG);
     const notes = [];
     if (!ranked.length) notes.push(`No numeric parameter varies over ${Stats.MIN_RUNS} or more runs with a value of this metric.`);
     const categorical = skipped.filter((entry) => entry.reason === "not a number").map((entry) => entry.param);
@@ -171,7 +153,7 @@
     const better = state.direction === "min" ? Math.min : Math.max;
     let best = null;
     const bestSoFar = timed.map((run) => (best = best === null ? metricOf(run) : better(best, metricOf(run))));
-    const layout = baseLayout(palette);
+    const layout = Style.layout(palette);
     layout.xaxis.type = "date";
     layout.yaxis.title = { text: state.metric || "", font: { size: 11, color: palette.muted } };
     window.Plotly.react(document.getElementById("progress-chart"), [
@@ -180,12 +162,12 @@
         marker: { color: palette.accent, size: 8, opacity: 0.75 }, hovertemplate: "%{text}: %{y:.6g}<extra></extra>" },
       { type: "scatter", mode: "lines", name: "best so far", x: when, y: bestSoFar,
         line: { shape: "hv", color: palette.ok, width: 2 }, hovertemplate: "best so far: %{y:.6g}<extra></extra>" },
-    ], layout, CONFIG);
+    ], layout, Style.CONFIG);
   }
 
   function draw() {
     const runs = projectRuns();
-    const palette = colors();
+    const palette = Style.palette();
     document.getElementById("project-title").textContent = state.project === null ? "Project" : `Project ${state.project}`;
     document.title = `${state.project ?? "Project"} · ${siteTitle}`;
     const withMetric = runs.filter((run) => metricOf(run) !== null).length;

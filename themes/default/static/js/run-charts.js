@@ -3,7 +3,8 @@
  * time, wall time), EMA smoothing, a log-scale toggle and light/dark colors from the CSS.
  *
  * Reads: TrackerRunData.current() (see run-data.js) and each <figure class="chart"
- * data-kind="metrics|system" data-metric="name"> on the page; plotly.js (vendored).
+ * data-kind="metrics|system" data-metric="name"> on the page; plotly.js (vendored), styled by
+ * TrackerChartStyle (chart-style.js).
  * Keeps the controls in the URL's hash through TrackerViewState (view-state.js):
  * #x=relative|wall&smooth=0.6&log=1 (defaults are left out), read before the first draw.
  * Long series are downsampled here, at render (run-data.js), by min/max per bucket (extremes always kept);
@@ -14,7 +15,8 @@
   "use strict";
 
   const run = window.TrackerRunData && window.TrackerRunData.current();
-  if (!run || !window.Plotly) return;
+  const Style = window.TrackerChartStyle;
+  if (!run || !window.Plotly || !Style) return;
   const { smooth, downsample } = window.TrackerRunData;
 
   const controls = {
@@ -25,13 +27,6 @@
   };
   const darkQuery = window.matchMedia("(prefers-color-scheme: dark)");
   const View = controls.x && window.TrackerViewState; // no controls on a run without metrics
-
-  function colors() {
-    const style = getComputedStyle(document.documentElement);
-    const read = (name) => style.getPropertyValue(name).trim();
-    return { text: read("--text"), muted: read("--muted"), grid: read("--grid"), accent: read("--accent"),
-             bad: read("--bad"), surface: read("--surface"), border: read("--border") };
-  }
 
   function xValues(series, mode) {
     if (mode === "step") return series.steps;
@@ -61,29 +56,23 @@
   }
 
   function layout(mode, palette) {
-    const axis = { gridcolor: palette.grid, zerolinecolor: palette.border, linecolor: palette.border,
-                   tickfont: { color: palette.muted }, automargin: true };
-    return {
-      margin: { l: 48, r: 12, t: 8, b: 36 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-      font: { family: getComputedStyle(document.body).fontFamily, size: 12, color: palette.text },
-      showlegend: false, hovermode: "closest",
-      hoverlabel: { bgcolor: palette.surface, bordercolor: palette.border, font: { color: palette.text } },
-      xaxis: Object.assign({ type: mode === "wall" ? "date" : "linear",
-        title: { text: { step: "step", relative: "seconds since start", wall: "" }[mode], font: { size: 11, color: palette.muted } } }, axis),
-      yaxis: Object.assign({ type: controls.log && controls.log.checked ? "log" : "linear" }, axis),
-      yaxis2: Object.assign({}, window.TrackerRunData.EDGE_AXIS),
-    };
+    const result = Style.layout(palette);
+    Object.assign(result.xaxis, { type: mode === "wall" ? "date" : "linear",
+      title: { text: { step: "step", relative: "seconds since start", wall: "" }[mode], font: { size: 11, color: palette.muted } } });
+    result.yaxis.type = controls.log && controls.log.checked ? "log" : "linear";
+    result.yaxis2 = Object.assign({}, window.TrackerRunData.EDGE_AXIS);
+    return result;
   }
 
   function draw(figure) {
     const data = run[figure.dataset.kind] && run[figure.dataset.kind][figure.dataset.metric];
     if (!data) return;
-    const palette = colors();
+    const palette = Style.palette();
     const mode = controls.x ? controls.x.value : "step";
     const weight = controls.smoothing ? Number(controls.smoothing.value) : 0;
     const series = window.TrackerRunData.decode(data);
     window.Plotly.react(figure.querySelector(".plot"), traces(figure.dataset.metric, series, mode, weight, palette),
-      layout(mode, palette), { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] });
+      layout(mode, palette), Style.CONFIG);
   }
 
   function drawAll() {
