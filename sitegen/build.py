@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from tracker import __version__
 
 from .assets import plan_assets
-from .discover import discover
+from .discover import Discovery, discover
 from .errors import OutputFolderError, SiteError, StrictBuildError
-from .manifest import MANIFEST_FILE, Manifest, RunEntry, folder_key, read_manifest, site_key
-from .model import PageSettings, compare_context, index_context, index_data, project_context
+from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key
+from .model import PageSettings, compare_context, index_context, index_data_json, project_context
 from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
-from .render import Renderer, data_script, script_json
+from .render import Renderer, data_script_text, script_json
 from .run_pages import RunOutcome, render_runs
 from .secrets import redact_text
 from .theme import resolve_theme
@@ -77,14 +77,15 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
     manifest = Manifest(site_key(theme, {"title": options.title, "base_url": options.base_url}))
     previous = None if options.full else read_manifest(out)
     incremental = previous is not None and previous.site_key == manifest.site_key
-    kept, jobs = plan_runs(found.folders, previous if incremental else None)
+    kept, jobs = plan_runs(found, previous if incremental else None)
 
     staging = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.building-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
     try:
         outcomes, workers = render_runs(jobs, settings, staging, progress)
-        manifest.runs = kept | {outcome.folder: _entry(outcome) for outcome in outcomes if outcome.error is None}
+        manifest.runs = kept | {os.path.basename(outcome.folder): _entry(outcome) for outcome in outcomes
+                                if outcome.error is None}
         errors = [(redact_text(outcome.folder), outcome.error) for outcome in outcomes if outcome.error]
         findings = [finding for entry in manifest.runs.values() for finding in entry.findings]
         if options.strict and (findings or errors):
@@ -97,7 +98,7 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
         run_files = [relative for outcome in outcomes for relative in outcome.files]
         if incremental:
             owned = {relative for entry in manifest.runs.values() for relative in entry.files} | set(assets)
-            update_site(out, staging, run_files, texts, owned)
+            update_site(out, staging, run_files, texts, owned, {run_folder(entry) for entry in kept.values()})
         else:
             for relative, text in texts.items():
                 write_text(staging, relative, text)
@@ -121,34 +122,36 @@ def check_output_folder(out: str) -> None:
         raise OutputFolderError(out)
 
 
-def plan_runs(folders: list[str], previous: Manifest | None) -> tuple[dict[str, RunEntry], list[tuple[str, str]]]:
-    """Split the run folders into those the previous build's entries still describe, and the
-    (folder, key) jobs to render: new, changed, or running at the last build."""
+def plan_runs(found: Discovery, previous: Manifest | None) -> tuple[dict[str, RunEntry], list[tuple[str, str]]]:
+    """Split the run folders into the entries of the previous build that still describe them, and
+    the (folder, key) jobs to render: new, changed, or running at the last build."""
     kept, jobs = {}, []
-    for folder in folders:
-        key = folder_key(folder)
-        entry = previous.runs.get(folder) if previous else None
+    for folder in found.folders:
+        key, run_id = found.keys[folder], os.path.basename(folder)
+        entry = previous.runs.get(run_id) if previous else None
         if entry is not None and entry.key == key and entry.settled:
-            kept[folder] = entry
+            kept[run_id] = entry
         else:
             jobs.append((folder, key))
     return kept, jobs
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
-    return RunEntry(outcome.key, outcome.status, outcome.row, outcome.findings, outcome.files)
+    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings, outcome.files)
 
 
 def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,
                errors: list[tuple[str, str]]) -> dict[str, str]:
     """The pages and files made from all runs at once: index, its data, compare, project, marker, manifest."""
-    rows = sorted((entry.row for entry in manifest.runs.values()), key=lambda row: (row["created"] or 0.0, row["id"]))
-    projects = len({row["project"] for row in rows})
-    overview = f"{len(rows)} runs in {projects} project{'s' if projects != 1 else ''}"
+    entries = sorted(manifest.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))
+    heads = [entry.head for entry in entries]
+    projects = len({head["project"] for head in heads})
+    overview = f"{len(heads)} runs in {projects} project{'s' if projects != 1 else ''}"
     texts = {}
-    context = index_context(settings.title, rows, errors) | settings.common("", "index.html", overview)
+    context = index_context(settings.title, heads, errors) | settings.common("", "index.html", overview)
     texts["index.html"] = renderer.render("index.html", context, "the index page")
-    texts["data/index.js"] = data_script("index", None, index_data(rows, errors))
+    texts["data/index.js"] = data_script_text("index", None, index_data_json([entry.row_json for entry in entries],
+                                                                             errors))
     context = compare_context(settings.title) | settings.common("", "compare.html",
                                                                 f"Compare runs side by side: {overview}")
     texts["compare.html"] = renderer.render("compare.html", context, "the compare page")
@@ -156,14 +159,21 @@ def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,
                                                                 f"Which parameters move the score: {overview}")
     texts["project.html"] = renderer.render("project.html", context, "the project page")
     texts[SITE_MARKER] = script_json({"generator": settings.generator, "theme": settings.theme.name,
-                                      "runs": {row["id"]: row["slug"] for row in rows}}) + "\n"
-    texts[MANIFEST_FILE] = manifest.to_json()
+                                      "runs": {head["id"]: head["slug"] for head in heads}}) + "\n"
+    texts[MANIFEST_FILE] = manifest.to_text()
     return texts
 
 
-def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, str], owned: set[str]) -> None:
+def run_folder(entry: RunEntry) -> str:
+    """The site folder of a run's page and downloads (model.run_url)."""
+    return f"runs/{entry.head['slug']}"
+
+
+def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, str], owned: set[str],
+                unchanged_runs: set[str]) -> None:
     """Move the re-rendered runs' files into ``out``, replace the site pages, then remove every
-    file that neither they nor ``owned`` name: removed runs, files a run no longer has, strays.
+    file that neither they nor ``owned`` name: removed runs, files a run no longer has, strays
+    (the folders of ``unchanged_runs`` are not looked into).
 
     Each file is replaced atomically; the manifest is written last, so a build stopped half-way
     leaves keys that make the next build render those runs again.
@@ -175,8 +185,6 @@ def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, s
     for relative, text in texts.items():
         replace_text(out, relative, text)
     keep = owned | set(run_files) | set(texts) | {MANIFEST_FILE}
-    unchanged_runs = {os.path.dirname(relative) for relative in owned if relative.startswith("runs/")} \
-        - {os.path.dirname(relative) for relative in run_files}
     remove_files(out, [relative for relative in site_files(out, unchanged_runs) if relative not in keep])
     replace_text(out, MANIFEST_FILE, manifest)
 

@@ -19,10 +19,9 @@ from tracker.values import replace_non_finite
 
 from .load import RunSource
 from .markdown import render_markdown
+from .render import script_json
 from .theme import Theme
 
-DEFAULT_PARAM_COLUMNS = 4
-DEFAULT_METRIC_COLUMNS = 4
 NOSCRIPT_RUNS = 1000  # runs the index lists for readers without JavaScript (newest first)
 MAX_COMPARE_RUNS = 50
 SHORT_COMMIT_CHARS = 7
@@ -59,27 +58,23 @@ def packages_fingerprint(environment: object) -> str | None:
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()[:PACKAGES_FINGERPRINT_CHARS]
 
 
-def index_data(rows: list[dict], errors: list[tuple[str, str]]) -> dict:
-    """data/index.js: every run's index_row(), the config keys and metrics, the default columns."""
-    configs = [flatten(row["config"]) for row in rows]
-    params = list(dict.fromkeys(key for config in configs for key in config))
-    varying = [key for key in params if len({_comparable(config.get(key)) for config in configs}) > 1]
-    metrics = list(dict.fromkeys(name for row in rows for name in row["summary"]))
-    return {"runs": rows, "params": params, "metrics": metrics,
-            "defaultColumns": [f"config.{key}" for key in varying[:DEFAULT_PARAM_COLUMNS]]
-            + [f"summary.{name}" for name in metrics[:DEFAULT_METRIC_COLUMNS]],
-            "unreadable": [{"path": path, "reason": reason} for path, reason in errors],
-            # the compare view: how many runs at most, and tracker diff's rule for which value is best
-            "maxCompareRuns": MAX_COMPARE_RUNS, "lowerIsBetter": list(LOWER_IS_BETTER_WORDS)}
+ROW_HEAD_FIELDS = ("id", "slug", "url", "name", "project", "status", "created")
 
 
-def _comparable(value) -> object:
-    """A hashable stand-in for a config value: the value itself when it is a scalar, else its JSON."""
-    if type(value) is float:
-        return ("float", repr(value))  # repr: NaN equals NaN here, as it does in JSON
-    if value is None or type(value) in (str, int, bool):
-        return (type(value).__name__, value)  # the type keeps 1 and True apart, as JSON would
-    return json.dumps(value, sort_keys=True, default=str)
+def row_head(row: dict) -> dict:
+    """The fields of an index row that the site pages need from every run (order, noscript list,
+    projects), kept apart so that a rebuild never parses the rows of unchanged runs."""
+    return {name: row[name] for name in ROW_HEAD_FIELDS}
+
+
+def index_data_json(row_texts: list[str], errors: list[tuple[str, str]]) -> str:
+    """data/index.js as JSON text: every run's index_row() as script-safe JSON text, given in order
+    (joined, not re-encoded: ten thousand rows cost a string join). The browser works out the
+    config keys, metrics and default columns from the rows (TrackerFields, run-fields.js)."""
+    rest = script_json({"unreadable": [{"path": path, "reason": reason} for path, reason in errors],
+                        # the compare view: how many runs at most, and tracker diff's rule for which value is best
+                        "maxCompareRuns": MAX_COMPARE_RUNS, "lowerIsBetter": list(LOWER_IS_BETTER_WORDS)})
+    return '{"runs":[' + ",".join(row_texts) + "]," + rest[1:]
 
 
 def compare_context(title: str) -> dict:
@@ -92,13 +87,14 @@ def project_context(title: str) -> dict:
     return {"title": title, "root": "", "page": "project"}
 
 
-def index_context(title: str, rows: list[dict], errors: list[tuple[str, str]]) -> dict:
-    """The index page; ``rows`` are index_row()s (the page lists them for readers without JavaScript)."""
-    projects = sorted({row["project"] for row in rows})
+def index_context(title: str, heads: list[dict], errors: list[tuple[str, str]]) -> dict:
+    """The index page; ``heads`` are row_head()s, oldest first (the newest are listed for readers
+    without JavaScript)."""
+    projects = sorted({head["project"] for head in heads})
     return {"title": title, "root": "", "page": "index", "errors": [{"path": p, "reason": r} for p, r in errors],
-            "runs": [{"name": row["name"] or row["id"], "url": row["url"], "project": row["project"],
-                      "status": row["status"]} for row in rows],
-            "projects": projects, "generated": _utc(time.time()), "noscript_limit": NOSCRIPT_RUNS}
+            "runs": [{"name": head["name"] or head["id"], "url": head["url"], "project": head["project"],
+                      "status": head["status"]} for head in heads[-NOSCRIPT_RUNS:]],
+            "run_count": len(heads), "projects": projects, "generated": _utc(time.time())}
 
 
 @dataclass

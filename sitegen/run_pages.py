@@ -1,7 +1,7 @@
 """Run pages: one run folder -> its page, data file and downloads, written into a staging folder.
 
 The unit of work a build spreads over the cores. Each job reads one run, redacts it, renders it
-and writes it, then hands back only what the index needs (its row, its findings, the files it
+and writes it, then hands back only what the index needs (its row as JSON text, its findings, the files it
 wrote), so a build holds one run per worker plus the index rows, however many runs there are.
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ from tracker.errors import RunFormatError
 from tracker.reader import load_run
 
 from .load import load_source
-from .model import PageSettings, index_row, run_context, run_description, run_url
+from .model import PageSettings, index_row, row_head, run_context, run_description, run_url
 from .output import copy_file, write_text
-from .render import Renderer, data_script_text
+from .render import Renderer, data_script_text, script_json
 from .run_data import run_data_json
 from .secrets import redact_source, redact_text
 
@@ -32,8 +32,8 @@ class RunOutcome:
 
     folder: str
     key: str
-    status: str = ""
-    row: dict = field(default_factory=dict)
+    head: dict = field(default_factory=dict)  # model.row_head() of its index row
+    row_json: str = ""                        # its index row, script-safe JSON
     findings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     error: str | None = None  # the run folder could not be read; nothing was written for it
@@ -105,6 +105,6 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
             relative = f"runs/{source.slug}/artifacts/{plan.site_name}"
             copy_file(staging, relative, plan.source)
             outcome.files.append(relative)
-    outcome.status = run.status
-    outcome.row = index_row(source)
+    row = index_row(source)
+    outcome.head, outcome.row_json = row_head(row), script_json(row)
     return outcome

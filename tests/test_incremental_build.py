@@ -117,3 +117,43 @@ def test_stale_heartbeat_re_renders_the_run_as_crashed(tmp_path, monkeypatch):
     monkeypatch.setattr(tracker.reader, "time", types.SimpleNamespace(time=lambda: time.time() + 3600))
     assert REPORT.match(build(runs, site)).groups() == ("1", "1", "0")
     assert "status-crashed" in page.read_text()
+
+
+def test_rebuilt_index_data_equals_a_full_builds(tmp_path):
+    """Unchanged runs' rows are copied from the manifest as text: the result must be what a full build writes."""
+    runs = tmp_path / "runs"
+    paths = [log_run(runs, f"run-{n}", config={"lr": 0.1 * (n + 1), "note": "ü </script> \u2028"},
+                     metrics=[{"loss": 1.0 / (n + 1)}]) for n in range(3)]
+    build(runs, tmp_path / "incremental")
+    append_record(paths[1], {"type": "metrics", "time": 2e9, "step": 5, "values": {"loss": 0.01}})
+    log_run(runs, "run-new", metrics=[{"loss": 0.5}])
+    assert REPORT.match(build(runs, tmp_path / "incremental")).groups() == ("4", "2", "2")
+    build(runs, tmp_path / "full")
+    incremental, full = (tmp_path / "incremental" / "data" / "index.js").read_bytes(), \
+        (tmp_path / "full" / "data" / "index.js").read_bytes()
+    assert incremental == full
+    assert b"</script>" not in full and "\u2028".encode() not in full
+
+
+def test_manifest_names_runs_by_id_so_a_moved_runs_folder_stays_incremental(tmp_path):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    for n in range(2):
+        log_run(runs, f"run-{n}", metrics=[{"loss": 1.0}])
+    build(runs, site)
+    assert str(runs) not in (site / ".tracker-manifest.json").read_text()  # the site is public
+    moved = tmp_path / "elsewhere" / "runs"
+    moved.parent.mkdir()
+    os.rename(runs, moved)
+    assert REPORT.match(build(moved, site)).groups() == ("2", "0", "2")
+
+
+def test_a_manifest_cut_short_means_a_full_build(tmp_path):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    for n in range(2):
+        log_run(runs, f"run-{n}", metrics=[{"loss": 1.0}])
+    build(runs, site)
+    manifest = site / ".tracker-manifest.json"
+    lines = manifest.read_text().split("\n")
+    manifest.write_text("\n".join(lines[:-2]) + "\n")  # the last run's row is gone
+    assert re.match(r"built 2 runs; \d+ pages", build(runs, site))  # full: no "(re-rendered, unchanged)"
+    assert len(index_run_ids(site)) == 2

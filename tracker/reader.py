@@ -150,14 +150,23 @@ def run_folders(root: str) -> list[str]:
         entries = sorted(os.scandir(root), key=lambda entry: entry.name)
     except FileNotFoundError:
         return []
-    return [entry.path for entry in entries
-            if entry.is_dir() and not entry.name.startswith(".") and _has_events_file(entry.path)]
+    return [entry.path for entry in entries if is_run_folder_name(entry.name) and entry.is_dir()
+            and _has_events_file(entry.path)]
+
+
+def is_run_folder_name(name: str) -> bool:
+    """Whether a folder of this name under a runs folder may be a run (hidden folders never are)."""
+    return not name.startswith(".")
+
+
+def is_events_file(name: str) -> bool:
+    """Whether a file name matches EVENTS_GLOB (a string test: ~2x faster than globbing a folder)."""
+    return name.startswith("events") and name.endswith(".jsonl")
 
 
 def _has_events_file(folder: str) -> bool:
-    """Whether ``folder`` holds an events*.jsonl file (what EVENTS_GLOB matches; listdir is ~2x faster than glob)."""
     try:
-        return any(name.startswith("events") and name.endswith(".jsonl") for name in os.listdir(folder))
+        return any(is_events_file(name) for name in os.listdir(folder))
     except OSError:
         return False
 

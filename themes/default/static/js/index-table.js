@@ -3,9 +3,9 @@
  *
  * Reads: window.TrackerData.index (data/index.js) =
  *   {runs: [{id, name, project, group, status, tags, user, host, notes, created, duration_s,
- *            config, summary, url, slug}], params: [dotted config keys], metrics: [summary names],
- *   defaultColumns: ["config.lr", "summary.acc", ...], unreadable: [{path, reason}]}
+ *            config, summary, url, slug}], unreadable: [{path, reason}], maxCompareRuns}
  * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order;
+ *   window.TrackerFields (run-fields.js) for the config keys, metrics and default columns;
  *   window.TrackerViewState (view-state.js) to keep the view in the URL's hash:
  *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1&sel=<id>,<id>&page=<n>&per=<rows per page>
  *   (defaults are left out).
@@ -21,8 +21,9 @@
   const formatValue = window.TrackerFormat.formatValue;
 
   const data = window.TrackerData && window.TrackerData.index;
-  if (!data || !window.TrackerQuery) return;
+  if (!data || !window.TrackerQuery || !window.TrackerFields) return;
   const Query = window.TrackerQuery;
+  const fields = window.TrackerFields.of(data.runs);
 
   const BASE_COLUMNS = [
     { field: "select", label: "", render: renderSelect, unsortable: true },
@@ -38,7 +39,7 @@
   // Filtering 10,000 runs takes a few ms and a page redraws in tens; on big tables this pause only
   // merges a burst of keys (a held key, a paste of several events) into one redraw.
   const SEARCH_PAUSE_MS = 40;
-  const state = { query: "", sort: "-created", group: false, chosen: data.defaultColumns.slice(), selected: [],
+  const state = { query: "", sort: "-created", group: false, chosen: fields.defaultColumns.slice(), selected: [],
                   page: 1, perPage: 100 };
   const table = document.getElementById("runs-table");
   const tableWrap = document.getElementById("runs-table-wrap");
@@ -60,8 +61,8 @@
   const View = window.TrackerViewState; // absent in a theme whose index.html leaves view-state.js out
   const DEFAULT_VIEW = Object.assign({}, state);
   const knownRuns = new Set(data.runs.map((run) => run.id));
-  const knownColumns = new Set(data.params.map((name) => `config.${name}`)
-    .concat(data.metrics.map((name) => `summary.${name}`)));
+  const knownColumns = new Set(fields.params.map((name) => `config.${name}`)
+    .concat(fields.metrics.map((name) => `summary.${name}`)));
 
   function columns() {
     const extra = state.chosen.map((field) => {
@@ -271,7 +272,7 @@
   }
 
   function buildPicker() {
-    const groups = [["picker-params", data.params, "config"], ["picker-metrics", data.metrics, "summary"]];
+    const groups = [["picker-params", fields.params, "config"], ["picker-metrics", fields.metrics, "summary"]];
     for (const [id, names, section] of groups) {
       const box = document.getElementById(id);
       if (!names.length) box.textContent = "none logged";

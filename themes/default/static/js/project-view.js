@@ -4,8 +4,8 @@
  * run against when it started, with the best so far.
  *
  * Reads: window.TrackerData.index (data/index.js): runs with project, name, status, created, url,
- *   config, summary; params, metrics, lowerIsBetter. Uses TrackerQuery.resolveField (query.js) for
- *   dotted config keys, TrackerStats (stats.js), TrackerFormat (format.js), plotly.js (vendored) styled
+ *   config, summary; lowerIsBetter. Uses TrackerQuery.resolveField (query.js) for dotted config keys,
+ *   TrackerFields (run-fields.js) for the params and metrics, TrackerStats (stats.js), TrackerFormat (format.js), plotly.js (vendored) styled
  *   by TrackerChartStyle (chart-style.js).
  * Keeps the view in the hash through TrackerViewState (view-state.js):
  *   #project=<name>&metric=<summary name>&dir=min|max (defaults are left out), read before the first draw.
@@ -16,8 +16,9 @@
 
   const data = window.TrackerData && window.TrackerData.index;
   const { TrackerQuery: Query, TrackerStats: Stats, TrackerFormat: Format, TrackerViewState: View,
-          TrackerChartStyle: Style } = window;
-  if (!data || !Query || !Stats || !Format || !Style || !window.Plotly) return;
+          TrackerChartStyle: Style, TrackerFields: Fields } = window;
+  if (!data || !Query || !Stats || !Format || !Style || !Fields || !window.Plotly) return;
+  const fields = Fields.of(data.runs);
 
   const BEST_RUNS = 10;
   const PARAM_COLUMNS = 3; // the most important params shown beside the best runs
@@ -51,7 +52,7 @@
   const paramOf = (run, param) => Query.resolveField(run, `config.${param}`);
 
   function metricsOf(runs) {
-    return data.metrics.filter((name) => runs.some((run) => typeof (run.summary || {})[name] === "number"));
+    return fields.metrics.filter((name) => runs.some((run) => typeof (run.summary || {})[name] === "number"));
   }
 
   function defaultDirection(metric) {
@@ -88,7 +89,7 @@
 
   /** The bars and the table of parameter importance; returns the most important params. */
   function drawImportance(runs, palette) {
-    const { ranked, skipped } = Stats.importance(runs, data.params, paramOf, metricOf);
+    const { ranked, skipped } = Stats.importance(runs, fields.params, paramOf, metricOf);
     const chart = document.getElementById("importance-chart");
     const table = document.getElementById("importance-table");
     table.replaceChildren();

@@ -1,0 +1,67 @@
+/*
+ * run-fields.js: which config keys and metrics a list of runs has, and which columns the index
+ * shows by default. Worked out here from the rows rather than written by the build, so that a
+ * rebuild of 10,000 runs joins the rows of data/index.js as text and never parses them.
+ *
+ * Reads: runs shaped like the rows of data/index.js ({config, summary, ...}), oldest first.
+ * Exposes: window.TrackerFields = {of(runs)} ->
+ *   {params: [dotted config keys], metrics: [summary names], defaultColumns: ["config.lr", "summary.acc", ...]},
+ *   names in the order they first appear.
+ */
+(function () {
+  "use strict";
+
+  const DEFAULT_PARAM_COLUMNS = 4; // the first config keys whose value differs between runs
+  const DEFAULT_METRIC_COLUMNS = 4;
+
+  /** Nested objects as dotted keys, as tracker.formatting.flatten: an empty object is a value. */
+  function flatten(value, prefix, into) {
+    for (const [key, item] of Object.entries(value || {})) {
+      if (item && typeof item === "object" && !Array.isArray(item) && Object.keys(item).length) {
+        flatten(item, `${prefix}${key}.`, into);
+      } else {
+        into.set(`${prefix}${key}`, item);
+      }
+    }
+    return into;
+  }
+
+  /** A string equal for equal config values: the type keeps 1 and "1" apart. */
+  function comparable(value) {
+    return value !== null && typeof value === "object" ? `json:${JSON.stringify(value)}` : `${typeof value}:${value}`;
+  }
+
+  function of(runs) {
+    const missing = comparable(null); // a run without a key has it as null, as in tracker.formatting
+    const first = new Map(); // config key -> comparable() of the value in the first run that has it
+    const counts = new Map(); // config key -> how many runs have it
+    const varying = new Set();
+    const metrics = new Set();
+    runs.forEach((run, index) => {
+      for (const [key, value] of flatten(run.config, "", new Map())) {
+        const seen = comparable(value);
+        if (!first.has(key)) {
+          first.set(key, seen);
+          if (index > 0 && seen !== missing) varying.add(key); // earlier runs lack it
+        } else if (first.get(key) !== seen) {
+          varying.add(key);
+        }
+        counts.set(key, (counts.get(key) || 0) + 1);
+      }
+      for (const name of Object.keys(run.summary || {})) metrics.add(name);
+    });
+    for (const [key, seen] of first) {
+      if (counts.get(key) < runs.length && seen !== missing) varying.add(key); // later runs lack it
+    }
+    const params = [...first.keys()];
+    return {
+      params,
+      metrics: [...metrics],
+      defaultColumns: params.filter((key) => varying.has(key)).slice(0, DEFAULT_PARAM_COLUMNS)
+        .map((key) => `config.${key}`)
+        .concat([...metrics].slice(0, DEFAULT_METRIC_COLUMNS).map((name) => `summary.${name}`)),
+    };
+  }
+
+  window.TrackerFields = Object.freeze({ of });
+})();
