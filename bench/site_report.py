@@ -22,8 +22,9 @@ def render_report(results: dict) -> str:
         "process that only reads every events file and parses every line; the build's ratio to it is what "
         "the site costs on top of reading the records once. Peak memory is the largest sum of RSS over the "
         "build's whole process tree (its worker processes included), sampled every 10 ms. A rebuild follows "
-        "one record appended to one run. Page times are medians in headless Chromium from file://; "
-        "\"blank\" is a page that loads only the same data/index.js, the floor for the index.",
+        f"one record appended to one run (the median of {results.get('rebuild_repeats', 3)}, each a different "
+        "run), with Python's bytecode cache on as in an installed tracker. Page times are medians in headless "
+        "Chromium from file://; \"blank\" is a page that loads only the same data/index.js, the floor for the index.",
         "### Targets",
         _targets(sizes),
         "### Builds",
