@@ -23,7 +23,8 @@ from .assets import plan_assets
 from .discover import Discovery, discover
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key
-from .model import PageSettings, compare_context, index_context, index_data_json, project_context
+from .model import (PageSettings, compare_context, index_context, index_data_json, project_context, run_data_file,
+                    run_folder)
 from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
 from .render import Renderer, data_script_text, script_json
 from .run_pages import RunOutcome, render_runs
@@ -97,8 +98,9 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
         texts = site_pages(Renderer(theme), settings, manifest, errors)
         run_files = [relative for outcome in outcomes for relative in outcome.files]
         if incremental:
-            owned = {relative for entry in manifest.runs.values() for relative in entry.files} | set(assets)
-            update_site(out, staging, run_files, texts, owned, {run_folder(entry) for entry in kept.values()})
+            slugs = [entry.head["slug"] for entry in kept.values()]  # a run's files: its folder and data file
+            update_site(out, staging, run_files, texts, {run_data_file(slug) for slug in slugs} | set(assets),
+                        {run_folder(slug) for slug in slugs})
         else:
             for relative, text in texts.items():
                 write_text(staging, relative, text)
@@ -137,7 +139,7 @@ def plan_runs(found: Discovery, previous: Manifest | None) -> tuple[dict[str, Ru
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
-    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings, outcome.files)
+    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings)
 
 
 def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,
@@ -164,16 +166,11 @@ def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,
     return texts
 
 
-def run_folder(entry: RunEntry) -> str:
-    """The site folder of a run's page and downloads (model.run_url)."""
-    return f"runs/{entry.head['slug']}"
-
-
 def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, str], owned: set[str],
                 unchanged_runs: set[str]) -> None:
     """Move the re-rendered runs' files into ``out``, replace the site pages, then remove every
     file that neither they nor ``owned`` name: removed runs, files a run no longer has, strays
-    (the folders of ``unchanged_runs`` are not looked into).
+    (the folders of ``unchanged_runs``, which nothing touched, are not looked into).
 
     Each file is replaced atomically; the manifest is written last, so a build stopped half-way
     leaves keys that make the next build render those runs again.

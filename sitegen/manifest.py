@@ -26,6 +26,7 @@ from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
 MANIFEST_FORMAT = 4
+HEAD_FIELDS = frozenset(ROW_HEAD_FIELDS)
 
 
 @dataclass
@@ -36,7 +37,6 @@ class RunEntry:
     head: dict                                           # model.row_head(): what every site page needs
     row_json: str                                        # its whole row of data/index.js, script-safe JSON
     findings: list[str] = field(default_factory=list)    # redactions, for --strict and the report
-    files: list[str] = field(default_factory=list)       # site-relative files this run owns
 
     @property
     def status(self) -> str:
@@ -55,12 +55,11 @@ class Manifest:
 
     def to_text(self) -> str:
         """Line 1 is JSON of everything but the rows; then each run's row, one per line, in the same
-        order. A rebuild parses line 1 only and copies the rows of unchanged runs as text. Entries
-        are arrays, [key, [head values in ROW_HEAD_FIELDS order], findings, files]: half the
-        parsing of objects with named fields, ten thousand times over."""
+        order. A rebuild parses line 1 only and copies the rows of unchanged runs as text. An entry
+        is [key, head, findings]; the files a run owns follow from its slug (model.run_folder)."""
         folders = sorted(self.runs)
-        entries = {folder: [self.runs[folder].key, [self.runs[folder].head[name] for name in ROW_HEAD_FIELDS],
-                            self.runs[folder].findings, self.runs[folder].files] for folder in folders}
+        entries = {folder: [self.runs[folder].key, self.runs[folder].head, self.runs[folder].findings]
+                   for folder in folders}
         header = json.dumps({"format": MANIFEST_FORMAT, "site_key": self.site_key, "runs": entries},
                             separators=(",", ":"))
         return "\n".join([header] + [self.runs[folder].row_json for folder in folders]) + "\n"
@@ -77,8 +76,10 @@ def read_manifest(out: str) -> Manifest | None:
         entries = header["runs"]
         if rows.pop() != "" or len(rows) != len(entries):
             return None  # cut short: a row per run, each ended by a newline
-        runs = {str(folder): RunEntry(key, dict(zip(ROW_HEAD_FIELDS, head, strict=True)), row, findings, files)
-                for (folder, (key, head, findings, files)), row in zip(entries.items(), rows)}
+        runs = {folder: RunEntry(key, head, row, findings)
+                for (folder, (key, head, findings)), row in zip(entries.items(), rows)}
+        if not all(entry.head.keys() >= HEAD_FIELDS for entry in runs.values()):
+            return None
         return Manifest(str(header["site_key"]), runs)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no usable manifest: the build is a full one, never a wrong incremental one

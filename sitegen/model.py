@@ -30,9 +30,19 @@ HEX_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 REMOTE = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?(github\.com|gitlab\.com)[:/](.+?)(?:\.git)?/?$")
 
 
+def run_folder(slug: str) -> str:
+    """The site folder of a run's page and downloads."""
+    return f"runs/{slug}"
+
+
+def run_data_file(slug: str) -> str:
+    """The site file of a run's chart data."""
+    return f"data/runs/{slug}.js"
+
+
 def run_url(source: RunSource) -> str:
     """The run page, relative to the site root (explicit index.html: file:// lists folders)."""
-    return f"runs/{source.slug}/index.html"
+    return f"{run_folder(source.slug)}/index.html"
 
 
 def index_row(source: RunSource) -> dict:

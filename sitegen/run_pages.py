@@ -16,7 +16,8 @@ from tracker.errors import RunFormatError
 from tracker.reader import load_run
 
 from .load import load_source
-from .model import PageSettings, index_row, row_head, run_context, run_description, run_url
+from .model import (PageSettings, index_row, row_head, run_context, run_data_file, run_description, run_folder,
+                    run_url)
 from .output import copy_file, write_text
 from .render import Renderer, data_script_text, script_json
 from .run_data import run_data_json
@@ -92,17 +93,17 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
     page = run_url(source)
     texts = {page: renderer.render("run.html", run_context(settings.title, source)
                                    | settings.common("../../", page, run_description(run)), run.path),
-             f"data/runs/{source.slug}.js": data_script_text("runs", run.id, run_data_json(source))}
+             run_data_file(source.slug): data_script_text("runs", run.id, run_data_json(source))}
     if source.requirements_text:
-        texts[f"runs/{source.slug}/requirements.txt"] = source.requirements_text
+        texts[f"{run_folder(source.slug)}/requirements.txt"] = source.requirements_text
     if source.diff_text:
-        texts[f"runs/{source.slug}/diff.patch"] = source.diff_text
+        texts[f"{run_folder(source.slug)}/diff.patch"] = source.diff_text
     for relative, text in texts.items():
         write_text(staging, relative, text)
     outcome.files = list(texts)
     for plan in source.artifacts:
         if plan.source and plan.site_name:
-            relative = f"runs/{source.slug}/artifacts/{plan.site_name}"
+            relative = f"{run_folder(source.slug)}/artifacts/{plan.site_name}"
             copy_file(staging, relative, plan.source)
             outcome.files.append(relative)
     row = index_row(source)

@@ -5,6 +5,8 @@ import json
 import os
 import re
 
+import tracker
+
 from test_site_support import append_record, log_run, run_cli, site_files
 
 REPORT = re.compile(r"built (\d+) runs? \((\d+) re-rendered, (\d+) unchanged\); \d+ pages, \d+ files in \d+\.\ds\n")
@@ -157,3 +159,25 @@ def test_a_manifest_cut_short_means_a_full_build(tmp_path):
     manifest.write_text("\n".join(lines[:-2]) + "\n")  # the last run's row is gone
     assert re.match(r"built 2 runs; \d+ pages", build(runs, site))  # full: no "(re-rendered, unchanged)"
     assert len(index_run_ids(site)) == 2
+
+
+def test_rebuild_removes_files_a_run_no_longer_has_and_strays(tmp_path):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    kept = log_run(runs, "kept", metrics=[{"loss": 1.0}])
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"\0" * 64)
+    run = tracker.init(project="vision", name="with-artifact", dir=str(runs), capture=False)
+    stored = run.log_artifact(weights)
+    run.finish()
+    build(runs, site)
+    slug = os.path.basename(run.path)
+    copies = list((site / "runs" / slug / "artifacts").iterdir())
+    assert [path.read_bytes() for path in copies] == [b"\0" * 64]
+    (site / "stray.txt").write_text("left by hand")
+
+    os.remove(stored)  # the run changed: its page is rendered again, without the copy
+    assert REPORT.match(build(runs, site)).groups() == ("2", "1", "1")
+    assert not any(path.exists() for path in copies)
+    assert not (site / "stray.txt").exists()
+    assert (site / "runs" / os.path.basename(kept) / "index.html").is_file()
+    assert (site / "data" / "runs" / f"{os.path.basename(kept)}.js").is_file()
