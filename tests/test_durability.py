@@ -1,6 +1,5 @@
 """Runs survive what happens to real processes: SIGKILL, SIGTERM, crashes, concurrency, bad disks."""
 import json
-import os
 import pathlib
 import signal
 import subprocess
