@@ -9,7 +9,10 @@ For each size, synthetic runs of 1,000 steps x 5 metrics (bench/synthetic_runs.p
    baseline the build is a ratio to;
 2. the cold build: wall time, and peak memory as the largest sum of RSS over the build's process
    tree (its worker processes included), sampled every 10 ms;
-3. a rebuild after one record is appended to one run (median of 5, a different run each time);
+3. a rebuild after one record is appended to one run (median of 5, a different run each time),
+   next to its floor: a fresh process that stats every file of every run folder, the least any
+   rebuild does to notice what changed (each measured right after a rebuild, so both see the
+   same moment of a noisy machine);
 4. the site's size (bytes of its files, as a host counts them) and file count;
 5. in headless Chromium from file://: when the index is interactive (the page's
    "tracker:index-ready" mark), next to a blank page that loads only the same data/index.js,
@@ -55,6 +58,13 @@ for path in glob.glob(os.path.join(sys.argv[1], "*", "events*.jsonl")):
             json.loads(line)
             lines += 1
 print(json.dumps({"seconds": time.perf_counter() - start, "lines": lines}))
+"""
+SCAN_FLOOR_CODE = """
+import os, sys
+for entry in os.scandir(sys.argv[1]):
+    if entry.is_dir():
+        for child in os.scandir(entry.path):
+            child.stat()
 """
 
 
@@ -129,15 +139,16 @@ def measure_size(work: Path, count: int, config: dict) -> dict:
         shutil.rmtree(out, ignore_errors=True)
         cold.append(run_measured(build_argv(runs, out)))
     folders = sorted(path for path in runs.iterdir() if path.is_dir())
-    rebuilds = []
+    rebuilds, scans = [], []
     for position in range(config["rebuild_repeats"]):
         append_point(folders[(position * 7919) % len(folders)])
         rebuilds.append(run_measured(build_argv(runs, out)))
+        scans.append(run_measured([sys.executable, "-c", SCAN_FLOOR_CODE, str(runs)])[0])
     size_bytes, files = site_size(out)
     return {"runs": count, "steps": config["steps"], "metrics": config["metrics"],
             "floor_s": floor["seconds"], "lines": floor["lines"],
             "cold_s": median(seconds for seconds, _ in cold), "cold_peak_bytes": max(peak for _, peak in cold),
-            "rebuild_s": median(seconds for seconds, _ in rebuilds),
+            "rebuild_s": median(seconds for seconds, _ in rebuilds), "scan_floor_s": median(scans),
             "rebuild_peak_bytes": max(peak for _, peak in rebuilds),
             "site_bytes": size_bytes, "site_files": files, "page": measure_index(out, config["page_repeats"])}
 

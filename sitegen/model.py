@@ -7,7 +7,6 @@ needs go into the data dicts, non-finite floats as the strings "NaN", "Infinity"
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 import time

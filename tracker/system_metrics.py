@@ -118,7 +118,6 @@ class _SamplerState:
         return values
 
     def _process_rss(self) -> int | None:
-        psutil = self.psutil
         try:
             total = self.process.memory_info().rss
         except Exception:
