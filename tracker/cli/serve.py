@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -54,9 +55,9 @@ def run_serve(args) -> int:
             stop = threading.Event()
             watcher = threading.Thread(target=live.watch, args=(stop,), name="tracker-watch", daemon=True)
             watcher.start()
+            stop_serving_on_signals(server)
             try:
                 server.serve_forever()
-            except KeyboardInterrupt:
                 print("stopped", flush=True)
             finally:
                 stop.set()
@@ -67,3 +68,18 @@ def run_serve(args) -> int:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
     return 0
+
+
+def stop_serving_on_signals(server) -> None:
+    """Ctrl-C and SIGTERM end serve_forever() between two requests. Left to raise KeyboardInterrupt,
+    Ctrl-C can land just after a connection is accepted; socketserver then closes that socket under
+    the thread handling it, which prints a traceback and can stall the exit."""
+    stopping = threading.Event()
+
+    def request_stop(signum, frame):
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.shutdown, name="tracker-stop", daemon=True).start()  # waits for the loop
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
