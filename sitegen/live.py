@@ -21,6 +21,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import watchfiles
 
+from tracker.listing import LISTING_FILE
 from tracker.session import runs_root
 
 from .build import BuildOptions, BuildReport, build
@@ -144,7 +145,9 @@ class LiveSite:
                                         rust_timeout=WATCH_TIMEOUT_MS, yield_on_timeout=True,
                                         raise_interrupt=False,
                                         watch_filter=lambda change, path: ignore(change, path)
-                                        and not path.startswith(out)):
+                                        and not path.startswith(out)
+                                        # tracker ls's cache (and its temporary file) is not a run
+                                        and not os.path.basename(path).startswith(LISTING_FILE)):
             with self._lock:
                 due = self._running and time.monotonic() - self._last_build >= RUNNING_RECHECK_S
                 wait = MIN_REBUILD_GAP_S - (time.monotonic() - self._last_build)

@@ -6,7 +6,7 @@ import json
 import sys
 
 from .. import query
-from ..reader import scan
+from ..listing import list_runs
 from ..values import replace_non_finite
 from . import add_runs_option
 from ..formatting import flatten, format_duration, format_time, format_value, table
@@ -34,29 +34,27 @@ def add_parser(commands) -> None:
 
 def run_ls(args) -> int:
     selected = query.parse(args.filter)  # parse first: a bad filter fails before any reading
-    result = scan(*(args.runs or []))
-    runs = [run for run in result.runs if args.project is None or run.project == args.project]
-    rows = [(run, run.as_filterable()) for run in runs]
-    rows = [(run, fields) for run, fields in rows if selected.matches(fields)]
+    listing = list_runs(*(args.runs or []))
+    rows = [fields for fields in listing.rows if args.project is None or fields["project"] == args.project]
+    rows = [fields for fields in rows if selected.matches(fields)]
     if args.sort:
-        key = query.sort_key(args.sort)
-        rows.sort(key=lambda pair: key(pair[1]))
-    for path, message in result.errors:
+        rows.sort(key=query.sort_key(args.sort))
+    for path, message in listing.errors:
         print(f"tracker: warning: skipped unreadable run {path}: {message}", file=sys.stderr)
     if args.json:
-        for run, fields in rows:
-            print(json.dumps(replace_non_finite(fields | {"path": run.path})))
+        for fields in rows:
+            print(json.dumps(replace_non_finite(fields)))
         return 0
     if not rows:
         print("no runs" + (" match the filter" if args.filter else f" in {', '.join(args.runs or ['the runs folder'])}"))
         return 0
-    params, metrics = _columns(args.columns, [fields for _, fields in rows])
+    params, metrics = _columns(args.columns, rows)
     headers = ["id", "name", "project", "status", "start", "duration", *params, *metrics]
     body = []
-    for run, fields in rows:
+    for fields in rows:
         config, summary = flatten(fields["config"]), fields["summary"]
-        body.append([run.id, run.name, run.project, run.status, format_time(run.created),
-                     format_duration(run.duration_s),
+        body.append([fields["id"], fields["name"], fields["project"], fields["status"], format_time(fields["created"]),
+                     format_duration(fields["duration_s"]),
                      *(format_value(config.get(name)) for name in params),
                      *(format_value(summary.get(name)) for name in metrics)])
     print(table(headers, body))

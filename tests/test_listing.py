@@ -1,0 +1,97 @@
+"""``tracker ls`` reads a run again only when its files changed (tracker/listing.py)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from tracker.listing import LISTING_FILE, list_runs
+from test_site_support import append_record, log_run, run_cli
+
+T0 = 1_790_000_000.0
+
+
+def ls_json(runs) -> dict[str, dict]:
+    code, stdout, stderr = run_cli("ls", "--runs", str(runs), "--json")
+    assert code == 0, stderr
+    return {row["name"]: row for row in map(json.loads, stdout.splitlines())}
+
+
+def events_file(run_path: str) -> str:
+    return os.path.join(run_path, "events.jsonl")
+
+
+def test_a_second_listing_reads_only_the_runs_that_changed(tmp_path):
+    runs = tmp_path / "runs"
+    kept = log_run(runs, "kept", config={"lr": 0.1}, metrics=[{"loss": 1.0}])
+    changed = log_run(runs, "changed", config={"lr": 0.2}, metrics=[{"loss": 2.0}])
+    assert {name: row["summary"] for name, row in ls_json(runs).items()} == {"kept": {"loss": 1.0},
+                                                                           "changed": {"loss": 2.0}}
+    assert (runs / LISTING_FILE).is_file()
+
+    # Garble "kept" without changing its size or time: a listing that read it would find no run there.
+    info = os.stat(events_file(kept))
+    with open(events_file(kept), "r+b") as handle:
+        handle.write(b"x" * info.st_size)
+    os.utime(events_file(kept), ns=(info.st_atime_ns, info.st_mtime_ns))
+    append_record(changed, {"type": "metrics", "time": T0, "step": 1, "values": {"loss": 0.5}})
+
+    listed = ls_json(runs)
+    assert listed["kept"]["summary"] == {"loss": 1.0}  # from the cache
+    assert listed["changed"]["summary"] == {"loss": 0.5}  # read again
+    assert listed["kept"]["path"] == kept
+
+
+def test_a_running_run_is_read_again_and_turns_crashed_when_its_writer_went_quiet(tmp_path):
+    run = tmp_path / "runs" / "quiet"
+    run.mkdir(parents=True)
+    (run / "events.jsonl").write_text(
+        json.dumps({"type": "run", "schema": 1, "id": "quiet", "project": "p", "name": "quiet", "time": T0}) + "\n"
+        + json.dumps({"type": "start", "writer": "w0", "time": T0, "pid": 1, "host": "h"}) + "\n")
+    assert [row["status"] for row in list_runs(tmp_path / "runs", now=T0 + 1).rows] == ["running"]
+    assert [row["status"] for row in list_runs(tmp_path / "runs", now=T0 + 86_400).rows] == ["crashed"]
+    assert [row["status"] for row in list_runs(tmp_path / "runs", now=T0 + 86_400).rows] == ["crashed"]
+
+
+def test_problems_found_reading_a_run_are_warned_about_on_every_listing(tmp_path):
+    runs = tmp_path / "runs"
+    path = log_run(runs, "torn", metrics=[{"loss": 1.0}])
+    with open(events_file(path), "a", encoding="utf-8") as handle:
+        handle.write('{"type": "metrics", "step": 9, "values"\n')
+    for _ in range(2):
+        with pytest.warns(UserWarning, match=r"events\.jsonl:\d+: corrupt line"):
+            assert [row["name"] for row in list_runs(runs).rows] == ["torn"]
+
+
+def test_a_removed_run_leaves_the_listing_and_its_cache(tmp_path):
+    runs = tmp_path / "runs"
+    gone = log_run(runs, "gone", metrics=[{"loss": 1.0}])
+    log_run(runs, "stays", metrics=[{"loss": 1.0}])
+    assert sorted(ls_json(runs)) == ["gone", "stays"]
+    shutil.rmtree(gone)
+    assert sorted(ls_json(runs)) == ["stays"]
+    cached = json.loads((runs / LISTING_FILE).read_text())["runs"]
+    assert list(cached) == [os.path.basename(path) for path in os.listdir(runs) if not path.startswith(".")]
+
+
+def test_a_cache_that_cannot_be_written_or_read_only_costs_time(tmp_path):
+    runs = tmp_path / "runs"
+    log_run(runs, "one", metrics=[{"loss": 1.0}])
+    (runs / LISTING_FILE).mkdir()  # neither readable as a file nor replaceable by one
+    for _ in range(2):
+        assert sorted(ls_json(runs)) == ["one"]
+    assert not [name for name in os.listdir(runs) if name.startswith(f"{LISTING_FILE}.tmp")]
+    (runs / LISTING_FILE).rmdir()
+    (runs / LISTING_FILE).write_text("{not json")
+    assert sorted(ls_json(runs)) == ["one"]
+    assert json.loads((runs / LISTING_FILE).read_text())["format"] == 1  # replaced by a good one
+
+
+def test_the_cache_is_not_taken_for_a_run_by_the_site(tmp_path):
+    runs = tmp_path / "runs"
+    log_run(runs, "one", metrics=[{"loss": 1.0}])
+    ls_json(runs)
+    code, stdout, stderr = run_cli("build", "--runs", str(runs), "--out", str(tmp_path / "site"))
+    assert code == 0 and stdout.startswith("built 1 run;") and "warning" not in stderr
