@@ -14,7 +14,9 @@ For each size, synthetic runs of 1,000 steps x 5 metrics (bench/synthetic_runs.p
    rebuild does to notice what changed (each measured right after a rebuild, so both see the
    same moment of a noisy machine);
 4. the site's size (bytes of its files, as a host counts them) and file count;
-5. in headless Chromium from file://: when the index is interactive (the page's
+5. ``tracker ls``: the first listing (no cache: every run read) and a listing after one run
+   changed (median of 3), next to the same scan floor;
+6. in headless Chromium from file://: when the index is interactive (the page's
    "tracker:index-ready" mark), next to a blank page that loads only the same data/index.js,
    and how long a search and a sort take to redraw the table.
 """
@@ -36,6 +38,8 @@ import psutil
 from common import BENCHMARKS_DOC, REPO_ROOT, git_revision, machine_description, median, today, write_section
 from site_report import HEADING, render_report
 from synthetic_runs import write_runs
+
+from tracker.listing import LISTING_FILE
 
 RESULTS_JSON = Path(__file__).resolve().parent / "out" / "site.json"  # raw numbers, git-ignored
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
@@ -144,13 +148,28 @@ def measure_size(work: Path, count: int, config: dict) -> dict:
         append_point(folders[(position * 7919) % len(folders)])
         rebuilds.append(run_measured(build_argv(runs, out)))
         scans.append(run_measured([sys.executable, "-c", SCAN_FLOOR_CODE, str(runs)])[0])
+    listings = measure_listing(runs, folders, config["rebuild_repeats"])
     size_bytes, files = site_size(out)
     return {"runs": count, "steps": config["steps"], "metrics": config["metrics"],
             "floor_s": floor["seconds"], "lines": floor["lines"],
             "cold_s": median(seconds for seconds, _ in cold), "cold_peak_bytes": max(peak for _, peak in cold),
             "rebuild_s": median(seconds for seconds, _ in rebuilds), "scan_floor_s": median(scans),
             "rebuild_peak_bytes": max(peak for _, peak in rebuilds),
-            "site_bytes": size_bytes, "site_files": files, "page": measure_index(out, config["page_repeats"])}
+            "site_bytes": size_bytes, "site_files": files, "page": measure_index(out, config["page_repeats"]),
+            "listing": listings}
+
+
+def measure_listing(runs: Path, folders: list[Path], repeats: int) -> dict:
+    """``tracker ls`` with no cache, then after one run changed (a different run each time)."""
+    argv = [sys.executable, "-m", "tracker.cli", "ls", "--runs", str(runs)]
+    (runs / LISTING_FILE).unlink(missing_ok=True)
+    first, _ = run_measured(argv)
+    again, scans = [], []
+    for position in range(repeats):
+        append_point(folders[(position * 104729 + 1) % len(folders)])
+        again.append(run_measured(argv)[0])
+        scans.append(run_measured([sys.executable, "-c", SCAN_FLOOR_CODE, str(runs)])[0])
+    return {"first_s": first, "changed_s": median(again), "scan_floor_s": median(scans)}
 
 
 SORT_BY_METRIC = ("(document.querySelector('#runs-table thead th[title^=\"metric\"] button')"

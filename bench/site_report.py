@@ -33,6 +33,11 @@ def render_report(results: dict) -> str:
         _builds(results["sizes"]),
         "### Index page",
         _pages(results["sizes"]),
+        "### tracker ls",
+        "The first listing reads every run; later ones read only the runs whose files changed (a cache in "
+        "the runs folder, docs/format.md). \"One run changed\" is the median of listings that each follow one "
+        "record appended to one run.",
+        _listings(results["sizes"]),
     ]
     return "\n\n".join(parts)
 
@@ -76,6 +81,15 @@ def _pages(sizes: list[dict]) -> str:
             for row in sizes]
     return markdown_table(["Runs", "Blank page ms", "Index interactive ms", "Index / blank", "Search redraw ms",
                            "Sort redraw ms", "Rows in the DOM after the search"], rows)
+
+
+def _listings(sizes: list[dict]) -> str:
+    rows = [[f"{row['runs']:,}", f"{row['listing']['first_s']:.2f}", f"{row['listing']['scan_floor_s']:.2f}",
+             f"{row['listing']['changed_s']:.2f}",
+             f"{row['listing']['changed_s'] / row['listing']['scan_floor_s']:.1f}x"]
+            for row in sizes if "listing" in row]
+    return markdown_table(["Runs", "First listing s", "Scan floor s", "One run changed s",
+                           "One run changed / scan floor"], rows)
 
 
 def _mb(size_bytes: float) -> str:

@@ -172,17 +172,18 @@ def _has_events_file(folder: str) -> bool:
 
 
 def find_run(query: str, *roots) -> RunRecord:
-    """The run whose id, unique id prefix, or name is ``query``."""
-    result = scan(*roots)
-    exact = [run for run in result.runs if run.id == query]
-    if exact:
-        return exact[0]
-    matches = [run for run in result.runs if run.id.startswith(query)] or \
-              [run for run in result.runs if run.name == query]
+    """The run whose id, unique id prefix, or name is ``query`` (looked up in tracker ls's listing,
+    so only the run found and the runs that changed are read)."""
+    from .listing import list_runs
+
+    rows = list_runs(*roots).rows
+    matches = [row for row in rows if row["id"] == query] or \
+              [row for row in rows if row["id"].startswith(query)] or \
+              [row for row in rows if row["name"] == query]
     if len(matches) == 1:
-        return matches[0]
+        return load_run(matches[0]["path"])
     where = ", ".join(os.path.abspath(root) if root else "the runs folder" for root in (roots or (None,)))
-    raise RunNotFoundError(query, where, [run.id for run in matches])
+    raise RunNotFoundError(query, where, [row["id"] for row in matches])
 
 
 def load_run(path: str, now: float | None = None) -> RunRecord:

@@ -11,7 +11,8 @@ def size_row(runs, **changes):
     row = {"runs": runs, "steps": 1000, "metrics": 5, "floor_s": 1.0, "lines": runs * 1007, "cold_s": 4.0,
            "cold_peak_bytes": 150e6, "rebuild_s": 0.3, "scan_floor_s": 0.1, "rebuild_peak_bytes": 50e6, "site_bytes": 80e6,
            "site_files": runs * 3 + 18,
-           "page": {"ready_ms": 300.0, "blank_ms": 100.0, "search_ms": 20.0, "sort_ms": 30.0, "rows_in_dom": 100}}
+           "page": {"ready_ms": 300.0, "blank_ms": 100.0, "search_ms": 20.0, "sort_ms": 30.0, "rows_in_dom": 100},
+           "listing": {"first_s": 12.0, "changed_s": 0.4, "scan_floor_s": 0.1}}
     row.update(changes)
     return row
 
@@ -39,6 +40,7 @@ def test_build_and_page_tables_show_ratios_to_their_floors():
     report = render_report(results(size_row(100)))
     assert "| 100 | 100,700 | 1.00 | 4.00 | 4.0x | 150 MB | 0.10 | 0.30 | 3.0x | 50 MB | 80 MB | 318 |" in report
     assert "| 100 | 100 | 300 | 3.0x | 20 | 30 | 100 |" in report
+    assert "| 100 | 12.00 | 0.10 | 0.40 | 4.0x |" in report
     assert "1,000 runs, cold build" not in report  # no target row for a size that was not measured
 
 
