@@ -69,6 +69,22 @@ def _columns(chosen: str | None, rows: list[dict]) -> tuple[list[str], list[str]
         return params, [name for name in names if name not in params]
     configs = [flatten(fields["config"]) for fields in rows]
     keys = list(dict.fromkeys(key for config in configs for key in config))
-    varying = [key for key in keys if len({json.dumps(config.get(key), default=str) for config in configs}) > 1]
+    varying = [key for key in keys if _differs(config.get(key) for config in configs)]
     metrics = list(dict.fromkeys(name for fields in rows for name in fields["summary"]))
     return varying[:DEFAULT_PARAM_COLUMNS], metrics[:DEFAULT_METRIC_COLUMNS]
+
+
+def _differs(values) -> bool:
+    """Whether any value differs from the first (stopping at the first that does)."""
+    values = iter(values)
+    first = _comparable(next(values, None))
+    return any(_comparable(value) != first for value in values)
+
+
+def _comparable(value) -> object:
+    """A stand-in for a config value that compares as its JSON would: 1, 1.0 and True apart, NaN equal."""
+    if value is None or type(value) in (str, int, bool):
+        return (type(value).__name__, value)
+    if type(value) is float:
+        return ("float", repr(value))
+    return json.dumps(value, sort_keys=True, default=str)

@@ -5,8 +5,8 @@
  *
  * Reads: window.TrackerData.index (data/index.js): runs with project, name, status, created, url,
  *   config, summary; lowerIsBetter. Uses TrackerQuery.resolveField (query.js) for dotted config keys,
- *   TrackerFields (run-fields.js) for the params and metrics, TrackerStats (stats.js), TrackerFormat (format.js), plotly.js (vendored) styled
- *   by TrackerChartStyle (chart-style.js).
+ *   TrackerFields (run-fields.js) for the params and metrics, TrackerStats (stats.js), TrackerFormat
+ *   (format.js), plotly.js (vendored) styled by TrackerChartStyle (chart-style.js).
  * Keeps the view in the hash through TrackerViewState (view-state.js):
  *   #project=<name>&metric=<summary name>&dir=min|max (defaults are left out), read before the first draw.
  * Builds every cell with textContent: no logged string is ever parsed as HTML.
