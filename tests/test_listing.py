@@ -95,3 +95,19 @@ def test_the_cache_is_not_taken_for_a_run_by_the_site(tmp_path):
     ls_json(runs)
     code, stdout, stderr = run_cli("build", "--runs", str(runs), "--out", str(tmp_path / "site"))
     assert code == 0 and stdout.startswith("built 1 run;") and "warning" not in stderr
+
+
+def test_many_runs_are_read_on_every_core_with_the_same_result(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    paths = [log_run(runs, f"run-{n:02d}", config={"lr": n / 100}, metrics=[{"loss": 1.0 / (n + 1)}])
+             for n in range(20)]
+    with open(events_file(paths[7]), "a", encoding="utf-8") as handle:
+        handle.write("{torn\n")
+    with pytest.warns(UserWarning, match=r"events\.jsonl:\d+: corrupt line"):  # found in a worker, warned here
+        parallel = list_runs(runs)
+    (runs / LISTING_FILE).unlink()
+    monkeypatch.setattr("tracker.listing.PARALLEL_MIN_RUNS", 10**6)
+    with pytest.warns(UserWarning, match=r"events\.jsonl:\d+: corrupt line"):
+        serial = list_runs(runs)
+    assert parallel == serial
+    assert [row["name"] for row in parallel.rows] == [f"run-{n:02d}" for n in range(20)]
