@@ -28,6 +28,14 @@ def write_text(root: str, relative: str, text: str) -> None:
         handle.write(text)
 
 
+def write_bytes(root: str, relative: str, data: bytes) -> None:
+    """write_text() for bytes."""
+    path = site_path(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
 def copy_file(root: str, relative: str, source: str) -> None:
     path = site_path(root, relative)
     os.makedirs(os.path.dirname(path), exist_ok=True)

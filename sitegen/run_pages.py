@@ -18,10 +18,10 @@ from tracker.reader import load_run
 from .load import load_source
 from .model import (PageSettings, index_row, row_head, run_context, run_data_file, run_description, run_folder,
                     run_url)
-from .output import copy_file, write_text
+from .output import copy_file, write_bytes, write_text
 from .render import Renderer, data_script_text, script_json
 from .run_data import run_data_json
-from .secrets import redact_source, redact_text
+from .secrets import redact_source, redact_text, redact_text_file, run_label
 
 PARALLEL_MIN_RUNS = 16  # fewer runs than this render in the calling process: workers cost ~0.3 s to start
 RUNS_PER_TASK = 8       # runs handed to a worker at a time: fewer round trips, still an even spread
@@ -104,7 +104,12 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
     for plan in source.artifacts:
         if plan.source and plan.site_name:
             relative = f"{run_folder(source.slug)}/artifacts/{plan.site_name}"
-            copy_file(staging, relative, plan.source)
+            redacted, finding = redact_text_file(plan.source, run_label(source), f"artifact {plan.name}")
+            if finding is None:
+                copy_file(staging, relative, plan.source)
+            else:
+                write_bytes(staging, relative, redacted.encode("utf-8"))  # bytes: line endings kept as logged
+                outcome.findings.append(str(finding))
             outcome.files.append(relative)
     row = index_row(source)
     outcome.head, outcome.row_json = row_head(row), script_json(row)

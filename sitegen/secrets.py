@@ -2,7 +2,9 @@
 
 A token-shaped string (``ghp_...``, ``AKIA...``, ``sk-...``; the shapes live in tracker.redact)
 is replaced by ``[REDACTED]`` before anything is rendered, and each replacement is reported with
-the run and the key, so the build can warn (or, with --strict, refuse to publish).
+the run and the key, so the build can warn (or, with --strict, refuse to publish). Artifacts the
+site copies are scanned too when they are text (UTF-8 without NUL bytes); binary files are copied
+as they are.
 """
 from __future__ import annotations
 
@@ -27,11 +29,34 @@ class Finding:
         return f"run {self.run}: {self.key}: token-shaped string redacted ({', '.join(self.kinds)})"
 
 
+def run_label(source: RunSource) -> str:
+    """How a finding names its run: the id, and the name when it differs."""
+    run = source.run
+    return f"{run.id} ({run.name})" if run.name and run.name != run.id else run.id
+
+
+def redact_text_file(path: str, run: str, key: str) -> tuple[str | None, Finding | None]:
+    """A text file's content with token-shaped strings redacted, and its finding, when it holds
+    any; (None, None) for a clean or binary file, which is copied as it is."""
+    from tracker.redact import redact_token_shapes
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if b"\0" in data:
+        return None, None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, None
+    redacted, kinds = redact_token_shapes(text)
+    return (redacted, Finding(run, key, sorted(set(kinds)))) if kinds else (None, None)
+
+
 def redact_source(source: RunSource) -> list[Finding]:
     from tracker.redact import redact_token_shapes
 
     run = source.run
-    label = f"{run.id} ({run.name})" if run.name and run.name != run.id else run.id
+    label = run_label(source)
     found: list[Finding] = []
 
     def clean(value, key: str):

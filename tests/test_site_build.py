@@ -148,3 +148,28 @@ def test_base_url_gives_absolute_canonical_links_and_link_previews(runs_dir, tmp
     plain = (tmp_path / "plain")
     run_cli("build", "--runs", str(root), "--out", str(plain))
     assert "og:url" not in (plain / "index.html").read_text()
+
+
+def test_text_artifacts_are_published_with_tokens_redacted_and_strict_refuses_them(tmp_path):
+    import tracker
+
+    notes, weights = tmp_path / "notes.txt", tmp_path / "weights.bin"
+    notes.write_bytes(f"endpoint: https://example.com\r\ntoken: {TOKEN}\r\n".encode())
+    weights.write_bytes(b"\0\1\2" + TOKEN.encode())  # binary: copied as it is
+    run = tracker.init(project="p", name="with-artifacts", dir=str(tmp_path / "runs"), capture=False)
+    run.log_artifact(notes)
+    run.log_artifact(weights)
+    run.finish()
+    code, _, stderr = run_cli("build", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "site"))
+    assert code == 0
+    run_id = os.path.basename(run.path)
+    assert (f"tracker: warning: run {run_id} (with-artifacts): artifact notes.txt: token-shaped string redacted "
+            "(GitHub token)") in stderr
+    copies = tmp_path / "site" / "runs" / run_id / "artifacts"
+    assert (copies / "notes.txt").read_bytes() == b"endpoint: https://example.com\r\ntoken: [REDACTED]\r\n"
+    assert (copies / "weights.bin").read_bytes() == weights.read_bytes()
+
+    code, stdout, stderr = run_cli("build", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "strict"),
+                                   "--strict")
+    assert code == 2 and "artifact notes.txt: token-shaped string redacted" in stderr
+    assert not (tmp_path / "strict").exists()
