@@ -147,7 +147,7 @@ def measure_size(work: Path, count: int, config: dict) -> dict:
     for position in range(config["rebuild_repeats"]):
         append_point(folders[(position * 7919) % len(folders)])
         rebuilds.append(run_measured(build_argv(runs, out)))
-        scans.append(run_measured([sys.executable, "-c", SCAN_FLOOR_CODE, str(runs)])[0])
+        scans.append(scan_floor_s(runs))
     listings = measure_listing(runs, folders, config["rebuild_repeats"])
     size_bytes, files = site_size(out)
     return {"runs": count, "steps": config["steps"], "metrics": config["metrics"],
@@ -159,6 +159,11 @@ def measure_size(work: Path, count: int, config: dict) -> dict:
             "listing": listings}
 
 
+def scan_floor_s(runs: Path) -> float:
+    """Seconds of a fresh process that stats every file of every run folder."""
+    return run_measured([sys.executable, "-c", SCAN_FLOOR_CODE, str(runs)])[0]
+
+
 def measure_listing(runs: Path, folders: list[Path], repeats: int) -> dict:
     """``tracker ls`` with no cache, then after one run changed (a different run each time)."""
     argv = [sys.executable, "-m", "tracker.cli", "ls", "--runs", str(runs)]
@@ -168,7 +173,7 @@ def measure_listing(runs: Path, folders: list[Path], repeats: int) -> dict:
     for position in range(repeats):
         append_point(folders[(position * 104729 + 1) % len(folders)])
         again.append(run_measured(argv)[0])
-        scans.append(run_measured([sys.executable, "-c", SCAN_FLOOR_CODE, str(runs)])[0])
+        scans.append(scan_floor_s(runs))
     return {"first_s": first, "changed_s": median(again), "scan_floor_s": median(scans)}
 
 

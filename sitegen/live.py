@@ -21,7 +21,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import watchfiles
 
-from tracker.listing import LISTING_FILE
+from tracker.run_keys import is_run_folder_name
 from tracker.session import runs_root
 
 from .build import BuildOptions, BuildReport, build
@@ -141,13 +141,20 @@ class LiveSite:
         roots = [root for root in self.roots if os.path.isdir(root)]
         out = os.path.abspath(self.options.out) + os.sep
         ignore = watchfiles.DefaultFilter()
+
+        def in_a_run(path: str) -> bool:
+            """Below a folder that may be a run: not, say, tracker ls's cache beside the runs."""
+            for root in roots:
+                relative = os.path.relpath(path, root)
+                if not relative.startswith(os.pardir):
+                    return is_run_folder_name(relative.split(os.sep, 1)[0])
+            return True
+
         for changes in watchfiles.watch(*roots, stop_event=stop, debounce=DEBOUNCE_MS, step=100,
                                         rust_timeout=WATCH_TIMEOUT_MS, yield_on_timeout=True,
                                         raise_interrupt=False,
                                         watch_filter=lambda change, path: ignore(change, path)
-                                        and not path.startswith(out)
-                                        # tracker ls's cache (and its temporary file) is not a run
-                                        and not os.path.basename(path).startswith(LISTING_FILE)):
+                                        and not path.startswith(out) and in_a_run(path)):
             with self._lock:
                 due = self._running and time.monotonic() - self._last_build >= RUNNING_RECHECK_S
                 wait = MIN_REBUILD_GAP_S - (time.monotonic() - self._last_build)

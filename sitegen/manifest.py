@@ -57,12 +57,11 @@ class Manifest:
         """Line 1 is JSON of everything but the rows; then each run's row, one per line, in the same
         order. A rebuild parses line 1 only and copies the rows of unchanged runs as text. An entry
         is [key, head, findings]; the files a run owns follow from its slug (model.run_folder)."""
-        folders = sorted(self.runs)
-        entries = {folder: [self.runs[folder].key, self.runs[folder].head, self.runs[folder].findings]
-                   for folder in folders}
+        runs = sorted(self.runs.items())
+        entries = {run_id: [entry.key, entry.head, entry.findings] for run_id, entry in runs}
         header = json.dumps({"format": MANIFEST_FORMAT, "site_key": self.site_key, "runs": entries},
                             separators=(",", ":"))
-        return "\n".join([header] + [self.runs[folder].row_json for folder in folders]) + "\n"
+        return "\n".join([header] + [entry.row_json for _, entry in runs]) + "\n"
 
 
 def read_manifest(out: str) -> Manifest | None:

@@ -6,13 +6,11 @@ wrote), so a build holds one run per worker plus the index rows, however many ru
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from tracker.errors import RunFormatError
+from tracker.parallel import map_on_cores
 from tracker.reader import load_run
 
 from .load import load_source
@@ -46,28 +44,12 @@ def render_runs(jobs: list[tuple[str, str]], settings: PageSettings, staging: st
 
     Returns the outcomes in the order of ``jobs``, and how many processes rendered them.
     """
-    workers = min(os.cpu_count() or 1, -(-len(jobs) // RUNS_PER_TASK))
-    if len(jobs) < PARALLEL_MIN_RUNS or workers < 2:
-        outcomes = []
-        for folder, key in jobs:
-            outcomes.append(render_run(folder, key, settings, staging))
-            if progress:
-                progress(len(outcomes), len(jobs))
-        return outcomes, 1
-    # forkserver: workers start from a clean process, never a fork of one with threads (tracker serve)
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        outcomes = []
-        batches = [jobs[start:start + RUNS_PER_TASK] for start in range(0, len(jobs), RUNS_PER_TASK)]
-        for batch in pool.map(_render_batch, batches, [settings] * len(batches), [staging] * len(batches)):
-            outcomes.extend(batch)
-            if progress:
-                progress(len(outcomes), len(jobs))
-        return outcomes, workers
+    return map_on_cores(_render_job, jobs, (settings, staging), min_items=PARALLEL_MIN_RUNS,
+                        per_task=RUNS_PER_TASK, progress=progress)
 
 
-def _render_batch(jobs: list[tuple[str, str]], settings: PageSettings, staging: str) -> list[RunOutcome]:
-    return [render_run(folder, key, settings, staging) for folder, key in jobs]
+def _render_job(job: tuple[str, str], settings: PageSettings, staging: str) -> RunOutcome:
+    return render_run(*job, settings, staging)
 
 
 _renderers: dict[tuple, Renderer] = {}  # one per theme per process: Jinja caches compiled templates

@@ -179,3 +179,23 @@ def test_a_burst_of_twenty_runs_is_coalesced_into_few_rebuilds(tmp_path, server)
     rebuilds = [line for line in (tmp_path / "serve.out").read_text().splitlines() if line.startswith("built ")]
     # The first line is the initial build; 20 runs x (start, flush, finish) changes became a handful of rebuilds.
     assert 2 <= len(rebuilds) <= 10, rebuilds
+
+
+def test_files_beside_the_runs_such_as_the_ls_cache_do_not_rebuild(tmp_path, server):
+    runs = tmp_path / "runs"
+    finished = start_training(tmp_path, runs, "done", 3)
+    assert finished.wait(timeout=30) == 0
+    serve, _ = server(runs)
+    log = tmp_path / "serve.out"
+    built = lambda: [line for line in log.read_text().splitlines() if line.startswith("built ")]  # noqa: E731
+    poll(lambda: len(built()) == 1, 10, "the first build")
+    listing = subprocess.run(TRACKER + ["ls", "--runs", str(runs)], capture_output=True, text=True)
+    assert listing.returncode == 0 and (runs / ".tracker-listing.json").is_file()
+    time.sleep(2.5)  # debounce, rebuild gap and a watcher wake-up, all passed
+    assert len(built()) == 1, built()
+    run = next(path for path in runs.iterdir() if path.is_dir())
+    with open(run / "events.jsonl", "a", encoding="utf-8") as handle:  # a real change still rebuilds
+        handle.write(json.dumps({"type": "metrics", "time": time.time(), "step": 99, "values": {"loss": 0.1}}) + "\n")
+    poll(lambda: len(built()) == 2, 10, "a rebuild after the run changed")
+    serve.send_signal(signal.SIGINT)
+    assert serve.wait(timeout=10) == 0

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+import tracker
 from sitegen.errors import UnknownThemeError
 from test_site_support import EVIL, TOKEN, append_record, make_runs, run_cli, site_files
 
@@ -151,8 +152,6 @@ def test_base_url_gives_absolute_canonical_links_and_link_previews(runs_dir, tmp
 
 
 def test_text_artifacts_are_published_with_tokens_redacted_and_strict_refuses_them(tmp_path):
-    import tracker
-
     notes, weights = tmp_path / "notes.txt", tmp_path / "weights.bin"
     notes.write_bytes(f"endpoint: https://example.com\r\ntoken: {TOKEN}\r\n".encode())
     weights.write_bytes(b"\0\1\2" + TOKEN.encode())  # binary: copied as it is

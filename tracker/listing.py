@@ -20,6 +20,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from .errors import RunFormatError
+from .parallel import map_on_cores
 from .reader import load_run
 from .run_keys import keyed_run_folders
 
@@ -78,20 +79,7 @@ def list_runs(*roots, now: float | None = None) -> Listing:
 
 def _read_runs(paths: list[str], now: float | None) -> list[tuple[dict | None, list[str], str | None]]:
     """(fields, problems, error) of each run folder, read on every core when there are enough."""
-    workers = min(os.cpu_count() or 1, -(-len(paths) // RUNS_PER_TASK))
-    if len(paths) < PARALLEL_MIN_RUNS or workers < 2:
-        return [_read_run(path, now) for path in paths]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    batches = [paths[start:start + RUNS_PER_TASK] for start in range(0, len(paths), RUNS_PER_TASK)]
-    # forkserver: workers start from a clean process, never a fork of one with threads
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        return [result for batch in pool.map(_read_batch, batches, [now] * len(batches)) for result in batch]
-
-
-def _read_batch(paths: list[str], now: float | None) -> list[tuple[dict | None, list[str], str | None]]:
-    return [_read_run(path, now) for path in paths]
+    return map_on_cores(_read_run, paths, (now,), min_items=PARALLEL_MIN_RUNS, per_task=RUNS_PER_TASK)[0]
 
 
 def _read_run(path: str, now: float | None) -> tuple[dict | None, list[str], str | None]:

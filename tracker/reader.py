@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from .errors import RunFormatError, RunNotFoundError
+from .run_keys import keyed_run_folders
 from .status import WriterState, run_status
 from .values import decode_number
 
@@ -131,7 +132,7 @@ def scan(*roots, now: float | None = None) -> ScanResult:
     loaded, errors, seen = [], [], set()
     for root in roots:
         root = runs_root(root)
-        for path in run_folders(root):
+        for path, _ in keyed_run_folders(root):
             run_id = os.path.basename(path)
             if run_id in seen:
                 continue
@@ -142,33 +143,6 @@ def scan(*roots, now: float | None = None) -> ScanResult:
                 errors.append((path, str(exc)))
     loaded.sort(key=lambda run: (run.created or 0.0, run.id))
     return ScanResult(loaded, errors)
-
-
-def run_folders(root: str) -> list[str]:
-    """Sub-folders of ``root`` that hold run records."""
-    try:
-        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
-    except FileNotFoundError:
-        return []
-    return [entry.path for entry in entries if is_run_folder_name(entry.name) and entry.is_dir()
-            and _has_events_file(entry.path)]
-
-
-def is_run_folder_name(name: str) -> bool:
-    """Whether a folder of this name under a runs folder may be a run (hidden folders never are)."""
-    return not name.startswith(".")
-
-
-def is_events_file(name: str) -> bool:
-    """Whether a file name matches EVENTS_GLOB (a string test: ~2x faster than globbing a folder)."""
-    return name.startswith("events") and name.endswith(".jsonl")
-
-
-def _has_events_file(folder: str) -> bool:
-    try:
-        return any(is_events_file(name) for name in os.listdir(folder))
-    except OSError:
-        return False
 
 
 def find_run(query: str, *roots) -> RunRecord:

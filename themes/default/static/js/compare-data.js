@@ -5,7 +5,8 @@
  * (data/index.js: runs with config, summary, slug, commit, datasets, packages; maxCompareRuns,
  * lowerIsBetter). Loads each run's data/runs/<slug>.js by inserting a <script> element (never
  * fetched, so the page works from file://), then calls back.
- * Uses: TrackerStats.lowerIsBetter (stats.js) for which value of a metric is best.
+ * Uses: TrackerStats.lowerIsBetter (stats.js) for which value of a metric is best, TrackerFields.flatten
+ *   (run-fields.js) for dotted config keys.
  * Shows: problems in #compare-message, the run names in #compare-runs-list.
  * Exposes: window.TrackerCompare = {onReady(callback), saveView(changes), flatten, formatValue, lowerIsBetter};
  * saveView merges one widget's keys into the hash, so the page's widgets never overwrite each other's.
@@ -45,17 +46,7 @@
     });
   }
 
-  /** Nested config as dotted keys, as tracker.formatting.flatten does: {opt: {lr: 1}} -> {"opt.lr": 1}. */
-  function flatten(value, prefix = "", into = {}) {
-    for (const [key, item] of Object.entries(value || {})) {
-      if (item && typeof item === "object" && !Array.isArray(item) && Object.keys(item).length) {
-        flatten(item, `${prefix}${key}.`, into);
-      } else {
-        into[`${prefix}${key}`] = item;
-      }
-    }
-    return into;
-  }
+  const flatten = window.TrackerFields.flatten; // re-exposed for the compare scripts
 
 
   /** tracker diff's rule (tracker/rundiff.py), its word list from the index data. */

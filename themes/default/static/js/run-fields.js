@@ -4,9 +4,9 @@
  * rebuild of 10,000 runs joins the rows of data/index.js as text and never parses them.
  *
  * Reads: runs shaped like the rows of data/index.js ({config, summary, ...}), oldest first.
- * Exposes: window.TrackerFields = {of(runs)} ->
+ * Exposes: window.TrackerFields = {of(runs), flatten(config)}: of(runs) ->
  *   {params: [dotted config keys], metrics: [summary names], defaultColumns: ["config.lr", "summary.acc", ...]},
- *   names in the order they first appear.
+ *   names in the order they first appear; flatten(config) -> {"opt.lr": 1, ...}.
  */
 (function () {
   "use strict";
@@ -14,13 +14,14 @@
   const DEFAULT_PARAM_COLUMNS = 4; // the first config keys whose value differs between runs
   const DEFAULT_METRIC_COLUMNS = 4;
 
-  /** Nested objects as dotted keys, as tracker.formatting.flatten: an empty object is a value. */
-  function flatten(value, prefix, into) {
+  /** Nested objects as dotted keys, as tracker.formatting.flatten: {opt: {lr: 1}} -> {"opt.lr": 1};
+   * an empty object is a value. */
+  function flatten(value, prefix = "", into = {}) {
     for (const [key, item] of Object.entries(value || {})) {
       if (item && typeof item === "object" && !Array.isArray(item) && Object.keys(item).length) {
         flatten(item, `${prefix}${key}.`, into);
       } else {
-        into.set(`${prefix}${key}`, item);
+        into[`${prefix}${key}`] = item;
       }
     }
     return into;
@@ -38,7 +39,7 @@
     const varying = new Set();
     const metrics = new Set();
     runs.forEach((run, index) => {
-      for (const [key, value] of flatten(run.config, "", new Map())) {
+      for (const [key, value] of Object.entries(flatten(run.config))) {
         const seen = comparable(value);
         if (!first.has(key)) {
           first.set(key, seen);
@@ -63,5 +64,5 @@
     };
   }
 
-  window.TrackerFields = Object.freeze({ of });
+  window.TrackerFields = Object.freeze({ of, flatten });
 })();
