@@ -59,3 +59,11 @@ def _scan_files(folder: str, prefix: str, stats: list[str]) -> bool:
     except OSError:
         pass
     return has_events
+
+
+def copy_rank(run_id: str, folder: str, root_index: int) -> tuple:
+    """Sort key choosing among folders that hold the same run id (a run folder copied under another
+    name): the lowest wins. The folder named like the id wins, then the one in the runs folder given
+    first, then the first folder name. Readers warn about the others and skip them."""
+    name = os.path.basename(os.path.normpath(folder))
+    return (name != run_id, root_index, name)
