@@ -1,13 +1,26 @@
 /*
  * chart-style.js: one look for every plotly chart of the site (run, compare and project pages).
  * Reads: the theme's CSS custom properties (--text, --muted, --grid, ...), so charts follow light/dark.
- * Exposes: window.TrackerChartStyle = {palette(), layout(palette), CONFIG}: layout() is a fresh
- * object each call (axes included), for a page to adjust before Plotly.react.
+ * Exposes: window.TrackerChartStyle = {palette(), layout(palette), text(value), CONFIG}: layout() is a
+ * fresh object each call (axes included), for a page to adjust before Plotly.react; text() is how
+ * every logged string (run, metric and config names, config values) goes into a trace or layout.
  */
 (function () {
   "use strict";
 
   const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+
+  const PLOTLY_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+
+  /**
+   * A logged string as plotly text. Plotly reads a subset of HTML in every label it draws (legend,
+   * axis titles and category ticks, hover text, scatter text, parcoords labels): "<a href=...>" in a
+   * run name would become a live link, "<b>" bold. Escaped, it shows literally (plotly decodes the
+   * entities once when it draws). Anything else (null, numbers) goes through String().
+   */
+  function text(value) {
+    return String(value).replace(/[&<>]/g, (char) => PLOTLY_ESCAPES[char]);
+  }
 
   function palette() {
     const style = getComputedStyle(document.documentElement);
@@ -29,5 +42,5 @@
     };
   }
 
-  window.TrackerChartStyle = Object.freeze({ palette, layout, CONFIG });
+  window.TrackerChartStyle = Object.freeze({ palette, layout, text, CONFIG });
 })();

@@ -10,6 +10,7 @@
  * #runs=...&x=relative|wall&smooth=0.6&log=1&metric=<summary name>&param=<config key>
  * (defaults are left out), read before the first draw.
  * NaN and ±Infinity break the lines and are marked at the chart's top/bottom edge, named by run.
+ * Run names, config keys and values and metric names reach plotly through TrackerChartStyle.text().
  */
 (function () {
   "use strict";
@@ -46,9 +47,10 @@
     const x = xValues(series, data, mode);
     const y = RunData.smooth(series.values, weight);
     const kept = RunData.downsample(y);
-    const line = { type: "scatter", mode: "lines", name, x: kept.map((i) => x[i]), y: kept.map((i) => y[i]),
-                   hovertemplate: "%{y:.6g}" }; // plotly names the trace beside it, escaped
-    const markers = RunData.nonFiniteTrace(series, x, palette.bad, `${name}: `);
+    const label = Style.text(name);
+    const line = { type: "scatter", mode: "lines", name: label, x: kept.map((i) => x[i]), y: kept.map((i) => y[i]),
+                   hovertemplate: "%{y:.6g}" }; // plotly names the trace beside it
+    const markers = RunData.nonFiniteTrace(series, x, palette.bad, `${label}: `);
     return markers ? [line, markers] : [line];
   }
 
@@ -85,7 +87,8 @@
     });
     const dimensions = state.params.map((key) => ({ label: key, values: state.configs.map((config) => config[key]) }))
       .concat(metric ? [{ label: metric, values: metricValues }] : [])
-      .map((dimension) => ({ label: dimension.label, values: dimension.values.map((value) => (typeof value === "number" ? value : NaN)) }));
+      .map((dimension) => ({ label: Style.text(dimension.label),
+                             values: dimension.values.map((value) => (typeof value === "number" ? value : NaN)) }));
     const layout = baseLayout(palette);
     layout.margin = { l: 60, r: 60, t: 40, b: 20 };
     const colored = numeric(metricValues).length ? { color: metricValues.map((value) => (value === null ? NaN : value)),
@@ -95,12 +98,14 @@
                              tickfont: { color: palette.muted } }] : [], layout, Style.CONFIG);
     const scatter = baseLayout(palette);
     scatter.showlegend = false;
-    scatter.xaxis.title = { text: param, font: { size: 11, color: palette.muted } };
-    scatter.yaxis.title = { text: metric, font: { size: 11, color: palette.muted } };
+    scatter.xaxis.title = { text: Style.text(param), font: { size: 11, color: palette.muted } };
+    scatter.yaxis.title = { text: Style.text(metric), font: { size: 11, color: palette.muted } };
     window.Plotly.react(document.getElementById("compare-scatter"), [{
       type: "scatter", mode: "markers+text", textposition: "top center",
-      x: state.configs.map((config) => config[param] ?? null), y: metricValues,
-      text: state.runs.map((run) => run.name || run.id), marker: { size: 10, color: palette.accent },
+      // a text value among numbers makes the x axis categorical: its ticks are labels too
+      x: state.configs.map((config) => (typeof config[param] === "string" ? Style.text(config[param]) : config[param] ?? null)),
+      y: metricValues,
+      text: state.runs.map((run) => Style.text(run.name || run.id)), marker: { size: 10, color: palette.accent },
       hovertemplate: "%{text}<br>%{x}: %{y:.6g}<extra></extra>",
     }], scatter, Style.CONFIG);
   }

@@ -9,7 +9,8 @@
  *   (format.js), plotly.js (vendored) styled by TrackerChartStyle (chart-style.js).
  * Keeps the view in the hash through TrackerViewState (view-state.js):
  *   #project=<name>&metric=<summary name>&dir=min|max (defaults are left out), read before the first draw.
- * Builds every cell with textContent: no logged string is ever parsed as HTML.
+ * Builds every cell with textContent and puts every logged string into a chart through
+ * TrackerChartStyle.text(): no logged string is ever parsed as HTML.
  */
 (function () {
   "use strict";
@@ -112,7 +113,7 @@
     chart.hidden = !ranked.length;
     chart.style.height = `${layout.height}px`; // one bar per param: the chart grows with them
     window.Plotly.react(chart, ranked.length ? [{
-      type: "bar", orientation: "h", y: shown.map((entry) => entry.param), x: shown.map((entry) => Math.abs(entry.rho)),
+      type: "bar", orientation: "h", y: shown.map((entry) => Style.text(entry.param)), x: shown.map((entry) => Math.abs(entry.rho)),
       marker: { color: shown.map((entry) => (entry.rho >= 0 ? palette.accent : palette.warn)) },
       text: shown.map((entry) => `${entry.rho >= 0 ? "+" : "−"}${Math.abs(entry.rho).toFixed(2)}`),
       textposition: "auto", customdata: shown.map((entry) => entry.runs),
@@ -156,10 +157,10 @@
     const bestSoFar = timed.map((run) => (best = best === null ? metricOf(run) : better(best, metricOf(run))));
     const layout = Style.layout(palette);
     layout.xaxis.type = "date";
-    layout.yaxis.title = { text: state.metric || "", font: { size: 11, color: palette.muted } };
+    layout.yaxis.title = { text: Style.text(state.metric || ""), font: { size: 11, color: palette.muted } };
     window.Plotly.react(document.getElementById("progress-chart"), [
       { type: "scatter", mode: "markers", name: "runs", x: when, y: timed.map(metricOf),
-        text: timed.map((run) => run.name || run.id), customdata: timed.map((run) => run.url),
+        text: timed.map((run) => Style.text(run.name || run.id)), customdata: timed.map((run) => run.url),
         marker: { color: palette.accent, size: 8, opacity: 0.75 }, hovertemplate: "%{text}: %{y:.6g}<extra></extra>" },
       { type: "scatter", mode: "lines", name: "best so far", x: when, y: bestSoFar,
         line: { shape: "hv", color: palette.ok, width: 2 }, hovertemplate: "best so far: %{y:.6g}<extra></extra>" },

@@ -40,14 +40,14 @@
     const raw = downsample(series.values);
     const pick = (array, indices) => indices.map((index) => array[index]);
     const result = [{
-      type: "scatter", mode: "lines", name,
+      type: "scatter", mode: "lines", name: Style.text(name),
       x: pick(x, raw), y: pick(series.values, raw),
       line: { color: palette.accent, width: weight ? 1 : 2 }, opacity: weight ? 0.3 : 1,
       hovertemplate: "%{y:.6g}<extra>" + (weight ? "raw" : "") + "</extra>",
     }];
     if (weight) {
       const kept = downsample(smoothed);
-      result.push({ type: "scatter", mode: "lines", name: `${name} (smoothed)`, x: pick(x, kept), y: pick(smoothed, kept),
+      result.push({ type: "scatter", mode: "lines", name: Style.text(`${name} (smoothed)`), x: pick(x, kept), y: pick(smoothed, kept),
         line: { color: palette.accent, width: 2 }, hovertemplate: "%{y:.6g}<extra>smoothed</extra>" });
     }
     const markers = window.TrackerRunData.nonFiniteTrace(series, x, palette.bad);

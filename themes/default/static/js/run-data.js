@@ -78,7 +78,8 @@
   /**
    * A plotly marker trace for every NaN and ±Infinity of a decoded series, or null when there is none:
    * drawn at the chart's top (NaN ×, +Infinity ▲) or bottom (-Infinity ▼) edge on a hidden second
-   * y axis spanning 0..1 (the layout's yaxis2), so they are shown, never dropped.
+   * y axis spanning 0..1 (the layout's yaxis2), so they are shown, never dropped. ``prefix`` is plotly
+   * text: a logged name in it must already be escaped (TrackerChartStyle.text).
    */
   function nonFiniteTrace(series, x, color, prefix = "") {
     const special = [];
