@@ -20,9 +20,13 @@ _cache_lock = threading.Lock()
 
 def describe_dataset(path: str, name: str, *, rows: int | None = None, columns=None,
                      cache_path: str = HASH_CACHE_PATH) -> dict:
-    """A ``dataset`` record for a file or a folder."""
+    """A ``dataset`` record for a file or a folder; its text is storable and redacted.
+
+    ``path`` is the real path (a non-UTF-8 name stays readable through it); the record holds
+    it, its name, error and columns as text with secrets and lone surrogates made safe.
+    """
     absolute = os.path.abspath(path)
-    record = {"type": "dataset", "time": time.time(), "name": name, "path": path}
+    record = {"type": "dataset", "time": time.time(), "name": _stored_text(name), "path": _stored_text(path)}
     if os.path.isdir(absolute):
         files = sorted(_walk_files(absolute))
         folder_digest = hashlib.sha256()
@@ -39,12 +43,20 @@ def describe_dataset(path: str, name: str, *, rows: int | None = None, columns=N
         rows = rows if rows is not None else known_rows
         columns = columns if columns is not None else known_columns
     else:
-        record.update(kind="missing", error=f"{path} does not exist")
+        record.update(kind="missing", error=f"{record['path']} does not exist")
     if rows is not None:
         record["rows"] = int(rows)
     if columns is not None:
-        record["columns"] = [str(column) for column in columns] if isinstance(columns, (list, tuple)) else int(columns)
+        record["columns"] = ([_stored_text(str(column)) for column in columns] if isinstance(columns, (list, tuple))
+                             else int(columns))
     return record
+
+
+def _stored_text(text: str) -> str:
+    from .redact import redact_text
+    from .values import safe_text
+
+    return redact_text(safe_text(text))
 
 
 def _walk_files(root: str):

@@ -3,7 +3,13 @@
     TrackerError                 base class of everything below
     ├── UsageError               the calling code misused the API (a fix in the script is needed)
     │   ├── NoActiveRunError     tracker.log()/finish() called before tracker.init()
+    │   ├── ArgumentTypeError    an argument is of a type the call cannot take (config="lr=0.1", tags=5)
+    │   ├── RunIdError           a run id that cannot name a folder safely (hidden, control characters)
     │   ├── MetricValueError     a logged metric value is not a number
+    │   ├── MetricNameError      a logged metric name is not a string
+    │   ├── StepError            a step that is not a whole number (1.5, NaN, inf)
+    │   ├── NumberTooLargeError  an int too long for JSON readers (over MAX_INT_DIGITS digits)
+    │   ├── ConfigValueError     a config or summary value that cannot be stored (circular, too deep)
     │   ├── ArtifactNameError    an artifact name escapes the run folder
     │   └── RunFinishedError     logging into a run after finish()
     ├── RunDirError              the runs folder cannot be created or written at init()
@@ -29,12 +35,54 @@ class NoActiveRunError(UsageError):
         super().__init__(f"Call tracker.init() before tracker.{function}()")
 
 
+class ArgumentTypeError(UsageError, TypeError):
+    def __init__(self, argument: str, value: object, expected: str):
+        self.argument = argument
+        self.value = value
+        super().__init__(f"{argument} is {type(value).__name__} ({_short_repr(value)}), expected {expected}")
+
+
+class RunIdError(UsageError, ValueError):
+    def __init__(self, run_id: str, reason: str):
+        self.run_id = run_id
+        super().__init__(f"invalid run id {_short_repr(run_id)}: {reason}; use letters, digits, '-' and '_'")
+
+
+class MetricNameError(UsageError, TypeError):
+    def __init__(self, key: object):
+        self.key = key
+        super().__init__(f"metric name {_short_repr(key)} is {type(key).__name__}, expected a str")
+
+
+class StepError(UsageError, ValueError):
+    def __init__(self, step: object):
+        self.step = step
+        super().__init__(f"step {_short_repr(step)} is not a whole number; pass an int, or leave step out "
+                         "to count up from the last step")
+
+
+class NumberTooLargeError(UsageError, ValueError):
+    def __init__(self, key: str, digits: int, max_digits: int):
+        self.key = key
+        self.digits = digits
+        super().__init__(f"{key} is an int of {digits:,} digits; JSON readers refuse ints over {max_digits:,} "
+                         "digits: store it as a float or a str")
+
+
+class ConfigValueError(UsageError, ValueError):
+    def __init__(self, key: str, value: object, reason: str):
+        self.key = key
+        self.value = value
+        shown = key if len(key) <= 80 else f"{key[:40]}…{key[-39:]}"
+        super().__init__(f"{shown} cannot be stored: {reason}")
+
+
 class MetricValueError(UsageError, TypeError):
     def __init__(self, key: str, value: object):
         self.key = key
         self.value = value
         super().__init__(
-            f"metric {key!r} is {type(value).__name__} ({value!r:.60}), expected a number; "
+            f"metric {key!r} is {type(value).__name__} ({_short_repr(value)}), expected a number; "
             "log text with run.summary or run.config instead"
         )
 
@@ -73,3 +121,12 @@ class RunFormatError(TrackerError, ValueError):
     def __init__(self, path: str, reason: str):
         self.path = path
         super().__init__(f"{path}: {reason}")
+
+
+def _short_repr(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters; never raises (a broken ``__repr__`` is named instead)."""
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<{type(value).__name__} whose repr raised {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

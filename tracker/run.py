@@ -4,15 +4,18 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Mapping
 
 from . import lifecycle
-from .errors import MetricValueError, RunFinishedError
-from .values import metric_number, to_jsonable
+from .errors import ArgumentTypeError, RunFinishedError
+from .inputs import check_step, clean_tags, clean_text
+from .values import TOO_LONG_INT, metric_number, safe_text, to_jsonable
 from .writer import RecordWriter
 
 BACKGROUND_JOIN_TIMEOUT_S = 30.0  # finish() waits this long at most for capture and hashing
+MAX_KNOWN_METRIC_NAMES = 10_000  # names checked once and then trusted by log()'s fast path
+_FLOATS = frozenset({float})
 _PLAIN_NUMBERS = frozenset({float, int})
-_STR = frozenset({str})
 
 
 class _RecordedDict(dict):
@@ -27,8 +30,11 @@ class _RecordedDict(dict):
         self.update({key: value})
 
     def update(self, other=(), **more):
-        changes = dict(other, **more)
-        clean = self._run._record_values(self._record_type, changes)
+        try:
+            changes = dict(other, **more)
+        except (TypeError, ValueError):
+            raise ArgumentTypeError(f"{self._record_type}.update() argument", other, "a dict") from None
+        clean = self._run._record_values(self._record_type, changes, existing=self)
         super().update(clean)
 
     def setdefault(self, key, default=None):
@@ -56,10 +62,12 @@ class Run:
         self._detached = False
         self._finish_lock = threading.Lock()
         self._step = last_step
+        self._metric_names: set[str] = set()  # str, storable as they are: log()'s fast path trusts them
         self._background: list[threading.Thread] = []
         self._console = None
         self._system_metrics = None
         self.tags = list(tags)
+        self._tag_set = set(self.tags)  # beside the list: adding 100,000 tags stays linear
         self.config = _RecordedDict(self, "config", config)
         self.summary = _RecordedDict(self, "summary", summary)
 
@@ -72,22 +80,28 @@ class Run:
     def log(self, values: dict, step: int | None = None) -> None:
         """Record metric values at ``step`` (default: one past the last step).
 
-        Values are numbers (NaN and ±Inf included) or anything with ``.item()``.
+        Values are numbers (NaN and ±Inf included) or anything with ``.item()``; names are str.
         Buffered: returns without file I/O; written within the flush interval.
+        Misuse (not a dict, a name that is not a str, a value that is not a number, a step that
+        is not a whole number) raises a UsageError and logs nothing.
         """
         if self._finished:
             if self._detached:
                 return
             raise RunFinishedError(self.id)
-        # Type sets are built in C: much cheaper than a Python loop over the values.
-        if set(map(type, values.values())) <= _PLAIN_NUMBERS and set(map(type, values)) <= _STR:
+        try:  # type sets are built in C: much cheaper than a Python loop over the values
+            kinds = set(map(type, values.values()))
+        except (AttributeError, TypeError):
+            kinds = None
+        if kinds is not None and kinds <= _PLAIN_NUMBERS and self._metric_names.issuperset(values) and (
+                kinds <= _FLOATS or max(map(abs, values.values()), default=0) < TOO_LONG_INT):
             clean = dict(values)  # a copy: the caller may reuse and mutate its dict
         else:
-            clean = {key: metric_number(key, value) for key, value in values.items()}
+            clean = self._checked_metrics(values)
         if step is None:
             step = self._step + 1
-        elif type(step) is not int:
-            step = _step_number(step)
+        elif type(step) is not int or not -TOO_LONG_INT < step < TOO_LONG_INT:
+            step = check_step(step)
         self._step = step
         self._writer.put_metrics(step, time.time(), clean)
 
@@ -98,14 +112,22 @@ class Run:
         self.config.update(params or {}, **more)
 
     def add_tags(self, *tags: str) -> None:
-        new = [str(tag) for tag in tags if str(tag) not in self.tags]
+        """Add tags (each a str, or a list of str); tags the run has already are skipped."""
+        cleaned = [tag for index, given in enumerate(tags)
+                   for tag in clean_tags(f"add_tags() argument {index + 1}", given)]
+        seen = self._tag_set
+        new = []
+        for tag in cleaned:
+            if tag not in seen:
+                seen.add(tag)
+                new.append(tag)
         if new:
             self.tags.extend(new)
             self._put({"type": "tags", "add": new})
 
     def set_notes(self, text: str) -> None:
         """Replace the run's notes (Markdown)."""
-        self._put({"type": "notes", "text": str(text)})
+        self._put({"type": "notes", "text": clean_text("set_notes() text", text)})
 
     def log_dataset(self, path, name: str | None = None, *, rows: int | None = None,
                     columns: list[str] | int | None = None) -> None:
@@ -115,7 +137,16 @@ class Run:
         """
         from .datasets import describe_dataset
 
-        path = os.fspath(path)
+        try:
+            path = os.fsdecode(path)
+        except TypeError:
+            raise ArgumentTypeError("log_dataset() path", path, "a str or path") from None
+        if name is not None and not isinstance(name, str):
+            raise ArgumentTypeError("log_dataset() name", name, "a str or None")
+        if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int)):
+            raise ArgumentTypeError("log_dataset() rows", rows, "an int or None")
+        if columns is not None and (isinstance(columns, bool) or not isinstance(columns, (int, list, tuple))):
+            raise ArgumentTypeError("log_dataset() columns", columns, "a list of column names, an int or None")
         dataset_name = name or os.path.basename(os.path.normpath(path))
         self._in_background(lambda: self._put(describe_dataset(path, dataset_name, rows=rows, columns=columns)),
                             f"dataset {dataset_name}")
@@ -145,6 +176,10 @@ class Run:
         deadline = time.monotonic() + wait_s
         for thread in self._background:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if error is not None:  # a traceback quotes source lines and values: secrets and file names too
+            from .redact import redact_text
+
+            error = redact_text(safe_text(str(error)))
         self._put({"type": "end", "writer": self._writer.writer_id, "time": time.time(),
                    "status": status, "error": error})
         self._writer.close()
@@ -176,11 +211,39 @@ class Run:
             return
         self._writer.put(record)
 
-    def _record_values(self, record_type: str, changes: dict) -> dict:
+    def _checked_metrics(self, values) -> dict:
+        """log()'s slow path: every name and value checked; names are remembered once they pass."""
+        if not isinstance(values, Mapping):
+            raise ArgumentTypeError("log() values", values, "a dict of metric name -> number")
+        clean = {}
+        for key, value in values.items():
+            number = metric_number(key, value)  # raises for a name that is not a str, too
+            name = safe_text(key)
+            if name is key and type(key) is str and len(self._metric_names) < MAX_KNOWN_METRIC_NAMES:
+                self._metric_names.add(key)
+            clean[name] = number
+        return clean
+
+    def _record_values(self, record_type: str, changes: dict, existing: dict) -> dict:
         from .redact import redact_mapping
 
         clean = redact_mapping(to_jsonable(changes, _path=record_type))
+        if record_type == "config":
+            clean = self._without_colliding_keys(existing, clean)
         self._put({"type": record_type, "time": time.time(), "values": clean})
+        return clean
+
+    @staticmethod
+    def _without_colliding_keys(existing: dict, clean: dict) -> dict:
+        from .config_keys import rename_colliding_keys
+
+        clean, renames = rename_colliding_keys(existing, clean)
+        if renames:
+            import warnings
+
+            shown = ", ".join(f"{old!r} as {new!r}" for old, new in renames)
+            warnings.warn(f"tracker: config keys that flatten to a name already used are stored renamed: {shown}",
+                          RuntimeWarning, stacklevel=5)
         return clean
 
     def _in_background(self, job, what: str) -> None:
@@ -212,10 +275,3 @@ class Run:
     def _detach_after_fork(self) -> None:
         self._detached = True
         self._finished = True
-
-
-def _step_number(step) -> int:
-    try:
-        return int(metric_number("step", step))
-    except MetricValueError:
-        raise MetricValueError("step", step) from None

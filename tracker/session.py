@@ -8,8 +8,9 @@ import sys
 import time
 
 from . import lifecycle
-from .errors import NoActiveRunError, RunDirError, UsageError
+from .errors import ArgumentTypeError, NoActiveRunError, RunDirError, UsageError
 from .ids import new_run_id, random_suffix
+from .inputs import check_run_id, clean_tags, clean_text, config_mapping
 from .run import Run
 from .writer import RecordWriter
 
@@ -22,7 +23,11 @@ _active: Run | None = None
 
 def runs_root(dir=None) -> str:
     """The runs folder: the argument, else $TRACKER_DIR, else ./tracker-runs."""
-    return os.path.abspath(os.fspath(dir) if dir is not None else os.environ.get("TRACKER_DIR") or DEFAULT_RUNS_DIR)
+    try:
+        chosen = os.fspath(dir) if dir is not None else os.environ.get("TRACKER_DIR") or DEFAULT_RUNS_DIR
+    except TypeError:
+        raise ArgumentTypeError("dir", dir, "a str or path") from None
+    return os.path.abspath(chosen)
 
 
 def init(project: str | None = None, name: str | None = None, config: dict | None = None, *,
@@ -33,14 +38,24 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     ``capture`` switches automatic capture off (False) or per part, e.g.
     ``{"git": False, "code": True, "environment": True, "hardware": True, "console": True,
     "system": True}``.
+
+    Every argument is checked before anything is created: misuse raises a UsageError naming it.
+    Names, group, tags and notes are stored redacted (see ``tracker.redact``).
     """
     global _active
-    capture_parts = _capture_parts(capture) if capture else None  # check before creating anything
+    # Check and convert every argument before creating anything: a bad call leaves nothing behind.
+    capture_parts = _capture_parts(capture) if capture else None
+    project = clean_text("project", project or os.environ.get("TRACKER_PROJECT") or "default")
+    name = clean_text("name", name, optional=True)
+    group = clean_text("group", group, optional=True)
+    notes = clean_text("notes", notes, optional=True)
+    tags = clean_tags("tags", tags) if tags is not None else []
+    config = config_mapping("config", config) if config is not None else {}
+    if not isinstance(resume, bool):
+        raise ArgumentTypeError("resume", resume, "True or False")
+    run_id = check_run_id(id) if id is not None else new_run_id()
     root = runs_root(dir)
     _ensure_writable(root)
-    project = str(project or os.environ.get("TRACKER_PROJECT") or "default")
-    run_id = id or new_run_id()
-    _check_run_id(run_id)
     path = os.path.join(root, run_id)
     created = _create_run_folder(path, run_id, resume)
     writer_id = random_suffix()
@@ -59,6 +74,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     writer = RecordWriter(os.path.join(path, events_file), os.path.join(path, f"heartbeat-{writer_id}.json"),
                           writer_id)
     head.append(_start_record(writer, now, resumed=not created))
+    writer.remember_head(head)  # written again if the run folder is deleted mid-run
     _write_now(os.path.join(path, events_file), head)
     run = Run(run_id=run_id, root=root, path=path, project=project, name=name, group=group, writer=writer,
               config=dict(previous.config) if previous else {},
@@ -67,7 +83,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     if config:
         run.config.update(config)
     if tags:
-        run.add_tags(*([tags] if isinstance(tags, str) else tags))
+        run.add_tags(tags)
     if notes:
         run.set_notes(notes)
     if capture_parts is not None:
@@ -117,11 +133,6 @@ def _ensure_writable(root: str) -> None:
         raise RunDirError(root, exc.strerror or str(exc)) from None
     if not os.access(root, os.W_OK | os.X_OK):
         raise RunDirError(root, "permission denied; pass dir=... or set TRACKER_DIR to a writable folder")
-
-
-def _check_run_id(run_id: str) -> None:
-    if not run_id or run_id in (".", "..") or "/" in run_id or "\\" in run_id or "\0" in run_id:
-        raise UsageError(f"invalid run id {run_id!r}: use letters, digits, '-' and '_'")
 
 
 def _create_run_folder(path: str, run_id: str, resume: bool) -> bool:
@@ -177,8 +188,10 @@ CAPTURE_PARTS = ("git", "code", "environment", "hardware", "console", "system")
 
 
 def _capture_parts(capture) -> dict:
-    if not isinstance(capture, dict):
+    if capture is True:
         return {}
+    if not isinstance(capture, dict):
+        raise ArgumentTypeError("capture", capture, "True, False or a dict such as {\"git\": False}")
     unknown = sorted(set(capture) - set(CAPTURE_PARTS))
     if unknown:
         raise UsageError(f"unknown capture part(s) {', '.join(map(repr, unknown))}; "

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..redact import redact_mapping, redact_token_shapes
+from ..values import safe_strings
 from .code import capture_code
 from .environment import capture_environment
 from .git import MAX_DIFF_BYTES, capture_git
@@ -76,8 +77,9 @@ def _guarded(capture, *args):
 def _finish(record_type: str, record: dict) -> dict:
     # Package names are not secrets: name-based redaction would hide e.g. google-auth's version.
     packages = record.pop("packages", None)
-    clean = redact_mapping({"type": record_type, "time": time.time(), **record})
+    # Paths and arguments that are not UTF-8 hold lone surrogates, which no record can store.
+    clean = redact_mapping(safe_strings({"type": record_type, "time": time.time(), **record}))
     if isinstance(packages, dict):
         clean["packages"] = {redact_token_shapes(str(name))[0]: redact_token_shapes(str(version))[0]
-                             for name, version in packages.items()}
+                             for name, version in safe_strings(packages).items()}
     return clean

@@ -7,6 +7,7 @@ import shlex
 import sys
 
 from ..redact import redact_argv, redact_file_text
+from ..values import safe_text
 
 MAX_SCRIPT_BYTES = 1024 * 1024
 MAX_ENV_FILE_BYTES = 256 * 1024
@@ -26,7 +27,7 @@ def capture_code(argv: list[str], cwd: str, main_file: str | None,
     Returns (record, files) where files maps a path inside the run folder to its content.
     Secret-looking arguments are redacted; stored text goes through ``redact_file_text``.
     """
-    command = redact_argv([str(argument) for argument in argv])
+    command = redact_argv([safe_text(str(argument)) for argument in argv])
     record = {
         "command": command,
         "command_line": shlex.join(["python", *command]),
@@ -40,7 +41,8 @@ def capture_code(argv: list[str], cwd: str, main_file: str | None,
     script = os.path.abspath(os.path.join(cwd, main_file)) if main_file else None
     if script and os.path.isfile(script):
         record["script"] = _display_path(script, repo_root)
-        stored = f"{CODE_FOLDER}/{os.path.basename(script)}"
+        # The record names the file as stored, so a non-UTF-8 name is stored under its escaped text.
+        stored = f"{CODE_FOLDER}/{safe_text(os.path.basename(script))}"
         content, skipped = _read_capped(script, MAX_SCRIPT_BYTES)
         if content is None:
             record["script_skipped"] = skipped
@@ -54,7 +56,7 @@ def capture_code(argv: list[str], cwd: str, main_file: str | None,
         if content is None:
             record["env_files"].append({"name": name, "skipped": skipped})
         else:
-            stored = f"{ENV_FOLDER}/{name}"
+            stored = f"{ENV_FOLDER}/{safe_text(name)}"
             files[stored] = content
             record["env_files"].append({"name": name, "file": stored})
     return record, files
