@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tracker.listing import LISTING_FILE, list_runs
+from tracker.listing import LISTING_FILE, LISTING_FORMAT, list_runs
 from test_site_support import append_record, log_run, run_cli
 
 T0 = 1_790_000_000.0
@@ -86,7 +86,7 @@ def test_a_cache_that_cannot_be_written_or_read_only_costs_time(tmp_path):
     (runs / LISTING_FILE).rmdir()
     (runs / LISTING_FILE).write_text("{not json")
     assert sorted(ls_json(runs)) == ["one"]
-    assert json.loads((runs / LISTING_FILE).read_text())["format"] == 1  # replaced by a good one
+    assert json.loads((runs / LISTING_FILE).read_text())["format"] == LISTING_FORMAT  # replaced by a good one
 
 
 def test_the_cache_is_not_taken_for_a_run_by_the_site(tmp_path):

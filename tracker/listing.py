@@ -21,42 +21,44 @@ from dataclasses import dataclass, field
 
 from .errors import RunFormatError
 from .parallel import map_on_cores
-from .reader import load_run
-from .run_keys import keyed_run_folders
+from .event_lines import open_regular
+from .reader import failure_reason, load_run
+from .run_keys import copy_rank, find_run_folders
 
 LISTING_FILE = ".tracker-listing.json"
-LISTING_FORMAT = 1
+LISTING_FORMAT = 2  # 2: rows read with the record checks of record_schema.py
 PARALLEL_MIN_RUNS = 16  # fewer runs to read than this are read in the calling process: workers cost ~0.3 s
 RUNS_PER_TASK = 8
+# The fields of a cached row and their types: an entry that does not match is read again.
+_TEXT, _OPTIONAL_TEXT, _OPTIONAL_NUMBER = (str,), (str, type(None)), (int, float, type(None))
+ROW_FIELDS = {"id": _TEXT, "name": _TEXT, "project": _TEXT, "group": _OPTIONAL_TEXT, "status": _TEXT,
+              "tags": (list,), "user": _OPTIONAL_TEXT, "host": _OPTIONAL_TEXT, "notes": _TEXT,
+              "created": _OPTIONAL_NUMBER, "duration_s": _OPTIONAL_NUMBER, "config": (dict,), "summary": (dict,)}
 
 
 @dataclass
 class Listing:
     rows: list[dict] = field(default_factory=list)     # as_filterable() and "path", oldest first
     errors: list[tuple[str, str]] = field(default_factory=list)  # (run folder, why it could not be read)
+    copies: list[tuple[str, str, str]] = field(default_factory=list)  # (run id, folder listed, copy skipped)
 
 
 def list_runs(*roots, now: float | None = None) -> Listing:
-    """Every run under each runs folder (default: $TRACKER_DIR or ./tracker-runs); a run id found
-    in several folders is listed once, from the first."""
+    """Every run under each runs folder (default: $TRACKER_DIR or ./tracker-runs). A run id found
+    in several folders (a copy under another name, or the same run in several roots) is listed
+    once, from the folder tracker.run_keys.copy_rank ranks first; the others are in ``copies``."""
     from .session import runs_root
 
-    listing, seen = Listing(), set()
-    for root in roots or (None,):
+    listing, ranked = Listing(), []
+    for root_index, root in enumerate(roots or (None,)):
         root = runs_root(root)
         cached = _read_cache(root)
-        found, to_read = [], []
-        for path, key in keyed_run_folders(root):
-            name = os.path.basename(path)
-            if name not in seen:
-                seen.add(name)
-                found.append((path, key))
-                entry = cached.get(name)
-                if entry is None or entry[0] != key or entry[1]["status"] == "running":
-                    to_read.append(path)
+        folders = find_run_folders(root)
+        listing.errors += folders.problems
+        to_read = [path for path, key in folders.found if _stale(cached.get(os.path.basename(path)), key)]
         read = dict(zip(to_read, _read_runs(to_read, now)))
         entries = {}
-        for path, key in found:
+        for path, key in folders.found:
             name = os.path.basename(path)
             if path in read:
                 fields, problems, error = read[path]
@@ -70,11 +72,21 @@ def list_runs(*roots, now: float | None = None) -> Listing:
                 warnings.warn(f"tracker: {problem}", stacklevel=2)
             if entry[1]["status"] != "running":  # read again next time anyway: not worth a rewrite
                 entries[name] = entry
-            listing.rows.append(entry[1] | {"path": path})
+            ranked.append((copy_rank(entry[1]["id"], path, root_index), entry[1] | {"path": path}))
         if entries != cached:
             _write_cache(root, entries)
-    listing.rows.sort(key=lambda row: (row["created"] or 0.0, row["id"]))
+    chosen = {}
+    for _, row in sorted(ranked, key=lambda item: item[0]):
+        if row["id"] in chosen:
+            listing.copies.append((row["id"], chosen[row["id"]]["path"], row["path"]))
+        else:
+            chosen[row["id"]] = row
+    listing.rows = sorted(chosen.values(), key=lambda row: (row["created"] or 0.0, row["id"]))
     return listing
+
+
+def _stale(entry: list | None, key: str) -> bool:
+    return entry is None or entry[0] != key or entry[1]["status"] == "running"
 
 
 def _read_runs(paths: list[str], now: float | None) -> list[tuple[dict | None, list[str], str | None]]:
@@ -86,23 +98,34 @@ def _read_run(path: str, now: float | None) -> tuple[dict | None, list[str], str
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its problems come back with it; list_runs warns about them
         try:
-            run = load_run(path, now=now)
+            # only the last point of each metric: a listing shows no more, and a run of a million
+            # steps then costs no memory per step
+            run = load_run(path, now=now, last_only=True)
         except (RunFormatError, OSError) as exc:
-            return None, [], str(exc)
+            return None, [], failure_reason(path, exc)
     return run.as_filterable(), list(run.warnings), None
 
 
 def _read_cache(root: str) -> dict:
-    """{run folder name: [key, fields, problems]}; empty when there is no usable cache."""
+    """{run folder name: [key, fields, problems]}; empty when there is no usable cache. An entry
+    not shaped as _write_cache writes it (edited by hand, or by another version) is left out,
+    so its run is read again."""
     try:
-        with open(os.path.join(root, LISTING_FILE), encoding="utf-8") as handle:
+        with open_regular(os.path.join(root, LISTING_FILE)) as handle:
             data = json.load(handle)
         runs = data["runs"] if data.get("format") == LISTING_FORMAT else {}
-        return {name: entry for name, entry in runs.items()
-                if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[1], dict)
-                and "status" in entry[1] and isinstance(entry[2], list)}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {name: entry for name, entry in runs.items() if _valid_entry(entry)}
+    except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def _valid_entry(entry) -> bool:
+    if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
+            and isinstance(entry[1], dict) and isinstance(entry[2], list)):
+        return False
+    fields = entry[1]
+    return (all(isinstance(fields.get(name, ...), types) for name, types in ROW_FIELDS.items())
+            and all(isinstance(problem, str) for problem in entry[2]))
 
 
 def _write_cache(root: str, entries: dict) -> None:

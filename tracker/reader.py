@@ -1,36 +1,37 @@
-"""Reading runs back: ``tracker.runs(dir)`` and ``load_run(path)``.
+"""Reading runs back: ``tracker.runs(dir)``, ``load_run(path)`` and ``iter_metrics(path)``.
 
-The reader survives anything on disk: a torn or corrupt line is skipped with a warning naming
-the file and line, unknown fields and record types are ignored, and a run folder that cannot
-be read at all is reported while the others still load.
+The reader survives anything on disk. Files are streamed a chunk at a time (event_lines.py);
+every record passes one check (record_schema.py) before it is used; a bad line, record or field
+is skipped with a problem naming the file, line and key; a run folder that cannot be read at
+all is reported while the others still load. Metric series are kept in full, reduced to a bounded
+number of points, or as their last point only (series.py), so reading a run of any length can
+take bounded memory. State that later writes replace (config, summary, notes, tags, name) is
+merged across the files of all processes by time (run_state.py).
 """
 from __future__ import annotations
 
-import glob
 import json
 import os
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .errors import RunFormatError, RunNotFoundError
-from .run_keys import keyed_run_folders
+from .event_lines import NotRegularFile, open_regular, record_chunks
+from .problems import Problems
+from .record_schema import MAX_UNIX_TIME_S, check_record, clean_key, type_name
+from .run_keys import copy_rank, find_run_folders, is_events_file
+from .run_state import RunState
+from .series import History, new_series
 from .status import WriterState, run_status
-from .values import decode_number
+from .values import TEXT_TO_NON_FINITE
 
 EVENTS_GLOB = "events*.jsonl"
+MAIN_EVENTS_FILE = "events.jsonl"
 
-
-@dataclass
-class History:
-    """One metric's series: parallel lists of steps, values and wall times (unix seconds)."""
-
-    steps: list = field(default_factory=list)
-    values: list = field(default_factory=list)
-    times: list = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.steps)
+__all__ = ["EVENTS_GLOB", "History", "RunRecord", "ScanResult", "find_run", "iter_metrics", "load_run",
+           "runs", "scan"]
 
 
 @dataclass
@@ -108,228 +109,333 @@ class RunRecord:
 @dataclass
 class ScanResult:
     runs: list
-    errors: list  # (path, message) for run folders that could not be read at all
+    errors: list  # (path, why) for run folders that could not be read at all
+    copies: list = field(default_factory=list)  # (run id, folder read, folder skipped): one id is one run
 
 
 def runs(dir=None, *, project: str | None = None) -> list[RunRecord]:
     """All readable runs under ``dir`` (default: $TRACKER_DIR or ./tracker-runs), oldest first.
 
-    Unreadable run folders are reported with a warning and skipped.
+    Unreadable run folders, and copies of a run under another folder name, are reported with a
+    warning and skipped.
     """
     result = scan(dir)
     for path, message in result.errors:
         warnings.warn(f"tracker: skipped unreadable run {path}: {message}", stacklevel=2)
+    for run_id, kept, skipped in result.copies:
+        warnings.warn(f"tracker: {copy_message(run_id, kept, skipped)}", stacklevel=2)
     if project is not None:
         return [run for run in result.runs if run.project == project]
     return result.runs
 
 
-def scan(*roots, now: float | None = None) -> ScanResult:
-    """Load every run folder under each root; a run id found in several roots is loaded once."""
+def copy_message(run_id: str, kept: str, skipped: str) -> str:
+    return f"run {run_id} is also in {skipped}; skipped that copy, read {kept}"
+
+
+def scan(*roots, now: float | None = None, max_points: int | None = None) -> ScanResult:
+    """Load every run folder under each root. A run id found in several folders (a copy, or the
+    same run in several roots) is one run: the folder that tracker.run_keys.copy_rank ranks first."""
     from .session import runs_root
 
-    roots = roots or (None,)
-    loaded, errors, seen = [], [], set()
-    for root in roots:
-        root = runs_root(root)
-        for path, _ in keyed_run_folders(root):
-            run_id = os.path.basename(path)
-            if run_id in seen:
-                continue
-            seen.add(run_id)
+    result = ScanResult([], [])
+    ranked = []
+    for root_index, root in enumerate(roots or (None,)):
+        folders = find_run_folders(runs_root(root))
+        result.errors += folders.problems
+        for path, _ in folders.found:
             try:
-                loaded.append(load_run(path, now=now))
+                run = load_run(path, now=now, max_points=max_points)
             except (RunFormatError, OSError) as exc:
-                errors.append((path, str(exc)))
-    loaded.sort(key=lambda run: (run.created or 0.0, run.id))
-    return ScanResult(loaded, errors)
+                result.errors.append((path, failure_reason(path, exc)))
+                continue
+            ranked.append((copy_rank(run.id, path, root_index), run))
+    chosen = {}
+    for _, run in sorted(ranked, key=lambda item: item[0]):
+        if run.id in chosen:
+            result.copies.append((run.id, chosen[run.id].path, run.path))
+        else:
+            chosen[run.id] = run
+    result.runs = sorted(chosen.values(), key=lambda run: (run.created or 0.0, run.id))
+    return result
 
 
-def find_run(query: str, *roots) -> RunRecord:
-    """The run whose id, unique id prefix, or name is ``query`` (looked up in tracker ls's listing,
-    so only the run found and the runs that changed are read)."""
+def failure_reason(path: str, exc: Exception) -> str:
+    """Why a run folder could not be read, without repeating its path."""
+    if isinstance(exc, RunFormatError):
+        return getattr(exc, "reason", None) or str(exc).removeprefix(f"{exc.path}: ")
+    if isinstance(exc, OSError) and exc.strerror:
+        where = os.path.relpath(exc.filename, path) if isinstance(exc.filename, str) else ""
+        return exc.strerror + (f": {where}" if where and where != "." else "")
+    return str(exc)
+
+
+def find_run(query: str, *roots, max_points: int | None = None) -> RunRecord:
+    """The run whose id, folder name, unique id prefix, or name is ``query`` (looked up in
+    tracker ls's listing, so only the run found and the runs that changed are read), loaded
+    with ``max_points`` as load_run takes it."""
     from .listing import list_runs
 
     rows = list_runs(*roots).rows
-    matches = [row for row in rows if row["id"] == query] or \
+    matches = [row for row in rows if query in (row["id"], os.path.basename(row["path"]))] or \
               [row for row in rows if row["id"].startswith(query)] or \
               [row for row in rows if row["name"] == query]
     if len(matches) == 1:
-        return load_run(matches[0]["path"])
+        return load_run(matches[0]["path"], max_points=max_points)
     where = ", ".join(os.path.abspath(root) if root else "the runs folder" for root in (roots or (None,)))
     raise RunNotFoundError(query, where, [row["id"] for row in matches])
 
 
-def load_run(path: str, now: float | None = None) -> RunRecord:
-    """Read one run folder. Raises RunFormatError when nothing in it identifies a run."""
-    files = sorted(glob.glob(os.path.join(path, EVENTS_GLOB)))
+def events_files(path: str) -> list[str]:
+    """The events files of a run folder: the creating process's first, then the others by name.
+    Raises OSError when the folder cannot be listed."""
+    with os.scandir(path) as entries:
+        names = [entry.name for entry in entries if is_events_file(entry.name)]
+    names.sort(key=lambda name: (name != MAIN_EVENTS_FILE, name))
+    return [os.path.join(path, name) for name in names]
+
+
+def load_run(path: str, now: float | None = None, *, max_points: int | None = None,
+             last_only: bool = False) -> RunRecord:
+    """Read one run folder. Raises RunFormatError when nothing in it identifies a run.
+
+    ``max_points``: reduce each series of ``histories`` and ``system`` to about that many points
+    while reading, keeping spikes and non-finite values (series.ReducedSeries); memory stays
+    bounded by that per series plus one chunk of the file. ``last_only``: keep only each metric's
+    last point (what ``tracker ls`` lists) and no system metrics. ``History.count`` is the number
+    of points logged either way.
+    """
+    files = events_files(path)
     if not files:
         raise RunFormatError(path, "no events*.jsonl file")
     run = RunRecord(id=os.path.basename(os.path.normpath(path)), path=path)
-    writers: dict[str, WriterState] = {}
-    identified = False
-    for file in files:
-        default_writer = os.path.basename(file)[len("events-"):-len(".jsonl")] or "main"
-        for record in _records(file, run.warnings):
-            identified |= _apply(run, record, writers, default_writer)
-    if not identified:
+    reading = _Reading(run, Problems(), max_points, last_only)
+    for rank, file in enumerate(files):
+        reading.read_file(file, rank)
+    reading.problems.close(path)
+    run.warnings = list(reading.problems)
+    if not reading.identified:
         raise RunFormatError(path, "no readable 'run' or 'start' record")
-    _read_heartbeats(path, writers)
-    _finish_histories(run.histories)
-    _finish_histories(run.system, by_time=True)  # each process counts its samples from 0
-    run.writers = list(writers.values())
-    status, decider = run_status(run.writers, time.time() if now is None else now)
-    run.status = status
-    run.last_seen = max((writer.last_seen or 0.0 for writer in run.writers), default=None) or None
-    if status != "running":
-        run.ended = max((writer.end_time() for writer in run.writers), default=None)
-    if decider is not None and status == "failed":
-        run.error = decider.error
+    reading.finish(time.time() if now is None else now)
     return run
 
 
-def _records(file: str, problems: list):
-    """Parsed records of one JSON-lines file; bad lines become warnings naming file and line."""
-    with open(file, "rb") as handle:
-        data = handle.read()
-    lines = data.split(b"\n")
-    torn_tail = lines[-1] != b""
-    try:
-        # One parse of the whole file as a JSON array is several times faster than a parse per
-        # line; any bad line makes it fail, and then the lines are parsed one by one to name it.
-        records = json.loads(b"[" + b",".join(line for line in lines if line.strip()) + b"]")
-    except ValueError:
-        records = None
-    if records is not None and all(type(record) is dict for record in records):
-        yield from records
-        return
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+def iter_metrics(path: str) -> Iterator[tuple[int, float, dict]]:
+    """``(step, time, values)`` of every metrics record of a run, in the order of its files (the
+    creating process's first) and lines, validated like load_run's (non-finite values as floats,
+    bad values left out), streamed a chunk at a time: memory does not grow with the run."""
+    problems = Problems()
+    for file in events_files(path):
         try:
-            record = json.loads(line)
-        except ValueError as exc:
-            torn = torn_tail and number == len(lines)
-            reason = "torn last line (the writer stopped mid-write)" if torn else f"corrupt line ({exc.msg})"
-            _problem(problems, f"{file}:{number}: {reason}; skipped")
-            continue
-        if type(record) is dict:
-            yield record
-        else:
-            _problem(problems, f"{file}:{number}: not a JSON object; skipped")
+            for records, numbers in record_chunks(file, problems):
+                for record, number in zip(records, numbers):
+                    if record.get("type") != "metrics":
+                        continue
+                    if not _good_point(record, require_step=True):
+                        check_record(record, f"{file}:{number}", problems)
+                        continue
+                    values = _clean_values(record["values"], f"{file}:{number}", problems)
+                    yield record["step"], record["time"], values
+        except OSError as exc:
+            problems.add(f"{file}: {failure_reason(path, exc)}; skipped")
+    problems.close(path)
 
 
-def _problem(problems: list, message: str) -> None:
-    problems.append(message)
-    warnings.warn(f"tracker: {message}", stacklevel=3)
+def _good_point(record: dict, require_step: bool) -> bool:
+    """record_schema's test for metrics/system records, inlined: it runs once per logged step."""
+    step, wall_time = record.get("step"), record.get("time")
+    return ((type(step) is int or (not require_step and step is None))
+            and type(wall_time) in (int, float) and 0 <= wall_time <= MAX_UNIX_TIME_S
+            and type(record.get("values")) is dict)
 
 
-def _apply(run: RunRecord, record: dict, writers: dict, default_writer: str) -> bool:
-    """Fold one record into the run; True if it identifies the run."""
-    kind = record.get("type")
-    if kind == "metrics":
-        _append_point(run.histories, record)
-        if default_writer in writers:
-            writers[default_writer].last_seen = max(writers[default_writer].last_seen or 0.0, record.get("time") or 0.0)
-        return False
-    if kind == "system":
-        _append_point(run.system, record)
-        return False
-    if kind == "run":
-        run.project = str(record.get("project") or run.project)
-        run.name = str(record.get("name") or run.id)
-        run.group = record.get("group")
-        run.created = _number(record.get("time"))
-        run.schema = record.get("schema")
-        run.id = str(record.get("id") or run.id)
-        writers.setdefault(default_writer, WriterState(default_writer, started=run.created, last_seen=run.created))
-        return True
-    if kind == "start":
-        name = str(record.get("writer") or default_writer)
-        state = writers.get(name) or writers.pop(default_writer, None) or WriterState(name)
-        state.writer = name
-        state.started = _number(record.get("time"))
-        state.last_seen = max(state.last_seen or 0.0, state.started or 0.0)
-        state.pid, state.host, state.user = record.get("pid"), record.get("host"), record.get("user")
-        state.heartbeat_interval_s = _number(record.get("heartbeat_interval_s")) or state.heartbeat_interval_s
-        writers[name] = state
-        if run.created is None:
-            run.created = state.started
-        return True
-    if kind == "end":
-        name = str(record.get("writer") or default_writer)
-        state = writers.setdefault(name, writers.get(default_writer) or WriterState(name))
-        state.status = str(record.get("status") or "finished")
-        state.ended = _number(record.get("time"))
-        state.error = record.get("error")
-    elif kind == "config" and isinstance(record.get("values"), dict):
-        run.config.update(record["values"])
-    elif kind == "summary" and isinstance(record.get("values"), dict):
-        run.explicit_summary.update({key: decode_number(value) for key, value in record["values"].items()})
-    elif kind == "tags":
-        run.tags.extend(str(tag) for tag in record.get("add") or [] if str(tag) not in run.tags)
-        removed = set(map(str, record.get("remove") or []))
-        run.tags[:] = [tag for tag in run.tags if tag not in removed]
-    elif kind == "notes":
-        run.notes = str(record.get("text") or "")
-    elif kind == "dataset":
-        run.datasets.append(record)
-    elif kind == "artifact":
-        run.artifacts.append(record)
-    elif kind in ("git", "code", "environment", "hardware"):
-        setattr(run, kind, record)
-    return False
+def _metric_number(value):
+    """A metric value as a number: ints and floats as they are, booleans as 0/1, the non-finite
+    markers as floats; None for anything else."""
+    if type(value) is bool:
+        return int(value)
+    if type(value) is str:
+        return TEXT_TO_NON_FINITE.get(value)
+    return None
 
 
-def _append_point(histories: dict, record: dict) -> None:
-    values = record.get("values")
-    if type(values) is not dict:
-        return
-    step = record.get("step")
-    wall_time = record.get("time")
+def _clean_values(values: dict, where: str, problems: Problems) -> dict:
+    clean = {}
     for key, value in values.items():
-        series = histories.get(key)
-        if series is None:
-            series = histories[key] = History()
-        series.steps.append(step)
-        series.values.append(value if type(value) is not str else decode_number(value))
-        series.times.append(wall_time)
-
-
-def _finish_histories(histories: dict, by_time: bool = False) -> None:
-    """Order points by step, or by time: several writers may interleave their files."""
-    for series in histories.values():
-        try:
-            ordered = series.times if by_time else series.steps
-            if ordered == sorted(ordered):  # the usual case, checked in C
+        if type(value) is not float and type(value) is not int:
+            number = _metric_number(value)
+            if number is None:
+                problems.add(f"{where}: metrics.values.{clean_key(key)} is {type_name(value)}, expected a number; "
+                             "value dropped")
                 continue
-        except TypeError:
-            pass  # a missing step or time (None) among numbers: the slower path below handles it
-        keys = [(value if type(value) in (int, float) else index)
-                for index, value in enumerate(series.times if by_time else series.steps)]
-        if all(keys[index] <= keys[index + 1] for index in range(len(keys) - 1)):
-            continue
-        order = sorted(range(len(keys)), key=lambda index: (keys[index], series.times[index] or 0.0))
-        series.steps = [series.steps[index] for index in order]
-        series.values = [series.values[index] for index in order]
-        series.times = [series.times[index] for index in order]
+            value = number
+        clean[clean_key(key)] = value
+    return clean
+
+
+class _Reading:
+    """One run being read: records folded into the RunRecord as they stream by."""
+
+    def __init__(self, run: RunRecord, problems: Problems, max_points: int | None, last_only: bool):
+        self.run = run
+        self.problems = problems
+        self.max_points = max_points
+        self.last_only = last_only
+        self.metrics: dict = {}
+        self.system: dict = {}
+        self.writers: dict[str, WriterState] = {}
+        self.state = RunState()
+        self.identified = False
+
+    def read_file(self, file: str, rank: int) -> None:
+        default_writer = os.path.basename(file)[len("events-"):-len(".jsonl")] or "main"
+        self.file_time = 0.0  # time of the latest record so far, for records that carry none
+        try:
+            for records, numbers in record_chunks(file, self.problems):
+                self._read_chunk(records, numbers, file, rank, default_writer)
+        except NotRegularFile:
+            self.problems.add(f"{file}: not a regular file (a FIFO or device?); skipped")
+        except OSError as exc:
+            self.problems.add(f"{file}: cannot read ({exc.strerror or exc}); skipped")
+
+    def _read_chunk(self, records: list, numbers, file: str, rank: int, default_writer: str) -> None:
+        metric_columns: dict = {}
+        system_columns: dict = {}
+        latest_metric_time = None
+        for record, number in zip(records, numbers):
+            kind = record.get("type")
+            if kind == "metrics" or kind == "system":
+                if not _good_point(record, require_step=kind == "metrics"):
+                    check_record(record, f"{file}:{number}", self.problems)
+                    continue
+                wall_time = record["time"]
+                self.file_time = wall_time
+                if kind == "system":
+                    if not self.last_only:
+                        self._gather(system_columns, record, wall_time, file, number)
+                    continue
+                self._gather(metric_columns, record, wall_time, file, number)
+                if latest_metric_time is None or wall_time > latest_metric_time:
+                    latest_metric_time = wall_time
+                continue
+            record = check_record(record, f"{file}:{number}", self.problems)
+            if record is None:
+                continue
+            wall_time = record.get("time")
+            if wall_time is not None:
+                self.file_time = wall_time
+            self._apply(kind, record, (self.file_time, rank, number), default_writer, f"{file}:{number}")
+        if latest_metric_time is not None and default_writer in self.writers:
+            state = self.writers[default_writer]
+            state.last_seen = max(state.last_seen or 0.0, latest_metric_time)
+        for target, columns in ((self.metrics, metric_columns), (self.system, system_columns)):
+            for name, (steps, values, times) in columns.items():
+                name = clean_key(name)
+                series = target.get(name)
+                if series is None:
+                    series = target[name] = new_series(self.max_points, self.last_only)
+                series.add(steps, values, times)
+
+    def _gather(self, columns: dict, record: dict, wall_time: float, file: str, number: int) -> None:
+        step = record.get("step")
+        for key, value in record["values"].items():
+            if type(value) is not float and type(value) is not int:
+                value = _metric_number(value)
+                if value is None:
+                    self.problems.add(f"{file}:{number}: {record['type']}.values.{clean_key(key)} is "
+                                      f"{type_name(record['values'][key])}, expected a number; value dropped")
+                    continue
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = ([], [], [])
+            column[0].append(step)
+            column[1].append(value)
+            column[2].append(wall_time)
+
+    def _apply(self, kind, record: dict, order: tuple, default_writer: str, where: str) -> None:
+        run, writers = self.run, self.writers
+        if kind == "run":
+            self.identified = True
+            self.state.apply(kind, record, order)
+            if type(record.get("schema")) is int:
+                run.schema = record["schema"]
+            created = record.get("time")
+            writers.setdefault(default_writer, WriterState(default_writer, started=created, last_seen=created))
+        elif kind == "start":
+            self.identified = True
+            name = record.get("writer") or default_writer
+            state = writers.get(name) or writers.pop(default_writer, None) or WriterState(name)
+            state.writer = name
+            state.started = record.get("time")
+            state.last_seen = max(state.last_seen or 0.0, state.started or 0.0)
+            state.pid, state.host, state.user = record.get("pid"), record.get("host"), record.get("user")
+            state.heartbeat_interval_s = record.get("heartbeat_interval_s") or state.heartbeat_interval_s
+            writers[name] = state
+        elif kind == "end":
+            name = record.get("writer") or default_writer
+            state = writers.setdefault(name, writers.get(default_writer) or WriterState(name))
+            state.status = record.get("status") or "finished"
+            state.ended = record.get("time")
+            if state.ended is not None and state.started is not None and state.ended < state.started:
+                self.problems.add(f"{where}: end.time is before its writer's start; the start time is used")
+                state.ended = state.started
+            state.error = record.get("error")
+        elif kind in ("config", "summary", "notes", "tags"):
+            self.state.apply(kind, record, order)
+        elif kind == "dataset":
+            run.datasets.append(record)
+        elif kind == "artifact":
+            run.artifacts.append(record)
+        elif kind in ("git", "code", "environment", "hardware"):
+            setattr(run, kind, record)
+
+    def finish(self, now: float) -> None:
+        run, state = self.run, self.state
+        identity = state.values(state.identity)
+        run.id = identity.get("id") or run.id
+        run.project = identity.get("project") or run.project
+        run.name = identity.get("name") or run.id
+        run.group = identity.get("group")
+        run.created = state.created
+        run.config = state.values(state.config)
+        run.explicit_summary = state.values(state.summary)
+        run.notes = state.notes[1] if state.notes else ""
+        run.tags = state.tag_list()
+        run.histories = {name: series.finish() for name, series in self.metrics.items()}
+        # each process counts its system samples from 0, so they are ordered by time
+        run.system = {name: series.finish(by_time=True) for name, series in self.system.items()}
+        _read_heartbeats(run.path, self.writers)
+        run.writers = list(self.writers.values())
+        if run.created is None:
+            run.created = min((writer.started for writer in run.writers if writer.started is not None), default=None)
+        status, decider = run_status(run.writers, now)
+        run.status = status
+        run.last_seen = max((writer.last_seen or 0.0 for writer in run.writers), default=None) or None
+        if status != "running":
+            run.ended = max((writer.end_time() for writer in run.writers), default=None)
+        if decider is not None and status == "failed":
+            run.error = decider.error
 
 
 def _read_heartbeats(path: str, writers: dict) -> None:
-    for file in glob.glob(os.path.join(path, "heartbeat-*.json")):
-        name = os.path.basename(file)[len("heartbeat-"):-len(".json")]
+    try:
+        with os.scandir(path) as entries:
+            names = [entry.name for entry in entries
+                     if entry.name.startswith("heartbeat-") and entry.name.endswith(".json")]
+    except OSError:
+        return
+    for file_name in names:
+        state = writers.get(file_name[len("heartbeat-"):-len(".json")])
+        if state is None:
+            continue
+        file = os.path.join(path, file_name)
         try:
-            with open(file, encoding="utf-8") as handle:
-                beat = _number(json.load(handle).get("time"))
-        except (OSError, ValueError, AttributeError):
+            with open_regular(file) as handle:
+                beat = json.loads(handle.read(64 * 1024)).get("time")
+        except (OSError, ValueError, RecursionError, AttributeError):
             try:
                 beat = os.path.getmtime(file)
             except OSError:
                 continue
-        state = writers.get(name)
-        if state is not None and beat:
+        if type(beat) in (int, float) and 0 < beat <= MAX_UNIX_TIME_S:
             state.last_seen = max(state.last_seen or 0.0, beat)
-
-
-def _number(value) -> float | None:
-    return float(value) if type(value) in (int, float) else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass, field
 
 
 def is_run_folder_name(name: str) -> bool:
@@ -22,42 +23,81 @@ def is_events_file(name: str) -> bool:
     return name.startswith("events") and name.endswith(".jsonl")
 
 
+# Folders of a run's own layout (docs/format.md): an events file below them is not a nested run.
+RUN_LAYOUT_FOLDERS = frozenset({"files", "artifacts"})
+
+
+@dataclass
+class RunFolders:
+    found: list[tuple[str, str]] = field(default_factory=list)  # (path, key) of each run folder, by name
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, why it is not read)
+
+
 def keyed_run_folders(root: str) -> list[tuple[str, str]]:
     """(path, key) of every run folder under ``root`` (one holding an events file), by name."""
+    return find_run_folders(root).found
+
+
+def find_run_folders(root: str) -> RunFolders:
+    """The run folders under ``root`` with their keys, and the folders that look like runs but
+    cannot be read: a folder that cannot be opened, a symbolic link that loops, a run folder
+    inside another folder of the runs folder (nested runs are never read: which run would
+    their files belong to?)."""
+    result = RunFolders()
     try:
         entries = sorted(os.scandir(root), key=lambda entry: entry.name)
     except FileNotFoundError:
-        return []
-    found = []
+        return result
+    except OSError as exc:
+        result.problems.append((root, f"cannot open the runs folder ({exc.strerror})"))
+        return result
     for entry in entries:
-        if not is_run_folder_name(entry.name) or not entry.is_dir():
+        if not is_run_folder_name(entry.name):
             continue
-        stats = []
-        if _scan_files(entry.path, "", stats):
+        try:
+            if not entry.is_dir():
+                continue
+        except OSError as exc:  # a symbolic link loop, or a link into a folder we may not open
+            result.problems.append((entry.path, f"cannot open ({exc.strerror})"))
+            continue
+        stats, nested = [], []
+        try:
+            has_events = _scan_files(entry.path, "", stats, nested)
+        except OSError as exc:
+            result.problems.append((entry.path, f"cannot open ({exc.strerror})"))
+            continue
+        for inner in nested:
+            where = f"inside run folder {entry.path}" if has_events else f"inside {entry.path}, which is not a run folder"
+            result.problems.append((inner, f"a run folder {where}; not read (move it into the runs folder)"))
+        if has_events:
             stats.sort()
-            found.append((entry.path, hashlib.blake2b("\n".join(stats).encode("utf-8", "surrogateescape"),
-                                                      digest_size=16).hexdigest()))
-    return found
+            result.found.append((entry.path, hashlib.blake2b("\n".join(stats).encode("utf-8", "surrogateescape"),
+                                                             digest_size=16).hexdigest()))
+    return result
 
 
-def _scan_files(folder: str, prefix: str, stats: list[str]) -> bool:
+def _scan_files(folder: str, prefix: str, stats: list[str], nested: list[str] | None = None) -> bool:
     """Add "relative path NUL size NUL mtime in ns" of every file below ``folder`` to ``stats``
-    (scandir: one call per folder, a stat per file); True when ``folder`` holds an events file."""
+    (scandir: one call per folder, a stat per file); True when ``folder`` holds an events file.
+    Sub-folders of ``folder`` that hold an events file themselves are added to ``nested``. The
+    top folder failing to open raises; a sub-folder failing to open is left out of the key."""
     has_events = False
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        _scan_files(entry.path, f"{prefix}{entry.name}/", stats)
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    try:
+                        inner_events = _scan_files(entry.path, f"{prefix}{entry.name}/", stats)
+                    except OSError:
                         continue
-                    info = entry.stat()
-                except OSError:
-                    continue  # vanished while listing; the next reader sees the folder as it is then
-                stats.append(f"{prefix}{entry.name}\0{info.st_size}\0{info.st_mtime_ns}")
-                has_events = has_events or is_events_file(entry.name)
-    except OSError:
-        pass
+                    if inner_events and nested is not None and entry.name not in RUN_LAYOUT_FOLDERS:
+                        nested.append(entry.path)
+                    continue
+                info = entry.stat()
+            except OSError:
+                continue  # vanished while listing; the next reader sees the folder as it is then
+            stats.append(f"{prefix}{entry.name}\0{info.st_size}\0{info.st_mtime_ns}")
+            has_events = has_events or is_events_file(entry.name)
     return has_events
 
 

@@ -38,7 +38,8 @@ class WriterState:
         return "running" if now - last <= self.stale_after_s() else "crashed"
 
     def end_time(self) -> float:
-        return self.ended or self.last_seen or self.started or 0.0
+        # never before its own start: a clock that stepped back must not drop the writer below
+        return max(self.ended or self.last_seen or 0.0, self.started or 0.0)
 
 
 def run_status(writers: list[WriterState], now: float) -> tuple[str, WriterState | None]:
@@ -55,6 +56,7 @@ def run_status(writers: list[WriterState], now: float) -> tuple[str, WriterState
     if running:
         return "running", running[0]
     latest_start = max(writer.started or 0.0 for writer in writers)
+    # the latest starter always qualifies (end_time() >= started), so the session is never empty
     session = [writer for writer in writers if writer.end_time() >= latest_start]
     decider = max(session, key=lambda writer: (SEVERITY.get(states[id(writer)], 3), writer.end_time()))
     return states[id(decider)], decider

@@ -7,6 +7,7 @@ import sys
 
 from .. import query
 from ..listing import list_runs
+from ..reader import copy_message
 from ..values import replace_non_finite
 from . import add_runs_option
 from ..formatting import flatten, format_duration, format_time, format_value, table
@@ -41,6 +42,8 @@ def run_ls(args) -> int:
         rows.sort(key=query.sort_key(args.sort))
     for path, message in listing.errors:
         print(f"tracker: warning: skipped unreadable run {path}: {message}", file=sys.stderr)
+    for run_id, kept, skipped in listing.copies:
+        print(f"tracker: warning: {copy_message(run_id, kept, skipped)}", file=sys.stderr)
     if args.json:
         for fields in rows:
             print(json.dumps(replace_non_finite(fields)))

@@ -14,17 +14,22 @@ from ..formatting import flatten, format_bytes, format_duration, format_time, fo
 def add_parser(commands) -> None:
     parser = commands.add_parser(
         "show", help="show everything recorded about one run",
-        description="Show everything recorded about one run, found by id, unique id prefix or name.",
+        description="Show everything recorded about one run, found by id, folder name, unique id prefix or name.",
         epilog="examples:\n  tracker show 20261123-094237-k3x9a2bq\n  tracker show baseline --json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", metavar="RUN", help="run id, unique id prefix, or name")
+    parser.add_argument("run", metavar="RUN", help="run id, folder name, unique id prefix, or name")
     add_runs_option(parser, several=True)
     parser.add_argument("--json", action="store_true", help="print the whole run as JSON")
     parser.set_defaults(handler=run_show)
 
 
+# The text view shows each metric's last, lowest and highest value and its count, which a series
+# reduced while reading keeps exactly; so a run of any length is shown in bounded memory.
+SHOWN_POINTS = 1000
+
+
 def run_show(args) -> int:
-    run = find_run(args.run, *(args.runs or []))
+    run = find_run(args.run, *(args.runs or []), max_points=None if args.json else SHOWN_POINTS)
     if args.json:
         print(json.dumps(replace_non_finite(run_as_dict(run)), indent=2, default=str))
         return 0
@@ -59,7 +64,7 @@ def describe(run) -> list[str]:
         rows = []
         for name, series in run.histories.items():
             numbers = [value for value in series.values if isinstance(value, (int, float)) and value == value]
-            rows.append([name, str(len(series)), format_value(series.values[-1] if series.values else None),
+            rows.append([name, str(series.count), format_value(series.values[-1] if series.values else None),
                          format_value(min(numbers) if numbers else None), format_value(max(numbers) if numbers else None)])
         lines += ["", "Metrics:", _indent(table(["metric", "points", "last", "min", "max"], rows))]
     if run.datasets:

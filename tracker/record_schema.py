@@ -1,0 +1,208 @@
+"""The one check between parsing a record and using it: a schema per record type.
+
+Every field a reader uses has an expected type here (docs/format.md, "Reading"). A record whose
+essential field is missing or of the wrong type is skipped; any other field of the wrong type is
+dropped and the record kept. Either way the problem names the file, line and key, e.g.
+``runs/a1b2/events.jsonl:42: tags.add is int, expected a list of strings; record skipped``.
+Unknown record types and unknown fields pass untouched (later versions may add them).
+
+Free-form values (config, summary, captured records) are also bounded: nesting deeper than
+MAX_NESTING_DEPTH is dropped (it would overflow recursive code downstream: flattening, templates,
+JSON encoders), and text holding lone surrogates (``"\\udc80"`` in a file) is escaped so that it
+can be printed and encoded.
+
+Metric values are checked where they are gathered (reader.py), point by point, because a check
+here would walk every value twice.
+"""
+from __future__ import annotations
+
+import math
+
+MAX_NESTING_DEPTH = 64
+MAX_UNIX_TIME_S = 1e11  # the year 5138: a later time is a unit mistake (ms, ns) or garbage
+
+
+class Expect:
+    """An expected field type: a test and how the problem message says what was expected."""
+
+    __slots__ = ("test", "expected")
+
+    def __init__(self, test, expected: str):
+        self.test = test
+        self.expected = expected
+
+
+def _is_int(value) -> bool:
+    return type(value) is int
+
+
+def _is_count(value) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _is_number(value) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _is_time(value) -> bool:
+    return type(value) in (int, float) and 0 <= value <= MAX_UNIX_TIME_S  # NaN fails both tests
+
+
+def _is_text_list(value) -> bool:
+    return type(value) is list and all(type(item) is str for item in value)
+
+
+def _is_text_map(value) -> bool:
+    return type(value) is dict and all(type(item) is str for item in value.values())
+
+
+def _is_object_list(value) -> bool:
+    return type(value) is list and all(type(item) is dict for item in value)
+
+
+TEXT = Expect(lambda value: type(value) is str, "a string")
+BOOL = Expect(lambda value: type(value) is bool, "true or false")
+INT = Expect(_is_int, "an integer")
+COUNT = Expect(_is_count, "a non-negative integer")
+NUMBER = Expect(_is_number, "a finite number")
+POSITIVE = Expect(lambda value: _is_number(value) and value > 0, "a positive number")
+TIME = Expect(_is_time, f"a unix time in seconds (0 to {MAX_UNIX_TIME_S:.0e})")
+OBJECT = Expect(lambda value: type(value) is dict, "an object")
+TEXT_LIST = Expect(_is_text_list, "a list of strings")
+TEXT_MAP = Expect(_is_text_map, "an object of strings")
+OBJECT_LIST = Expect(_is_object_list, "a list of objects")
+COLUMNS = Expect(lambda value: _is_count(value) or _is_text_list(value), "a count or a list of strings")
+
+
+class Schema:
+    """The fields of one record type: ``required`` ones skip the record when missing or bad,
+    ``optional`` ones are dropped when bad (null counts as absent)."""
+
+    __slots__ = ("required", "optional")
+
+    def __init__(self, required: dict | None = None, optional: dict | None = None):
+        self.required = required or {}
+        self.optional = optional or {}
+
+
+SCHEMAS: dict[str, Schema] = {
+    "run": Schema(optional={"id": TEXT, "project": TEXT, "name": TEXT, "group": TEXT, "time": TIME,
+                            "schema": INT}),
+    "start": Schema(optional={"writer": TEXT, "time": TIME, "pid": INT, "host": TEXT, "user": TEXT,
+                              "resumed": BOOL, "rank": INT, "heartbeat_interval_s": POSITIVE}),
+    "end": Schema(optional={"writer": TEXT, "time": TIME, "status": TEXT, "error": TEXT}),
+    "metrics": Schema(required={"step": INT, "time": TIME, "values": OBJECT}),
+    "system": Schema(required={"time": TIME, "values": OBJECT}, optional={"step": INT}),
+    "config": Schema(required={"values": OBJECT}, optional={"time": TIME}),
+    "summary": Schema(required={"values": OBJECT}, optional={"time": TIME}),
+    "tags": Schema(optional={"add": TEXT_LIST, "remove": TEXT_LIST, "time": TIME}),
+    "notes": Schema(required={"text": TEXT}, optional={"time": TIME}),
+    "dataset": Schema(optional={"name": TEXT, "path": TEXT, "kind": TEXT, "sha256": TEXT, "size_bytes": COUNT,
+                                "files": COUNT, "rows": COUNT, "columns": COLUMNS, "error": TEXT, "time": TIME}),
+    "artifact": Schema(optional={"name": TEXT, "path": TEXT, "kind": TEXT, "sha256": TEXT, "size_bytes": COUNT,
+                                 "files": COUNT, "time": TIME}),
+    "git": Schema(optional={"available": BOOL, "in_repo": BOOL, "commit": TEXT, "branch": TEXT, "remote_url": TEXT,
+                            "dirty": BOOL, "untracked_files": TEXT_LIST, "diff_file": TEXT, "diff_bytes": COUNT,
+                            "diff_truncated": BOOL, "reason": TEXT, "time": TIME}),
+    "code": Schema(optional={"command": TEXT_LIST, "command_line": TEXT, "python": TEXT, "cwd": TEXT, "script": TEXT,
+                             "script_file": TEXT, "env_files": OBJECT_LIST, "time": TIME}),
+    "environment": Schema(optional={"python": TEXT, "implementation": TEXT, "executable": TEXT, "platform": TEXT,
+                                    "os": TEXT, "machine": TEXT, "hostname": TEXT, "user": TEXT,
+                                    "packages": TEXT_MAP, "env": TEXT_MAP, "time": TIME}),
+    "hardware": Schema(optional={"cpu_model": TEXT, "cpu_count_logical": COUNT, "cpu_count_physical": COUNT,
+                                 "memory_total_bytes": COUNT, "gpus": OBJECT_LIST, "time": TIME}),
+}
+# Types whose records hold free-form JSON that is walked for depth and lone surrogates.
+# metrics and system are not: their values are numbers, checked as they are gathered.
+FREE_FORM = frozenset(SCHEMAS) - {"metrics", "system"}
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def type_name(value) -> str:
+    """A value's JSON type, as problem messages name it."""
+    if value is None:
+        return "null"
+    if type(value) is float and not math.isfinite(value):
+        return repr(value)
+    if type(value) in (int, float) and not (0 <= value <= MAX_UNIX_TIME_S):
+        return f"{type(value).__name__} {value:.6g}"
+    return {dict: "object", list: "list", str: "str", bool: "bool"}.get(type(value), type(value).__name__)
+
+
+def check_record(record: dict, where: str, problems) -> dict | None:
+    """``record`` made safe to use, or None when it must be skipped; each problem is added to
+    ``problems`` (``.add(message)``) naming ``where`` (file:line) and the key."""
+    kind = record.get("type")
+    schema = SCHEMAS.get(kind) if type(kind) is str else None
+    if schema is None:
+        return record  # unknown types are ignored by the reader anyway
+    for key, expect in schema.required.items():
+        value = record.get(key)
+        if not expect.test(value):
+            problems.add(f"{where}: {kind}.{key} is {'missing' if key not in record else type_name(value)}, "
+                         f"expected {expect.expected}; record skipped")
+            return None
+    for key, expect in schema.optional.items():
+        value = record.get(key)
+        if value is not None and not expect.test(value):
+            problems.add(f"{where}: {kind}.{key} is {type_name(value)}, expected {expect.expected}; field dropped")
+            record = {name: item for name, item in record.items() if name != key}
+    if kind in FREE_FORM:
+        record = _bounded(record, kind, where, problems)
+    return record
+
+
+def _bounded(record: dict, kind: str, where: str, problems) -> dict:
+    """The record with values nested too deep dropped (naming the key) and lone surrogates escaped.
+    In config and summary, each key of ``values`` is checked on its own, so one deep value costs
+    only itself."""
+    clean = {}
+    for key, value in record.items():
+        if key == "values" and type(value) is dict:
+            kept = {}
+            for name, item in value.items():
+                try:
+                    kept[_text(name)] = _clean(item, 2)
+                except _TooDeep:
+                    problems.add(f"{where}: {kind}.values.{_text(name)} is nested deeper than "
+                                 f"{MAX_NESTING_DEPTH} levels; key dropped")
+            clean[key] = kept
+            continue
+        try:
+            clean[_text(key)] = _clean(value, 1)
+        except _TooDeep:
+            problems.add(f"{where}: {kind}.{_text(key)} is nested deeper than {MAX_NESTING_DEPTH} levels; field dropped")
+    return clean
+
+
+def _clean(value, depth: int):
+    if type(value) is str:
+        return _text(value)
+    if type(value) is dict:
+        if depth >= MAX_NESTING_DEPTH:
+            raise _TooDeep
+        return {_text(key): _clean(item, depth + 1) for key, item in value.items()}
+    if type(value) is list:
+        if depth >= MAX_NESTING_DEPTH:
+            raise _TooDeep
+        return [_clean(item, depth + 1) for item in value]
+    return value
+
+
+def _text(text: str) -> str:
+    """Text with lone surrogates (not encodable as UTF-8) written as backslash escapes."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def clean_key(text: str) -> str:
+    """A metric name safe to print and encode (see _text)."""
+    return _text(text)
