@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from tracker import __version__
 
 from .assets import plan_assets
-from .discover import Discovery, discover
+from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError
+from .identity import RunChoice
 from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key
 from .model import (PageSettings, compare_context, index_context, index_data_json, project_context, run_data_file,
                     run_folder)
 from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
+from .output_lock import locked_output, staging_path
 from .render import Renderer, data_script_text, script_json
 from .run_pages import RunOutcome, render_runs
 from .secrets import redact_text
@@ -55,6 +57,7 @@ class BuildReport:
     incremental: bool = False
     skipped: list[tuple[str, str]] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    copies: list[str] = field(default_factory=list)  # a warning per folder skipped as a copy of a run shown
     pages: int = 0
     files: int = 0
     seconds: float = 0.0
@@ -67,27 +70,38 @@ class BuildReport:
 
 
 def build(options: BuildOptions, progress=None) -> BuildReport:
-    """Build the site described by ``options``; ``progress(done, total)`` is called per run page."""
+    """Build the site described by ``options``; ``progress(done, total)`` is called per run page.
+
+    Raises SiteLockedError at once when another build is writing to the same --out.
+    """
     started = time.monotonic()
     theme = resolve_theme(options.theme)
     out = os.path.abspath(options.out)
-    check_output_folder(out)
+    with locked_output(out):
+        check_output_folder(out)
+        report = _build_locked(options, theme, out, progress)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildReport:
     found = discover(options.runs)
     assets, plotly = plan_assets(theme.static_dirs)
     settings = PageSettings(options.title or DEFAULT_TITLE, theme, plotly, f"tracker {__version__}", options.base_url)
     manifest = Manifest(site_key(theme, {"title": options.title, "base_url": options.base_url}))
     previous = None if options.full else read_manifest(out)
     incremental = previous is not None and previous.site_key == manifest.site_key
-    kept, jobs = plan_runs(found, previous if incremental else None)
+    choice = RunChoice(found, previous.known_ids() if incremental else {})
 
-    staging = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.building-{os.getpid()}")
+    staging = staging_path(out)
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
     try:
-        outcomes, workers = render_runs(jobs, settings, staging, progress)
-        manifest.runs = kept | {os.path.basename(outcome.folder): _entry(outcome) for outcome in outcomes
-                                if outcome.error is None}
-        errors = [(redact_text(outcome.folder), outcome.error) for outcome in outcomes if outcome.error]
+        kept, shown, workers = render_shown_runs(choice, previous if incremental else None, out, settings, staging,
+                                                 progress)
+        manifest.runs = kept | {run_id: _entry(outcome) for run_id, outcome in shown.items()}
+        manifest.copies = {found.keys[copy.folder]: copy.run_id for copy in choice.copies()}
+        errors = sorted((redact_text(found.relative(folder)), reason) for folder, reason in choice.unreadable.items())
         findings = [finding for entry in manifest.runs.values() for finding in entry.findings]
         if options.strict and (findings or errors):
             raise StrictBuildError(findings + [f"unreadable run {path}: {reason}" for path, reason in errors])
@@ -96,8 +110,12 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
             raise SiteError(f"no readable runs in {where}" + (f" ({len(errors)} unreadable)" if errors else "")
                             + "; log some with tracker.init() or try 'tracker demo'")
         texts = site_pages(Renderer(theme), settings, manifest, errors)
-        run_files = [relative for outcome in outcomes for relative in outcome.files]
+        run_files = [relative for outcome in shown.values() for relative in outcome.files]
         if incremental:
+            restored = [relative for relative, source in assets.items() if not os.path.isfile(os.path.join(out, relative))]
+            for relative in restored:  # deleted by hand: the site key covers changed assets, not missing ones
+                copy_file(staging, relative, assets[relative])
+            run_files += restored
             slugs = [entry.head["slug"] for entry in kept.values()]  # a run's files: its folder and data file
             update_site(out, staging, run_files, texts, {run_data_file(slug) for slug in slugs} | set(assets),
                         {run_folder(slug) for slug in slugs})
@@ -110,12 +128,12 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     written = sorted(run_files) + sorted(texts) + ([] if incremental else sorted(assets))
-    return BuildReport(out, runs_built=len(manifest.runs), runs_rendered=len(outcomes) - len(errors),
+    return BuildReport(out, runs_built=len(manifest.runs), runs_rendered=len(shown),
                        runs_running=sum(not entry.settled for entry in manifest.runs.values()),
                        incremental=incremental, skipped=errors, findings=findings,
+                       copies=[copy.message(found) for copy in choice.copies()],
                        pages=sum(path.endswith(".html") for path in texts) + len(manifest.runs),
-                       files=len(written), seconds=time.monotonic() - started, written=written,
-                       workers=workers)
+                       files=len(written), written=written, workers=workers)
 
 
 def check_output_folder(out: str) -> None:
@@ -124,18 +142,79 @@ def check_output_folder(out: str) -> None:
         raise OutputFolderError(out)
 
 
-def plan_runs(found: Discovery, previous: Manifest | None) -> tuple[dict[str, RunEntry], list[tuple[str, str]]]:
-    """Split the run folders into the entries of the previous build that still describe them, and
-    the (folder, key) jobs to render: new, changed, or running at the last build."""
-    kept, jobs = {}, []
-    for folder in found.folders:
-        key, run_id = found.keys[folder], os.path.basename(folder)
-        entry = previous.runs.get(run_id) if previous else None
-        if entry is not None and entry.key == key and entry.settled:
-            kept[run_id] = entry
-        else:
-            jobs.append((folder, key))
-    return kept, jobs
+def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, settings: PageSettings,
+                      staging: str, progress=None) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
+    """Render into ``staging`` what the site must show anew, and keep the rest of ``previous``.
+
+    Returns the entries kept, by run id, the outcome of each run id shown from a folder rendered
+    now, and how many processes rendered. Folders whose id is unknown (new or changed) are read, and so is the folder a
+    known id is shown from when its page is not the one the site has (the run changed, was running,
+    or its page was made from a copy that has gone or now loses, or its files were deleted by hand).
+    That can make another folder the one shown, so this repeats until nothing is left to render.
+    Unreadable folders end up in ``choice.unreadable`` with the reason.
+    """
+    rendered: dict[str, RunOutcome] = {}
+    most_workers = 1
+    while True:
+        kept = {}
+        jobs = [folder for folder in choice.unknown() if folder not in rendered]
+        for run_id, folder in choice.shown().items():
+            entry = previous.runs.get(run_id) if previous else None
+            if folder in rendered:
+                continue
+            if entry is not None and entry.key == choice.found.keys[folder] and entry.settled \
+                    and _run_pages_exist(out, entry.head["slug"]):
+                kept[run_id] = entry
+            else:
+                jobs.append(folder)
+        if not jobs:
+            break
+        outcomes, workers = render_runs([(folder, choice.found.keys[folder]) for folder in jobs], settings,
+                                        staging, progress)
+        most_workers = max(most_workers, workers)
+        for outcome in outcomes:
+            rendered[outcome.folder] = outcome
+            choice.learn(outcome.folder, outcome.head["id"] if outcome.error is None else None,
+                         _relative_reason(outcome.error, outcome.folder))
+    shown = {run_id: rendered[folder] for run_id, folder in choice.shown().items() if folder in rendered}
+    _render_again_where_copies_wrote(shown, rendered, choice, settings, staging)
+    return kept, shown, most_workers
+
+
+def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dict[str, RunOutcome],
+                                     choice: RunChoice, settings: PageSettings, staging: str) -> None:
+    """Copies of a run rendered in this build wrote the same staged files (one slug) as the folder
+    shown, maybe at the same time from two workers: remove all of them and render the shown one again."""
+    clashes = {run_id for run_id in shown
+               if sum(outcome.error is None and outcome.head["id"] == run_id for outcome in rendered.values()) > 1}
+    if not clashes:
+        return
+    for outcome in rendered.values():
+        if outcome.error is None and outcome.head["id"] in clashes:
+            remove_files(staging, outcome.files)
+    outcomes, _ = render_runs([(shown[run_id].folder, shown[run_id].key) for run_id in sorted(clashes)],
+                              settings, staging)
+    for outcome in outcomes:
+        if outcome.error is None:
+            shown[outcome.head["id"]] = outcome
+        else:  # changed between the two reads: it is read again by the next build
+            shown.pop(choice.ids[outcome.folder])
+            choice.learn(outcome.folder, None, _relative_reason(outcome.error, outcome.folder))
+
+
+def _run_pages_exist(out: str, slug: str) -> bool:
+    """Whether a kept run's page and data file are still in the site (a stat each): files deleted
+    by hand are made again."""
+    return (os.path.isfile(os.path.join(out, run_folder(slug), "index.html"))
+            and os.path.isfile(os.path.join(out, run_data_file(slug))))
+
+
+def _relative_reason(reason: str | None, folder: str) -> str | None:
+    """A read error's reason naming files relative to the runs folder (the site publishes it)."""
+    if reason is None:
+        return None
+    parent = os.path.dirname(folder)
+    return reason.replace(folder + os.sep, os.path.basename(folder) + "/").replace(parent + os.sep, "")
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:

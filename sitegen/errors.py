@@ -7,6 +7,7 @@
         ├── UnsafePathError       an output path would land outside the --out folder
         ├── OutputFolderError     --out exists and is not a site this command built
         ├── StrictBuildError      --strict and the build found problems (secrets, unreadable runs)
+        ├── SiteLockedError       another build is writing to the same --out
         └── PortInUseError        'tracker serve' cannot listen on --port: another program has it
 """
 from __future__ import annotations
@@ -69,3 +70,11 @@ class PortInUseError(SiteError):
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
         super().__init__(f"port {port} on {host} is already in use; choose another with --port, e.g. --port {port + 1}")
+
+
+class SiteLockedError(SiteError):
+    def __init__(self, out: str, pid: int | None):
+        self.out, self.pid = out, pid
+        holder = f" (pid {pid})" if pid else ""
+        super().__init__(f"another build is writing to {out}{holder}; wait for it to finish, or choose "
+                         "another --out")

@@ -1,15 +1,19 @@
-"""The build manifest: what the last build made of each run folder, keyed by content.
+"""The build manifest: what the last build made of each run, keyed by content.
 
 A rebuild into a site this command made compares keys with the manifest it left there: a run
-folder whose key is unchanged keeps its page, and its index row is taken from the manifest
+whose folder's key is unchanged keeps its page, and its index row is taken from the manifest
 instead of reading the run again, so a rebuild reads only the runs that changed. A change of
 the site key (theme files, tracker version, build options) rebuilds everything. A run that was
 running is always read again, because its status also depends on the clock: a heartbeat that
 goes stale turns it "crashed" with no file changing.
 
-Runs are named by id (their folder's name, unique in a site: see discover.py), not by path, so
-that moving a runs folder keeps the manifest valid and the public site shows no build-machine
-paths. Everything in it (rows, findings) is redacted.
+Runs are keyed by their recorded id, as their pages are (the slug comes from the id), not by
+folder: a folder copied under another name holds the same id, and one id is one page (see
+identity.py). An entry's key names the folder its page was made from (discover.py), so a page
+made from a copy that has since gone is made again from the folder now shown. The ids of the
+copies are kept too, under their keys, so that telling copies apart needs no read. No path is
+kept, so moving a runs folder keeps the manifest valid and the public site shows no build-machine
+paths. Everything in it (rows, heads, findings) is redacted.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from .model import ROW_HEAD_FIELDS
 from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
-MANIFEST_FORMAT = 4
+MANIFEST_FORMAT = 5
 HEAD_FIELDS = frozenset(ROW_HEAD_FIELDS)
 
 
@@ -33,7 +37,7 @@ HEAD_FIELDS = frozenset(ROW_HEAD_FIELDS)
 class RunEntry:
     """One run folder as the last build left it."""
 
-    key: str                                             # discover.Discovery.keys: its files' stats
+    key: str                                             # discover.Discovery.keys: its folder's name and files
     head: dict                                           # model.row_head(): what every site page needs
     row_json: str                                        # its whole row of data/index.js, script-safe JSON
     findings: list[str] = field(default_factory=list)    # redactions, for --strict and the report
@@ -51,7 +55,12 @@ class RunEntry:
 @dataclass
 class Manifest:
     site_key: str
-    runs: dict[str, RunEntry] = field(default_factory=dict)  # run id (its folder's name) -> entry
+    runs: dict[str, RunEntry] = field(default_factory=dict)  # run id -> entry
+    copies: dict[str, str] = field(default_factory=dict)     # key of a folder the site skips -> its run id
+
+    def known_ids(self) -> dict[str, str]:
+        """{folder key: run id} of every folder the last build read."""
+        return {entry.key: run_id for run_id, entry in self.runs.items()} | self.copies
 
     def to_text(self) -> str:
         """Line 1 is JSON of everything but the rows; then each run's row, one per line, in the same
@@ -59,7 +68,8 @@ class Manifest:
         is [key, head, findings]; the files a run owns follow from its slug (model.run_folder)."""
         runs = sorted(self.runs.items())
         entries = {run_id: [entry.key, entry.head, entry.findings] for run_id, entry in runs}
-        header = json.dumps({"format": MANIFEST_FORMAT, "site_key": self.site_key, "runs": entries},
+        header = json.dumps({"format": MANIFEST_FORMAT, "site_key": self.site_key, "runs": entries,
+                             "copies": dict(sorted(self.copies.items()))},
                             separators=(",", ":"))
         return "\n".join([header] + [entry.row_json for _, entry in runs]) + "\n"
 
@@ -75,13 +85,24 @@ def read_manifest(out: str) -> Manifest | None:
         entries = header["runs"]
         if rows.pop() != "" or len(rows) != len(entries):
             return None  # cut short: a row per run, each ended by a newline
-        runs = {folder: RunEntry(key, head, row, findings)
-                for (folder, (key, head, findings)), row in zip(entries.items(), rows)}
-        if not all(entry.head.keys() >= HEAD_FIELDS for entry in runs.values()):
+        runs = {run_id: RunEntry(key, head, row, findings)
+                for (run_id, (key, head, findings)), row in zip(entries.items(), rows)}
+        copies = header["copies"]
+        if not (all(_valid_entry(run_id, entry) for run_id, entry in runs.items()) and isinstance(copies, dict)
+                and all(isinstance(key, str) and isinstance(run_id, str) for key, run_id in copies.items())):
             return None
-        return Manifest(str(header["site_key"]), runs)
+        return Manifest(str(header["site_key"]), runs, copies)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no usable manifest: the build is a full one, never a wrong incremental one
+
+
+def _valid_entry(run_id: str, entry: RunEntry) -> bool:
+    """An entry as a build writes it (a hand-edited or damaged manifest must not break a rebuild)."""
+    head = entry.head
+    return (isinstance(entry.key, str) and isinstance(head, dict) and head.keys() >= HEAD_FIELDS
+            and head["id"] == run_id and isinstance(head["slug"], str) and isinstance(head["status"], str)
+            and isinstance(head["created"], (int, float, type(None))) and isinstance(entry.findings, list)
+            and all(isinstance(finding, str) for finding in entry.findings))
 
 
 def site_key(theme: Theme, settings: dict) -> str:

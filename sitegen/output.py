@@ -10,6 +10,7 @@ import shutil
 import threading
 
 from .errors import UnsafePathError
+from .output_lock import retired_path
 
 
 def site_path(root: str, relative: str) -> str:
@@ -82,8 +83,7 @@ def remove_files(root: str, relatives) -> None:
 
 def swap_in(staging: str, out: str) -> None:
     """Replace the folder ``out`` by ``staging`` with two renames; the old site is removed after."""
-    parent = os.path.dirname(out)
-    retired = os.path.join(parent, f".{os.path.basename(out)}.old-{os.getpid()}")
+    retired = retired_path(out)
     if os.path.exists(out):
         os.rename(out, retired)
     os.rename(staging, out)

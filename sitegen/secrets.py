@@ -30,9 +30,11 @@ class Finding:
 
 
 def run_label(source: RunSource) -> str:
-    """How a finding names its run: the id, and the name when it differs."""
+    """How a finding names its run: the id, and the name when it differs (both redacted: the
+    warning is printed, and --strict prints it too, into CI logs that are often public)."""
     run = source.run
-    return f"{run.id} ({run.name})" if run.name and run.name != run.id else run.id
+    label = f"{run.id} ({run.name})" if run.name and run.name != run.id else run.id
+    return redact_text(label)
 
 
 def redact_text_file(path: str, run: str, key: str) -> tuple[str | None, Finding | None]:
@@ -89,8 +91,11 @@ def redact_source(source: RunSource) -> list[Finding]:
     source.diff_text = clean(source.diff_text, "git diff")
     source.requirements_text = clean(source.requirements_text, "requirements")
     source.console_text = clean(source.console_text, "console output")
+    used_names: set[str] = set()
     for plan in source.artifacts:
         plan.name = clean(plan.name, "artifact name")
+        if plan.site_name:
+            plan.site_name = _published_file_name(clean(plan.site_name, "artifact file name"), used_names)
     return found
 
 
@@ -99,6 +104,21 @@ def redact_text(text: str) -> str:
     from tracker.redact import redact_token_shapes
 
     return redact_token_shapes(text)[0]
+
+
+def _published_file_name(name: str, used: set[str]) -> str:
+    """An artifact's file name in the site with any redaction made file-name safe ("[REDACTED]"
+    -> "REDACTED"), unique among the run's artifacts (two names may redact alike)."""
+    from tracker.redact import REDACTED
+
+    name = name.replace(REDACTED, REDACTED.strip("[]"))
+    stem, dot, suffix = name.rpartition(".")
+    candidate, number = name, 1
+    while candidate in used:
+        number += 1
+        candidate = f"{stem}-{number}.{suffix}" if dot and stem else f"{name}-{number}"
+    used.add(candidate)
+    return candidate
 
 
 def _field_label(name: str) -> str:

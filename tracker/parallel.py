@@ -3,10 +3,17 @@
 Used where the work per item is a run folder read and parsed (``tracker ls``, ``tracker build``):
 heavy enough that worker processes pay off from a few dozen runs, light enough that items go in
 batches to save round trips. The function and its arguments must pickle (module-level function).
+
+The workers end with the process that started them, however it ends: an exception in it (Ctrl-C,
+a SIGTERM turned into SystemExit, a failed item) kills them before it propagates, and each worker
+watches its parent and exits when it is gone (a SIGKILL leaves no chance to clean up). Without
+that, a killed ``tracker build`` left its workers, and the forkserver they keep alive, forever.
 """
 from __future__ import annotations
 
 import os
+
+PARENT_CHECK_INTERVAL_S = 0.5  # how often a worker checks that the process it works for still lives
 
 
 def map_on_cores(function, items: list, args: tuple = (), *, min_items: int, per_task: int,
@@ -29,13 +36,58 @@ def map_on_cores(function, items: list, args: tuple = (), *, min_items: int, per
 
     batches = [items[start:start + per_task] for start in range(0, len(items), per_task)]
     # forkserver: workers start from a clean process, never a fork of one with threads (tracker serve)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=_watch_parent, initargs=(os.getpid(),))
+    try:
         for batch in pool.map(_run_batch, [function] * len(batches), batches, [args] * len(batches)):
             results.extend(batch)
             if progress:
                 progress(len(results), len(items))
+    except BaseException:
+        # Waiting for the queued batches would make Ctrl-C (or a failed item) wait for the whole map.
+        pool.shutdown(wait=False, cancel_futures=True)
+        _kill_workers(pool)
+        raise
+    pool.shutdown()
     return results, workers
 
 
 def _run_batch(function, items: list, args: tuple) -> list:
     return [function(item, *args) for item in items]
+
+
+def _kill_workers(pool) -> None:
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14+
+    if kill is not None:
+        kill()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.kill()
+        except (OSError, ValueError):
+            pass  # already gone, or already closed
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Worker initializer: ignore Ctrl-C (the parent handles it and kills the workers; left alone,
+    every worker printed a KeyboardInterrupt traceback), and exit once the parent process is gone."""
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_gone, args=(parent_pid,), name="tracker-parent-watch",
+                     daemon=True).start()
+
+
+def _exit_when_gone(parent_pid: int) -> None:
+    import time
+
+    import psutil
+
+    try:
+        parent = psutil.Process(parent_pid)
+        while parent.is_running() and parent.status() != psutil.STATUS_ZOMBIE:
+            time.sleep(PARENT_CHECK_INTERVAL_S)
+    except psutil.Error:
+        pass  # no such process: it is gone already
+    os._exit(1)  # a daemon thread cannot end its process otherwise; the work is nobody's any more

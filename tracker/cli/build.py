@@ -45,6 +45,7 @@ def run_build(args) -> int:
 
 def report_warnings(report) -> list[str]:
     return ([f"tracker: warning: {finding}" for finding in report.findings]
+            + [f"tracker: warning: {copy}" for copy in report.copies]
             + [f"tracker: warning: skipped unreadable run {path}: {reason}" for path, reason in report.skipped])
 
 

@@ -1,0 +1,93 @@
+"""One build at a time per output folder, and the leftovers of builds that were killed.
+
+A build holds an exclusive ``fcntl.flock`` on ``.<out name>.lock`` beside the output folder (not
+in it: a full build replaces the folder by a rename, and a lock inside would move with it). The
+kernel drops the lock when its holder dies, however it dies, so a stale lock never blocks a build.
+A second build into the same folder fails at once naming the holder's pid, rather than waiting
+behind it: two builds of one site at once are a mistake in a script or a CI setup, and waiting
+would hide it. The holder removes the lock file when it is done, while still holding the lock;
+so a process that locked a file just removed (it opened it before the removal) checks that the
+path still names the file it locked, and tries again if not.
+
+Holding the lock, a build knows that no other build of the folder is running, so every staging
+or retired folder beside it (``.<out name>.building-<pid>``, ``.<out name>.old-<pid>``) was left by a
+killed build and is removed.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+
+from .errors import SiteLockedError
+
+
+def lock_path(out: str) -> str:
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.lock")
+
+
+def staging_path(out: str) -> str:
+    """Where this process assembles the files of a build into ``out`` (beside it: one file system)."""
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.building-{os.getpid()}")
+
+
+def retired_path(out: str) -> str:
+    """Where a full build moves the previous site while it swaps the new one in."""
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.old-{os.getpid()}")
+
+
+@contextlib.contextmanager
+def locked_output(out: str):
+    """Hold the build lock of ``out`` (an absolute path) for the ``with`` body; raises
+    SiteLockedError when another process holds it. Stale staging is removed on entry."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    path = lock_path(out)
+    fd = _lock(path, out)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        remove_stale_work(out)
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+        os.close(fd)  # releases the lock
+
+
+def _lock(path: str, out: str) -> int:
+    """An open descriptor of the lock file at ``path``, locked."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise SiteLockedError(out, holder) from None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the holder removed this file as we locked it: lock the one now at ``path``
+
+
+def remove_stale_work(out: str) -> None:
+    """Remove the staging and retired folders of ``out`` left by killed builds (call with the lock held)."""
+    parent, name = os.path.split(out)
+    prefixes = (f".{name}.building-", f".{name}.old-")
+    with contextlib.suppress(FileNotFoundError), os.scandir(parent) as entries:
+        stale = [entry.path for entry in entries if entry.name.startswith(prefixes)
+                 and entry.name.rpartition("-")[2].isdigit() and entry.is_dir(follow_symlinks=False)]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _holder(fd: int) -> int | None:
+    """The pid the lock's holder wrote into the lock file (None if it has not written it yet)."""
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
