@@ -74,3 +74,14 @@ def test_module_imports_only_the_standard_library():
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module.split(".")[0])
     assert imported <= sys.stdlib_module_names
+
+
+def wildcard_name(case) -> str:
+    return case["text"] * case.get("repeat", 1) + case.get("tail", "")
+
+
+@pytest.mark.parametrize("case", CASES["wildcards"]["cases"], ids=lambda case: f"{case['pattern']}:{case.get('repeat', 1)}")
+def test_wildcards_match_in_linear_time(case):
+    # A backtracking matcher would not finish the long cases (seconds to minutes each).
+    run = {"id": "x", "name": wildcard_name(case)}
+    assert query.matches(f'name="{case["pattern"]}"', run) is case["matches"]

@@ -35,6 +35,8 @@ RUN_CASES_JS = """
       [...cases.runs].sort((a, b) => query.compareForSort(a, b, c.field)).map((run) => run.id)),
     sortRuns: cases.sort.map((c) => query.sortRuns(cases.runs, c.field).map((run) => run.id)),
     resolve: cases.resolve.map((c) => query.resolveField(byId[c.run], c.field)),
+    wildcards: cases.wildcards.cases.map((c) => query.matches(`name="${c.pattern}"`,
+      {id: "x", name: c.text.repeat(c.repeat ?? 1) + (c.tail ?? "")})),
   };
 }
 """
@@ -82,3 +84,9 @@ def test_sort_runs_orders_them_as_the_comparator_does(js_results):
 
 def test_resolve_field(js_results):
     assert mismatches("resolve", "field", js_results["resolve"], lambda case: case["value"]) == []
+
+
+def test_wildcards_match_in_linear_time(js_results):
+    # A backtracking RegExp would not finish the long cases (seconds to minutes each).
+    expected = [case["matches"] for case in CASES["wildcards"]["cases"]]
+    assert js_results["wildcards"] == expected

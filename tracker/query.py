@@ -103,7 +103,7 @@ class _Comparison:
         self.op = "=" if op == ":" else op
         self.value = value.lower()
         self.number = number
-        self.glob = _compile_glob(self.value) if self.op in ("=", "!=") and "*" in value else None
+        self.glob = self.value.split("*") if self.op in ("=", "!=") and "*" in value else None
         self.negated = negated
 
     def matches(self, run):
@@ -121,7 +121,7 @@ class _Comparison:
                 return math.isnan(actual_number)
             return _COMPARE[op](actual_number, self.number)
         if self.glob is not None:
-            return self.glob.fullmatch(_text(actual).lower()) is not None
+            return _glob_matches(self.glob, _text(actual).lower())
         return _COMPARE[op](_text(actual).lower(), self.value)
 
 
@@ -260,8 +260,24 @@ def _at_boundary(text, position):
     return position >= len(text) or text[position] in WHITESPACE
 
 
-def _compile_glob(pattern):
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+def _glob_matches(parts, text):
+    """Whether ``text`` matches the pattern whose pieces between ``*`` are ``parts``.
+
+    Linear time, where a regular expression backtracks: ``*a*a*c`` against a long run of "a"s
+    took seconds (one more ``*a``, minutes). The first piece must start the text and the last end
+    it; each piece between must occur after the one before, and its leftmost occurrence is always
+    the best choice (leaving the most text to the rest), so one ``find`` per piece decides.
+    """
+    first, *middle, last = parts
+    if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
+        return False
+    position, end = len(first), len(text) - len(last)
+    for part in middle:
+        found = text.find(part, position, end)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True
 
 
 def _utc_timestamp(match):

@@ -57,7 +57,7 @@
   function comparison(field, op, value, number, negated) {
     op = op === ":" ? "=" : op;
     const lowered = value.toLowerCase();
-    const glob = (op === "=" || op === "!=") && value.includes("*") ? compileGlob(lowered) : null;
+    const glob = (op === "=" || op === "!=") && value.includes("*") ? lowered.split("*") : null;
 
     function test(actual, testOp) {
       if (testOp === "~") return text(actual).toLowerCase().includes(lowered);
@@ -66,7 +66,7 @@
         if (testOp === "=" && Number.isNaN(number)) return Number.isNaN(actualNumber);
         return COMPARE[testOp](actualNumber, number);
       }
-      if (glob !== null) return glob.test(text(actual).toLowerCase());
+      if (glob !== null) return globMatches(glob, text(actual).toLowerCase());
       return COMPARE[testOp](text(actual).toLowerCase(), lowered);
     }
 
@@ -230,9 +230,23 @@
     return position >= queryText.length || WHITESPACE.includes(queryText[position]);
   }
 
-  function compileGlob(pattern) {
-    const escaped = pattern.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    return new RegExp("^" + escaped.join(".*") + "$", "s");
+  // Whether `value` matches the pattern whose pieces between "*" are `parts`, in linear time (a
+  // RegExp backtracks: "*a*a*c" on a long run of "a"s took seconds). The first piece starts the
+  // text, the last ends it, each piece between is found after the one before; its leftmost
+  // occurrence is always the best choice, so one indexOf per piece decides.
+  function globMatches(parts, value) {
+    const first = parts[0], last = parts[parts.length - 1];
+    if (value.length < first.length + last.length || !value.startsWith(first) || !value.endsWith(last)) {
+      return false;
+    }
+    let position = first.length;
+    const end = value.length - last.length;
+    for (const part of parts.slice(1, -1)) {
+      const found = value.indexOf(part, position);
+      if (found < 0 || found + part.length > end) return false;
+      position = found + part.length;
+    }
+    return true;
   }
 
   function utcTimestamp(match) {
