@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .errors import ArgumentTypeError, RunIdError, StepError
-from .redact import redact_text
 from .values import check_int_size, safe_text, to_jsonable
 
 MAX_RUN_ID_CHARS = 200  # a run id names a folder: most file systems allow 255 bytes
@@ -21,6 +20,8 @@ def clean_text(argument: str, value, *, optional: bool = False) -> str | None:
         return None
     if not isinstance(value, str):
         raise ArgumentTypeError(argument, value, "a str or None" if optional else "a str")
+    from .redact import redact_text  # compiles its patterns: paid at init(), not at import
+
     return redact_text(safe_text(str(value)))
 
 

@@ -2,13 +2,18 @@
 
 Three nets, each cheap:
 - names: a value under a key, flag or variable whose name looks like a credential
-  (``api_key``, ``hfToken``, ``DB_PASSWORD``...) is replaced by REDACTED;
+  (``api_key``, ``hfToken``, ``DB_PASSWORD``, ``PGPASSWORD``, ``db_pass``...) is replaced by REDACTED;
 - URLs: credentials in a URL's user-info part are dropped;
 - shapes: strings that look like well-known tokens (GitHub, AWS, Slack, OpenAI, Hugging Face,
-  Google, JWTs, private key blocks, bearer tokens) are replaced wherever they appear.
+  Google, JWTs, private key blocks, bearer tokens, Slack webhooks) are replaced wherever they
+  appear, and so are secrets found by their context in free text: ``Authorization:`` header
+  values, ``user:password@host`` without a scheme, and ``NAME=value`` where NAME looks secret.
+  Where two shapes overlap the union of both is replaced, so a URL's password goes even when
+  its user name is itself a token.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 REDACTED = "[REDACTED]"
@@ -16,9 +21,13 @@ REDACTED = "[REDACTED]"
 # A name is secret-looking when one of its words is one of these. Words come from splitting on
 # non-alphanumerics and camelCase, so "max_tokens", "keyframes" and "tokenizer" stay visible.
 SECRET_WORDS = frozenset({
-    "key", "apikey", "token", "secret", "password", "passwd", "pwd", "passphrase", "credential",
-    "credentials", "auth", "privatekey", "accesskey", "sessionkey",
+    "key", "apikey", "token", "secret", "password", "passwd", "pwd", "pass", "passphrase", "credential",
+    "credentials", "auth", "privatekey", "accesskey", "sessionkey", "cookie",
 })
+# A word that ends in one of these is secret too: PGPASSWORD, MYSQLPWD, clientsecret.
+SECRET_WORD_ENDINGS = ("password", "passwd", "pwd", "secret", "apikey", "accesskey", "secretkey", "privatekey")
+# "token" after one of these words names a vocabulary entry, not a credential (eos_token: "</s>").
+VOCABULARY_TOKEN_WORDS = frozenset({"pad", "eos", "bos", "unk", "sep", "cls", "mask", "start", "end"})
 _WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 TOKEN_PATTERNS = {
@@ -32,9 +41,14 @@ TOKEN_PATTERNS = {
     # Not \b at the end: a key may end in "-", after which \b would fail before a space or quote.
     "Google API key": r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])",
     "JWT": r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-    "bearer token": r"(?i:\bbearer\s+)[A-Za-z0-9._~+/-]{16,}=*",
+    # Any length after "Bearer" as the HTTP scheme spells it; 16 characters at least after a
+    # lower-case "bearer", so prose ("the bearer of") stays.
+    "bearer token": r"(?:\b(?:Bearer|BEARER)\s+[A-Za-z0-9._~+/-]+=*|(?i:\bbearer\s+)[A-Za-z0-9._~+/-]{16,}=*)",
+    "Slack webhook": r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]+",
     # user:password in a URL (the site generator scans text that never went through redact_text).
-    "URL credentials": r"(?<=://)[^\s/:@]{0,256}:[^\s/]{1,256}(?=@)",
+    # The password may hold "@" (up to the last one before a "/") or, when what follows the
+    # colon is not a port, "/" (AWS secret keys do).
+    "URL credentials": r"(?<=://)[^\s/:@]{0,256}:(?:[^\s/]{1,256}(?=@)|(?!\d{1,5}(?:[/?#\s]|$))[^\s@]{1,256}(?=@))",
 }
 _TOKEN_REGEX = re.compile("|".join(f"(?P<g{index}>{pattern})" for index, pattern in enumerate(TOKEN_PATTERNS.values())))
 _TOKEN_KINDS = {f"g{index}": kind for index, kind in enumerate(TOKEN_PATTERNS)}
@@ -42,24 +56,55 @@ _TOKEN_KINDS = {f"g{index}": kind for index, kind in enumerate(TOKEN_PATTERNS)}
 # finds a plain alternation of literals several times faster than it runs the full alternation at
 # every position, so the full regex is only tried where an anchor is (about 6x faster on logs).
 _TOKEN_ANCHOR = re.compile(r"-----BEGIN|gh[pousr]_|github_pat_|A[KSBC][IC]A|xox[abposr]-|sk-|hf_|AIza|eyJ"
-                           r"|[Bb][Ee][Aa][Rr][Ee][Rr]|://")
-# Greedy up to the last "@" before the path, so a password containing "@" goes entirely.
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s]+)@")
+                           r"|[Bb][Ee][Aa][Rr][Ee][Rr]|hooks\.slack\.com/|://")
+# Greedy up to the last "@" before the path, so a password containing "@" goes entirely; or, when
+# the colon is not followed by a port, a password holding "/" up to the first "@".
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)"
+                              r"(?P<userinfo>[^/\s]+|[^\s/:@]*:(?!\d{1,5}(?:[/?#\s]|$))[^\s@]+)@")
+
+# Secrets found by their context: (kind, literals one of which the text must hold, pattern). The
+# part replaced is the group "secret"; a match whose ``_accept`` check fails is not a secret.
+_CONTEXT_PATTERNS = [
+    # An HTTP Authorization header's credential, whatever its length, after the scheme if any
+    # (Basic, Bearer, Token ...), which stays visible.
+    ("Authorization header", ("uthoriz", "UTHORIZ"), re.compile(
+        r"\b[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]\b[\"']?[ \t]*[:=][ \t]*[\"']?"
+        r"(?:(?i:basic|bearer|token|digest|negotiate|ntlm|apikey)[ \t]+)?(?P<secret>[^\s\"',;]+)")),
+    # user:password@host with no scheme (a scheme's "://" is the URL pattern's job). Not a port,
+    # time or version after the colon, not mailto:, not an image digest (name:tag@sha256:...).
+    ("user:password@host", ("@",), re.compile(
+        r"(?<![\w.%+~:/@-])(?!mailto:|sip:|xmpp:)(?P<secret>[A-Za-z0-9._%+~-]{1,128}:(?!//)"
+        r"(?![\d.:]+@)(?!\d{1,5}(?:[/?#\s]|$))[^\s@]{1,256})@(?=[A-Za-z0-9\[])(?!sha\d+:)")),
+    # NAME=value in free text (a log line, a note, a shell command) where NAME looks secret.
+    ("secret assignment", ("=",), re.compile(
+        r"(?<![A-Za-z0-9_])(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,63})=(?:\"(?P<secret_dq>[^\"\r\n]{1,512})\"|"
+        r"'(?P<secret_sq>[^'\r\n]{1,512})'|(?P<secret>[^\s\"'&;,()\[\]{}<>]{1,512}))")),
+]
+# Values of a secret-looking NAME=value that are not secrets: flags, unset values, references.
+_PLAIN_ASSIGNED = frozenset({"true", "false", "none", "null", "yes", "no", "on", "off"})
 # NAME=value, also Hydra's +name=value and ++name=value overrides.
 _ASSIGNMENT = re.compile(r"^(?P<name>[+~]{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=(?P<value>.*)$", re.S)
 
 
+@functools.lru_cache(maxsize=4096)  # free text and configs repeat their names
 def is_secret_name(name) -> bool:
     """True if ``name`` (a config key, CLI flag or variable name) looks like it holds a credential."""
     words = [word.lower() for word in _WORD_BOUNDARY.split(str(name)) if word]
-    if any(word in SECRET_WORDS for word in words):
-        return True
+    for index, word in enumerate(words):
+        if word == "token" and index and words[index - 1] in VOCABULARY_TOKEN_WORDS:
+            continue
+        if word in SECRET_WORDS or word.endswith(SECRET_WORD_ENDINGS):
+            return True
     joined = "".join(words)
-    return joined in SECRET_WORDS or joined.endswith(("apikey", "accesskey", "secretkey", "privatekey"))
+    return joined in SECRET_WORDS or joined.endswith(SECRET_WORD_ENDINGS)
 
 
 def find_token_shapes(text: str) -> list[tuple[str, int, int]]:
-    """Token-shaped substrings of ``text`` as (kind, start, end), in order and not overlapping."""
+    """Token-shaped substrings of ``text`` as (kind, start, end), in order and not overlapping.
+
+    Spans of different shapes that overlap are merged into one (named by the first), so the
+    replacement covers everything any shape found.
+    """
     found = []
     position = 0
     while anchor := _TOKEN_ANCHOR.search(text, position):
@@ -70,7 +115,38 @@ def find_token_shapes(text: str) -> list[tuple[str, int, int]]:
             position = match.end()
         else:
             position = anchor.start() + 1
+    in_context = _context_secrets(text)
+    return _merged(found + in_context) if in_context else found
+
+
+def _context_secrets(text: str) -> list[tuple[str, int, int]]:
+    found = []
+    for kind, literals, pattern in _CONTEXT_PATTERNS:
+        if not any(literal in text for literal in literals):
+            continue
+        for match in pattern.finditer(text):
+            group = next(name for name in ("secret", "secret_dq", "secret_sq") if match.group(name) is not None) \
+                if "name" in pattern.groupindex else "secret"
+            if "name" in pattern.groupindex and not _secret_assignment(match["name"], match[group]):
+                continue
+            found.append((kind, match.start(group), match.end(group)))
     return found
+
+
+def _secret_assignment(name: str, value: str) -> bool:
+    # A bare "key=" is a keyword argument in code (sorted(x, key=len)), not a credential.
+    return (name.lower() != "key" and is_secret_name(name) and value.lower() not in _PLAIN_ASSIGNED
+            and not value.startswith(("$", REDACTED)))
+
+
+def _merged(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    merged: list[list] = []
+    for kind, start, end in sorted(spans, key=lambda span: (span[1], -span[2])):
+        if merged and start < merged[-1][2]:
+            merged[-1][2] = max(merged[-1][2], end)
+        else:
+            merged.append([kind, start, end])
+    return [tuple(span) for span in merged]
 
 
 def redact_token_shapes(text: str) -> tuple[str, list[str]]:
@@ -128,18 +204,35 @@ def redact_mapping(value):
 def redact_argv(argv: list[str]) -> list[str]:
     """Command-line arguments with secret values replaced.
 
-    Handles ``--api-key X``, ``--api-key=X``, ``NAME_TOKEN=X`` and Hydra ``+db.password=X``
-    assignments, credentials in URLs and token-shaped values anywhere. After a secret flag
-    the next argument is hidden unless it is another ``--flag`` (``--use-auth --lr 0.1``).
+    Handles ``--api-key X``, ``--api-key=X``, ``--pass X``, ``-p X`` (the password flag of
+    mysql and others), ``NAME_TOKEN=X``, ``PGPASSWORD=X`` and Hydra ``+db.password=X``
+    assignments, header arguments (``-H "Authorization: ..."``, ``-H "X-Api-Key: ..."``),
+    credentials in URLs and token-shaped values anywhere. After a secret flag the next
+    argument is hidden unless it is another ``--flag`` (``--use-auth --lr 0.1``).
     """
     redacted = []
-    hide_next = False
+    hide_next = header_next = False
     for argument in argv:
         if hide_next and not argument.startswith("--"):
             redacted.append(REDACTED)
             hide_next = False
             continue
         hide_next = False
+        if header_next:
+            header_next = False
+            name, colon, value = argument.partition(":")
+            if colon and value.strip() and is_secret_name(name.strip()):
+                redacted.append(f"{name}: {REDACTED}")
+                continue
+        if argument in _HEADER_FLAGS:
+            header_next = True
+        elif argument in _PASSWORD_FLAGS:
+            redacted.append(argument)
+            hide_next = True
+            continue
+        elif argument.startswith(tuple(f"{flag}=" for flag in _PASSWORD_FLAGS)):
+            redacted.append(f"{argument.partition('=')[0]}={REDACTED}")
+            continue
         if argument.startswith("-") and len(argument) > 1:
             flag, equals, _ = argument.partition("=")
             if is_secret_name(flag.lstrip("-")):
@@ -155,6 +248,10 @@ def redact_argv(argv: list[str]) -> list[str]:
             continue
         redacted.append(redact_text(argument))
     return redacted
+
+
+_HEADER_FLAGS = frozenset({"-H", "--header"})  # curl, wget, httpie: the next argument is "Name: value"
+_PASSWORD_FLAGS = ("-p",)  # short flags that take a password (mysql, mongo, redis-cli -a is rarer)
 
 
 # A literal value assigned to a name (api_key = "...", "token": "...", HF_TOKEN=..., password: ...).
