@@ -52,6 +52,8 @@ TOKEN_PATTERNS = {
 }
 _TOKEN_REGEX = re.compile("|".join(f"(?P<g{index}>{pattern})" for index, pattern in enumerate(TOKEN_PATTERNS.values())))
 _TOKEN_KINDS = {f"g{index}": kind for index, kind in enumerate(TOKEN_PATTERNS)}
+_URL_CREDENTIALS_SHAPE = re.compile(f"(?P<g{list(TOKEN_PATTERNS).index('URL credentials')}>"
+                                   f"{TOKEN_PATTERNS['URL credentials']})")
 # Every pattern begins with one of these literals (URL credentials right after "://"). Python's re
 # finds a plain alternation of literals several times faster than it runs the full alternation at
 # every position, so the full regex is only tried where an anchor is (about 6x faster on logs).
@@ -108,8 +110,12 @@ def find_token_shapes(text: str) -> list[tuple[str, int, int]]:
     found = []
     position = 0
     while anchor := _TOKEN_ANCHOR.search(text, position):
-        start = anchor.end() if anchor.group() == "://" else anchor.start()
-        match = _TOKEN_REGEX.match(text, start)
+        if anchor.group() == "://":
+            # URL credentials first: a user name that is itself a token must not leave the password.
+            start = anchor.end()
+            match = _URL_CREDENTIALS_SHAPE.match(text, start) or _TOKEN_REGEX.match(text, start)
+        else:
+            match = _TOKEN_REGEX.match(text, anchor.start())
         if match:
             found.append((_TOKEN_KINDS[match.lastgroup], match.start(), match.end()))
             position = match.end()
