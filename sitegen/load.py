@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from tracker.reader import RunRecord
 
+from .terminal_text import StyledText, parse_terminal_text
+
 MAX_ARTIFACT_BYTES = 10 * 1024 * 1024       # one artifact larger than this is listed, not copied
 MAX_RUN_ARTIFACT_BYTES = 100 * 1024 * 1024  # copies of one run's artifacts stop at this total
 MAX_DIFF_SHOWN_BYTES = 1024 * 1024          # the capture caps the diff at 1 MiB too
@@ -41,7 +43,8 @@ class RunSource:
     diff_cut: bool = False
     requirements_text: str | None = None
     requirements_origin: str | None = None  # "captured" (files/env/requirements*.txt) or "packages"
-    console_text: str | None = None
+    console_text: str | None = None  # escapes removed (see terminal_text.py): what redaction scans
+    console_styles: StyledText | None = None  # its colours, as parsed (before redaction)
     console_cut: bool = False
     artifacts: list[ArtifactPlan] = field(default_factory=list)
 
@@ -58,7 +61,10 @@ def load_source(run: RunRecord) -> RunSource:
     source = RunSource(run, run_slug(run.id))
     source.diff_text, source.diff_cut = _read_diff(run)
     source.requirements_text, source.requirements_origin = _read_requirements(run)
-    source.console_text, source.console_cut = _read_console(run)
+    console, source.console_cut = _read_console(run)
+    if console is not None:
+        source.console_styles = parse_terminal_text(console)
+        source.console_text = source.console_styles.text
     source.artifacts = plan_artifacts(run)
     return source
 

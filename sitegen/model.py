@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -147,7 +148,8 @@ def run_context(title: str, source: RunSource) -> dict:
                 "duration": format_duration(run.duration_s), "user": run.user, "host": run.host,
                 "last_seen": _utc(run.last_seen, seconds=True) if run.last_seen else None,
                 "last_seen_iso": _iso(run.last_seen) if run.last_seen else None,
-                "error": run.error, "tags": list(run.tags), "warnings": list(run.warnings)},
+                "error": run.error, "tags": list(run.tags),
+                "warnings": [relative_to_runs_folder(warning, run.path) for warning in run.warnings]},
         "command_line": _command_line(code),
         "notes_html": render_markdown(run.notes),
         "config": [{"key": key, "text": format_value(value)} for key, value in flatten(run.config).items()],
@@ -168,9 +170,25 @@ def run_context(title: str, source: RunSource) -> dict:
                        "href": f"artifacts/{plan.site_name}" if plan.site_name else None,
                        "skipped": plan.skipped, "image": plan.is_image} for plan in source.artifacts],
         "requirements": {"origin": source.requirements_origin} if source.requirements_text else None,
-        "console": {"text": source.console_text, "cut": source.console_cut} if source.console_text else None,
+        "console": {"segments": console_segments(source), "cut": source.console_cut} if source.console_text else None,
         "reproduce": reproduce_script(git, source, _command_line(code)),
     }
+
+
+def relative_to_runs_folder(text: str, run_path: str) -> str:
+    """A read warning with the runs folder left out of the paths it names ("<run id>/events.jsonl:3: ..."):
+    the folder the build read is a path on the build machine, which no page shows."""
+    runs_folder = os.path.dirname(os.path.normpath(run_path))
+    for prefix in {runs_folder, os.path.realpath(runs_folder)} - {"", os.sep}:
+        text = text.replace(prefix + os.sep, "")
+    return text
+
+
+def console_segments(source: RunSource) -> list[tuple[str, str]]:
+    """The console text as (CSS classes, text) pieces; lines that redaction changed are plain."""
+    if source.console_styles is None:
+        return [("", source.console_text or "")]
+    return source.console_styles.segments(source.console_text)
 
 
 def git_context(git: dict | None, source: RunSource) -> dict | None:
