@@ -76,13 +76,15 @@ COLUMNS = Expect(lambda value: _is_count(value) or _is_text_list(value), "a coun
 
 class Schema:
     """The fields of one record type: ``required`` ones skip the record when missing or bad,
-    ``optional`` ones are dropped when bad (null counts as absent)."""
+    ``optional`` ones are dropped when bad (null counts as absent), and ``binding`` ones may be
+    absent but skip the record when bad (half a tags record would add a tag its writer removed)."""
 
-    __slots__ = ("required", "optional")
+    __slots__ = ("required", "optional", "binding")
 
-    def __init__(self, required: dict | None = None, optional: dict | None = None):
+    def __init__(self, required: dict | None = None, optional: dict | None = None, binding: dict | None = None):
         self.required = required or {}
         self.optional = optional or {}
+        self.binding = binding or {}
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -95,7 +97,7 @@ SCHEMAS: dict[str, Schema] = {
     "system": Schema(required={"time": TIME, "values": OBJECT}, optional={"step": INT}),
     "config": Schema(required={"values": OBJECT}, optional={"time": TIME}),
     "summary": Schema(required={"values": OBJECT}, optional={"time": TIME}),
-    "tags": Schema(optional={"add": TEXT_LIST, "remove": TEXT_LIST, "time": TIME}),
+    "tags": Schema(binding={"add": TEXT_LIST, "remove": TEXT_LIST}, optional={"time": TIME}),
     "notes": Schema(required={"text": TEXT}, optional={"time": TIME}),
     "dataset": Schema(optional={"name": TEXT, "path": TEXT, "kind": TEXT, "sha256": TEXT, "size_bytes": COUNT,
                                 "files": COUNT, "rows": COUNT, "columns": COLUMNS, "error": TEXT, "time": TIME}),
@@ -144,6 +146,11 @@ def check_record(record: dict, where: str, problems) -> dict | None:
         if not expect.test(value):
             problems.add(f"{where}: {kind}.{key} is {'missing' if key not in record else type_name(value)}, "
                          f"expected {expect.expected}; record skipped")
+            return None
+    for key, expect in schema.binding.items():
+        value = record.get(key)
+        if value is not None and not expect.test(value):
+            problems.add(f"{where}: {kind}.{key} is {type_name(value)}, expected {expect.expected}; record skipped")
             return None
     for key, expect in schema.optional.items():
         value = record.get(key)
