@@ -176,8 +176,12 @@ def find_run(query: str, *roots, max_points: int | None = None) -> RunRecord:
     with ``max_points`` as load_run takes it."""
     from .listing import list_runs
 
-    rows = list_runs(*roots).rows
+    listing = list_runs(*roots)
+    rows = listing.rows
+    # a skipped copy's folder name finds the run it copies
+    folders = {os.path.basename(skipped): run_id for run_id, _, skipped in listing.copies}
     matches = [row for row in rows if query in (row["id"], os.path.basename(row["path"]))] or \
+              [row for row in rows if folders.get(query) == row["id"]] or \
               [row for row in rows if row["id"].startswith(query)] or \
               [row for row in rows if row["name"] == query]
     if len(matches) == 1:
