@@ -93,3 +93,15 @@ def test_demo_logs_a_sweep_that_ls_shows(tmp_path):
     assert len(listing) == 7
     assert listing["broken-loader"]["status"] == "failed"
     assert listing["baseline"]["status"] == "finished" and listing["baseline"]["summary"]["valid/acc"] > 0.7
+
+
+def test_a_warning_is_one_plain_line_not_pythons_userwarning_format(tmp_path):
+    with tracker.init(project="p", name="a", dir=tmp_path, capture=False) as run:
+        run.log({"loss": 1.0})
+    events = tmp_path / run.id / "events.jsonl"
+    with open(events, "a") as handle:
+        handle.write("not json\n")
+    line_number = len(events.read_text().splitlines())
+    result = cli("ls", "--runs", str(tmp_path))
+    assert result.returncode == 0 and f"{run.id}  a  " in result.stdout
+    assert result.stderr == f"tracker: warning: {events}:{line_number}: corrupt line (Expecting value); skipped\n"

@@ -1,11 +1,15 @@
 """The ``tracker`` command: a thin layer over the library; each subcommand lives in its own module.
 
 Usage errors print one line (``tracker: error: ...``) and exit with status 2; no tracebacks.
+Warnings (a corrupt line skipped, a copy of a run) print one line too, ``tracker: warning: ...``,
+not Python's UserWarning format with a source line; only while a command runs, so the library
+used from a script keeps the standard warnings machinery.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from .. import __version__
 from ..errors import TrackerError
@@ -40,13 +44,22 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
-    try:
-        return args.handler(args) or 0
-    except (TrackerError, ValueError, OSError) as exc:
-        print(f"tracker: error: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, (ValueError, TrackerError)) else 1
-    except KeyboardInterrupt:
-        return 130
+    with warnings.catch_warnings():  # restores the standard showwarning when the command ends
+        warnings.showwarning = show_warning
+        try:
+            return args.handler(args) or 0
+        except (TrackerError, ValueError, OSError) as exc:
+            print(f"tracker: error: {exc}", file=sys.stderr)
+            return 2 if isinstance(exc, (ValueError, TrackerError)) else 1
+        except KeyboardInterrupt:
+            return 130
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """warnings.showwarning for the command line: one plain line (the library's messages begin
+    with "tracker: " already)."""
+    text = str(message).removeprefix("tracker: ")
+    print(f"tracker: warning: {text}", file=file or sys.stderr, flush=True)
 
 
 def add_runs_option(parser: argparse.ArgumentParser, several: bool = False) -> None:
