@@ -2,10 +2,21 @@
 
 ``put()`` is called on the training thread: it appends to a deque and returns. A daemon
 thread wakes every FLUSH_INTERVAL_S (or early when the buffer grows large), swaps out what
-is pending, serializes it and appends it to the writer's own JSON-lines file with a single
-``write`` call, and refreshes the heartbeat file. Trouble writing (full disk, vanished
-folder) is reported once per cause as a warning and the records are kept, up to a cap, for
-the next attempt: the training script never sees an exception from here.
+is pending, encodes it (tracker/line_encoding.py) and appends it to the writer's own
+JSON-lines file, and refreshes the heartbeat file. The training script never sees an
+exception from here:
+
+- a record that cannot be encoded costs only itself, with a warning naming it;
+- trouble writing (full disk) is reported once per cause as a warning, and the encoded records
+  wait (tracker/unwritten.py: written exactly once, at most MAX_UNWRITTEN_BYTES held, the oldest
+  metrics dropped first) for retries that back off up to RETRY_MAX_INTERVAL_S;
+- a run folder deleted mid-run is created again, with the run's head records (``run``,
+  ``start``) written first so readers still find the run, and one warning.
+
+SIGKILL loses at most about one flush interval of logging: when the oldest record not yet
+written is older than the interval, ``log()`` waits for the writer (backpressure by time), as
+it does when more than MAX_PENDING_RECORDS wait (backpressure by count). It never waits while
+the disk refuses writes, nor longer than BACKPRESSURE_MAX_WAIT_S at a time.
 """
 from __future__ import annotations
 
@@ -17,16 +28,18 @@ import threading
 import time
 import warnings
 
-from .values import compact_json, encode_line
+from .line_encoding import BatchEncoder
+from .unwritten import UnwrittenRecords
 
 FLUSH_INTERVAL_S = float(os.environ.get("TRACKER_FLUSH_INTERVAL_S", "1.0"))
 HEARTBEAT_INTERVAL_S = float(os.environ.get("TRACKER_HEARTBEAT_INTERVAL_S", "2.0"))
 FLUSH_AT_RECORDS = 20_000  # wake the writer early so a fast loop does not hold much in memory
 MAX_PENDING_RECORDS = 200_000  # past this, log() yields to the writer (about 1 ms) instead of growing
 BACKPRESSURE_SLEEP_S = 0.001
-MAX_UNWRITTEN_LINES = 1_000_000  # kept for retry while the disk refuses; older ones are dropped
-
-_METRICS_PREFIX = '{"type":"metrics","step":'
+BACKPRESSURE_MAX_WAIT_S = 5.0  # a hung file system must not hang training: stop waiting after this
+BOUND_LAG_BY_TIME = True  # the benchmark switches it off to measure what it costs
+MAX_UNWRITTEN_BYTES = int(os.environ.get("TRACKER_MAX_UNWRITTEN_BYTES", str(32 * 2**20)))
+RETRY_MAX_INTERVAL_S = 5.0  # while writes fail, retries back off from the flush interval to this
 
 
 class RecordWriter:
@@ -34,22 +47,35 @@ class RecordWriter:
 
     def __init__(self, events_path: str, heartbeat_path: str, writer_id: str,
                  flush_interval_s: float = FLUSH_INTERVAL_S,
-                 heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S):
+                 heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
+                 max_unwritten_bytes: int = MAX_UNWRITTEN_BYTES):
         self.events_path = events_path
         self.heartbeat_path = heartbeat_path
         self.writer_id = writer_id
         self.flush_interval_s = flush_interval_s
         self.heartbeat_interval_s = heartbeat_interval_s
+        self.max_unwritten_bytes = max_unwritten_bytes
         self._pending: collections.deque = collections.deque()
-        self._unwritten: list[str] = []
+        self._unwritten = UnwrittenRecords()
+        self._head_records: list[dict] = []
+        self._encoder = BatchEncoder(self._warn_once)
         self._wake = threading.Event()
         self._stopping = False
         self._warned: set[str] = set()
         self._last_heartbeat = 0.0
         self._needs_newline_check = True
-        self._metrics_encoder = _MetricsLineEncoder()
+        self._file_seen = False  # a missing file later means the run folder (or file) vanished
+        self._failing = False  # the last write failed: log() must not wait for the disk
+        self._retry_delay_s = flush_interval_s
+        self._retry_at = 0.0
+        self._in_flight_since: float | None = None  # time of the oldest record taken but not written
+        self._overdue_at = time.time() + flush_interval_s  # log() checks the lag after this time
         self._thread = threading.Thread(target=self._run, name=f"tracker-writer-{writer_id}", daemon=True)
         self._thread.start()
+
+    def remember_head(self, records: list[dict]) -> None:
+        """The run's first records (``run``, ``start``), written again if the run folder vanishes."""
+        self._head_records = list(records)
 
     def put(self, record: dict) -> None:
         """Queue a record (a dict with a ``type``). Never blocks on I/O."""
@@ -59,12 +85,8 @@ class RecordWriter:
         """Queue one metrics record; the hot path, so it stores a tuple, not a dict."""
         pending = self._pending
         pending.append((step, wall_time, values))
-        if len(pending) >= FLUSH_AT_RECORDS:
-            if not self._wake.is_set():  # setting an Event takes a lock: once per batch is enough
-                self._wake.set()
-            if len(pending) >= MAX_PENDING_RECORDS:
-                # Logging faster than the disk takes it: yield the GIL briefly so memory stays bounded.
-                time.sleep(BACKPRESSURE_SLEEP_S)
+        if wall_time > self._overdue_at or len(pending) >= FLUSH_AT_RECORDS:
+            self._catch_up(wall_time)
 
     def close(self, stall_timeout_s: float = 10.0) -> None:
         """Write everything pending and stop the thread.
@@ -82,13 +104,52 @@ class RecordWriter:
             self._thread.join(stall_timeout_s)
             if not self._thread.is_alive():
                 return
-            remaining = len(self._pending) + len(self._unwritten)
+            remaining = len(self._pending) + self._unwritten.size_bytes
             if remaining_before is not None and remaining >= remaining_before:
                 warnings.warn(f"tracker: the writer made no progress for {stall_timeout_s:.0f} s; "
-                              f"{remaining} records were not written to {self.events_path}",
-                              RuntimeWarning, stacklevel=3)
+                              f"{len(self._pending) + self._unwritten.count_records()} records were not "
+                              f"written to {self.events_path}", RuntimeWarning, stacklevel=3)
                 return
             remaining_before = remaining
+
+    # -- backpressure, on the training thread ------------------------------------------------
+
+    def _catch_up(self, wall_time: float) -> None:
+        pending = self._pending
+        if len(pending) >= FLUSH_AT_RECORDS:
+            if not self._wake.is_set():  # setting an Event takes a lock: once per batch is enough
+                self._wake.set()
+            if len(pending) >= MAX_PENDING_RECORDS:
+                # Logging faster than the disk takes it: yield the GIL briefly so memory stays bounded.
+                time.sleep(BACKPRESSURE_SLEEP_S)
+        if wall_time > self._overdue_at:
+            self._wait_for_lag_within_interval(wall_time)
+
+    def _wait_for_lag_within_interval(self, wall_time: float) -> None:
+        """Return once every record older than one flush interval before ``wall_time`` is written."""
+        interval = self.flush_interval_s
+        give_up_at = time.monotonic() + BACKPRESSURE_MAX_WAIT_S
+        while True:
+            oldest = self._oldest_unwritten()
+            if oldest is None or wall_time - oldest <= interval:
+                self._overdue_at = (wall_time if oldest is None else oldest) + interval
+                return
+            if (not BOUND_LAG_BY_TIME or self._failing or self._stopping or not self._thread.is_alive()
+                    or time.monotonic() > give_up_at):
+                self._overdue_at = wall_time + interval  # look again one interval later
+                return
+            if not self._wake.is_set():
+                self._wake.set()
+            time.sleep(BACKPRESSURE_SLEEP_S)
+
+    def _oldest_unwritten(self) -> float | None:
+        since = self._in_flight_since
+        if since is not None:
+            return since
+        try:
+            return _time_of(self._pending[0])
+        except IndexError:
+            return None
 
     # -- background thread -------------------------------------------------------------
 
@@ -98,66 +159,96 @@ class RecordWriter:
             self._wake.clear()
             stopping = self._stopping
             try:
-                self._write_pending()
+                self._write_pending(retry_now=stopping)
                 self._beat()
             except Exception as exc:  # never let the thread die: the run would go silent
                 self._warn_once(f"internal:{type(exc).__name__}", f"tracker: writer error {exc!r}; continuing")
             if stopping and not self._pending:
+                if self._unwritten:
+                    self._warn_once("lost", f"tracker: {self._unwritten.count_records():,} records could not "
+                                            f"be written to {self.events_path} before the run ended")
                 self._beat(force=True)
                 return
 
-    def _write_pending(self) -> None:
+    def _write_pending(self, retry_now: bool) -> None:
         pending = self._pending
         count = len(pending)
-        if not count and not self._unwritten:
-            return
-        lines = self._unwritten
-        self._unwritten = []
-        metrics_line = self._metrics_encoder.line
-        for _ in range(count):
-            item = pending.popleft()
-            if type(item) is tuple:
-                lines.append(metrics_line(*item))
-            else:
-                lines.append(encode_line(item) + "\n")
-        if lines and not self._append(lines):
-            if len(lines) > MAX_UNWRITTEN_LINES:
-                dropped = len(lines) - MAX_UNWRITTEN_LINES
-                self._warn_once("dropped", f"tracker: dropped {dropped} oldest records that could not be written")
-                lines = lines[dropped:]
-            self._unwritten = lines
+        if count:
+            self._in_flight_since = _time_of(pending[0])  # before the swap: log() always sees one of the two
+            popleft = pending.popleft
+            self._unwritten.add(self._encoder.encode([popleft() for _ in range(count)]))
+            if self._failing:
+                self._keep_within_bound()
+        if self._unwritten and (retry_now or not self._failing or time.monotonic() >= self._retry_at):
+            self._write_unwritten()
+        self._in_flight_since = None
 
-    def _append(self, lines: list[str]) -> bool:
-        data = "".join(lines).encode("utf-8")
+    def _keep_within_bound(self) -> None:
+        dropped = self._unwritten.shed(self.max_unwritten_bytes)
+        if dropped:
+            self._warn_once("dropped", f"tracker: {self.events_path} cannot be written and over "
+                            f"{self.max_unwritten_bytes:,} bytes of records wait: dropping the oldest metrics "
+                            f"({dropped:,} records this time); config, summary and end records are kept")
+
+    def _write_unwritten(self) -> None:
         try:
-            fd = os.open(self.events_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = self._open_events()
         except OSError as exc:
-            self._warn_io(exc)
-            return False
+            self._write_failed(exc)
+            return
         try:
-            if self._needs_newline_check:
-                data = self._after_torn_line(fd) + data
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            self._unwritten.write_to(fd)
         except OSError as exc:
-            self._warn_io(exc)
-            # A partial write leaves a torn line; the next successful write starts on a fresh one.
-            self._needs_newline_check = True
-            return False
+            self._write_failed(exc)
+            return
         finally:
             os.close(fd)
+        self._failing = False
+        self._retry_delay_s = self.flush_interval_s
+
+    def _write_failed(self, exc: OSError) -> None:
+        self._failing = True
+        self._retry_at = time.monotonic() + self._retry_delay_s
+        self._retry_delay_s = min(self._retry_delay_s * 2, max(RETRY_MAX_INTERVAL_S, self.flush_interval_s))
+        self._warn_io(exc)
+        self._keep_within_bound()
+
+    def _open_events(self) -> int:
+        try:
+            fd = os.open(self.events_path, os.O_RDWR | os.O_APPEND)
+        except FileNotFoundError:
+            return self._create_events()
+        self._file_seen = True
+        if self._needs_newline_check:
+            try:
+                if self._ends_mid_line(fd):  # a crash of an earlier writer tore its last line
+                    os.write(fd, b"\n")
+            except OSError:
+                os.close(fd)
+                raise
+            self._needs_newline_check = False
+        return fd
+
+    def _create_events(self) -> int:
+        """Create the events file; if it existed before, the run folder vanished: restore its head."""
+        folder = os.path.dirname(self.events_path)
+        folder_vanished = not os.path.isdir(folder)
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(self.events_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         self._needs_newline_check = False
-        return True
+        if self._file_seen:
+            self._unwritten.add_first(self._encoder.encode(self._head_records))
+            what = "the run folder has vanished" if folder_vanished else "its events file has vanished"
+            self._warn_once("vanished", f"tracker: cannot write {self.events_path}: {what}. Created it again "
+                                        "with the run's head records; records written before are lost, "
+                                        "later ones are written there.")
+        self._file_seen = True
+        return fd
 
     @staticmethod
-    def _after_torn_line(fd: int) -> bytes:
-        """A newline to write first if the file ends mid-line (a crash or a full disk earlier)."""
+    def _ends_mid_line(fd: int) -> bool:
         size = os.fstat(fd).st_size
-        if size == 0:
-            return b""
-        return b"" if os.pread(fd, 1, size - 1) == b"\n" else b"\n"
+        return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
 
     def _beat(self, force: bool = False) -> None:
         now = time.time()
@@ -169,20 +260,21 @@ class RecordWriter:
             with open(temporary, "w", encoding="utf-8") as handle:
                 json.dump({"writer": self.writer_id, "time": now, "pid": os.getpid()}, handle)
             os.replace(temporary, self.heartbeat_path)
+        except FileNotFoundError:
+            pass  # the run folder vanished: the next records write creates it again, and warns
         except OSError as exc:
             self._warn_io(exc)
 
     def _warn_io(self, exc: OSError) -> None:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             cause = "the disk is full"
-        elif exc.errno == errno.ENOENT:
-            cause = "the run folder has vanished"
         else:
             cause = exc.strerror or type(exc).__name__
         self._warn_once(
             f"io:{exc.errno}",
             f"tracker: cannot write {self.events_path}: {cause}. Training continues; records are kept "
-            f"in memory (up to {MAX_UNWRITTEN_LINES:,}) and written when the folder is writable again.",
+            f"in memory (up to {self.max_unwritten_bytes:,} bytes, then the oldest metrics are dropped) "
+            "and written when the disk takes them again.",
         )
 
     def _warn_once(self, cause: str, message: str) -> None:
@@ -191,34 +283,9 @@ class RecordWriter:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
 
 
-class _MetricsLineEncoder:
-    """Metrics records as JSON lines, through a %-format template per key set.
-
-    Training loops log the same keys every step, so the JSON for the keys is built once and each
-    line is one C-level format call: cheaper than json.dumps of a fresh dict. Non-finite values
-    (repr 'nan'/'inf') and unusual key sets fall back to the general encoder.
-    """
-
-    MAX_TEMPLATES = 1_000
-
-    def __init__(self):
-        self._templates: dict[tuple, str | None] = {}
-
-    def line(self, step: int, wall_time: float, values: dict) -> str:
-        keys = tuple(values)
-        template = self._templates.get(keys, False)
-        if template is False:
-            template = self._template(keys) if len(self._templates) < self.MAX_TEMPLATES else None
-            self._templates[keys] = template
-        if template is not None:
-            text = template % (step, wall_time, *values.values())
-            if "nan" not in text and "inf" not in text:
-                return text
-        return f'{_METRICS_PREFIX}{step},"time":{wall_time!r},"values":{encode_line(values)}}}\n'
-
-    @staticmethod
-    def _template(keys: tuple) -> str | None:
-        fields = ",".join(compact_json(key).replace("%", "%%") + ":%r" for key in keys)
-        template = _METRICS_PREFIX + '%d,"time":%r,"values":{' + fields + "}}\n"
-        # The check for non-finite values looks for 'nan'/'inf' in the line: keys must not contain them.
-        return None if "nan" in template or "inf" in template else template
+def _time_of(item) -> float | None:
+    """When a queued item was logged: metrics tuples carry it; records without a time count as now."""
+    if type(item) is tuple:
+        return item[1]
+    stamp = item.get("time") if isinstance(item, dict) else None
+    return stamp if isinstance(stamp, (int, float)) else time.time()

@@ -1,0 +1,140 @@
+"""Records to JSON-lines bytes for the writer thread: a whole batch at once, record by record only
+when the batch fails.
+
+A batch is encoded with one list comprehension and one ``encode``: the fast path. Something in a
+record can still defeat it (the caller sanitises values, but the writer must not trust that):
+a lone surrogate (what Python makes of a non-UTF-8 file name) cannot be encoded as UTF-8, and an
+int of over 4,300 digits cannot be turned into text at all. Then the batch is encoded again one
+record at a time, so only the record at fault is affected: a surrogate is written escaped as the
+text ``\\udcXX`` (as ``values.safe_text`` does at the call) and the record kept; any other record
+that cannot be encoded is dropped. Either way a warning names the record type and the key.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from .values import compact_json, encode_line
+
+METRICS_PREFIX = '{"type":"metrics","step":'
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_FAULT_DEPTH = 20  # how deep the search for the key at fault goes into nested values
+
+
+class BatchEncoder:
+    """Encodes batches of queued items: metrics tuples ``(step, time, values)`` and record dicts.
+
+    ``warn(cause, message)`` is called once per record that is escaped or dropped; the caller
+    decides how often a cause is shown.
+    """
+
+    def __init__(self, warn: Callable[[str, str], None]):
+        self._warn = warn
+        self._metrics_line = MetricsLineEncoder().line
+
+    def encode(self, items: list) -> bytes:
+        """The items as UTF-8 JSON lines, dropping (with a warning) only what cannot be encoded."""
+        metrics_line = self._metrics_line
+        try:
+            return "".join([metrics_line(*item) if type(item) is tuple else encode_line(item) + "\n"
+                            for item in items]).encode("utf-8")
+        except Exception:  # anything a value's own __repr__ or json raises: find the record at fault
+            return b"".join(self._encode_one(item) for item in items)
+
+    def _encode_one(self, item) -> bytes:
+        try:
+            line = self._metrics_line(*item) if type(item) is tuple else encode_line(item) + "\n"
+        except Exception as exc:
+            kind, where = _describe(item)
+            self._warn(f"drop:{kind}:{where}",
+                       f"tracker: dropped a {kind} record that cannot be written ({where}: {_reason(exc)}); "
+                       "the records around it are kept")
+            return b""
+        try:
+            return line.encode("utf-8")
+        except UnicodeEncodeError:
+            kind, where = _describe(item)
+            self._warn(f"escape:{kind}:{where}",
+                       f"tracker: a {kind} record has text that is not valid Unicode ({where}); "
+                       "it is written with the bad characters escaped as \\udcXX")
+            return _SURROGATE.sub(_escaped, line).encode("utf-8")
+
+
+def _escaped(match: re.Match) -> str:
+    # JSON writes a backslash as two: the text read back is the six characters \udce9, the escape
+    # values.safe_text makes at the call.
+    return "\\\\u%04x" % ord(match.group())
+
+
+def _describe(item) -> tuple[str, str]:
+    """The record type and where in it the fault is, e.g. ("metrics", "step 3, key 'x'")."""
+    if type(item) is tuple:
+        step, _, values = item
+        return "metrics", f"step {step}, " + (_fault_in(values, "key") or "values")
+    kind = item.get("type") if isinstance(item, dict) else None
+    return str(kind) if isinstance(kind, str) else "unknown", _fault_in(item, "field") or "the record"
+
+
+def _fault_in(value: dict, label: str) -> str | None:
+    """``label 'a.b'``: the deepest entry of ``value`` that fails to encode on its own."""
+    path = _fault_path(value, [])
+    return f"{label} {'.'.join(path)!r}" if path else None
+
+
+def _fault_path(value, path: list[str]) -> list[str]:
+    if not isinstance(value, (dict, list, tuple)) or len(path) >= _MAX_FAULT_DEPTH:
+        return path
+    entries = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in entries:
+        if not _encodes({key: item} if isinstance(value, dict) else [item]):
+            return _fault_path(item, [*path, _printable(key)])
+    return path
+
+
+def _encodes(value) -> bool:
+    try:
+        encode_line(value).encode("utf-8")
+        return True
+    except Exception:
+        return False
+
+
+def _printable(key) -> str:
+    return _SURROGATE.sub(lambda match: "\\u%04x" % ord(match.group()), str(key))
+
+
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+class MetricsLineEncoder:
+    """Metrics records as JSON lines, through a %-format template per key set.
+
+    Training loops log the same keys every step, so the JSON for the keys is built once and each
+    line is one C-level format call: cheaper than json.dumps of a fresh dict. Non-finite values
+    (repr 'nan'/'inf') and unusual key sets fall back to the general encoder.
+    """
+
+    MAX_TEMPLATES = 1_000
+
+    def __init__(self):
+        self._templates: dict[tuple, str | None] = {}
+
+    def line(self, step: int, wall_time: float, values: dict) -> str:
+        keys = tuple(values)
+        template = self._templates.get(keys, False)
+        if template is False:
+            template = self._template(keys) if len(self._templates) < self.MAX_TEMPLATES else None
+            self._templates[keys] = template
+        if template is not None:
+            text = template % (step, wall_time, *values.values())
+            if "nan" not in text and "inf" not in text:
+                return text
+        return f'{METRICS_PREFIX}{step},"time":{wall_time!r},"values":{encode_line(values)}}}\n'
+
+    @staticmethod
+    def _template(keys: tuple) -> str | None:
+        fields = ",".join(compact_json(key).replace("%", "%%") + ":%r" for key in keys)
+        template = METRICS_PREFIX + '%d,"time":%r,"values":{' + fields + "}}\n"
+        # The check for non-finite values looks for 'nan'/'inf' in the line: keys must not contain them.
+        return None if "nan" in template or "inf" in template else template
