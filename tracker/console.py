@@ -4,10 +4,14 @@ It works on file descriptors 1 and 2, so output of C extensions and subprocesses
 too. Each stream's fd is pointed at a pipe (a pseudo-terminal when it was a terminal, so
 programs that ask ``isatty()`` keep their colours and progress bars); a daemon thread copies
 every chunk unchanged to the original fd and appends it to the log, up to MAX_CONSOLE_BYTES.
+The log gets each line with token-shaped secrets redacted (``tracker.redact``): the thread
+holds the unfinished end of a line (up to MAX_HELD_BYTES, or HOLD_MS without more output)
+so a token split across two reads is still seen whole. The terminal gets the bytes unchanged.
 
 - An uncaught exception: Python prints the traceback before atexit handlers run, so a
   ``stop()`` at exit (the run's finish) drains it into the log.
-- SIGKILL: what the thread had copied stays in the log; microseconds of output in flight are lost.
+- SIGKILL: what the thread had copied stays in the log; microseconds of output in flight are
+  lost, and so is an unfinished line (no newline or carriage return yet) printed in the last HOLD_MS.
 - Terminal size changes after ``start()`` are not passed on to the pseudo-terminal.
 """
 from __future__ import annotations
@@ -17,10 +21,15 @@ import select
 import sys
 import threading
 
+from .redact import redact_token_shapes
+
 MAX_CONSOLE_BYTES = 10 * 1024 * 1024  # 10 MiB
 STOP_TIMEOUT_S = 5.0
+MAX_HELD_BYTES = 8192  # an unfinished line longer than this is logged (redacted) as it is
+HOLD_MS = 200  # an unfinished line is logged after this long without more output
 _CHUNK_BYTES = 65536
 _QUIET_MS = 50  # after stop(), this long without output means the pipes are drained
+_LINE_ENDS = (b"\n", b"\r")  # progress bars end their updates with "\r"
 
 
 class ConsoleCapture:
@@ -147,29 +156,38 @@ def _tee(capture: ConsoleCapture, readers: list[tuple[int, int]], wake_read: int
     poller = select.poll()
     for read_end in (*targets, wake_read):
         poller.register(read_end, select.POLLIN)
-    logged, quiet_ms = 0, None
+    logged, stopping = 0, False
+    held: dict[int, bytes] = {}  # read end -> the unfinished line it last sent
     while targets:
-        events = poller.poll(quiet_ms)
-        if not events:  # stopped, and nothing more came: all written before stop() is copied
-            capture._drained.set()
-            quiet_ms = None
+        events = poller.poll(_QUIET_MS if stopping else HOLD_MS if held else None)
+        if not events:
+            for read_end in list(held):
+                logged, log_fd = _log_lines(capture, log_fd, held.pop(read_end), logged)
+            if stopping:  # stopped, and nothing more came: all written before stop() is copied
+                capture._drained.set()
+                stopping = False
+            continue
         for read_end, _ in events:
             if read_end == wake_read:
                 poller.unregister(wake_read)
-                quiet_ms = _QUIET_MS
+                stopping = True
                 continue
             try:
                 chunk = os.read(read_end, _CHUNK_BYTES)
             except OSError:  # a pseudo-terminal reports its closed end as EIO, not as EOF
                 chunk = b""
             if not chunk:
+                logged, log_fd = _log_lines(capture, log_fd, held.pop(read_end, b""), logged)
                 poller.unregister(read_end)
                 os.close(read_end)
                 del targets[read_end]
                 continue
             # The log first: whatever reached the terminal is then in the log even if we are killed.
             if log_fd >= 0:
-                logged, log_fd = _log(capture, log_fd, chunk, logged)
+                lines, held[read_end] = _split_unfinished(held.pop(read_end, b"") + chunk)
+                if not held[read_end]:
+                    del held[read_end]
+                logged, log_fd = _log_lines(capture, log_fd, lines, logged)
             if targets[read_end] >= 0:
                 try:
                     _write_all(targets[read_end], chunk)
@@ -180,6 +198,25 @@ def _tee(capture: ConsoleCapture, readers: list[tuple[int, int]], wake_read: int
     os.close(wake_read)
     capture._copying = False
     capture._drained.set()
+
+
+def _split_unfinished(data: bytes) -> tuple[bytes, bytes]:
+    """(whole lines, the unfinished end to hold back); all of it once the end is MAX_HELD_BYTES long."""
+    cut = max(data.rfind(end) for end in _LINE_ENDS) + 1
+    if len(data) - cut >= MAX_HELD_BYTES:
+        return data, b""
+    return data[:cut], data[cut:]
+
+
+def _log_lines(capture: ConsoleCapture, log_fd: int, lines: bytes, logged: int) -> tuple[int, int]:
+    """Append ``lines`` with secrets redacted (see ``_log``); bytes that are not UTF-8 pass unchanged."""
+    if not lines or log_fd < 0:
+        return logged, log_fd
+    text = lines.decode("utf-8", "surrogateescape")
+    redacted, kinds = redact_token_shapes(text)
+    if kinds:
+        lines = redacted.encode("utf-8", "surrogateescape")
+    return _log(capture, log_fd, lines, logged)
 
 
 def _log(capture: ConsoleCapture, log_fd: int, chunk: bytes, logged: int) -> tuple[int, int]:
