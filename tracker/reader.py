@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from .errors import RunFormatError, RunNotFoundError
 from .event_lines import NotRegularFile, open_regular, record_chunks
 from .problems import Problems
-from .record_schema import MAX_UNIX_TIME_S, check_record, clean_key, type_name
+from .record_schema import MAX_UNIX_TIME_S, SCHEMAS, check_record, clean_key, type_name
 from .run_keys import copy_rank, find_run_folders, is_events_file
 from .run_state import RunState
 from .series import History, new_series
@@ -322,12 +322,13 @@ class _Reading:
                 if latest_metric_time is None or wall_time > latest_metric_time:
                     latest_metric_time = wall_time
                 continue
+            if type(kind) is not str or kind not in SCHEMAS:
+                continue  # unknown record types are for later versions
             record = check_record(record, f"{file}:{number}", self.problems)
             if record is None:
                 continue
-            wall_time = record.get("time")
-            if wall_time is not None:
-                self.file_time = wall_time
+            if record.get("time") is not None:  # checked: a time in range
+                self.file_time = record["time"]
             self._apply(kind, record, (self.file_time, rank, number), default_writer, f"{file}:{number}")
         if latest_metric_time is not None and default_writer in self.writers:
             state = self.writers[default_writer]
@@ -396,7 +397,7 @@ class _Reading:
     def finish(self, now: float) -> None:
         run, state = self.run, self.state
         identity = state.values(state.identity)
-        run.id = identity.get("id") or run.id
+        run.id = state.id or run.id
         run.project = identity.get("project") or run.project
         run.name = identity.get("name") or run.id
         run.group = identity.get("group")

@@ -15,8 +15,10 @@ from .values import decode_number
 
 class RunState:
     def __init__(self) -> None:
-        self.identity: dict = {}   # field of the run record -> (order, value)
+        self.seen_run = False
+        self.id: str | None = None
         self.created: float | None = None
+        self.identity: dict = {}   # project, name, group -> (order, value)
         self.config: dict = {}     # key -> (order, value)
         self.summary: dict = {}
         self.notes: tuple | None = None  # (order, text)
@@ -24,11 +26,15 @@ class RunState:
 
     def apply(self, kind: str, record: dict, order: tuple) -> None:
         if kind == "run":
-            for key in ("id", "project", "name", "group"):
+            if not self.seen_run:
+                # The run record that created the run comes first in the first file; its id and time
+                # are the run's for good. A later one (hand-edited, concatenated) may rename it.
+                self.seen_run = True
+                self.id = record.get("id")
+                self.created = record.get("time")
+            for key in ("project", "name", "group"):
                 if key in record:
                     self._set(self.identity, key, record[key], order)
-            if type(record.get("time")) in (int, float):
-                self.created = record["time"] if self.created is None else min(self.created, record["time"])
         elif kind == "config":
             for key, value in record["values"].items():
                 self._set(self.config, key, value, order)
