@@ -64,6 +64,7 @@ class Run:
         self._step = last_step
         self._metric_names: set[str] = set()  # str, storable as they are: log()'s fast path trusts them
         self._background: list[threading.Thread] = []
+        self._last_artifact_copy: threading.Thread | None = None  # copies run one after another
         self._console = None
         self._system_metrics = None
         self.tags = list(tags)
@@ -152,18 +153,37 @@ class Run:
                             f"dataset {dataset_name}")
 
     def log_artifact(self, path, name: str | None = None) -> str:
-        """Copy a file or folder into the run's ``artifacts/`` folder; returns the stored path."""
-        from .artifacts import store_artifact
+        """Copy a file or folder into the run's ``artifacts/`` folder; returns the stored path.
 
-        record = store_artifact(os.fspath(path), self.path, name)
-        self._put(record)
-        return os.path.join(self.path, record["path"])
+        A file of up to 4 MiB is copied before this returns (a snapshot of the call); a larger
+        file or a folder is copied in the background, one after another, and its record written
+        when its copy is done; ``finish()`` waits for them like it waits for dataset hashing.
+        Change a large file only after ``finish()`` (or save a new file) if the stored copy must
+        be the file as it was at the call. Sparse files stay sparse. Token shapes in the name
+        are redacted: ``AKIA....txt`` is stored as ``[REDACTED].txt``.
+        """
+        from .artifacts import ArtifactCopy
+
+        copy = ArtifactCopy.plan(os.fspath(path), self.path, name)
+        if copy.copies_at_call():
+            self._put(copy.run())
+            return copy.target
+        previous = self._last_artifact_copy
+
+        def copy_in_turn():
+            if previous is not None:
+                previous.join()
+            self._put(copy.run())
+
+        self._in_background(copy_in_turn, f"artifact {copy.name}")
+        self._last_artifact_copy = self._background[-1]
+        return copy.target
 
     def finish(self, status: str = "finished", error: str | None = None,
                wait_s: float = BACKGROUND_JOIN_TIMEOUT_S) -> None:
         """End the run: write everything pending and the final status. Safe to call twice.
 
-        Waits up to ``wait_s`` for background capture and dataset hashing to complete.
+        Waits up to ``wait_s`` for background capture, dataset hashing and artifact copies to complete.
         """
         with self._finish_lock:
             if self._finished:
