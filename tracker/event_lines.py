@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from .problems import Problems
 
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 1 << 20  # about 2,000 records of 20 metrics: parsed, they take a few MB
 MAX_LINE_BYTES = 256 << 20  # a longer line is skipped unread, not held in memory
 # Byte-order marks of UTF-16/32. Such a file (or one whose first bytes mix NULs and text, as
 # UTF-16 without a mark does) is reported once, not line by line.
