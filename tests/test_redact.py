@@ -109,3 +109,60 @@ def test_acronym_names_and_mapping_keys_and_booleans():
     assert is_secret_name("HTTPAuth") and is_secret_name("APIKey") and not is_secret_name("HTTPServer")
     assert redact_mapping({"use_auth": True, GITHUB_TOKEN: 1, "db": "postgres://a:b@h/d"}) == {
         "use_auth": True, REDACTED: 1, "db": "postgres://h/d"}
+
+
+@pytest.mark.parametrize("text, secret, kept", [
+    ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA", "Authorization: Basic "),
+    ('curl -H "authorization: token abc"', "abc", 'curl -H "authorization: token '),
+    ("Bearer x1", "x1", ""),  # any length after the HTTP scheme's spelling
+    ("BEARER abc", "abc", ""),
+    ("connect admin:hunter2@db.internal:5432/app", "hunter2", "@db.internal:5432/app"),
+    ("export API_KEY=abc123 done", "abc123", "export API_KEY="),
+    ("WANDB_API_KEY='xyz' done", "xyz", "WANDB_API_KEY='"),
+    ("https://api.x.com/v1?api_key=q5r6&page=2", "q5r6", "&page=2"),
+    ("posted to https://hooks.slack.com/services/T01/B02/abcDEF123", "abcDEF123", "posted to https://"),
+    ("s3://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCY@bucket/x", "wJalrXUtnFEMI", "@bucket/x"),
+    ("https://AKIAIOSFODNN7EXAMPLE:secretpart@host/x", "secretpart", "@host/x"),
+    ("AKIAIOSFODNN7EXAMPLE:wJalr/XUtnFEMI@bucket.s3.amazonaws.com", "wJalr", "@bucket.s3.amazonaws.com"),
+    ("https://user:pa/ss@host/x", "pa/ss", "@host/x"),
+])
+def test_new_shapes_in_free_text(text, secret, kept):
+    redacted, kinds = redact_token_shapes(text)
+    assert secret not in redacted and kinds and REDACTED in redacted and kept in redacted
+
+
+@pytest.mark.parametrize("text", [
+    "max_tokens=512 keyframes=3 passes=3 p=0.5 lr=0.1 tokens_per_s=1234", "the bearer of bad news",
+    "mailto:joe@example.com", "git@github.com:org/repo.git", "python:3.11@sha256:abcdef", "at 12:30@home",
+    "https://example.com:8080/a@b", "https://npm.example.com:443/@scope/pkg", "sorted(x, key=lambda v: v)",
+    "use_auth=true token=$TOKEN", "eos_token=</s> pad_token=<pad>", "ssh -p 22 host", "İstanbul key=value",
+])
+def test_ordinary_text_is_left_alone(text):
+    assert redact_token_shapes(text) == (text, [])
+
+
+@pytest.mark.parametrize("name", ["pass", "db_pass", "PGPASSWORD", "my_secret", "MYSQL_PWD", "session_cookie"])
+def test_more_secret_names(name):
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["p", "passes", "compass", "bypass", "eos_token", "pad_token", "max_tokens",
+                                  "keyframes", "author"])
+def test_more_ordinary_names(name):
+    assert not is_secret_name(name)
+
+
+def test_argv_password_flags_and_headers():
+    argv = ["psql", "-p", "hunter2", "--pass", "x", "PGPASSWORD=y", "-p=z", "-H", "Authorization: Basic zzz",
+            "--header", "X-Api-Key: k", "-H", "Accept: json", "p", "5", "--port", "22"]
+    assert redact_argv(argv) == ["psql", "-p", REDACTED, "--pass", REDACTED, f"PGPASSWORD={REDACTED}",
+                                 f"-p={REDACTED}", "-H", f"Authorization: Basic {REDACTED}", "--header",
+                                 f"X-Api-Key: {REDACTED}", "-H", "Accept: json", "p", "5", "--port", "22"]
+
+
+def test_a_token_split_into_lines_of_a_long_text_is_found_where_it_is():
+    lines = [f"step {index} loss=0.{index} https://example.com/x" for index in range(2000)]
+    lines[1234] = f"step 1234 uses {GITHUB_TOKEN} and API_KEY=k9"
+    redacted, kinds = redact_token_shapes("\n".join(lines))
+    assert redacted.split("\n")[1234] == f"step 1234 uses {REDACTED} and API_KEY={REDACTED}"
+    assert kinds == ["GitHub token", "secret assignment"]
