@@ -15,8 +15,9 @@
   const DEFAULT_METRIC_COLUMNS = 4;
 
   /** Nested objects as dotted keys, as tracker.formatting.flatten: {opt: {lr: 1}} -> {"opt.lr": 1};
-   * an empty object is a value. */
-  function flatten(value, prefix = "", into = {}) {
+   * an empty object is a value. The result has no prototype, so config keys such as "__proto__"
+   * or "constructor" are kept as plain keys rather than lost or shadowed. */
+  function flatten(value, prefix = "", into = Object.create(null)) {
     for (const [key, item] of Object.entries(value || {})) {
       if (item && typeof item === "object" && !Array.isArray(item) && Object.keys(item).length) {
         flatten(item, `${prefix}${key}.`, into);
