@@ -119,6 +119,8 @@ def test_namespace_and_dataclass_configs_simply_work(tmp_path, config):
     (lambda run: run.log([("a", 1)]), ArgumentTypeError),
     (lambda run: run.log({1: 2.0}), MetricNameError),
     (lambda run: run.log({"x": HUGE}), NumberTooLargeError),
+    (lambda run: run.log({"x": -HUGE}), NumberTooLargeError),  # "x" is known: the fast path checks it too
+    (lambda run: run.log({"x": math.nan, "y": HUGE}), NumberTooLargeError),
     (lambda run: run.log({"x": 1.0}, step=1.5), StepError),
     (lambda run: run.log({"x": 1.0}, step=math.nan), StepError),
     (lambda run: run.log({"x": 1.0}, step=math.inf), StepError),

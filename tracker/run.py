@@ -94,8 +94,9 @@ class Run:
             kinds = set(map(type, values.values()))
         except (AttributeError, TypeError):
             kinds = None
+        # Ints may be too long to write: min and max bound them in C (a NaN first only costs the slow path).
         if kinds is not None and kinds <= _PLAIN_NUMBERS and self._metric_names.issuperset(values) and (
-                kinds <= _FLOATS or max(map(abs, values.values()), default=0) < TOO_LONG_INT):
+                kinds <= _FLOATS or -TOO_LONG_INT < min(values.values()) and max(values.values()) < TOO_LONG_INT):
             clean = dict(values)  # a copy: the caller may reuse and mutate its dict
         else:
             clean = self._checked_metrics(values)
