@@ -34,6 +34,7 @@ MIN_REBUILD_GAP_S = 0.5     # rebuilds start at most this often; changes meanwhi
 RUNNING_RECHECK_S = 2.0     # while a run is running, rebuild this often even when no file changes,
                             # so a killed run (its heartbeat gone stale) turns "crashed" on its page
 WATCH_TIMEOUT_MS = 1000     # how often the watcher wakes without changes to check the above
+WATCH_RETRY_S = 1.0         # pause before watching again after watching itself failed
 
 LIVE_RELOAD_JS = """\
 /* Live reload, added by `tracker serve` to the pages it serves; never written into the site.
@@ -137,8 +138,28 @@ class LiveSite:
             return self._page_builds.get(relative, self._build_number)
 
     def watch(self, stop: threading.Event) -> None:
-        """Rebuild on each batch of changes under the runs folders until ``stop`` is set."""
-        roots = [root for root in self.roots if os.path.isdir(root)]
+        """Rebuild on each batch of changes under the runs folders until ``stop`` is set.
+
+        Nothing but ``stop`` ends it: a failed rebuild (a broken template, a worker killed, a bug)
+        is reported in one line and the last good site stays served; if watching itself fails,
+        or a runs folder appears or goes, watching starts again (and rebuilds)."""
+        watched = None
+        while not stop.is_set():
+            roots = [root for root in self.roots if os.path.isdir(root)]
+            if watched is not None and roots != watched:
+                self._rebuild_reporting_errors()
+            watched = roots
+            if not roots:  # no runs folder yet: look again in a while
+                stop.wait(WATCH_TIMEOUT_MS / 1000)
+                continue
+            try:
+                self._watch_roots(roots, stop)
+            except Exception as exc:  # noqa: BLE001 - the watcher must outlive anything that goes wrong
+                self.on_error(f"watching {', '.join(roots)} failed: {_one_line(exc)}; watching again")
+                stop.wait(WATCH_RETRY_S)
+
+    def _watch_roots(self, roots: list[str], stop: threading.Event) -> None:
+        """Watch ``roots`` until ``stop`` is set or the runs folders that exist change."""
         out = os.path.abspath(self.options.out) + os.sep
         ignore = watchfiles.DefaultFilter()
 
@@ -155,6 +176,8 @@ class LiveSite:
                                         raise_interrupt=False,
                                         watch_filter=lambda change, path: ignore(change, path)
                                         and not path.startswith(out) and in_a_run(path)):
+            if [root for root in self.roots if os.path.isdir(root)] != roots:
+                return
             with self._lock:
                 due = self._running and time.monotonic() - self._last_build >= RUNNING_RECHECK_S
                 wait = MIN_REBUILD_GAP_S - (time.monotonic() - self._last_build)
@@ -162,10 +185,21 @@ class LiveSite:
                 continue
             if wait > 0 and stop.wait(wait):
                 break
-            try:
-                self.rebuild()
-            except (SiteError, OSError, ValueError) as exc:  # keep serving the last good site
-                self.on_error(f"rebuild failed: {exc}")
+            self._rebuild_reporting_errors()
+
+    def _rebuild_reporting_errors(self) -> None:
+        try:
+            self.rebuild()
+        except Exception as exc:  # noqa: BLE001 - keep serving the last good site, and keep watching
+            with self._lock:
+                self._last_build = time.monotonic()  # the gap holds after a failure too
+            self.on_error(f"rebuild failed: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error as one line: the message of the tracker's own errors, the type too for the others."""
+    text = str(exc) if isinstance(exc, (SiteError, OSError)) else f"{type(exc).__name__}: {exc}"
+    return " ".join(line.strip() for line in text.splitlines())
 
 
 class LiveHandler(SimpleHTTPRequestHandler):
