@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from tracker import __version__
@@ -147,11 +148,11 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
     """Render into ``staging`` what the site must show anew, and keep the rest of ``previous``.
 
     Returns the entries kept, by run id, the outcome of each run id shown from a folder rendered
-    now, and how many processes rendered. Folders whose id is unknown (new or changed) are read, and so is the folder a
-    known id is shown from when its page is not the one the site has (the run changed, was running,
-    or its page was made from a copy that has gone or now loses, or its files were deleted by hand).
-    That can make another folder the one shown, so this repeats until nothing is left to render.
-    Unreadable folders end up in ``choice.unreadable`` with the reason.
+    now, and how many processes rendered. Folders whose id is unknown (new or changed) are read,
+    and so is the folder a known id is shown from when its page is not the one the site has (the
+    run was running, or its page was made from a copy that has gone or now loses, or its files
+    were deleted by hand). What is read can make another folder the one shown, so this repeats
+    until nothing is left to render. Unreadable folders end up in ``choice.unreadable``.
     """
     rendered: dict[str, RunOutcome] = {}
     most_workers = 1
@@ -185,8 +186,8 @@ def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dic
                                      choice: RunChoice, settings: PageSettings, staging: str) -> None:
     """Copies of a run rendered in this build wrote the same staged files (one slug) as the folder
     shown, maybe at the same time from two workers: remove all of them and render the shown one again."""
-    clashes = {run_id for run_id in shown
-               if sum(outcome.error is None and outcome.head["id"] == run_id for outcome in rendered.values()) > 1}
+    readings = Counter(outcome.head["id"] for outcome in rendered.values() if outcome.error is None)
+    clashes = {run_id for run_id in shown if readings[run_id] > 1}
     if not clashes:
         return
     for outcome in rendered.values():

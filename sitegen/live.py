@@ -64,14 +64,21 @@ LIVE_RELOAD_JS = """\
     var saved = JSON.parse(sessionStorage.getItem(zoomKey) || "{}");
     sessionStorage.removeItem(zoomKey);
     if (!window.Plotly) return;
-    document.querySelectorAll(".js-plotly-plot").forEach(function (plot) {
-      var zoom = saved[chartName(plot)];
-      if (!zoom) return;
-      var update = {};
-      if (zoom.x) update["xaxis.range"] = zoom.x;
-      if (zoom.y) update["yaxis.range"] = zoom.y;
-      window.Plotly.relayout(plot, update);
-    });
+    var tries = 0;
+    // Charts are drawn as they come into view (run-charts.js), so some are drawn after "load":
+    // look for the zoomed ones a while, and zoom each once it is drawn.
+    (function apply() {
+      document.querySelectorAll(".js-plotly-plot").forEach(function (plot) {
+        var name = chartName(plot), zoom = saved[name];
+        if (!zoom) return;
+        delete saved[name];
+        var update = {};
+        if (zoom.x) update["xaxis.range"] = zoom.x;
+        if (zoom.y) update["yaxis.range"] = zoom.y;
+        window.Plotly.relayout(plot, update);
+      });
+      if (Object.keys(saved).length && ++tries < 50) setTimeout(apply, 100);
+    })();
   }
   var saved = sessionStorage.getItem(key);
   var restore = function () {
