@@ -62,7 +62,7 @@ def mismatches(section, key, actual_values, expected_of):
 
 
 def test_exposes_the_documented_api(js_results):
-    assert js_results["api"] == ["parse", "matches", "resolveField", "compareForSort", "sortRuns"]
+    assert js_results["api"] == ["parse", "matches", "resolveField", "compareForSort", "sortRuns", "globMatches"]
 
 
 def test_queries_keep_the_expected_runs(js_results):
