@@ -14,6 +14,11 @@ Prints a Markdown report and puts it into docs/benchmarks.md under "## Logger". 
 5. ``tracker.init()`` with default capture in a fresh process, and the ``finish()`` after it;
 6. with ``--peers``: MLflow (default and file store), trackio and W&B offline, each in its own
    process and temporary folder, with fewer calls since they are slow.
+
+``--durability`` measures instead, into "## Logger durability": a tight loop of 20 and 100 scalars
+with the time-based backpressure that bounds what SIGKILL loses, against the same loop without it
+and the baseline, and the loop while the disk is full (events file on /dev/full) against the same
+loop on a working disk.
 """
 from __future__ import annotations
 
@@ -23,15 +28,18 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import tracker
+import tracker.writer
 from common import (BENCHMARKS_DOC, REPO_ROOT, ChildFailed, git_revision, import_time_s,
                     machine_description, median, python_startup_s, run_child, today, write_section)
-from logger_report import render_report
+from logger_report import render_durability_report, render_report
 
 HEADING = "## Logger"
+DURABILITY_HEADING = "## Logger durability"
 RESULTS_JSON = Path(__file__).resolve().parent / "out" / "logger.json"  # raw numbers, git-ignored
 WORKLOADS = {
     "1 scalar": {"loss": 0.31},
@@ -238,17 +246,122 @@ def _or_failure(measure):
         return f"failed: {failure.reason}"
 
 
+# -- durability: the SIGKILL loss bound and a full disk ------------------------------------------
+
+LAG_WORKLOADS = {f"{width} scalars": {f"metric_{index}": 0.5 + index for index in range(width)} for width in (20, 100)}
+LAG_CALLS = {"20 scalars": 400_000, "100 scalars": 100_000}  # a few seconds of logging: several intervals
+FULL_DISK_WORKLOAD = "10 scalars"
+
+
+def bounded_loop_s(folder: str, values: dict, calls: int, bound_by_time: bool) -> tuple[float, float]:
+    """Seconds for ``calls`` ``run.log()`` + ``finish()``, and how old the oldest unwritten record
+    was when the loop ended (what a SIGKILL then would have lost)."""
+    tracker.writer.BOUND_LAG_BY_TIME = bound_by_time
+    try:
+        run = tracker.init(project="bench", name="lag", dir=folder, capture=False)
+        start = time.perf_counter()
+        for step in range(calls):
+            run.log(values, step=step)
+        oldest = run._writer._oldest_unwritten()
+        lag_s = time.time() - oldest if oldest is not None else 0.0
+        run.finish()
+        elapsed = time.perf_counter() - start
+    finally:
+        tracker.writer.BOUND_LAG_BY_TIME = True
+    _check_written(run.path, calls)
+    return elapsed, lag_s
+
+
+def measure_lag_bound(settings: Settings) -> dict:
+    """Per-call cost of a tight loop with and without the time bound, against the baseline."""
+    results = {}
+    for label, values in LAG_WORKLOADS.items():
+        calls = LAG_CALLS[label]  # not fewer with --quick: the loop must outlast several intervals
+        baseline, bounded, unbounded = [], [], []
+        for _ in range(settings.repeats):
+            baseline.append(in_temp_folder(baseline_s, values, calls) / calls)
+            bounded.append(in_temp_folder(bounded_loop_s, values, calls, True))
+            unbounded.append(in_temp_folder(bounded_loop_s, values, calls, False))
+        results[label] = {
+            "calls": calls,
+            "baseline_s": median(baseline),
+            "on_s": median(seconds / calls for seconds, _ in bounded),
+            "off_s": median(seconds / calls for seconds, _ in unbounded),
+            "on_ratio": median(on[0] / calls / base for on, base in zip(bounded, baseline)),
+            "off_ratio": median(off[0] / calls / base for off, base in zip(unbounded, baseline)),
+            "on_lag_s": median(lag for _, lag in bounded),
+            "off_lag_s": median(lag for _, lag in unbounded),
+        }
+    return results
+
+
+def full_disk_loop_s(folder: str, values: dict, calls: int, disk_full: bool) -> tuple[float, int]:
+    """Seconds for ``calls`` ``run.log()`` calls (no finish) and the bytes held for retry at the end."""
+    run = tracker.init(project="bench", name="full-disk", dir=folder, capture=False)
+    if disk_full:
+        events = os.path.join(run.path, "events.jsonl")
+        os.remove(events)
+        os.symlink("/dev/full", events)  # every write fails with ENOSPC, as on a full disk
+    start = time.perf_counter()
+    for step in range(calls):
+        run.log(values, step=step)
+    elapsed = time.perf_counter() - start
+    held = run._writer._unwritten.size_bytes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "the disk is full": expected here
+        run.finish()
+    return elapsed, held
+
+
+def measure_full_disk(settings: Settings) -> dict:
+    """Per-call cost of the loop while every write fails, over the same loop on a working disk."""
+    values = WORKLOADS[FULL_DISK_WORKLOAD]
+    calls = settings.long_calls // 2  # long enough for many failed flushes and the byte bound to bite
+    working, full = [], []
+    for _ in range(settings.repeats):
+        working.append(in_temp_folder(full_disk_loop_s, values, calls, False))
+        full.append(in_temp_folder(full_disk_loop_s, values, calls, True))
+    return {
+        "workload": FULL_DISK_WORKLOAD,
+        "calls": calls,
+        "working_s": median(seconds / calls for seconds, _ in working),
+        "full_s": median(seconds / calls for seconds, _ in full),
+        "ratio": median(f[0] / w[0] for f, w in zip(full, working)),
+        "held_bytes": max(held for _, held in full),
+        "bound_bytes": tracker.writer.MAX_UNWRITTEN_BYTES,
+    }
+
+
+def main_durability(settings: Settings, command: str, output: Path) -> int:
+    print("loss bound ...", file=sys.stderr)
+    results = {"command": command, "date": today(), "revision": git_revision("tracker"),
+               "machine": machine_description(), "settings": asdict(settings),
+               "lag_bound": measure_lag_bound(settings)}
+    print("full disk ...", file=sys.stderr)
+    results["full_disk"] = measure_full_disk(settings)
+    results["problems"] = PROBLEMS
+    report = render_durability_report(results)
+    print(report)
+    write_section(DURABILITY_HEADING, report, output)
+    print(f"wrote the '{DURABILITY_HEADING}' section of {output}", file=sys.stderr)
+    return 0
+
+
 # -- main --------------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls and repeats (a minute or so)")
     parser.add_argument("--peers", action="store_true", help="also run MLflow, trackio and W&B (minutes)")
+    parser.add_argument("--durability", action="store_true",
+                        help=f"measure the SIGKILL loss bound and a full disk instead, into '{DURABILITY_HEADING}'")
     parser.add_argument("--output", type=Path, default=BENCHMARKS_DOC,
                         help=f"Markdown file whose '{HEADING}' section is replaced (default: docs/benchmarks.md)")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     command = "python bench/bench_logger.py" + " --quick" * args.quick + " --peers" * args.peers
+    if args.durability:
+        return main_durability(settings, command + " --durability", args.output)
 
     print("per-call cost ...", file=sys.stderr)
     results = {

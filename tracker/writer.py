@@ -36,6 +36,7 @@ HEARTBEAT_INTERVAL_S = float(os.environ.get("TRACKER_HEARTBEAT_INTERVAL_S", "2.0
 FLUSH_AT_RECORDS = 20_000  # wake the writer early so a fast loop does not hold much in memory
 MAX_PENDING_RECORDS = 200_000  # past this, log() yields to the writer (about 1 ms) instead of growing
 BACKPRESSURE_SLEEP_S = 0.001
+BACKPRESSURE_POLL_S = 0.05  # a log() waiting for the writer looks again at least this often
 BACKPRESSURE_MAX_WAIT_S = 5.0  # a hung file system must not hang training: stop waiting after this
 BOUND_LAG_BY_TIME = True  # the benchmark switches it off to measure what it costs
 MAX_UNWRITTEN_BYTES = int(os.environ.get("TRACKER_MAX_UNWRITTEN_BYTES", str(32 * 2**20)))
@@ -60,6 +61,7 @@ class RecordWriter:
         self._head_records: list[dict] = []
         self._encoder = BatchEncoder(self._warn_once)
         self._wake = threading.Event()
+        self._written = threading.Event()  # set after each write: a log() waiting for the writer goes on
         self._stopping = False
         self._warned: set[str] = set()
         self._last_heartbeat = 0.0
@@ -138,9 +140,10 @@ class RecordWriter:
                     or time.monotonic() > give_up_at):
                 self._overdue_at = wall_time + interval  # look again one interval later
                 return
-            if not self._wake.is_set():
+            self._written.clear()  # before looking again: a write after the look wakes the wait
+            if self._oldest_unwritten() == oldest:
                 self._wake.set()
-            time.sleep(BACKPRESSURE_SLEEP_S)
+                self._written.wait(BACKPRESSURE_POLL_S)
 
     def _oldest_unwritten(self) -> float | None:
         since = self._in_flight_since
@@ -182,6 +185,7 @@ class RecordWriter:
         if self._unwritten and (retry_now or not self._failing or time.monotonic() >= self._retry_at):
             self._write_unwritten()
         self._in_flight_since = None
+        self._written.set()
 
     def _keep_within_bound(self) -> None:
         dropped = self._unwritten.shed(self.max_unwritten_bytes)

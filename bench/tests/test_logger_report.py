@@ -53,3 +53,33 @@ def test_without_peers_there_is_no_peer_section():
 def test_lost_records_are_shown_first():
     report = render_report(results(problems=["5 of 10 records were not on disk when finish() returned"]))
     assert report.index("**Problem:** 5 of 10 records") < report.index("### Targets")
+
+
+def durability_results(**changes):
+    base = {
+        "command": "python bench/bench_logger.py --durability",
+        "date": "2026-01-02",
+        "revision": "abc1234",
+        "machine": "Test CPU, 2 cores, Python 3.11.7, Linux",
+        "settings": {"calls": 100_000, "long_calls": 1_000_000, "repeats": 5, "startup_repeats": 7,
+                     "peer_calls": 5_000},
+        "lag_bound": {
+            "20 scalars": {"calls": 400_000, "baseline_s": 10e-6, "on_s": 12e-6, "off_s": 11e-6,
+                           "on_ratio": 1.2, "off_ratio": 1.1, "on_lag_s": 0.4, "off_lag_s": 4.8},
+        },
+        "full_disk": {"workload": "10 scalars", "calls": 500_000, "working_s": 10e-6, "full_s": 10.5e-6,
+                      "ratio": 1.05, "held_bytes": 33_000_000, "bound_bytes": 33_554_432},
+        "problems": [],
+    }
+    base.update(changes)
+    return base
+
+
+def test_durability_report_states_the_cost_of_the_bound_and_of_a_full_disk():
+    from logger_report import render_durability_report
+
+    report = render_durability_report(durability_results())
+    assert "| tight loop with the time bound over without, 20 scalars | 1.09x | ≤ 1.15x | yes |" in report
+    assert "| loop while the disk is full over a working disk, 10 scalars | 1.05x | ≤ 1.1x | yes |" in report
+    assert "| bytes held for retry while the disk is full | 33,000,000 | ≤ 33,554,432 | yes |" in report
+    assert "| 20 scalars | 400,000 | 10.00 | 12.00 | 11.00 | 1.20x | 1.10x | 0.40 | 4.80 |" in report
