@@ -246,3 +246,13 @@ def test_tags_are_deduplicated_in_order_and_100000_are_added_in_linear_time(tmp_
     record = load_run(run.path)
     assert record.tags[:4] == ["a", "b", "c", "d"] and record.tags[4:] == many
     assert [len(r["add"]) for r in records(run, "tags")] == [2, 2, 100_000]
+
+
+def test_the_deepest_config_the_logger_takes_is_the_deepest_the_reader_keeps(tmp_path):
+    from tracker.values import MAX_CONFIG_DEPTH
+
+    deepest = deep(MAX_CONFIG_DEPTH - 2)  # under one top-level key: the record's values are a level too
+    with tracker.init(dir=tmp_path, capture=False, config={"k": deepest}) as run:
+        with pytest.raises(ConfigValueError, match=f"nested more than {MAX_CONFIG_DEPTH} levels deep"):
+            run.config["k2"] = deep(MAX_CONFIG_DEPTH - 1)
+    assert load_run(run.path).config == {"k": deepest}

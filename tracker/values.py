@@ -16,7 +16,7 @@ from .errors import ConfigValueError, MetricNameError, MetricValueError, NumberT
 NON_FINITE_TO_TEXT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 TEXT_TO_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 MAX_CONFIG_ARRAY_ITEMS = 10_000  # a larger array in a config is stored as its summary, not its data
-MAX_CONFIG_DEPTH = 100  # deeper config or summary values are refused: readers and pages recurse over them
+MAX_CONFIG_DEPTH = 63  # a config nested deeper is refused: readers drop what is nested past 64 levels of a record
 MAX_INT_DIGITS = 4300  # Python's default int_max_str_digits: a longer int in a record cannot be read back
 TOO_LONG_INT = 10 ** MAX_INT_DIGITS  # the smallest int with more than MAX_INT_DIGITS digits
 
