@@ -25,8 +25,8 @@ from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .identity import RunChoice
 from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key
-from .model import (PageSettings, compare_context, index_context, index_data_json, project_context, run_data_file,
-                    run_folder)
+from .model import (PageSettings, compare_context, index_context, index_data_json, project_context,
+                    relative_to_runs_folder, run_data_file, run_folder)
 from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
 from .output_lock import locked_output, staging_path
 from .render import Renderer, data_script_text, script_json
@@ -156,6 +156,7 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
     """
     rendered: dict[str, RunOutcome] = {}
     most_workers = 1
+    data_files = _data_files(out) if previous else set()
     while True:
         kept = {}
         jobs = [folder for folder in choice.unknown() if folder not in rendered]
@@ -164,7 +165,7 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
             if folder in rendered:
                 continue
             if entry is not None and entry.key == choice.found.keys[folder] and entry.settled \
-                    and _run_pages_exist(out, entry.head["slug"]):
+                    and _run_pages_exist(out, entry.head["slug"], data_files):
                 kept[run_id] = entry
             else:
                 jobs.append(folder)
@@ -176,7 +177,7 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
         for outcome in outcomes:
             rendered[outcome.folder] = outcome
             choice.learn(outcome.folder, outcome.head["id"] if outcome.error is None else None,
-                         _relative_reason(outcome.error, outcome.folder))
+                         outcome.error and relative_to_runs_folder(outcome.error, outcome.folder))
     shown = {run_id: rendered[folder] for run_id, folder in choice.shown().items() if folder in rendered}
     _render_again_where_copies_wrote(shown, rendered, choice, settings, staging)
     return kept, shown, most_workers
@@ -200,22 +201,23 @@ def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dic
             shown[outcome.head["id"]] = outcome
         else:  # changed between the two reads: it is read again by the next build
             shown.pop(choice.ids[outcome.folder])
-            choice.learn(outcome.folder, None, _relative_reason(outcome.error, outcome.folder))
+            choice.learn(outcome.folder, None, relative_to_runs_folder(outcome.error, outcome.folder))
 
 
-def _run_pages_exist(out: str, slug: str) -> bool:
-    """Whether a kept run's page and data file are still in the site (a stat each): files deleted
-    by hand are made again."""
-    return (os.path.isfile(os.path.join(out, run_folder(slug), "index.html"))
-            and os.path.isfile(os.path.join(out, run_data_file(slug))))
+def _run_pages_exist(out: str, slug: str, data_files: set[str]) -> bool:
+    """Whether a kept run's page and data file are still in the site (a stat of the page, and the
+    data file in ``data_files``, the site's data files listed once): files deleted by hand are made
+    again."""
+    return run_data_file(slug) in data_files and os.path.isfile(os.path.join(out, run_folder(slug), "index.html"))
 
 
-def _relative_reason(reason: str | None, folder: str) -> str | None:
-    """A read error's reason naming files relative to the runs folder (the site publishes it)."""
-    if reason is None:
-        return None
-    parent = os.path.dirname(folder)
-    return reason.replace(folder + os.sep, os.path.basename(folder) + "/").replace(parent + os.sep, "")
+def _data_files(out: str) -> set[str]:
+    """The site-relative paths of the run data files in ``out`` (one directory read)."""
+    folder = os.path.dirname(run_data_file("x"))
+    try:
+        return {f"{folder}/{name}" for name in os.listdir(os.path.join(out, folder))}
+    except OSError:
+        return set()
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:

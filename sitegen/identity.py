@@ -38,6 +38,7 @@ class RunChoice:
         self.found = found
         self.ids: dict[str, str | None] = {folder: known_ids.get(found.keys[folder]) for folder in found.folders}
         self.unreadable: dict[str, str] = {}  # folder -> why it could not be read
+        self._holders: dict[str, list[str]] | None = None
 
     def unknown(self) -> list[str]:
         """Folders to read before their id is known."""
@@ -50,16 +51,20 @@ class RunChoice:
         else:
             self.unreadable.pop(folder, None)
         self.ids[folder] = run_id
+        self._holders = None
 
     def holders(self) -> dict[str, list[str]]:
         """Readable folders of each known id, the one to show first."""
-        by_id = defaultdict(list)
-        for folder, run_id in self.ids.items():
-            if run_id is not None and folder not in self.unreadable:
-                by_id[run_id].append(folder)
-        for run_id, folders in by_id.items():
-            folders.sort(key=lambda folder: copy_rank(run_id, folder, self.found.root_of[folder]))
-        return by_id
+        if self._holders is None:
+            by_id = defaultdict(list)
+            for folder, run_id in self.ids.items():
+                if run_id is not None and folder not in self.unreadable:
+                    by_id[run_id].append(folder)
+            for run_id, folders in by_id.items():
+                if len(folders) > 1:
+                    folders.sort(key=lambda folder: copy_rank(run_id, folder, self.found.root_of[folder]))
+            self._holders = by_id
+        return self._holders
 
     def shown(self) -> dict[str, str]:
         """{run id: the folder the site shows it from}."""
