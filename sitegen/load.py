@@ -1,6 +1,10 @@
 """Loading: a RunRecord plus the files of its folder the site shows (diff, requirements, artifacts).
 
 Reads only; nothing here writes. Artifacts are planned (copy or list as not copied), not copied.
+Each metric series is reduced while it is read to about PAGE_POINTS_PER_SERIES points (spikes and
+non-finite values kept, see tracker/series.py), so a worker's memory and a page's data stay
+bounded however many steps a run logged; a page whose series were reduced links a CSV file of
+every point, written by the build from the events files (metrics_csv.py).
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from tracker.reader import RunRecord
+from tracker.reader import RunRecord, load_run
 
 from .terminal_text import StyledText, parse_terminal_text
 
@@ -19,6 +23,7 @@ MAX_RUN_ARTIFACT_BYTES = 100 * 1024 * 1024  # copies of one run's artifacts stop
 MAX_DIFF_SHOWN_BYTES = 1024 * 1024          # the capture caps the diff at 1 MiB too
 MAX_CONSOLE_SHOWN_BYTES = 256 * 1024        # the page shows the end of the console, where errors are
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")  # shown through <img>, never inline SVG
+PAGE_POINTS_PER_SERIES = 5_000  # points of one metric a run page holds and draws (the CSV has all)
 SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -54,6 +59,16 @@ def run_slug(run_id: str) -> str:
     if SAFE_SLUG.match(run_id) and ".." not in run_id:
         return run_id
     return "run-" + hashlib.sha256(run_id.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def read_run(folder: str) -> RunRecord:
+    """One run folder as its page shows it: each series reduced to about PAGE_POINTS_PER_SERIES points."""
+    return load_run(folder, max_points=PAGE_POINTS_PER_SERIES)
+
+
+def is_reduced(run: RunRecord) -> bool:
+    """Whether some metric series holds fewer points than were logged (its page links a CSV file)."""
+    return any(history.count > len(history) for history in run.histories.values())
 
 
 def load_source(run: RunRecord) -> RunSource:

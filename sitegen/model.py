@@ -17,8 +17,9 @@ from tracker.formatting import flatten, format_bytes, format_duration, format_va
 from tracker.rundiff import LOWER_IS_BETTER_WORDS
 from tracker.values import replace_non_finite
 
-from .load import RunSource
+from .load import RunSource, is_reduced
 from .markdown import render_markdown
+from .metrics_csv import METRICS_CSV_FILE
 from .render import script_json
 from .theme import Theme
 
@@ -155,6 +156,8 @@ def run_context(title: str, source: RunSource) -> dict:
         "config": [{"key": key, "text": format_value(value)} for key, value in flatten(run.config).items()],
         "summary": summary,
         "metric_names": list(run.histories), "system_names": list(run.system),
+        "reduced_notes": {"metrics": reduced_notes(run.histories, "; the CSV has all"), "system": reduced_notes(run.system)},
+        "csv_file": METRICS_CSV_FILE if is_reduced(run) else None,
         "datasets": [described(record, first=("name", "kind", "path", "rows", "size_bytes", "sha256"))
                      for record in run.datasets if isinstance(record, dict)],
         "git": git, "code": described(code, skip=("command", "command_line", "files")),
@@ -173,6 +176,12 @@ def run_context(title: str, source: RunSource) -> dict:
         "console": {"segments": console_segments(source), "cut": source.console_cut} if source.console_text else None,
         "reproduce": reproduce_script(git, source, _command_line(code)),
     }
+
+
+def reduced_notes(histories: dict, suffix: str = "") -> dict[str, str]:
+    """{series name: "showing 5,000 of 1,000,000 points"} for the series reduced while reading."""
+    return {name: f"showing {len(history):,} of {history.count:,} points{suffix}"
+            for name, history in histories.items() if history.count > len(history)}
 
 
 def relative_to_runs_folder(text: str, run_path: str) -> str:

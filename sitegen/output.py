@@ -5,6 +5,7 @@ The only module of sitegen that writes files; build.py and run_pages.py call it.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import shutil
 import threading
@@ -35,6 +36,16 @@ def write_bytes(root: str, relative: str, data: bytes) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as handle:
         handle.write(data)
+
+
+def write_gzip_text(root: str, relative: str, chunks, level: int = 6) -> None:
+    """write_text() for text that comes in chunks, gzipped as it streams: memory holds one chunk.
+    No time stamp in the gzip header, so the same text gives the same file."""
+    path = site_path(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=0) as handle:
+        for chunk in chunks:
+            handle.write(chunk.encode("utf-8"))
 
 
 def copy_file(root: str, relative: str, source: str) -> None:

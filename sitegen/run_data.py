@@ -7,7 +7,8 @@ is stored once per distinct axis ("timeAxes") and named by index from each serie
 
     {"id", "name", "created", "timeAxes": [[s since created, ...], ...],
      "metrics": {name: {"values": [number | "NaN" | "Infinity" | "-Infinity"], "times": <axis index>,
-                        "stepRange": [first, count]  or  "steps": [int]}},
+                        "stepRange": [first, count]  or  "steps": [int],
+                        "count": <points logged>  (only when the series was reduced while reading)}},
      "system": {...same...}}
 """
 from __future__ import annotations
@@ -42,6 +43,8 @@ def run_data_json(source: RunSource) -> str:
                 step_part = f'"stepRange":[{steps[0]},{len(steps)}]'  # consecutive: two numbers instead of n
             else:
                 step_part = '"steps":[' + ",".join(map(str, steps)) + "]"
+            if history.count > len(history):
+                step_part += f',"count":{history.count}'
             parts.append(f'{script_json(name)}:{{"values":{numbers_json(history.values)},'
                          f'"times":{axis_index(history.times)},{step_part}}}')
         return "{" + ",".join(parts) + "}"

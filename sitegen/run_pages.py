@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 from tracker.errors import RunFormatError
 from tracker.parallel import map_on_cores
-from tracker.reader import load_run
+from tracker.reader import iter_metrics
 
-from .load import load_source
+from .load import is_reduced, load_source, read_run
 from .model import (PageSettings, index_row, row_head, run_context, run_data_file, run_description, run_folder,
                     run_url)
-from .output import copy_file, write_bytes, write_text
+from .metrics_csv import METRICS_CSV_FILE, metrics_csv_chunks
+from .output import copy_file, write_bytes, write_gzip_text, write_text
 from .render import Renderer, data_script_text, script_json
 from .run_data import run_data_json
 from .secrets import redact_source, redact_text, redact_text_file, run_label
@@ -61,7 +62,7 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # per-line problems are kept on run.warnings and shown on its page
-            source = load_source(load_run(folder))
+            source = load_source(read_run(folder))
     except (RunFormatError, OSError, ValueError) as exc:
         reason = str(exc).removeprefix(f"{folder}: ") if isinstance(exc, RunFormatError) \
             else f"{type(exc).__name__}: {exc}"
@@ -83,6 +84,12 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
     for relative, text in texts.items():
         write_text(staging, relative, text)
     outcome.files = list(texts)
+    if is_reduced(run):  # the page holds reduced series: every point goes into a CSV file beside it
+        relative = f"{run_folder(source.slug)}/{METRICS_CSV_FILE}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the same problems as the read above, already on the page
+            write_gzip_text(staging, relative, metrics_csv_chunks(iter_metrics(folder), run.created, redact_text))
+        outcome.files.append(relative)
     for plan in source.artifacts:
         if plan.source and plan.site_name:
             relative = f"{run_folder(source.slug)}/artifacts/{plan.site_name}"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -97,11 +98,14 @@ def test_non_finite_values_are_markers_and_long_series_are_downsampled(page, sit
     page.wait_for_function("document.querySelector('figure[data-metric=\"loss\"] .plot').data")
     trace = page.evaluate("(() => { const t = document.querySelector('figure[data-metric=\"loss\"] .plot').data[0];"
                           " return {n: t.y.length, max: Math.max(...t.y)}; })()")
-    assert 1000 < trace["n"] <= 4002 and trace["max"] > 4  # fewer points, the spike at step 12345 kept
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download CSV").click()
-    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
+    assert 1000 < trace["n"] <= 5002 and trace["max"] > 4  # fewer points, the spike at step 12345 kept
+    note = page.locator("figure[data-metric=\"loss\"] .chart-note").inner_text()
+    assert note == f"showing {trace['n']:,} of {LONG_STEPS:,} points; the CSV has all"
+    with page.expect_download() as download:  # a reduced page links the CSV the build wrote of every point
+        page.get_by_role("link", name="Download CSV").click()
+    lines = gzip.decompress(open(download.value.path(), "rb").read()).decode("utf-8").splitlines()
     assert lines[0] == "metric,step,seconds_since_start,wall_time_utc,value" and len(lines) == LONG_STEPS + 1
+    assert lines[12_346].startswith("loss,12345,") and float(lines[12_346].rsplit(",", 1)[1]) > 4
 
 
 def test_failed_run_shows_its_traceback_at_the_top(page, site):

@@ -8,7 +8,8 @@
  * Reads: run objects as embedded in the page's run data, shaped like
  *   {id, name, project, group, status, tags, user, host, notes, created, duration_s, config, summary}
  * (summary values may be the strings "NaN", "Infinity", "-Infinity"). Touches no DOM.
- * Exposes: window.TrackerQuery = {parse, matches, resolveField, compareForSort, sortRuns}.
+ * Exposes: window.TrackerQuery = {parse, matches, resolveField, compareForSort, sortRuns, globMatches}
+ * (globMatches also serves the run page's metric filter, run-charts.js).
  */
 (function () {
   "use strict";
@@ -302,5 +303,5 @@
     return [1, found.map((item) => text(item).toLowerCase()).join(", ")];
   }
 
-  window.TrackerQuery = Object.freeze({ parse, matches, resolveField, compareForSort, sortRuns });
+  window.TrackerQuery = Object.freeze({ parse, matches, resolveField, compareForSort, sortRuns, globMatches });
 })();

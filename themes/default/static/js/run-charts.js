@@ -1,15 +1,21 @@
 /*
  * run-charts.js: one plotly chart per metric on the run page, with x-axis choice (step, relative
- * time, wall time), EMA smoothing, a log-scale toggle and light/dark colors from the CSS.
+ * time, wall time), EMA smoothing, a log-scale toggle, light/dark colors from the CSS, and a
+ * filter on metric names.
  *
  * Reads: TrackerRunData.current() (see run-data.js) and each <figure class="chart"
- * data-kind="metrics|system" data-metric="name"> on the page; plotly.js (vendored), styled by
- * TrackerChartStyle (chart-style.js).
+ * data-kind="metrics|system" data-metric="name"> on the page; the filter box #metric-filter and
+ * its status #metric-filter-status; plotly.js (vendored), styled by TrackerChartStyle
+ * (chart-style.js); TrackerQuery.globMatches (query.js) for filters with "*".
  * Keeps the controls in the URL's hash through TrackerViewState (view-state.js):
- * #x=relative|wall&smooth=0.6&log=1 (defaults are left out), read before the first draw.
- * Long series are downsampled here, at render (run-data.js), by min/max per bucket (extremes always kept);
- * the data file keeps every point for the CSV. NaN and ±Infinity are drawn as markers at the
- * chart's top/bottom edge (a hidden second y axis spanning 0..1), never dropped.
+ * #x=relative|wall&smooth=0.6&log=1&metrics=<filter> (defaults are left out), read before the first draw.
+ * A chart is drawn when it comes near the viewport (IntersectionObserver), and drawn again after a
+ * control changes only when it is in view or next comes into view: a run of 5,000 metrics draws a
+ * screenful, not 5,000 charts. The filter is a case-insensitive substring of the name, or a
+ * pattern of the whole name when it holds "*" (val/*, *acc*).
+ * Long series are downsampled here, at render (run-data.js), by min/max per bucket (extremes always
+ * kept). NaN and ±Infinity are drawn as markers at the chart's top/bottom edge (a hidden second y
+ * axis spanning 0..1), never dropped.
  */
 (function () {
   "use strict";
@@ -19,14 +25,20 @@
   if (!run || !window.Plotly || !Style) return;
   const { smooth, downsample } = window.TrackerRunData;
 
+  const NEAR_VIEW_MARGIN = "400px 0px"; // start drawing a chart this far below (or above) the viewport
   const controls = {
     x: document.getElementById("chart-x"),
     smoothing: document.getElementById("chart-smoothing"),
     smoothingValue: document.getElementById("chart-smoothing-value"),
     log: document.getElementById("chart-log"),
+    filter: document.getElementById("metric-filter"),
+    filterStatus: document.getElementById("metric-filter-status"),
   };
   const darkQuery = window.matchMedia("(prefers-color-scheme: dark)");
-  const View = controls.x && window.TrackerViewState; // no controls on a run without metrics
+  const View = window.TrackerViewState;
+  const figures = [...document.querySelectorAll("figure.chart")];
+  const nearView = new Set(); // figures the observer last saw near the viewport
+  const drawnWith = new WeakMap(); // figure -> the settings it was last drawn with
 
   function xValues(series, mode) {
     if (mode === "step") return series.steps;
@@ -55,63 +67,115 @@
     return result;
   }
 
-  function layout(mode, palette) {
+  function settings() {
+    return {
+      mode: controls.x ? controls.x.value : "step",
+      weight: controls.smoothing ? Number(controls.smoothing.value) : 0,
+      log: Boolean(controls.log && controls.log.checked),
+      dark: darkQuery.matches,
+    };
+  }
+
+  function layout(view, palette) {
     const result = Style.layout(palette);
-    Object.assign(result.xaxis, { type: mode === "wall" ? "date" : "linear",
-      title: { text: { step: "step", relative: "seconds since start", wall: "" }[mode], font: { size: 11, color: palette.muted } } });
-    result.yaxis.type = controls.log && controls.log.checked ? "log" : "linear";
+    Object.assign(result.xaxis, { type: view.mode === "wall" ? "date" : "linear",
+      title: { text: { step: "step", relative: "seconds since start", wall: "" }[view.mode], font: { size: 11, color: palette.muted } } });
+    result.yaxis.type = view.log ? "log" : "linear";
     result.yaxis2 = Object.assign({}, window.TrackerRunData.EDGE_AXIS);
     return result;
   }
 
+  /** Draws the chart unless it is already drawn with the current settings. */
   function draw(figure) {
+    const view = settings();
+    const key = JSON.stringify(view);
+    if (drawnWith.get(figure) === key) return;
     const data = run[figure.dataset.kind] && run[figure.dataset.kind][figure.dataset.metric];
     if (!data) return;
+    drawnWith.set(figure, key);
     const palette = Style.palette();
-    const mode = controls.x ? controls.x.value : "step";
-    const weight = controls.smoothing ? Number(controls.smoothing.value) : 0;
     const series = window.TrackerRunData.decode(data);
-    window.Plotly.react(figure.querySelector(".plot"), traces(figure.dataset.metric, series, mode, weight, palette),
-      layout(mode, palette), Style.CONFIG);
+    window.Plotly.react(figure.querySelector(".plot"), traces(figure.dataset.metric, series, view.mode, view.weight, palette),
+      layout(view, palette), Style.CONFIG);
   }
 
-  function drawAll() {
-    document.querySelectorAll("figure.chart").forEach((figure) => {
-      const hidden = figure.closest("details:not([open])");
-      if (!hidden) draw(figure); // charts in a closed <details> are drawn when it opens (plotly needs a size)
-    });
+  /** After a setting changed: the charts in view now; the others when they come into view. */
+  function redrawInView() {
+    nearView.forEach(draw);
+  }
+
+  // Hidden charts (filtered out, or in a closed <details>) are never near the viewport: they are
+  // drawn once shown, when plotly can measure them.
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (entry.isIntersecting) {
+        nearView.add(entry.target);
+        draw(entry.target);
+      } else {
+        nearView.delete(entry.target);
+      }
+    }
+  }, { rootMargin: NEAR_VIEW_MARGIN });
+
+  /** (name) => whether the filter text matches it. */
+  function nameMatcher(filterText) {
+    const pattern = filterText.trim().toLowerCase();
+    if (!pattern) return () => true;
+    if (pattern.includes("*") && window.TrackerQuery) {
+      const parts = pattern.split("*");
+      return (name) => window.TrackerQuery.globMatches(parts, name.toLowerCase());
+    }
+    return (name) => name.toLowerCase().includes(pattern);
+  }
+
+  function applyFilter() {
+    if (!controls.filter) return;
+    const matches = nameMatcher(controls.filter.value);
+    let shown = 0;
+    for (const figure of figures) {
+      const match = matches(figure.dataset.metric);
+      figure.hidden = !match;
+      shown += match ? 1 : 0;
+    }
+    controls.filterStatus.textContent = controls.filter.value.trim()
+      ? `${shown.toLocaleString("en-US")} of ${figures.length.toLocaleString("en-US")} charts` : "";
   }
 
   /** Sets the controls from the hash; a missing or unknown value means the default. */
   function restoreView(hash) {
-    controls.x.value = [...controls.x.options].some((option) => option.value === hash.x) ? hash.x : "step";
-    const weight = Number(hash.smooth);
-    controls.smoothing.value = Number.isFinite(weight) ? weight : 0; // the range input clamps it to 0..0.99
-    controls.smoothingValue.textContent = controls.smoothing.value;
-    controls.log.checked = hash.log === "1";
+    if (controls.x) {
+      controls.x.value = [...controls.x.options].some((option) => option.value === hash.x) ? hash.x : "step";
+      const weight = Number(hash.smooth);
+      controls.smoothing.value = Number.isFinite(weight) ? weight : 0; // the range input clamps it to 0..0.99
+      controls.smoothingValue.textContent = controls.smoothing.value;
+      controls.log.checked = hash.log === "1";
+    }
+    if (controls.filter) controls.filter.value = hash.metrics || "";
+    applyFilter();
   }
 
   function saveView() {
     if (!View) return;
-    View.save({ x: controls.x.value === "step" ? null : controls.x.value,
-                smooth: Number(controls.smoothing.value) ? controls.smoothing.value : null,
-                log: controls.log.checked ? "1" : null });
+    View.save({ x: controls.x && controls.x.value !== "step" ? controls.x.value : null,
+                smooth: controls.smoothing && Number(controls.smoothing.value) ? controls.smoothing.value : null,
+                log: controls.log && controls.log.checked ? "1" : null,
+                metrics: controls.filter && controls.filter.value.trim() ? controls.filter.value : null });
   }
 
   if (controls.smoothing) {
     controls.smoothing.addEventListener("input", () => {
       controls.smoothingValue.textContent = controls.smoothing.value;
       saveView();
-      drawAll();
+      redrawInView();
     });
   }
-  if (controls.x) controls.x.addEventListener("change", () => { saveView(); drawAll(); });
-  if (controls.log) controls.log.addEventListener("change", () => { saveView(); drawAll(); });
+  if (controls.x) controls.x.addEventListener("change", () => { saveView(); redrawInView(); });
+  if (controls.log) controls.log.addEventListener("change", () => { saveView(); redrawInView(); });
+  if (controls.filter) controls.filter.addEventListener("input", () => { saveView(); applyFilter(); });
   if (View) {
     restoreView(View.read());
-    View.onChange([], (hash) => { restoreView(hash); drawAll(); });
+    View.onChange([], (hash) => { restoreView(hash); redrawInView(); });
   }
-  document.querySelectorAll("details.system-charts").forEach((details) => details.addEventListener("toggle", drawAll));
-  darkQuery.addEventListener("change", drawAll);
-  drawAll();
+  darkQuery.addEventListener("change", redrawInView);
+  figures.forEach((figure) => observer.observe(figure));
 })();

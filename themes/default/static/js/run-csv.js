@@ -2,6 +2,8 @@
  * run-csv.js: "Download CSV" on the run page: every logged point of every metric, built in the
  * browser from the page's data (no stored file), one row per point:
  *   metric,step,seconds_since_start,wall_time_utc,value      (value may be NaN / Infinity / -Infinity)
+ * When the page holds reduced series, #download-csv is a link to the gzipped CSV the build wrote
+ * from every logged point instead (sitegen/metrics_csv.py, same columns), and this does nothing.
  *
  * Reads: TrackerRunData.current() (see run-data.js); the button #download-csv.
  */
@@ -10,7 +12,7 @@
 
   const button = document.getElementById("download-csv");
   const run = window.TrackerRunData && window.TrackerRunData.current();
-  if (!button || !run) return;
+  if (!button || button.tagName === "A" || !run) return;
 
   function cell(value) {
     let text = String(value);

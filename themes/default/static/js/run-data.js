@@ -14,7 +14,8 @@
   "use strict";
 
   const MARKERS = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
-  const MAX_BUCKETS = 2000; // up to 2 points per bucket: at most ~4000 points per trace
+  const MAX_BUCKETS = 2500; // up to 2 points per bucket: at most ~5000 points per trace (the build's
+                           // per-series budget, sitegen/load.py: a run page draws every point it holds)
 
   function current() {
     const section = document.getElementById("charts");
