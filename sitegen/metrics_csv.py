@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 HEADER = "metric,step,seconds_since_start,wall_time_utc,value\n"
 RECORDS_PER_CHUNK = 5_000
 METRICS_CSV_FILE = "metrics.csv.gz"  # beside the run page's index.html
+# gzip level 3: half the time of the default 6 for about 10% more bytes on noisy float values (a
+# million-step run of 20 metrics is some 20 million rows: compressing is a good part of its build).
+GZIP_LEVEL = 3
 
 
 def metrics_csv_chunks(records: Iterable[tuple[int, float, dict]], created: float | None,
@@ -27,6 +30,7 @@ def metrics_csv_chunks(records: Iterable[tuple[int, float, dict]], created: floa
     """
     cells: dict[str, str] = {}
     lines = [HEADER]
+    append = lines.append
     origin = created
     for count, (step, wall_time, values) in enumerate(records, start=1):
         if origin is None:
@@ -36,10 +40,13 @@ def metrics_csv_chunks(records: Iterable[tuple[int, float, dict]], created: floa
             cell = cells.get(name)
             if cell is None:
                 cell = cells[name] = csv_cell(clean_name(name))
-            lines.append(cell + middle + _value(value) + "\n")
+            # A row per logged value: the finite float, by far the most common, is formatted inline.
+            append(f"{cell}{middle}{value!r}\n" if type(value) is float and value - value == 0.0
+                   else f"{cell}{middle}{_value(value)}\n")
         if count % RECORDS_PER_CHUNK == 0:
             yield "".join(lines)
             lines = []
+            append = lines.append
     if lines:
         yield "".join(lines)
 

@@ -16,7 +16,7 @@ from tracker.reader import iter_metrics
 from .load import is_reduced, load_source, read_run
 from .model import (PageSettings, index_row, row_head, run_context, run_data_file, run_description, run_folder,
                     run_url)
-from .metrics_csv import METRICS_CSV_FILE, metrics_csv_chunks
+from .metrics_csv import GZIP_LEVEL, METRICS_CSV_FILE, metrics_csv_chunks
 from .output import copy_file, write_bytes, write_gzip_text, write_text
 from .render import Renderer, data_script_text, script_json
 from .run_data import run_data_json
@@ -88,7 +88,8 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
         relative = f"{run_folder(source.slug)}/{METRICS_CSV_FILE}"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the same problems as the read above, already on the page
-            write_gzip_text(staging, relative, metrics_csv_chunks(iter_metrics(folder), run.created, redact_text))
+            write_gzip_text(staging, relative, metrics_csv_chunks(iter_metrics(folder), run.created, redact_text),
+                            GZIP_LEVEL)
         outcome.files.append(relative)
     for plan in source.artifacts:
         if plan.source and plan.site_name:
