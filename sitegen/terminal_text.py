@@ -103,6 +103,9 @@ class _SgrState:
     """The colours and attributes in force after the SGR codes seen so far."""
 
     def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
         self.foreground: int | None = None
         self.background: int | None = None
         self.attributes: set[str] = set()
@@ -121,7 +124,7 @@ class _SgrState:
         while index < len(codes):
             code = codes[index]
             if code == 0:
-                self.__init__()
+                self.reset()
             elif code in _STYLE_CODES:
                 self.attributes.add(_STYLE_CODES[code])
             elif code in _STYLE_RESETS:
