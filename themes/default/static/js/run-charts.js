@@ -25,7 +25,7 @@
   if (!run || !window.Plotly || !Style) return;
   const { smooth, downsample } = window.TrackerRunData;
 
-  const NEAR_VIEW_MARGIN = "400px 0px"; // start drawing a chart this far below (or above) the viewport
+  const NEAR_VIEW_PX = 400; // start drawing a chart this far below (or above) the viewport
   const controls = {
     x: document.getElementById("chart-x"),
     smoothing: document.getElementById("chart-smoothing"),
@@ -115,7 +115,20 @@
         nearView.delete(entry.target);
       }
     }
-  }, { rootMargin: NEAR_VIEW_MARGIN });
+  }, { rootMargin: `${NEAR_VIEW_PX}px 0px` });
+
+  /**
+   * The charts near the viewport now, drawn at once rather than on the observer's first report a
+   * frame later: the first screen is drawn before the page's load event, as other scripts
+   * (tracker serve's live reload restoring a zoom) expect.
+   */
+  function drawNearViewNow() {
+    const bottom = window.innerHeight + NEAR_VIEW_PX;
+    for (const figure of figures) {
+      const box = figure.getBoundingClientRect();
+      if (box.height && box.bottom >= -NEAR_VIEW_PX && box.top <= bottom) draw(figure);
+    }
+  }
 
   /** (name) => whether the filter text matches it. */
   function nameMatcher(filterText) {
@@ -177,5 +190,6 @@
     View.onChange([], (hash) => { restoreView(hash); redrawInView(); });
   }
   darkQuery.addEventListener("change", redrawInView);
+  drawNearViewNow();
   figures.forEach((figure) => observer.observe(figure));
 })();
