@@ -124,3 +124,57 @@ def test_ls_keeps_only_last_points(tmp_path):
     assert {name: (series.steps, series.values, series.count) for name, series in run.histories.items()} == {
         "loss": ([999], [-999], 1_000), "acc": ([999], [999], 1_000)}
     assert run.system == {}
+
+
+def test_metrics_read_column_wise_equal_a_record_by_record_read(tmp_path):
+    """Stretches of one key set are read column-wise; key sets that change, a marker, a bool, a bad
+    value and a non-ASCII name inside stretches must give what reading each record on its own gives."""
+    run = tmp_path / "mixed"
+    os.makedirs(run)
+    records = [{"type": "run", "schema": 1, "id": "mixed", "time": T0}]
+    for step in range(3_000):
+        values = {"loss": 1.0 / (step + 1), "acc": step % 7}
+        if step % 10 == 0:
+            values = {"val/loss": 0.5, "loss": 2.0}
+        if step == 1_234:
+            values["loss"] = "NaN"
+        if step == 2_000:
+            values["acc"] = True
+        if step == 2_500:
+            values["acc"] = "oops"
+        if step >= 2_900:
+            values["café"] = float(step)
+        records.append({"type": "metrics", "step": step, "time": T0 + step, "values": values})
+        if step % 400 == 0:
+            records.append({"type": "notes", "text": f"at {step}"})
+    (run / "events.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
+    expected: dict = {}
+    for record in records[1:]:
+        if record["type"] != "metrics":
+            continue
+        for key, value in record["values"].items():
+            if value == "oops":
+                continue
+            number = float("nan") if value == "NaN" else int(value) if type(value) is bool else value
+            expected.setdefault(key, []).append((record["step"], number, record["time"]))
+    with pytest.warns(UserWarning, match=r"events.jsonl:2509: metrics.values.acc is str"):
+        read = load_run(str(run))
+    assert sorted(read.histories) == sorted(expected)
+    for key, points in expected.items():
+        history = read.history(key)
+        got = list(zip(history.steps, history.values, history.times))
+        assert len(got) == len(points) and history.count == len(points), key
+        for (step, value, wall_time), (want_step, want_value, want_time) in zip(got, points):
+            assert (step, wall_time) == (want_step, want_time)
+            assert value == want_value or (math.isnan(value) and math.isnan(want_value))
+    assert read.notes == "at 2800"
+
+
+def test_a_reduced_series_is_bucketed_once_at_about_its_final_width(tmp_path):
+    """The first overflow picks the width from the fraction of the run read, so a long series keeps
+    between a quarter of and all of its budget, whatever its length."""
+    for steps in (6_000, 60_000, 240_000):
+        write_metrics_run(tmp_path / f"r{steps}", steps, lambda step: math.sin(step / 50) + (step % 3))
+        history = load_run(str(tmp_path / f"r{steps}"), max_points=1_000).history("loss")
+        assert 250 <= len(history) <= 1_000 and history.count == steps, (steps, len(history))
+        assert history.steps[0] == 0 and history.steps[-1] == steps - 1
