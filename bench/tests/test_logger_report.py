@@ -83,3 +83,14 @@ def test_durability_report_states_the_cost_of_the_bound_and_of_a_full_disk():
     assert "| loop while the disk is full over a working disk, 10 scalars | 1.05x | ≤ 1.1x | yes |" in report
     assert "| bytes held for retry while the disk is full | 33,000,000 | ≤ 33,554,432 | yes |" in report
     assert "| 20 scalars | 400,000 | 10.00 | 12.00 | 11.00 | 1.20x | 1.10x | 0.40 | 4.80 |" in report
+
+
+def test_full_disk_row_shows_loop_and_finish_apart_when_measured():
+    from logger_report import render_durability_report
+
+    results = durability_results()
+    results["full_disk"].update(flush_interval_s=1.0, working_loop_s=9e-6, full_loop_s=10e-6, loop_ratio=1.11,
+                                working_finish_s=0.5, full_finish_s=0.01)
+    report = render_durability_report(results)
+    assert "| 10 scalars | 500,000 | 10.00 | 10.50 | 1.05x | 9.00 | 10.00 | 1.11x | 0.50 | 0.01 | 33,000,000 |" in report
+    assert "not timed" not in report
