@@ -4,7 +4,7 @@ Reads only; nothing here writes. Artifacts are planned (copy or list as not copi
 Each metric series is reduced while it is read to about PAGE_POINTS_PER_SERIES points (spikes and
 non-finite values kept, see tracker/series.py), so a worker's memory and a page's data stay
 bounded however many steps a run logged; a page whose series were reduced links a CSV file of
-every point, written by the build from the events files (metrics_csv.py).
+every point, written by the build as the same read passes the records (csv_spool.py).
 """
 from __future__ import annotations
 
@@ -61,9 +61,10 @@ def run_slug(run_id: str) -> str:
     return "run-" + hashlib.sha256(run_id.encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def read_run(folder: str) -> RunRecord:
-    """One run folder as its page shows it: each series reduced to about PAGE_POINTS_PER_SERIES points."""
-    return load_run(folder, max_points=PAGE_POINTS_PER_SERIES)
+def read_run(folder: str, on_metrics=None) -> RunRecord:
+    """One run folder as its page shows it: each series reduced to about PAGE_POINTS_PER_SERIES points
+    (``on_metrics``: see tracker.reader.load_run)."""
+    return load_run(folder, max_points=PAGE_POINTS_PER_SERIES, on_metrics=on_metrics)
 
 
 def is_reduced(run: RunRecord) -> bool:

@@ -21,34 +21,50 @@ METRICS_CSV_FILE = "metrics.csv.gz"  # beside the run page's index.html
 GZIP_LEVEL = 3
 
 
-def metrics_csv_chunks(records: Iterable[tuple[int, float, dict]], created: float | None,
-                       clean_name: Callable[[str], str]) -> Iterator[str]:
-    """CSV text for ``(step, time, values)`` records (tracker.reader.iter_metrics), header first.
+class MetricsCsv:
+    """Rows of the CSV for batches of ``(step, time, values)`` records, in the order given.
 
     ``created``: the run's start, which seconds_since_start counts from (the first record's time
     when None); ``clean_name``: how a metric name is shown (the build redacts it as on the page).
     """
-    cells: dict[str, str] = {}
-    lines = [HEADER]
-    append = lines.append
-    origin = created
-    for count, (step, wall_time, values) in enumerate(records, start=1):
-        if origin is None:
-            origin = wall_time
-        middle = f",{step},{_seconds(wall_time - origin)},{_iso_utc(wall_time)},"
-        for name, value in values.items():
-            cell = cells.get(name)
-            if cell is None:
-                cell = cells[name] = csv_cell(clean_name(name))
-            # A row per logged value: the finite float, by far the most common, is formatted inline.
-            append(f"{cell}{middle}{value!r}\n" if type(value) is float and value - value == 0.0
-                   else f"{cell}{middle}{_value(value)}\n")
-        if count % RECORDS_PER_CHUNK == 0:
-            yield "".join(lines)
-            lines = []
-            append = lines.append
-    if lines:
-        yield "".join(lines)
+
+    def __init__(self, created: float | None, clean_name: Callable[[str], str]):
+        self.origin = created
+        self.clean_name = clean_name
+        self.cells: dict[str, str] = {}
+
+    def rows(self, records: Iterable[tuple[int, float, dict]]) -> str:
+        lines = []
+        append = lines.append
+        cells = self.cells
+        for step, wall_time, values in records:
+            if self.origin is None:
+                self.origin = wall_time
+            middle = f",{step},{_seconds(wall_time - self.origin)},{_iso_utc(wall_time)},"
+            for name, value in values.items():
+                cell = cells.get(name)
+                if cell is None:
+                    cell = cells[name] = csv_cell(self.clean_name(name))
+                # A row per logged value: the finite float, by far the most common, is formatted inline.
+                append(f"{cell}{middle}{value!r}\n" if type(value) is float and value - value == 0.0
+                       else f"{cell}{middle}{_value(value)}\n")
+        return "".join(lines)
+
+
+def metrics_csv_chunks(records: Iterable[tuple[int, float, dict]], created: float | None,
+                       clean_name: Callable[[str], str]) -> Iterator[str]:
+    """The whole CSV text for ``records`` (e.g. tracker.reader.iter_metrics), header first, a chunk
+    of RECORDS_PER_CHUNK records at a time."""
+    csv = MetricsCsv(created, clean_name)
+    yield HEADER
+    batch = []
+    for record in records:
+        batch.append(record)
+        if len(batch) == RECORDS_PER_CHUNK:
+            yield csv.rows(batch)
+            batch = []
+    if batch:
+        yield csv.rows(batch)
 
 
 def csv_cell(text: str) -> str:

@@ -38,14 +38,30 @@ def write_bytes(root: str, relative: str, data: bytes) -> None:
         handle.write(data)
 
 
-def write_gzip_text(root: str, relative: str, chunks, level: int = 6) -> None:
-    """write_text() for text that comes in chunks, gzipped as it streams: memory holds one chunk.
-    No time stamp in the gzip header, so the same text gives the same file."""
+def open_gzip(root: str, relative: str, level: int = 6) -> gzip.GzipFile:
+    """A new file of a staging folder, gzipped as it is written (close it when done). No time stamp
+    in the gzip header, so the same text gives the same file."""
     path = site_path(root, relative)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=0) as handle:
-        for chunk in chunks:
-            handle.write(chunk.encode("utf-8"))
+    return gzip.GzipFile(path, mode="wb", compresslevel=level, mtime=0)
+
+
+def rename_file(root: str, relative: str, new_relative: str) -> None:
+    """Move one file of a staging folder to another place in it."""
+    target = site_path(root, new_relative)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    os.replace(site_path(root, relative), target)
+
+
+def remove_folder_if_empty(root: str, relative: str) -> None:
+    with contextlib.suppress(OSError):
+        os.rmdir(site_path(root, relative))
+
+
+def remove_file(root: str, relative: str) -> None:
+    """Remove one file of a staging folder, if it is there."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(site_path(root, relative))
 
 
 def copy_file(root: str, relative: str, source: str) -> None:

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 
 from tracker.errors import RunFormatError
 from tracker.parallel import map_on_cores
-from tracker.reader import iter_metrics
+from tracker.reader import created_time
 
-from .load import is_reduced, load_source, read_run
+from .csv_spool import CsvSpool
+from .load import PAGE_POINTS_PER_SERIES, is_reduced, load_source, read_run
 from .model import (PageSettings, index_row, row_head, run_context, run_data_file, run_description, run_folder,
                     run_url)
-from .metrics_csv import GZIP_LEVEL, METRICS_CSV_FILE, metrics_csv_chunks
-from .output import copy_file, write_bytes, write_gzip_text, write_text
+from .metrics_csv import METRICS_CSV_FILE
+from .output import copy_file, write_bytes, write_text
 from .render import Renderer, data_script_text, script_json
 from .run_data import run_data_json
 from .secrets import redact_source, redact_text, redact_text_file, run_label
@@ -59,11 +60,13 @@ _renderers: dict[tuple, Renderer] = {}  # one per theme per process: Jinja cache
 def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> RunOutcome:
     """Read, redact, render and write one run; a run that cannot be read comes back with ``error``."""
     outcome = RunOutcome(folder, key)
+    csv = CsvSpool(staging, created_time(folder), redact_text, hold_records=PAGE_POINTS_PER_SERIES)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # per-line problems are kept on run.warnings and shown on its page
-            source = load_source(read_run(folder))
+            source = load_source(read_run(folder, on_metrics=csv))
     except (RunFormatError, OSError, ValueError) as exc:
+        csv.discard()
         reason = str(exc).removeprefix(f"{folder}: ") if isinstance(exc, RunFormatError) \
             else f"{type(exc).__name__}: {exc}"
         outcome.error = redact_text(reason)
@@ -86,11 +89,10 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
     outcome.files = list(texts)
     if is_reduced(run):  # the page holds reduced series: every point goes into a CSV file beside it
         relative = f"{run_folder(source.slug)}/{METRICS_CSV_FILE}"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the same problems as the read above, already on the page
-            write_gzip_text(staging, relative, metrics_csv_chunks(iter_metrics(folder), run.created, redact_text),
-                            GZIP_LEVEL)
+        csv.close(relative)
         outcome.files.append(relative)
+    else:
+        csv.discard()
     for plan in source.artifacts:
         if plan.source and plan.site_name:
             relative = f"{run_folder(source.slug)}/artifacts/{plan.site_name}"

@@ -150,3 +150,24 @@ def test_csv_rows_follow_the_logged_order_and_names_are_cleaned_and_quoted():
                                  "'=CMD,0,0.5,2026-09-21T14:13:20.500Z,Infinity",
                                  '"A,B",1,1,2026-09-21T14:13:21.000Z,-Infinity']
     assert csv_cell("-1.5") == "-1.5" and csv_cell("-x") == "'-x"
+
+
+def test_the_csv_is_written_in_the_same_read_only_for_runs_it_reduced(tmp_path):
+    """The CSV is spooled while the run is read for its page: a run of more records than the page's
+    budget whose series all fit it (two metrics taking turns) gets no CSV file, and the build leaves
+    no spool file behind; a run it reduced gets every point, seconds counted from the run's start."""
+    root = tmp_path / "runs"
+    turns = PAGE_POINTS_PER_SERIES + 2_000
+    write_run(root, "taking-turns", turns, lambda step: {"even" if step % 2 == 0 else "odd": float(step)})
+    write_run(root, "long-enough", PAGE_POINTS_PER_SERIES + 7, lambda step: {"loss": 1.0 / (step + 1)})
+    out = tmp_path / "site"
+    assert run_cli("build", "--runs", str(root), "--out", str(out))[0] == 0
+    names = sorted(os.path.relpath(os.path.join(parent, name), out)
+                   for parent, folders, files in os.walk(out) for name in files + folders)
+    assert not [name for name in names if "spool" in name]
+    assert not (out / "runs" / "taking-turns" / METRICS_CSV_FILE).exists()
+    with gzip.open(out / "runs" / "long-enough" / METRICS_CSV_FILE, "rt", encoding="utf-8") as handle:
+        rows = handle.read().splitlines()
+    assert rows[0] == HEADER.strip() and len(rows) == 1 + PAGE_POINTS_PER_SERIES + 7
+    assert rows[1] == "loss,0,0,2026-09-21T14:13:20.000Z,1.0"
+    assert rows[-1].startswith(f"loss,{PAGE_POINTS_PER_SERIES + 6},{(PAGE_POINTS_PER_SERIES + 6) * 0.25:g},")

@@ -34,8 +34,8 @@ _PLAIN_NUMBERS = frozenset({int, float})
 _VALUES, _STEP, _TIME = itemgetter("values"), itemgetter("step"), itemgetter("time")
 MAIN_EVENTS_FILE = "events.jsonl"
 
-__all__ = ["EVENTS_GLOB", "History", "RunRecord", "ScanResult", "find_run", "iter_metrics", "load_run",
-           "runs", "scan"]
+__all__ = ["EVENTS_GLOB", "History", "RunRecord", "ScanResult", "created_time", "find_run", "iter_metrics",
+           "load_run", "runs", "scan"]
 
 
 @dataclass
@@ -204,20 +204,23 @@ def events_files(path: str) -> list[str]:
 
 
 def load_run(path: str, now: float | None = None, *, max_points: int | None = None,
-             last_only: bool = False) -> RunRecord:
+             last_only: bool = False, on_metrics=None) -> RunRecord:
     """Read one run folder. Raises RunFormatError when nothing in it identifies a run.
 
     ``max_points``: reduce each series of ``histories`` and ``system`` to about that many points
     while reading, keeping spikes and non-finite values (series.ReducedSeries); memory stays
     bounded by that per series plus one chunk of the file. ``last_only``: keep only each metric's
     last point (what ``tracker ls`` lists) and no system metrics. ``History.count`` is the number
-    of points logged either way.
+    of points logged either way. ``on_metrics(step, time, values)`` is called for every metrics
+    record as it is read, as iter_metrics() yields them: a run is read once for its page and its
+    full-data CSV.
     """
     files = events_files(path)
     if not files:
         raise RunFormatError(path, "no events*.jsonl file")
     run = RunRecord(id=os.path.basename(os.path.normpath(path)), path=path)
     reading = _Reading(run, Problems(), max_points, last_only)
+    reading.on_metrics = on_metrics
     reading.bytes_total = sum(_size(file) for file in files)
     for rank, file in enumerate(files):
         reading.read_file(file, rank)
@@ -248,6 +251,21 @@ def iter_metrics(path: str) -> Iterator[tuple[int, float, dict]]:
         except OSError as exc:
             problems.add(f"{file}: {failure_reason(path, exc)}; skipped")
     problems.close(path)
+
+
+def created_time(path: str) -> float | None:
+    """When the run was created, from its first line alone: the time of the ``run`` record the
+    creating process writes first (what load_run's ``created`` is), or None when that line is
+    something else. For writers that need the time before reading the run (the site's CSV)."""
+    try:
+        with open_regular(os.path.join(path, MAIN_EVENTS_FILE)) as handle:
+            first = json.loads(handle.readline(64 * 1024))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if type(first) is not dict or first.get("type") != "run":
+        return None
+    created = first.get("time")
+    return created if type(created) in (int, float) and 0 <= created <= MAX_UNIX_TIME_S else None
 
 
 def _size(file: str) -> int:
@@ -304,6 +322,7 @@ class _Reading:
         self.writers: dict[str, WriterState] = {}
         self.state = RunState()
         self.identified = False
+        self.on_metrics = None  # see load_run
         self.bytes_total = 0  # of the run's events files, for fraction_read
         self.bytes_read = 0
 
@@ -393,9 +412,16 @@ class _Reading:
                     column[0].extend(steps)
                     column[1].extend(row)
                     column[2].extend(times)
+                if self.on_metrics is not None:
+                    for step, wall_time, values in zip(steps, times, map(_VALUES, stretch)):
+                        self.on_metrics(step, wall_time, values if all(map(str.isascii, keys))
+                                        else {clean_key(key): value for key, value in values.items()})
             else:
                 for record, number in run_of_metrics[start:end]:
                     self._gather(columns, record, record["time"], file, number)
+                    if self.on_metrics is not None:  # its problems were just reported by _gather
+                        self.on_metrics(record["step"], record["time"],
+                                        _clean_values(record["values"], "", Problems(warn=False)))
             start = end
 
     def _gather(self, columns: dict, record: dict, wall_time: float, file: str, number: int) -> None:
