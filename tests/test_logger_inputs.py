@@ -91,6 +91,14 @@ def test_ids_that_cannot_name_a_visible_folder_are_refused(tmp_path, run_id):
     assert not (tmp_path / "runs").exists()
 
 
+def test_an_id_holding_a_token_is_refused_without_printing_it(tmp_path):
+    """An id names the run folder and every page URL of the site, so it cannot be redacted later."""
+    with pytest.raises(RunIdError) as caught:
+        tracker.init(id="run-AKIAABCDEFGHIJKLMNOP", dir=tmp_path / "runs", capture=False)
+    assert str(caught.value).startswith("invalid run id 'run-[SECRET]': it holds a token-shaped string")
+    assert "AKIA" not in str(caught.value) and not (tmp_path / "runs").exists()
+
+
 def test_the_error_names_the_argument_and_keeps_the_bad_value(tmp_path):
     with pytest.raises(ArgumentTypeError) as caught:
         tracker.init(dir=tmp_path, config="lr=0.1", capture=False)

@@ -61,6 +61,11 @@ def check_run_id(run_id) -> str:
         raise RunIdError(run_id, "it contains a control character or text that is not valid Unicode")
     if len(run_id) > MAX_RUN_ID_CHARS or run_id != run_id.strip():
         raise RunIdError(run_id, f"it is over {MAX_RUN_ID_CHARS} characters or has spaces at an end")
+    from .redact import REDACTED, redact_text
+
+    redacted = redact_text(run_id)
+    if redacted != run_id:  # an id names the folder and every page URL: it cannot be redacted later
+        raise RunIdError(redacted.replace(REDACTED, "[SECRET]"), "it holds a token-shaped string")
     return run_id
 
 
