@@ -166,7 +166,7 @@ def plan_artifacts(run: RunRecord) -> list[ArtifactPlan]:
             else:
                 budget -= size
                 plan.source = path
-                plan.site_name = _unique(_safe_file_name(os.path.basename(path)), used_names)
+                plan.site_name = unique_file_name(_safe_file_name(os.path.basename(path)), used_names)
                 plan.is_image = plan.site_name.lower().endswith(IMAGE_SUFFIXES)
     return plans
 
@@ -176,7 +176,8 @@ def _safe_file_name(name: str) -> str:
     return cleaned[:100]
 
 
-def _unique(name: str, used: set) -> str:
+def unique_file_name(name: str, used: set) -> str:
+    """``name``, or ``name-2``, ``name-3``... (before its suffix): the first not in ``used``, added to it."""
     stem, dot, suffix = name.rpartition(".")
     candidate, number = name, 1
     while candidate in used:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tracker.reader import History
 
-from .load import RunSource
+from .load import RunSource, unique_file_name
 
 # Record fields a page shows, each scanned as a whole (keys and values, nested).
 SCANNED_FIELDS = ("name", "project", "group", "notes", "error", "tags", "config", "explicit_summary",
@@ -111,14 +111,7 @@ def _published_file_name(name: str, used: set[str]) -> str:
     -> "REDACTED"), unique among the run's artifacts (two names may redact alike)."""
     from tracker.redact import REDACTED
 
-    name = name.replace(REDACTED, REDACTED.strip("[]"))
-    stem, dot, suffix = name.rpartition(".")
-    candidate, number = name, 1
-    while candidate in used:
-        number += 1
-        candidate = f"{stem}-{number}.{suffix}" if dot and stem else f"{name}-{number}"
-    used.add(candidate)
-    return candidate
+    return unique_file_name(name.replace(REDACTED, REDACTED.strip("[]")), used)
 
 
 def _field_label(name: str) -> str:
