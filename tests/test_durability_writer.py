@@ -196,6 +196,32 @@ def test_while_the_disk_refuses_memory_is_bounded_and_the_oldest_metrics_go_firs
     assert steps == list(range(steps[0], 2000)) and 0 < steps[0] and len(steps) * 240 <= 50_000 + 100 * 300
 
 
+def test_a_batch_larger_than_the_bound_keeps_its_newest_metrics(tmp_path):
+    """While writes fail the loop runs ahead, so one batch may hold more than the bound: only its
+    oldest metrics go, as many as the excess, and the newest stay (they did all go, found by the
+    full-disk benchmark)."""
+    events = tmp_path / "events.jsonl"
+    events.symlink_to("/dev/full")
+    writer = RecordWriter(str(events), str(tmp_path / "heartbeat.json"), "w1", flush_interval_s=0.2,
+                          max_unwritten_bytes=50_000)
+    values = {f"metric_{index}": 0.5 for index in range(10)}
+    with pytest.warns(RuntimeWarning) as caught:
+        writer.put({"type": "config", "time": 1.0, "values": {"lr": 0.1}})
+        for step in range(2000):  # about 480 KB, ten times the bound, put within a flush interval
+            writer.put_metrics(step, 2.0, values)
+        writer.put({"type": "end", "writer": "w1", "time": 3.0, "status": "finished", "error": None})
+        time.sleep(0.6)  # the writer takes the batch, fails and sheds
+        freed = tmp_path / "freed.jsonl"
+        freed.write_text("")
+        os.replace(freed, events)
+        writer.close()
+    assert "dropping the oldest metrics" in " ".join(str(warning.message) for warning in caught)
+    records = records_of(events)
+    assert records[0]["type"] == "config" and records[-1]["type"] == "end"
+    steps = [record["step"] for record in records if record["type"] == "metrics"]
+    assert steps == list(range(steps[0], 2000)) and 150 <= len(steps) <= 50_000 // 200
+
+
 # -- a run folder deleted mid-run ----------------------------------------------------------------
 
 

@@ -5,8 +5,8 @@ partial write (a disk that fills mid-write) the next attempt writes only the res
 written twice and no line is torn. While the disk refuses, batches wait here, encoded once and
 never joined again, so a retry costs one failing ``write``.
 
-The bound is in bytes. Past it, the oldest ``metrics`` and ``system`` lines go first, batch by
-batch: a run keeps its head, config, summary, tags, notes, datasets, artifacts, capture and
+The bound is in bytes. Past it, the oldest ``metrics`` and ``system`` lines go first, line by
+line, only as many as the excess: a run keeps its head, config, summary, tags, notes, datasets, artifacts, capture and
 ``end`` records and its newest metrics. Only if those kept records alone exceed the bound are the
 oldest batches dropped whole.
 """
@@ -90,12 +90,19 @@ class UnwrittenRecords:
                 break
             if batch.thinned or (index == 0 and first_is_partial):
                 continue
-            lines = batch.data.split(b"\n")[:-1]
-            kept = [line for line in lines if not line.startswith(DROPPABLE_PREFIXES)]
-            dropped += len(lines) - len(kept)
+            # Only as many of its oldest droppable lines as the excess: one batch may be most of the
+            # bound (the loop runs ahead while writes fail), and its newest metrics must stay.
+            excess = self.size_bytes - max_bytes
+            kept, removed = [], 0
+            for line in batch.data.split(b"\n")[:-1]:
+                if removed < excess and line.startswith(DROPPABLE_PREFIXES):
+                    removed += len(line) + 1
+                    dropped += 1
+                else:
+                    kept.append(line)
             data = b"".join(line + b"\n" for line in kept)
             self.size_bytes -= len(batch.data) - len(data)
-            batch.data, batch.thinned = data, True
+            batch.data, batch.thinned = data, removed < excess  # thinned: no droppable line left
         while self.size_bytes > max_bytes and len(self._batches) > first_is_partial:
             oldest = self._batches[int(first_is_partial)]
             del self._batches[int(first_is_partial)]
