@@ -153,7 +153,9 @@ def _load_previous(path: str):
     from .reader import load_run
 
     try:
-        return load_run(path)
+        # Resuming needs the run's identity, config, tags and last step, not its histories: a
+        # million-step run is read in seconds and bounded memory this way, in minutes and GBs in full.
+        return load_run(path, last_only=True)
     except Exception:  # a run another rank is creating this instant: nothing to inherit yet
         return None
 
