@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from tracker.reader import load_run, runs, scan
+from tracker import runs
+from tracker.reader import load_run, scan
 from tests.scripts import read_lines, run_script, script_env, start_script
 
 SLOW_LOGGER = """

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from tracker.reader import runs
+from tracker import runs
 
 DOC = pathlib.Path(__file__).parent.parent / "docs" / "format.md"
 

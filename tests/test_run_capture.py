@@ -1,7 +1,7 @@
 """What init() captures by itself in a real training process: system metrics and the console."""
 import pathlib
 
-from tracker.reader import runs
+from tracker import runs
 from tests.scripts import run_script, script_env
 
 

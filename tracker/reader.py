@@ -1,4 +1,5 @@
-"""Reading runs back: ``tracker.runs(dir)``, ``load_run(path)`` and ``iter_metrics(path)``.
+"""Reading runs back: ``load_run(path)``, ``scan(*roots)`` and ``iter_metrics(path)`` (``tracker.runs()``
+is run_list.py, which reads through the listing).
 
 The reader survives anything on disk. Files are streamed a chunk at a time (event_lines.py);
 every record passes one check (record_schema.py) before it is used; a bad line, record or field
@@ -13,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 from .errors import RunFormatError, RunNotFoundError
 from .event_lines import CHUNK_BYTES, NotRegularFile, open_regular, record_chunks
+from .frames import run_history_frame
 from .problems import Problems
 from .record_schema import MAX_UNIX_TIME_S, SCHEMAS, check_record, clean_key, type_name
 from .run_keys import copy_rank, find_run_folders, is_events_file
@@ -35,7 +36,7 @@ _VALUES, _STEP, _TIME = itemgetter("values"), itemgetter("step"), itemgetter("ti
 MAIN_EVENTS_FILE = "events.jsonl"
 
 __all__ = ["EVENTS_GLOB", "History", "RunRecord", "ScanResult", "created_time", "find_run", "iter_metrics",
-           "load_run", "runs", "scan"]
+           "load_run", "scan"]
 
 
 @dataclass
@@ -102,6 +103,11 @@ class RunRecord:
         """The full series of ``metric`` (empty if it was never logged)."""
         return self.histories.get(metric, History())
 
+    def history_frame(self):
+        """A pandas DataFrame of the run's metrics: ``step``, ``time`` (UTC) and one column per
+        metric, one row per step (NaN where a metric was not logged). Needs pandas."""
+        return run_history_frame(self)
+
     def as_filterable(self) -> dict:
         """The plain dict the filter language evaluates (same shape the site's index uses)."""
         return {"id": self.id, "name": self.name, "project": self.project, "group": self.group,
@@ -115,22 +121,6 @@ class ScanResult:
     runs: list
     errors: list  # (path, why) for run folders that could not be read at all
     copies: list = field(default_factory=list)  # (run id, folder read, folder skipped): one id is one run
-
-
-def runs(dir=None, *, project: str | None = None) -> list[RunRecord]:
-    """All readable runs under ``dir`` (default: $TRACKER_DIR or ./tracker-runs), oldest first.
-
-    Unreadable run folders, and copies of a run under another folder name, are reported with a
-    warning and skipped.
-    """
-    result = scan(dir)
-    for path, message in result.errors:
-        warnings.warn(f"tracker: skipped unreadable run {path}: {message}", stacklevel=2)
-    for run_id, kept, skipped in result.copies:
-        warnings.warn(f"tracker: {copy_message(run_id, kept, skipped)}", stacklevel=2)
-    if project is not None:
-        return [run for run in result.runs if run.project == project]
-    return result.runs
 
 
 def copy_message(run_id: str, kept: str, skipped: str) -> str:

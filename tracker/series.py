@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .frames import history_frame
+
 
 @dataclass
 class History:
@@ -39,6 +41,10 @@ class History:
 
     def __len__(self) -> int:
         return len(self.steps)
+
+    def to_pandas(self):
+        """A pandas DataFrame of ``step``, ``time`` (UTC) and ``value``, ordered by step. Needs pandas."""
+        return history_frame(self)
 
 
 def _ordered(steps: list, values: list, times: list, by_time: bool, count: int) -> History:
