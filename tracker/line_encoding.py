@@ -12,6 +12,7 @@ that cannot be encoded is dropped. Either way a warning names the record type an
 from __future__ import annotations
 
 import re
+from math import isfinite
 from typing import Callable
 
 from .values import compact_json, encode_line
@@ -111,8 +112,10 @@ class MetricsLineEncoder:
     """Metrics records as JSON lines, through a %-format template per key set.
 
     Training loops log the same keys every step, so the JSON for the keys is built once and each
-    line is one C-level format call: cheaper than json.dumps of a fresh dict. Non-finite values
-    (repr 'nan'/'inf') and unusual key sets fall back to the general encoder.
+    line is one C-level format call: cheaper than json.dumps of a fresh dict. A line with a
+    non-finite value (which the template would write as the invalid JSON ``nan``/``inf``) goes
+    through the general encoder instead, which writes the value's text marker; so do key sets past
+    MAX_TEMPLATES. Both paths give the same bytes for finite values.
     """
 
     MAX_TEMPLATES = 1_000
@@ -127,14 +130,21 @@ class MetricsLineEncoder:
             template = self._template(keys) if len(self._templates) < self.MAX_TEMPLATES else None
             self._templates[keys] = template
         if template is not None:
-            text = template % (step, wall_time, *values.values())
-            if "nan" not in text and "inf" not in text:
-                return text
+            numbers = values.values()
+            # The values are checked, not the line: a check of the text for 'nan'/'inf' had to turn the
+            # template off for names such as 'inference_ms'. sum() adds the floats in C and is finite only
+            # if every value is (a NaN or an infinity carries through); a sum that overflows, or an int too
+            # large for a float, only sends the line to the general encoder, which is right for any value
+            # (and, unlike '%r', writes valid JSON for a value that is not a number, should one get here).
+            try:
+                finite = isfinite(sum(numbers))
+            except (OverflowError, TypeError):
+                finite = False
+            if finite:
+                return template % (step, wall_time, *numbers)
         return f'{METRICS_PREFIX}{step},"time":{wall_time!r},"values":{encode_line(values)}}}\n'
 
     @staticmethod
-    def _template(keys: tuple) -> str | None:
+    def _template(keys: tuple) -> str:
         fields = ",".join(compact_json(key).replace("%", "%%") + ":%r" for key in keys)
-        template = METRICS_PREFIX + '%d,"time":%r,"values":{' + fields + "}}\n"
-        # The check for non-finite values looks for 'nan'/'inf' in the line: keys must not contain them.
-        return None if "nan" in template or "inf" in template else template
+        return METRICS_PREFIX + '%d,"time":%r,"values":{' + fields + "}}\n"

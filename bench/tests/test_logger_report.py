@@ -37,6 +37,17 @@ def test_targets_say_which_are_met():
     assert "| `tracker.init()` | 6.0 ms | < 50 ms | yes |" in report
 
 
+def test_a_metric_named_like_inf_is_a_row_and_a_ratio_to_loss():
+    measured = results()
+    measured["per_call"]["1 scalar named inference_ms"] = {"calls": 100_000, "baseline_s": 4e-6, "ours_s": 4.84e-6,
+                                                           "ratio": 1.21, "loss_s": 4.4e-6, "to_loss_ratio": 1.1}
+    report = render_report(measured)
+    assert "| 1 scalar named inference_ms | 100,000 | 4.00 | 4.84 | 1.21x |" in report
+    assert "| `run.log()` per call, 1 scalar named inference_ms | 1.21x baseline (4.84 vs 4.00 µs) | ≤ 1.2x | **no** |" in report
+    assert "`inference_ms` costs 1.10x `loss` (4.84 vs 4.40 µs/call, the two loops interleaved" in report
+    assert "costs" not in render_report(results()).split("### Per call")[1].split("###")[0]
+
+
 def test_a_failed_peer_is_a_row_that_says_why():
     report = render_report(results())
     assert "| W&B offline | 1 scalar | 5,000 | failed: timed out after 300 s |" in report
