@@ -36,7 +36,9 @@ def run_files(site) -> dict[str, bytes]:
 
 def test_workers_render_the_same_site_as_one_process(many_runs, tmp_path, monkeypatch):
     parallel = build(BuildOptions(runs=[str(many_runs)], out=str(tmp_path / "parallel")))
-    assert parallel.workers == min(2, os.cpu_count() or 1) and parallel.runs_built == RUNS
+    # One worker per core, but never more than there are batches of runs to hand out.
+    batches = -(-RUNS // sitegen.run_pages.RUNS_PER_TASK)
+    assert parallel.workers == min(os.cpu_count() or 1, batches) and parallel.runs_built == RUNS
     monkeypatch.setattr(sitegen.run_pages, "PARALLEL_MIN_RUNS", RUNS + 1)
     serial = build(BuildOptions(runs=[str(many_runs)], out=str(tmp_path / "serial")))
     assert serial.workers == 1
