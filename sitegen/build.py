@@ -47,6 +47,7 @@ class BuildOptions:
     base_url: str | None = None
     strict: bool = False
     full: bool = False  # re-render every page even when the site's manifest says nothing changed
+    now: float | None = None  # the time heartbeats are judged at (a running run goes stale); default: the clock
 
 
 @dataclass
@@ -88,7 +89,8 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
 def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildReport:
     found = discover(options.runs)
     assets, plotly = plan_assets(theme.static_dirs)
-    settings = PageSettings(options.title or DEFAULT_TITLE, theme, plotly, f"tracker {__version__}", options.base_url)
+    settings = PageSettings(options.title or DEFAULT_TITLE, theme, plotly, f"tracker {__version__}", options.base_url,
+                            options.now)
     manifest = Manifest(site_key(theme, {"title": options.title, "base_url": options.base_url}))
     previous = None if options.full else read_manifest(out)
     incremental = previous is not None and previous.site_key == manifest.site_key

@@ -61,10 +61,10 @@ def run_slug(run_id: str) -> str:
     return "run-" + hashlib.sha256(run_id.encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def read_run(folder: str, on_metrics=None) -> RunRecord:
+def read_run(folder: str, on_metrics=None, now: float | None = None) -> RunRecord:
     """One run folder as its page shows it: each series reduced to about PAGE_POINTS_PER_SERIES points
-    (``on_metrics``: see tracker.reader.load_run)."""
-    return load_run(folder, max_points=PAGE_POINTS_PER_SERIES, on_metrics=on_metrics)
+    (``on_metrics`` and ``now``: see tracker.reader.load_run)."""
+    return load_run(folder, now=now, max_points=PAGE_POINTS_PER_SERIES, on_metrics=on_metrics)
 
 
 def is_reduced(run: RunRecord) -> bool:

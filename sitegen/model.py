@@ -117,6 +117,7 @@ class PageSettings:
     plotly: str                 # site-relative path of plotly.js
     generator: str              # "tracker <version>"
     base_url: str | None = None
+    now: float | None = None    # the time a running run's heartbeat is judged at (None: each read's clock)
 
     def common(self, root: str, page_path: str, description: str) -> dict:
         """Context every template gets: where assets are, the canonical URL, the description."""

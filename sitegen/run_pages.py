@@ -64,7 +64,7 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # per-line problems are kept on run.warnings and shown on its page
-            source = load_source(read_run(folder, on_metrics=csv))
+            source = load_source(read_run(folder, on_metrics=csv, now=settings.now))
     except (RunFormatError, OSError, ValueError) as exc:
         csv.discard()
         reason = str(exc).removeprefix(f"{folder}: ") if isinstance(exc, RunFormatError) \
