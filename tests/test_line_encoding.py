@@ -54,6 +54,7 @@ def test_names_holding_nan_or_inf_keep_the_template():
     {"inference_ms": math.nan, "loss": 1.0},
     {"loss": math.inf, "infinity": -math.inf},
     {"a": math.inf, "b": -math.inf},  # their sum is NaN
+    {"loss": 1.0, "text": "not a number"},  # log() refuses it; should one reach the writer, it stays valid JSON
     {},
 ])
 def test_template_line_is_byte_identical_to_the_general_encoder(values):
