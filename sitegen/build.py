@@ -31,7 +31,7 @@ from .output import copy_file, move_into, remove_files, replace_text, swap_in, w
 from .output_lock import locked_output, staging_path
 from .render import Renderer, data_script_text, script_json
 from .run_pages import RunOutcome, render_runs
-from .secrets import redact_text
+from .redaction import redact_tokens
 from .theme import resolve_theme
 
 SITE_MARKER = ".tracker-site"  # marks a folder this command built, so a rebuild may replace it
@@ -104,7 +104,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
                                                  progress)
         manifest.runs = kept | {run_id: _entry(outcome) for run_id, outcome in shown.items()}
         manifest.copies = {found.keys[copy.folder]: copy.run_id for copy in choice.copies()}
-        errors = sorted((redact_text(found.relative(folder)), reason) for folder, reason in choice.unreadable.items())
+        errors = sorted((redact_tokens(found.relative(folder)), reason) for folder, reason in choice.unreadable.items())
         findings = [finding for entry in manifest.runs.values() for finding in entry.findings]
         if options.strict and (findings or errors):
             raise StrictBuildError(findings + [f"unreadable run {path}: {reason}" for path, reason in errors])

@@ -40,7 +40,7 @@ class ArtifactPlan:
 
 @dataclass
 class RunSource:
-    """Everything one run page is made from; secrets.redact_source() rewrites its strings."""
+    """Everything one run page is made from; redaction.redact_source() rewrites its strings."""
 
     run: RunRecord
     slug: str

@@ -18,7 +18,7 @@ from tracker.rundiff import LOWER_IS_BETTER_WORDS
 from tracker.values import replace_non_finite
 
 from .load import RunSource, is_reduced
-from .markdown import render_markdown
+from .notes_html import render_markdown
 from .metrics_csv import METRICS_CSV_FILE
 from .render import script_json
 from .theme import Theme

@@ -8,7 +8,8 @@ import contextlib
 import gzip
 import os
 import shutil
-import threading
+
+from tracker.atomic_file import replace_file
 
 from .errors import UnsafePathError
 from .output_lock import retired_path
@@ -71,17 +72,10 @@ def copy_file(root: str, relative: str, source: str) -> None:
 
 
 def replace_text(root: str, relative: str, text: str) -> None:
-    """Write to a temporary file beside the target and rename it over: readers see old or new."""
+    """Replace one file of a folder people may be reading (a served site): they see old or new."""
     path = site_path(root, relative)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    temporary = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    try:
-        with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
+    replace_file(path, text)
 
 
 def move_into(staging: str, root: str, relative: str) -> None:

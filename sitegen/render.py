@@ -28,13 +28,9 @@ def script_json(value) -> str:
     return text
 
 
-def data_script(kind: str, key: str | None, value) -> str:
-    """A data file: registers ``value`` on window.TrackerData (loaded with <script src>, never fetched)."""
-    return data_script_text(kind, key, script_json(value))
-
-
 def data_script_text(kind: str, key: str | None, json_text: str) -> str:
-    """data_script() for JSON text made elsewhere; the text must already be script-safe (see script_json)."""
+    """A data file: registers ``json_text`` on window.TrackerData (loaded with <script src>, never
+    fetched). The text must already be script-safe: script_json() makes it so."""
     target = f"TrackerData.{kind}" if key is None else f"TrackerData.{kind}[{script_json(key)}]"
     prelude = "window.TrackerData=window.TrackerData||{runs:{}};"
     if key is not None:
@@ -72,10 +68,6 @@ class Renderer:
             bytecode_cache=_template_cache())
         self.env.filters.update(tojs=lambda value: jinja2.utils.markupsafe.Markup(script_json(value)),
                                 value=format_value, bytes=format_bytes, duration=format_duration)
-
-    def template_files(self) -> list[str]:
-        """Every template the build may use (their contents key the next issue's incremental builds)."""
-        return sorted(self.env.list_templates(extensions=["html"]))
 
     def render(self, template: str, context: dict, source: str) -> str:
         """Render ``template``; a failure is re-raised naming ``source`` and the template's file and line."""

@@ -10,7 +10,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from tracker.errors import RunFormatError
-from tracker.parallel import map_on_cores
+from tracker.parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from tracker.reader import created_time
 
 from .csv_spool import CsvSpool
@@ -19,12 +19,9 @@ from .model import (PageSettings, index_row, row_head, run_context, run_data_fil
                     run_url)
 from .metrics_csv import METRICS_CSV_FILE
 from .output import copy_file, write_bytes, write_text
+from .redaction import redact_source, redact_text_file, redact_tokens, run_label
 from .render import Renderer, data_script_text, script_json
 from .run_data import run_data_json
-from .secrets import redact_source, redact_text, redact_text_file, run_label
-
-PARALLEL_MIN_RUNS = 16  # fewer runs than this render in the calling process: workers cost ~0.3 s to start
-RUNS_PER_TASK = 8       # runs handed to a worker at a time: fewer round trips, still an even spread
 
 
 @dataclass
@@ -60,7 +57,7 @@ _renderers: dict[tuple, Renderer] = {}  # one per theme per process: Jinja cache
 def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> RunOutcome:
     """Read, redact, render and write one run; a run that cannot be read comes back with ``error``."""
     outcome = RunOutcome(folder, key)
-    csv = CsvSpool(staging, created_time(folder), redact_text, hold_records=PAGE_POINTS_PER_SERIES)
+    csv = CsvSpool(staging, created_time(folder), redact_tokens, hold_records=PAGE_POINTS_PER_SERIES)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # per-line problems are kept on run.warnings and shown on its page
@@ -69,7 +66,7 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
         csv.discard()
         reason = str(exc).removeprefix(f"{folder}: ") if isinstance(exc, RunFormatError) \
             else f"{type(exc).__name__}: {exc}"
-        outcome.error = redact_text(reason)
+        outcome.error = redact_tokens(reason)
         return outcome
     outcome.findings = [str(finding) for finding in redact_source(source)]
     run = source.run

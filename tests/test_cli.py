@@ -40,6 +40,14 @@ def test_every_command_help_has_an_example():
         assert "example" in (parser.epilog or ""), f"'tracker {name} --help' shows no example"
 
 
+def test_a_command_whose_module_is_missing_is_an_error_not_a_missing_command(monkeypatch):
+    import tracker.cli
+
+    monkeypatch.setattr(tracker.cli, "COMMANDS", [*tracker.cli.COMMANDS, "publish"])
+    with pytest.raises(ModuleNotFoundError, match="tracker.cli.publish"):
+        tracker.cli.build_parser()
+
+
 def test_ls_lists_runs_with_params_and_metrics(sweep):
     result = cli("ls", "--runs", str(sweep))
     assert result.returncode == 0, result.stderr

@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from sitegen.render import data_script
+from sitegen.render import data_script_text, script_json
 from test_site_links import cold_page
 from test_site_support import log_run, run_cli
 
@@ -41,7 +41,7 @@ def big_index(tmp_path_factory):
     text = (out / "data" / "index.js").read_text()
     data = json.loads(re.search(r"TrackerData\.index=(.*);\n$", text, re.S).group(1))
     data["runs"] = [synthetic_row(data["runs"][0], number) for number in range(RUNS)]
-    (out / "data" / "index.js").write_text(data_script("index", None, data))
+    (out / "data" / "index.js").write_text(data_script_text("index", None, script_json(data)))
     return out
 
 

@@ -11,6 +11,8 @@ import os
 import threading
 import time
 
+from .atomic_file import replace_file
+
 HASH_CHUNK_BYTES = 4 << 20
 ROW_COUNT_MAX_BYTES = 64 << 20  # count CSV rows only in files up to this size
 HASH_CACHE_PATH = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
@@ -100,10 +102,7 @@ def _read_cache(cache_path: str) -> dict:
 def _write_cache(cache_path: str, cache: dict) -> None:
     try:
         os.makedirs(os.path.dirname(cache_path), exist_ok=True)
-        temporary = f"{cache_path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(cache, handle)
-        os.replace(temporary, cache_path)
+        replace_file(cache_path, json.dumps(cache))
     except OSError:
         pass  # the cache only saves time; a read-only home must not stop logging
 

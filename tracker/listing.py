@@ -20,15 +20,14 @@ import warnings
 from dataclasses import dataclass, field
 
 from .errors import RunFormatError
-from .parallel import map_on_cores
+from .atomic_file import replace_file
+from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .event_lines import open_regular
 from .reader import failure_reason, load_run
 from .run_keys import copy_rank, find_run_folders
 
 LISTING_FILE = ".tracker-listing.json"
 LISTING_FORMAT = 2  # 2: rows read with the record checks of record_schema.py
-PARALLEL_MIN_RUNS = 16  # fewer runs to read than this are read in the calling process: workers cost ~0.3 s
-RUNS_PER_TASK = 8
 # The fields of a cached row and their types: an entry that does not match is read again.
 _TEXT, _OPTIONAL_TEXT, _OPTIONAL_NUMBER = (str,), (str, type(None)), (int, float, type(None))
 ROW_FIELDS = {"id": _TEXT, "name": _TEXT, "project": _TEXT, "group": _OPTIONAL_TEXT, "status": _TEXT,
@@ -132,14 +131,8 @@ def _write_cache(root: str, entries: dict) -> None:
     """Replace the cache atomically; a folder that cannot be written (read-only, full) keeps none."""
     if not os.path.isdir(root):
         return
-    path = os.path.join(root, LISTING_FILE)
-    temporary = f"{path}.tmp-{os.getpid()}"
     try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump({"format": LISTING_FORMAT, "runs": entries}, handle, separators=(",", ":"))
-        os.replace(temporary, path)
+        text = json.dumps({"format": LISTING_FORMAT, "runs": entries}, separators=(",", ":"))
+        replace_file(os.path.join(root, LISTING_FILE), text)
     except (OSError, ValueError, TypeError):
-        try:
-            os.remove(temporary)
-        except OSError:
-            pass
+        pass  # the next listing reads the runs again: the cache only saves time

@@ -14,6 +14,9 @@ from __future__ import annotations
 import os
 
 PARENT_CHECK_INTERVAL_S = 0.5  # how often a worker checks that the process it works for still lives
+# When reading or rendering run folders (tracker ls, tracker build) is worth worker processes:
+PARALLEL_MIN_RUNS = 16  # fewer runs than this are done in the calling process: workers cost ~0.3 s to start
+RUNS_PER_TASK = 8       # runs handed to a worker at a time: fewer round trips, still an even spread
 
 
 def map_on_cores(function, items: list, args: tuple = (), *, min_items: int, per_task: int,

@@ -28,6 +28,7 @@ import threading
 import time
 import warnings
 
+from .atomic_file import replace_file
 from .line_encoding import BatchEncoder
 from .unwritten import UnwrittenRecords
 
@@ -259,11 +260,8 @@ class RecordWriter:
         if not force and now - self._last_heartbeat < self.heartbeat_interval_s:
             return
         self._last_heartbeat = now
-        temporary = f"{self.heartbeat_path}.tmp"
         try:
-            with open(temporary, "w", encoding="utf-8") as handle:
-                json.dump({"writer": self.writer_id, "time": now, "pid": os.getpid()}, handle)
-            os.replace(temporary, self.heartbeat_path)
+            replace_file(self.heartbeat_path, json.dumps({"writer": self.writer_id, "time": now, "pid": os.getpid()}))
         except FileNotFoundError:
             pass  # the run folder vanished: the next records write creates it again, and warns
         except OSError as exc:

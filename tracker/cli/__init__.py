@@ -8,6 +8,7 @@ used from a script keeps the standard warnings machinery.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import warnings
 
@@ -25,16 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tracker {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    import importlib
-
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # a command still being built
-            raise
-        module.add_parser(commands)
+    for name in COMMANDS:  # a command whose module is missing is a broken install: ModuleNotFoundError
+        importlib.import_module(f".{name}", __name__).add_parser(commands)
     return parser
 
 

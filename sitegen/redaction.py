@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tracker.reader import History
+from tracker.redact import REDACTED, redact_token_shapes
 
 from .load import RunSource, unique_file_name
 
@@ -34,14 +35,12 @@ def run_label(source: RunSource) -> str:
     warning is printed, and --strict prints it too, into CI logs that are often public)."""
     run = source.run
     label = f"{run.id} ({run.name})" if run.name and run.name != run.id else run.id
-    return redact_text(label)
+    return redact_tokens(label)
 
 
 def redact_text_file(path: str, run: str, key: str) -> tuple[str | None, Finding | None]:
     """A text file's content with token-shaped strings redacted, and its finding, when it holds
     any; (None, None) for a clean or binary file, which is copied as it is."""
-    from tracker.redact import redact_token_shapes
-
     with open(path, "rb") as handle:
         data = handle.read()
     if b"\0" in data:
@@ -55,8 +54,6 @@ def redact_text_file(path: str, run: str, key: str) -> tuple[str | None, Finding
 
 
 def redact_source(source: RunSource) -> list[Finding]:
-    from tracker.redact import redact_token_shapes
-
     run = source.run
     label = run_label(source)
     found: list[Finding] = []
@@ -99,18 +96,16 @@ def redact_source(source: RunSource) -> list[Finding]:
     return found
 
 
-def redact_text(text: str) -> str:
-    """One string, redacted (for messages the site shows that come from outside a run)."""
-    from tracker.redact import redact_token_shapes
-
+def redact_tokens(text: str) -> str:
+    """One string with its token shapes redacted, for messages the site shows that come from
+    outside a run (paths, read errors). Token shapes only, unlike tracker.redact.redact_text, which
+    also strips URL credentials from what a run logs."""
     return redact_token_shapes(text)[0]
 
 
 def _published_file_name(name: str, used: set[str]) -> str:
     """An artifact's file name in the site with any redaction made file-name safe ("[REDACTED]"
     -> "REDACTED"), unique among the run's artifacts (two names may redact alike)."""
-    from tracker.redact import REDACTED
-
     return unique_file_name(name.replace(REDACTED, REDACTED.strip("[]")), used)
 
 
