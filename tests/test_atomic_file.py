@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tracker.atomic_file import replace_file
+from tracker.atomic_file import replace_file, replacing
 
 
 def test_replace_file_writes_text_as_utf8_and_bytes_as_they_are(tmp_path):
@@ -24,6 +24,17 @@ def test_a_failed_replace_leaves_no_temporary_file_and_raises(tmp_path):
     with pytest.raises(IsADirectoryError):
         replace_file(str(target), "new")
     assert os.listdir(tmp_path) == ["taken"]
+
+
+def test_a_streamed_write_that_raises_keeps_the_old_file_and_no_temporary_file(tmp_path):
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError, match="disk pulled"):
+        with replacing(str(path)) as temporary, open(temporary, "wb") as handle:
+            handle.write(b"half of the new")
+            raise RuntimeError("disk pulled")
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["weights.bin"]
 
 
 def test_a_reader_sees_the_old_content_or_the_new_never_a_part(tmp_path):

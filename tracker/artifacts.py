@@ -21,9 +21,9 @@ import hashlib
 import os
 import posixpath
 import shutil
-import tempfile
 import time
 
+from .atomic_file import replacing
 from .errors import ArtifactNameError
 from .redact import redact_text
 
@@ -95,17 +95,11 @@ def copy_sparse(source: str, target: str, digest=None) -> int:
     ``digest`` (a hashlib object) sees every byte, holes as zeros. The copy is written under a
     temporary name and renamed, so a half-done copy never has the artifact's name.
     """
-    folder, base = os.path.split(target)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".copying")
-    try:
-        with open(source, "rb") as reader, open(handle, "wb") as writer:
+    with replacing(target) as temporary:
+        with open(source, "rb") as reader, open(temporary, "wb") as writer:
             size = _copy_extents(reader, writer.fileno(), digest)
             writer.truncate(size)  # a hole at the end has no data to write
         shutil.copystat(source, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
     return size
 
 
@@ -178,10 +172,3 @@ def _copy_folder(source: str, target: str) -> tuple[int, int]:
                 total += copy_sparse(path, os.path.join(destination, redact_text(name)))
                 files += 1
     return total, files
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass

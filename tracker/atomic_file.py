@@ -1,9 +1,10 @@
 """Replacing a file atomically: readers see the old content or the new, never a part of it.
 
-One mechanism for every file the tracker rewrites in place: the heartbeat of a running run, the
-listing and dataset caches, the pages of a site being served. The content goes to a temporary
-file beside the target (same folder, so the same file system) and is renamed over it; a failed
-write leaves the target as it was and no temporary file behind.
+One mechanism for every file the tracker rewrites in place or must never show half written: the
+heartbeat of a running run, the listing and dataset caches, an artifact's copy, the pages of a
+site being served. The content goes to a temporary file beside the target (same folder, so the
+same file system) and is renamed over it; a failed write leaves the target as it was and no
+temporary file behind.
 """
 from __future__ import annotations
 
@@ -17,12 +18,21 @@ def replace_file(path: str, content: str | bytes) -> None:
 
     Raises OSError as the write or the rename raised it, after removing the temporary file.
     """
-    # pid and thread: two processes or threads replacing one file never share a temporary file
-    temporary = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
     data = content.encode("utf-8") if isinstance(content, str) else content
+    with replacing(path) as temporary, open(temporary, "wb") as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def replacing(path: str):
+    """A temporary path beside ``path`` for the block to write; renamed over ``path`` when the
+    block ends without an error, removed when it raises (for content written as it streams, like
+    a copy)."""
+    # pid and thread: two processes or threads replacing one file never share a temporary file
+    # (the native thread id: short, so a long file name stays within the file system's limit)
+    temporary = f"{path}.tmp-{os.getpid()}-{threading.get_native_id()}"
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
+        yield temporary
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
