@@ -47,6 +47,7 @@ def add_parser(commands) -> None:
 
 
 def run_demo(args) -> int:
+    """Run the sweep, two runs at a time; 1 when a run other than the one failing on purpose failed."""
     root = runs_root(args.runs)
 
     def run_one(arguments: list[str]) -> tuple[str, int]:
@@ -65,6 +66,7 @@ def run_demo(args) -> int:
 
 
 def make_dataset(count: int, seed: int) -> list[tuple[float, float, int]]:
+    """``count`` (x, y, label) points of two interleaved half-moons with noise; the same for a seed."""
     rng = random.Random(seed)
     points = []
     for _ in range(count):
@@ -77,10 +79,12 @@ def make_dataset(count: int, seed: int) -> list[tuple[float, float, int]]:
 
 
 def features(x: float, y: float) -> list[float]:
+    """Degree-2 polynomial features: what lets a linear model bend around the moons."""
     return [1.0, x, y, x * y, x * x, y * y]
 
 
 def train(args) -> None:
+    """Train and log one run: loss and accuracy every epoch, the dataset, the weights as an artifact."""
     data = make_dataset(args.samples, args.seed)
     split = int(len(data) * 0.8)
     train_set, valid_set = data[:split], data[split:]
