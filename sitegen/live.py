@@ -81,8 +81,10 @@ LIVE_RELOAD_JS = """\
     })();
   }
   var saved = sessionStorage.getItem(key);
+  // This script comes after the page's own: the charts in view are drawn already, so zoom them now,
+  // before the page's first paint where the browser allows, not at "load".
+  restoreZoom();
   var restore = function () {
-    restoreZoom();
     if (saved) {
       sessionStorage.removeItem(key);
       var xy = JSON.parse(saved);
