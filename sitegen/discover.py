@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from tracker.run_keys import keyed_run_folders
-from tracker.session import runs_root
+from tracker.layout import runs_root
 
 
 @dataclass

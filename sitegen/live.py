@@ -22,7 +22,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import watchfiles
 
 from tracker.run_keys import is_run_folder_name
-from tracker.session import runs_root
+from tracker.layout import runs_root
 
 from .build import BuildOptions, BuildReport, build
 from .errors import PortInUseError, SiteError

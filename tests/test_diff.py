@@ -7,7 +7,8 @@ import sys
 import pytest
 
 import tracker
-from tracker.reader import RunRecord, find_run, load_run
+from tracker.listing import find_run
+from tracker.reader import RunRecord, load_run
 from tracker.rundiff import IMPROVED, REGRESSED, compare, lower_is_better, render_markdown
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")

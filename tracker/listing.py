@@ -19,11 +19,12 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
-from .errors import RunFormatError
 from .atomic_file import replace_file
-from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
+from .errors import RunFormatError, RunNotFoundError
 from .event_lines import open_regular
-from .reader import failure_reason, load_run
+from .layout import runs_root
+from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
+from .reader import RunRecord, failure_reason, load_run
 from .run_keys import copy_rank, find_run_folders
 
 LISTING_FILE = ".tracker-listing.json"
@@ -46,8 +47,6 @@ def list_runs(*roots, now: float | None = None) -> Listing:
     """Every run under each runs folder (default: $TRACKER_DIR or ./tracker-runs). A run id found
     in several folders (a copy under another name, or the same run in several roots) is listed
     once, from the folder tracker.run_keys.copy_rank ranks first; the others are in ``copies``."""
-    from .session import runs_root
-
     listing, ranked = Listing(), []
     for root_index, root in enumerate(roots or (None,)):
         root = runs_root(root)
@@ -136,3 +135,21 @@ def _write_cache(root: str, entries: dict) -> None:
         replace_file(os.path.join(root, LISTING_FILE), text)
     except (OSError, ValueError, TypeError):
         pass  # the next listing reads the runs again: the cache only saves time
+
+
+def find_run(query: str, *roots, max_points: int | None = None) -> RunRecord:
+    """The run whose id, folder name, unique id prefix, or name is ``query`` (looked up in
+    tracker ls's listing, so only the run found and the runs that changed are read), loaded
+    with ``max_points`` as load_run takes it."""
+    listing = list_runs(*roots)
+    rows = listing.rows
+    # a skipped copy's folder name finds the run it copies
+    folders = {os.path.basename(skipped): run_id for run_id, _, skipped in listing.copies}
+    matches = [row for row in rows if query in (row["id"], os.path.basename(row["path"]))] or \
+              [row for row in rows if folders.get(query) == row["id"]] or \
+              [row for row in rows if row["id"].startswith(query)] or \
+              [row for row in rows if row["name"] == query]
+    if len(matches) == 1:
+        return load_run(matches[0]["path"], max_points=max_points)
+    where = ", ".join(os.path.abspath(root) if root else "the runs folder" for root in (roots or (None,)))
+    raise RunNotFoundError(query, where, [row["id"] for row in matches])

@@ -18,9 +18,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .errors import RunFormatError, RunNotFoundError
+from .errors import RunFormatError
 from .event_lines import open_regular, record_chunks
 from .frames import run_history_frame
+from .layout import MAIN_EVENTS_FILE, runs_root
 from .problems import Problems
 from .record_schema import MAX_UNIX_TIME_S, check_record
 from .run_keys import copy_rank, find_run_folders, is_events_file
@@ -28,9 +29,8 @@ from .run_reading import RunReading, clean_metric_values, good_point
 from .series import History
 
 EVENTS_GLOB = "events*.jsonl"
-MAIN_EVENTS_FILE = "events.jsonl"
 
-__all__ = ["EVENTS_GLOB", "History", "RunRecord", "ScanResult", "created_time", "find_run", "iter_metrics",
+__all__ = ["EVENTS_GLOB", "History", "RunRecord", "ScanResult", "created_time", "iter_metrics",
            "load_run", "scan"]
 
 
@@ -125,8 +125,6 @@ def copy_message(run_id: str, kept: str, skipped: str) -> str:
 def scan(*roots, now: float | None = None, max_points: int | None = None) -> ScanResult:
     """Load every run folder under each root. A run id found in several folders (a copy, or the
     same run in several roots) is one run: the folder that tracker.run_keys.copy_rank ranks first."""
-    from .session import runs_root
-
     result = ScanResult([], [])
     ranked = []
     for root_index, root in enumerate(roots or (None,)):
@@ -157,26 +155,6 @@ def failure_reason(path: str, exc: Exception) -> str:
         where = os.path.relpath(exc.filename, path) if isinstance(exc.filename, str) else ""
         return exc.strerror + (f": {where}" if where and where != "." else "")
     return str(exc)
-
-
-def find_run(query: str, *roots, max_points: int | None = None) -> RunRecord:
-    """The run whose id, folder name, unique id prefix, or name is ``query`` (looked up in
-    tracker ls's listing, so only the run found and the runs that changed are read), loaded
-    with ``max_points`` as load_run takes it."""
-    from .listing import list_runs
-
-    listing = list_runs(*roots)
-    rows = listing.rows
-    # a skipped copy's folder name finds the run it copies
-    folders = {os.path.basename(skipped): run_id for run_id, _, skipped in listing.copies}
-    matches = [row for row in rows if query in (row["id"], os.path.basename(row["path"]))] or \
-              [row for row in rows if folders.get(query) == row["id"]] or \
-              [row for row in rows if row["id"].startswith(query)] or \
-              [row for row in rows if row["name"] == query]
-    if len(matches) == 1:
-        return load_run(matches[0]["path"], max_points=max_points)
-    where = ", ".join(os.path.abspath(root) if root else "the runs folder" for root in (roots or (None,)))
-    raise RunNotFoundError(query, where, [row["id"] for row in matches])
 
 
 def events_files(path: str) -> list[str]:

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from . import lifecycle
+from . import active_run, lifecycle
 from .errors import ArgumentTypeError, RunFinishedError
 from .inputs import check_step, clean_tags, clean_text
 from .values import TOO_LONG_INT, metric_number, safe_text, to_jsonable
@@ -211,9 +211,7 @@ class Run:
 
                 warnings.warn(f"tracker: console log incomplete: {self._console.error}", RuntimeWarning, stacklevel=2)
         lifecycle.unregister(self)
-        from . import session
-
-        session.forget(self)
+        active_run.forget(self)
 
     def __enter__(self) -> "Run":
         return self

@@ -8,26 +8,15 @@ import sys
 import time
 
 from . import lifecycle
+from .active_run import current, set_current
 from .errors import ArgumentTypeError, NoActiveRunError, RunDirError, UsageError
 from .ids import new_run_id, random_suffix
 from .inputs import check_run_id, clean_tags, clean_text, config_mapping
+from .layout import MAIN_EVENTS_FILE, runs_root
 from .run import Run
 from .writer import RecordWriter
 
 SCHEMA_VERSION = 1
-DEFAULT_RUNS_DIR = "tracker-runs"
-MAIN_EVENTS_FILE = "events.jsonl"
-
-_active: Run | None = None
-
-
-def runs_root(dir=None) -> str:
-    """The runs folder: the argument, else $TRACKER_DIR, else ./tracker-runs."""
-    try:
-        chosen = os.fspath(dir) if dir is not None else os.environ.get("TRACKER_DIR") or DEFAULT_RUNS_DIR
-    except TypeError:
-        raise ArgumentTypeError("dir", dir, "a str or path") from None
-    return os.path.abspath(chosen)
 
 
 def init(project: str | None = None, name: str | None = None, config: dict | None = None, *,
@@ -42,7 +31,6 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     Every argument is checked before anything is created: misuse raises a UsageError naming it.
     Names, group, tags and notes are stored redacted (see ``tracker.redact``).
     """
-    global _active
     # Check and convert every argument before creating anything: a bad call leaves nothing behind.
     capture_parts = _capture_parts(capture) if capture else None
     project = clean_text("project", project or os.environ.get("TRACKER_PROJECT") or "default")
@@ -94,23 +82,18 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
             run._start_system_metrics()
         _start_capture(run, parts)
     lifecycle.register(run)
-    _active = run
+    set_current(run)
     return run
 
 
 def active_run() -> Run | None:
-    return _active
-
-
-def forget(run: Run) -> None:
-    global _active
-    if _active is run:
-        _active = None
+    """The run tracker.log() and tracker.finish() act on, or None."""
+    return current()
 
 
 def log(values: dict, step: int | None = None) -> None:
     """Log metrics into the active run (see ``Run.log``)."""
-    run = _active
+    run = current()
     if run is None:
         raise NoActiveRunError("log")
     run.log(values, step=step)
@@ -118,9 +101,10 @@ def log(values: dict, step: int | None = None) -> None:
 
 def finish(status: str = "finished") -> None:
     """Finish the active run."""
-    if _active is None:
+    run = current()
+    if run is None:
         raise NoActiveRunError("finish")
-    _active.finish(status=status)
+    run.finish(status=status)
 
 
 # -- helpers ---------------------------------------------------------------------------

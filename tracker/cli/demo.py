@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import tracker
 
-from ..session import runs_root
+from ..layout import runs_root
 from . import add_runs_option
 
 SCRIPT = "tracker.cli.demo"  # what each run of the sweep runs: this module, with ``python -m``

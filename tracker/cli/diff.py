@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..reader import find_run, load_run
+from ..listing import find_run
+from ..reader import load_run
 from ..rundiff import DIRECTION_RULE, compare, render_markdown, render_text
 from . import add_runs_option
 

@@ -5,7 +5,7 @@ import argparse
 import dataclasses
 import json
 
-from ..reader import find_run
+from ..listing import find_run
 from ..values import replace_non_finite
 from . import add_runs_option
 from ..formatting import flatten, format_bytes, format_duration, format_time, format_value, table
