@@ -104,7 +104,8 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
                                                  progress)
         manifest.runs = kept | {run_id: _entry(outcome) for run_id, outcome in shown.items()}
         manifest.copies = {found.keys[copy.folder]: copy.run_id for copy in choice.copies()}
-        errors = sorted((redact_tokens(found.relative(folder)), reason) for folder, reason in choice.unreadable.items())
+        unreadable = {**found.problems, **choice.unreadable}  # folders discovery could not use, runs that failed to read
+        errors = sorted((redact_tokens(found.relative(folder)), redact_tokens(reason)) for folder, reason in unreadable.items())
         findings = [finding for entry in manifest.runs.values() for finding in entry.findings]
         if options.strict and (findings or errors):
             raise StrictBuildError(findings + [f"unreadable run {path}: {reason}" for path, reason in errors])

@@ -11,8 +11,8 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
-from tracker.run_keys import keyed_run_folders
 from tracker.layout import runs_root
+from tracker.run_keys import find_run_folders
 
 
 @dataclass
@@ -22,6 +22,7 @@ class Discovery:
     roots: list[str] = field(default_factory=list)
     missing_roots: list[str] = field(default_factory=list)
     root_of: dict[str, int] = field(default_factory=dict)  # folder -> index of its root in ``roots``
+    problems: dict[str, str] = field(default_factory=dict)  # folder -> why it is not read (unopenable, nested)
 
     def relative(self, folder: str) -> str:
         """``folder`` as messages and the site name it: relative to its runs folder, never the
@@ -35,7 +36,11 @@ def discover(roots: list[str] | None) -> Discovery:
     resolved = [os.path.abspath(runs_root(root)) for root in (roots or [None])]
     found = Discovery([], {}, resolved, [root for root in resolved if not os.path.isdir(root)])
     for index, root in enumerate(resolved):
-        for folder, files_key in keyed_run_folders(root):
+        folders = find_run_folders(root)
+        for folder, reason in folders.problems:  # the site names folders relative to their runs folder
+            found.problems.setdefault(folder, reason.replace(root + os.sep, ""))
+            found.root_of.setdefault(folder, index)
+        for folder, files_key in folders.found:
             if folder in found.keys:
                 continue  # the same runs folder given twice
             found.folders.append(folder)

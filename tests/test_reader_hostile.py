@@ -250,6 +250,19 @@ def test_a_run_nested_inside_another_run_folder_is_reported(tmp_path):
     ])
     code, stdout, stderr = run_cli("ls", "--runs", str(tmp_path))
     assert code == 0 and stderr.count("a run folder inside") == 2
+    site = tmp_path.parent / f"{tmp_path.name}-site"
+    code, stdout, stderr = run_cli("build", "--runs", str(tmp_path), "--out", str(site))
+    assert code == 0
+    index = (site / "data" / "index.js").read_text(encoding="utf-8")
+    start = index.index("TrackerData.index=") + len("TrackerData.index=")
+    unreadable = json.loads(index[start:index.rindex(";")])["unreadable"]
+    assert sorted((entry["path"], entry["reason"]) for entry in unreadable) == [
+        (os.path.join(os.path.basename(outer), "inner-copy"),
+         f"a run folder inside run folder {os.path.basename(outer)}; not read (move it into the runs folder)"),
+        (os.path.join("group", "lost"),
+         "a run folder inside group, which is not a run folder; not read (move it into the runs folder)"),
+    ]
+    assert str(tmp_path) not in index
 
 
 LIST_AS_OTHER_USER = """
