@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 
+import numpy as np
 import pytest
 
 import tracker
@@ -153,7 +154,6 @@ def test_misuse_during_a_run_writes_nothing_and_the_run_goes_on(tmp_path, call, 
 
 
 def test_whole_number_steps_of_other_types_are_accepted(tmp_path):
-    np = pytest.importorskip("numpy")
     with tracker.init(dir=tmp_path, capture=False) as run:
         run.log({"x": 1.0}, step=3.0)
         run.log({"x": 2.0}, step=np.int64(7))

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 
+from .values import safe_text
+
 MAX_NESTING_DEPTH = 64
 MAX_UNIX_TIME_S = 1e11  # the year 5138: a later time is a unit mistake (ms, ns) or garbage
 
@@ -172,26 +174,26 @@ def _bounded(record: dict, kind: str, where: str, problems) -> dict:
             kept = {}
             for name, item in value.items():
                 try:
-                    kept[_text(name)] = _clean(item, 2)
+                    kept[safe_text(name)] = _clean(item, 2)
                 except _TooDeep:
-                    problems.add(f"{where}: {kind}.values.{_text(name)} is nested deeper than "
+                    problems.add(f"{where}: {kind}.values.{safe_text(name)} is nested deeper than "
                                  f"{MAX_NESTING_DEPTH} levels; key dropped")
             clean[key] = kept
             continue
         try:
-            clean[_text(key)] = _clean(value, 1)
+            clean[safe_text(key)] = _clean(value, 1)
         except _TooDeep:
-            problems.add(f"{where}: {kind}.{_text(key)} is nested deeper than {MAX_NESTING_DEPTH} levels; field dropped")
+            problems.add(f"{where}: {kind}.{safe_text(key)} is nested deeper than {MAX_NESTING_DEPTH} levels; field dropped")
     return clean
 
 
 def _clean(value, depth: int):
     if type(value) is str:
-        return _text(value)
+        return safe_text(value)
     if type(value) is dict:
         if depth >= MAX_NESTING_DEPTH:
             raise _TooDeep
-        return {_text(key): _clean(item, depth + 1) for key, item in value.items()}
+        return {safe_text(key): _clean(item, depth + 1) for key, item in value.items()}
     if type(value) is list:
         if depth >= MAX_NESTING_DEPTH:
             raise _TooDeep
@@ -199,17 +201,6 @@ def _clean(value, depth: int):
     return value
 
 
-def _text(text: str) -> str:
-    """Text with lone surrogates (not encodable as UTF-8) written as backslash escapes."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def clean_key(text: str) -> str:
-    """A metric name safe to print and encode (see _text)."""
-    return _text(text)
+    """A metric name safe to print and encode (see values.safe_text)."""
+    return safe_text(text)

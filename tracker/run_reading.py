@@ -46,7 +46,9 @@ def _metric_number(value):
     return None
 
 
-def clean_metric_values(values: dict, where: str, problems: Problems) -> dict:
+def clean_metric_values(values: dict, where: str, problems: Problems, kind: str = "metrics") -> dict:
+    """A metrics (or system) record's values as numbers under storable names; a value that is not a
+    number is dropped with a problem naming ``where`` and the key."""
     if set(map(type, values.values())) <= _PLAIN_NUMBERS and all(map(str.isascii, values)):
         return values  # the usual record, checked in C: nothing to convert or escape
     clean = {}
@@ -54,12 +56,20 @@ def clean_metric_values(values: dict, where: str, problems: Problems) -> dict:
         if type(value) is not float and type(value) is not int:
             number = _metric_number(value)
             if number is None:
-                problems.add(f"{where}: metrics.values.{clean_key(key)} is {type_name(value)}, expected a number; "
+                problems.add(f"{where}: {kind}.values.{clean_key(key)} is {type_name(value)}, expected a number; "
                              "value dropped")
                 continue
             value = number
         clean[clean_key(key)] = value
     return clean
+
+
+def _column(columns: dict, key: str) -> tuple[list, list, list]:
+    """The (steps, values, times) lists of ``key`` in ``columns``, made on first use."""
+    column = columns.get(key)
+    if column is None:
+        column = columns[key] = ([], [], [])
+    return column
 
 
 class RunReading:
@@ -154,44 +164,37 @@ class RunReading:
             while end < len(records) and key_sets[end] == keys:
                 end += 1
             stretch = records[start:end]
-            rows = list(zip(*map(dict.values, map(_VALUES, stretch)))) if keys else []
-            if end - start >= MIN_COLUMN_STRETCH and all(set(map(type, row)) <= _PLAIN_NUMBERS for row in rows):
+            rows = list(zip(*map(dict.values, map(_VALUES, stretch)))) if end - start >= MIN_COLUMN_STRETCH else None
+            if rows is not None and all(set(map(type, row)) <= _PLAIN_NUMBERS for row in rows):
                 steps = list(map(_STEP, stretch))
                 times = list(map(_TIME, stretch))
                 for key, row in zip(keys, rows):
-                    column = columns.get(key)
-                    if column is None:
-                        column = columns[key] = ([], [], [])
+                    column = _column(columns, key)
                     column[0].extend(steps)
                     column[1].extend(row)
                     column[2].extend(times)
                 if self.on_metrics is not None:
+                    plain_names = all(map(str.isascii, keys))
                     for step, wall_time, values in zip(steps, times, map(_VALUES, stretch)):
-                        self.on_metrics(step, wall_time, values if all(map(str.isascii, keys))
+                        self.on_metrics(step, wall_time, values if plain_names
                                         else {clean_key(key): value for key, value in values.items()})
             else:
                 for record, number in run_of_metrics[start:end]:
-                    self._gather(columns, record, record["time"], file, number)
-                    if self.on_metrics is not None:  # its problems were just reported by _gather
-                        self.on_metrics(record["step"], record["time"],
-                                        clean_metric_values(record["values"], "", Problems(warn=False)))
+                    values = self._gather(columns, record, record["time"], file, number)
+                    if self.on_metrics is not None:
+                        self.on_metrics(record["step"], record["time"], values)
             start = end
 
-    def _gather(self, columns: dict, record: dict, wall_time: float, file: str, number: int) -> None:
+    def _gather(self, columns: dict, record: dict, wall_time: float, file: str, number: int) -> dict:
+        """Add one record's values to ``columns``; returns them cleaned (see clean_metric_values)."""
         step = record.get("step")
-        for key, value in record["values"].items():
-            if type(value) is not float and type(value) is not int:
-                value = _metric_number(value)
-                if value is None:
-                    self.problems.add(f"{file}:{number}: {record['type']}.values.{clean_key(key)} is "
-                                      f"{type_name(record['values'][key])}, expected a number; value dropped")
-                    continue
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = ([], [], [])
+        values = clean_metric_values(record["values"], f"{file}:{number}", self.problems, record["type"])
+        for key, value in values.items():
+            column = _column(columns, key)
             column[0].append(step)
             column[1].append(value)
             column[2].append(wall_time)
+        return values
 
     def _apply(self, kind, record: dict, order: tuple, default_writer: str, where: str) -> None:
         run, writers = self.run, self.writers
