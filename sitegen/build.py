@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tracker import __version__
+from tracker.version import __version__
 
 from .assets import plan_assets
 from .discover import discover

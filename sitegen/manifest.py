@@ -22,7 +22,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from tracker import __version__
+from tracker.version import __version__
 
 from .assets import plan_assets
 from .model import ROW_HEAD_FIELDS

@@ -4,6 +4,8 @@ annotations only (under ``if TYPE_CHECKING:``) are never executed and do not cou
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,10 +94,48 @@ def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function_body(tmp_path):
     assert import_cycles(graph) == [["a", "b"]]
 
 
-def test_the_logging_client_imports_nothing_of_the_site_or_the_cli():
+CLIENT = ("tracker.session", "tracker.run", "tracker.inputs", "tracker.config_keys", "tracker.writer",
+          "tracker.line_encoding", "tracker.unwritten", "tracker.lifecycle", "tracker.artifacts", "tracker.datasets",
+          "tracker.console", "tracker.system_metrics", "tracker.capture", "tracker.resume")
+READER = ("tracker.reader", "tracker.run_reading", "tracker.run_list", "tracker.series", "tracker.status",
+          "tracker.listing", "tracker.query", "tracker.rundiff", "tracker.frames")
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for imported in graph[todo.pop()] - seen:
+            seen.add(imported)
+            todo.append(imported)
+    return seen
+
+
+def test_the_logging_client_reaches_nothing_of_the_reader_the_site_or_the_cli():
     modules = module_files()
-    client = ["tracker.run", "tracker.session", "tracker.writer", "tracker.console", "tracker.system_metrics",
-              "tracker.capture", "tracker.lifecycle", "tracker.artifacts", "tracker.datasets"]
-    for name in client:
-        imported = imported_modules(name, modules[name], modules)
-        assert not {module for module in imported if module.startswith(("sitegen", "tracker.cli", "tracker.listing"))}, name
+    graph = {name: imported_modules(name, path, modules) for name, path in modules.items()}
+    for name in CLIENT:
+        above = {module for module in reachable(graph, name)
+                 if module.startswith(("sitegen", "tracker.cli")) or module in READER}
+        assert not above, f"{name} imports {sorted(above)}"
+
+
+def test_the_site_and_the_reader_reach_no_module_of_the_logging_client():
+    modules = module_files()
+    graph = {name: imported_modules(name, path, modules) for name, path in modules.items()}
+    for name in [module for module in modules if module.startswith("sitegen")] + list(READER):
+        client = reachable(graph, name) & set(CLIENT)
+        assert not client, f"{name} imports {sorted(client)}"
+
+
+def loaded_modules(code: str) -> set[str]:
+    """The project modules that running ``code`` in a fresh interpreter loads."""
+    script = f"import sys\n{code}\nprint(' '.join(m for m in sys.modules if m.startswith(('tracker', 'sitegen'))))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(done.stdout.split())
+
+
+def test_at_run_time_the_site_loads_no_client_and_the_client_no_reader():
+    site = loaded_modules("import sitegen.build, sitegen.live, tracker.cli.ls")
+    assert not site & set(CLIENT), sorted(site & set(CLIENT))
+    client = loaded_modules("import tracker\nrun = tracker.init\nfrom tracker.capture import capture_all")
+    assert "tracker.session" in client and not client & set(READER), sorted(client & set(READER))

@@ -1,20 +1,36 @@
 """tracker: log ML runs to plain files, browse them as a static site. See README.md."""
-from .errors import TrackerError, UsageError
-from .run import Run
-from .session import finish, init, log
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING
+
+from .errors import TrackerError, UsageError
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .run import Run
+    from .run_list import runs
+    from .session import finish, init, log
+
+# The public names are imported on first use (PEP 562), so that importing any module of the package
+# loads only what it needs: the site and `tracker ls` read runs through tracker.reader without loading
+# the logging client, and a training script's `import tracker` does not pay for the read path
+# (tracker.runs: reader, listing cache, filter language, ~40 ms).
+_LAZY_NAMES = {"Run": ".run", "init": ".session", "log": ".session", "finish": ".session", "runs": ".run_list"}
 
 
 def __getattr__(name: str):
-    # tracker.runs is the read path (reader, listing cache, filter language, ~40 ms to import): it is
-    # imported on first use, so that a training script's `import tracker` does not pay for it.
-    if name == "runs":
-        from .run_list import runs
+    module_name = _LAZY_NAMES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tracker' has no attribute {name!r}")
+    from importlib import import_module
 
-        globals()["runs"] = runs
-        return runs
-    raise AttributeError(f"module 'tracker' has no attribute {name!r}")
+    value = getattr(import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_NAMES))
 
 
 __all__ = ["Run", "TrackerError", "UsageError", "finish", "init", "log", "runs", "__version__"]

@@ -68,17 +68,18 @@ def record_chunks(path: str, problems: Problems) -> Iterator[tuple[list[dict], S
                 complete, skipping_long_line = complete[first_end + 1:], False
                 next_line += 1
             if complete:
-                yield _parse(complete, next_line, path, problems, torn_tail=False)
+                yield parse_lines(complete, next_line, path, problems, torn_tail=False)
                 next_line += complete.count(b"\n")
             data = handle.read(CHUNK_BYTES)
         if carry and not skipping_long_line:
             # No newline at the end: a writer stopped mid-line, or a file written by hand.
-            yield _parse(carry + b"\n", next_line, path, problems, torn_tail=True)
+            yield parse_lines(carry + b"\n", next_line, path, problems, torn_tail=True)
 
 
-def _parse(lines: bytes, first_line: int, path: str, problems: Problems,
-           torn_tail: bool) -> tuple[list[dict], Sequence[int]]:
-    """Records of complete lines (``lines`` ends with a newline)."""
+def parse_lines(lines: bytes, first_line: int, path: str, problems: Problems,
+                torn_tail: bool = False) -> tuple[list[dict], Sequence[int]]:
+    """The JSON-object records of complete lines (``lines`` ends with a newline) and their line
+    numbers, counting from ``first_line``; every bad line is a problem naming ``path`` and its line."""
     count = lines.count(b"\n")
     try:
         # One parse of the chunk as a JSON array is several times faster than one per line. A

@@ -24,7 +24,7 @@ from .frames import run_history_frame
 from .layout import MAIN_EVENTS_FILE, runs_root
 from .problems import Problems
 from .record_schema import MAX_UNIX_TIME_S, check_record
-from .run_keys import copy_rank, find_run_folders, is_events_file
+from .run_keys import copy_rank, events_files, find_run_folders
 from .run_reading import RunReading, clean_metric_values, good_point
 from .series import History
 
@@ -155,15 +155,6 @@ def failure_reason(path: str, exc: Exception) -> str:
         where = os.path.relpath(exc.filename, path) if isinstance(exc.filename, str) else ""
         return exc.strerror + (f": {where}" if where and where != "." else "")
     return str(exc)
-
-
-def events_files(path: str) -> list[str]:
-    """The events files of a run folder: the creating process's first, then the others by name.
-    Raises OSError when the folder cannot be listed."""
-    with os.scandir(path) as entries:
-        names = [entry.name for entry in entries if is_events_file(entry.name)]
-    names.sort(key=lambda name: (name != MAIN_EVENTS_FILE, name))
-    return [os.path.join(path, name) for name in names]
 
 
 def load_run(path: str, now: float | None = None, *, max_points: int | None = None,

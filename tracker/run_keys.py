@@ -12,6 +12,8 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
+from .layout import MAIN_EVENTS_FILE
+
 
 def is_run_folder_name(name: str) -> bool:
     """Whether a folder of this name under a runs folder may be a run (hidden folders never are)."""
@@ -107,3 +109,12 @@ def copy_rank(run_id: str, folder: str, root_index: int) -> tuple:
     first, then the first folder name. Readers warn about the others and skip them."""
     name = os.path.basename(os.path.normpath(folder))
     return (name != run_id, root_index, name)
+
+
+def events_files(path: str) -> list[str]:
+    """The events files of a run folder: the creating process's first, then the others by name.
+    Raises OSError when the folder cannot be listed."""
+    with os.scandir(path) as entries:
+        names = [entry.name for entry in entries if is_events_file(entry.name)]
+    names.sort(key=lambda name: (name != MAIN_EVENTS_FILE, name))
+    return [os.path.join(path, name) for name in names]

@@ -13,6 +13,7 @@ from .errors import ArgumentTypeError, NoActiveRunError, RunDirError, UsageError
 from .ids import new_run_id, random_suffix
 from .inputs import check_run_id, clean_tags, clean_text, config_mapping
 from .layout import MAIN_EVENTS_FILE, runs_root
+from .resume import previous_run
 from .run import Run
 from .writer import RecordWriter
 
@@ -49,9 +50,9 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     writer_id = random_suffix()
     events_file = MAIN_EVENTS_FILE if created else f"events-{writer_id}.jsonl"
     now = time.time()
-    previous = None if created else _load_previous(path)
+    previous = None if created else previous_run(path)
     if previous is not None:
-        project = previous.project if project == "default" else project
+        project = (previous.project or project) if project == "default" else project
         name = name or previous.name
         group = group or previous.group
     name = str(name or run_id)
@@ -131,17 +132,6 @@ def _create_run_folder(path: str, run_id: str, resume: bool) -> bool:
         return False
     except OSError as exc:
         raise RunDirError(path, exc.strerror or str(exc)) from None
-
-
-def _load_previous(path: str):
-    from .reader import load_run
-
-    try:
-        # Resuming needs the run's identity, config, tags and last step, not its histories: a
-        # million-step run is read in seconds and bounded memory this way, in minutes and GBs in full.
-        return load_run(path, last_only=True)
-    except Exception:  # a run another rank is creating this instant: nothing to inherit yet
-        return None
 
 
 def _start_record(writer: RecordWriter, now: float, resumed: bool) -> dict:

@@ -12,7 +12,7 @@ import importlib
 import sys
 import warnings
 
-from .. import __version__
+from ..version import __version__
 from ..errors import TrackerError
 
 COMMANDS = ["demo", "ls", "show", "build", "serve", "diff"]
