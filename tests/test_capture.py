@@ -139,16 +139,16 @@ def test_code_snapshots_script_and_env_files_without_secrets(tmp_path):
     text = json.dumps(record)
     assert "sekrit-x" not in text and "sekrit-y" not in text
     assert record["command"][1:3] == ["--lr", "0.1"]
-    assert record["command_line"].startswith(f"python {script} --lr 0.1 --api-key ")
+    assert record["command_line"].startswith("python exp/train.py --lr 0.1 --api-key ")  # relative to cwd
     assert (record["script"], record["script_file"]) == ("exp/train.py", "files/code/train.py")
     assert files["files/code/train.py"].endswith(b"print('hi')\n")
     snapshot = files["files/code/train.py"].decode()
     assert GITHUB_TOKEN not in snapshot and "literal-secret-1234" not in snapshot
     assert "names.sort(key=lambda name: name)\n" in snapshot
     assert record["env_files"] == [
-        {"name": "requirements.txt", "file": "files/env/requirements.txt"},
-        {"name": "Dockerfile", "skipped": f"too large ({MAX_ENV_FILE_BYTES + 1} bytes)"},
-        {"name": "pyproject.toml", "file": "files/env/pyproject.toml"},
+        {"name": "requirements.txt", "repo_path": "exp/requirements.txt", "file": "files/env/requirements.txt"},
+        {"name": "Dockerfile", "repo_path": "Dockerfile", "skipped": f"too large ({MAX_ENV_FILE_BYTES + 1} bytes)"},
+        {"name": "pyproject.toml", "repo_path": "pyproject.toml", "file": "files/env/pyproject.toml"},
     ]
     assert files["files/env/requirements.txt"] == b"numpy==1.26\n"
     assert set(files) == {"files/code/train.py", "files/env/requirements.txt", "files/env/pyproject.toml"}

@@ -178,13 +178,14 @@ def _capture_parts(capture) -> dict:
 def _start_capture(run: Run, parts: dict) -> None:
     main_module = sys.modules.get("__main__")
     main_file = getattr(main_module, "__file__", None)
+    spec = getattr(main_module, "__spec__", None)  # set when started with `python -m module`
     argv = list(sys.argv)
     cwd = os.getcwd()
 
     def capture():
         from .capture import CaptureOptions, capture_all
 
-        options = CaptureOptions(argv=argv, cwd=cwd, main_file=main_file,
+        options = CaptureOptions(argv=argv, cwd=cwd, main_file=main_file, main_module=getattr(spec, "name", None),
                                  **{key: bool(value) for key, value in parts.items()})
         result = capture_all(options)
         for relative, content in result.files.items():

@@ -28,6 +28,7 @@ class CaptureOptions:
     argv: list
     cwd: str
     main_file: str | None
+    main_module: str | None = None  # __main__.__spec__.name: set when started with ``python -m``
     git: bool = True
     code: bool = True
     environment: bool = True
@@ -56,7 +57,7 @@ def capture_all(options: CaptureOptions) -> CaptureResult:
         repo_root = record.get("repo_root")
         result.records.append(_finish("git", record))
     if options.code:
-        outcome = _guarded(capture_code, options.argv, options.cwd, options.main_file, repo_root or options.cwd)
+        outcome = _guarded(capture_code, options.argv, options.cwd, options.main_file, repo_root, options.main_module)
         record, files = outcome if isinstance(outcome, tuple) else (outcome, {})
         result.files.update(files)
         result.records.append(_finish("code", record))

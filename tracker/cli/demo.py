@@ -22,6 +22,7 @@ from ..layout import runs_root
 from . import add_runs_option
 
 SCRIPT = "tracker.cli.demo"  # what each run of the sweep runs: this module, with ``python -m``
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(tracker.__file__)))
 
 SWEEP = [
     ["--name", "baseline", "--lr", "0.1", "--tags", "baseline",
@@ -50,9 +51,14 @@ def run_demo(args) -> int:
     """Run the sweep, two runs at a time; 1 when a run other than the one failing on purpose failed."""
     root = runs_root(args.runs)
 
+    # Each run's recorded command must rerun on another machine: the runs folder goes in the
+    # environment, not on the command line, and the process starts where `python -m tracker...`
+    # finds the package (the repository root of a checkout).
+    environment = {**os.environ, "TRACKER_DIR": root}
+
     def run_one(arguments: list[str]) -> tuple[str, int]:
-        command = [sys.executable, "-m", SCRIPT, "--runs", root, "--project", args.project, *arguments]
-        finished = subprocess.run(command, capture_output=True, text=True)
+        command = [sys.executable, "-m", SCRIPT, "--project", args.project, *arguments]
+        finished = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=PACKAGE_PARENT)
         return arguments[1], finished.returncode
 
     with ThreadPoolExecutor(max_workers=2) as pool:
