@@ -5,7 +5,8 @@
  *
  * Reads: TrackerCompare.onReady (compare-data.js): the chosen index rows and their data files,
  * decoded, smoothed and downsampled with TrackerRunData (run-data.js); plotly.js (vendored), styled
- * by TrackerChartStyle (chart-style.js).
+ * by TrackerChartStyle (chart-style.js); the x axis, smoothing and log controls and the selects'
+ * options through TrackerChartControls (chart-controls.js).
  * Keeps its controls in the hash through TrackerCompare.saveView:
  * #runs=...&x=relative|wall&smooth=0.6&log=1&metric=<summary name>&param=<config key>
  * (defaults are left out), read before the first draw.
@@ -19,32 +20,23 @@
   const View = window.TrackerViewState;
   const RunData = window.TrackerRunData;
   const Style = window.TrackerChartStyle;
-  if (!Compare || !View || !RunData || !Style || !window.Plotly) return;
+  const Controls = window.TrackerChartControls;
+  if (!Compare || !View || !RunData || !Style || !Controls || !window.Plotly) return;
 
-  const controls = {
-    x: document.getElementById("chart-x"),
-    smoothing: document.getElementById("chart-smoothing"),
-    smoothingValue: document.getElementById("chart-smoothing-value"),
-    log: document.getElementById("chart-log"),
+  const controls = Object.assign(Controls.find(), {
     metric: document.getElementById("compare-metric"),
     param: document.getElementById("compare-param"),
-  };
+  });
   const grid = document.getElementById("compare-charts");
 
   function baseLayout(palette) {
     return Object.assign(Style.layout(palette), { showlegend: true, legend: { orientation: "h", y: -0.2 } });
   }
 
-  function xValues(series, data, mode) {
-    if (mode === "step") return series.steps;
-    if (mode === "relative") return series.times;
-    return series.times.map((t) => (t === null ? null : new Date((data.created + t) * 1000)));
-  }
-
   /** The run's line, and its NaN / ±Infinity markers when it has any. */
   function curve(name, data, metric, mode, weight, palette) {
     const series = RunData.decode(data.metrics[metric]);
-    const x = xValues(series, data, mode);
+    const x = Controls.xValues(series, data.created, mode);
     const y = RunData.smooth(series.values, weight);
     const kept = RunData.downsample(y);
     const label = Style.text(name);
@@ -56,19 +48,13 @@
 
   function drawCurves(state) {
     const palette = Style.palette();
-    const mode = controls.x.value;
-    const weight = Number(controls.smoothing.value);
+    const view = Controls.settings(controls);
     for (const figure of grid.querySelectorAll("figure.chart")) {
       const metric = figure.dataset.metric;
       const traces = state.runs.filter((run) => state.data[run.id] && state.data[run.id].metrics[metric])
-        .flatMap((run) => curve(run.name || run.id, state.data[run.id], metric, mode, weight, palette))
+        .flatMap((run) => curve(run.name || run.id, state.data[run.id], metric, view.mode, view.weight, palette))
         .map((trace, index) => Object.assign(trace, { uid: String(index) }));
-      const layout = baseLayout(palette);
-      layout.xaxis.type = mode === "wall" ? "date" : "linear";
-      layout.xaxis.title = { text: { step: "step", relative: "seconds since start", wall: "" }[mode],
-                             font: { size: 11, color: palette.muted } };
-      layout.yaxis.type = controls.log.checked ? "log" : "linear";
-      layout.yaxis2 = Object.assign({}, RunData.EDGE_AXIS);
+      const layout = Controls.applyAxes(baseLayout(palette), view, palette, RunData.EDGE_AXIS);
       window.Plotly.react(figure.querySelector(".plot"), traces, layout, Style.CONFIG);
     }
   }
@@ -110,18 +96,10 @@
     }], scatter, Style.CONFIG);
   }
 
-  function fillSelect(select, names) {
-    select.replaceChildren(...names.map((name) => Object.assign(document.createElement("option"), { value: name, textContent: name })));
-  }
-
   /** Sets the controls from the hash; a missing or unknown value means the default. */
   function restoreView(hash) {
     const known = (select, value) => [...select.options].some((option) => option.value === value);
-    controls.x.value = known(controls.x, hash.x) ? hash.x : "step";
-    const weight = Number(hash.smooth);
-    controls.smoothing.value = Number.isFinite(weight) ? weight : 0; // the range input clamps it to 0..0.99
-    controls.smoothingValue.textContent = controls.smoothing.value;
-    controls.log.checked = hash.log === "1";
+    Controls.restore(controls, hash);
     if (known(controls.metric, hash.metric)) controls.metric.value = hash.metric;
     else if (controls.metric.options.length) controls.metric.selectedIndex = 0;
     if (known(controls.param, hash.param)) controls.param.value = hash.param;
@@ -129,13 +107,10 @@
   }
 
   function saveView() {
-    Compare.saveView({
-      x: controls.x.value === "step" ? null : controls.x.value,
-      smooth: Number(controls.smoothing.value) ? controls.smoothing.value : null,
-      log: controls.log.checked ? "1" : null,
+    Compare.saveView(Object.assign(Controls.saved(controls), {
       metric: controls.metric.selectedIndex > 0 ? controls.metric.value : null,
       param: controls.param.selectedIndex > 0 ? controls.param.value : null,
-    });
+    }));
   }
 
   Compare.onReady(({ runs, data }) => {
@@ -160,18 +135,13 @@
       grid.appendChild(figure);
     }
     if (!metrics.length) grid.textContent = "No metrics logged.";
-    fillSelect(controls.metric, summaries);
-    fillSelect(controls.param, params);
+    Controls.fillSelect(controls.metric, summaries);
+    Controls.fillSelect(controls.param, params);
     restoreView(View.read());
 
     const redrawCurves = () => { saveView(); drawCurves(state); };
     const redrawParams = () => { saveView(); drawParams(state); };
-    controls.smoothing.addEventListener("input", () => {
-      controls.smoothingValue.textContent = controls.smoothing.value;
-      redrawCurves();
-    });
-    controls.x.addEventListener("change", redrawCurves);
-    controls.log.addEventListener("change", redrawCurves);
+    Controls.listen(controls, redrawCurves);
     controls.metric.addEventListener("change", redrawParams);
     controls.param.addEventListener("change", redrawParams);
     View.onChange([], (hash) => { restoreView(hash); drawCurves(state); drawParams(state); });

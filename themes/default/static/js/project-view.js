@@ -6,7 +6,8 @@
  * Reads: window.TrackerData.index (data/index.js): runs with project, name, status, created, url,
  *   config, summary; lowerIsBetter. Uses TrackerQuery.resolveField (query.js) for dotted config keys,
  *   TrackerFields (run-fields.js) for the params and metrics, TrackerStats (stats.js), TrackerFormat
- *   (format.js), plotly.js (vendored) styled by TrackerChartStyle (chart-style.js).
+ *   (format.js), plotly.js (vendored) styled by TrackerChartStyle (chart-style.js), the selects filled
+ *   by TrackerChartControls.fillSelect (chart-controls.js).
  * Keeps the view in the hash through TrackerViewState (view-state.js):
  *   #project=<name>&metric=<summary name>&dir=min|max (defaults are left out), read before the first draw.
  * Builds every cell with textContent and puts every logged string into a chart through
@@ -17,8 +18,8 @@
 
   const data = window.TrackerData && window.TrackerData.index;
   const { TrackerQuery: Query, TrackerStats: Stats, TrackerFormat: Format, TrackerViewState: View,
-          TrackerChartStyle: Style, TrackerFields: Fields } = window;
-  if (!data || !Query || !Stats || !Format || !Style || !Fields || !window.Plotly) return;
+          TrackerChartStyle: Style, TrackerFields: Fields, TrackerChartControls: Controls } = window;
+  if (!data || !Query || !Stats || !Format || !Style || !Fields || !Controls || !window.Plotly) return;
   const fields = Fields.of(data.runs);
 
   const BEST_RUNS = 10;
@@ -58,11 +59,6 @@
 
   function defaultDirection(metric) {
     return Stats.lowerIsBetter(metric, data.lowerIsBetter) ? "min" : "max";
-  }
-
-  function fillSelect(select, options) {
-    select.replaceChildren(...options.map(([value, label]) =>
-      Object.assign(document.createElement("option"), { value, textContent: label })));
   }
 
   function cell(row, content, className) {
@@ -192,7 +188,7 @@
   function restoreView(hash) {
     state.project = projects.some(([name]) => name === hash.project) ? hash.project : defaultProject;
     const metrics = metricsOf(projectRuns());
-    fillSelect(controls.metric, metrics.map((name) => [name, name]));
+    Controls.fillSelect(controls.metric, metrics);
     state.metric = metrics.includes(hash.metric) ? hash.metric : (metrics[0] ?? null);
     state.direction = hash.dir === "min" || hash.dir === "max" ? hash.dir : defaultDirection(state.metric || "");
     controls.project.value = state.project;
@@ -210,7 +206,7 @@
     });
   }
 
-  fillSelect(controls.project, projects.map(([name, count]) => [name, `${name} (${count})`]));
+  Controls.fillSelect(controls.project, projects.map(([name, count]) => [name, `${name} (${count})`]));
   controls.project.addEventListener("change", () => { restoreView({ project: controls.project.value }); saveView(); draw(); });
   controls.metric.addEventListener("change", () => {
     state.metric = controls.metric.value;

@@ -6,7 +6,8 @@
  * Reads: TrackerRunData.current() (see run-data.js) and each <figure class="chart"
  * data-kind="metrics|system" data-metric="name"> on the page; the filter box #metric-filter and
  * its status #metric-filter-status; plotly.js (vendored), styled by TrackerChartStyle
- * (chart-style.js); TrackerQuery.globMatches (query.js) for filters with "*".
+ * (chart-style.js); the x axis, smoothing and log controls through TrackerChartControls
+ * (chart-controls.js); TrackerQuery.globMatches (query.js) for filters with "*".
  * Keeps the controls in the URL's hash through TrackerViewState (view-state.js):
  * #x=relative|wall&smooth=0.6&log=1&metrics=<filter> (defaults are left out), read before the first draw.
  * A chart is drawn when it comes near the viewport (IntersectionObserver), and drawn again after a
@@ -22,32 +23,23 @@
 
   const run = window.TrackerRunData && window.TrackerRunData.current();
   const Style = window.TrackerChartStyle;
-  if (!run || !window.Plotly || !Style) return;
+  const Controls = window.TrackerChartControls;
+  if (!run || !window.Plotly || !Style || !Controls) return;
   const { smooth, downsample } = window.TrackerRunData;
 
   const NEAR_VIEW_PX = 400; // start drawing a chart this far below (or above) the viewport
-  const controls = {
-    x: document.getElementById("chart-x"),
-    smoothing: document.getElementById("chart-smoothing"),
-    smoothingValue: document.getElementById("chart-smoothing-value"),
-    log: document.getElementById("chart-log"),
+  const controls = Object.assign(Controls.find(), {
     filter: document.getElementById("metric-filter"),
     filterStatus: document.getElementById("metric-filter-status"),
-  };
+  });
   const darkQuery = window.matchMedia("(prefers-color-scheme: dark)");
   const View = window.TrackerViewState;
   const figures = [...document.querySelectorAll("figure.chart")];
   const nearView = new Set(); // figures the observer last saw near the viewport
   const drawnWith = new WeakMap(); // figure -> the settings it was last drawn with
 
-  function xValues(series, mode) {
-    if (mode === "step") return series.steps;
-    if (mode === "relative") return series.times;
-    return series.times.map((t) => (t === null ? null : new Date((run.created + t) * 1000)));
-  }
-
   function traces(name, series, mode, weight, palette) {
-    const x = xValues(series, mode);
+    const x = Controls.xValues(series, run.created, mode);
     const smoothed = smooth(series.values, weight);
     const raw = downsample(series.values);
     const pick = (array, indices) => indices.map((index) => array[index]);
@@ -68,21 +60,11 @@
   }
 
   function settings() {
-    return {
-      mode: controls.x ? controls.x.value : "step",
-      weight: controls.smoothing ? Number(controls.smoothing.value) : 0,
-      log: Boolean(controls.log && controls.log.checked),
-      dark: darkQuery.matches,
-    };
+    return Object.assign(Controls.settings(controls), { dark: darkQuery.matches });
   }
 
   function layout(view, palette) {
-    const result = Style.layout(palette);
-    Object.assign(result.xaxis, { type: view.mode === "wall" ? "date" : "linear",
-      title: { text: { step: "step", relative: "seconds since start", wall: "" }[view.mode], font: { size: 11, color: palette.muted } } });
-    result.yaxis.type = view.log ? "log" : "linear";
-    result.yaxis2 = Object.assign({}, window.TrackerRunData.EDGE_AXIS);
-    return result;
+    return Controls.applyAxes(Style.layout(palette), view, palette, window.TrackerRunData.EDGE_AXIS);
   }
 
   /** Draws the chart unless it is already drawn with the current settings. */
@@ -156,34 +138,18 @@
 
   /** Sets the controls from the hash; a missing or unknown value means the default. */
   function restoreView(hash) {
-    if (controls.x) {
-      controls.x.value = [...controls.x.options].some((option) => option.value === hash.x) ? hash.x : "step";
-      const weight = Number(hash.smooth);
-      controls.smoothing.value = Number.isFinite(weight) ? weight : 0; // the range input clamps it to 0..0.99
-      controls.smoothingValue.textContent = controls.smoothing.value;
-      controls.log.checked = hash.log === "1";
-    }
+    Controls.restore(controls, hash);
     if (controls.filter) controls.filter.value = hash.metrics || "";
     applyFilter();
   }
 
   function saveView() {
     if (!View) return;
-    View.save({ x: controls.x && controls.x.value !== "step" ? controls.x.value : null,
-                smooth: controls.smoothing && Number(controls.smoothing.value) ? controls.smoothing.value : null,
-                log: controls.log && controls.log.checked ? "1" : null,
-                metrics: controls.filter && controls.filter.value.trim() ? controls.filter.value : null });
+    View.save(Object.assign(Controls.saved(controls),
+      { metrics: controls.filter && controls.filter.value.trim() ? controls.filter.value : null }));
   }
 
-  if (controls.smoothing) {
-    controls.smoothing.addEventListener("input", () => {
-      controls.smoothingValue.textContent = controls.smoothing.value;
-      saveView();
-      redrawInView();
-    });
-  }
-  if (controls.x) controls.x.addEventListener("change", () => { saveView(); redrawInView(); });
-  if (controls.log) controls.log.addEventListener("change", () => { saveView(); redrawInView(); });
+  Controls.listen(controls, () => { saveView(); redrawInView(); });
   if (controls.filter) controls.filter.addEventListener("input", () => { saveView(); applyFilter(); });
   if (View) {
     restoreView(View.read());
