@@ -6,6 +6,10 @@ is one chunk (plus the longest line), never the whole file. Every line that is n
 becomes a problem naming the file and line: invalid UTF-8, a UTF-16 file, corrupt JSON, JSON
 nested too deep to parse, a torn last line. Only regular files are opened: a FIFO or device
 named like an events file would block the reader forever.
+
+Lines are decoded by msgspec where it is installed and gives what json gives (fast_json.py), and
+by json wherever it might not, at the same place json always decoded them: every record and
+every problem is what json alone would make of the same bytes.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 
+from .fast_json import decode_fast
 from .problems import Problems
 
 CHUNK_BYTES = 1 << 20  # about 2,000 records of 20 metrics: parsed, they take a few MB
@@ -81,13 +86,16 @@ def parse_lines(lines: bytes, first_line: int, path: str, problems: Problems,
     """The JSON-object records of complete lines (``lines`` ends with a newline) and their line
     numbers, counting from ``first_line``; every bad line is a problem naming ``path`` and its line."""
     count = lines.count(b"\n")
-    try:
-        # One parse of the chunk as a JSON array is several times faster than one per line. A
-        # blank, corrupt or non-UTF-8 line makes it fail, or a line holding two values makes the
-        # count differ; then the lines are parsed one by one to name the bad ones.
-        records = json.loads(b"[" + lines[:-1].replace(b"\n", b",") + b"]")
-    except (ValueError, RecursionError):
-        records = None
+    # One parse of the chunk as a JSON array is several times faster than one per line. A
+    # blank, corrupt or non-UTF-8 line makes it fail, or a line holding two values makes the
+    # count differ; then the lines are parsed one by one to name the bad ones.
+    array = b"[" + lines[:-1].replace(b"\n", b",") + b"]"
+    records = decode_fast(array)
+    if records is None:  # msgspec refused a line json may take (a lone surrogate, NaN): json decides
+        try:
+            records = json.loads(array)
+        except (ValueError, RecursionError):
+            records = None
     if records is not None and len(records) == count and all(type(record) is dict for record in records):
         return records, range(first_line, first_line + count)
     good, numbers = [], []
@@ -103,22 +111,24 @@ def parse_lines(lines: bytes, first_line: int, path: str, problems: Problems,
 def _parse_line(line: bytes, where: str, problems: Problems, torn: bool) -> dict | None:
     if not line.strip():
         return None
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.add(f"{where}: not UTF-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1}); skipped")
-        return None
-    try:
-        record = json.loads(text)
-    except RecursionError:
-        problems.add(f"{where}: JSON nested too deep to parse; skipped")
-        return None
-    except ValueError as exc:
-        if torn:
-            problems.add(f"{where}: torn last line (the writer stopped mid-write); skipped")
-        else:
-            problems.add(f"{where}: corrupt line ({getattr(exc, 'msg', None) or exc}); skipped")
-        return None
+    record = decode_fast(line)  # msgspec takes strict UTF-8 only: what it decodes, json reads alike
+    if record is None:
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.add(f"{where}: not UTF-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1}); skipped")
+            return None
+        try:
+            record = json.loads(text)
+        except RecursionError:
+            problems.add(f"{where}: JSON nested too deep to parse; skipped")
+            return None
+        except ValueError as exc:
+            if torn:
+                problems.add(f"{where}: torn last line (the writer stopped mid-write); skipped")
+            else:
+                problems.add(f"{where}: corrupt line ({getattr(exc, 'msg', None) or exc}); skipped")
+            return None
     if type(record) is not dict:
         problems.add(f"{where}: not a JSON object; skipped")
         return None
