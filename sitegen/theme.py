@@ -10,7 +10,12 @@ from dataclasses import dataclass
 
 from .errors import UnknownThemeError
 
-THEMES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "themes")
+# A wheel installs the repository's themes/ as sitegen/themes (pyproject.toml's package-dir), so that
+# no installed package is named as generically as `themes`; a source checkout and an editable
+# install keep it at the top of the repository.
+INSTALLED_THEMES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "themes")
+CHECKOUT_THEMES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "themes")
+THEMES_DIR = INSTALLED_THEMES_DIR if os.path.isdir(INSTALLED_THEMES_DIR) else CHECKOUT_THEMES_DIR
 DEFAULT_THEME = "default"
 
 

@@ -1,5 +1,6 @@
 """The ``tracker`` command: exit codes, exact error lines, then the data."""
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -113,3 +114,12 @@ def test_a_warning_is_one_plain_line_not_pythons_userwarning_format(tmp_path):
     result = cli("ls", "--runs", str(tmp_path))
     assert result.returncode == 0 and f"{run.id}  a  " in result.stdout
     assert result.stderr == f"tracker: warning: {events}:{line_number}: corrupt line (Expecting value); skipped\n"
+
+
+def test_the_site_install_hint_names_the_folder_this_checkout_was_installed_from():
+    """The README and .ci/run install this checkout editable; a light install from a folder gets
+    the same kind of line (one from a wheel or the index names the distribution: test_light_install)."""
+    from tracker.cli import site_install_command
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    assert site_install_command() == f"pip install -e '{root}[site]'"

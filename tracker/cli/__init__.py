@@ -1,6 +1,8 @@
 """The ``tracker`` command: a thin layer over the library; each subcommand lives in its own module.
 
 Usage errors print one line (``tracker: error: ...``) and exit with status 2; no tracebacks.
+So do ``tracker build`` and ``tracker serve`` in a light install (no ``[site]`` extra), naming
+the command that installs what they need; the other commands never import the site.
 Warnings (a corrupt line skipped, a copy of a run) print one line too, ``tracker: warning: ...``,
 not Python's UserWarning format with a source line; only while a command runs, so the library
 used from a script keeps the standard warnings machinery.
@@ -9,13 +11,28 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 import warnings
 
-from ..version import __version__
+from ..version import DISTRIBUTION, __version__
 from ..errors import TrackerError
 
 COMMANDS = ["demo", "ls", "show", "build", "serve", "diff"]
+
+# The modules of pyproject.toml's [site] extra that each site command imports.
+BUILD_MODULES = ("jinja2", "plotly", "markdown", "nh3")
+SERVE_MODULES = (*BUILD_MODULES, "watchfiles")
+
+
+class SitePackagesMissing(TrackerError):
+    """``tracker build``/``serve`` in a light install: the site's packages are not installed."""
+
+    def __init__(self, command: str, missing: list[str]):
+        self.command = command
+        self.missing = missing
+        super().__init__(f"tracker {command} needs the site's packages ({', '.join(missing)} not "
+                         f"installed): {site_install_command()}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,3 +85,34 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="Experiments", help="site title (default: Experiments)")
     parser.add_argument("--theme", metavar="NAME_OR_PATH",
                         help="built-in theme name, or a folder whose templates/ and static/ override the default")
+
+
+def require_site_packages(command: str, modules: tuple[str, ...]) -> None:
+    """Raise SitePackagesMissing before a site command starts, rather than part-way through it
+    (plotly and markdown are imported only when first used)."""
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SitePackagesMissing(command, missing)
+
+
+def site_install_command() -> str:
+    """The pip command that adds the [site] extra to this install: from the folder it was
+    installed from (PEP 610's direct_url.json), which works before and after publishing, else
+    from the package index by the distribution's name."""
+    # Imported here: only a site command in a light install needs them, not every command's start.
+    import importlib.metadata
+    import json
+    import shlex
+    from urllib.parse import unquote, urlparse
+
+    # An in-tree build leaves a NAME.egg-info without direct_url.json, found first from the checkout.
+    recorded = (dist.read_text("direct_url.json") for dist in importlib.metadata.distributions(name=DISTRIBUTION))
+    try:
+        origin = json.loads(next(filter(None, recorded), "{}"))
+    except ValueError:
+        origin = {}
+    url = urlparse(origin.get("url", ""))
+    if url.scheme == "file" and "dir_info" in origin:
+        editable = "-e " if origin["dir_info"].get("editable") else ""
+        return f"pip install {editable}{shlex.quote(unquote(url.path) + '[site]')}"
+    return f"pip install {shlex.quote(DISTRIBUTION + '[site]')}"

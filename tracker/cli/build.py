@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import add_runs_option, add_site_options
+from . import BUILD_MODULES, add_runs_option, add_site_options, require_site_packages
 
 
 def add_parser(commands) -> None:
@@ -31,6 +31,8 @@ def add_parser(commands) -> None:
 
 
 def run_build(args) -> int:
+    require_site_packages("build", BUILD_MODULES)
+    # Imported here: the other commands run without the site (and its packages) in a light install.
     from sitegen.build import BuildOptions, build, print_progress
 
     options = BuildOptions(runs=args.runs, out=args.out, title=args.title, theme=args.theme,

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import threading
 
-from . import add_runs_option, add_site_options
+from . import SERVE_MODULES, add_runs_option, add_site_options, require_site_packages
 
 LOCAL_HOST = "127.0.0.1"
 
@@ -33,6 +33,7 @@ def add_parser(commands) -> None:
 
 
 def run_serve(args) -> int:
+    require_site_packages("serve", SERVE_MODULES)
     from sitegen.build import BuildOptions
     from sitegen.live import LiveSite, bind
 
