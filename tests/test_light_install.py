@@ -142,6 +142,13 @@ def test_a_run_logged_with_capture_is_listed_and_shown(light_venv, logged):
     assert {"git", "code", "environment", "hardware", "end"} <= types  # hardware through psutil
 
 
+def test_demo_and_diff_run_in_the_light_install(light_venv, tmp_path):
+    demo = checked(light_venv / "bin" / "tracker", "demo", "--runs", "runs", cwd=tmp_path)
+    assert demo.splitlines()[-1] == f"logged 7 runs into {tmp_path / 'runs'}"
+    diff = checked(light_venv / "bin" / "tracker", "diff", "baseline", "lr-0.3", "--runs", "runs", cwd=tmp_path)
+    assert diff.startswith("**A** `baseline`") and "#### Config" in diff
+
+
 @pytest.mark.parametrize("command, missing", [
     ("build", "jinja2, plotly, markdown, nh3"),
     ("serve", "jinja2, plotly, markdown, nh3, watchfiles"),
