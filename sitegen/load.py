@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
 
 from tracker.reader import RunRecord, load_run
+from tracker.reproduction import plan_reproduction
 
 from .terminal_text import StyledText, parse_terminal_text
 
 MAX_ARTIFACT_BYTES = 10 * 1024 * 1024       # one artifact larger than this is listed, not copied
 MAX_RUN_ARTIFACT_BYTES = 100 * 1024 * 1024  # copies of one run's artifacts stop at this total
 MAX_DIFF_SHOWN_BYTES = 1024 * 1024          # the capture caps the diff at 1 MiB too
+MAX_ENV_FILE_SHOWN_BYTES = 256 * 1024       # the capture caps environment files at 256 KiB too
 MAX_CONSOLE_SHOWN_BYTES = 256 * 1024        # the page shows the end of the console, where errors are
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")  # shown through <img>, never inline SVG
 PAGE_POINTS_PER_SERIES = 5_000  # points of one metric a run page holds and draws (the CSV has all)
@@ -46,12 +49,15 @@ class RunSource:
     slug: str
     diff_text: str | None = None
     diff_cut: bool = False
-    requirements_text: str | None = None
-    requirements_origin: str | None = None  # "captured" (files/env/requirements*.txt) or "packages"
+    requirements_text: str | None = None  # the run's packages as a requirements file that installs anywhere
     console_text: str | None = None  # escapes removed (see terminal_text.py): what redaction scans
     console_styles: StyledText | None = None  # its colours, as parsed (before redaction)
     console_cut: bool = False
     artifacts: list[ArtifactPlan] = field(default_factory=list)
+    env_files: list[ArtifactPlan] = field(default_factory=list)  # copies of the repository's environment files
+    env_file_texts: dict[str, str] = field(default_factory=dict)  # their texts (is the tracker required?)
+    reproductions: list[dict] = field(default_factory=list)  # `tracker reproduce` reruns of this run
+    reproduces: dict | None = None  # the comparison, when this run is such a rerun
 
 
 def run_slug(run_id: str) -> str:
@@ -76,7 +82,9 @@ def load_source(run: RunRecord) -> RunSource:
     """Read the extra files of one run folder."""
     source = RunSource(run, run_slug(run.id))
     source.diff_text, source.diff_cut = _read_diff(run)
-    source.requirements_text, source.requirements_origin = _read_requirements(run)
+    source.env_files, source.env_file_texts = plan_env_files(run)
+    source.requirements_text = plan_reproduction(run, source.env_file_texts).requirements_text
+    source.reproductions, source.reproduces = read_reproductions(run.path)
     console, source.console_cut = _read_console(run)
     if console is not None:
         source.console_styles = parse_terminal_text(console)
@@ -129,17 +137,53 @@ def _read_console(run: RunRecord) -> tuple[str | None, bool]:
     return (text or None), cut
 
 
-def _read_requirements(run: RunRecord) -> tuple[str | None, str | None]:
-    for path in sorted(glob.glob(os.path.join(run.path, "files", "env", "requirements*.txt"))):
-        try:
-            return _read_text(path, MAX_DIFF_SHOWN_BYTES)[0], "captured"
-        except OSError:
+def plan_env_files(run: RunRecord) -> tuple[list[ArtifactPlan], dict[str, str]]:
+    """The captured environment files (requirements, pyproject.toml, Dockerfile...) to publish,
+    and their texts by name."""
+    code = run.code if isinstance(run.code, dict) else {}
+    plans, texts, used_names = [], {}, set()
+    for entry in code.get("env_files") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             continue
-    packages = (run.environment or {}).get("packages") if isinstance(run.environment, dict) else None
-    if isinstance(packages, dict) and packages:
-        lines = [f"{name}=={version}" for name, version in sorted(packages.items(), key=lambda kv: str(kv[0]).lower())]
-        return "\n".join(lines) + "\n", "packages"
-    return None, None
+        plan = ArtifactPlan(entry["name"], None, None, skipped=entry.get("skipped") if entry.get("skipped") else None)
+        plans.append(plan)
+        path = _inside(run.path, entry.get("file"))
+        if plan.skipped:
+            continue
+        if path is None or not os.path.isfile(path):
+            plan.skipped = "file missing"
+            continue
+        try:
+            texts[plan.name] = _read_text(path, MAX_ENV_FILE_SHOWN_BYTES)[0]
+        except OSError:
+            plan.skipped = "unreadable"
+            continue
+        plan.size_bytes, plan.source = os.path.getsize(path), path
+        plan.site_name = unique_file_name(_safe_file_name(plan.name), used_names)
+    return plans, texts
+
+
+REPRODUCED_BY_FOLDER = "files/reproduced_by"  # one <rerun id>.json per `tracker reproduce` of the run
+REPRODUCES_FILE = "files/reproduces.json"     # in the rerun's folder: the same comparison
+
+
+def read_reproductions(folder: str) -> tuple[list[dict], dict | None]:
+    """The comparisons `tracker reproduce` left in a run folder: (reruns of it, the run it reran)."""
+    reruns = []
+    for path in sorted(glob.glob(os.path.join(folder, REPRODUCED_BY_FOLDER, "*.json"))):
+        record = _read_json(path)
+        if record is not None:
+            reruns.append(record)
+    return reruns, _read_json(os.path.join(folder, REPRODUCES_FILE))
+
+
+def _read_json(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def plan_artifacts(run: RunRecord) -> list[ArtifactPlan]:

@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass
 
 from tracker.formatting import flatten, format_bytes, format_duration, format_value
+from tracker.reproduction import DIFF_DOWNLOAD, REQUIREMENTS_DOWNLOAD, plan_reproduction, shell_script
 from tracker.rundiff import LOWER_IS_BETTER_WORDS
 from tracker.values import replace_non_finite
 
-from .load import RunSource, is_reduced
+from .load import RunSource, is_reduced, run_slug
 from .notes_html import render_markdown
 from .metrics_csv import METRICS_CSV_FILE
 from .render import script_json
@@ -161,7 +162,7 @@ def run_context(title: str, source: RunSource) -> dict:
         "csv_file": METRICS_CSV_FILE if is_reduced(run) else None,
         "datasets": [described(record, first=("name", "kind", "path", "rows", "size_bytes", "sha256"))
                      for record in run.datasets if isinstance(record, dict)],
-        "git": git, "code": described(code, skip=("command", "command_line", "files")),
+        "git": git, "code": described(code, skip=("command", "command_line", "files", "env_files")),
         "environment": described(environment, skip=("packages", "env")),
         "packages": sorted((str(k), str(v)) for k, v in (environment.get("packages") or {}).items())
         if isinstance(environment.get("packages"), dict) else [],
@@ -173,9 +174,8 @@ def run_context(title: str, source: RunSource) -> dict:
         "artifacts": [{"name": plan.name, "size": format_bytes(plan.size_bytes), "sha256": plan.sha256,
                        "href": f"artifacts/{plan.site_name}" if plan.site_name else None,
                        "skipped": plan.skipped, "image": plan.is_image} for plan in source.artifacts],
-        "requirements": {"origin": source.requirements_origin} if source.requirements_text else None,
         "console": {"segments": console_segments(source), "cut": source.console_cut} if source.console_text else None,
-        "reproduce": reproduce_script(git, source, _command_line(code)),
+        "reproduce": reproduce_context(source),
     }
 
 
@@ -223,19 +223,41 @@ def commit_url(remote: object, commit: str | None) -> str | None:
     return f"https://{host}/{repo}/{'-/' if host == 'gitlab.com' else ''}commit/{commit}"
 
 
-def reproduce_script(git: dict | None, source: RunSource, command_line: str | None) -> str | None:
-    lines = []
-    if git and git.get("remote") and git.get("commit"):
-        lines += [f"git clone {git['remote']}", f"cd {_repo_dir(git['remote'])}", f"git checkout {git['commit']}"]
-    elif git and git.get("commit"):
-        lines.append(f"git checkout {git['commit']}")
-    if git and git.get("has_diff"):
-        lines.append("git apply diff.patch   # the uncommitted changes (download above)")
-    if source.requirements_text:
-        lines.append("pip install -r requirements.txt   # download above")
-    if command_line:
-        lines.append(command_line)
-    return "\n".join(lines) or None
+def reproduce_context(source: RunSource) -> dict:
+    """The Reproduce block: the shell lines (tracker/reproduction.py, the plan `tracker reproduce`
+    runs too), the downloads they read, the environment files' copies, and the reruns made so far."""
+    plan = plan_reproduction(source.run, source.env_file_texts)
+    downloads = []
+    if plan.patch and source.diff_text:
+        downloads.append({"name": DIFF_DOWNLOAD, "what": "the uncommitted changes, for git apply"})
+    if plan.requirements_text and source.requirements_text:
+        downloads.append({"name": REQUIREMENTS_DOWNLOAD, "what": "the run's packages, for pip install -r"})
+    return {"script": shell_script(plan), "downloads": downloads, "blocker": plan.blocker,
+            "local_only": plan.local_only, "no_seed": not plan.seed_recorded,
+            "missing_diff": plan.patch and not source.diff_text,
+            "env_files": [{"name": item.name, "href": f"{ENV_FILES_FOLDER}/{item.site_name}" if item.site_name else None,
+                           "skipped": item.skipped} for item in source.env_files],
+            "reproduced_by": [reproduction_line(record, "rerun") for record in source.reproductions],
+            "reproduces": reproduction_line(source.reproduces, "original") if source.reproduces else None}
+
+
+ENV_FILES_FOLDER = "env"  # runs/<slug>/env/<file>: the copies of a run's environment files
+
+
+def reproduction_line(record: dict, other: str) -> dict:
+    """One `tracker reproduce` comparison as a page states it: the other run, when, how many matched."""
+    other_id = str(record.get(other) or "?")
+    metrics = [item for item in record.get("metrics") or [] if isinstance(item, dict)]
+    return {"run": other_id, "url": f"../{run_slug(other_id)}/index.html", "date": _utc(_number(record.get("time"))),
+            "matched": sum(1 for item in metrics if item.get("within")), "total": len(metrics),
+            "rtol": format_value(record.get("rtol")),
+            "differing": [{"name": str(item.get("name")), "original": format_value(item.get("original")),
+                           "rerun": format_value(item.get("rerun"))} for item in metrics if not item.get("within")],
+            "datasets_differing": [str(name) for name in record.get("datasets_differing") or []]}
+
+
+def _number(value) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def described(record: dict, *, first: tuple = (), skip: tuple = ()) -> list[tuple[str, str]]:
@@ -260,10 +282,6 @@ def _command_line(code: dict) -> str | None:
 
         return shlex.join(str(part) for part in code["command"])
     return None
-
-
-def _repo_dir(remote: str) -> str:
-    return remote.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git") or "repo"
 
 
 def _diff_class(line: str) -> str:

@@ -15,7 +15,7 @@ from tracker.reader import created_time
 
 from .csv_spool import CsvSpool
 from .load import PAGE_POINTS_PER_SERIES, is_reduced, load_source, read_run
-from .model import (PageSettings, index_row, row_head, run_context, run_data_file, run_description, run_folder,
+from .model import (ENV_FILES_FOLDER, PageSettings, index_row, row_head, run_context, run_data_file, run_description, run_folder,
                     run_url)
 from .metrics_csv import METRICS_CSV_FILE
 from .output import copy_file, write_bytes, write_text
@@ -90,10 +90,12 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
         outcome.files.append(relative)
     else:
         csv.discard()
-    for plan in source.artifacts:
+    copies = [("artifacts", "artifact", plan) for plan in source.artifacts]
+    copies += [(ENV_FILES_FOLDER, "environment file", plan) for plan in source.env_files]
+    for folder, what, plan in copies:
         if plan.source and plan.site_name:
-            relative = f"{run_folder(source.slug)}/artifacts/{plan.site_name}"
-            redacted, finding = redact_text_file(plan.source, run_label(source), f"artifact {plan.name}")
+            relative = f"{run_folder(source.slug)}/{folder}/{plan.site_name}"
+            redacted, finding = redact_text_file(plan.source, run_label(source), f"{what} {plan.name}")
             if finding is None:
                 copy_file(staging, relative, plan.source)
             else:

@@ -62,7 +62,7 @@ def capture_all(options: CaptureOptions) -> CaptureResult:
         result.files.update(files)
         result.records.append(_finish("code", record))
     if options.environment:
-        result.records.append(_finish("environment", _guarded(capture_environment)))
+        result.records.append(_finish("environment", _guarded(capture_environment, repo_root)))
     if options.hardware:
         result.records.append(_finish("hardware", _guarded(capture_hardware)))
     return result
