@@ -1,0 +1,244 @@
+"""Cold build against its floor: how far ``tracker build`` is from parsing every events line once.
+
+    python bench/bench_cold_read.py [--runs 1000] [--rebuild-runs 10000] [--repeats 3] [--work DIR]
+                                    [--output /tmp/bench_sections/cold_build.md]
+
+Synthetic finished runs of 1,000 steps x 5 metrics (bench/synthetic_runs.py, cached in --work as
+bench_site.py caches them; the two share the default folder). Measured, interleaved, medians of
+--repeats:
+
+1. the floor: a fresh process that decodes every line of every events file with msgspec (the
+   library the reader decodes with, tracker/fast_json.py) and keeps nothing;
+2. the json floor: the same with the standard library's json, what the reader used before;
+3. the cold build: ``tracker build --full`` into an empty folder, in a fresh process: wall time,
+   and CPU time of the process tree (its worker processes included, as rusage counts them);
+4. the same build as a light install makes it, msgspec blocked in every process of the build (a
+   sitecustomize on PYTHONPATH): the build with json decoding. Both builds' run data files must
+   be byte for byte the same, or the benchmark fails.
+
+Then, at --rebuild-runs runs: a cold build, and a rebuild after one record is appended to one run
+(median of 5, a different run each time) next to bench_site.py's floor, a fresh process that
+stats every file of every run folder.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from bench_site import BUILD_ENV, append_point, build_argv, scan_floor_s, synthetic_runs
+from common import REPO_ROOT, git_revision, machine_description, markdown_table, median, today
+
+HEADING = "## Cold build and its floor"
+REBUILD_REPEATS = 5
+MAX_COLD_TO_FLOOR = 2.0   # the target: a cold build within twice the floor
+MAX_REBUILD_S = 1.0       # one changed run among --rebuild-runs
+STEPS, METRICS = 1000, 5
+
+FLOOR_CODE = """
+import glob, json, os, sys, time
+{decoder}
+start, cpu_start = time.perf_counter(), time.process_time()
+lines = 0
+for path in glob.glob(os.path.join(sys.argv[1], "*", "events*.jsonl")):
+    with open(path, "rb") as handle:
+        for line in handle:
+            decode(line)
+            lines += 1
+print(json.dumps({{"seconds": time.perf_counter() - start, "cpu_s": time.process_time() - cpu_start, "lines": lines}}))
+"""
+MSGSPEC_FLOOR_CODE = FLOOR_CODE.format(decoder="from msgspec.json import Decoder\ndecode = Decoder().decode")
+JSON_FLOOR_CODE = FLOOR_CODE.format(decoder="decode = json.loads")
+CPU_SAMPLE_S = 0.02
+# A light install, in every process of a build: each imports sitecustomize at start.
+NO_MSGSPEC = "import sys\nsys.modules['msgspec'] = None  # as if not installed\n"
+
+
+def floor_s(code: str, runs: Path) -> dict:
+    """{seconds, cpu_s, lines} of a fresh process running ``code`` over every events file of ``runs``."""
+    done = subprocess.run([sys.executable, "-c", code, str(runs)], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def timed_build(runs: Path, out: Path, env: dict, full: bool = True) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process tree) of ``tracker build`` in a fresh process.
+
+    CPU is sampled from the tree every CPU_SAMPLE_S: rusage would miss the worker processes, whose
+    forkserver nobody waits for."""
+    argv = build_argv(runs, out) + (["--full"] if full else [])
+    started = time.perf_counter()
+    process = psutil.Popen(argv, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cpu_by_process: dict[tuple[int, float], float] = {}
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            try:
+                tree = [process] + process.children(recursive=True)
+            except psutil.Error:
+                tree = []
+            for member in tree:
+                try:
+                    times = member.cpu_times()
+                    cpu_by_process[(member.pid, member.create_time())] = times.user + times.system
+                except psutil.Error:
+                    pass
+            done.wait(CPU_SAMPLE_S)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"tracker build exited {process.returncode}: {stderr.decode()[-500:]}")
+    return wall, sum(cpu_by_process.values())
+
+
+def light_install_env(shim: Path) -> dict:
+    """BUILD_ENV with msgspec blocked in the build and in every worker it starts."""
+    shim.mkdir(parents=True, exist_ok=True)
+    (shim / "sitecustomize.py").write_text(NO_MSGSPEC, encoding="utf-8")
+    env = dict(BUILD_ENV, PYTHONPATH=os.pathsep.join([str(shim), str(REPO_ROOT)]))
+    probe = subprocess.run([sys.executable, "-c", "from tracker.fast_json import decode_fast\n"
+                            "print(decode_fast(b'[1]'))"], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert probe.stdout.strip() == "None", f"msgspec is not blocked: {probe.stdout}{probe.stderr}"
+    return env
+
+
+def run_data_digest(out: Path) -> str:
+    """One hash of every run data file of a site, to check two builds made the same data."""
+    digest = hashlib.sha256()
+    for path in sorted((out / "data" / "runs").iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def measure_cold(work: Path, count: int, repeats: int) -> dict:
+    runs = synthetic_runs(work, count, STEPS, METRICS)
+    fast_env = dict(BUILD_ENV, PYTHONPATH=str(REPO_ROOT))
+    json_env = light_install_env(work / "no-msgspec")
+    samples: dict[str, list] = {"floor": [], "json_floor": [], "cold": [], "cold_json": []}
+    for _ in range(repeats):  # interleaved, so a busy moment of a shared machine hits all four alike
+        samples["floor"].append(floor_s(MSGSPEC_FLOOR_CODE, runs))
+        samples["json_floor"].append(floor_s(JSON_FLOOR_CODE, runs))
+        for name, env in (("cold", fast_env), ("cold_json", json_env)):
+            out = work / f"cold-{name}-{count}"
+            shutil.rmtree(out, ignore_errors=True)
+            samples[name].append(timed_build(runs, out, env))
+    same = run_data_digest(work / f"cold-cold-{count}") == run_data_digest(work / f"cold-cold_json-{count}")
+    assert same, "the builds with msgspec and with json made different run data files"
+    return {"runs": count, "lines": samples["floor"][0]["lines"],
+            "floor_s": median(floor["seconds"] for floor in samples["floor"]),
+            "floor_cpu_s": median(floor["cpu_s"] for floor in samples["floor"]),
+            "json_floor_s": median(floor["seconds"] for floor in samples["json_floor"]),
+            "cold_s": median(wall for wall, _ in samples["cold"]), "cold_cpu_s": median(cpu for _, cpu in samples["cold"]),
+            "cold_json_s": median(wall for wall, _ in samples["cold_json"]),
+            "cold_json_cpu_s": median(cpu for _, cpu in samples["cold_json"]), "same_run_data": same}
+
+
+def measure_rebuild(work: Path, count: int) -> dict:
+    runs = synthetic_runs(work, count, STEPS, METRICS)
+    env = dict(BUILD_ENV, PYTHONPATH=str(REPO_ROOT))
+    out = work / f"cold-rebuild-{count}"
+    shutil.rmtree(out, ignore_errors=True)
+    cold_wall, cold_cpu = timed_build(runs, out, env)
+    folders = sorted(path for path in runs.iterdir() if path.is_dir())
+    rebuilds, scans = [], []
+    for position in range(REBUILD_REPEATS):
+        append_point(folders[(position * 7919 + 3) % len(folders)])
+        rebuilds.append(timed_build(runs, out, env, full=False))
+        scans.append(scan_floor_s(runs))
+    return {"runs": count, "cold_s": cold_wall, "cold_cpu_s": cold_cpu,
+            "rebuild_s": median(wall for wall, _ in rebuilds), "rebuild_cpu_s": median(cpu for _, cpu in rebuilds),
+            "scan_floor_s": median(scans)}
+
+
+def render_report(results: dict) -> str:
+    cold, rebuild = results["cold"], results.get("rebuild")
+    ratio = cold["cold_s"] / cold["floor_s"]
+    cpu_ratio = cold["cold_cpu_s"] / cold["floor_cpu_s"]
+    rows = [[f"{cold['runs']:,}", f"{cold['lines']:,}", f"{cold['floor_s']:.2f}", f"{cold['floor_cpu_s']:.2f}",
+             f"{cold['json_floor_s']:.2f}", f"{cold['cold_s']:.2f}", f"{cold['cold_cpu_s']:.2f}", f"{ratio:.1f}x",
+             f"{cpu_ratio:.1f}x", f"{cold['cold_json_s']:.2f}", f"{cold['cold_json_cpu_s']:.2f}",
+             f"{cold['cold_json_cpu_s'] / cold['cold_cpu_s']:.2f}x"]]
+    parts = [
+        f"Measured on {results['date']} at commit {results['revision']} with `{results['command']}` on "
+        f"{results['machine']}; load average {results['load_before']} before, {results['load_after']} after.",
+        f"Synthetic finished runs of {STEPS:,} steps x {METRICS} metrics (bench/synthetic_runs.py). The floor is one "
+        "process that decodes every line of every events file with msgspec, the library the reader decodes "
+        "with, and keeps nothing; the json floor does the same with the standard library. The cold build is "
+        "`tracker build --full` into an empty folder in a fresh process (it spreads the runs over the cores); "
+        "CPU is the user + system time of its process tree, workers included (on a shared machine, the "
+        "steadier number). \"Light install\" is the same build with msgspec "
+        "blocked in every process, so the reader decodes with json as before; both builds made the same run "
+        f"data files byte for byte. Medians of {results['repeats']} interleaved rounds.",
+        markdown_table(["Runs", "Record lines", "Floor s (msgspec)", "Floor CPU s", "json floor s", "Cold build s",
+                        "Cold CPU s", "Cold / floor", "Cold CPU / floor CPU", "Light install build s",
+                        "Light install CPU s", "Light / msgspec CPU"], rows),
+        f"Target: a cold build within {MAX_COLD_TO_FLOOR:.0f}x its floor: "
+        f"{'met' if ratio <= MAX_COLD_TO_FLOOR else 'not met'} ({ratio:.1f}x wall, {cpu_ratio:.1f}x CPU).",
+    ]
+    if rebuild:
+        parts.append(markdown_table(
+            ["Runs", "Cold build s", "Cold CPU s", "One changed run rebuilt s", "Rebuild CPU s", "Scan floor s",
+             "Rebuild / scan floor"],
+            [[f"{rebuild['runs']:,}", f"{rebuild['cold_s']:.1f}", f"{rebuild['cold_cpu_s']:.1f}",
+              f"{rebuild['rebuild_s']:.2f}", f"{rebuild['rebuild_cpu_s']:.2f}", f"{rebuild['scan_floor_s']:.2f}",
+              f"{rebuild['rebuild_s'] / rebuild['scan_floor_s']:.1f}x"]]))
+        met = rebuild["rebuild_s"] < MAX_REBUILD_S
+        parts.append(f"Target: one changed run among {rebuild['runs']:,} rebuilt in under {MAX_REBUILD_S:.0f} s: "
+                     f"{'met' if met else 'not met'} ({rebuild['rebuild_s']:.2f} s, median of {REBUILD_REPEATS}, "
+                     "a different run each time).")
+    return "\n\n".join(parts) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000, help="runs of the cold builds (default 1000)")
+    parser.add_argument("--rebuild-runs", type=int, default=10000,
+                        help="runs of the one-changed-run rebuild (default 10000; 0 skips it)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds of the cold measures")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tracker-bench-site",
+                        help="where synthetic runs and sites go (shared with bench_site.py)")
+    parser.add_argument("--output", type=Path, help="write the Markdown section here too")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()[0]
+    print(f"{args.runs} runs, cold ...", file=sys.stderr, flush=True)
+    cold = measure_cold(args.work, args.runs, args.repeats)
+    print(json.dumps(cold), file=sys.stderr, flush=True)
+    rebuild = None
+    if args.rebuild_runs:
+        print(f"{args.rebuild_runs} runs, rebuild ...", file=sys.stderr, flush=True)
+        rebuild = measure_rebuild(args.work, args.rebuild_runs)
+        print(json.dumps(rebuild), file=sys.stderr, flush=True)
+    command = "python bench/bench_cold_read.py" + "".join(
+        f" {flag} {value}" for flag, value, default in (("--runs", args.runs, 1000),
+                                                        ("--rebuild-runs", args.rebuild_runs, 10000),
+                                                        ("--repeats", args.repeats, 3)) if value != default)
+    results = {"command": command, "date": today(), "revision": git_revision("tracker", "sitegen", "themes"),
+               "machine": machine_description(), "repeats": args.repeats, "cold": cold, "rebuild": rebuild,
+               "load_before": f"{load_before:.1f}", "load_after": f"{os.getloadavg()[0]:.1f}"}
+    report = HEADING + "\n\n" + render_report(results)
+    print(report)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(report, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    os.chdir(REPO_ROOT)
+    sys.exit(main())
