@@ -22,7 +22,7 @@ def events(run):
 
 def test_public_api_is_pinned():
     assert sorted(tracker.__all__) == sorted(
-        ["Run", "TrackerError", "UsageError", "finish", "init", "log", "runs", "__version__"])
+        ["Run", "TrackerError", "UsageError", "finish", "init", "log", "runs", "seed_everything", "__version__"])
 
 
 def test_log_auto_increments_and_reads_back(tmp_path):

@@ -9,13 +9,15 @@ from .version import __version__
 if TYPE_CHECKING:
     from .run import Run
     from .run_list import runs
+    from .seeding import seed_everything
     from .session import finish, init, log
 
 # The public names are imported on first use (PEP 562), so that importing any module of the package
 # loads only what it needs: the site and `tracker ls` read runs through tracker.reader without loading
 # the logging client, and a training script's `import tracker` does not pay for the read path
 # (tracker.runs: reader, listing cache, filter language, ~40 ms).
-_LAZY_NAMES = {"Run": ".run", "init": ".session", "log": ".session", "finish": ".session", "runs": ".run_list"}
+_LAZY_NAMES = {"Run": ".run", "init": ".session", "log": ".session", "finish": ".session", "runs": ".run_list",
+               "seed_everything": ".seeding"}
 
 
 def __getattr__(name: str):
@@ -33,4 +35,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_NAMES))
 
 
-__all__ = ["Run", "TrackerError", "UsageError", "finish", "init", "log", "runs", "__version__"]
+__all__ = ["Run", "TrackerError", "UsageError", "finish", "init", "log", "runs", "seed_everything", "__version__"]
