@@ -11,7 +11,9 @@
     │   ├── NumberTooLargeError  an int too long for JSON readers (over MAX_INT_DIGITS digits)
     │   ├── ConfigValueError     a config or summary value that cannot be stored (circular, too deep)
     │   ├── ArtifactNameError    an artifact name escapes the run folder
-    │   └── RunFinishedError     logging into a run after finish()
+    │   ├── RunFinishedError     logging into a run after finish()
+    │   ├── MediaValueError      a media object's data has the wrong shape, size or values
+    │   └── MediaFileError       a media file is missing, unreadable or of a kind it does not take
     ├── RunDirError              the runs folder cannot be created or written at init()
     ├── RunNotFoundError         no run matches an id, id prefix or name
     └── RunFormatError           a run folder cannot be read at all
@@ -130,3 +132,20 @@ def _short_repr(value: object, limit: int = 60) -> str:
     except Exception as exc:
         text = f"<{type(value).__name__} whose repr raised {type(exc).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class MediaValueError(UsageError, ValueError):
+    """A media object (tracker.media) was given data it cannot show: a wrong shape, size or value."""
+
+    def __init__(self, argument: str, problem: str, expected: str):
+        self.argument = argument
+        super().__init__(f"{argument} {problem}, expected {expected}")
+
+
+class MediaFileError(UsageError, ValueError):
+    """A file passed to a media object is missing, unreadable, or its bytes are not of a kind it takes."""
+
+    def __init__(self, argument: str, path: str, reason: str):
+        self.argument = argument
+        self.path = path
+        super().__init__(f"{argument}: {path}: {reason}")
