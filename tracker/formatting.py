@@ -1,21 +1,40 @@
-"""Plain-text formatting of values, times and tables, shared by the CLI, run diffs and the site."""
+"""Plain-text formatting of values, times and tables, shared by the CLI, run diffs and the site.
+
+What the site's scripts compute too (format.js, run-fields.js) follows the same cases: the JSON
+files under tests/contracts/ that a pytest test and a Chromium test both run (docs/site-data.md).
+"""
 from __future__ import annotations
 
+import json
 import math
 import time
+from dataclasses import dataclass
+
+from .values import NON_FINITE_TO_TEXT
+
+MISSING = "-"  # the text of a value or time that is not there (format.js's MISSING too)
+DEFAULT_PARAM_COLUMNS = 4  # the first config keys whose value differs between runs
+DEFAULT_METRIC_COLUMNS = 4
 
 
 def format_time(unix_s: float | None) -> str:
     if not unix_s:
-        return "-"
+        return MISSING
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(unix_s))
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
+def format_duration(seconds: float | str | None) -> str:
+    """"1h05m", "4m07s", "9s": whole seconds, halves rounded up (as JavaScript's Math.round), a
+    negative duration with a minus sign; none, or a non-finite one (a float or its text marker), is
+    MISSING. tests/contracts/text.json pins it with format.js's formatDuration."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
+        return MISSING
+    total = math.floor(seconds)
+    if seconds - total >= 0.5:  # exact, where floor(seconds + 0.5) rounds 0.49999999999999994 up
+        total += 1
+    if total < 0:
+        return "-" + format_duration(-total)
+    hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
         return f"{hours}h{minutes:02d}m"
@@ -26,7 +45,7 @@ def format_duration(seconds: float | None) -> str:
 
 def format_value(value) -> str:
     if value is None:
-        return "-"
+        return MISSING
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -36,8 +55,6 @@ def format_value(value) -> str:
             return "Infinity" if value > 0 else "-Infinity"
         return f"{value:.6g}"
     if isinstance(value, (list, dict)):
-        import json
-
         return json.dumps(value, separators=(",", ":"))
     return str(value)
 
@@ -66,7 +83,8 @@ def _cut(text: str, width: int) -> str:
 
 
 def flatten(mapping: dict, prefix: str = "") -> dict:
-    """Nested dicts as dotted keys: {"opt": {"lr": 1}} -> {"opt.lr": 1}."""
+    """Nested dicts as dotted keys: {"opt": {"lr": 1}} -> {"opt.lr": 1}; an empty dict is a value.
+    run-fields.js's flatten follows the same cases (tests/contracts/flatten.json)."""
     flat = {}
     for key, value in mapping.items():
         name = f"{prefix}{key}"
@@ -75,3 +93,57 @@ def flatten(mapping: dict, prefix: str = "") -> dict:
         else:
             flat[name] = value
     return flat
+
+
+@dataclass
+class RunFields:
+    """The config keys and metrics of a list of runs, and the columns a table of them shows by default."""
+
+    params: list   # dotted config keys, in the order they first appear
+    metrics: list  # summary names, in the order they first appear
+    varying: list  # the params whose value is not the same in every run
+
+    @property
+    def default_columns(self) -> list:
+        """The first config keys that vary, then the first metrics: ["config.lr", "summary.acc", ...]."""
+        return ([f"config.{key}" for key in self.varying[:DEFAULT_PARAM_COLUMNS]]
+                + [f"summary.{name}" for name in self.metrics[:DEFAULT_METRIC_COLUMNS]])
+
+
+def run_fields(runs: list[dict]) -> RunFields:
+    """What ``tracker ls`` and the site's index (run-fields.js TrackerFields.of) show of ``runs``,
+    dicts shaped like index rows ({config, summary, ...}). A config key varies when some run's value
+    is not the same as another's: see same_as_json(); a run without the key has it as None.
+    tests/contracts/columns.json pins it on both sides."""
+    configs = [flatten(run.get("config") or {}) for run in runs]
+    params = list(dict.fromkeys(key for config in configs for key in config))
+    metrics = list(dict.fromkeys(name for run in runs for name in (run.get("summary") or {})))
+    varying = [key for key in params if len({same_as_json(config.get(key)) for config in configs}) > 1]
+    return RunFields(params, metrics, varying)
+
+
+def same_as_json(value) -> object:
+    """A hashable stand-in for a config value, equal for values that JSON (and so the site's
+    JavaScript) reads as the same: numbers by their value as a double (1 and 1.0 alike), True apart
+    from 1 and "1" apart from 1, objects whatever their key order, non-finite floats as the text
+    markers the site's data holds ("NaN" the float and "NaN" the text alike)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, (int, float)):
+        try:
+            number = float(value)
+        except OverflowError:  # an int past the doubles: JSON.parse reads it as ±Infinity
+            number = math.inf if value > 0 else -math.inf
+        return ("number", number) if math.isfinite(number) else ("string", NON_FINITE_TO_TEXT[repr(number)])
+    if isinstance(value, str):
+        return ("string", value)
+    if isinstance(value, (list, tuple)):
+        return ("array", tuple(same_as_json(item) for item in value))
+    if isinstance(value, dict):
+        # JavaScript sorts keys by UTF-16 code units, which orders some characters unlike Python's str
+        items = sorted(((str(key), same_as_json(item)) for key, item in value.items()),
+                       key=lambda item: item[0].encode("utf-16-be"))
+        return ("object", tuple(items))
+    return ("string", str(value))

@@ -10,10 +10,8 @@ from ..listing import list_runs
 from ..reader import copy_message
 from ..values import replace_non_finite
 from . import add_runs_option
-from ..formatting import flatten, format_duration, format_time, format_value, table
-
-DEFAULT_PARAM_COLUMNS = 4
-DEFAULT_METRIC_COLUMNS = 4
+from ..formatting import (DEFAULT_METRIC_COLUMNS, DEFAULT_PARAM_COLUMNS, flatten, format_duration, format_time,
+                          format_value, run_fields, table)
 
 
 def add_parser(commands) -> None:
@@ -70,24 +68,5 @@ def _columns(chosen: str | None, rows: list[dict]) -> tuple[list[str], list[str]
         configs = [flatten(fields["config"]) for fields in rows]
         params = [name for name in names if any(name in config for config in configs)]
         return params, [name for name in names if name not in params]
-    configs = [flatten(fields["config"]) for fields in rows]
-    keys = list(dict.fromkeys(key for config in configs for key in config))
-    varying = [key for key in keys if _differs(config.get(key) for config in configs)]
-    metrics = list(dict.fromkeys(name for fields in rows for name in fields["summary"]))
-    return varying[:DEFAULT_PARAM_COLUMNS], metrics[:DEFAULT_METRIC_COLUMNS]
-
-
-def _differs(values) -> bool:
-    """Whether any value differs from the first (stopping at the first that does)."""
-    values = iter(values)
-    first = _comparable(next(values, None))
-    return any(_comparable(value) != first for value in values)
-
-
-def _comparable(value) -> object:
-    """A stand-in for a config value that compares as its JSON would: 1, 1.0 and True apart, NaN equal."""
-    if value is None or type(value) in (str, int, bool):
-        return (type(value).__name__, value)
-    if type(value) is float:
-        return ("float", repr(value))
-    return json.dumps(value, sort_keys=True, default=str)
+    fields = run_fields(rows)  # the same rule as the site index's default columns
+    return fields.varying[:DEFAULT_PARAM_COLUMNS], fields.metrics[:DEFAULT_METRIC_COLUMNS]

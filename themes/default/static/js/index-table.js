@@ -5,6 +5,7 @@
  *   {runs: [{id, name, project, group, status, tags, user, host, notes, created, duration_s,
  *            config, summary, url, slug}], unreadable: [{path, reason}], maxCompareRuns}
  * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order;
+ *   window.TrackerFormat (format.js) for values and durations;
  *   window.TrackerFields (run-fields.js) for the config keys, metrics and default columns;
  *   window.TrackerViewState (view-state.js) to keep the view in the URL's hash:
  *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1&sel=<id>,<id>&page=<n>&per=<rows per page>
@@ -18,7 +19,7 @@
  */
 (function () {
   "use strict";
-  const formatValue = window.TrackerFormat.formatValue;
+  const { formatValue, formatDuration, MISSING } = window.TrackerFormat;
 
   const data = window.TrackerData && window.TrackerData.index;
   if (!data || !window.TrackerQuery || !window.TrackerFields) return;
@@ -294,7 +295,7 @@
   }
 
   function textOf(value) {
-    return value === null || value === undefined ? "–" : Array.isArray(value) ? value.join(", ") : String(value);
+    return value === null || value === undefined ? MISSING : Array.isArray(value) ? value.join(", ") : String(value);
   }
 
   // one formatter for every row: toLocaleString builds one per call, 15 ms of a 100-row page
@@ -302,14 +303,7 @@
     { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 
   function formatDate(unixSeconds) {
-    return unixSeconds ? DATE_FORMAT.format(new Date(unixSeconds * 1000)) : "–";
-  }
-
-  function formatDuration(seconds) {
-    if (seconds === null || seconds === undefined) return "–";
-    const total = Math.round(seconds);
-    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
-    return h ? `${h}h${String(m).padStart(2, "0")}m` : m ? `${m}m${String(s).padStart(2, "0")}s` : `${s}s`;
+    return unixSeconds ? DATE_FORMAT.format(new Date(unixSeconds * 1000)) : MISSING;
   }
 
   /** Sets the state and the controls from the hash (read by view-state.js); missing keys mean defaults. */

@@ -4,6 +4,8 @@
  * rebuild of 10,000 runs joins the rows of data/index.js as text and never parses them.
  *
  * Reads: runs shaped like the rows of data/index.js ({config, summary, ...}), oldest first.
+ * tracker/formatting.py (flatten, run_fields) follows the same cases: tests/contracts/flatten.json
+ * and tests/contracts/columns.json, which both test suites run.
  * Exposes: window.TrackerFields = {of(runs), flatten(config)}: of(runs) ->
  *   {params: [dotted config keys], metrics: [summary names], defaultColumns: ["config.lr", "summary.acc", ...]},
  *   names in the order they first appear; flatten(config) -> {"opt.lr": 1, ...}.
@@ -28,9 +30,32 @@
     return into;
   }
 
-  /** A string equal for equal config values: the type keeps 1 and "1" apart. */
+  /**
+   * A string equal for config values that are the same, as tracker.formatting.same_as_json: numbers
+   * by value (1 and 1.0 are one number here), true apart from 1 and "1" apart from 1, objects
+   * whatever their key order, a missing value as null. tests/contracts/columns.json pins the rule.
+   */
   function comparable(value) {
-    return value !== null && typeof value === "object" ? `json:${JSON.stringify(value)}` : `${typeof value}:${value}`;
+    if (value === null || value === undefined) return "null";
+    if (typeof value === "object") return `json:${JSON.stringify(canonical(value))}`; // arrays, empty objects
+    if (typeof value === "number" && !Number.isFinite(value)) return `string:${nonFiniteMarker(value)}`;
+    return `${typeof value}:${value}`; // a number as its shortest text: -0 and 0 alike
+  }
+
+  /** Arrays and objects as [type, items] with object keys sorted, to compare as JSON text. */
+  function canonical(value) {
+    if (value === null || value === undefined) return null;
+    if (Array.isArray(value)) return ["array", value.map(canonical)];
+    if (typeof value === "object") {
+      return ["object", Object.keys(value).sort().map((key) => [key, canonical(value[key])])];
+    }
+    if (typeof value === "number" && !Number.isFinite(value)) return ["string", nonFiniteMarker(value)];
+    return [typeof value, value];
+  }
+
+  /** The index holds non-finite numbers as these markers: a number here is the same as its marker. */
+  function nonFiniteMarker(value) {
+    return Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
   }
 
   function of(runs) {

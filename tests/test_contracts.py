@@ -1,0 +1,186 @@
+"""The Python side of what Python and the site's JavaScript both compute, against the cases in
+tests/contracts/*.json (test_contracts_js.py runs the same cases in Chromium; docs/site-data.md)."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+import tracker
+from sitegen.model import index_data_json
+from test_site_support import log_run, run_cli
+from tracker.formatting import flatten, format_duration, format_value, run_fields
+from tracker.rundiff import LOWER_IS_BETTER_WORDS, lower_is_better
+from tracker.values import TEXT_TO_NON_FINITE
+
+CONTRACTS = Path(__file__).parent / "contracts"
+
+
+def contract(name: str) -> dict:
+    return json.loads((CONTRACTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def as_read(value):
+    """The value as the reader gives it: the non-finite markers of the site's data as floats."""
+    if isinstance(value, str):
+        return TEXT_TO_NON_FINITE.get(value, value)
+    if isinstance(value, dict):
+        return {key: as_read(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_read(item) for item in value]
+    return value
+
+
+def named(case: dict) -> str:
+    return case["name"]
+
+
+FLATTEN = contract("flatten")
+COLUMNS = contract("columns")
+LOWER = contract("lower_is_better")
+TEXT = contract("text")
+INDEX = contract("index_row")
+
+
+@pytest.mark.parametrize("case", FLATTEN["cases"], ids=named)
+def test_flatten(case):
+    assert [list(pair) for pair in flatten(case["config"]).items()] == case["flat"]
+
+
+@pytest.mark.parametrize("case", COLUMNS["cases"], ids=named)
+@pytest.mark.parametrize("values", ["as in the index", "as read"])
+def test_run_fields(case, values):
+    runs = case["runs"] if values == "as in the index" else as_read(case["runs"])
+    fields = run_fields(runs)
+    assert (fields.params, fields.metrics, fields.varying, fields.default_columns) == (
+        case["params"], case["metrics"], case["varying"], case["defaultColumns"])
+
+
+def test_tracker_ls_shows_no_column_for_lr_1_and_lr_1_0(tmp_path):
+    log_run(tmp_path, "int-lr", config={"lr": 1, "seed": 1}, metrics=[{"loss": 0.5}])
+    log_run(tmp_path, "float-lr", config={"lr": 1.0, "seed": 2}, metrics=[{"loss": 0.4}])
+    code, out, err = run_cli("ls", "--runs", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].split() == ["id", "name", "project", "status", "start", "duration", "seed", "loss"]
+
+
+@pytest.mark.parametrize("case", LOWER["cases"], ids=lambda case: repr(case["metric"]))
+def test_lower_is_better(case):
+    assert lower_is_better(case["metric"]) is case["lower"]
+
+
+def test_the_index_ships_the_word_list_of_the_cases():
+    index = json.loads(index_data_json([], []))
+    assert index["lowerIsBetter"] == list(LOWER_IS_BETTER_WORDS) == LOWER["words"]
+
+
+@pytest.mark.parametrize("case", TEXT["duration"], ids=lambda case: repr(case["seconds"]))
+def test_duration_text(case):
+    assert format_duration(case["seconds"]) == case["text"]
+    assert format_duration(as_read(case["seconds"])) == case["text"]
+
+
+@pytest.mark.parametrize("case", TEXT["value"], ids=lambda case: repr(case["value"]))
+def test_value_text(case):
+    assert format_value(case["value"]) == case["text"]
+    assert format_value(as_read(case["value"])) == case["text"]
+
+
+def test_missing_text_is_the_contracts():
+    assert format_value(None) == format_duration(None) == TEXT["missing"]
+
+
+# --- the index row: what a build writes into data/index.js ---------------------------------------
+
+def make_varied_runs(root) -> None:
+    """Runs with every kind of row value: nested config, NaN summaries, a group, a dataset, a
+    failed run, an open (running) one, one without a name, and a folder that cannot be read."""
+    log_run(root, "nested", config={"lr": 1, "opt": {"name": "adam", "betas": [0.9, 0.99]}, "extra": {}},
+            tags=["a", "b"], notes="notes", metrics=[{"loss": 1.0, "acc": 0.1}, {"loss": math.nan, "acc": 0.2}])
+    log_run(root, "float-lr", config={"lr": 1.0, "clip": math.inf}, metrics=[{"loss": 0.5}],
+            status="failed", error="Traceback: boom")
+    data = root / "data.csv"
+    data.write_text("x,y\n1,2\n")
+    run = tracker.init(project="other", group="sweep-1", config={"seed": 3}, dir=str(root), capture=False)
+    run.log_dataset(str(data), name="train")
+    run.summary["best"] = -math.inf
+    run.summary["note"] = "text"
+    run.log({"acc": 0.9})
+    run.finish()
+    corrupt = root / "20990101-000000-corrupt1"
+    corrupt.mkdir()
+    (corrupt / "events.jsonl").write_text("this is not json\n")
+
+
+def index_of(site) -> dict:
+    """TrackerData.index as data/index.js sets it."""
+    text = (site / "data" / "index.js").read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if line.startswith("TrackerData.index="))
+    return json.loads(line.removeprefix("TrackerData.index=").removesuffix(";"))
+
+
+def json_type(value) -> str:
+    """The type's name as JavaScript's typeof sees the JSON value (null and arrays apart)."""
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}[type(value)]
+
+
+def shape_problems(index: dict) -> list[str]:
+    """Every way the index and its rows differ from the contract, each naming the run and key."""
+    problems = [f"index: keys {sorted(index)}, expected {sorted(INDEX['index'])}"] if set(index) != set(INDEX["index"]) else []
+    problems += [f"index.{key}: {json_type(index[key])}" for key, spec in INDEX["index"].items()
+                 if key in index and json_type(index[key]) not in spec["types"]]
+    for entry in index.get("unreadable", []):
+        if set(entry) != set(INDEX["unreadable"]) or any(json_type(value) != "string" for value in entry.values()):
+            problems.append(f"unreadable entry {entry!r}")
+    for row in index.get("runs", []):
+        where = f"row {row.get('id')}"
+        if list(row) != list(INDEX["row"]):
+            problems.append(f"{where}: keys {list(row)}, expected {list(INDEX['row'])}")
+        for key, spec in INDEX["row"].items():
+            value = row.get(key)
+            if json_type(value) not in spec["types"]:
+                problems.append(f"{where}.{key}: {json_type(value)} {value!r}, expected {spec['types']}")
+            if "values" in spec and value not in spec["values"]:
+                problems.append(f"{where}.{key}: {value!r}, expected one of {spec['values']}")
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+            if "items" in spec and any(json_type(item) not in spec["items"] for item in items):
+                problems.append(f"{where}.{key}: an item not {spec['items']}: {value!r}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    """A site built by `tracker build` from the varied runs, one of them still running."""
+    root = tmp_path_factory.mktemp("runs")
+    make_varied_runs(root)
+    running = tracker.init(name="still-running", config={"lr": 0.1}, dir=str(root), capture=False)
+    running.log({"loss": 2.0})
+    running.summary["duration"] = 1.5
+    site = tmp_path_factory.mktemp("site")
+    code, out, err = run_cli("build", "--runs", str(root), "--out", str(site))
+    running.finish()
+    assert code == 0, err
+    return site
+
+
+def test_a_builds_index_rows_have_the_contracts_keys_and_types(built_site):
+    index = index_of(built_site)
+    assert shape_problems(index) == []
+    rows = {row["name"]: row for row in index["runs"]}
+    # every kind of value the contract allows is there, so the check above saw each of them
+    assert {row["status"] for row in rows.values()} >= {"finished", "failed", "running"}
+    assert rows["nested"]["summary"]["loss"] == "NaN" and rows["float-lr"]["config"]["clip"] == "Infinity"
+    assert any(row["group"] == "sweep-1" and row["datasets"] for row in rows.values())
+    assert len(index["unreadable"]) == 1
+
+
+def test_the_shape_check_names_what_differs():
+    row = {key: None for key in INDEX["row"]} | {"id": "r1", "status": "finished", "tags": [1], "extra": 1}
+    problems = shape_problems({"runs": [row], "unreadable": [], "maxCompareRuns": 50, "lowerIsBetter": []})
+    assert f"row r1: keys {list(row)}, expected {list(INDEX['row'])}" in problems
+    assert "row r1.tags: an item not ['string']: [1]" in problems
+    assert "row r1.config: null None, expected ['object']" in problems

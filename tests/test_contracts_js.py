@@ -1,0 +1,187 @@
+"""The site's JavaScript in headless Chromium against the same tests/contracts/*.json cases that
+test_contracts.py runs in Python: flattening config, which columns vary, lower-is-better, duration
+and value text, and the index row the scripts read (docs/site-data.md)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from test_contracts import CONTRACTS, INDEX, index_of, make_varied_runs
+from test_site_support import run_cli
+
+JS = Path(__file__).resolve().parent.parent / "themes" / "default" / "static" / "js"
+MODULES = ("run-fields.js", "format.js", "stats.js")
+
+RUN_CASES_JS = """
+(texts) => {
+  // parsed here, as the site parses its data: JSON's 1.0 is the number 1, "__proto__" a plain key
+  const [flatten, columns, lower, text] = texts.map((t) => JSON.parse(t));
+  const { TrackerFields: Fields, TrackerFormat: Format, TrackerStats: Stats } = window;
+  return {
+    flatten: flatten.cases.map((c) => Object.entries(Fields.flatten(c.config))),
+    columns: columns.cases.map((c) => Fields.of(c.runs)),
+    lower: lower.cases.map((c) => Stats.lowerIsBetter(c.metric, lower.words)),
+    duration: text.duration.map((c) => Format.formatDuration(c.seconds)),
+    value: text.value.map((c) => Format.formatValue(c.value)),
+    missing: Format.MISSING,
+  };
+}
+"""
+
+
+def contract_text(name: str) -> str:
+    return (CONTRACTS / f"{name}.json").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def results(page, tmp_path):
+    """Every case evaluated by the site's modules in a page that loads only them."""
+    html = tmp_path / "contracts.html"
+    scripts = "".join(f'<script src="{(JS / name).as_uri()}"></script>' for name in MODULES)
+    html.write_text(f'<!doctype html><meta charset="utf-8">{scripts}')
+    page.goto(html.as_uri())
+    names = ("flatten", "columns", "lower_is_better", "text")
+    evaluated = page.evaluate(RUN_CASES_JS, [contract_text(name) for name in names])
+    assert page.errors == []
+    return evaluated, {name: json.loads(contract_text(name)) for name in names}
+
+
+def mismatches(cases, actual, expected_of, label_of) -> list[str]:
+    return [f"{label_of(case)}: got {got!r}, expected {expected_of(case)!r}"
+            for case, got in zip(cases, actual) if got != expected_of(case)]
+
+
+def test_flatten(results):
+    evaluated, contracts = results
+    assert mismatches(contracts["flatten"]["cases"], evaluated["flatten"], lambda case: case["flat"],
+                      lambda case: case["name"]) == []
+
+
+def test_run_fields(results):
+    evaluated, contracts = results
+    expected = lambda case: {key: case[key] for key in ("params", "metrics", "defaultColumns")}  # noqa: E731
+    assert mismatches(contracts["columns"]["cases"], evaluated["columns"], expected, lambda case: case["name"]) == []
+
+
+def test_lower_is_better(results):
+    evaluated, contracts = results
+    assert mismatches(contracts["lower_is_better"]["cases"], evaluated["lower"], lambda case: case["lower"],
+                      lambda case: repr(case["metric"])) == []
+
+
+def test_duration_and_value_text(results):
+    evaluated, contracts = results
+    text = contracts["text"]
+    assert mismatches(text["duration"], evaluated["duration"], lambda case: case["text"],
+                      lambda case: repr(case["seconds"])) == []
+    assert mismatches(text["value"], evaluated["value"], lambda case: case["text"], lambda case: repr(case["value"])) == []
+    assert evaluated["missing"] == text["missing"]
+
+
+# --- the index row: what the pages' scripts read of data/index.js --------------------------------
+
+# Wraps TrackerData.index and each row in a Proxy that notes every key a script reads (or tests
+# with "in"), before data/index.js runs; the page's scripts then run unchanged.
+RECORD_READS_JS = """
+(() => {
+  const reads = { index: new Set(), row: new Set() };
+  const noting = (target, into) => new Proxy(target, {
+    get(object, key, receiver) { if (typeof key === "string") into.add(key); return Reflect.get(object, key, receiver); },
+    has(object, key) { if (typeof key === "string") into.add(key); return Reflect.has(object, key); },
+  });
+  let index = null;
+  const data = { runs: {} };
+  Object.defineProperty(data, "index", {
+    enumerable: true,
+    get: () => index,
+    set: (value) => {
+      value.runs = value.runs.map((row) => noting(row, reads.row));
+      index = noting(value, reads.index);
+    },
+  });
+  window.TrackerData = data;
+  window.__contractReads = () => ({ index: [...reads.index].sort(), row: [...reads.row].sort() });
+})();
+"""
+
+# The rows as the scripts got them, checked against the contract's types as JavaScript sees them.
+ROW_TYPE_PROBLEMS_JS = """
+(contract) => {
+  const type = (value) => (value === null ? "null" : Array.isArray(value) ? "array" : typeof value);
+  const problems = [];
+  for (const row of window.TrackerData.index.runs) {
+    for (const [key, spec] of Object.entries(contract.row)) {
+      if (!spec.types.includes(type(row[key]))) problems.push(`${row.id}.${key}: ${type(row[key])}`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def varied_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    make_varied_runs(root)
+    site = tmp_path_factory.mktemp("site")
+    code, _, err = run_cli("build", "--runs", str(root), "--out", str(site))
+    assert code == 0, err
+    return site
+
+
+def open_recording(page, site, relative: str):
+    page.add_init_script(RECORD_READS_JS)
+    page.goto((site / relative).as_uri() if "#" not in relative
+              else (site / relative.split("#")[0]).as_uri() + "#" + relative.split("#", 1)[1])
+    page.wait_for_load_state("load")
+
+
+def reads_of(page) -> dict:
+    reads = page.evaluate("window.__contractReads()")
+    assert page.evaluate(ROW_TYPE_PROBLEMS_JS, INDEX) == []
+    assert page.errors == []
+    return reads
+
+
+def test_the_index_page_reads_only_the_contracts_keys(page, varied_site):
+    open_recording(page, varied_site, "index.html")
+    search = page.get_by_role("searchbox", name="Filter runs")
+    search.fill("sweep")  # free text: every field the filter language searches
+    page.wait_for_function("document.getElementById('run-count').textContent === '1 run'")
+    search.fill("")
+    page.get_by_role("button", name="Duration", exact=True).click()
+    reads = reads_of(page)
+    assert set(reads["row"]) <= set(INDEX["row"]), sorted(set(reads["row"]) - set(INDEX["row"]))
+    assert set(reads["index"]) <= set(INDEX["index"]), reads["index"]
+    # what the table shows by default was read, so the check above saw the table's reads
+    assert {"id", "name", "url", "status", "created", "duration_s", "tags", "config", "summary"} <= set(reads["row"])
+
+
+def test_the_compare_page_reads_only_the_contracts_keys(page, varied_site):
+    ids = [row["id"] for row in index_of(varied_site)["runs"]]
+    open_recording(page, varied_site, f"compare.html#runs={','.join(ids)}")
+    page.wait_for_function("document.querySelectorAll('#compare-summary tbody tr').length > 1")
+    reads = reads_of(page)
+    assert set(reads["row"]) <= set(INDEX["row"]), sorted(set(reads["row"]) - set(INDEX["row"]))
+    assert set(reads["index"]) <= set(INDEX["index"]), reads["index"]
+    assert {"slug", "commit", "datasets", "packages", "config", "summary"} <= set(reads["row"])
+    assert {"maxCompareRuns", "lowerIsBetter"} <= set(reads["index"])
+
+
+def test_the_project_page_reads_only_the_contracts_keys(page, varied_site):
+    open_recording(page, varied_site, "project.html")
+    page.wait_for_function("document.querySelectorAll('#best-table tbody tr').length > 0")
+    reads = reads_of(page)
+    assert set(reads["row"]) <= set(INDEX["row"]), sorted(set(reads["row"]) - set(INDEX["row"]))
+    assert set(reads["index"]) <= set(INDEX["index"]), reads["index"]
+    assert {"project", "created", "url", "summary", "config"} <= set(reads["row"])
+
+
+def test_a_key_outside_the_contract_is_caught(page, varied_site):
+    """The recorder sees a read of a key the contract lacks (the check above can fail)."""
+    open_recording(page, varied_site, "index.html")
+    page.evaluate("TrackerData.index.runs[0].not_in_the_contract")
+    assert "not_in_the_contract" in page.evaluate("window.__contractReads()")["row"]
+
