@@ -1,9 +1,9 @@
 /*
  * index-table.js: the runs table on the index page: search/filter, sort, column picker, grouping.
  *
- * Reads: window.TrackerData.index (data/index.js) =
- *   {runs: [{id, name, project, group, status, tags, user, host, notes, created, duration_s,
- *            config, summary, url, slug}], unreadable: [{path, reason}], maxCompareRuns}
+ * Reads: window.TrackerData.index (data/index.js, its shape in docs/site-data.md): maxCompareRuns
+ *   and the rows' id, name, project, status, tags, created, duration_s, last_seen, config, summary,
+ *   url (and any field a filter names, through TrackerQuery).
  * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order;
  *   window.TrackerFormat (format.js) for values and durations;
  *   window.TrackerFields (run-fields.js) for the config keys, metrics and default columns;

@@ -1,7 +1,8 @@
 /*
  * run-data.js: decoding a run's data file for the run and compare page widgets (charts, CSV).
  *
- * Reads: window.TrackerData.runs[<run id>] (data/runs/<slug>.js, written by sitegen/run_data.py) =
+ * Reads: window.TrackerData.runs[<run id>] (data/runs/<slug>.js, written by sitegen/run_data.py;
+ * docs/site-data.md) =
  *   {id, name, created (unix s), timeAxes: [[s since created]], metrics: {name: series}, system: {name: series}}
  * where series = {values: [number | "NaN" | "Infinity" | "-Infinity"], times: <index into timeAxes>,
  *                 stepRange: [first, count]  or  steps: [int]}.
