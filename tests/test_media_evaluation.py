@@ -93,6 +93,10 @@ def test_multiclass_labels_name_the_score_columns_in_order():
 
 def test_auc_of_one_class_only_is_nan_and_bad_scores_are_refused():
     assert np.isnan(roc_auc([1, 1, 1], [0.2, 0.5, 0.9]))
+    [curve] = json.loads(RocCurve([0, 0, 0], [0.2, 0.5, 0.9]).encode().data)["curves"]
+    assert (curve["label"], curve["positives"], curve["auc"], curve["fpr"]) == (1, 0, None, [])  # 1 stays positive
+    with pytest.raises(MediaValueError, match=r"^y_true has 3 classes \(0, 1, 2\), expected two classes for one column"):
+        roc_auc([0, 1, 2], [0.1, 0.2, 0.3])
     with pytest.raises(MediaValueError, match="^y_score holds NaN or infinite values"):
         roc_auc([0, 1], [0.5, np.nan])
     with pytest.raises(MediaValueError, match=r"^y_score has shape \(3,\) for y_true of shape \(2,\)"):
@@ -174,6 +178,7 @@ def test_a_roc_chart_stores_each_class_curve_downsampled_and_the_auc_of_all_poin
     document = json.loads(encoded.data)
     expected = metrics.roc_auc_score(y_true, y_score, multi_class="ovr")
     assert encoded.fields == {"kind": "roc_curve", "classes": 3, "auc": pytest.approx(expected, abs=1e-12)}
+    assert encoded.fields["auc"] == roc_auc(y_true, y_score) == document["auc"]
     assert [curve["label"] for curve in document["curves"]] == ["<b>cat</b>", "dog", "emu"]
     for column, curve in enumerate(document["curves"]):
         assert curve["auc"] == pytest.approx(metrics.roc_auc_score(y_true == column, y_score[:, column]), abs=1e-12)

@@ -82,6 +82,8 @@ def test_the_array_is_copied_at_the_call_so_a_later_change_is_not_logged():
 def test_bad_arrays_are_refused_at_the_call_naming_the_argument_and_what_it_takes():
     with pytest.raises(MediaValueError, match=r"^x has shape \(3, 4, 5\), expected an HxW, HxWx1, HxWx3 or HxWx4 array"):
         Image(np.zeros((3, 4, 5)))
+    with pytest.raises(MediaValueError, match=r"HxWx4 array; for a CxHxW tensor pass x\.permute\(1, 2, 0\)"):
+        Image(np.zeros((3, 32, 32)))
     with pytest.raises(MediaValueError, match=r"^x has shape \(4,\)"):
         Image(np.zeros(4))
     with pytest.raises(MediaValueError, match=r"^x has dtype <U1, expected uint8, bool, int or float pixels"):
@@ -199,12 +201,14 @@ def test_a_table_keeps_typed_cells_and_its_image_cells_become_files_it_reference
     document = json.loads(encoded.data)
     assert document["columns"] == ["id", "score", "label", "ok", "note", "input"]
     assert document["column_types"] == ["number", "number", "text", "bool", "number", "image"]
-    [image] = {attachment.file_name: attachment for attachment in encoded.attachments}.values()
+    [image] = encoded.attachments  # one image in two cells: one file
     assert document["rows"][0][:5] == [1, 2.5, "cat", True, None]
     assert document["rows"][1][:5] == [3, 0.5, "<b>dog</b>", False, {"number": "NaN"}]
     assert document["rows"][0][5] == {"image": image.file_name, "width": 3, "height": 2, "caption": "a 9"}
     assert np.asarray(PILImage.open(io.BytesIO(image.data))).tolist() == [[9, 9, 9], [9, 9, 9]]
     assert encoded.fields == {"kind": "table", "rows": 2, "columns": 6, "dropped_rows": 0, "dropped_columns": 0}
+    equal_images = Table(rows=[[Image(np.zeros((2, 2)))], [Image(np.zeros((2, 2)))]]).encode()
+    assert len(equal_images.attachments) == 1
 
 
 def test_a_table_past_the_caps_keeps_the_first_rows_and_columns_says_how_many_were_dropped_and_warns():
@@ -232,6 +236,10 @@ def test_a_bad_cell_or_a_ragged_row_is_refused_naming_its_place():
         Table(rows=[[1, 2, 3], [1, 2]], columns=["a", "b", "c"])
     with pytest.raises(MediaValueError, match="either a dataframe or rows and columns"):
         Table(rows=[[1]], dataframe=object())
+    with pytest.raises(ArgumentTypeError, match=r"^rows\[0\]\[0\] is ndarray \(array\(\[1, 2\]\)\), expected a number"):
+        Table(rows=[[np.array([1, 2])]])
+    with pytest.raises(ArgumentTypeError, match=r"^rows\[0\] is dict"):
+        Table(rows=[{"a": 1}], columns=["a"])
     with pytest.raises(ArgumentTypeError, match="^rows is str"):
         Table(rows="abc")
 
@@ -246,6 +254,8 @@ def test_a_dataframe_becomes_a_table_with_its_column_names_typed_cells_and_missi
 
     frame = pd.DataFrame({"n": [1, 2], "x": [0.5, np.nan], "s": ["a", None], 7: [True, False],
                           "t": pd.to_datetime(["2026-01-02", None])})
+    with pytest.raises(ArgumentTypeError, match=r"pass a DataFrame as Table\(dataframe=\.\.\.\)"):
+        Table(rows=frame)
     document = json.loads(Table(dataframe=frame).encode().data)
     assert document["columns"] == ["n", "x", "s", "7", "t"]
     assert document["rows"] == [[1, 0.5, "a", True, "2026-01-02T00:00:00"], [2, None, None, False, None]]
@@ -441,6 +451,17 @@ def test_every_kinds_fields_are_json_for_a_record(tmp_path):
         encoded = media.encode()
         assert json.loads(json.dumps(encoded.fields, allow_nan=False))["kind"] == media.kind
         assert isinstance(encoded.data, bytes) and re.fullmatch(r"[a-z.]+", encoded.extension)
+
+
+def test_the_media_package_exports_these_names_each_of_which_resolves():
+    import tracker.media
+
+    assert tracker.media.__all__ == ["Audio", "ConfusionMatrix", "Encoded", "FeatureImportance", "Figure", "Histogram",
+                                     "Image", "Media", "PrCurve", "RocCurve", "Table", "Text", "Video", "media_file_name"]
+    assert sorted(tracker.media.__all__) == sorted(tracker.media._LAZY_NAMES)
+    assert all(getattr(tracker.media, name).__name__ == name for name in tracker.media.__all__)
+    with pytest.raises(AttributeError, match="module 'tracker.media' has no attribute 'Imagee'"):
+        tracker.media.Imagee
 
 
 def test_importing_tracker_media_and_making_an_image_of_a_file_loads_no_optional_library(tmp_path):

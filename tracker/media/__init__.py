@@ -44,4 +44,5 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_NAMES))
 
 
-__all__ = sorted(_LAZY_NAMES)
+__all__ = ["Audio", "ConfusionMatrix", "Encoded", "FeatureImportance", "Figure", "Histogram", "Image", "Media",
+           "PrCurve", "RocCurve", "Table", "Text", "Video", "media_file_name"]

@@ -55,8 +55,8 @@ class _Curves(Media):
     def encode(self) -> Encoded:
         curves = [self._curve(label, is_class, score)
                   for label, is_class, score in evaluation.one_vs_rest(self._y_true, self._y_score, self._labels)]
-        areas = [curve[self.area] for curve in curves if curve[self.area] is not None]
-        mean_area = sum(areas) / len(areas) if areas else None
+        mean_area = _number(evaluation.mean_of_defined([curve[self.area] if curve[self.area] is not None
+                                                        else math.nan for curve in curves]))
         fields = {"kind": self.kind, "classes": len(curves), self.area: mean_area}
         return Encoded(_json({"curves": curves, self.area: mean_area}), "json", fields)
 
@@ -71,7 +71,7 @@ class RocCurve(_Curves):
 
     def _curve(self, label, is_class, score) -> dict:
         fpr, tpr, _ = evaluation.roc_curve(is_class, score, True)
-        auc = evaluation.binary_roc_auc(is_class, score, True)
+        auc = evaluation.roc_area(fpr, tpr)
         kept = evaluation.downsample_curve(fpr, tpr) if math.isfinite(auc) else []
         return {"label": _label_texts([label])[0], "auc": _number(auc), "positives": int(is_class.sum()),
                 "points": len(fpr), "fpr": fpr[kept].tolist(), "tpr": tpr[kept].tolist()}
@@ -86,7 +86,7 @@ class PrCurve(_Curves):
 
     def _curve(self, label, is_class, score) -> dict:
         precision, recall, _ = evaluation.pr_curve(is_class, score, True)
-        average = evaluation.binary_average_precision(is_class, score, True)
+        average = evaluation.precision_area(precision, recall)
         kept = evaluation.downsample_curve(recall, precision) if math.isfinite(average) else []
         return {"label": _label_texts([label])[0], "average_precision": _number(average),
                 "positives": int(is_class.sum()), "points": len(recall),
@@ -140,7 +140,8 @@ def _copies(*named):
 def _label_texts(labels) -> list:
     """Labels as JSON values: numbers and bools stay, anything else is bounded text."""
     shown = []
-    for label in (labels.tolist() if hasattr(labels, "tolist") else labels):
+    for label in labels:
+        label = label.item() if isinstance(label, np.generic) else label
         if isinstance(label, (bool, int)) or (isinstance(label, float) and math.isfinite(label)):
             shown.append(label)
         else:

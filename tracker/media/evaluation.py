@@ -91,19 +91,29 @@ def area_under_curve(x, y) -> float:
     return float(np.sum(np.diff(x) * (np.asarray(y)[1:] + np.asarray(y)[:-1]) / 2))
 
 
-def binary_roc_auc(y_true, y_score, pos_label=None) -> float:
-    """The area under the ROC curve of a binary problem; NaN when y_true holds one class only."""
-    fpr, tpr, _ = roc_curve(y_true, y_score, pos_label)
+def roc_area(fpr: np.ndarray, tpr: np.ndarray) -> float:
+    """The area under a ROC curve from roc_curve; NaN when its rates are undefined (one class only)."""
     return area_under_curve(fpr, tpr) if np.isfinite(fpr[-1]) and np.isfinite(tpr[-1]) else float("nan")
 
 
-def binary_average_precision(y_true, y_score, pos_label=None) -> float:
-    """Average precision (the step-wise area under the PR curve) of a binary problem; NaN when
-    y_true has no positive sample."""
-    precision, recall, _ = pr_curve(y_true, y_score, pos_label)
+def precision_area(precision: np.ndarray, recall: np.ndarray) -> float:
+    """Average precision, the step-wise area under a PR curve from pr_curve: each precision times
+    the recall gained at its threshold; NaN when recall is undefined (no positive sample)."""
     if not np.isfinite(recall).all():
         return float("nan")
     return max(0.0, float(-np.sum(np.diff(recall) * precision[:-1])))
+
+
+def binary_roc_auc(y_true, y_score, pos_label=None) -> float:
+    """The area under the ROC curve of a binary problem; NaN when y_true holds one class only."""
+    fpr, tpr, _ = roc_curve(y_true, y_score, pos_label)
+    return roc_area(fpr, tpr)
+
+
+def binary_average_precision(y_true, y_score, pos_label=None) -> float:
+    """Average precision of a binary problem; NaN when y_true has no positive sample."""
+    precision, recall, _ = pr_curve(y_true, y_score, pos_label)
+    return precision_area(precision, recall)
 
 
 def one_vs_rest(y_true, y_score, labels=None) -> list[tuple[object, np.ndarray, np.ndarray]]:
@@ -112,12 +122,9 @@ def one_vs_rest(y_true, y_score, labels=None) -> list[tuple[object, np.ndarray, 
     y_true, y_score = _same_length(("y_true", y_true), ("y_score", y_score))
     y_score = _finite_scores(y_score)
     if y_score.ndim == 1 or (y_score.ndim == 2 and y_score.shape[1] == 2):
-        labels = class_labels(y_true, labels=labels)
-        if len(labels) > 2:
-            raise MediaValueError("y_score", f"has shape {y_score.shape} for {len(labels)} classes",
-                                  "one column of scores per class")
+        positive = _positive_label(y_true, labels)
         score = y_score if y_score.ndim == 1 else y_score[:, 1]
-        return [(labels[-1], y_true == labels[-1], score)]
+        return [(positive, y_true == positive, score)]
     if y_score.ndim != 2:
         raise MediaValueError("y_score", f"has shape {y_score.shape}", "(samples,) or (samples, classes)")
     labels = class_labels(y_true, labels=labels)
@@ -131,14 +138,21 @@ def roc_auc(y_true, y_score, labels=None) -> float:
     """ROC AUC: of the positive class for binary scores; else the mean over classes of each class
     against the rest (scikit-learn's ``roc_auc_score(multi_class="ovr", average="macro")``).
     Classes absent from y_true have no AUC and are left out of the mean."""
-    return _mean([binary_roc_auc(is_class, score, True) for _, is_class, score in one_vs_rest(y_true, y_score, labels)])
+    return mean_of_defined([binary_roc_auc(is_class, score, True)
+                            for _, is_class, score in one_vs_rest(y_true, y_score, labels)])
 
 
 def average_precision(y_true, y_score, labels=None) -> float:
     """Average precision: of the positive class for binary scores; else the mean over classes
     (scikit-learn's ``average_precision_score`` on binarised labels, ``average="macro"``)."""
-    return _mean([binary_average_precision(is_class, score, True)
-                  for _, is_class, score in one_vs_rest(y_true, y_score, labels)])
+    return mean_of_defined([binary_average_precision(is_class, score, True)
+                            for _, is_class, score in one_vs_rest(y_true, y_score, labels)])
+
+
+def mean_of_defined(values: list[float]) -> float:
+    """The mean of the values that are not NaN (the classes whose area is defined); NaN if none is."""
+    defined = [value for value in values if not np.isnan(value)]
+    return float(np.mean(defined)) if defined else float("nan")
 
 
 def downsample_curve(x, y, max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
@@ -185,18 +199,27 @@ def downsample_curve(x, y, max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
 
 
 def _binary(y_true, y_score, pos_label):
-    """A binary problem as (is_positive, score); the positive class is pos_label, else the larger of
-    the two labels (True, 1, or the later one in sorted order)."""
+    """A binary problem as (is_positive, score); the positive class is pos_label, else as
+    _positive_label picks it."""
     y_true, y_score = _same_length(("y_true", y_true), ("y_score", y_score))
     y_score = _finite_scores(y_score)
     if y_score.ndim != 1:
         raise MediaValueError("y_score", f"has shape {y_score.shape}", "one score per sample")
     if pos_label is None:
-        labels = class_labels(y_true)
-        if len(labels) > 2:
-            raise MediaValueError("y_true", f"has {len(labels)} classes", "two classes, or pass pos_label")
-        pos_label = labels[-1]
+        pos_label = _positive_label(y_true)
     return y_true == pos_label, y_score
+
+
+def _positive_label(y_true: np.ndarray, labels=None):
+    """The positive class of a binary problem: the second of ``labels``; else 1 (or True) when the
+    labels are 0/1, even if y_true holds only one of them; else the later of two in sorted order."""
+    labels = class_labels(y_true, labels=labels)
+    if len(labels) > 2:
+        raise MediaValueError("y_true", f"has {len(labels)} classes ({_shown(labels)})",
+                              "two classes for one column of scores, or one score column per class")
+    if len(labels) == 1 and labels.dtype.kind in "biuf" and labels[0] in (0, 1):
+        return labels.dtype.type(1)
+    return labels[-1]
 
 
 def _same_length(*named):
@@ -228,9 +251,6 @@ def _indices(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nda
     return order[at], ordered[at] == values
 
 
-def _mean(values: list[float]) -> float:
-    defined = [value for value in values if not np.isnan(value)]
-    return float(np.mean(defined)) if defined else float("nan")
 
 
 def _shown(labels) -> str:

@@ -53,7 +53,7 @@ def _plotly_title(layout: dict) -> str | None:
 
 
 def _matplotlib_title(fig) -> str | None:
-    text = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    text = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""  # matplotlib 3.8 and later
     if not text and fig.axes:
         text = fig.axes[0].get_title()
     return bounded_text(text, MAX_CAPTION_CHARS)[0] if text else None

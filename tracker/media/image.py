@@ -81,7 +81,9 @@ def _copied_array(x):
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise MediaValueError("x", f"has shape {array.shape}", ARRAY_SHAPES)
+        channels_first = array.ndim == 3 and array.shape[0] in (1, 3, 4)
+        hint = "; for a CxHxW tensor pass x.permute(1, 2, 0) or x.transpose(1, 2, 0)" if channels_first else ""
+        raise MediaValueError("x", f"has shape {array.shape}", ARRAY_SHAPES + hint)
     if not (array.dtype.kind in "biuf"):
         raise MediaValueError("x", f"has dtype {array.dtype}", "uint8, bool, int or float pixels")
     height, width = array.shape[:2]

@@ -10,6 +10,7 @@ import datetime
 import json
 import math
 import warnings
+from collections.abc import Mapping
 
 from .base import Encoded, Media, bounded_text, module_of
 from .image import Image
@@ -22,6 +23,7 @@ MAX_CELL_CHARS = 10_000  # a cell is a value or a sentence; a longer text is cut
 MAX_COLUMN_NAME_CHARS = 200
 CELL_TYPES = "a number, str, bool, None or tracker.media.Image"
 NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+PLAIN_CELL_TYPES = frozenset({int, float, str, bool, type(None)})
 
 
 class Table(Media):
@@ -50,23 +52,27 @@ class Table(Media):
             warnings.warn(f"Table of {total_rows:,} rows x {len(columns):,} columns: kept the first "
                           f"{MAX_TABLE_ROWS:,} rows and {MAX_TABLE_COLUMNS:,} columns, the cap", stacklevel=2)
         self.columns = columns[:MAX_TABLE_COLUMNS]
-        # The copy the training loop pays for: each kept cell checked and turned into a plain value.
+        # The copy the training loop pays for: each kept row copied, cells of other types made plain.
         self._rows = [_row_cells(index, row, len(columns)) for index, row in enumerate(rows[:MAX_TABLE_ROWS])]
 
     def encode(self) -> Encoded:
-        images = []
-        rows = [[_cell_json(cell, images) for cell in row] for row in self._rows]
+        images = {}  # id of an Image cell -> its Encoded: an image in many cells is encoded once
+        rows = [[_cell_json(cell, images, index, column) for column, cell in enumerate(row)]
+                for index, row in enumerate(self._rows)]
         document = {"columns": self.columns, "column_types": _column_types(self._rows, len(self.columns)),
                     "rows": rows}
         data = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
         fields = {"kind": self.kind, "rows": len(rows), "columns": len(self.columns),
                   "dropped_rows": self.dropped_rows, "dropped_columns": self.dropped_columns}
-        return Encoded(data, "json", fields, tuple(images))
+        attachments = {encoded.file_name: encoded for encoded in images.values()}  # equal images: one file
+        return Encoded(data, "json", fields, tuple(attachments.values()))
 
 
 def _row_list(rows) -> tuple[list, int]:
     if rows is None:
         return [], 0
+    if module_of(rows) == "pandas":
+        raise ArgumentTypeError("rows", rows, "a list of rows; pass a DataFrame as Table(dataframe=...)")
     if isinstance(rows, (str, bytes)) or not hasattr(rows, "__len__") or not hasattr(rows, "__getitem__"):
         raise ArgumentTypeError("rows", rows, "a list of rows, each a list of cells")
     return rows, len(rows)
@@ -87,40 +93,48 @@ def _column_names(columns, rows) -> list[str]:
 
 
 def _row_cells(index: int, row, width: int) -> list:
-    if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+    """A copy of a row's kept cells. A row of plain cells is copied as it is (cells of these types
+    cannot change under the table): the check that keeps a 10,000-row table cheap in the loop."""
+    if isinstance(row, (str, bytes, Mapping)) or not hasattr(row, "__len__"):
         raise ArgumentTypeError(f"rows[{index}]", row, f"a list of {width} cells")
     if len(row) != width:
         raise MediaValueError(f"rows[{index}]", f"has {len(row)} cells", f"{width}, one per column")
-    return [_cell(index, column, cell) for column, cell in enumerate(row[:MAX_TABLE_COLUMNS])]
+    kept = row[:MAX_TABLE_COLUMNS]
+    if set(map(type, kept)) <= PLAIN_CELL_TYPES:
+        return list(kept)
+    return [_cell(index, column, cell) for column, cell in enumerate(kept)]
 
 
 def _cell(row: int, column: int, cell):
-    """A cell as a plain, immutable value: what the table keeps until it is encoded."""
-    kind = type(cell)
-    if cell is None or kind is bool or kind is float or isinstance(cell, Image):
+    """A cell of another type as a plain value, or ArgumentTypeError naming its place."""
+    if type(cell) in PLAIN_CELL_TYPES or isinstance(cell, Image):
         return cell
-    if kind is int:
-        return check_int_size(cell, f"rows[{row}][{column}]")
-    if isinstance(cell, str):
-        return bounded_text(cell, MAX_CELL_CHARS)[0]
+    if isinstance(cell, str):  # NumPy's str_ and other subclasses
+        return str(cell)
     if isinstance(cell, (datetime.date, datetime.time)):  # pandas Timestamps are datetimes
         return cell.isoformat()
-    item = getattr(cell, "item", None)
-    if item is not None and module_of(cell) == "numpy":
-        return _cell(row, column, item())
+    if module_of(cell) == "numpy" and getattr(cell, "ndim", None) == 0:  # a NumPy scalar, not an array
+        return _cell(row, column, cell.item())
     if isinstance(cell, (int, float)):  # subclasses: IntEnum, NumPy's float64
-        return _cell(row, column, int(cell) if isinstance(cell, int) else float(cell))
+        return int(cell) if isinstance(cell, int) else float(cell)
     raise ArgumentTypeError(f"rows[{row}][{column}]", cell, CELL_TYPES)
 
 
-def _cell_json(cell, images: list):
-    """A cell as it is stored: a JSON scalar, or an object for an image or a non-finite number."""
+def _cell_json(cell, images: dict, row: int, column: int):
+    """A cell as it is stored: a JSON scalar (text bounded to MAX_CELL_CHARS), or an object for an
+    image or a non-finite number."""
+    kind = type(cell)
+    if kind is str:
+        return bounded_text(cell, MAX_CELL_CHARS)[0]
+    if kind is float:
+        return cell if math.isfinite(cell) else {"number": NON_FINITE[repr(cell)]}
+    if kind is int:
+        return check_int_size(cell, f"rows[{row}][{column}]")
     if isinstance(cell, Image):
-        encoded = cell.encode()
-        images.append(encoded)
+        encoded = images.get(id(cell))
+        if encoded is None:
+            encoded = images[id(cell)] = cell.encode()
         return {"image": encoded.file_name, "width": cell.width, "height": cell.height, "caption": cell.caption}
-    if type(cell) is float and not math.isfinite(cell):
-        return {"number": NON_FINITE[repr(cell)]}
     return cell
 
 
