@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from tracker.reader import RunRecord, load_run
-from tracker.reproduction import plan_reproduction
+from tracker.reproduction import REPRODUCED_BY_FOLDER, REPRODUCES_FILE, plan_reproduction
 
 from .terminal_text import StyledText, parse_terminal_text
 
@@ -161,10 +161,6 @@ def plan_env_files(run: RunRecord) -> tuple[list[ArtifactPlan], dict[str, str]]:
         plan.size_bytes, plan.source = os.path.getsize(path), path
         plan.site_name = unique_file_name(_safe_file_name(plan.name), used_names)
     return plans, texts
-
-
-REPRODUCED_BY_FOLDER = "files/reproduced_by"  # one <rerun id>.json per `tracker reproduce` of the run
-REPRODUCES_FILE = "files/reproduces.json"     # in the rerun's folder: the same comparison
 
 
 def read_reproductions(folder: str) -> tuple[list[dict], dict | None]:

@@ -8,6 +8,7 @@ Pure: no file access.
 """
 from __future__ import annotations
 
+import math
 import os
 import shlex
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from .requirements import names_package, pip_requirements, requirement_lines
 DIFF_DOWNLOAD = "diff.patch"
 REQUIREMENTS_DOWNLOAD = "requirements.txt"
 VENV_FOLDER = "venv"
+# The comparisons `tracker reproduce` saves: in the original's folder one file per rerun, in the rerun's one.
+REPRODUCED_BY_FOLDER = "files/reproduced_by"
+REPRODUCES_FILE = "files/reproduces.json"
 SEED_KEYS = ("seed", "random_seed", "manual_seed", "random_state")
 
 
@@ -228,3 +232,39 @@ def _relative_inside(path: str, root: str) -> str | None:
 
 def _text(value) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+DEFAULT_RTOL = 1e-6  # "the same number": equal to about 6 significant digits
+
+
+def compare_metrics(original: dict, rerun: dict, names: list[str], rtol: float) -> list[dict]:
+    """Each named summary value of the run and of its rerun: {name, original, rerun, difference,
+    within}. Within means both are numbers equal to a relative tolerance ``rtol`` (NaN matches NaN,
+    an infinity only itself); a value missing on either side is outside."""
+    rows = []
+    for name in names:
+        first, second = original.get(name), rerun.get(name)
+        numbers = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (first, second))
+        difference = second - first if numbers and math.isfinite(first) and math.isfinite(second) else None
+        if numbers:
+            within = (math.isnan(first) and math.isnan(second)) or math.isclose(first, second, rel_tol=rtol, abs_tol=0.0)
+        else:
+            within = first is not None and first == second
+        rows.append({"name": name, "original": first, "rerun": second, "difference": difference, "within": within})
+    return rows
+
+
+def compared_names(summary: dict, wanted: list[str] | None) -> list[str]:
+    """The metrics to compare: those asked for, else every number in the run's summary."""
+    if wanted:
+        return wanted
+    return sorted(name for name, value in summary.items()
+                  if isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def differing_datasets(original: list, rerun: list) -> list[str]:
+    """Names of datasets both runs logged whose content hashes differ."""
+    hashes = {record.get("name"): record.get("sha256") for record in rerun if isinstance(record, dict)}
+    return sorted({str(record.get("name")) for record in original
+                   if isinstance(record, dict) and record.get("sha256") and record.get("name") in hashes
+                   and hashes[record.get("name")] != record.get("sha256")})

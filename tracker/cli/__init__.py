@@ -18,7 +18,7 @@ import warnings
 from ..version import DISTRIBUTION, __version__
 from ..errors import TrackerError
 
-COMMANDS = ["demo", "ls", "show", "build", "serve", "diff"]
+COMMANDS = ["demo", "ls", "show", "build", "serve", "diff", "reproduce"]
 
 # The modules of pyproject.toml's [site] extra that each site command imports.
 BUILD_MODULES = ("jinja2", "plotly", "markdown", "nh3")
