@@ -1,20 +1,25 @@
 """Synthetic run folders for the site benchmarks: N finished runs of S steps x M metrics.
 
-Written straight in the documented record format (docs/format.md) rather than through
-tracker.init(), because 10,000 runs x 1,000 steps through the logger would take minutes
-and measure the logger, not the site. Each run looks like a real one: a config with a
-learning rate that drives the loss, a git record, a small environment, an end record.
+Written in the documented record format (docs/format.md) rather than through tracker.init(),
+because 10,000 runs x 1,000 steps through the logger would take minutes and measure the logger,
+not the readers. The bytes are still the writer's: the records go through its encoder
+(line_encoding.BatchEncoder, metrics as the (step, time, values) tuples log() queues) with the
+state it folds (end_state.FileState), so each end record carries that state as a real one does.
+Each run looks like a real one: a config with a learning rate that drives the loss, a git
+record, a small environment, an end record.
 
     python bench/synthetic_runs.py OUT --runs 1000 [--steps 1000 --metrics 5]
 """
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import random
 from concurrent.futures import ProcessPoolExecutor
+
+from tracker.end_state import FileState
+from tracker.line_encoding import BatchEncoder
 
 START_TIME = 1_790_000_000.0  # 2026-09-21: runs are spread over the weeks after it
 RUN_SPACING_S = 600.0
@@ -27,8 +32,12 @@ def run_id(index: int) -> str:
     return f"synthetic-{index:06d}"
 
 
-def run_records(index: int, steps: int, metrics: int) -> list[dict]:
-    """Every record of run ``index``: deterministic, so two benchmark runs read the same data."""
+HEAD_RECORDS = 2  # run and start: written by tracker.init, before the writer's first batch
+
+
+def run_records(index: int, steps: int, metrics: int) -> list:
+    """Every record of run ``index``, metrics as (step, time, values) tuples: deterministic, so two
+    benchmark runs read the same data."""
     rng = random.Random(index)
     created = START_TIME + index * RUN_SPACING_S
     lr = 10 ** rng.uniform(-4, -1)
@@ -55,7 +64,7 @@ def run_records(index: int, steps: int, metrics: int) -> list[dict]:
                 values[name] = lr * (0.5 * (1 + math.cos(math.pi * step / steps)))
             else:
                 values[name] = floor + decay * (position + 1) + noise
-        records.append({"type": "metrics", "step": step, "time": created + step * STEP_S, "values": values})
+        records.append((step, created + step * STEP_S, values))  # a metrics record, as the writer queues it
     ended = created + steps * STEP_S
     records += [
         {"type": "git", "time": created, "available": True, "in_repo": True,
@@ -67,26 +76,39 @@ def run_records(index: int, steps: int, metrics: int) -> list[dict]:
     return records
 
 
-def write_run(root: str, index: int, steps: int, metrics: int) -> None:
+def write_run(root: str, index: int, steps: int, metrics: int, end_state: bool = True) -> None:
+    """Run ``index``'s folder; ``end_state=False`` writes the end record without its state, as
+    writers before it did (readers then read the run whole)."""
     folder = os.path.join(root, run_id(index))
     os.makedirs(folder, exist_ok=True)
-    lines = [json.dumps(record, separators=(",", ":")) for record in run_records(index, steps, metrics)]
-    with open(os.path.join(folder, "events.jsonl"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    records = run_records(index, steps, metrics)
+    state = FileState()
+    state.add_head(records[:HEAD_RECORDS])
+    if not end_state:
+        state.invalidate()
+    encoder = BatchEncoder(_refuse, state)
+    with open(os.path.join(folder, "events.jsonl"), "wb") as handle:
+        handle.write(BatchEncoder(_refuse).encode(records[:HEAD_RECORDS]) + encoder.encode(records[HEAD_RECORDS:]))
 
 
-def _write_batch(root: str, indices: range, steps: int, metrics: int) -> None:
+def _refuse(cause: str, message: str) -> None:
+    raise RuntimeError(message)  # every synthetic record can be encoded
+
+
+def _write_batch(root: str, indices: range, steps: int, metrics: int, end_state: bool) -> None:
     for index in indices:
-        write_run(root, index, steps, metrics)
+        write_run(root, index, steps, metrics, end_state)
 
 
-def write_runs(root: str, count: int, steps: int = 1000, metrics: int = 5, first: int = 0) -> None:
+def write_runs(root: str, count: int, steps: int = 1000, metrics: int = 5, first: int = 0,
+               end_state: bool = True) -> None:
     """Write runs ``first`` .. ``first + count - 1`` under ``root``, on every core."""
     os.makedirs(root, exist_ok=True)
     workers = os.cpu_count() or 1
     batch = max(1, math.ceil(count / (workers * 4)))
     with ProcessPoolExecutor(workers) as pool:
-        futures = [pool.submit(_write_batch, root, range(start, min(first + count, start + batch)), steps, metrics)
+        futures = [pool.submit(_write_batch, root, range(start, min(first + count, start + batch)), steps, metrics,
+                               end_state)
                    for start in range(first, first + count, batch)]
         for future in futures:
             future.result()

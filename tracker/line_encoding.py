@@ -8,6 +8,9 @@ int of over 4,300 digits cannot be turned into text at all. Then the batch is en
 record at a time, so only the record at fault is affected: a surrogate is written escaped as the
 text ``\\udcXX`` (as ``values.safe_text`` does at the call) and the record kept; any other record
 that cannot be encoded is dropped. Either way a warning names the record type and the key.
+
+The writer's encoder also folds every batch into the file's state (end_state.py) and writes that
+state into the ``end`` record, so readers of a finished run need not read the lines before it.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import re
 from math import isfinite
 from typing import Callable
 
+from .end_state import FileState
 from .values import compact_json, encode_line
 
 METRICS_PREFIX = '{"type":"metrics","step":'
@@ -29,17 +33,43 @@ class BatchEncoder:
     decides how often a cause is shown.
     """
 
-    def __init__(self, warn: Callable[[str, str], None]):
+    def __init__(self, warn: Callable[[str, str], None], file_state: FileState | None = None):
         self._warn = warn
         self._metrics_line = MetricsLineEncoder().line
+        self.file_state = file_state
 
     def encode(self, items: list) -> bytes:
-        """The items as UTF-8 JSON lines, dropping (with a warning) only what cannot be encoded."""
+        """The items as UTF-8 JSON lines, dropping (with a warning) only what cannot be encoded.
+        With a ``file_state``, the items are folded into it and an ``end`` record gets its state."""
+        state = self.file_state
+        if state is None or not state.valid:
+            return self._encode_items(items)
+        parts = []
+        while items:
+            try:
+                end_at = state.fold(items)
+            except Exception:  # a record not shaped as the client makes them: no state can stand for it
+                state.invalidate()
+                end_at = None
+            before = items if end_at is None else items[:end_at]
+            if before:
+                parts.append(self._encode_items(before))
+                state.wrote(len(parts[-1]))
+            if end_at is None:
+                break
+            parts.append(self._encode_items([state.end_record(items[end_at])]))
+            state.wrote(len(parts[-1]))
+            items = items[end_at + 1:]
+        return b"".join(parts)
+
+    def _encode_items(self, items: list) -> bytes:
         metrics_line = self._metrics_line
         try:
             return "".join([metrics_line(*item) if type(item) is tuple else encode_line(item) + "\n"
                             for item in items]).encode("utf-8")
         except Exception:  # anything a value's own __repr__ or json raises: find the record at fault
+            if self.file_state is not None:
+                self.file_state.invalidate()  # a record dropped or escaped: the state would not match the file
             return b"".join(self._encode_one(item) for item in items)
 
     def _encode_one(self, item) -> bytes:

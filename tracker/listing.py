@@ -1,13 +1,15 @@
 """What ``tracker ls`` lists: each run's filter fields (RunRecord.as_filterable()), read again only
 when the run changed.
 
-Reading a run means parsing every record; 10,000 runs of 1,000 steps take minutes. So each runs
-folder keeps a cache, LISTING_FILE, of every run's fields under its content key (run_keys.py):
-a listing reads only the runs whose files changed since the last one. A run that was running is
-always read again, because its status also depends on the clock (a stale heartbeat means
-"crashed" with no file changing). Problems found reading a run (corrupt lines) are kept with it
-and warned about again on every listing. Many runs to read (a first listing) are read on every
-core.
+A run whose writers all ended is read from the head and tail of its files (tail_reading.py: the
+end records carry each file's final state), a few kilobytes whatever its length. Any other run
+(running, crashed, written by an older version) is read whole, which for 10,000 runs of 1,000
+steps takes minutes. So each runs folder also keeps a cache, LISTING_FILE, of every run's fields
+under its content key (run_keys.py): a listing reads only the runs whose files changed since the
+last one. A run that was running is always read again, because its status also depends on the
+clock (a stale heartbeat means "crashed" with no file changing). Problems found reading a run
+(corrupt lines) are kept with it and warned about again on every listing. Runs read from their
+ends are read in this process; many runs to read whole are read on every core.
 
 The cache is only a cache: a missing, unreadable or unwritable one means reading every run, and
 deleting it is always safe.
@@ -26,6 +28,7 @@ from .layout import runs_root
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
 from .run_keys import copy_rank, find_run_folders
+from .tail_reading import load_from_ends
 
 LISTING_FILE = ".tracker-listing.json"
 LISTING_FORMAT = 2  # 2: rows read with the record checks of record_schema.py
@@ -88,8 +91,20 @@ def _stale(entry: list | None, key: str) -> bool:
 
 
 def _read_runs(paths: list[str], now: float | None) -> list[tuple[dict | None, list[str], str | None]]:
-    """(fields, problems, error) of each run folder, read on every core when there are enough."""
-    return map_on_cores(_read_run, paths, (now,), min_items=PARALLEL_MIN_RUNS, per_task=RUNS_PER_TASK)[0]
+    """(fields, problems, error) of each run folder: from the ends of its files when they carry its
+    state (in this process: a few kilobytes a run, less than a worker's start), else read whole, on
+    every core when there are enough."""
+    results: dict[str, tuple] = {}
+    whole = []
+    for path in paths:
+        run = load_from_ends(path, now)
+        if run is None:
+            whole.append(path)
+        else:
+            results[path] = (run.as_filterable(), [], None)
+    read = map_on_cores(_read_run, whole, (now,), min_items=PARALLEL_MIN_RUNS, per_task=RUNS_PER_TASK)[0]
+    results.update(zip(whole, read))
+    return [results[path] for path in paths]
 
 
 def _read_run(path: str, now: float | None) -> tuple[dict | None, list[str], str | None]:

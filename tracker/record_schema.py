@@ -13,12 +13,16 @@ can be printed and encoded.
 
 Metric values are checked where they are gathered (reader.py), point by point, because a check
 here would walk every value twice.
+
+An end record's ``state`` (what its writer folded of the file, end_state.py) is checked only by
+the readers that use it, by check_end_state: a full read never needs it, so a state it could not
+use costs that read nothing.
 """
 from __future__ import annotations
 
 import math
 
-from .values import safe_text
+from .values import TEXT_TO_NON_FINITE, safe_text
 
 MAX_NESTING_DEPTH = 64
 MAX_UNIX_TIME_S = 1e11  # the year 5138: a later time is a unit mistake (ms, ns) or garbage
@@ -94,7 +98,8 @@ SCHEMAS: dict[str, Schema] = {
                             "schema": INT}),
     "start": Schema(optional={"writer": TEXT, "time": TIME, "pid": INT, "host": TEXT, "user": TEXT,
                               "resumed": BOOL, "rank": INT, "heartbeat_interval_s": POSITIVE}),
-    "end": Schema(optional={"writer": TEXT, "time": TIME, "status": TEXT, "error": TEXT}),
+    # state: checked on its own by check_end_state, and only by readers that use it (tail_reading.py)
+    "end": Schema(optional={"writer": TEXT, "time": TIME, "status": TEXT, "error": TEXT, "state": OBJECT}),
     "metrics": Schema(required={"step": INT, "time": TIME, "values": OBJECT}),
     "system": Schema(required={"time": TIME, "values": OBJECT}, optional={"step": INT}),
     "config": Schema(required={"values": OBJECT}, optional={"time": TIME}),
@@ -170,6 +175,9 @@ def _bounded(record: dict, kind: str, where: str, problems) -> dict:
     only itself."""
     clean = {}
     for key, value in record.items():
+        if key == "state" and kind == "end":
+            clean[key] = value  # its values sit deeper than their own records': check_end_state checks them
+            continue
         if key == "values" and type(value) is dict:
             kept = {}
             for name, item in value.items():
@@ -204,3 +212,85 @@ def _clean(value, depth: int):
 def clean_key(text: str) -> str:
     """A metric name safe to print and encode (see values.safe_text)."""
     return safe_text(text)
+
+
+class EndStateError(ValueError):
+    """An end record's state that is not as docs/format.md says: its file is read whole."""
+
+
+def check_end_state(state: dict, escapes: bool = True) -> dict:
+    """An end record's ``state`` (docs/format.md, "The end record's state"), its values made safe to
+    use as the records they stand for would be: metric values as numbers (the non-finite markers as
+    floats, booleans as 0/1), text escaped, config and summary values bounded in depth as in their
+    own records. Raises EndStateError naming the first part that is not as the format says.
+
+    ``escapes=False`` says the line held no ``\\u`` escape, so no text in it can hold a lone
+    surrogate: text is then taken as it is (the check runs once per file of every run listed)."""
+    text = safe_text if escapes else _same
+    if not (_is_count(state.get("bytes")) and _is_count(state.get("lines"))):
+        raise EndStateError("state.bytes or state.lines is not a count")
+    metrics = state.get("metrics")
+    if type(metrics) is not dict:
+        raise EndStateError("state.metrics is not an object")
+    clean_metrics = {}
+    for name, entry in metrics.items():
+        try:
+            step, value, wall_time = entry["last"]
+            count = entry["count"]
+            clean_metrics[text(name)] = {
+                "last": [step, _metric_number(value, name), wall_time], "count": count,
+                "min": _metric_number(entry["min"], name, True), "max": _metric_number(entry["max"], name, True)}
+        except (KeyError, TypeError, ValueError):
+            raise EndStateError(f"state.metrics.{safe_text(name)} is not shaped as the format says") from None
+        if not (type(step) is int and _is_time(wall_time) and _is_count(count) and count > 0):
+            raise EndStateError(f"state.metrics.{safe_text(name)} is not shaped as the format says")
+    clean = {"bytes": state["bytes"], "lines": state["lines"], "metrics": clean_metrics}
+    for table in ("config", "summary", "tags"):
+        entries = state.get(table)
+        if type(entries) is not dict:
+            raise EndStateError(f"state.{table} is not an object")
+        clean[table] = {text(key): _set_entry(entry, table, key, text) for key, entry in entries.items()}
+    if not all(type(entry[2]) is bool for entry in clean["tags"].values()):
+        raise EndStateError("state.tags holds a value that is not true or false")
+    notes = state.get("notes")
+    if notes is not None:
+        notes = _set_entry(notes, "notes", "", text)
+        if type(notes[2]) is not str:
+            raise EndStateError("state.notes is not text")
+    clean["notes"] = notes
+    return clean
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _metric_number(value, name: str, optional: bool = False):
+    """A metric value as the reader gathers it (run_reading._metric_number)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return value
+    if kind is bool:
+        return int(value)
+    if kind is str and value in TEXT_TO_NON_FINITE:
+        return TEXT_TO_NON_FINITE[value]
+    if value is None and optional:
+        return None
+    raise EndStateError(f"state.metrics.{safe_text(name)} holds {type_name(value)}, expected a number")
+
+
+def _set_entry(entry, table: str, key: str, text) -> list:
+    """A [time, line, value] entry, its value cleaned as a ``values`` item of its own record is."""
+    if not (type(entry) is list and len(entry) == 3 and _is_time(entry[0]) and _is_count(entry[1])):
+        raise EndStateError(f"state.{table}{'.' if key else ''}{safe_text(key)} is not [time, line, value]")
+    value = entry[2]
+    kind = type(value)
+    if kind is dict or kind is list:
+        try:
+            value = _clean(value, 2)
+        except _TooDeep:
+            raise EndStateError(f"state.{table}.{safe_text(key)} is nested deeper than {MAX_NESTING_DEPTH} "
+                                "levels") from None
+    elif kind is str:
+        value = text(value)
+    return [entry[0], entry[1], value]

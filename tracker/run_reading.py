@@ -88,13 +88,14 @@ class RunReading:
         self.on_metrics = None  # see load_run
         self.bytes_total = 0  # of the run's events files, for fraction_read
         self.bytes_read = 0
+        self.file_time = 0.0  # time of the latest record so far in the file being read
 
     def fraction_read(self) -> float:
         """About how much of the run has been read: reduced series size their buckets by it."""
         return min(1.0, self.bytes_read / self.bytes_total) if self.bytes_total else 0.0
 
     def read_file(self, file: str, rank: int) -> None:
-        default_writer = os.path.basename(file)[len("events-"):-len(".jsonl")] or "main"
+        default_writer = writer_of_file(file)
         self.file_time = 0.0  # time of the latest record so far, for records that carry none
         try:
             for records, numbers in record_chunks(file, self.problems):
@@ -104,6 +105,11 @@ class RunReading:
             self.problems.add(f"{file}: not a regular file (a FIFO or device?); skipped")
         except OSError as exc:
             self.problems.add(f"{file}: cannot read ({exc.strerror or exc}); skipped")
+
+    def read_records(self, records: list, numbers, file: str, rank: int) -> None:
+        """Fold records of ``file`` read some other way than read_file, in file order (tail_reading.py:
+        the records at a file's head, then its end record)."""
+        self._read_chunk(records, numbers, file, rank, writer_of_file(file))
 
     def _read_chunk(self, records: list, numbers, file: str, rank: int, default_writer: str) -> None:
         metric_columns: dict = {}
@@ -233,7 +239,10 @@ class RunReading:
         elif kind in ("git", "code", "environment", "hardware"):
             setattr(run, kind, record)
 
-    def finish(self, now: float) -> None:
+    def finish(self, now: float, heartbeats: bool = True) -> None:
+        """Settle the run from what was folded. ``heartbeats=False`` skips the heartbeat files: a
+        writer that ended has its status and end time from its end record, and only its last_seen
+        could change."""
         run, state = self.run, self.state
         identity = state.values(state.identity)
         run.id = state.id or run.id
@@ -248,7 +257,8 @@ class RunReading:
         run.histories = {name: series.finish() for name, series in self.metrics.items()}
         # each process counts its system samples from 0, so they are ordered by time
         run.system = {name: series.finish(by_time=True) for name, series in self.system.items()}
-        read_heartbeats(run.path, self.writers)
+        if heartbeats:
+            read_heartbeats(run.path, self.writers)
         run.writers = list(self.writers.values())
         if run.created is None:
             run.created = min((writer.started for writer in run.writers if writer.started is not None), default=None)
@@ -259,6 +269,12 @@ class RunReading:
             run.ended = max((writer.end_time() for writer in run.writers), default=None)
         if decider is not None and status == "failed":
             run.error = decider.error
+
+
+def writer_of_file(file: str) -> str:
+    """The writer an events file belongs to when no start record names one: ``events-<writer>.jsonl``,
+    and "main" for events.jsonl."""
+    return os.path.basename(file)[len("events-"):-len(".jsonl")] or "main"
 
 
 def read_heartbeats(path: str, writers: dict) -> None:

@@ -2,7 +2,8 @@
 
 ``put()`` is called on the training thread: it appends to a deque and returns. A daemon
 thread wakes every FLUSH_INTERVAL_S (or early when the buffer grows large), swaps out what
-is pending, encodes it (tracker/line_encoding.py) and appends it to the writer's own
+is pending, encodes it (tracker/line_encoding.py, which also folds it into the state the end
+record carries: tracker/end_state.py) and appends it to the writer's own
 JSON-lines file, and refreshes the heartbeat file. The training script never sees an
 exception from here:
 
@@ -29,6 +30,7 @@ import time
 import warnings
 
 from .atomic_file import replace_file
+from .end_state import FileState
 from .line_encoding import BatchEncoder
 from .unwritten import UnwrittenRecords
 
@@ -60,7 +62,8 @@ class RecordWriter:
         self._pending: collections.deque = collections.deque()
         self._unwritten = UnwrittenRecords()
         self._head_records: list[dict] = []
-        self._encoder = BatchEncoder(self._warn_once)
+        self._file_state = FileState()  # what the end record says about the file (end_state.py)
+        self._encoder = BatchEncoder(self._warn_once, self._file_state)
         self._wake = threading.Event()
         self._written = threading.Event()  # set after each write: a log() waiting for the writer goes on
         self._stopping = False
@@ -77,8 +80,10 @@ class RecordWriter:
         self._thread.start()
 
     def remember_head(self, records: list[dict]) -> None:
-        """The run's first records (``run``, ``start``), written again if the run folder vanishes."""
+        """The run's first records (``run``, ``start``), written again if the run folder vanishes.
+        Called before the first ``put``: the caller writes them first (session.init)."""
         self._head_records = list(records)
+        self._file_state.add_head(self._head_records)
 
     def put(self, record: dict) -> None:
         """Queue a record (a dict with a ``type``). Never blocks on I/O."""
@@ -191,6 +196,7 @@ class RecordWriter:
     def _keep_within_bound(self) -> None:
         dropped = self._unwritten.shed(self.max_unwritten_bytes)
         if dropped:
+            self._file_state.invalidate()  # the file will lack what was folded
             self._warn_once("dropped", f"tracker: {self.events_path} cannot be written and over "
                             f"{self.max_unwritten_bytes:,} bytes of records wait: dropping the oldest metrics "
                             f"({dropped:,} records this time); config, summary and end records are kept")
@@ -242,6 +248,7 @@ class RecordWriter:
         fd = os.open(self.events_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         self._needs_newline_check = False
         if self._file_seen:
+            self._file_state.invalidate()  # the records written before are gone
             self._unwritten.add_first(self._encoder.encode(self._head_records))
             what = "the run folder has vanished" if folder_vanished else "its events file has vanished"
             self._warn_once("vanished", f"tracker: cannot write {self.events_path}: {what}. Created it again "

@@ -1,0 +1,188 @@
+"""Listing benchmark: the first ``tracker ls`` of finished runs, with no listing cache, next to a
+floor that opens every events file and reads its first and last 4 KB.
+
+    python bench/bench_listing.py [--runs 10000] [--steps 1000] [--whole-runs 1000] [--work DIR]
+                                  [--repeats 3] [--output /tmp/bench_sections/listing.md]
+
+Synthetic finished runs (bench/synthetic_runs.py: the writer's own bytes, so each end record
+carries the file's state) are written once into --work and measured, each in a fresh process,
+repeats interleaved, median kept:
+
+1. the floor: list the runs folder and each run folder, open each events file, read its first
+   and last 4 KB (``os.pread``), close it; the least I/O a listing from the files' ends can do;
+2. ``list_runs()``, timed inside its process (imports excluded), the listing cache deleted first;
+3. ``tracker ls --runs DIR`` as a person runs it: wall time of the whole command, output to
+   /dev/null, the listing cache deleted first;
+4. for scale, the same listing of --whole-runs runs whose end records carry no state (as writers
+   before it wrote them), which are read whole.
+
+The files are in the page cache for all of them (they were just written, or read by the previous
+repeat): this measures the reader, not the disk.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import (RESULT_PREFIX, git_revision, machine_description, markdown_table, median, run_child, today,
+                    verdict, write_section)
+from synthetic_runs import write_runs
+
+from tracker.listing import LISTING_FILE
+
+HEADING = "## tracker ls from the files' ends"
+DEFAULT_OUTPUT = Path("/tmp/bench_sections/listing.md")
+TARGET_RATIO = 3.0   # listing / floor
+TARGET_CLI_S = 3.0   # first tracker ls of 10,000 runs, on 2 cores
+ENDS_BYTES = 4096
+
+FLOOR_CODE = f"""
+import json, os, sys, time
+start = time.perf_counter()
+files = 0
+with os.scandir(sys.argv[1]) as runs:
+    folders = [entry.path for entry in runs if entry.is_dir() and not entry.name.startswith(".")]
+for folder in folders:
+    with os.scandir(folder) as entries:
+        names = [entry.name for entry in entries if entry.name.startswith("events") and entry.name.endswith(".jsonl")]
+    for name in names:
+        fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+        size = os.fstat(fd).st_size
+        os.pread(fd, {ENDS_BYTES}, 0)
+        os.pread(fd, {ENDS_BYTES}, max(0, size - {ENDS_BYTES}))
+        os.close(fd)
+        files += 1
+print({RESULT_PREFIX!r} + json.dumps({{"seconds": time.perf_counter() - start, "files": files}}))
+"""
+
+LIST_CODE = f"""
+import json, sys, time, warnings
+from tracker.listing import list_runs
+warnings.simplefilter("ignore")
+start = time.perf_counter()
+listing = list_runs(sys.argv[1])
+print({RESULT_PREFIX!r} + json.dumps({{"seconds": time.perf_counter() - start, "runs": len(listing.rows),
+                                       "errors": len(listing.errors)}}))
+"""
+
+
+def prepare(work: Path, name: str, runs: int, steps: int, end_state: bool) -> Path:
+    """The runs folder ``work/name``, written once (a marker file says it is complete)."""
+    folder = work / name
+    marker = folder / ".complete"
+    if not marker.exists():
+        started = time.perf_counter()
+        write_runs(str(folder), runs, steps, end_state=end_state)
+        marker.write_text("")
+        print(f"  wrote {runs:,} runs of {steps:,} steps in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return folder
+
+
+def without_cache(folder: Path) -> None:
+    try:
+        (folder / LISTING_FILE).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def floor_s(folder: Path) -> float:
+    return run_child([sys.executable, "-c", FLOOR_CODE, str(folder)])["seconds"]
+
+
+def list_runs_s(folder: Path, expected: int) -> float:
+    without_cache(folder)
+    result = run_child([sys.executable, "-c", LIST_CODE, str(folder)], timeout_s=3600)
+    if result["runs"] != expected or result["errors"]:
+        raise SystemExit(f"list_runs found {result['runs']} runs and {result['errors']} errors in {folder}; "
+                         f"expected {expected} runs")
+    return result["seconds"]
+
+
+def cli_s(folder: Path) -> float:
+    without_cache(folder)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "tracker.cli", "ls", "--runs", str(folder)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def measure(args) -> dict:
+    work = Path(args.work or tempfile.mkdtemp(prefix="bench-listing-"))
+    print(f"runs in {work}", file=sys.stderr)
+    ended = prepare(work, f"ended-{args.runs}x{args.steps}", args.runs, args.steps, end_state=True)
+    whole = prepare(work, f"whole-{args.whole_runs}x{args.steps}", args.whole_runs, args.steps, end_state=False) \
+        if args.whole_runs else None
+    floors, listings, clis = [], [], []
+    for repeat in range(args.repeats):
+        print(f"  repeat {repeat + 1}/{args.repeats}", file=sys.stderr)
+        floors.append(floor_s(ended))
+        listings.append(list_runs_s(ended, args.runs))
+        clis.append(cli_s(ended))
+    results = {"runs": args.runs, "steps": args.steps, "repeats": args.repeats,
+               "floor_s": median(floors), "list_runs_s": median(listings), "cli_s": median(clis),
+               "ratio": median(listing / floor for listing, floor in zip(listings, floors))}
+    if whole is not None:
+        results["whole_runs"] = args.whole_runs
+        results["whole_list_runs_s"] = median(list_runs_s(whole, args.whole_runs) for _ in range(args.repeats))
+    return results
+
+
+def render(results: dict, command: str) -> str:
+    runs = results["runs"]
+    rows = [
+        ["floor: open, read the first and last 4 KB, close (every events file)", f"{results['floor_s']:.2f}", "1.00"],
+        ["`list_runs()`, no listing cache (in-process time)", f"{results['list_runs_s']:.2f}",
+         f"{results['ratio']:.2f}"],
+        ["`tracker ls --runs DIR`, no listing cache (whole command)", f"{results['cli_s']:.2f}",
+         f"{results['cli_s'] / results['floor_s']:.2f}"],
+    ]
+    text = [
+        f"`{command}` on {today()} at {git_revision('tracker', 'bench')}; {machine_description()}.",
+        "",
+        f"The first listing of {runs:,} finished runs of {results['steps']:,} steps x 5 metrics (every end record "
+        "carries its file's state, docs/format.md), median of "
+        f"{results['repeats']} fresh processes, files in the page cache:",
+        "",
+        markdown_table(["what", "seconds", "x floor"], rows),
+        "",
+        f"- within {TARGET_RATIO:.0f}x the floor: {verdict(results['ratio'] <= TARGET_RATIO)} "
+        f"({results['ratio']:.2f}x)",
+        f"- whole `tracker ls` within {TARGET_CLI_S:.0f} s: {verdict(results['cli_s'] <= TARGET_CLI_S)} "
+        f"({results['cli_s']:.2f} s)",
+    ]
+    if "whole_runs" in results:
+        per_run = results["whole_list_runs_s"] / results["whole_runs"]
+        text.append(f"- for scale, runs whose end records carry no state (older writers, or crashed runs) are read "
+                    f"whole: {results['whole_runs']:,} of them took {results['whole_list_runs_s']:.2f} s "
+                    f"({per_run * 1e3:.1f} ms a run on every core, about {per_run * runs:.0f} s for {runs:,})")
+    return "\n".join(text) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--steps", type=int, default=1_000)
+    parser.add_argument("--whole-runs", type=int, default=1_000, help="runs without end state, for scale (0: none)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", help="folder to keep the generated runs in between invocations (default: a temp folder)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                        help=f"Markdown file whose '{HEADING}' section is replaced (default: {DEFAULT_OUTPUT})")
+    args = parser.parse_args(argv)
+    command = "python bench/bench_listing.py" + "".join(
+        f" --{name} {value}" for name, value in (("runs", args.runs), ("steps", args.steps),
+                                                  ("whole-runs", args.whole_runs)) if value != parser.get_default(name.replace("-", "_")))
+    results = measure(args)
+    report = render(results, command)
+    print(report)
+    write_section(HEADING, report, args.output)
+    print(f"wrote the '{HEADING}' section of {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

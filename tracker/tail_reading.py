@@ -1,0 +1,258 @@
+"""A run whose writers all ended, read from the head and tail of each events file, not every line.
+
+Each writer's end record carries the state of its file (end_state.py): every metric's last point,
+min, max and count, and the config, summary, tags and notes with the time and line that set each
+value. When every events file of a run ends with such a record, and holds exactly the bytes its
+writer says it wrote before it, a listing needs only each file's head (its leading ``run`` and
+``start`` records) and that last line: a few kilobytes per run, whatever its length. The files'
+states merge as the files' records would (run_state.py: the later write wins by time; the last
+point is the highest step, then the latest time, then the later file; min of mins, max of maxes).
+
+The result is the RunRecord that ``load_run(path, last_only=True)`` gives, for what a listing
+shows: as_filterable(), each metric's last point and count. Datasets, artifacts, captured records
+and system metrics are left out, and heartbeats are not read (a writer that ended has its status
+and end time). Anything else gives None, and the caller reads the run whole (reader.load_run),
+which also reports what is wrong: a running or crashed run, a torn last line, an end record
+without a state (an older writer), a file changed after its end record, a line that does not parse.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import time
+from dataclasses import dataclass
+from itertools import groupby
+
+from .event_lines import parse_lines
+from .problems import Problems
+from .reader import RunRecord
+from .record_schema import EndStateError, check_end_state
+from .run_keys import events_files
+from .run_reading import RunReading
+from .run_state import RunState
+from .series import History
+
+HEAD_BYTES = 4096  # the run and start records fit in this, and the first line after them
+TAIL_BYTES = 4096  # an end record with a few dozen metrics and config keys fits in this
+MAX_ENDS_BYTES = 64 << 20  # a head or an end record longer than this: the file is read whole
+_HEAD_TYPES = frozenset({"run", "start"})
+_HEAD_STARTS = (b'{"type":"run"', b'{"type":"start"')
+_TYPED_START = b'{"type":"'
+_STATE_FIELD = b'"state":'  # a last line without it has no state: no need to parse it
+
+
+@dataclass
+class FileEnds:
+    """What a run's reading takes from one events file: its head records and its end record."""
+
+    head: list[dict]       # the leading run and start records
+    head_lines: list[int]  # their line numbers
+    end: dict              # the end record, its state checked (record_schema.check_end_state)
+
+    @property
+    def state(self) -> dict:
+        return self.end["state"]
+
+
+@dataclass
+class MetricEnds:
+    """One metric over a run's files: last point, min and max (NaN left out; None if all NaN), count."""
+
+    step: int
+    value: float
+    time: float
+    min: float | None
+    max: float | None
+    count: int
+
+    def add(self, state: dict) -> None:
+        """A later file's state of the metric (load_run's LastPoint rule: a later file wins ties)."""
+        step, value, wall_time = state["last"]
+        if (step, wall_time) >= (self.step, self.time):
+            self.step, self.value, self.time = step, value, wall_time
+        if state["min"] is not None:
+            self.min = state["min"] if self.min is None else min(self.min, state["min"])
+            self.max = state["max"] if self.max is None else max(self.max, state["max"])
+        self.count += state["count"]
+
+    def finish(self, by_time: bool = False) -> History:
+        """The series as load_run(last_only=True) keeps it: the last point and the count."""
+        return History([self.step], [self.value], [self.time], self.count)
+
+
+def load_from_ends(path: str, now: float | None = None) -> RunRecord | None:
+    """The run in ``path`` read from its files' heads and end records; None when any file lacks
+    what that needs (then read it with load_run)."""
+    ends = run_ends(path)
+    if ends is None:
+        return None
+    run = RunRecord(id=os.path.basename(os.path.normpath(path)), path=path)
+    problems = Problems(warn=False)
+    reading = RunReading(run, problems, None, last_only=True)
+    for rank, (file, found) in enumerate(ends):
+        reading.file_time = 0.0
+        reading.read_records(found.head, found.head_lines, file, rank)
+        reading.read_records([found.end], [found.state["lines"] + 1], file, rank)
+        apply_state(reading.state, found.state, rank)
+    if problems or not reading.identified:
+        return None  # a full read reports what is wrong
+    reading.metrics = merged_metrics(ends)
+    reading.finish(time.time() if now is None else now, heartbeats=False)
+    return run
+
+
+def run_ends(path: str) -> list[tuple[str, FileEnds]] | None:
+    """(file, its ends) for each events file of the run, in load_run's order; None when any file
+    does not end with an end record carrying a state that matches it."""
+    try:
+        files = events_files(path)
+    except OSError:
+        return None
+    ends = []
+    for file in files:
+        found = file_ends(file)
+        if found is None:
+            return None
+        ends.append((file, found))
+    return ends or None
+
+
+def merged_metrics(ends: list[tuple[str, FileEnds]]) -> dict[str, MetricEnds]:
+    """Every metric's last point, min, max and count over the files, as a full read finds them."""
+    merged: dict[str, MetricEnds] = {}
+    for _, found in ends:
+        for name, state in found.state["metrics"].items():
+            held = merged.get(name)
+            if held is None:
+                step, value, wall_time = state["last"]
+                merged[name] = MetricEnds(step, value, wall_time, state["min"], state["max"], state["count"])
+            else:
+                held.add(state)
+    return merged
+
+
+def apply_state(state: RunState, end_state: dict, rank: int) -> None:
+    """Set ``state`` from one file's end state, each value with the order of the record that set
+    it, (time, file rank, line): as if those records had been read. Consecutive keys set by one
+    record (a config given to init) are applied as one record, in their order."""
+    for kind in ("config", "summary"):
+        for (wall_time, line), entries in groupby(end_state[kind].items(), _set_by):
+            state.apply(kind, {"values": {key: entry[2] for key, entry in entries}}, (wall_time, rank, line))
+    for (wall_time, line), entries in groupby(end_state["tags"].items(), _set_by):
+        for tag, entry in entries:
+            state.apply("tags", {"add": [tag]} if entry[2] else {"remove": [tag]}, (wall_time, rank, line))
+    if end_state["notes"] is not None:
+        wall_time, line, text = end_state["notes"]
+        state.apply("notes", {"text": text}, (wall_time, rank, line))
+
+
+def _set_by(item: tuple) -> tuple:
+    """(time, line) of a state entry: which record set it."""
+    entry = item[1]
+    return entry[0], entry[1]
+
+
+def file_ends(file: str) -> FileEnds | None:
+    """The head records and the end record of one events file; None unless its last line is an
+    end record whose state says the bytes before it are exactly those in the file."""
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO named like an events file: never wait on it
+            return None
+        return _read_ends(fd, info.st_size, file)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_ends(fd: int, size: int, file: str) -> FileEnds | None:
+    last = _last_line(fd, size)
+    if last is None:
+        return None
+    line, start, tail = last
+    if _STATE_FIELD not in line:
+        return None
+    problems = Problems(warn=False)
+    records, _ = parse_lines(line, 1, file, problems)
+    if problems or len(records) != 1:
+        return None
+    end = records[0]
+    if end.get("type") != "end" or type(end.get("state")) is not dict:
+        return None
+    try:
+        # a lone surrogate is written as a \u escape, or (by hand) as the UTF-8 bytes of one: 0xED ...
+        state = check_end_state(end["state"], escapes=b"\\u" in line or b"\xed" in line)
+    except EndStateError:
+        return None  # not as the format says: a full read of the file does not need it
+    if state["bytes"] != start:
+        return None  # lines were added, lost or changed before the end record
+    head = _head(fd, start, tail if size - len(tail) == 0 else None, file)
+    if head is None:
+        return None
+    return FileEnds(head[0], head[1], end | {"state": state})
+
+
+def _last_line(fd: int, size: int) -> tuple[bytes, int, bytes] | None:
+    """The file's last line, where it starts, and the tail read; None if the file does not end
+    with a newline (a torn last line, or an empty file)."""
+    window = TAIL_BYTES
+    while True:
+        start = max(0, size - window)
+        tail = os.pread(fd, size - start, start)
+        if len(tail) != size - start or not tail.endswith(b"\n"):
+            return None
+        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        if cut >= 0:
+            return tail[cut + 1:], start + cut + 1, tail
+        if start == 0:
+            return tail, 0, tail
+        if window >= MAX_ENDS_BYTES:
+            return None
+        window *= 16
+
+
+def _head(fd: int, region: int, whole: bytes | None, file: str) -> tuple[list[dict], list[int]] | None:
+    """The leading run and start records among the first ``region`` bytes (those before the end
+    record) and their line numbers; ``whole`` is the file when the tail read held all of it.
+
+    Lines are told apart before parsing: one that starts ``{"type":"run"`` or ``{"type":"start"``
+    may belong to the head, one that starts ``{"type":"`` with another type does not (it ends the
+    head), any other is parsed to see. The head lines are then parsed at once."""
+    window = HEAD_BYTES
+    while True:
+        data = whole[:region] if whole is not None else os.pread(fd, min(window, region), 0)
+        end, position = None, 0
+        while True:
+            cut = data.find(b"\n", position)
+            if cut < 0:
+                break
+            if not data.startswith(_HEAD_STARTS, position):
+                if data.startswith(_TYPED_START, position) or not _is_head_line(data[position:cut + 1], file):
+                    end = position
+                    break
+            position = cut + 1
+        if end is None and len(data) < region:
+            if window >= MAX_ENDS_BYTES:
+                return None
+            window *= 16
+            continue
+        end = position if end is None else end  # the file may be its head and its end record
+        if end == 0:
+            return [], []
+        problems = Problems(warn=False)
+        records, numbers = parse_lines(data[:end], 1, file, problems)
+        if problems or len(records) != data.count(b"\n", 0, end) or \
+                not all(record.get("type") in _HEAD_TYPES for record in records):
+            return None
+        return records, list(numbers)
+
+
+def _is_head_line(line: bytes, file: str) -> bool:
+    problems = Problems(warn=False)
+    records, _ = parse_lines(line, 1, file, problems)
+    return len(records) == 1 and records[0].get("type") in _HEAD_TYPES
