@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..errors import ArgumentTypeError, MediaFileError
 from ..values import safe_text
@@ -29,7 +30,7 @@ class Encoded:
     fields: dict
     attachments: tuple[Encoded, ...] = field(default=())
 
-    @property
+    @cached_property  # hashed once: a video's bytes can be hundreds of MB
     def file_name(self) -> str:
         """Where the bytes go, relative to the run folder: the same bytes always get the same name."""
         return media_file_name(self.data, self.extension)
@@ -40,7 +41,9 @@ class Media:
 
     kind = "media"
 
-    def encode(self) -> Encoded:  # pragma: no cover - every kind overrides it
+    def encode(self) -> Encoded:
+        """The file's bytes and the record's fields; meant for the writer thread, may raise a
+        TrackerError (or anything a library raises) that the writer turns into a warning."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
