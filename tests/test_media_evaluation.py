@@ -207,3 +207,5 @@ def test_feature_importance_is_sorted_by_magnitude_and_capped():
     assert json.loads(many.data)["features"][0] == {"name": f"f{MAX_FEATURES + 4}", "value": MAX_FEATURES + 4.0}
     with pytest.raises(MediaValueError, match=r"^values has shape \(2,\) for 3 names, expected one number per name"):
         FeatureImportance(["a", "b", "c"], [1, 2])
+    with pytest.raises(MediaValueError, match=r"^values hold NaN or infinite values, expected finite numbers"):
+        FeatureImportance(["a"], [np.nan])

@@ -33,7 +33,7 @@ class ConfusionMatrix(Media):
     def encode(self) -> Encoded:
         labels = evaluation.class_labels(self._y_true, self._y_pred, self._labels)
         if len(labels) > MAX_CLASSES:
-            raise MediaValueError("labels", f"number {len(labels):,} classes", f"at most {MAX_CLASSES:,}")
+            raise MediaValueError("y_true and y_pred", f"hold {len(labels):,} classes", f"at most {MAX_CLASSES:,}")
         matrix = evaluation.confusion_matrix(self._y_true, self._y_pred, labels)
         counted = int(matrix.sum())
         document = {"labels": _label_texts(labels), "matrix": matrix.tolist()}
@@ -109,11 +109,12 @@ class FeatureImportance(Media):
                                   "one number per name")
         if self._values.dtype.kind not in "biuf":
             raise MediaValueError("values", f"has dtype {self._values.dtype}", "numbers")
+        self._values = self._values.astype(np.float64)  # one value per feature: cheap to check at the call
+        if not np.isfinite(self._values).all():
+            raise MediaValueError("values", "hold NaN or infinite values", "finite numbers")
 
     def encode(self) -> Encoded:
-        values = self._values.astype(np.float64)
-        if not np.isfinite(values).all():
-            raise MediaValueError("values", "hold NaN or infinite values", "finite numbers")
+        values = self._values
         order = np.argsort(-np.abs(values), kind="mergesort")[:MAX_FEATURES]
         features = [{"name": self._names[index], "value": float(values[index])} for index in order.tolist()]
         fields = {"kind": self.kind, "features": len(features), "dropped": len(values) - len(features)}
