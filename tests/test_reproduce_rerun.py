@@ -219,3 +219,66 @@ def test_cli_messages_for_no_git_and_an_unreachable_remote(tmp_path):
     assert done.stderr.startswith(f"tracker: error: cannot clone {tmp_path / 'gone.git'} (the run's repository was "
                                   f"{repo} on ")
     assert "pass --repo URL_OR_DIR to clone a copy you can reach): fatal: repository" in done.stderr
+
+
+PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "mlproj"
+version = "0.2.0"
+
+[project.scripts]
+mlproj-train = "mlproj.train:main"
+
+[tool.setuptools]
+packages = ["mlproj"]
+"""
+
+PACKAGE_TRAIN = """\
+import argparse, random
+import tracker
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100)
+    args = parser.parse_args()
+    with tracker.init(project="mlproj", config={"n": args.n}):
+        tracker.seed_everything(11)
+        tracker.log({"mean": sum(random.random() for _ in range(args.n)) / args.n})
+"""
+
+
+def test_a_console_script_installed_in_editable_mode_from_its_own_repository_reproduces(tmp_path):
+    # The failure this guards against: requirements pinning the project itself (mlproj==0.2.0),
+    # which no index has. The rerun installs it from the checkout instead.
+    repo = tmp_path / "mlproj"
+    (repo / "mlproj").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text(PYPROJECT)
+    (repo / "mlproj" / "__init__.py").write_text("")
+    (repo / "mlproj" / "train.py").write_text(PACKAGE_TRAIN)
+    (repo / ".gitignore").write_text("*.egg-info/\nbuild/\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "first")
+    venv = tmp_path / "user-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-e", ROOT, "-e", str(repo)], check=True, timeout=INSTALL_TIMEOUT_S)
+    runs = tmp_path / "runs"
+    done = subprocess.run([str(venv / "bin" / "mlproj-train"), "--n", "50"], cwd=repo, capture_output=True, text=True,
+                          env=script_env(TRACKER_DIR=str(runs)), timeout=120)
+    assert done.returncode == 0, done.stderr
+    (folder,) = runs.iterdir()
+    run = load_run(str(folder))
+    assert (run.code["command_line"], run.code["entry"]) == ("mlproj-train --n 50", "console_script")
+    assert run.environment["package_sources"]["mlproj"] == {"kind": "editable", "url": repo.as_uri(), "repo_path": "."}
+    done = subprocess.run([os.path.join(VENV_BIN, "tracker"), "reproduce", run.id, "--runs", str(runs),
+                           "--workdir", str(tmp_path / "work")], capture_output=True, text=True,
+                          timeout=INSTALL_TIMEOUT_S, env=tool_env())
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "rerun " in done.stdout and ": 1 of 1 metrics match within 1e-06" in done.stdout
+    requirements = (tmp_path / "work" / "requirements.txt").read_text().splitlines()
+    assert "-e ." in requirements and not any(line.startswith("mlproj==") for line in requirements)

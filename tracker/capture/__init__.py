@@ -51,6 +51,10 @@ def capture_all(options: CaptureOptions) -> CaptureResult:
         start = os.path.dirname(os.path.join(options.cwd, options.main_file)) if options.main_file else options.cwd
         outcome = _guarded(capture_git, start)
         record, patch = outcome if isinstance(outcome, tuple) else (outcome, None)
+        if record.get("in_repo") is False and os.path.realpath(start) != os.path.realpath(options.cwd):
+            # A console script lives in the environment's bin folder: its project is where it was started.
+            outcome = _guarded(capture_git, options.cwd)
+            record, patch = outcome if isinstance(outcome, tuple) else (outcome, None)
         if patch:
             result.files[DIFF_FILE] = patch.encode("utf-8", "surrogateescape")
             record["diff_file"] = DIFF_FILE
