@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .values import NON_FINITE_TO_TEXT
 
 MISSING = "-"  # the text of a value or time that is not there (format.js's MISSING too)
+WHOLE_NUMBER_DIGITS_BELOW = 1e21  # JavaScript writes whole numbers from here on as 1e+21
 DEFAULT_PARAM_COLUMNS = 4  # the first config keys whose value differs between runs
 DEFAULT_METRIC_COLUMNS = 4
 
@@ -44,15 +45,23 @@ def format_duration(seconds: float | str | None) -> str:
 
 
 def format_value(value) -> str:
+    """A config or metric value as text: 6 significant digits ("%g"), a float that is a whole number
+    as an int (JSON, and so the site, cannot tell 1.0 from 1), NaN and ±Infinity as their markers,
+    lists and dicts as compact JSON. format.js's formatValue gives the same text for the cases in
+    tests/contracts/text.json."""
     if value is None:
         return MISSING
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= WHOLE_NUMBER_DIGITS_BELOW:
+        value = _as_double(value)  # as JSON.parse reads it
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < WHOLE_NUMBER_DIGITS_BELOW:
+            return str(int(value))
         return f"{value:.6g}"
     if isinstance(value, (list, dict)):
         return json.dumps(value, separators=(",", ":"))
@@ -132,10 +141,7 @@ def same_as_json(value) -> object:
     if isinstance(value, bool):
         return ("boolean", value)
     if isinstance(value, (int, float)):
-        try:
-            number = float(value)
-        except OverflowError:  # an int past the doubles: JSON.parse reads it as ±Infinity
-            number = math.inf if value > 0 else -math.inf
+        number = _as_double(value)
         return ("number", number) if math.isfinite(number) else ("string", NON_FINITE_TO_TEXT[repr(number)])
     if isinstance(value, str):
         return ("string", value)
@@ -147,3 +153,11 @@ def same_as_json(value) -> object:
                        key=lambda item: item[0].encode("utf-16-be"))
         return ("object", tuple(items))
     return ("string", str(value))
+
+
+def _as_double(number: int | float) -> float:
+    """The number as JSON.parse reads it: a double, ±Infinity past the largest."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
