@@ -89,10 +89,12 @@ def test_names_package_matches_by_normalized_name_or_by_the_recorded_path():
 
 
 def test_a_repository_without_a_remote_or_a_run_without_git_says_so():
-    plan = plan_reproduction(run_record(git=GIT | {"remote_url": None}))
-    script = shell_script(plan)
+    plan = plan_reproduction(run_record(git=GIT | {"remote_url": None}, code=CODE | {"script_file": "files/code/train.py"}))
+    script = shell_script(plan).splitlines()
     assert plan.local_only and "git clone /home/ann/mlproj mlproj" in script
-    assert script.startswith("# The repository has no remote")
+    assert script[:2] == ["# The repository has no remote: clone it on the machine that ran the run (or copy",
+                          "# that folder here); elsewhere the run folder holds the entry script as it ran, "
+                          "files/code/train.py"]
     plan = plan_reproduction(run_record(git={"available": True, "in_repo": False},
                                         code=CODE | {"script_file": "files/code/train.py"}))
     assert plan.blocker == "The run's script was not in a git repository: the code version is unknown."

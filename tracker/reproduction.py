@@ -106,8 +106,9 @@ def shell_script(plan: ReproducePlan) -> str:
             lines.append(f"# The run folder holds the entry script as it ran: {plan.script_file}")
     else:
         if plan.local_only:
-            lines.append("# The repository has no remote: clone it on the machine that ran the run")
-            lines.append("# (or copy that folder here)")
+            lines.append("# The repository has no remote: clone it on the machine that ran the run (or copy")
+            lines.append("# that folder here)" + (f"; elsewhere the run folder holds the entry script as it ran,"
+                                                   f" {plan.script_file}" if plan.script_file else ""))
         lines += [f"git clone {shlex.quote(plan.clone_url or '')} {shlex.quote(plan.clone_dir)}",
                   f"cd {shlex.quote(plan.clone_dir)}"]
         if plan.commit:
