@@ -63,7 +63,7 @@ def test_the_block_clones_checks_out_patches_installs_and_runs_from_the_working_
         "# ../requirements.txt (download above) pins the run's packages; the project installs from the checkout",
         "cd exp",
         f"printf '%s  %s\\n' {'b' * 64} ../data/train.csv | sha256sum -c -   # dataset train",
-        f"printf '%s  %s\\n' {'c' * 64} /srv/x.csv | sha256sum -c -   # dataset outside",
+        f"printf '%s  %s\\n' {'c' * 64} /srv/x.csv | sha256sum -c -   # dataset outside, outside the repository",
         "python train.py --lr 0.1",
     ]
     assert plan.datasets[0].recorded_at == "/home/ann/mlproj/data/train.csv" and plan.datasets[0].in_repository

@@ -131,8 +131,9 @@ def shell_script(plan: ReproducePlan) -> str:
         lines.append(f"cd {shlex.quote(plan.workdir)}")
     for check in plan.datasets:
         if check.kind == "file":
+            where = "" if check.in_repository or check.recorded_at is None else ", outside the repository"
             lines.append(f"printf '%s  %s\\n' {check.sha256} {shlex.quote(check.path)} | sha256sum -c -"
-                         f"   # dataset {check.name}")
+                         f"   # dataset {check.name}{where}")
         else:
             lines.append(f"# dataset {check.name}: the folder {check.path}, sha256 {check.sha256}"
                          " over its files (tracker reproduce checks it)")
