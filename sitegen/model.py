@@ -49,7 +49,8 @@ def run_url(source: RunSource) -> str:
 
 def index_row(source: RunSource) -> dict:
     """One run in the index data: the as_filterable() shape, where its page is, and what the compare
-    view needs to say whether code, data and environment differ (kept small: no package lists)."""
+    view needs to say whether code, data and environment differ (kept small: no package lists).
+    Its keys and types are docs/site-data.md's table, pinned by tests/contracts/index_row.json."""
     run = source.run
     fields = replace_non_finite(run.as_filterable())
     git = run.git if isinstance(run.git, dict) else {}

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test_contracts import CONTRACTS, INDEX, index_of, make_varied_runs
-from test_site_support import run_cli
+from test_contracts import CONTRACTS, INDEX, built_site, index_of  # noqa: F401 (built_site is a fixture)
 
 JS = Path(__file__).resolve().parent.parent / "themes" / "default" / "static" / "js"
 MODULES = ("run-fields.js", "format.js", "stats.js")
@@ -121,20 +120,9 @@ ROW_TYPE_PROBLEMS_JS = """
 """
 
 
-@pytest.fixture(scope="module")
-def varied_site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("runs")
-    make_varied_runs(root)
-    site = tmp_path_factory.mktemp("site")
-    code, _, err = run_cli("build", "--runs", str(root), "--out", str(site))
-    assert code == 0, err
-    return site
-
-
-def open_recording(page, site, relative: str):
+def open_recording(page, site, name: str, hash_text: str = ""):
     page.add_init_script(RECORD_READS_JS)
-    page.goto((site / relative).as_uri() if "#" not in relative
-              else (site / relative.split("#")[0]).as_uri() + "#" + relative.split("#", 1)[1])
+    page.goto((site / name).as_uri() + hash_text)
     page.wait_for_load_state("load")
 
 
@@ -145,8 +133,8 @@ def reads_of(page) -> dict:
     return reads
 
 
-def test_the_index_page_reads_only_the_contracts_keys(page, varied_site):
-    open_recording(page, varied_site, "index.html")
+def test_the_index_page_reads_only_the_contracts_keys(page, built_site):
+    open_recording(page, built_site, "index.html")
     search = page.get_by_role("searchbox", name="Filter runs")
     search.fill("sweep")  # free text: every field the filter language searches
     page.wait_for_function("document.getElementById('run-count').textContent === '1 run'")
@@ -156,12 +144,13 @@ def test_the_index_page_reads_only_the_contracts_keys(page, varied_site):
     assert set(reads["row"]) <= set(INDEX["row"]), sorted(set(reads["row"]) - set(INDEX["row"]))
     assert set(reads["index"]) <= set(INDEX["index"]), reads["index"]
     # what the table shows by default was read, so the check above saw the table's reads
-    assert {"id", "name", "url", "status", "created", "duration_s", "tags", "config", "summary"} <= set(reads["row"])
+    assert {"id", "name", "url", "status", "created", "duration_s", "last_seen", "tags", "config", "summary"} \
+        <= set(reads["row"])
 
 
-def test_the_compare_page_reads_only_the_contracts_keys(page, varied_site):
-    ids = [row["id"] for row in index_of(varied_site)["runs"]]
-    open_recording(page, varied_site, f"compare.html#runs={','.join(ids)}")
+def test_the_compare_page_reads_only_the_contracts_keys(page, built_site):
+    ids = [row["id"] for row in index_of(built_site)["runs"]]
+    open_recording(page, built_site, "compare.html", f"#runs={','.join(ids)}")
     page.wait_for_function("document.querySelectorAll('#compare-summary tbody tr').length > 1")
     reads = reads_of(page)
     assert set(reads["row"]) <= set(INDEX["row"]), sorted(set(reads["row"]) - set(INDEX["row"]))
@@ -170,8 +159,8 @@ def test_the_compare_page_reads_only_the_contracts_keys(page, varied_site):
     assert {"maxCompareRuns", "lowerIsBetter"} <= set(reads["index"])
 
 
-def test_the_project_page_reads_only_the_contracts_keys(page, varied_site):
-    open_recording(page, varied_site, "project.html")
+def test_the_project_page_reads_only_the_contracts_keys(page, built_site):
+    open_recording(page, built_site, "project.html")
     page.wait_for_function("document.querySelectorAll('#best-table tbody tr').length > 0")
     reads = reads_of(page)
     assert set(reads["row"]) <= set(INDEX["row"]), sorted(set(reads["row"]) - set(INDEX["row"]))
@@ -179,9 +168,9 @@ def test_the_project_page_reads_only_the_contracts_keys(page, varied_site):
     assert {"project", "created", "url", "summary", "config"} <= set(reads["row"])
 
 
-def test_a_key_outside_the_contract_is_caught(page, varied_site):
+def test_a_key_outside_the_contract_is_caught(page, built_site):
     """The recorder sees a read of a key the contract lacks (the check above can fail)."""
-    open_recording(page, varied_site, "index.html")
+    open_recording(page, built_site, "index.html")
     page.evaluate("TrackerData.index.runs[0].not_in_the_contract")
     assert "not_in_the_contract" in page.evaluate("window.__contractReads()")["row"]
 

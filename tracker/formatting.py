@@ -148,10 +148,8 @@ def same_as_json(value) -> object:
     if isinstance(value, (list, tuple)):
         return ("array", tuple(same_as_json(item) for item in value))
     if isinstance(value, dict):
-        # JavaScript sorts keys by UTF-16 code units, which orders some characters unlike Python's str
-        items = sorted(((str(key), same_as_json(item)) for key, item in value.items()),
-                       key=lambda item: item[0].encode("utf-16-be"))
-        return ("object", tuple(items))
+        return ("object", tuple(sorted(((str(key), same_as_json(item)) for key, item in value.items()),
+                                       key=lambda item: item[0])))
     return ("string", str(value))
 
 

@@ -91,7 +91,9 @@ class RunDiff:
 
 
 def lower_is_better(metric: str) -> bool:
-    """True when a smaller value of ``metric`` is an improvement (see ``DIRECTION_RULE``)."""
+    """True when a smaller value of ``metric`` is an improvement (see ``DIRECTION_RULE``). The site
+    decides alike (stats.js lowerIsBetter, with the words data/index.js ships): both run the cases
+    of tests/contracts/lower_is_better.json."""
     return any(word in LOWER_IS_BETTER_WORDS for word in re.split(r"[^a-z]+", metric.lower()))
 
 

@@ -1,6 +1,7 @@
 /*
  * stats.js: the numbers behind the project view and the compare view's "best" marks.
- * Reads: nothing (pure functions).
+ * Reads: nothing (pure functions). lowerIsBetter follows tracker/rundiff.py lower_is_better: both
+ *   run the cases of tests/contracts/lower_is_better.json.
  * Exposes: window.TrackerStats = {lowerIsBetter(metric, words), ranks(values), spearman(xs, ys),
  *   importance(runs, params, paramOf, metricOf)}.
  */
