@@ -42,6 +42,8 @@ COLUMNS = contract("columns")
 LOWER = contract("lower_is_better")
 TEXT = contract("text")
 INDEX = contract("index_row")
+RUN_DATA = contract("run_data")
+REDUCED_STEPS = 6_000  # past the page's per-series budget (sitegen/load.py), so the series has "count"
 
 
 @pytest.mark.parametrize("case", FLATTEN["cases"], ids=named)
@@ -95,8 +97,9 @@ def test_missing_text_is_the_contracts():
 # --- the index row: what a build writes into data/index.js ---------------------------------------
 
 def make_varied_runs(root) -> None:
-    """Runs with every kind of row value: nested config, NaN summaries, a group, a dataset, a
-    failed run, an open (running) one, one without a name, and a folder that cannot be read."""
+    """Runs with every kind of row and series value: nested config, NaN summaries, a group, a
+    dataset, a failed run, one without a name, a long series (reduced on the page), steps that are
+    not consecutive, and a folder that cannot be read."""
     log_run(root, "nested", config={"lr": 1, "opt": {"name": "adam", "betas": [0.9, 0.99]}, "extra": {}},
             tags=["a", "b"], notes="notes", metrics=[{"loss": 1.0, "acc": 0.1}, {"loss": math.nan, "acc": 0.2}])
     log_run(root, "float-lr", config={"lr": 1.0, "clip": math.inf}, metrics=[{"loss": 0.5}],
@@ -109,6 +112,11 @@ def make_varied_runs(root) -> None:
     run.summary["note"] = "text"
     run.log({"acc": 0.9})
     run.finish()
+    log_run(root, "sparse-and-long", metrics=[{"loss": 1.0 / (step + 1)} for step in range(REDUCED_STEPS)])
+    run = tracker.init(name="sparse-steps", dir=str(root), capture=False)
+    for step in (0, 10, 25):
+        run.log({"acc": step / 100, "loss": math.inf if step == 10 else 0.5}, step=step)
+    run.finish()
     corrupt = root / "20990101-000000-corrupt1"
     corrupt.mkdir()
     (corrupt / "events.jsonl").write_text("this is not json\n")
@@ -119,6 +127,12 @@ def index_of(site) -> dict:
     text = (site / "data" / "index.js").read_text(encoding="utf-8")
     line = next(line for line in text.splitlines() if line.startswith("TrackerData.index="))
     return json.loads(line.removeprefix("TrackerData.index=").removesuffix(";"))
+
+
+def run_data_of(path) -> dict:
+    """TrackerData.runs[<id>] as a data/runs/<slug>.js file sets it."""
+    line = path.read_text(encoding="utf-8").splitlines()[-1]
+    return json.loads(line[line.index("]=") + 2:].removesuffix(";"))
 
 
 def json_type(value) -> str:
@@ -184,3 +198,54 @@ def test_the_shape_check_names_what_differs():
     assert f"row r1: keys {list(row)}, expected {list(INDEX['row'])}" in problems
     assert "row r1.tags: an item not ['string']: [1]" in problems
     assert "row r1.config: null None, expected ['object']" in problems
+
+
+# --- the run data file: what a build writes into data/runs/<slug>.js -----------------------------
+
+def run_data_problems(data: dict) -> list[str]:
+    """Every way one run's data differs from the contract, each naming the run, series and key."""
+    where = f"run {data.get('id')}"
+    problems = [f"{where}: keys {list(data)}, expected {list(RUN_DATA['run'])}"] if list(data) != list(RUN_DATA["run"]) else []
+    problems += [f"{where}.{key}: {json_type(data.get(key))}" for key, spec in RUN_DATA["run"].items()
+                 if json_type(data.get(key)) not in spec["types"]]
+    axes = data.get("timeAxes") or []
+    for group in ("metrics", "system"):
+        for name, series in (data.get(group) or {}).items():
+            at = f"{where}.{group}[{name!r}]"
+            required = {key for key, spec in RUN_DATA["series"].items() if not spec.get("optional")}
+            if not required <= set(series) <= set(RUN_DATA["series"]):
+                problems.append(f"{at}: keys {sorted(series)}")
+                continue
+            if sum(key in series for key in RUN_DATA["oneOf"]) != 1:
+                problems.append(f"{at}: not exactly one of {RUN_DATA['oneOf']}")
+            problems += [f"{at}.{key}: {json_type(value)}" for key, value in series.items()
+                         if json_type(value) not in RUN_DATA["series"][key]["types"]]
+            values = series["values"] if isinstance(series["values"], list) else []
+            spec = RUN_DATA["series"]["values"]
+            problems += [f"{at}.values: {value!r}" for value in values if json_type(value) not in spec["items"]
+                         or (isinstance(value, str) and value not in spec["strings"])]
+            steps = series.get("steps") or list(range(*((series.get("stepRange") or [0, 0])[0],
+                                                        sum(series.get("stepRange") or [0, 0]))))
+            times = axes[series["times"]] if isinstance(series["times"], int) and series["times"] < len(axes) else None
+            if times is None or not len(values) == len(times) == len(steps):
+                problems.append(f"{at}: {len(values)} values, {len(steps)} steps, times {series['times']!r}")
+    return problems
+
+
+def test_a_builds_run_data_files_have_the_contracts_keys_and_types(built_site):
+    files = sorted((built_site / "data" / "runs").glob("*.js"))
+    data = {run["name"]: run for run in map(run_data_of, files)}
+    assert len(files) == len(index_of(built_site)["runs"])
+    assert [problem for run in data.values() for problem in run_data_problems(run)] == []
+    # each kind of series the contract allows is there, so the check above saw each of them
+    assert data["sparse-steps"]["metrics"]["acc"]["steps"] == [0, 10, 25]
+    assert data["sparse-steps"]["metrics"]["loss"]["values"] == [0.5, "Infinity", 0.5]
+    assert data["sparse-and-long"]["metrics"]["loss"]["count"] == REDUCED_STEPS
+    assert "stepRange" in data["nested"]["metrics"]["loss"]
+
+
+def test_the_run_data_check_names_what_differs():
+    data = {"id": "r1", "name": "r", "created": 1.0, "timeAxes": [[0.1, 0.2]],
+            "metrics": {"loss": {"values": [1, "nan"], "times": 0, "stepRange": [0, 2], "steps": [0, 1]}}, "system": {}}
+    assert run_data_problems(data) == ["run r1.metrics['loss']: not exactly one of ['stepRange', 'steps']",
+                                       "run r1.metrics['loss'].values: 'nan'"]

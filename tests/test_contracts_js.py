@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test_contracts import CONTRACTS, INDEX, built_site, index_of  # noqa: F401 (built_site is a fixture)
+from test_contracts import CONTRACTS, INDEX, RUN_DATA, built_site, index_of  # noqa: F401 (built_site is a fixture)
 
 JS = Path(__file__).resolve().parent.parent / "themes" / "default" / "static" / "js"
 MODULES = ("run-fields.js", "format.js", "stats.js")
@@ -79,19 +79,27 @@ def test_duration_and_value_text(results):
     assert evaluated["missing"] == text["missing"]
 
 
-# --- the index row: what the pages' scripts read of data/index.js --------------------------------
+# --- the data files: what the pages' scripts read of data/index.js and data/runs/<slug>.js ------
 
-# Wraps TrackerData.index and each row in a Proxy that notes every key a script reads (or tests
-# with "in"), before data/index.js runs; the page's scripts then run unchanged.
+# Wraps TrackerData.index, each row, each run's data and each of its series in a Proxy that notes
+# every key a script reads (or tests with "in"), before the data files run; the page's scripts then
+# run unchanged.
 RECORD_READS_JS = """
 (() => {
-  const reads = { index: new Set(), row: new Set() };
+  const reads = { index: new Set(), row: new Set(), run: new Set(), series: new Set() };
   const noting = (target, into) => new Proxy(target, {
     get(object, key, receiver) { if (typeof key === "string") into.add(key); return Reflect.get(object, key, receiver); },
     has(object, key) { if (typeof key === "string") into.add(key); return Reflect.has(object, key); },
   });
+  const notingRun = (run) => {
+    for (const group of [run.metrics || {}, run.system || {}]) {
+      for (const name of Object.keys(group)) group[name] = noting(group[name], reads.series);
+    }
+    return noting(run, reads.run);
+  };
   let index = null;
-  const data = { runs: {} };
+  const runs = new Proxy({}, { set: (target, id, run) => Reflect.set(target, id, notingRun(run)) });
+  const data = { runs };
   Object.defineProperty(data, "index", {
     enumerable: true,
     get: () => index,
@@ -101,7 +109,7 @@ RECORD_READS_JS = """
     },
   });
   window.TrackerData = data;
-  window.__contractReads = () => ({ index: [...reads.index].sort(), row: [...reads.row].sort() });
+  window.__contractReads = () => Object.fromEntries(Object.entries(reads).map(([kind, keys]) => [kind, [...keys].sort()]));
 })();
 """
 
@@ -110,7 +118,7 @@ ROW_TYPE_PROBLEMS_JS = """
 (contract) => {
   const type = (value) => (value === null ? "null" : Array.isArray(value) ? "array" : typeof value);
   const problems = [];
-  for (const row of window.TrackerData.index.runs) {
+  for (const row of (window.TrackerData.index || { runs: [] }).runs) { // a run page has no index
     for (const [key, spec] of Object.entries(contract.row)) {
       if (!spec.types.includes(type(row[key]))) problems.push(`${row.id}.${key}: ${type(row[key])}`);
     }
@@ -157,6 +165,22 @@ def test_the_compare_page_reads_only_the_contracts_keys(page, built_site):
     assert set(reads["index"]) <= set(INDEX["index"]), reads["index"]
     assert {"slug", "commit", "datasets", "packages", "config", "summary"} <= set(reads["row"])
     assert {"maxCompareRuns", "lowerIsBetter"} <= set(reads["index"])
+    assert set(reads["run"]) <= set(RUN_DATA["run"]), sorted(set(reads["run"]) - set(RUN_DATA["run"]))
+    assert set(reads["series"]) <= set(RUN_DATA["series"]), sorted(set(reads["series"]) - set(RUN_DATA["series"]))
+    assert {"created", "metrics"} <= set(reads["run"]) and {"values", "times", "stepRange", "steps"} <= set(reads["series"])
+
+
+def test_the_run_page_reads_only_the_contracts_keys(page, built_site):
+    slugs = {row["name"]: row["slug"] for row in index_of(built_site)["runs"]}
+    open_recording(page, built_site, f"runs/{slugs['sparse-steps']}/index.html")
+    page.wait_for_function("[...document.querySelectorAll('figure.chart .plot')].every((plot) => plot.data)")
+    with page.expect_download():
+        page.get_by_role("button", name="Download CSV").click()  # run-csv.js reads the data file too
+    reads = reads_of(page)
+    assert set(reads["run"]) <= set(RUN_DATA["run"]), sorted(set(reads["run"]) - set(RUN_DATA["run"]))
+    assert set(reads["series"]) <= set(RUN_DATA["series"]), sorted(set(reads["series"]) - set(RUN_DATA["series"]))
+    assert {"name", "created", "timeAxes", "metrics", "system"} <= set(reads["run"])
+    assert {"values", "times", "steps"} <= set(reads["series"])
 
 
 def test_the_project_page_reads_only_the_contracts_keys(page, built_site):
