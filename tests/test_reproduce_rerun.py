@@ -211,7 +211,7 @@ def test_cli_messages_for_no_git_and_an_unreachable_remote(tmp_path):
                           capture_output=True, text=True, env=tool_env())
     assert (done.returncode, done.stderr) == (2, f"tracker: error: run {run_id} cannot be reproduced: The run's script "
                                                  "was not in a git repository: the code version is unknown.\n")
-    repo = make_project(tmp_path, "numpy\n", remote=str(tmp_path / "gone.git"))
+    repo = make_project(tmp_path, "numpy\nscikit-learn\n", remote=str(tmp_path / "gone.git"))
     run = run_training(repo, tmp_path / "runs")
     done = subprocess.run([os.path.join(VENV_BIN, "tracker"), "reproduce", run.id, "--runs", str(tmp_path / "runs"),
                            "--workdir", str(tmp_path / "work")], capture_output=True, text=True, env=tool_env())
@@ -219,6 +219,12 @@ def test_cli_messages_for_no_git_and_an_unreachable_remote(tmp_path):
     assert done.stderr.startswith(f"tracker: error: cannot clone {tmp_path / 'gone.git'} (the run's repository was "
                                   f"{repo} on ")
     assert "pass --repo URL_OR_DIR to clone a copy you can reach): fatal: repository" in done.stderr
+    # --repo takes a copy that can be reached, a folder relative to where the command runs
+    done = subprocess.run([os.path.join(VENV_BIN, "tracker"), "reproduce", run.id, "--runs", "runs", "--repo", "project",
+                           "--workdir", "work2"], cwd=tmp_path, capture_output=True, text=True, env=tool_env(),
+                          timeout=INSTALL_TIMEOUT_S)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"tracker reproduce: cloning {repo}\n" in done.stdout and ": 2 of 2 metrics match" in done.stdout
 
 
 PYPROJECT = """\

@@ -6,6 +6,7 @@ becomes ``{"error": ...}`` in that part's record and never reaches the training 
 from __future__ import annotations
 
 import os
+import sysconfig
 import time
 from dataclasses import dataclass, field
 
@@ -51,7 +52,7 @@ def capture_all(options: CaptureOptions) -> CaptureResult:
         start = os.path.dirname(os.path.join(options.cwd, options.main_file)) if options.main_file else options.cwd
         outcome = _guarded(capture_git, start)
         record, patch = outcome if isinstance(outcome, tuple) else (outcome, None)
-        if record.get("in_repo") is False and os.path.realpath(start) != os.path.realpath(options.cwd):
+        if record.get("in_repo") is False and os.path.realpath(start) == os.path.realpath(sysconfig.get_path("scripts")):
             # A console script lives in the environment's bin folder: its project is where it was started.
             outcome = _guarded(capture_git, options.cwd)
             record, patch = outcome if isinstance(outcome, tuple) else (outcome, None)

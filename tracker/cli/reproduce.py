@@ -116,6 +116,8 @@ def _git(args: list[str], cwd: str, failure: str) -> None:
 def _check_out(plan: ReproducePlan, original, workdir: str, args) -> str:
     """Clone, check out the commit and apply the diff; returns the checkout's folder."""
     source = args.repo or plan.clone_url
+    if args.repo and os.path.exists(args.repo):
+        source = os.path.abspath(args.repo)  # git runs in the work folder: a relative folder would miss
     clone = os.path.join(workdir, plan.clone_dir)
     where = (f"the run's repository was {original.git.get('repo_root')} on {original.host or 'the machine that ran it'}"
              if isinstance(original.git, dict) else "")
