@@ -2,10 +2,12 @@
 over the state each end record carries: tracker/end_state.py), and lists exactly as a full read does."""
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import random
+import warnings
 
 import pytest
 
@@ -165,23 +167,14 @@ def test_runs_without_a_usable_end_state_are_read_whole_and_list_the_same(tmp_pa
     else:
         rewrite_end(path, lambda end: end | {"state": end["state"] | {"metrics": {"loss": {"last": "x"}}}})
     assert load_from_ends(path) is None
-    full = load_run(path, last_only=True)
-    with pytest.warns(UserWarning) if damage == "torn tail" else _no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the torn line: list_runs must warn about it, below
+        full = load_run(path, last_only=True)
+    with pytest.warns(UserWarning, match="torn last line") if damage == "torn tail" else contextlib.nullcontext():
         listed = list_runs(runs).rows
     assert as_text([{key: value for key, value in row.items() if key not in ("path", "duration_s")}
                     for row in listed]) == \
            as_text([{key: value for key, value in full.as_filterable().items() if key != "duration_s"}])
-
-
-class _no_warning:
-    def __enter__(self):
-        import warnings
-        self._catcher = warnings.catch_warnings()
-        self._catcher.__enter__()
-        warnings.simplefilter("error")
-
-    def __exit__(self, *exc):
-        self._catcher.__exit__(*exc)
 
 
 def test_a_full_read_ignores_the_state_and_reports_nothing_about_it(tmp_path):
@@ -262,3 +255,21 @@ def test_random_runs_list_the_same_from_their_ends_as_read_whole(tmp_path, seed)
         name = "events.jsonl" if index == 0 else f"events-{writer}.jsonl"
         write_file(str(folder), name, head, random_items(rng, start), end, rng.choice([1, 3, 1000]))
     assert_fast_equals_full(str(folder))
+
+
+def test_the_listing_reads_neither_the_middle_of_a_finished_run_nor_its_problems(tmp_path):
+    runs = tmp_path / "runs"
+    path = logged_run(runs)
+    file = os.path.join(path, "events.jsonl")
+    with open(file, "rb") as handle:
+        data = handle.read()
+    middle = data.index(b'{"type":"metrics","step":10,')
+    with open(file, "r+b") as handle:  # the same number of bytes: only a read of the middle can tell
+        handle.seek(middle)
+        handle.write(b"x" * 10)
+    with pytest.warns(UserWarning, match="corrupt line"):
+        assert load_run(path).history("loss").count == 19
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        [row] = list_runs(runs).rows
+    assert row["summary"] == {"loss": 1 / 20} and row["config"] == {"lr": 0.1}
