@@ -173,6 +173,8 @@ def _bounded(record: dict, kind: str, where: str, problems) -> dict:
     """The record with values nested too deep dropped (naming the key) and lone surrogates escaped.
     In config and summary, each key of ``values`` is checked on its own, so one deep value costs
     only itself."""
+    if all(map(_is_plain, record.values())) and all(map(str.isascii, record)):
+        return record  # the usual run, start and end records: nothing nested, no text to escape
     clean = {}
     for key, value in record.items():
         if key == "state" and kind == "end":
@@ -193,6 +195,12 @@ def _bounded(record: dict, kind: str, where: str, problems) -> dict:
         except _TooDeep:
             problems.add(f"{where}: {kind}.{safe_text(key)} is nested deeper than {MAX_NESTING_DEPTH} levels; field dropped")
     return clean
+
+
+def _is_plain(value) -> bool:
+    """A value with nothing to bound or escape: a number, a boolean, null or ASCII text."""
+    kind = type(value)
+    return kind is not dict and kind is not list and (kind is not str or value.isascii())
 
 
 def _clean(value, depth: int):

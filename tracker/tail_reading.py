@@ -92,7 +92,8 @@ def load_from_ends(path: str, now: float | None = None) -> RunRecord | None:
     for rank, (file, found) in enumerate(ends):
         reading.file_time = 0.0
         reading.read_records(found.head, found.head_lines, file, rank)
-        reading.read_records([found.end], [found.state["lines"] + 1], file, rank)
+        end = {key: value for key, value in found.end.items() if key != "state"}  # the state is applied below
+        reading.read_records([end], [found.state["lines"] + 1], file, rank)
         apply_state(reading.state, found.state, rank)
     if problems or not reading.identified:
         return None  # a full read reports what is wrong
