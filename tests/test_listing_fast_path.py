@@ -207,7 +207,7 @@ def random_items(rng: random.Random, start_time: float) -> list:
         if kind < 0.6:
             step = step + 1 if rng.random() < 0.8 else max(0, step - rng.randint(0, 3))
             values = {name: rng.choice([rng.random(), rng.randint(-5, 5), math.nan, math.inf, -math.inf, 1.0])
-                      for name in rng.sample(names, rng.randint(1, len(names)))}
+                      for name in rng.sample(names, rng.randint(0, len(names)))}  # in any order, or none
             items.append((step, wall_time, values))
         elif kind < 0.7:
             items.append({"type": "config", "time": wall_time,

@@ -132,12 +132,18 @@ class FileState:
     def _fold_points(self, points: list) -> None:
         self.lines += len(points)
         self.file_time = points[-1][1]
+        first = points[0][2].keys()
+        if all(map(first.__eq__, map(dict.keys, map(_VALUES, points)))):  # the usual batch: one key set
+            self._fold_stretch(tuple(first), points)
+            return
         key_sets = list(map(tuple, map(_VALUES, points)))
         for keys, group in groupby(zip(key_sets, points), _FIRST):
             self._fold_stretch(keys, list(map(_SECOND, group)))
 
     def _fold_stretch(self, keys: tuple, points: list) -> None:
-        """Consecutive metrics with the same keys: one column per key, min and max in C."""
+        """Consecutive metrics with the same keys (in any order): one column per key, min and max in C."""
+        if not keys:
+            return  # log({}): a line, but no point of any metric
         steps = list(map(_STEP, points))
         top = max(steps)
         last = len(steps) - 1
@@ -146,7 +152,10 @@ class FileState:
         last_step, last_time = top, points[last][1]
         count = len(points)
         metrics = self.metrics
-        columns = zip(*map(dict.values, map(_VALUES, points))) if count > 1 else ((value,) for value in points[0][2].values())
+        if len(keys) == 1:
+            columns = (list(map(itemgetter(keys[0]), map(_VALUES, points))),)
+        else:
+            columns = zip(*map(itemgetter(*keys), map(_VALUES, points)))
         for key, column in zip(keys, columns):
             # min and max pass over a NaN (every comparison with it is false) unless it comes first
             low, high = min(column), max(column)
