@@ -14,7 +14,7 @@ import pytest
 import tracker
 from tracker.end_state import FileState
 from tracker.line_encoding import BatchEncoder
-from tracker.listing import list_runs
+from tracker.listing import LISTING_FILE, list_runs
 from tracker.reader import load_run
 from tracker.tail_reading import load_from_ends, merged_metrics, run_ends
 from tracker.values import replace_non_finite
@@ -273,3 +273,16 @@ def test_the_listing_reads_neither_the_middle_of_a_finished_run_nor_its_problems
         warnings.simplefilter("error")
         [row] = list_runs(runs).rows
     assert row["summary"] == {"loss": 1 / 20} and row["config"] == {"lr": 0.1}
+
+
+def test_a_first_listing_of_many_runs_reads_their_ends_on_every_core_with_the_same_result(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    paths = [logged_run(runs, f"run-{n:02d}") for n in range(20)]
+    rewrite_end(paths[3], lambda end: {key: value for key, value in end.items() if key != "state"})  # read whole
+    serial = list_runs(runs)
+    os.unlink(runs / LISTING_FILE)
+    monkeypatch.setattr("tracker.listing.ENDS_PARALLEL_MIN_RUNS", 10)
+    monkeypatch.setattr("tracker.listing.ENDS_RUNS_PER_TASK", 4)  # batches for two workers
+    parallel = list_runs(runs)
+    assert as_text(parallel.rows) == as_text(serial.rows)
+    assert [row["name"] for row in parallel.rows] == [f"run-{n:02d}" for n in range(20)]
