@@ -13,7 +13,8 @@ shows: as_filterable(), each metric's last point and count. Datasets, artifacts,
 and system metrics are left out, and heartbeats are not read (a writer that ended has its status
 and end time). Anything else gives None, and the caller reads the run whole (reader.load_run),
 which also reports what is wrong: a running or crashed run, a torn last line, an end record
-without a state (an older writer), a file changed after its end record, a line that does not parse.
+without a state (an older writer), a file appended to or changed since its end record, a line
+that does not parse.
 """
 from __future__ import annotations
 
