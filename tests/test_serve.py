@@ -15,13 +15,18 @@ import pytest
 from scripts import script_env, start_script
 
 TRAIN = """
-import sys, time
+import os, sys, time
 import tracker
 
 run = tracker.init(project="live", name=sys.argv[1], dir=sys.argv[2], capture=False)
 for step in range(int(sys.argv[3])):
     run.log({"loss": 1.0 / (step + 1)}, step=step)
     time.sleep(0.2)
+# A test checks the page while the run is still running: the run finishes when the test says so,
+# however slowly a loaded machine ran the steps.
+release = sys.argv[4] if len(sys.argv) > 4 else None
+while release and not os.path.exists(release):
+    time.sleep(0.05)
 run.finish()
 """
 LIVE_ENV = {"TRACKER_FLUSH_INTERVAL_S": "0.2", "TRACKER_HEARTBEAT_INTERVAL_S": "0.5"}
@@ -53,8 +58,10 @@ def http_json(url: str):
         return json.load(response)
 
 
-def start_training(folder, runs, name: str, steps: int) -> subprocess.Popen:
-    process = start_script(folder, TRAIN, name, str(runs), str(steps), env=script_env(**LIVE_ENV))
+def start_training(folder, runs, name: str, steps: int, release=None) -> subprocess.Popen:
+    """A training script logging ``steps`` steps; with ``release``, it finishes once that file exists."""
+    extra = [str(release)] if release is not None else []
+    process = start_script(folder, TRAIN, name, str(runs), str(steps), *extra, env=script_env(**LIVE_ENV))
     poll(lambda: any(os.listdir(runs)) and any(name in open(path).read()
                                                for path in _events_files(runs)), 20, f"run {name} to start")
     return process
@@ -109,7 +116,8 @@ def badge(page) -> str:
 def test_open_pages_follow_a_run_live_and_see_a_killed_run_crash(tmp_path, server, page):
     runs = tmp_path / "runs"
     runs.mkdir()
-    finishing = start_training(tmp_path, runs, "finishing", 30)  # ~6 s
+    release = tmp_path / "release"
+    finishing = start_training(tmp_path, runs, "finishing", 60, release=release)  # ~12 s, then waits
     killed = start_training(tmp_path, runs, "killed", 10**6)
     serve, base = server(runs)
 
@@ -121,9 +129,10 @@ def test_open_pages_follow_a_run_live_and_see_a_killed_run_crash(tmp_path, serve
     poll(lambda: page.evaluate(f"[{LOSS_PLOT}.layout.xaxis.range, {LOSS_PLOT}.layout.yaxis.range]")
          == [[0, 4], [0.2, 0.9]], 2, "the reader's zoom kept across the reload")
     assert badge(page) == "running"
+    release.touch()
     poll(lambda: badge(page) == "finished", 20, "the status badge to turn 'finished'")
     assert finishing.wait(timeout=10) == 0
-    poll(lambda: points(page) == 30, 10, "all 30 points on the chart")
+    poll(lambda: points(page) == 60, 10, "all 60 points on the chart")
 
     page.goto(run_url(page, base, "killed"))
     assert poll(lambda: badge(page), 10, "the killed run's page") == "running"
