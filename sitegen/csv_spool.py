@@ -24,7 +24,8 @@ _spool_numbers = itertools.count()
 
 
 class CsvSpool:
-    """Call it with each ``(step, time, values)``; then ``close(relative)`` or ``discard()``."""
+    """Call it with ``(steps, times, values)``, parallel lists of metrics records (load_run's
+    on_metrics); then ``close(relative)`` or ``discard()``."""
 
     def __init__(self, staging: str, created: float | None, clean_name: Callable[[str], str], hold_records: int):
         self.staging = staging
@@ -34,9 +35,9 @@ class CsvSpool:
         self.pending: list[tuple] = []
         self.handle = None
 
-    def __call__(self, step: int, wall_time: float, values: dict) -> None:
+    def __call__(self, steps: list, times: list, values: list) -> None:
         pending = self.pending
-        pending.append((step, wall_time, values))
+        pending += zip(steps, times, values)
         if len(pending) >= RECORDS_PER_CHUNK and (self.handle is not None or len(pending) > self.hold_records):
             self._write()
 

@@ -165,8 +165,9 @@ def load_run(path: str, now: float | None = None, *, max_points: int | None = No
     while reading, keeping spikes and non-finite values (series.ReducedSeries); memory stays
     bounded by that per series plus one chunk of the file. ``last_only``: keep only each metric's
     last point (what ``tracker ls`` lists) and no system metrics. ``History.count`` is the number
-    of points logged either way. ``on_metrics(step, time, values)`` is called for every metrics
-    record as it is read, as iter_metrics() yields them: a run is read once for its page and its
+    of points logged either way. ``on_metrics(steps, times, values)`` is called with parallel lists
+    of the metrics records as they are read, a stretch at a time and in file order, each record's
+    ``(step, time, values)`` as iter_metrics() yields it: a run is read once for its page and its
     full-data CSV.
     """
     files = events_files(path)

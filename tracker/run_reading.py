@@ -1,14 +1,17 @@
 """Folding one run's records into a RunRecord as they stream by: what load_run does with each
 chunk of parsed records (reader.py opens the files and owns the result).
 
-Metrics are the bulk of a run and are checked inline and gathered column-wise (a stretch of records
-with one key set is transposed and type-checked in C); every other record passes record_schema's
-check, then updates the writers (status), the settable state (run_state.py) or the run's lists.
+Metrics are the bulk of a run and are checked and gathered column-wise: a stretch of consecutive
+metrics records is checked field by field in C (good_points), and a stretch of records with one
+key set is transposed and type-checked in C, so the usual record costs no Python step of its own.
+Every other record passes record_schema's check, then updates the writers (status), the settable
+state (run_state.py) or the run's lists.
 """
 from __future__ import annotations
 
 import json
 import os
+from itertools import groupby, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -23,8 +26,9 @@ from .values import TEXT_TO_NON_FINITE
 if TYPE_CHECKING:  # for annotations only: reader.py imports this module
     from .reader import RunRecord
 
-MIN_COLUMN_STRETCH = 4  # shorter stretches of one key set are cheaper value by value
+MIN_COLUMN_STRETCH = 4  # shorter stretches of one key set (or of metrics records) are cheaper one by one
 _PLAIN_NUMBERS = frozenset({int, float})
+_INTS, _DICTS = frozenset({int}), frozenset({dict})
 _VALUES, _STEP, _TIME = itemgetter("values"), itemgetter("step"), itemgetter("time")
 
 
@@ -34,6 +38,20 @@ def good_point(record: dict, require_step: bool) -> bool:
     return ((type(step) is int or (not require_step and step is None))
             and type(wall_time) in (int, float) and 0 <= wall_time <= MAX_UNIX_TIME_S
             and type(record.get("values")) is dict)
+
+
+def good_points(records: list) -> bool:
+    """Whether good_point(record, require_step=True) holds for every one of ``records``: the same
+    test a field at a time, in C."""
+    try:
+        if set(map(type, map(_STEP, records))) != _INTS or set(map(type, map(_VALUES, records))) != _DICTS:
+            return False
+        times = list(map(_TIME, records))
+    except KeyError:
+        return False
+    # min and max can miss a NaN (every comparison with it is false); the sum of the times cannot
+    return (set(map(type, times)) <= _PLAIN_NUMBERS and 0 <= min(times) and max(times) <= MAX_UNIX_TIME_S
+            and sum(times) - sum(times) == 0)
 
 
 def _metric_number(value):
@@ -115,36 +133,51 @@ class RunReading:
         metric_columns: dict = {}
         system_columns: dict = {}
         latest_metric_time = None
-        run_of_metrics: list = []  # consecutive good metrics records, gathered column-wise
-        for record, number in zip(records, numbers):
-            kind = record.get("type")
-            if kind == "metrics" or kind == "system":
-                if not good_point(record, require_step=kind == "metrics"):
-                    check_record(record, f"{file}:{number}", self.problems)
-                    continue
-                wall_time = record["time"]
-                self.file_time = wall_time
-                if kind == "system":
-                    if not self.last_only:
-                        self._gather(system_columns, record, wall_time, file, number)
-                    continue
-                run_of_metrics.append((record, number))
-                if latest_metric_time is None or wall_time > latest_metric_time:
-                    latest_metric_time = wall_time
+        # consecutive good metrics records and their line numbers, gathered column-wise
+        pending, pending_numbers = [], []
+        start = 0
+        for kind, same in groupby(list(map(dict.get, records, repeat("type")))):
+            end = start + len(list(same))
+            group = records[start:end]
+            if kind == "metrics" and len(group) >= MIN_COLUMN_STRETCH and good_points(group):
+                pending += group
+                pending_numbers += numbers[start:end]
+                latest = max(map(_TIME, group))
+                if latest_metric_time is None or latest > latest_metric_time:
+                    latest_metric_time = latest
+                self.file_time = group[-1]["time"]
+                start = end
                 continue
-            if run_of_metrics:
-                self._gather_run(metric_columns, run_of_metrics, file)
-                run_of_metrics = []
-            if type(kind) is not str or kind not in SCHEMAS:
-                continue  # unknown record types are for later versions
-            record = check_record(record, f"{file}:{number}", self.problems)
-            if record is None:
-                continue
-            if record.get("time") is not None:  # checked: a time in range
-                self.file_time = record["time"]
-            self._apply(kind, record, (self.file_time, rank, number), default_writer, f"{file}:{number}")
-        if run_of_metrics:
-            self._gather_run(metric_columns, run_of_metrics, file)
+            for record, number in zip(group, numbers[start:end]):
+                if kind == "metrics" or kind == "system":
+                    if not good_point(record, require_step=kind == "metrics"):
+                        check_record(record, f"{file}:{number}", self.problems)
+                        continue
+                    wall_time = record["time"]
+                    self.file_time = wall_time
+                    if kind == "system":
+                        if not self.last_only:
+                            self._gather(system_columns, record, wall_time, file, number)
+                        continue
+                    pending.append(record)
+                    pending_numbers.append(number)
+                    if latest_metric_time is None or wall_time > latest_metric_time:
+                        latest_metric_time = wall_time
+                    continue
+                if pending:
+                    self._gather_metrics(metric_columns, pending, pending_numbers, file)
+                    pending, pending_numbers = [], []
+                if type(kind) is not str or kind not in SCHEMAS:
+                    continue  # unknown record types are for later versions
+                record = check_record(record, f"{file}:{number}", self.problems)
+                if record is None:
+                    continue
+                if record.get("time") is not None:  # checked: a time in range
+                    self.file_time = record["time"]
+                self._apply(kind, record, (self.file_time, rank, number), default_writer, f"{file}:{number}")
+            start = end
+        if pending:
+            self._gather_metrics(metric_columns, pending, pending_numbers, file)
         if latest_metric_time is not None and default_writer in self.writers:
             state = self.writers[default_writer]
             state.last_seen = max(state.last_seen or 0.0, latest_metric_time)
@@ -156,19 +189,14 @@ class RunReading:
                     series = target[name] = new_series(self.max_points, self.last_only, self.fraction_read)
                 series.add(steps, values, times)
 
-    def _gather_run(self, columns: dict, run_of_metrics: list, file: str) -> None:
-        """Add consecutive metrics records to ``columns``. Training loops log the same keys at every
-        step, so records are taken in stretches of one key set: the stretch is transposed into columns
-        and its values type-checked in C, a few times cheaper than a Python step per value. A
-        stretch holding anything but plain numbers (a NaN marker, a bad value) goes value by value."""
-        records = [record for record, _ in run_of_metrics]
-        key_sets = list(map(tuple, map(_VALUES, records)))
+    def _gather_metrics(self, columns: dict, records: list, numbers: list, file: str) -> None:
+        """Add consecutive good metrics records to ``columns``. Training loops log the same keys at
+        every step, so records are taken in stretches of one key set: the stretch is transposed into
+        columns and its values type-checked in C, a few times cheaper than a Python step per value.
+        A stretch holding anything but plain numbers (a NaN marker, a bad value) goes value by value."""
         start = 0
-        while start < len(records):
-            keys = key_sets[start]
-            end = start + 1
-            while end < len(records) and key_sets[end] == keys:
-                end += 1
+        for keys, same in groupby(list(map(tuple, map(_VALUES, records)))):
+            end = start + len(list(same))
             stretch = records[start:end]
             rows = list(zip(*map(dict.values, map(_VALUES, stretch)))) if end - start >= MIN_COLUMN_STRETCH else None
             if rows is not None and all(set(map(type, row)) <= _PLAIN_NUMBERS for row in rows):
@@ -180,15 +208,15 @@ class RunReading:
                     column[1].extend(row)
                     column[2].extend(times)
                 if self.on_metrics is not None:
-                    plain_names = all(map(str.isascii, keys))
-                    for step, wall_time, values in zip(steps, times, map(_VALUES, stretch)):
-                        self.on_metrics(step, wall_time, values if plain_names
-                                        else {clean_key(key): value for key, value in values.items()})
+                    values = list(map(_VALUES, stretch))
+                    if not all(map(str.isascii, keys)):
+                        values = [{clean_key(key): value for key, value in record.items()} for record in values]
+                    self.on_metrics(steps, times, values)
             else:
-                for record, number in run_of_metrics[start:end]:
-                    values = self._gather(columns, record, record["time"], file, number)
-                    if self.on_metrics is not None:
-                        self.on_metrics(record["step"], record["time"], values)
+                values = [self._gather(columns, record, record["time"], file, number)
+                          for record, number in zip(stretch, numbers[start:end])]
+                if self.on_metrics is not None:
+                    self.on_metrics(list(map(_STEP, stretch)), list(map(_TIME, stretch)), values)
             start = end
 
     def _gather(self, columns: dict, record: dict, wall_time: float, file: str, number: int) -> dict:

@@ -178,10 +178,11 @@ class ReducedSeries:
         self.width *= 2
 
     def finish(self, by_time: bool = False) -> History:
+        if self.width == 1:  # never overflowed: every point, as it came
+            steps, values, times = self.open
+            return _ordered(list(steps), list(values), list(times), by_time, self.count)
         points = [point for bucket in self.buckets for point in bucket]
-        if self.width == 1:
-            points = list(zip(*self.open))  # never overflowed: every point
-        elif self.open[0]:
+        if self.open[0]:
             points += _bucket_points(*self.open)
         if not points:
             return History(count=self.count)
