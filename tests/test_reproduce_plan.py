@@ -99,3 +99,19 @@ def test_a_repository_without_a_remote_or_a_run_without_git_says_so():
                                         code=CODE | {"script_file": "files/code/train.py"}))
     assert plan.blocker == "The run's script was not in a git repository: the code version is unknown."
     assert "git clone" not in shell_script(plan) and "files/code/train.py" in shell_script(plan)
+
+
+def test_recorded_values_cannot_add_a_command_to_the_block():
+    """A run folder may come from anyone, and the block is meant to be pasted into a shell."""
+    hostile_git = GIT | {"untracked_files": ["notes.txt\ntouch PWNED-untracked"]}
+    datasets = [{"name": "train\ntouch PWNED-dataset", "path": "d.csv", "kind": "file", "sha256": "b" * 64},
+                {"name": "bad hash", "path": "e.csv", "kind": "file", "sha256": "$(touch PWNED-hash)"}]
+    environment = ENVIRONMENT | {"python": "3.11;touch PWNED-python"}
+    script = shell_script(plan_reproduction(run_record(git=hostile_git, datasets=datasets, environment=environment)))
+    assert "PWNED-untracked" in script and "PWNED-dataset" in script  # shown, inside comments
+    assert not any("PWNED" in line.split("#", 1)[0] for line in script.splitlines())
+    assert "PWNED-hash" not in script and "PWNED-python" not in script
+
+    bad_commit = shell_script(plan_reproduction(run_record(git=GIT | {"commit": "abc; touch PWNED"})))
+    assert bad_commit.splitlines()[0] == "# The recorded commit is not a git commit id: the code version is unknown."
+    assert not any("PWNED" in line.split("#", 1)[0] for line in bad_commit.splitlines())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 
@@ -23,6 +24,11 @@ VENV_FOLDER = "venv"
 REPRODUCED_BY_FOLDER = "files/reproduced_by"
 REPRODUCES_FILE = "files/reproduces.json"
 SEED_KEYS = ("seed", "random_seed", "manual_seed", "random_state")
+# The block is meant to be pasted into a shell, and a run folder may come from anyone: values put into
+# it unquoted must have these shapes, and text in a comment cannot end the comment's line.
+_HEX = re.compile(r"[0-9a-f]{4,64}")
+_PYTHON_VERSION = re.compile(r"\d+\.\d+(\.\d+)?[\w.+]*")
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 @dataclass
@@ -66,7 +72,9 @@ def plan_reproduction(run, env_file_texts: dict[str, str] | None = None) -> Repr
     git = run.git if isinstance(run.git, dict) else {}
     code = run.code if isinstance(run.code, dict) else {}
     environment = run.environment if isinstance(run.environment, dict) else {}
-    plan = ReproducePlan(blocker=_git_blocker(git), python=_text(environment.get("python")),
+    python = _text(environment.get("python"))
+    plan = ReproducePlan(blocker=_git_blocker(git),
+                         python=python if python and _PYTHON_VERSION.fullmatch(python) else None,
                          command=_text(code.get("command_line")), script_file=_text(code.get("script_file")),
                          seed_recorded=has_seed(run.config))
     if code.get("entry", "script") is None:
@@ -76,7 +84,8 @@ def plan_reproduction(run, env_file_texts: dict[str, str] | None = None) -> Repr
         remote = _text(git.get("remote_url"))
         plan.clone_url, plan.local_only = (remote, False) if remote else (repo_root, True)
         plan.clone_dir = folder_name(remote or repo_root or "repo")
-        plan.commit = _text(git.get("commit"))
+        commit = _text(git.get("commit"))
+        plan.commit = commit if commit and _HEX.fullmatch(commit) else None
         plan.patch = bool(git.get("dirty") or git.get("diff_file"))
         plan.patch_truncated = bool(git.get("diff_truncated"))
         plan.untracked = [str(path) for path in git.get("untracked_files") or []]
@@ -99,7 +108,7 @@ def folder_name(url: str) -> str:
 
 def shell_script(plan: ReproducePlan) -> str:
     """The Reproduce block: shell lines that run verbatim in an empty folder holding the downloads."""
-    lines = []
+    lines = _ScriptLines()
     if plan.blocker:
         lines.append(f"# {plan.blocker}")
         if plan.script_file:
@@ -144,6 +153,20 @@ def shell_script(plan: ReproducePlan) -> str:
     return "\n".join(lines)
 
 
+class _ScriptLines(list):
+    """Lines of the block: whatever a line holds after a ``#`` stays on that line (a file or dataset
+    name with a line break in it would otherwise start a command of its own)."""
+
+    def append(self, line: str) -> None:
+        code, hash_mark, comment = line.partition("#")
+        super().append(code + hash_mark + _LINE_BREAKING.sub(" ", comment) if hash_mark else line)
+
+    def __iadd__(self, lines):
+        for line in lines:
+            self.append(line)
+        return self
+
+
 def _git_blocker(git: dict) -> str | None:
     if not git:
         return "No git information was recorded (git capture was off): the code version is unknown."
@@ -154,6 +177,8 @@ def _git_blocker(git: dict) -> str | None:
         return "The run's script was not in a git repository: the code version is unknown."
     if not git.get("commit"):
         return "The repository had no commit when the run was logged: the code version is unknown."
+    if not isinstance(git.get("commit"), str) or not _HEX.fullmatch(git["commit"]):
+        return "The recorded commit is not a git commit id: the code version is unknown."
     if not git.get("remote_url") and not git.get("repo_root"):
         return "The run recorded neither a remote nor the repository's folder."
     return None
@@ -215,6 +240,7 @@ def _dataset_checks(datasets: list, cwd: str | None, repo_root: str | None, work
     checks = []
     for record in datasets:
         if not isinstance(record, dict) or not isinstance(record.get("sha256"), str) \
+                or not _HEX.fullmatch(record["sha256"]) \
                 or not isinstance(record.get("path"), str) or record.get("kind") not in ("file", "folder"):
             continue
         path = record["path"]
