@@ -5,6 +5,7 @@ theme's file of the same relative path.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 
@@ -12,14 +13,21 @@ ASSETS_DIR = "assets"
 
 
 def plotly_source() -> tuple[str, str]:
-    """(path of the installed plotly package's plotly.min.js, its plotly.js version)."""
-    import plotly
+    """(path of the installed plotly package's plotly.min.js, its plotly.js version).
 
-    path = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+    The package is found, not imported: importing plotly took a fifth of a rebuild's imports."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("No module named 'plotly'", name="plotly")
+    path = os.path.join(spec.submodule_search_locations[0], "package_data", "plotly.min.js")
     with open(path, encoding="utf-8", errors="replace") as handle:
         head = handle.read(200)
     match = re.search(r"plotly\.js v([0-9][0-9A-Za-z.+-]*)", head)
-    return path, match.group(1) if match else plotly.__version__
+    if match:
+        return path, match.group(1)
+    from importlib.metadata import version  # here: 25 ms to import, for a plotly.js whose head names none
+
+    return path, version("plotly")
 
 
 def plan_assets(static_dirs: list[str]) -> tuple[dict[str, str], str]:

@@ -159,8 +159,7 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
     """
     rendered: dict[str, RunOutcome] = {}
     most_workers = 1
-    data_files = _data_files(out) if previous else set()
-    present: dict[str, bool] = {}  # slug -> its page and data file are in the site (looked at once a build)
+    in_site = _run_files_in_site(out) if previous else set()
     while True:
         kept = {}
         jobs = [folder for folder in choice.unknown() if folder not in rendered]
@@ -169,7 +168,7 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
             if folder in rendered:
                 continue
             if entry is not None and entry.key == choice.found.keys[folder] and entry.settled \
-                    and _run_pages_exist(out, entry.head["slug"], data_files, present):
+                    and _run_files_exist(entry.head["slug"], in_site):
                 kept[run_id] = entry
             else:
                 jobs.append(folder)
@@ -208,27 +207,24 @@ def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dic
             choice.learn(outcome.folder, None, relative_to_runs_folder(outcome.error, outcome.folder))
 
 
-def _run_pages_exist(out: str, slug: str, data_files: set[str], present: dict[str, bool]) -> bool:
-    """Whether a kept run's page and data file are still in the site (a stat of the page, and the
-    data file in ``data_files``, the site's data files listed once): files deleted by hand are made
-    again. The answer is kept in ``present``: the rounds of one build stat each page once (the
-    stats were a 10,000-run rebuild's largest new cost, twice over)."""
-    try:
-        return present[slug]
-    except KeyError:
-        pass
-    found = run_data_file(slug) in data_files and os.path.isfile(os.path.join(out, run_folder(slug), "index.html"))
-    present[slug] = found
+def _run_files_exist(slug: str, in_site: set[str]) -> bool:
+    """Whether a kept run's folder and data file are still in the site (``in_site``: see
+    _run_files_in_site), so that files deleted by hand are made again."""
+    return run_folder(slug) in in_site and run_data_file(slug) in in_site
+
+
+def _run_files_in_site(out: str) -> set[str]:
+    """The site-relative paths of the run folders and run data files in ``out``: two directory
+    reads, where a stat of each kept page was a tenth of a rebuild of 10,000 runs. A page deleted
+    alone from a run folder that is still there goes unnoticed until its run changes."""
+    found = set()
+    for folder in (run_folder("x"), run_data_file("x")):
+        parent = os.path.dirname(folder)
+        try:
+            found.update(f"{parent}/{name}" for name in os.listdir(os.path.join(out, parent)))
+        except OSError:
+            pass
     return found
-
-
-def _data_files(out: str) -> set[str]:
-    """The site-relative paths of the run data files in ``out`` (one directory read)."""
-    folder = os.path.dirname(run_data_file("x"))
-    try:
-        return {f"{folder}/{name}" for name in os.listdir(os.path.join(out, folder))}
-    except OSError:
-        return set()
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
