@@ -6,6 +6,8 @@ import enum
 import json
 import math
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -22,7 +24,17 @@ def events(run):
 
 def test_public_api_is_pinned():
     assert sorted(tracker.__all__) == sorted(
-        ["Run", "TrackerError", "UsageError", "finish", "init", "log", "runs", "seed_everything", "__version__"])
+        ["Audio", "Figure", "Histogram", "Image", "Run", "Table", "Text", "TrackerError", "UsageError", "Video",
+         "finish", "init", "log", "runs", "seed_everything", "__version__"])
+    assert all(getattr(tracker, name) is not None for name in tracker.__all__)
+    assert tracker.Image is __import__("tracker.media", fromlist=["Image"]).Image
+
+
+def test_import_tracker_and_init_load_neither_numpy_nor_a_media_module():
+    script = ("import sys, tracker\nrun = tracker.init\n"
+              "print(' '.join(m for m in sys.modules if m in ('numpy', 'tracker.media') or m.startswith('tracker.media.')))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == []
 
 
 def test_log_auto_increments_and_reads_back(tmp_path):

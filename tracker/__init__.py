@@ -7,6 +7,13 @@ from .errors import TrackerError, UsageError
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .media.audio import Audio
+    from .media.figure import Figure
+    from .media.histogram import Histogram
+    from .media.image import Image
+    from .media.table import Table
+    from .media.text import Text
+    from .media.video import Video
     from .run import Run
     from .run_list import runs
     from .seeding import seed_everything
@@ -15,9 +22,12 @@ if TYPE_CHECKING:
 # The public names are imported on first use (PEP 562), so that importing any module of the package
 # loads only what it needs: the site and `tracker ls` read runs through tracker.reader without loading
 # the logging client, and a training script's `import tracker` does not pay for the read path
-# (tracker.runs: reader, listing cache, filter language, ~40 ms).
+# (tracker.runs: reader, listing cache, filter language, ~40 ms), nor for the media objects (and
+# the NumPy some of them use) until a script makes one.
 _LAZY_NAMES = {"Run": ".run", "init": ".session", "log": ".session", "finish": ".session", "runs": ".run_list",
-               "seed_everything": ".seeding"}
+               "seed_everything": ".seeding", "Image": ".media.image", "Table": ".media.table",
+               "Figure": ".media.figure", "Histogram": ".media.histogram", "Text": ".media.text",
+               "Audio": ".media.audio", "Video": ".media.video"}
 
 
 def __getattr__(name: str):
@@ -35,4 +45,5 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_NAMES))
 
 
-__all__ = ["Run", "TrackerError", "UsageError", "finish", "init", "log", "runs", "seed_everything", "__version__"]
+__all__ = ["Audio", "Figure", "Histogram", "Image", "Run", "Table", "Text", "TrackerError", "UsageError", "Video",
+           "finish", "init", "log", "runs", "seed_everything", "__version__"]

@@ -21,6 +21,7 @@ use costs that read nothing.
 from __future__ import annotations
 
 import math
+import re
 
 from .values import TEXT_TO_NON_FINITE, safe_text
 
@@ -77,6 +78,17 @@ OBJECT = Expect(lambda value: type(value) is dict, "an object")
 TEXT_LIST = Expect(_is_text_list, "a list of strings")
 TEXT_MAP = Expect(_is_text_map, "an object of strings")
 OBJECT_LIST = Expect(_is_object_list, "a list of objects")
+# media/<aa>/<sha256>.<ext>, <aa> the hash's first two digits: a name that cannot leave the run folder.
+_MEDIA_FILE = re.compile(r"media/([0-9a-f]{2})/\1[0-9a-f]{62}\.[a-z0-9]{1,8}(?:\.[a-z0-9]{1,8})?")
+
+
+def _is_media_file(value) -> bool:
+    return type(value) is str and _MEDIA_FILE.fullmatch(value) is not None
+
+
+MEDIA_FILE = Expect(_is_media_file, "a media file name, media/<aa>/<sha256>.<ext>")
+MEDIA_FILES = Expect(lambda value: type(value) is list and all(map(_is_media_file, value)),
+                     "a list of media file names")
 COLUMNS = Expect(lambda value: _is_count(value) or _is_text_list(value), "a count or a list of strings")
 
 
@@ -120,6 +132,9 @@ SCHEMAS: dict[str, Schema] = {
                                     "packages": TEXT_MAP, "env": TEXT_MAP, "time": TIME}),
     "hardware": Schema(optional={"cpu_model": TEXT, "cpu_count_logical": COUNT, "cpu_count_physical": COUNT,
                                  "memory_total_bytes": COUNT, "gpus": OBJECT_LIST, "time": TIME}),
+    # the writer's fields; each kind's own fields (docs/format.md, "Media") pass as they are
+    "media": Schema(required={"key": TEXT, "step": INT, "file": MEDIA_FILE, "kind": TEXT},
+                    optional={"time": TIME, "index": COUNT, "size_bytes": COUNT, "attachments": MEDIA_FILES}),
 }
 # Types whose records hold free-form JSON that is walked for depth and lone surrogates.
 # metrics and system are not: their values are numbers, checked as they are gathered.

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from . import active_run, lifecycle
 from .errors import ArgumentTypeError, RunFinishedError
 from .inputs import check_step, clean_tags, clean_text
+from .media_logging import QueuedMedia, checked_media, loaded_media_class, media_objects
+from .run_media import RunMediaMethods
 from .values import TOO_LONG_INT, metric_number, safe_text, to_jsonable
 from .writer import RecordWriter
 
@@ -43,10 +45,11 @@ class _RecordedDict(dict):
         return self[key]
 
 
-class Run:
-    """One run: log metrics, config, summary, datasets and artifacts into its folder.
+class Run(RunMediaMethods):
+    """One run: log metrics, media, config, summary, datasets and artifacts into its folder.
 
-    Created by ``tracker.init()``; use it as a context manager or call ``finish()``.
+    Created by ``tracker.init()``; use it as a context manager or call ``finish()``. The media
+    methods (``log_image``, ``log_confusion_matrix``...) are in tracker/run_media.py.
     """
 
     def __init__(self, *, run_id: str, root: str, path: str, project: str, name: str, group: str | None,
@@ -82,6 +85,9 @@ class Run:
         """Record metric values at ``step`` (default: one past the last step).
 
         Values are numbers (NaN and ±Inf included) or anything with ``.item()``; names are str.
+        A value may also be a media object (``tracker.Image(...)``, ``tracker.Table(...)``...) or
+        a list of them: each becomes a ``media`` record at the same step, encoded and stored by
+        the writer thread (see ``log_media``).
         Buffered: returns without file I/O; written within the flush interval.
         Misuse (not a dict, a name that is not a str, a value that is not a number, a step that
         is not a whole number) raises a UsageError and logs nothing.
@@ -99,13 +105,47 @@ class Run:
                 kinds <= _FLOATS or -TOO_LONG_INT < min(values.values()) and max(values.values()) < TOO_LONG_INT):
             clean = dict(values)  # a copy: the caller may reuse and mutate its dict
         else:
-            clean = self._checked_metrics(values)
+            clean, media = self._checked_values(values)
+            if media:
+                self._log_with_media(clean, media, step)
+                return
         if step is None:
             step = self._step + 1
         elif type(step) is not int or not -TOO_LONG_INT < step < TOO_LONG_INT:
             step = check_step(step)
         self._step = step
         self._writer.put_metrics(step, time.time(), clean)
+
+    def _log_with_media(self, clean: dict, media: list, step) -> None:
+        """log() of values holding media: the numbers as a metrics record (if any), each media
+        object queued for the writer, all at one step and time."""
+        step = self._step + 1 if step is None else check_step(step)
+        self._step = step
+        now = time.time()
+        if clean:
+            self._writer.put_metrics(step, now, clean)
+        self._queue_media(media, step, now)
+
+    def log_media(self, key: str, media, step: int | None = None) -> None:
+        """Record a media object (``tracker.Image``, ``Table``, ``Figure``, ``Histogram``, ``Text``,
+        ``Audio``, ``Video`` or an evaluation chart), or a list of them, under ``key`` at ``step``.
+
+        ``step`` defaults to the run's current step (the last one ``log()`` used; 0 before any),
+        so a chart logged after an epoch's metrics sits at their step; it does not move the step.
+        The object has copied its data when it was made; the writer thread encodes it and stores
+        its file once per content (docs/format.md, "Media"). Past the run's media budget, media are
+        skipped with one warning; a media object that cannot be encoded is a warning naming the key
+        and step. Misuse (a key that is not a str, a value that is no media object) raises.
+        """
+        if self._finished:
+            if self._detached:
+                return
+            raise RunFinishedError(self.id)
+        if not isinstance(key, str):
+            raise ArgumentTypeError("log_media() key", key, "a str")
+        objects = checked_media("log_media() media", media)
+        step = max(self._step, 0) if step is None else check_step(step)
+        self._queue_media([(key, objects)], step, time.time())
 
     # -- everything else -------------------------------------------------------------------
 
@@ -230,18 +270,34 @@ class Run:
             return
         self._writer.put(record)
 
-    def _checked_metrics(self, values) -> dict:
-        """log()'s slow path: every name and value checked; names are remembered once they pass."""
+    def _checked_values(self, values) -> tuple[dict, list | None]:
+        """log()'s slow path: every name and value checked; names are remembered once they pass.
+        Returns the numbers, and the media objects as ``[(key, [objects])]`` (None when there are none)."""
         if not isinstance(values, Mapping):
             raise ArgumentTypeError("log() values", values, "a dict of metric name -> number")
         clean = {}
+        media = None
+        media_class = loaded_media_class()
         for key, value in values.items():
+            if media_class is not None and isinstance(key, str):
+                objects = media_objects(f"log() value {key!r}", value, media_class)
+                if objects is not None:
+                    media = media or []
+                    media.append((key, objects))
+                    continue
             number = metric_number(key, value)  # raises for a name that is not a str, too
             name = safe_text(key)
             if name is key and type(key) is str and len(self._metric_names) < MAX_KNOWN_METRIC_NAMES:
                 self._metric_names.add(key)
             clean[name] = number
-        return clean
+        return clean, media
+
+    def _queue_media(self, media: list, step: int, wall_time: float) -> None:
+        put_media = self._writer.put_media
+        for key, objects in media:
+            name = safe_text(key)
+            for index, obj in enumerate(objects):
+                put_media(QueuedMedia(name, step, wall_time, index, obj))
 
     def _record_values(self, record_type: str, changes: dict, existing: dict) -> dict:
         from .redact import redact_mapping

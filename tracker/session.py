@@ -13,6 +13,7 @@ from .errors import ArgumentTypeError, NoActiveRunError, RunDirError, UsageError
 from .ids import new_run_id, random_suffix
 from .inputs import check_run_id, clean_tags, clean_text, config_mapping
 from .layout import MAIN_EVENTS_FILE, runs_root
+from .media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB
 from .resume import previous_run
 from .run import Run
 from .writer import RecordWriter
@@ -22,12 +23,16 @@ SCHEMA_VERSION = 1
 
 def init(project: str | None = None, name: str | None = None, config: dict | None = None, *,
          tags=None, notes: str | None = None, group: str | None = None, dir=None,
-         id: str | None = None, resume: bool = False, capture: bool | dict = True) -> Run:
+         id: str | None = None, resume: bool = False, capture: bool | dict = True,
+         media_budget_mb: float | None = None) -> Run:
     """Start (or with ``resume=True`` reopen) a run and make it the active one.
 
     ``capture`` switches automatic capture off (False) or per part, e.g.
     ``{"git": False, "code": True, "environment": True, "hardware": True, "console": True,
     "system": True}``.
+
+    ``media_budget_mb`` bounds the media files the run stores (default ``$TRACKER_MEDIA_BUDGET_MB``
+    or 200 MB, counted once per content); past it, media are skipped with one warning.
 
     Every argument is checked before anything is created: misuse raises a UsageError naming it.
     Names, group, tags and notes are stored redacted (see ``tracker.redact``).
@@ -43,6 +48,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     if not isinstance(resume, bool):
         raise ArgumentTypeError("resume", resume, "True or False")
     run_id = check_run_id(id) if id is not None else new_run_id()
+    media_budget_bytes = _media_budget_bytes(media_budget_mb)
     root = runs_root(dir)
     _ensure_writable(root)
     path = os.path.join(root, run_id)
@@ -61,7 +67,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
         head.append({"type": "run", "schema": SCHEMA_VERSION, "id": run_id, "project": project,
                      "name": name, "group": group, "time": now})
     writer = RecordWriter(os.path.join(path, events_file), os.path.join(path, f"heartbeat-{writer_id}.json"),
-                          writer_id)
+                          writer_id, media_budget_bytes=media_budget_bytes)
     head.append(_start_record(writer, now, resumed=not created))
     writer.remember_head(head)  # written again if the run folder is deleted mid-run
     _write_now(os.path.join(path, events_file), head)
@@ -158,6 +164,24 @@ def _write_now(events_path: str, records: list[dict]) -> None:
             os.close(fd)
     except OSError as exc:
         raise RunDirError(os.path.dirname(events_path), exc.strerror or str(exc)) from None
+
+
+def _media_budget_bytes(media_budget_mb) -> int:
+    """The run's media budget in bytes: the argument, else $TRACKER_MEDIA_BUDGET_MB, else the default."""
+    argument = "media_budget_mb"
+    if media_budget_mb is None:
+        setting = os.environ.get("TRACKER_MEDIA_BUDGET_MB")
+        if setting is None:
+            return int(DEFAULT_MEDIA_BUDGET_MB * BYTES_PER_MB)
+        argument = "TRACKER_MEDIA_BUDGET_MB"
+        try:
+            media_budget_mb = float(setting)
+        except ValueError:
+            raise ArgumentTypeError(argument, setting, "a number of megabytes, e.g. 500") from None
+    if isinstance(media_budget_mb, bool) or not isinstance(media_budget_mb, (int, float)) \
+            or not 0 <= media_budget_mb < float("inf"):
+        raise ArgumentTypeError(argument, media_budget_mb, "a number of megabytes, 0 or more, e.g. 500")
+    return int(media_budget_mb * BYTES_PER_MB)
 
 
 CAPTURE_PARTS = ("git", "code", "environment", "hardware", "console", "system")

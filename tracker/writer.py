@@ -18,6 +18,14 @@ SIGKILL loses at most about one flush interval of logging: when the oldest recor
 written is older than the interval, ``log()`` waits for the writer (backpressure by time), as
 it does when more than MAX_PENDING_RECORDS wait (backpressure by count). It never waits while
 the disk refuses writes, nor longer than BACKPRESSURE_MAX_WAIT_S at a time.
+
+Media objects (``put_media``) wait in the same queue, in order with the records, and are
+encoded here, not in the loop: each becomes its files and its ``media`` record
+(tracker/media_files.py). Their copies are bounded in bytes: while more than
+MAX_QUEUED_MEDIA_BYTES wait, ``log()`` waits for the writer to encode some, since a burst (the
+64 sample images of an epoch's end) is worth a short wait and the writer frees room object by
+object; after BACKPRESSURE_MAX_WAIT_S (a writer stuck on a hung disk) the object is dropped
+with a warning instead, so memory stays bounded and training goes on.
 """
 from __future__ import annotations
 
@@ -32,6 +40,8 @@ import warnings
 from .atomic_file import replace_file
 from .end_state import FileState
 from .line_encoding import BatchEncoder
+from .media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB, MediaStore
+from .media_logging import QueuedMedia
 from .unwritten import UnwrittenRecords
 
 FLUSH_INTERVAL_S = float(os.environ.get("TRACKER_FLUSH_INTERVAL_S", "1.0"))
@@ -44,6 +54,8 @@ BACKPRESSURE_MAX_WAIT_S = 5.0  # a hung file system must not hang training: stop
 BOUND_LAG_BY_TIME = True  # the benchmark switches it off to measure what it costs
 MAX_UNWRITTEN_BYTES = int(os.environ.get("TRACKER_MAX_UNWRITTEN_BYTES", str(32 * 2**20)))
 RETRY_MAX_INTERVAL_S = 5.0  # while writes fail, retries back off from the flush interval to this
+MAX_QUEUED_MEDIA_BYTES = int(os.environ.get("TRACKER_MAX_QUEUED_MEDIA_BYTES", str(256 * 2**20)))
+MEDIA_WAKE_BYTES = 16 * 2**20  # media copies waiting past this wake the writer before the flush interval
 
 
 class RecordWriter:
@@ -52,18 +64,26 @@ class RecordWriter:
     def __init__(self, events_path: str, heartbeat_path: str, writer_id: str,
                  flush_interval_s: float = FLUSH_INTERVAL_S,
                  heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
-                 max_unwritten_bytes: int = MAX_UNWRITTEN_BYTES):
+                 max_unwritten_bytes: int = MAX_UNWRITTEN_BYTES,
+                 media_budget_bytes: int = int(DEFAULT_MEDIA_BUDGET_MB * BYTES_PER_MB),
+                 max_queued_media_bytes: int = MAX_QUEUED_MEDIA_BYTES):
         self.events_path = events_path
         self.heartbeat_path = heartbeat_path
         self.writer_id = writer_id
         self.flush_interval_s = flush_interval_s
         self.heartbeat_interval_s = heartbeat_interval_s
         self.max_unwritten_bytes = max_unwritten_bytes
+        self.max_queued_media_bytes = max_queued_media_bytes
         self._pending: collections.deque = collections.deque()
         self._unwritten = UnwrittenRecords()
         self._head_records: list[dict] = []
         self._file_state = FileState()  # what the end record says about the file (end_state.py)
         self._encoder = BatchEncoder(self._warn_once, self._file_state)
+        self._media = MediaStore(os.path.dirname(events_path), media_budget_bytes, self._warn_once)
+        self._media_lock = threading.Lock()  # guards the two counts below, never held across I/O
+        self._queued_media = 0  # media objects put and not yet stored (or skipped)
+        self._queued_media_bytes = 0  # what their copies hold (Media.held_bytes)
+        self._media_room = threading.Event()  # set each time the writer has stored (or skipped) one
         self._wake = threading.Event()
         self._written = threading.Event()  # set after each write: a log() waiting for the writer goes on
         self._stopping = False
@@ -96,6 +116,31 @@ class RecordWriter:
         if wall_time > self._overdue_at or len(pending) >= FLUSH_AT_RECORDS:
             self._catch_up(wall_time)
 
+    def put_media(self, item: QueuedMedia) -> None:
+        """Queue a media object for the writer thread to encode and store. Waits while the media
+        copies already queued hold more than ``max_queued_media_bytes``; drops it, with a warning,
+        when the writer frees no room within BACKPRESSURE_MAX_WAIT_S, or silently once the run's
+        media budget is spent (the writer warned when it was)."""
+        if self._media.spent:
+            return
+        held = item.held_bytes
+        if self._queued_media_bytes and self._queued_media_bytes + held > self.max_queued_media_bytes:
+            if not self._wait_for_media_room(held):
+                self._warn_once("media-queue", f"tracker: over {self.max_queued_media_bytes:,} bytes of media wait "
+                                f"for the writer (TRACKER_MAX_QUEUED_MEDIA_BYTES) and it freed none for "
+                                f"{BACKPRESSURE_MAX_WAIT_S:.0f} s: media {item.key!r} at step {item.step} is "
+                                "dropped, as are others while this lasts; training continues")
+                return
+        with self._media_lock:
+            self._queued_media += 1
+            self._queued_media_bytes += held
+        pending = self._pending
+        pending.append(item)
+        if self._queued_media_bytes >= MEDIA_WAKE_BYTES or len(pending) >= FLUSH_AT_RECORDS:
+            self._wake.set()
+        if item.time > self._overdue_at:
+            self._wait_for_lag_within_interval(item.time)
+
     def close(self, stall_timeout_s: float = 10.0) -> None:
         """Write everything pending and stop the thread.
 
@@ -112,7 +157,7 @@ class RecordWriter:
             self._thread.join(stall_timeout_s)
             if not self._thread.is_alive():
                 return
-            remaining = len(self._pending) + self._unwritten.size_bytes
+            remaining = len(self._pending) + self._unwritten.size_bytes + self._queued_media  # media: one by one
             if remaining_before is not None and remaining >= remaining_before:
                 warnings.warn(f"tracker: the writer made no progress for {stall_timeout_s:.0f} s; "
                               f"{len(self._pending) + self._unwritten.count_records()} records were not "
@@ -151,6 +196,19 @@ class RecordWriter:
                 self._wake.set()
                 self._written.wait(BACKPRESSURE_POLL_S)
 
+    def _wait_for_media_room(self, held: int) -> bool:
+        """Wait until ``held`` more bytes of media fit in the queue's bound; False when they did not
+        within BACKPRESSURE_MAX_WAIT_S (or the writer has stopped)."""
+        give_up_at = time.monotonic() + BACKPRESSURE_MAX_WAIT_S
+        while self._queued_media_bytes and self._queued_media_bytes + held > self.max_queued_media_bytes:
+            if self._stopping or not self._thread.is_alive() or time.monotonic() > give_up_at:
+                return False
+            self._media_room.clear()  # before looking again: a store after the look wakes the wait
+            if self._queued_media_bytes and self._queued_media_bytes + held > self.max_queued_media_bytes:
+                self._wake.set()
+                self._media_room.wait(BACKPRESSURE_POLL_S)
+        return True
+
     def _oldest_unwritten(self) -> float | None:
         since = self._in_flight_since
         if since is not None:
@@ -185,13 +243,36 @@ class RecordWriter:
         if count:
             self._in_flight_since = _time_of(pending[0])  # before the swap: log() always sees one of the two
             popleft = pending.popleft
-            self._unwritten.add(self._encoder.encode([popleft() for _ in range(count)]))
+            items = [popleft() for _ in range(count)]
+            if self._queued_media:  # put before it is queued: a batch holding media always sees it
+                items = self._store_media(items)
+            self._unwritten.add(self._encoder.encode(items))
             if self._failing:
                 self._keep_within_bound()
         if self._unwritten and (retry_now or not self._failing or time.monotonic() >= self._retry_at):
             self._write_unwritten()
         self._in_flight_since = None
         self._written.set()
+
+    def _store_media(self, items: list) -> list:
+        """``items`` with each QueuedMedia replaced by its ``media`` record, its files written first;
+        or left out, when it is skipped (media_files.py warns)."""
+        kept = []
+        for index, item in enumerate(items):
+            if type(item) is not QueuedMedia:
+                kept.append(item)
+                continue
+            items[index] = None  # its copy is freed once encoded: room for the loop's next objects
+            try:
+                record = self._media.record(item)
+            finally:
+                with self._media_lock:
+                    self._queued_media -= 1
+                    self._queued_media_bytes -= item.held_bytes
+                self._media_room.set()
+            if record is not None:
+                kept.append(record)
+        return kept
 
     def _keep_within_bound(self) -> None:
         dropped = self._unwritten.shed(self.max_unwritten_bytes)
@@ -293,8 +374,8 @@ class RecordWriter:
 
 
 def _time_of(item) -> float | None:
-    """When a queued item was logged: metrics tuples carry it; records without a time count as now."""
+    """When a queued item was logged: metrics tuples and media carry it; records without a time count as now."""
     if type(item) is tuple:
         return item[1]
-    stamp = item.get("time") if isinstance(item, dict) else None
+    stamp = item.get("time") if isinstance(item, dict) else getattr(item, "time", None)
     return stamp if isinstance(stamp, (int, float)) else time.time()

@@ -46,8 +46,24 @@ class Media:
         TrackerError (or anything a library raises) that the writer turns into a warning."""
         raise NotImplementedError
 
+    def held_bytes(self) -> int:
+        """About how many bytes the object's copy holds until it is encoded: its arrays, bytes and
+        text. The writer bounds what waits in its queue by the sum (tracker/media_logging.py)."""
+        return sum(map(_held_bytes, vars(self).values()))
+
     def __repr__(self) -> str:
         return f"<tracker.media.{type(self).__name__}>"
+
+
+def _held_bytes(value) -> int:
+    nbytes = getattr(value, "nbytes", None)  # a NumPy array, without importing NumPy
+    if type(nbytes) is int:
+        return nbytes
+    if isinstance(value, (bytes, bytearray, str)):
+        return len(value)
+    if type(value) is tuple:  # an image or audio file kept as (format, bytes)
+        return sum(map(_held_bytes, value))
+    return 0
 
 
 def media_file_name(data: bytes, extension: str) -> str:
