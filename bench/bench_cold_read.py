@@ -1,7 +1,7 @@
 """Cold build against its floor: how far ``tracker build`` is from parsing every events line once.
 
     python bench/bench_cold_read.py [--runs 1000] [--rebuild-runs 10000] [--repeats 3] [--work DIR]
-                                    [--output /tmp/bench_sections/cold_build.md]
+                                    [--breakdown 60] [--output /tmp/bench_sections/cold_build.md]
 
 Synthetic finished runs of 1,000 steps x 5 metrics (bench/synthetic_runs.py, cached in --work as
 bench_site.py caches them; the two share the default folder). Measured, interleaved, medians of
@@ -19,6 +19,9 @@ bench_site.py caches them; the two share the default folder). Measured, interlea
 Then, at --rebuild-runs runs: a cold build, and a rebuild after one record is appended to one run
 (median of 5, a different run each time) next to bench_site.py's floor, a fresh process that
 stats every file of every run folder.
+
+--breakdown N: where a run page's time goes, each step of it (sitegen/run_pages.py render_run)
+timed alone with time.process_time over the first N runs of the cold set, in this process.
 """
 from __future__ import annotations
 
@@ -32,12 +35,25 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import psutil
 
 from bench_site import BUILD_ENV, append_point, build_argv, scan_floor_s, synthetic_runs
 from common import REPO_ROOT, git_revision, machine_description, markdown_table, median, today
+from sitegen.assets import plan_assets
+from sitegen.csv_spool import CsvSpool
+from sitegen.load import PAGE_POINTS_PER_SERIES, load_source, read_run
+from sitegen.model import PageSettings, index_row, run_context, run_data_file, run_description, run_url
+from sitegen.output import write_text
+from sitegen.redaction import redact_source, redact_tokens
+from sitegen.render import Renderer, data_script_text, script_json
+from sitegen.run_data import run_data_json
+from sitegen.theme import resolve_theme
+from tracker.event_lines import record_chunks
+from tracker.problems import Problems
+from tracker.reader import created_time
 
 HEADING = "## Cold build and its floor"
 REBUILD_REPEATS = 5
@@ -165,6 +181,43 @@ def measure_rebuild(work: Path, count: int) -> dict:
             "scan_floor_s": median(scans)}
 
 
+BREAKDOWN_STEPS = ("decode (record_chunks)", "read (load_run, CSV spool)", "extra files (load_source)", "redact",
+                   "render page", "run data (run_data_json)", "write files", "index row")
+
+
+def step_breakdown(runs: Path, count: int) -> dict[str, float]:
+    """{step: CPU ms per run} of rendering the first ``count`` runs of ``runs``, step by step."""
+    theme = resolve_theme(None)
+    settings = PageSettings("Experiments", theme, plan_assets(theme.static_dirs)[1], "tracker", None, None)
+    renderer = Renderer(theme)
+    folders = sorted(path for path in runs.iterdir() if path.is_dir())[:count]
+    spent = dict.fromkeys(BREAKDOWN_STEPS, 0.0)
+
+    def timed(step, function, *args, **kwargs):
+        started = time.process_time()
+        result = function(*args, **kwargs)
+        spent[step] += time.process_time() - started
+        return result
+
+    with tempfile.TemporaryDirectory() as staging, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for folder in map(str, folders):
+            timed(BREAKDOWN_STEPS[0], lambda: [None for _ in record_chunks(f"{folder}/events.jsonl", Problems())])
+            csv = CsvSpool(staging, created_time(folder), redact_tokens, hold_records=PAGE_POINTS_PER_SERIES)
+            run = timed(BREAKDOWN_STEPS[1], read_run, folder, on_metrics=csv)
+            csv.discard()
+            source = timed(BREAKDOWN_STEPS[2], load_source, run)
+            timed(BREAKDOWN_STEPS[3], redact_source, source)
+            page = timed(BREAKDOWN_STEPS[4], lambda: renderer.render(
+                "run.html", run_context(settings.title, source) | settings.common("../../", run_url(source),
+                                                                                  run_description(run)), folder))
+            data = timed(BREAKDOWN_STEPS[5], lambda: data_script_text("runs", run.id, run_data_json(source)))
+            timed(BREAKDOWN_STEPS[6], lambda: (write_text(staging, run_url(source), page),
+                                               write_text(staging, run_data_file(source.slug), data)))
+            timed(BREAKDOWN_STEPS[7], lambda: script_json(index_row(source)))
+    return {step: seconds * 1000 / max(1, len(folders)) for step, seconds in spent.items()}
+
+
 def render_report(results: dict) -> str:
     cold, rebuild = results["cold"], results.get("rebuild")
     ratio = cold["cold_s"] / cold["floor_s"]
@@ -190,6 +243,14 @@ def render_report(results: dict) -> str:
         f"Target: a cold build within {MAX_COLD_TO_FLOOR:.0f}x its floor: "
         f"{'met' if ratio <= MAX_COLD_TO_FLOOR else 'not met'} ({ratio:.1f}x wall, {cpu_ratio:.1f}x CPU).",
     ]
+    breakdown = results.get("breakdown")
+    if breakdown:
+        floor_ms = cold["floor_cpu_s"] * 1000 / cold["runs"]
+        parts.append(f"Where a run page's CPU time goes, each step timed alone over {breakdown['runs']} of the runs "
+                     "in one process (`--breakdown`; the decode is timed alone, then again inside the read):")
+        parts.append(markdown_table(["Step", "CPU ms per run", "x floor"],
+                                    [[step, f"{ms:.2f}", f"{ms / floor_ms:.2f}x"]
+                                     for step, ms in breakdown["steps"].items()]))
     if rebuild:
         parts.append(markdown_table(
             ["Runs", "Cold build s", "Cold CPU s", "One changed run rebuilt s", "Rebuild CPU s", "Scan floor s",
@@ -213,12 +274,19 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tracker-bench-site",
                         help="where synthetic runs and sites go (shared with bench_site.py)")
     parser.add_argument("--output", type=Path, help="write the Markdown section here too")
+    parser.add_argument("--breakdown", type=int, default=0, metavar="N",
+                        help="time each step of a run page over N of the cold runs (default 0: not done)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
     print(f"{args.runs} runs, cold ...", file=sys.stderr, flush=True)
     cold = measure_cold(args.work, args.runs, args.repeats)
     print(json.dumps(cold), file=sys.stderr, flush=True)
+    breakdown = None
+    if args.breakdown:
+        steps = step_breakdown(synthetic_runs(args.work, args.runs, STEPS, METRICS), args.breakdown)
+        breakdown = {"runs": min(args.breakdown, args.runs), "steps": steps}
+        print(json.dumps(breakdown), file=sys.stderr, flush=True)
     rebuild = None
     if args.rebuild_runs:
         print(f"{args.rebuild_runs} runs, rebuild ...", file=sys.stderr, flush=True)
@@ -227,9 +295,11 @@ def main(argv=None) -> int:
     command = "python bench/bench_cold_read.py" + "".join(
         f" {flag} {value}" for flag, value, default in (("--runs", args.runs, 1000),
                                                         ("--rebuild-runs", args.rebuild_runs, 10000),
-                                                        ("--repeats", args.repeats, 3)) if value != default)
+                                                        ("--repeats", args.repeats, 3),
+                                                        ("--breakdown", args.breakdown, 0)) if value != default)
     results = {"command": command, "date": today(), "revision": git_revision("tracker", "sitegen", "themes"),
                "machine": machine_description(), "repeats": args.repeats, "cold": cold, "rebuild": rebuild,
+               "breakdown": breakdown,
                "load_before": f"{load_before:.1f}", "load_after": f"{os.getloadavg()[0]:.1f}"}
     report = HEADING + "\n\n" + render_report(results)
     print(report)

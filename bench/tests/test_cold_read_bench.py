@@ -2,7 +2,9 @@
 line, the light-install shim really blocks msgspec, and the report states each target's verdict."""
 import json
 
-from bench_cold_read import JSON_FLOOR_CODE, MSGSPEC_FLOOR_CODE, floor_s, light_install_env, render_report
+from bench_cold_read import (BREAKDOWN_STEPS, JSON_FLOOR_CODE, MSGSPEC_FLOOR_CODE, floor_s, light_install_env,
+                              render_report, step_breakdown)
+from synthetic_runs import write_runs
 
 
 def test_both_floors_decode_every_line_of_every_events_file(tmp_path):
@@ -30,3 +32,19 @@ def test_the_report_gives_each_target_its_verdict():
     assert "| 1,000 | 1,007,000 | 2.00 | 1.50 | 9.00 | 5.00 | 2.70 | 2.5x | 1.8x | 7.00 | 5.40 | 2.00x |" in report
     assert "within 2x its floor: not met (2.5x wall, 1.8x CPU)" in report
     assert "among 10,000 rebuilt in under 1 s: met (0.80 s" in report
+
+
+def test_the_breakdown_times_every_step_of_a_run_page(tmp_path):
+    write_runs(str(tmp_path), 3, steps=20, metrics=2)
+    steps = step_breakdown(tmp_path, 2)
+    assert list(steps) == list(BREAKDOWN_STEPS) and all(ms >= 0.0 for ms in steps.values())
+
+
+def test_the_report_shows_the_breakdown_against_the_floor():
+    results = {"date": "2026-01-02", "revision": "abc1234", "command": "python bench/bench_cold_read.py",
+               "machine": "Test CPU, 2 cores", "load_before": "1.0", "load_after": "1.5", "repeats": 3,
+               "cold": {"runs": 1000, "lines": 1_007_000, "floor_s": 2.0, "floor_cpu_s": 1.5, "json_floor_s": 9.0,
+                        "cold_s": 5.0, "cold_cpu_s": 2.7, "cold_json_s": 7.0, "cold_json_cpu_s": 5.4},
+               "breakdown": {"runs": 60, "steps": {"decode (record_chunks)": 1.2, "render page": 0.75}}}
+    report = render_report(results)
+    assert "| decode (record_chunks) | 1.20 | 0.80x |" in report and "| render page | 0.75 | 0.50x |" in report
