@@ -55,7 +55,6 @@ BOUND_LAG_BY_TIME = True  # the benchmark switches it off to measure what it cos
 MAX_UNWRITTEN_BYTES = int(os.environ.get("TRACKER_MAX_UNWRITTEN_BYTES", str(32 * 2**20)))
 RETRY_MAX_INTERVAL_S = 5.0  # while writes fail, retries back off from the flush interval to this
 MAX_QUEUED_MEDIA_BYTES = int(os.environ.get("TRACKER_MAX_QUEUED_MEDIA_BYTES", str(256 * 2**20)))
-MEDIA_WAKE_BYTES = 16 * 2**20  # media copies waiting past this wake the writer before the flush interval
 
 
 class RecordWriter:
@@ -134,9 +133,10 @@ class RecordWriter:
         with self._media_lock:
             self._queued_media += 1
             self._queued_media_bytes += held
-        pending = self._pending
-        pending.append(item)
-        if self._queued_media_bytes >= MEDIA_WAKE_BYTES or len(pending) >= FLUSH_AT_RECORDS:
+        self._pending.append(item)
+        # Encoding starts now, beside the loop: left to the next flush, a second's worth of images
+        # would be encoded while log() waits for them (the lag bound below).
+        if not self._wake.is_set():
             self._wake.set()
         if item.time > self._overdue_at:
             self._wait_for_lag_within_interval(item.time)
