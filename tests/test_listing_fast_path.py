@@ -16,7 +16,8 @@ from tracker.end_state import FileState
 from tracker.line_encoding import BatchEncoder
 from tracker.listing import LISTING_FILE, list_runs
 from tracker.reader import load_run
-from tracker.tail_reading import load_from_ends, merged_metrics, run_ends
+from tracker.record_schema import EndStateError, check_end_state
+from tracker.tail_reading import load_from_ends, merged_metrics, plain_row, plain_state, run_ends, run_from_ends
 from tracker.values import replace_non_finite
 
 T0 = 1_790_000_000.0
@@ -43,8 +44,37 @@ def assert_fast_equals_full(path: str) -> None:
     for name, history in whole.histories.items():
         numbers = [value for value in history.values if value == value]
         expected[name] = (min(numbers) if numbers else None, max(numbers) if numbers else None, history.count)
-    merged = merged_metrics(run_ends(path))
+    ends = run_ends(path)
+    merged = merged_metrics(ends)
     assert {name: (m.min, m.max, m.count) for name, m in merged.items()} == expected
+    assert_plain_row_is_the_general_one(path)
+
+
+def assert_plain_row_is_the_general_one(path: str) -> bool:
+    """The listing's shortcut for the usual run (plain_row) gives the row of the general way, key
+    order and tag order included; and plain_state the state check_end_state gives. True when the
+    shortcut took the run."""
+    ends = run_ends(path)
+    for file, _ in ends:
+        assert_plain_state_is_checked_state(end_record(path, os.path.basename(file))["state"])
+    plain = plain_row(path, ends)
+    if plain is None:
+        return False
+    general = run_from_ends(path, ends).as_filterable()
+    assert list(plain) == list(general) and plain["tags"] == general["tags"]
+    assert as_text(plain) == as_text(general)
+    return True
+
+
+def assert_plain_state_is_checked_state(state: dict) -> bool:
+    """plain_state takes only states that check_end_state(escapes=False) gives back the same."""
+    plain = plain_state(state)
+    try:
+        checked = check_end_state(state, escapes=False)
+    except EndStateError:
+        checked = None
+    assert plain is None or as_text(plain) == as_text(checked)
+    return plain is not None
 
 
 def end_record(path: str, name: str = "events.jsonl") -> dict:
@@ -191,6 +221,75 @@ def test_a_writer_that_cannot_vouch_for_its_file_writes_no_state(tmp_path):
     assert not state.valid  # the surrogate was escaped in the file: the folded value is not the file's
     data = encoder.encode([{"type": "end", "writer": "w", "time": T0 + 1, "status": "finished"}])
     assert "state" not in json.loads(data)
+
+
+# -- the usual run's shortcut (plain_row, plain_state) -----------------------------------------
+
+
+def test_a_usual_run_takes_the_shortcut_to_its_row(tmp_path):
+    path = logged_run(tmp_path)
+    assert plain_state(end_record(path)["state"]) is not None
+    assert assert_plain_row_is_the_general_one(path)
+
+
+def nested(levels: int):
+    value = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("change, plain", [
+    (lambda state: state, True),
+    (lambda state: state | {"config": {"deep": [T0, 3, nested(62)]}}, True),  # as deep as a config record keeps
+    (lambda state: state | {"config": {"deep": [T0, 3, nested(63)]}}, False),  # deeper: neither takes it
+    (lambda state: state | {"notes": [T0, 7, "text"]}, True),
+    (lambda state: state | {"notes": [T0, 7, 5]}, False),
+    (lambda state: metric(state, last=[19, "NaN", T0]), False),  # check_end_state takes it, as a float
+    (lambda state: metric(state, last=[19, True, T0]), False),  # check_end_state takes it, as 1
+    (lambda state: metric(state, max="Infinity"), False),
+    (lambda state: metric(state, min=None, max=None), True),
+    (lambda state: {**metric(state), "metrics": {"loss": {"last": [19, 1.0, T0], "count": 20, "max": 1.0}}}, False),
+    (lambda state: metric(state, count=0), False),
+    (lambda state: metric(state, last=[19, 1.0, 1e12]), False),
+    (lambda state: metric(state, last=[True, 1.0, T0]), False),
+    (lambda state: metric(state, last=[19, 1.0]), False),
+    (lambda state: state | {"tags": {"a": [T0, 4, 1]}}, False),
+    (lambda state: state | {"summary": {"best": [T0, -1, 0.5]}}, False),
+    (lambda state: state | {"summary": {"best": [-1.0, 5, 0.5]}}, False),
+    (lambda state: state | {"bytes": True}, False),
+    (lambda state: state | {"lines": None}, False),
+    (lambda state: state | {"config": []}, False),
+])
+def test_plain_state_takes_only_states_that_check_end_state_gives_back_the_same(tmp_path, change, plain):
+    state = change(end_record(logged_run(tmp_path))["state"])
+    assert assert_plain_state_is_checked_state(state) is plain
+
+
+def metric(state: dict, **fields) -> dict:
+    return state | {"metrics": {"loss": state["metrics"]["loss"] | fields}}
+
+
+@pytest.mark.parametrize("change", [
+    lambda end: end | {"error": "Traceback: caf\u00e9"},  # non-ASCII text: the record check copies the record
+    lambda end: end | {"writer": "another"},  # an end record of a writer that never started
+    lambda end: end | {"time": end["time"] - 3600},  # before its start: a problem a full read reports
+    lambda end: end | {"status": "running"},
+    lambda end: end | {"time": "late"},  # a field the record check drops
+])
+def test_a_run_the_shortcut_leaves_lists_as_read_whole(tmp_path, change):
+    runs = tmp_path / "runs"
+    path = logged_run(runs)
+    rewrite_end(path, change)
+    ends = run_ends(path)
+    assert ends is not None and plain_row(path, ends) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = load_run(path, last_only=True)
+        listed = list_runs(runs, now=T0).rows
+    assert as_text([{key: value for key, value in row.items() if key not in ("path", "duration_s")}
+                    for row in listed]) == \
+           as_text([{key: value for key, value in full.as_filterable().items() if key != "duration_s"}])
 
 
 # -- a property: random files through the writer's own encoder ---------------------------------

@@ -32,6 +32,9 @@ RUN_LAYOUT_FOLDERS = frozenset({"files", "artifacts"})
 @dataclass
 class RunFolders:
     found: list[tuple[str, str]] = field(default_factory=list)  # (path, key) of each run folder, by name
+    # each run folder's events files as events_files() lists them, seen by the same directory read
+    # (a listing reads their ends without listing the folder again)
+    events: dict[str, list[str]] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, why it is not read)
 
 
@@ -62,9 +65,9 @@ def find_run_folders(root: str) -> RunFolders:
         except OSError as exc:  # a symbolic link loop, or a link into a folder we may not open
             result.problems.append((entry.path, f"cannot open ({exc.strerror})"))
             continue
-        stats, nested = [], []
+        stats, nested, events = [], [], []
         try:
-            has_events = _scan_files(entry.path, "", stats, nested)
+            has_events = _scan_files(entry.path, "", stats, nested, events)
         except OSError as exc:
             result.problems.append((entry.path, f"cannot open ({exc.strerror})"))
             continue
@@ -73,19 +76,25 @@ def find_run_folders(root: str) -> RunFolders:
             result.problems.append((inner, f"a run folder {where}; not read (move it into the runs folder)"))
         if has_events:
             stats.sort()
+            result.events[entry.path] = [os.path.join(entry.path, name) for name in _in_reading_order(events)]
             result.found.append((entry.path, hashlib.blake2b("\n".join(stats).encode("utf-8", "surrogateescape"),
                                                              digest_size=16).hexdigest()))
     return result
 
 
-def _scan_files(folder: str, prefix: str, stats: list[str], nested: list[str] | None = None) -> bool:
+def _scan_files(folder: str, prefix: str, stats: list[str], nested: list[str] | None = None,
+                events: list[str] | None = None) -> bool:
     """Add "relative path NUL size NUL mtime in ns" of every file below ``folder`` to ``stats``
     (scandir: one call per folder, a stat per file); True when ``folder`` holds an events file.
-    Sub-folders of ``folder`` that hold an events file themselves are added to ``nested``. The
-    top folder failing to open raises; a sub-folder failing to open is left out of the key."""
+    Sub-folders of ``folder`` that hold an events file themselves are added to ``nested``, and the
+    names in ``folder`` that events_files() takes to ``events`` (whatever they are: a reader of
+    the run opens them and finds out). The top folder failing to open raises; a sub-folder failing
+    to open is left out of the key."""
     has_events = False
     with os.scandir(folder) as entries:
         for entry in entries:
+            if events is not None and is_events_file(entry.name):
+                events.append(entry.name)
             try:
                 if entry.is_dir(follow_symlinks=False):
                     try:
@@ -116,5 +125,8 @@ def events_files(path: str) -> list[str]:
     Raises OSError when the folder cannot be listed."""
     with os.scandir(path) as entries:
         names = [entry.name for entry in entries if is_events_file(entry.name)]
-    names.sort(key=lambda name: (name != MAIN_EVENTS_FILE, name))
-    return [os.path.join(path, name) for name in names]
+    return [os.path.join(path, name) for name in _in_reading_order(names)]
+
+
+def _in_reading_order(names: list[str]) -> list[str]:
+    return sorted(names, key=lambda name: (name != MAIN_EVENTS_FILE, name))

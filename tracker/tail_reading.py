@@ -23,15 +23,17 @@ import stat
 import time
 from dataclasses import dataclass
 from itertools import groupby
+from operator import itemgetter
 
 from .event_lines import parse_lines
 from .problems import Problems
 from .reader import RunRecord
-from .record_schema import EndStateError, check_end_state
+from .record_schema import MAX_NESTING_DEPTH, MAX_UNIX_TIME_S, EndStateError, check_end_state, check_record
 from .run_keys import events_files
-from .run_reading import RunReading
+from .run_reading import RunReading, writer_of_file
 from .run_state import RunState
 from .series import History
+from .values import decode_number
 
 HEAD_BYTES = 4096  # the run and start records fit in this, and the first line after them
 TAIL_BYTES = 4096  # an end record with a few dozen metrics and config keys fits in this
@@ -85,8 +87,12 @@ def load_from_ends(path: str, now: float | None = None) -> RunRecord | None:
     """The run in ``path`` read from its files' heads and end records; None when any file lacks
     what that needs (then read it with load_run)."""
     ends = run_ends(path)
-    if ends is None:
-        return None
+    return None if ends is None else run_from_ends(path, ends, now)
+
+
+def run_from_ends(path: str, ends: list[tuple[str, FileEnds]], now: float | None = None) -> RunRecord | None:
+    """The run in ``path`` from its files' ends (run_ends); None when they hold a problem that a
+    full read reports."""
     run = RunRecord(id=os.path.basename(os.path.normpath(path)), path=path)
     problems = Problems(warn=False)
     reading = RunReading(run, problems, None, last_only=True)
@@ -103,13 +109,27 @@ def load_from_ends(path: str, now: float | None = None) -> RunRecord | None:
     return run
 
 
-def run_ends(path: str) -> list[tuple[str, FileEnds]] | None:
-    """(file, its ends) for each events file of the run, in load_run's order; None when any file
-    does not end with an end record carrying a state that matches it."""
-    try:
-        files = events_files(path)
-    except OSError:
-        return None
+def row_from_ends(path: str, ends: list[tuple[str, FileEnds]], now: float | None = None) -> dict | None:
+    """``run_from_ends(path, ends, now).as_filterable()``, the listing's row; None as run_from_ends
+    gives it. The usual run (one file, one writer, records a check leaves as they are) has its row
+    built straight from its records (plain_row), a few times faster; tests/test_listing_fast_path.py
+    pins the two to the same row."""
+    row = plain_row(path, ends)
+    if row is None:
+        run = run_from_ends(path, ends, now)
+        row = None if run is None else run.as_filterable()
+    return row
+
+
+def run_ends(path: str, files: list[str] | None = None) -> list[tuple[str, FileEnds]] | None:
+    """(file, its ends) for each events file of the run, in load_run's order (``files`` when the
+    caller listed them already: run_keys.RunFolders.events); None when any file does not end with
+    an end record carrying a state that matches it."""
+    if files is None:
+        try:
+            files = events_files(path)
+        except OSError:
+            return None
     ends = []
     for file in files:
         found = file_ends(file)
@@ -179,24 +199,30 @@ def _read_ends(fd: int, size: int, file: str) -> FileEnds | None:
     line, start, tail = last
     if _STATE_FIELD not in line:
         return None
-    problems = Problems(warn=False)
-    records, _ = parse_lines(line, 1, file, problems)
-    if problems or len(records) != 1:
-        return None
-    end = records[0]
-    if end.get("type") != "end" or type(end.get("state")) is not dict:
-        return None
-    try:
-        # a lone surrogate is written as a \u escape, or (by hand) as the UTF-8 bytes of one: 0xED ...
-        state = check_end_state(end["state"], escapes=b"\\u" in line or b"\xed" in line)
-    except EndStateError:
-        return None  # not as the format says: a full read of the file does not need it
-    if state["bytes"] != start:
-        return None  # lines were added, lost or changed before the end record
     head = _head(fd, start, tail if size - len(tail) == 0 else None, file)
     if head is None:
         return None
-    return FileEnds(head[0], head[1], end | {"state": state})
+    problems = Problems(warn=False)
+    records, _ = parse_lines(head + line, 1, file, problems)  # one parse of the head and the end record
+    count = head.count(b"\n")
+    if problems or len(records) != count + 1:
+        return None
+    end = records.pop()
+    if not all(record.get("type") in _HEAD_TYPES for record in records):
+        return None
+    if end.get("type") != "end" or type(end.get("state")) is not dict:
+        return None
+    # a lone surrogate is written as a \u escape, or (by hand) as the UTF-8 bytes of one: 0xED ...
+    escapes = b"\\u" in line or b"\xed" in line
+    state = None if escapes else plain_state(end["state"])
+    if state is None:
+        try:
+            state = check_end_state(end["state"], escapes=escapes)
+        except EndStateError:
+            return None  # not as the format says: a full read of the file does not need it
+    if state["bytes"] != start:
+        return None  # lines were added, lost or changed before the end record
+    return FileEnds(records, list(range(1, count + 1)), end | {"state": state})
 
 
 def _last_line(fd: int, size: int) -> tuple[bytes, int, bytes] | None:
@@ -218,13 +244,13 @@ def _last_line(fd: int, size: int) -> tuple[bytes, int, bytes] | None:
         window *= 16
 
 
-def _head(fd: int, region: int, whole: bytes | None, file: str) -> tuple[list[dict], list[int]] | None:
-    """The leading run and start records among the first ``region`` bytes (those before the end
-    record) and their line numbers; ``whole`` is the file when the tail read held all of it.
+def _head(fd: int, region: int, whole: bytes | None, file: str) -> bytes | None:
+    """The lines of the leading run and start records among the first ``region`` bytes (those
+    before the end record); ``whole`` is the file when the tail read held all of it.
 
     Lines are told apart before parsing: one that starts ``{"type":"run"`` or ``{"type":"start"``
     may belong to the head, one that starts ``{"type":"`` with another type does not (it ends the
-    head), any other is parsed to see. The head lines are then parsed at once."""
+    head), any other is parsed to see. The caller parses the head lines, with the end record."""
     window = HEAD_BYTES
     while True:
         data = whole[:region] if whole is not None else os.pread(fd, min(window, region), 0)
@@ -244,17 +270,126 @@ def _head(fd: int, region: int, whole: bytes | None, file: str) -> tuple[list[di
             window *= 16
             continue
         end = position if end is None else end  # the file may be its head and its end record
-        if end == 0:
-            return [], []
-        problems = Problems(warn=False)
-        records, numbers = parse_lines(data[:end], 1, file, problems)
-        if problems or len(records) != data.count(b"\n", 0, end) or \
-                not all(record.get("type") in _HEAD_TYPES for record in records):
-            return None
-        return records, list(numbers)
+        return data[:end]
 
 
 def _is_head_line(line: bytes, file: str) -> bool:
     problems = Problems(warn=False)
     records, _ = parse_lines(line, 1, file, problems)
     return len(records) == 1 and records[0].get("type") in _HEAD_TYPES
+
+
+# -- the usual run, straight to its row --------------------------------------------------------
+# A listing of 10,000 finished runs spent most of its time folding each run's few records through
+# RunReading and RunState as a full read does. The usual run (one file, one writer, records and a
+# state that the checks leave as they are) needs none of that: its row is read off its records.
+# Anything else goes the general way (run_from_ends), so these take only what they can prove.
+
+MAX_STATE_VALUE_LEVELS = MAX_NESTING_DEPTH - 2  # a config value sits two levels into its record
+
+
+def plain_row(path: str, ends: list[tuple[str, FileEnds]]) -> dict | None:
+    """``run_from_ends(path, ends).as_filterable()`` for a run of one events file whose head is its
+    run and start records and whose end record is its start's writer's, ended and not before it
+    started, each record passing check_record unchanged; None for any other run."""
+    if len(ends) != 1:
+        return None
+    file, found = ends[0]
+    if len(found.head) != 2:
+        return None
+    run, start = found.head
+    end = {key: value for key, value in found.end.items() if key != "state"}
+    if run["type"] != "run" or start["type"] != "start":
+        return None
+    problems = Problems(warn=False)
+    for record in (run, start, end):
+        if check_record(record, file, problems) is not record or problems:
+            return None  # a field dropped or cleaned: the general way gives what a full read does
+    default_writer = writer_of_file(file)
+    status = end.get("status") or "finished"
+    if (start.get("writer") or default_writer) != (end.get("writer") or default_writer) or status == "running":
+        return None  # two writers, or an end record that says it is still running
+    run_time, started, ended = run.get("time"), start.get("time"), end.get("time")
+    if ended is not None and started is not None and ended < started:
+        return None  # a problem a full read reports
+    # the writer as RunReading settles it: seen from the run record's time, ended at its end record's
+    last_seen = max(run_time or 0.0, started or 0.0)
+    end_time = max(ended or last_seen or 0.0, started or 0.0)
+    created = run_time if run_time is not None else started
+    run_id = run.get("id") or os.path.basename(os.path.normpath(path))
+    state = found.state
+    summary = {name: metric["last"][1] for name, metric in state["metrics"].items()}
+    summary.update((key, decode_number(entry[2])) for key, entry in state["summary"].items())
+    # present tags by the (time, line) that set them; tags one record added keep their order
+    tags = sorted([((entry[0], entry[1]), tag) for tag, entry in state["tags"].items() if entry[2]], key=_FIRST)
+    return {"id": run_id, "name": run.get("name") or run_id, "project": run.get("project") or "default",
+            "group": run.get("group"), "status": status, "tags": [tag for _, tag in tags],
+            "user": start.get("user") or None, "host": start.get("host") or None,
+            "notes": state["notes"][2] if state["notes"] is not None else "", "created": created,
+            "duration_s": None if created is None else max(0.0, (end_time or last_seen or created) - created),
+            "config": {key: entry[2] for key, entry in state["config"].items()}, "summary": summary}
+
+
+def plain_state(state: dict) -> dict | None:
+    """``check_end_state(state, escapes=False)`` for a state whose every metric value is a plain
+    number and every entry is shaped as the format says; None for any other (check_end_state then
+    decides, and names what is wrong). The check runs once per file of every run listed."""
+    count_of_bytes, lines, metrics = state.get("bytes"), state.get("lines"), state.get("metrics")
+    if not (type(count_of_bytes) is int and count_of_bytes >= 0 and type(lines) is int and lines >= 0
+            and type(metrics) is dict):
+        return None
+    clean_metrics = {}
+    for name, entry in metrics.items():
+        if type(entry) is not dict:
+            return None
+        last, count, low, high = entry.get("last"), entry.get("count"), entry.get("min", ...), entry.get("max", ...)
+        if type(last) is not list or len(last) != 3:
+            return None
+        step, value, wall_time = last
+        if not (type(step) is int and type(value) in _NUMBER and type(wall_time) in _NUMBER
+                and 0 <= wall_time <= MAX_UNIX_TIME_S and type(count) is int and count > 0
+                and (low is None or type(low) in _NUMBER) and (high is None or type(high) in _NUMBER)):
+            return None
+        clean_metrics[name] = {"last": [step, value, wall_time], "count": count, "min": low, "max": high}
+    clean = {"bytes": count_of_bytes, "lines": lines, "metrics": clean_metrics}
+    for table in ("config", "summary", "tags"):
+        entries = state.get(table)
+        if type(entries) is not dict:
+            return None
+        for entry in entries.values():
+            if not _plain_entry(entry):
+                return None
+        clean[table] = {key: list(entry) for key, entry in entries.items()}
+    if not all(type(entry[2]) is bool for entry in clean["tags"].values()):
+        return None
+    notes = state.get("notes")
+    if notes is not None and not (_plain_entry(notes) and type(notes[2]) is str):
+        return None
+    clean["notes"] = None if notes is None else list(notes)
+    return clean
+
+
+_NUMBER = (int, float)  # a type test: bool is neither
+_FIRST = itemgetter(0)
+
+
+def _plain_entry(entry) -> bool:
+    """A [time, line, value] entry (record_schema._set_entry's test) whose value nests no deeper than
+    its own record lets it."""
+    if not (type(entry) is list and len(entry) == 3):
+        return False
+    wall_time, line, value = entry
+    return (type(wall_time) in _NUMBER and 0 <= wall_time <= MAX_UNIX_TIME_S and type(line) is int and line >= 0
+            and (type(value) not in (dict, list) or _nests_within(value, MAX_STATE_VALUE_LEVELS)))
+
+
+def _nests_within(value, levels: int) -> bool:
+    """Whether ``value`` holds no chain of more than ``levels`` dicts and lists, itself included."""
+    kind = type(value)
+    if kind is dict:
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return True
+    return levels > 0 and all(_nests_within(item, levels - 1) for item in items)
