@@ -7,6 +7,7 @@ import json
 import math
 import os
 import random
+import shutil
 import warnings
 
 import pytest
@@ -378,10 +379,17 @@ def test_a_first_listing_of_many_runs_reads_their_ends_on_every_core_with_the_sa
     runs = tmp_path / "runs"
     paths = [logged_run(runs, f"run-{n:02d}") for n in range(20)]
     rewrite_end(paths[3], lambda end: {key: value for key, value in end.items() if key != "state"})  # read whole
+    # the workers also find the folders' keys: what is not a run is reported as find_run_folders does
+    shutil.copytree(paths[5], os.path.join(paths[7], "nested"))
+    os.makedirs(runs / "run-08b-empty")
+    shutil.copytree(paths[9], runs / "run-09-copy")
     serial = list_runs(runs)
+    assert len(serial.errors) == 1 and len(serial.copies) == 1
     os.unlink(runs / LISTING_FILE)
     monkeypatch.setattr("tracker.listing.ENDS_PARALLEL_MIN_RUNS", 10)
     monkeypatch.setattr("tracker.listing.ENDS_RUNS_PER_TASK", 4)  # batches for two workers
     parallel = list_runs(runs)
     assert as_text(parallel.rows) == as_text(serial.rows)
+    assert parallel.errors == serial.errors and parallel.copies == serial.copies
+    assert list_runs(runs).rows == parallel.rows  # from the cache the workers' keys made
     assert [row["name"] for row in parallel.rows] == [f"run-{n:02d}" for n in range(20)]

@@ -30,7 +30,7 @@ from .fast_json import decode_fast
 from .layout import runs_root
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
-from .run_keys import copy_rank, find_run_folders
+from .run_keys import FolderScan, RunFolders, candidate_folders, copy_rank, scan_folder
 from .tail_reading import row_from_ends, run_ends
 
 LISTING_FILE = ".tracker-listing.json"
@@ -59,11 +59,8 @@ def list_runs(*roots, now: float | None = None) -> Listing:
     for root_index, root in enumerate(roots or (None,)):
         root = runs_root(root)
         cached = _read_cache(root)
-        folders = find_run_folders(root)
+        folders, read = _scan_and_read(root, cached, now)
         listing.errors += folders.problems
-        to_read = [(path, folders.events[path]) for path, key in folders.found
-                   if _stale(cached.get(os.path.basename(path)), key)]
-        read = dict(zip((path for path, _ in to_read), _read_runs(to_read, now)))
         entries = {}
         for path, key in folders.found:
             name = os.path.basename(path)
@@ -90,6 +87,42 @@ def list_runs(*roots, now: float | None = None) -> Listing:
             chosen[row["id"]] = row
     listing.rows = sorted(chosen.values(), key=lambda row: (row["created"] or 0.0, row["id"]))
     return listing
+
+
+def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolders, dict[str, tuple]]:
+    """The run folders of ``root`` (as run_keys.find_run_folders finds them) and (fields, problems,
+    error) of each one that the cache does not hold as it is now. In a first listing (from
+    ENDS_PARALLEL_MIN_RUNS folders the cache does not name) the workers scan those folders as well
+    as read them: finding 10,000 folders' keys takes 0.2 s of one core."""
+    candidates = candidate_folders(root)
+    unknown = [path for path, problem in candidates if problem is None and os.path.basename(path) not in cached]
+    scanned = {}
+    if len(unknown) >= ENDS_PARALLEL_MIN_RUNS:
+        batches = [unknown[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(unknown), ENDS_RUNS_PER_TASK)]
+        for batch in map_on_cores(_scan_and_read_batch, batches, (now,), min_items=2, per_task=1)[0]:
+            scanned.update((scan.path, (scan, result)) for scan, result in batch)
+    folders, read = RunFolders(), {}
+    for path, problem in candidates:
+        if problem is not None:
+            folders.problems.append((path, problem))
+        elif path in scanned:
+            scan, result = scanned[path]
+            folders.add(scan)
+            if scan.key is not None:
+                read[path] = result
+        else:
+            folders.add(scan_folder(path))
+    to_read = [(path, folders.events[path]) for path, key in folders.found
+               if path not in read and _stale(cached.get(os.path.basename(path)), key)]
+    read.update(zip((path for path, _ in to_read), _read_runs(to_read, now)))
+    return folders, read
+
+
+def _scan_and_read_batch(paths: list[str], now: float | None) -> list[tuple[FolderScan, tuple | None]]:
+    """Each folder's scan and, when it is a run folder, _read_run of it, on a worker."""
+    with _cyclic_gc_paused():
+        scans = [scan_folder(path) for path in paths]
+        return [(scan, None if scan.key is None else _read_run((scan.path, scan.events), now)) for scan in scans]
 
 
 def _stale(entry: list | None, key: str) -> bool:

@@ -37,6 +37,13 @@ class RunFolders:
     events: dict[str, list[str]] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, why it is not read)
 
+    def add(self, scan: FolderScan) -> None:
+        """One folder's scan, in the order of the folders' names."""
+        self.problems += scan.problems
+        if scan.key is not None:
+            self.found.append((scan.path, scan.key))
+            self.events[scan.path] = scan.events
+
 
 def keyed_run_folders(root: str) -> list[tuple[str, str]]:
     """(path, key) of every run folder under ``root`` (one holding an events file), by name."""
@@ -49,13 +56,35 @@ def find_run_folders(root: str) -> RunFolders:
     inside another folder of the runs folder (nested runs are never read: which run would
     their files belong to?)."""
     result = RunFolders()
+    for path, problem in candidate_folders(root):
+        if problem is not None:
+            result.problems.append((path, problem))
+        else:
+            result.add(scan_folder(path))
+    return result
+
+
+@dataclass
+class FolderScan:
+    """One folder of a runs folder, scanned (scan_folder): its key when it is a run folder."""
+
+    path: str
+    key: str | None                  # None: not a run folder (no events file), or not readable
+    events: list[str]                # its events files, in load_run's order
+    problems: list[tuple[str, str]]  # (path, why it is not read), as RunFolders.problems
+
+
+def candidate_folders(root: str) -> list[tuple[str, str | None]]:
+    """(path, None) for each folder of ``root`` that may be a run, by name, and (path, why) for
+    one that cannot be opened: the first step of find_run_folders, one directory read; the
+    second, scan_folder of each, may run anywhere (a first listing runs it on its workers)."""
     try:
         entries = sorted(os.scandir(root), key=lambda entry: entry.name)
     except FileNotFoundError:
-        return result
+        return []
     except OSError as exc:
-        result.problems.append((root, f"cannot open the runs folder ({exc.strerror})"))
-        return result
+        return [(root, f"cannot open the runs folder ({exc.strerror})")]
+    folders = []
     for entry in entries:
         if not is_run_folder_name(entry.name):
             continue
@@ -63,23 +92,28 @@ def find_run_folders(root: str) -> RunFolders:
             if not entry.is_dir():
                 continue
         except OSError as exc:  # a symbolic link loop, or a link into a folder we may not open
-            result.problems.append((entry.path, f"cannot open ({exc.strerror})"))
+            folders.append((entry.path, f"cannot open ({exc.strerror})"))
             continue
-        stats, nested, events = [], [], []
-        try:
-            has_events = _scan_files(entry.path, "", stats, nested, events)
-        except OSError as exc:
-            result.problems.append((entry.path, f"cannot open ({exc.strerror})"))
-            continue
-        for inner in nested:
-            where = f"inside run folder {entry.path}" if has_events else f"inside {entry.path}, which is not a run folder"
-            result.problems.append((inner, f"a run folder {where}; not read (move it into the runs folder)"))
-        if has_events:
-            stats.sort()
-            result.events[entry.path] = [os.path.join(entry.path, name) for name in _in_reading_order(events)]
-            result.found.append((entry.path, hashlib.blake2b("\n".join(stats).encode("utf-8", "surrogateescape"),
-                                                             digest_size=16).hexdigest()))
-    return result
+        folders.append((entry.path, None))
+    return folders
+
+
+def scan_folder(path: str) -> FolderScan:
+    """The key, events files and problems of one folder that candidate_folders found."""
+    stats, nested, events = [], [], []
+    try:
+        has_events = _scan_files(path, "", stats, nested, events)
+    except OSError as exc:
+        return FolderScan(path, None, [], [(path, f"cannot open ({exc.strerror})")])
+    problems = []
+    for inner in nested:
+        where = f"inside run folder {path}" if has_events else f"inside {path}, which is not a run folder"
+        problems.append((inner, f"a run folder {where}; not read (move it into the runs folder)"))
+    if not has_events:
+        return FolderScan(path, None, [], problems)
+    stats.sort()
+    key = hashlib.blake2b("\n".join(stats).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    return FolderScan(path, key, [os.path.join(path, name) for name in _in_reading_order(events)], problems)
 
 
 def _scan_files(folder: str, prefix: str, stats: list[str], nested: list[str] | None = None,
