@@ -227,7 +227,8 @@ def render(settings: Settings, command: str, worked: dict, tight: dict, plain: d
          f"{worked['ratio']:.3f}x ({worked['ours_s'] * us:,.0f} vs {worked['pillow_s'] * us:,.0f} µs)",
          f"≤ {IMAGE_TARGET}x", verdict(worked["ratio"], IMAGE_TARGET)],
         ["plain `run.log()` with media in the run, over the JSON-lines baseline (finish() included)",
-         f"{plain['media_total_ratio']:.2f}x ({plain['media_total_s'] * us:.2f} vs {plain['baseline_total_s'] * us:.2f} µs)",
+         f"{plain['media_total_ratio']:.2f}x ({plain['media_total_s'] * us:.2f} "
+         f"vs {plain['baseline_total_s'] * us:.2f} µs)",
          f"≤ {PLAIN_TARGET}x", verdict(plain["media_total_ratio"], PLAIN_TARGET)],
     ])
     rows = []
@@ -274,8 +275,9 @@ loss and the memory queued media hold); either way the loop runs at the encoder'
 image and sleeps {STEP_WORK_S * 1000:.0f} ms, a training step (neither timed; the baseline sleeps
 too), {plain['images']} images in all. "With finish()" adds each run's `finish()` spread over its
 calls, as bench_logger.py counts per-call costs. Each block starts after a sleep, so every loop
-here runs slower per call than bench_logger.py's unbroken loops; the ratios compare like with like. With media the plain calls cost {plain['media_over_plain']:.2f}x (with finish())
-the same calls in a run without media.
+here runs slower per call than bench_logger.py's unbroken loops; the ratios compare like with
+like. With media the plain calls cost {plain['media_over_plain']:.2f}x (with finish()) the same
+calls in a run without media.
 
 {plain_table}
 """

@@ -268,6 +268,23 @@ def test_a_media_object_that_cannot_be_encoded_warns_once_naming_key_and_step_an
     assert fast is not None and fast.as_filterable() == full.as_filterable()
 
 
+class Escaping(Media):
+    """A media object of a script's own, whose extension would lead its file out of media/."""
+
+    kind = "text"
+
+    def encode(self) -> Encoded:
+        return Encoded(b"x", "/../../escaped", {"kind": "text"})
+
+
+def test_a_media_file_name_that_would_leave_media_is_refused_with_the_warning_of_a_failed_encode(tmp_path):
+    with pytest.warns(RuntimeWarning, match=r"could not encode media 'bad' at step 0 .*not a media file name"):
+        with tracker.init(dir=tmp_path, capture=False) as run:
+            run.log({"loss": 1.0, "bad": Escaping()})
+    assert records(run, "media") == [] and not pathlib.Path(run.path, "media").exists()
+    assert sorted(path.name for path in tmp_path.rglob("*escaped*")) == []
+
+
 def test_past_the_media_budget_media_are_skipped_with_one_warning_and_metrics_go_on(tmp_path):
     images = [noise() for _ in range(10)]  # about 3.1 KB each as PNG: noise does not compress
     with warnings.catch_warnings(record=True) as caught:

@@ -21,6 +21,7 @@ import os
 from typing import Callable
 
 from .atomic_file import replace_file
+from .record_schema import is_media_file
 
 MEDIA_FOLDER = "media"  # as tracker/media/base.py names it; not imported: this module loads with the writer
 DEFAULT_MEDIA_BUDGET_MB = 200.0
@@ -47,6 +48,10 @@ class MediaStore:
         try:
             encoded = item.media.encode()
             files = {part.file_name: part for part in (*encoded.attachments, encoded)}  # attachments first
+            fields = dict(encoded.fields)
+            for name in files:
+                if not is_media_file(name):  # a Media subclass's own extension: "../x" must not leave media/
+                    raise ValueError(f"{name!r} is not a media file name, media/<aa>/<sha256>.<ext>")
         except Exception as exc:  # whatever the object or its library raises: the run goes on
             self._warn(f"media-encode:{item.key}",
                        f"tracker: could not encode media {item.key!r} at step {item.step} ({_reason(exc)}); "
@@ -74,7 +79,7 @@ class MediaStore:
                 return None
         record = {"type": "media", "key": item.key, "step": item.step, "time": item.time, "index": item.index,
                   "file": encoded.file_name, "size_bytes": len(encoded.data)}
-        record.update((field, value) for field, value in encoded.fields.items() if field not in record)
+        record.update((field, value) for field, value in fields.items() if field not in record)
         if encoded.attachments:
             record["attachments"] = [name for name in files if name != encoded.file_name]
         return record

@@ -82,12 +82,13 @@ OBJECT_LIST = Expect(_is_object_list, "a list of objects")
 _MEDIA_FILE = re.compile(r"media/([0-9a-f]{2})/\1[0-9a-f]{62}\.[a-z0-9]{1,8}(?:\.[a-z0-9]{1,8})?")
 
 
-def _is_media_file(value) -> bool:
+def is_media_file(value) -> bool:
+    """Whether ``value`` names a media file as writers store them (docs/format.md, "Media")."""
     return type(value) is str and _MEDIA_FILE.fullmatch(value) is not None
 
 
-MEDIA_FILE = Expect(_is_media_file, "a media file name, media/<aa>/<sha256>.<ext>")
-MEDIA_FILES = Expect(lambda value: type(value) is list and all(map(_is_media_file, value)),
+MEDIA_FILE = Expect(is_media_file, "a media file name, media/<aa>/<sha256>.<ext>")
+MEDIA_FILES = Expect(lambda value: type(value) is list and all(map(is_media_file, value)),
                      "a list of media file names")
 COLUMNS = Expect(lambda value: _is_count(value) or _is_text_list(value), "a count or a list of strings")
 

@@ -126,7 +126,7 @@ class RecordWriter:
         if self._queued_media_bytes and self._queued_media_bytes + held > self.max_queued_media_bytes:
             if not self._wait_for_media_room(held):
                 self._warn_once("media-queue", f"tracker: over {self.max_queued_media_bytes:,} bytes of media wait "
-                                f"for the writer (TRACKER_MAX_QUEUED_MEDIA_BYTES) and it freed none for "
+                                f"for the writer (TRACKER_MAX_QUEUED_MEDIA_BYTES), which made no room within "
                                 f"{BACKPRESSURE_MAX_WAIT_S:.0f} s: media {item.key!r} at step {item.step} is "
                                 "dropped, as are others while this lasts; training continues")
                 return
