@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .media.table import Table
     from .media.text import Text
     from .media.video import Video
+    from .integrations.sklearn import autolog
     from .run import Run
     from .run_list import runs
     from .seeding import seed_everything
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 _LAZY_NAMES = {"Run": ".run", "init": ".session", "log": ".session", "finish": ".session", "runs": ".run_list",
                "seed_everything": ".seeding", "Image": ".media.image", "Table": ".media.table",
                "Figure": ".media.figure", "Histogram": ".media.histogram", "Text": ".media.text",
-               "Audio": ".media.audio", "Video": ".media.video"}
+               "Audio": ".media.audio", "Video": ".media.video", "autolog": ".integrations.sklearn"}
 
 
 def __getattr__(name: str):
@@ -46,4 +47,4 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["Audio", "Figure", "Histogram", "Image", "Run", "Table", "Text", "TrackerError", "UsageError", "Video",
-           "finish", "init", "log", "runs", "seed_everything", "__version__"]
+           "autolog", "finish", "init", "log", "runs", "seed_everything", "__version__"]

@@ -1,0 +1,1 @@
+"""Integrations with training libraries, one module per library, each importing its library only when used."""
