@@ -17,8 +17,7 @@ from tracker.end_state import FileState
 from tracker.line_encoding import BatchEncoder
 from tracker.listing import LISTING_FILE, list_runs
 from tracker.reader import load_run
-from tracker.record_schema import EndStateError, check_end_state
-from tracker.tail_reading import load_from_ends, merged_metrics, plain_row, plain_state, run_ends, run_from_ends
+from tracker.tail_reading import load_from_ends, merged_metrics, plain_row, run_ends, run_from_ends
 from tracker.values import replace_non_finite
 
 T0 = 1_790_000_000.0
@@ -53,11 +52,8 @@ def assert_fast_equals_full(path: str) -> None:
 
 def assert_plain_row_is_the_general_one(path: str) -> bool:
     """The listing's shortcut for the usual run (plain_row) gives the row of the general way, key
-    order and tag order included; and plain_state the state check_end_state gives. True when the
-    shortcut took the run."""
+    order and tag order included. True when the shortcut took the run."""
     ends = run_ends(path)
-    for file, _ in ends:
-        assert_plain_state_is_checked_state(end_record(path, os.path.basename(file))["state"])
     plain = plain_row(path, ends)
     if plain is None:
         return False
@@ -65,17 +61,6 @@ def assert_plain_row_is_the_general_one(path: str) -> bool:
     assert list(plain) == list(general) and plain["tags"] == general["tags"]
     assert as_text(plain) == as_text(general)
     return True
-
-
-def assert_plain_state_is_checked_state(state: dict) -> bool:
-    """plain_state takes only states that check_end_state(escapes=False) gives back the same."""
-    plain = plain_state(state)
-    try:
-        checked = check_end_state(state, escapes=False)
-    except EndStateError:
-        checked = None
-    assert plain is None or as_text(plain) == as_text(checked)
-    return plain is not None
 
 
 def end_record(path: str, name: str = "events.jsonl") -> dict:
@@ -224,51 +209,12 @@ def test_a_writer_that_cannot_vouch_for_its_file_writes_no_state(tmp_path):
     assert "state" not in json.loads(data)
 
 
-# -- the usual run's shortcut (plain_row, plain_state) -----------------------------------------
+# -- the usual run's shortcut (plain_row) -----------------------------------------------------
 
 
 def test_a_usual_run_takes_the_shortcut_to_its_row(tmp_path):
     path = logged_run(tmp_path)
-    assert plain_state(end_record(path)["state"]) is not None
     assert assert_plain_row_is_the_general_one(path)
-
-
-def nested(levels: int):
-    value = 1
-    for _ in range(levels):
-        value = [value]
-    return value
-
-
-@pytest.mark.parametrize("change, plain", [
-    (lambda state: state, True),
-    (lambda state: state | {"config": {"deep": [T0, 3, nested(62)]}}, True),  # as deep as a config record keeps
-    (lambda state: state | {"config": {"deep": [T0, 3, nested(63)]}}, False),  # deeper: neither takes it
-    (lambda state: state | {"notes": [T0, 7, "text"]}, True),
-    (lambda state: state | {"notes": [T0, 7, 5]}, False),
-    (lambda state: metric(state, last=[19, "NaN", T0]), False),  # check_end_state takes it, as a float
-    (lambda state: metric(state, last=[19, True, T0]), False),  # check_end_state takes it, as 1
-    (lambda state: metric(state, max="Infinity"), False),
-    (lambda state: metric(state, min=None, max=None), True),
-    (lambda state: {**metric(state), "metrics": {"loss": {"last": [19, 1.0, T0], "count": 20, "max": 1.0}}}, False),
-    (lambda state: metric(state, count=0), False),
-    (lambda state: metric(state, last=[19, 1.0, 1e12]), False),
-    (lambda state: metric(state, last=[True, 1.0, T0]), False),
-    (lambda state: metric(state, last=[19, 1.0]), False),
-    (lambda state: state | {"tags": {"a": [T0, 4, 1]}}, False),
-    (lambda state: state | {"summary": {"best": [T0, -1, 0.5]}}, False),
-    (lambda state: state | {"summary": {"best": [-1.0, 5, 0.5]}}, False),
-    (lambda state: state | {"bytes": True}, False),
-    (lambda state: state | {"lines": None}, False),
-    (lambda state: state | {"config": []}, False),
-])
-def test_plain_state_takes_only_states_that_check_end_state_gives_back_the_same(tmp_path, change, plain):
-    state = change(end_record(logged_run(tmp_path))["state"])
-    assert assert_plain_state_is_checked_state(state) is plain
-
-
-def metric(state: dict, **fields) -> dict:
-    return state | {"metrics": {"loss": state["metrics"]["loss"] | fields}}
 
 
 @pytest.mark.parametrize("change", [

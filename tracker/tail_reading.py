@@ -28,7 +28,7 @@ from operator import itemgetter
 from .event_lines import parse_lines
 from .problems import Problems
 from .reader import RunRecord
-from .record_schema import MAX_NESTING_DEPTH, MAX_UNIX_TIME_S, EndStateError, check_end_state, check_record
+from .record_schema import EndStateError, check_end_state, check_record
 from .run_keys import events_files
 from .run_reading import RunReading, writer_of_file
 from .run_state import RunState
@@ -42,6 +42,7 @@ _HEAD_TYPES = frozenset({"run", "start"})
 _HEAD_STARTS = (b'{"type":"run"', b'{"type":"start"')
 _TYPED_START = b'{"type":"'
 _STATE_FIELD = b'"state":'  # a last line without it has no state: no need to parse it
+_FIRST = itemgetter(0)
 
 
 @dataclass
@@ -213,13 +214,10 @@ def _read_ends(fd: int, size: int, file: str) -> FileEnds | None:
     if end.get("type") != "end" or type(end.get("state")) is not dict:
         return None
     # a lone surrogate is written as a \u escape, or (by hand) as the UTF-8 bytes of one: 0xED ...
-    escapes = b"\\u" in line or b"\xed" in line
-    state = None if escapes else plain_state(end["state"])
-    if state is None:
-        try:
-            state = check_end_state(end["state"], escapes=escapes)
-        except EndStateError:
-            return None  # not as the format says: a full read of the file does not need it
+    try:
+        state = check_end_state(end["state"], escapes=b"\\u" in line or b"\xed" in line)
+    except EndStateError:
+        return None  # not as the format says: a full read of the file does not need it
     if state["bytes"] != start:
         return None  # lines were added, lost or changed before the end record
     return FileEnds(records, list(range(1, count + 1)), end | {"state": state})
@@ -281,12 +279,9 @@ def _is_head_line(line: bytes, file: str) -> bool:
 
 # -- the usual run, straight to its row --------------------------------------------------------
 # A listing of 10,000 finished runs spent most of its time folding each run's few records through
-# RunReading and RunState as a full read does. The usual run (one file, one writer, records and a
-# state that the checks leave as they are) needs none of that: its row is read off its records.
+# RunReading and RunState as a full read does. The usual run (one file, one writer, records that
+# the record check leaves as they are) needs none of that: its row is read off its records.
 # Anything else goes the general way (run_from_ends), so these take only what they can prove.
-
-MAX_STATE_VALUE_LEVELS = MAX_NESTING_DEPTH - 2  # a config value sits two levels into its record
-
 
 def plain_row(path: str, ends: list[tuple[str, FileEnds]]) -> dict | None:
     """``run_from_ends(path, ends).as_filterable()`` for a run of one events file whose head is its
@@ -328,68 +323,3 @@ def plain_row(path: str, ends: list[tuple[str, FileEnds]]) -> dict | None:
             "notes": state["notes"][2] if state["notes"] is not None else "", "created": created,
             "duration_s": None if created is None else max(0.0, (end_time or last_seen or created) - created),
             "config": {key: entry[2] for key, entry in state["config"].items()}, "summary": summary}
-
-
-def plain_state(state: dict) -> dict | None:
-    """``check_end_state(state, escapes=False)`` for a state whose every metric value is a plain
-    number and every entry is shaped as the format says; None for any other (check_end_state then
-    decides, and names what is wrong). The check runs once per file of every run listed."""
-    count_of_bytes, lines, metrics = state.get("bytes"), state.get("lines"), state.get("metrics")
-    if not (type(count_of_bytes) is int and count_of_bytes >= 0 and type(lines) is int and lines >= 0
-            and type(metrics) is dict):
-        return None
-    clean_metrics = {}
-    for name, entry in metrics.items():
-        if type(entry) is not dict:
-            return None
-        last, count, low, high = entry.get("last"), entry.get("count"), entry.get("min", ...), entry.get("max", ...)
-        if type(last) is not list or len(last) != 3:
-            return None
-        step, value, wall_time = last
-        if not (type(step) is int and type(value) in _NUMBER and type(wall_time) in _NUMBER
-                and 0 <= wall_time <= MAX_UNIX_TIME_S and type(count) is int and count > 0
-                and (low is None or type(low) in _NUMBER) and (high is None or type(high) in _NUMBER)):
-            return None
-        clean_metrics[name] = {"last": [step, value, wall_time], "count": count, "min": low, "max": high}
-    clean = {"bytes": count_of_bytes, "lines": lines, "metrics": clean_metrics}
-    for table in ("config", "summary", "tags"):
-        entries = state.get(table)
-        if type(entries) is not dict:
-            return None
-        for entry in entries.values():
-            if not _plain_entry(entry):
-                return None
-        clean[table] = {key: list(entry) for key, entry in entries.items()}
-    if not all(type(entry[2]) is bool for entry in clean["tags"].values()):
-        return None
-    notes = state.get("notes")
-    if notes is not None and not (_plain_entry(notes) and type(notes[2]) is str):
-        return None
-    clean["notes"] = None if notes is None else list(notes)
-    return clean
-
-
-_NUMBER = (int, float)  # a type test: bool is neither
-_FIRST = itemgetter(0)
-
-
-def _plain_entry(entry) -> bool:
-    """A [time, line, value] entry (record_schema._set_entry's test) whose value nests no deeper than
-    its own record lets it."""
-    if not (type(entry) is list and len(entry) == 3):
-        return False
-    wall_time, line, value = entry
-    return (type(wall_time) in _NUMBER and 0 <= wall_time <= MAX_UNIX_TIME_S and type(line) is int and line >= 0
-            and (type(value) not in (dict, list) or _nests_within(value, MAX_STATE_VALUE_LEVELS)))
-
-
-def _nests_within(value, levels: int) -> bool:
-    """Whether ``value`` holds no chain of more than ``levels`` dicts and lists, itself included."""
-    kind = type(value)
-    if kind is dict:
-        items = value.values()
-    elif kind is list:
-        items = value
-    else:
-        return True
-    return levels > 0 and all(_nests_within(item, levels - 1) for item in items)
