@@ -176,3 +176,21 @@ def test_what_does_not_map_is_an_error_or_one_warning_naming_the_call(tmp_path):
         "warning: tracker.compat: wandb.watch(): gradients and parameters are not recorded; log them with "
         "wandb.log({'grad_norm': ...}) or wandb.Histogram"]
     assert only_run(tmp_path / "runs").status == "finished"
+
+
+def test_mode_disabled_runs_the_script_and_records_nothing(tmp_path):
+    done = run_script(tmp_path, """
+        import tracker.compat.wandb as wandb
+
+        run = wandb.init(dir="runs", mode="disabled", config={"lr": 0.1})
+        wandb.config.epochs = 2
+        for epoch in range(wandb.config.epochs):
+            wandb.log({"loss": 1.0 / (epoch + 1)})
+        wandb.summary["best"] = 1.0
+        wandb.finish()
+        print(wandb.run, run.config.lr, run.step)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None 0.1 2"
+    assert "tracker.compat: wandb.init(mode='disabled'): nothing is recorded, as asked" in done.stderr
+    assert not (tmp_path / "runs").exists()

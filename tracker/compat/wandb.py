@@ -20,19 +20,27 @@ import os
 
 from ..active_run import current
 from ..errors import UsageError
+from ..inputs import config_mapping
 from ..layout import runs_root
 from ..session import init as tracker_init
 from .unmapped import unknown_name, warn_once
 from .wandb_media import Audio, Histogram, Image, Table, Video
-from .wandb_run import Run
+from .wandb_run import DisabledRun, Run
 
 __all__ = ["Audio", "Histogram", "Image", "Run", "Table", "Video", "alert", "define_metric", "finish", "init",
            "log", "login", "save", "watch"]
 
 RESUME_MODES = (True, False, None, "allow", "must", "never", "auto")
-SERVER_ONLY_ARGUMENTS = ("entity", "settings", "anonymous", "sync_tensorboard", "monitor_gym", "save_code",
-                         "config_exclude_keys", "config_include_keys", "allow_val_change", "force", "fork_from",
-                         "resume_from", "magic", "reinit")
+# init() arguments that are accepted and ignored, each with what happens instead (one warning each).
+IGNORED_ARGUMENTS = dict.fromkeys(("entity", "settings", "anonymous", "force", "magic", "fork_from", "resume_from",
+                                   "sync_tensorboard", "monitor_gym"),
+                                  "has no meaning without a W&B server; ignored")
+IGNORED_ARGUMENTS.update(
+    reinit="a run still open is always finished before the new one starts",
+    save_code="the entry script and the git diff are captured in every run",
+    config_exclude_keys="the whole config is recorded (secret-looking values are redacted)",
+    config_include_keys="the whole config is recorded (secret-looking values are redacted)",
+    allow_val_change="config values may always change")
 
 _run: Run | None = None  # the run of the latest init() that has not finished: wandb.run
 
@@ -43,20 +51,22 @@ def init(project: str | None = None, entity: str | None = None, config=None, nam
     """Start a run and make it ``wandb.run``; a run still open is finished first (W&B's reinit)."""
     global _run
     mode = mode or os.environ.get("WANDB_MODE")
-    if mode == "disabled":
-        raise UsageError("wandb.init(mode='disabled'): tracker has no disabled mode; skip the call, "
-                         "or log to a throwaway folder with dir=...")
-    if mode not in (None, "online", "offline", "shared"):
+    if mode not in (None, "online", "offline", "shared", "disabled"):
         raise UsageError(f"wandb.init(mode={mode!r}): expected 'online', 'offline' or 'disabled'")
     if resume not in RESUME_MODES:
         raise UsageError(f"wandb.init(resume={resume!r}): expected one of {', '.join(map(repr, RESUME_MODES))}")
     given = {"entity": entity, **unmapped}
     for argument in sorted(key for key, value in given.items() if value is not None):
-        if argument not in SERVER_ONLY_ARGUMENTS:
+        if argument not in IGNORED_ARGUMENTS:
             raise UsageError(f"wandb.init() got an unexpected argument {argument!r}")
-        warn_once(f"wandb.init({argument}=...)", "has no meaning without a W&B server; ignored")
+        warn_once(f"wandb.init({argument}=...)", IGNORED_ARGUMENTS[argument])
     if _run is not None:
         _run.finish()
+    if mode == "disabled":
+        warn_once("wandb.init(mode='disabled')", "nothing is recorded, as asked")
+        _run = DisabledRun(project, name, config_mapping("config", config) if config is not None else {},
+                           on_finish=_forget)
+        return _run
     run_id = id or os.environ.get("WANDB_RUN_ID")
     if resume and run_id is None:
         warn_once("wandb.init(resume=...) without id", "tracker does not guess which run to resume; "

@@ -8,12 +8,15 @@ W&B, which drops data logged at a step below the current one, tracker records it
 """
 from __future__ import annotations
 
+import glob
 import numbers
+import os
 import traceback
 from collections.abc import Mapping
+from types import SimpleNamespace
 
 from ..errors import ArgumentTypeError
-from .unmapped import warn_once
+from .unmapped import NotMappedError, warn_once
 from .wandb_media import Table
 
 SUMMARY_STATS = ("min", "max", "mean", "last", "first")  # define_metric(summary=...) kinds mapped
@@ -129,6 +132,7 @@ class Run:
         self._pending: dict = {}
         self._summary_stats: dict[str, tuple[str, list]] = {}  # metric -> (kind, [state]) from define_metric
         self._on_finish = on_finish
+        self._finished = False
 
     # W&B's run attributes a script reads
     id = property(lambda self: self.run.id)
@@ -165,35 +169,18 @@ class Run:
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         """Write what the current step holds and the summary, then end the run: ``exit_code`` 0
         (or None) is finished, anything else failed."""
-        if self.run._finished:
-            return
-        self._commit()
-        summary = dict(self.summary.set)
-        for name, (kind, state) in self._summary_stats.items():
-            if state:
-                summary.setdefault(f"{name}.{kind}", state[0] / state[1] if kind == "mean" else state[0])
-        if summary:
-            self.run.summary.update(summary)
         failed = exit_code not in (None, 0)
-        self.run.finish(status="failed" if failed else "finished",
-                        error=f"exit code {exit_code}" if failed else None)
-        if self._on_finish is not None:
-            self._on_finish(self)
+        self._end("failed" if failed else "finished", f"exit code {exit_code}" if failed else None)
 
     def __enter__(self) -> "Run":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.finish()
-            return
-        self._commit()
-        status = "interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed"
-        if self.summary.set:
-            self.run.summary.update(self.summary.set)
-        self.run.finish(status=status, error="".join(traceback.format_exception(exc_type, exc, tb)))
-        if self._on_finish is not None:
-            self._on_finish(self)
+            self._end("finished", None)
+        else:
+            self._end("interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed",
+                      "".join(traceback.format_exception(exc_type, exc, tb)))
 
     def define_metric(self, name: str, step_metric: str | None = None, summary: str | None = None,
                       **unmapped) -> None:
@@ -226,16 +213,11 @@ class Run:
     def log_artifact(self, artifact_or_path, name: str | None = None, type: str | None = None, **unmapped):
         """Copy a file or folder into the run's artifacts (W&B's Artifact objects are not mapped)."""
         if not isinstance(artifact_or_path, (str, bytes)) and not hasattr(artifact_or_path, "__fspath__"):
-            from .unmapped import NotMappedError
-
             raise NotMappedError("run.log_artifact(wandb.Artifact)", "pass the path of a file or folder")
         return self.run.log_artifact(artifact_or_path, name=name)
 
     def save(self, glob_str, base_path: str | None = None, policy: str = "live") -> list[str]:
         """Copy the files matching ``glob_str`` into the run's artifacts, now (not as they change)."""
-        import glob
-        import os
-
         if policy != "end":
             warn_once(f"wandb.save(policy={policy!r})", "files are copied once, at the call")
         stored = []
@@ -249,6 +231,22 @@ class Run:
 
     # -- internals --------------------------------------------------------------------------
 
+    def _end(self, status: str, error: str | None) -> None:
+        """Write the held step and the summary (the keys set, and define_metric's statistics), then finish."""
+        if self._finished:
+            return
+        self._finished = True
+        self._commit()
+        summary = dict(self.summary.set)
+        for name, (kind, state) in self._summary_stats.items():
+            if state:
+                summary.setdefault(f"{name}.{kind}", state[0] / state[1] if kind == "mean" else state[0])
+        if summary:
+            self.run.summary.update(summary)
+        self.run.finish(status=status, error=error)
+        if self._on_finish is not None:
+            self._on_finish(self)
+
     def _commit(self) -> None:
         if self._pending:
             pending, self._pending = self._pending, {}
@@ -261,6 +259,29 @@ class Run:
                 self._last[key] = value
                 if key in self._summary_stats:
                     _fold(self._summary_stats[key], value)
+
+
+class DisabledRun(Run):
+    """``wandb.init(mode="disabled")``: every call works and nothing is recorded, as the script asked."""
+
+    def __init__(self, project: str | None, name: str | None, config: dict, on_finish=None):
+        stand_in = SimpleNamespace(config=dict(config), id="disabled", name=name or "disabled", project=project or "default",
+                                   group=None, tags=[], path=None)
+        super().__init__(stand_in, on_finish)
+
+    def _write(self, values: dict, step: int) -> None:
+        pass
+
+    def _end(self, status: str, error: str | None) -> None:
+        self._finished = True
+        if self._on_finish is not None:
+            self._on_finish(self)
+
+    def log_artifact(self, artifact_or_path, name: str | None = None, type: str | None = None, **unmapped):
+        return None
+
+    def save(self, glob_str, base_path: str | None = None, policy: str = "live") -> list[str]:
+        return []
 
 
 def _fold(stat: tuple[str, list], value) -> None:
