@@ -27,8 +27,8 @@ from .unmapped import unknown_name, warn_once
 from .wandb_media import Audio, Histogram, Image, Table, Video
 from .wandb_run import DisabledRun, Run
 
-__all__ = ["Audio", "Histogram", "Image", "Run", "Table", "Video", "alert", "define_metric", "finish", "init",
-           "log", "login", "save", "watch"]
+__all__ = ["Audio", "Histogram", "Image", "Run", "Settings", "Table", "Video", "active_run", "alert", "define_metric",
+           "finish", "init", "log", "login", "save", "watch"]
 
 RESUME_MODES = (True, False, None, "allow", "must", "never", "auto")
 # init() arguments that are accepted and ignored, each with what happens instead (one warning each).
@@ -74,7 +74,7 @@ def init(project: str | None = None, entity: str | None = None, config=None, nam
     exists = run_id is not None and os.path.isdir(os.path.join(runs_root(dir), run_id))
     if resume == "must" and not exists:
         raise UsageError(f"wandb.init(id={run_id!r}, resume='must'): no such run in {runs_root(dir)}")
-    tags = list(tags or [])
+    tags = [tags] if isinstance(tags, str) else list(tags or [])
     if job_type:
         tags.append(f"job_type={job_type}")
     run = tracker_init(project=project or os.environ.get("WANDB_PROJECT"), name=name, config=config,
@@ -122,6 +122,19 @@ def login(*args, **kwargs) -> bool:
     return True
 
 
+def Settings(**settings) -> dict:
+    """``wandb.Settings(...)``: kept as a dict, for ``init(settings=...)``, which ignores it with one warning."""
+    return dict(settings)
+
+
+def active_run():
+    """The tracker.Run behind ``wandb.run`` (else tracker's active run; None in disabled mode), for the
+    calls W&B does not have (``log_dataset``, ``log_confusion_matrix``...)."""
+    if isinstance(_run, DisabledRun):
+        return None
+    return _run.run if _run is not None else current()
+
+
 class NoRunError(UsageError, AttributeError):
     """A call that needs ``wandb.init()`` first (an AttributeError too, as for ``wandb.config`` before init)."""
 
@@ -152,7 +165,6 @@ _NOT_MAPPED = {
     "Html": "store the page as an artifact with wandb.save(path)",
     "Object3D": "store the file as an artifact with wandb.save(path)",
     "Molecule": "store the file as an artifact with wandb.save(path)",
-    "Settings": "pass init()'s arguments directly",
 }
 
 
@@ -165,8 +177,3 @@ def __getattr__(name: str):
     if name.startswith("_"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     raise unknown_name("wandb", name, _NOT_MAPPED.get(name, "see docs/integrations.md for the calls that map"))
-
-
-def active_run():
-    """The tracker.Run behind ``wandb.run`` (or tracker's active run), for calls W&B does not have."""
-    return _run.run if _run is not None else current()
