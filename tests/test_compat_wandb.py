@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import pathlib
 
+import pytest
+
 from tests.scripts import run_script
 from tracker.reader import load_run
 
@@ -89,14 +91,16 @@ def test_define_metric_summaries_and_a_nonzero_exit_code(tmp_path):
         import tracker.compat.wandb as wandb
 
         with wandb.init(dir="runs") as run:
-            run.define_metric("val_loss", summary="min")
-            for value in (0.5, 0.2, 0.4):
-                wandb.log({"val_loss": value})
+            run.define_metric("val_loss", summary="min,mean")
+            wandb.define_metric("acc", summary="max")
+            for value in (0.5, 0.2, 0.5):
+                wandb.log({"val_loss": value, "acc": 1 - value})
             run.finish(exit_code=3)
     """)
     assert done.returncode == 0, done.stderr
     run = only_run(tmp_path / "runs")
-    assert run.summary["val_loss.min"] == 0.2 and run.summary["val_loss"] == 0.4
+    assert run.explicit_summary == pytest.approx({"val_loss.min": 0.2, "val_loss.mean": 0.4, "acc.max": 0.8})
+    assert run.summary["val_loss"] == 0.5
     assert (run.status, run.error) == ("failed", "exit code 3")
 
 
@@ -122,8 +126,9 @@ def test_init_with_an_id_and_resume_appends_to_the_run(tmp_path):
 
         run = wandb.init(dir="runs", id="job-42", resume="allow", project="long")
         start = 0 if len(sys.argv) == 1 else 2
+        assert run.step == start  # a resumed run goes on after its last step
         for step in range(start, start + 2):
-            wandb.log({"loss": 1.0 / (step + 1)}, step=step)
+            wandb.log({"loss": 1.0 / (step + 1)})
         wandb.finish()
     """
     assert run_script(tmp_path, code).returncode == 0

@@ -128,9 +128,11 @@ class Run:
         self.config = Config(run)
         self._last: dict = {}
         self.summary = Summary(self._last)
-        self._step = 0
+        # W&B's steps start at 0, and a resumed run goes on after its last step (tracker.Run keeps it
+        # privately: there is no public accessor yet).
+        self._step = max(getattr(run, "_step", -1), -1) + 1
         self._pending: dict = {}
-        self._summary_stats: dict[str, tuple[str, list]] = {}  # metric -> (kind, [state]) from define_metric
+        self._summary_stats: dict[str, dict[str, list]] = {}  # metric -> {kind: state}, from define_metric
         self._on_finish = on_finish
         self._finished = False
 
@@ -199,7 +201,7 @@ class Run:
             if kind not in SUMMARY_STATS:
                 warn_once(f"define_metric(summary={kind!r})", f"not mapped (mapped: {', '.join(SUMMARY_STATS)})")
                 continue
-            self._summary_stats[name] = (kind, [])
+            self._summary_stats.setdefault(name, {})[kind] = []
 
     def alert(self, title: str, text: str, level=None, wait_duration=None) -> None:
         """Not built yet: warns once and sends nothing."""
@@ -238,9 +240,10 @@ class Run:
         self._finished = True
         self._commit()
         summary = dict(self.summary.set)
-        for name, (kind, state) in self._summary_stats.items():
-            if state:
-                summary.setdefault(f"{name}.{kind}", state[0] / state[1] if kind == "mean" else state[0])
+        for name, stats in self._summary_stats.items():
+            for kind, state in stats.items():
+                if state:
+                    summary.setdefault(f"{name}.{kind}", state[0] / state[1] if kind == "mean" else state[0])
         if summary:
             self.run.summary.update(summary)
         self.run.finish(status=status, error=error)
@@ -257,8 +260,8 @@ class Run:
         for key, value in values.items():
             if isinstance(value, numbers.Real):
                 self._last[key] = value
-                if key in self._summary_stats:
-                    _fold(self._summary_stats[key], value)
+                for kind, state in self._summary_stats.get(key, {}).items():
+                    _fold(kind, state, value)
 
 
 class DisabledRun(Run):
@@ -284,8 +287,8 @@ class DisabledRun(Run):
         return []
 
 
-def _fold(stat: tuple[str, list], value) -> None:
-    kind, state = stat
+def _fold(kind: str, state: list, value) -> None:
+    """Fold ``value`` into ``state`` ([value, count]) for the statistic ``kind``."""
     if not state:
         state.extend([value, 1])
     elif kind == "min":
