@@ -189,6 +189,9 @@ class Run:
         """Map ``summary="min"|"max"|"mean"|"last"|"first"`` into the run's summary at finish (as
         ``name.min``...); a custom ``step_metric`` and the rest warn once: the site plots every metric
         against the step and the time."""
+        if "*" in name:
+            warn_once(f"define_metric({name!r})", "glob names are not matched; define each metric by its name")
+            return
         if step_metric is not None:
             warn_once("define_metric(step_metric=...)", "the site plots every metric against the step and "
                       f"the time; {step_metric!r} is recorded as a metric of its own, not as an x axis")
