@@ -123,7 +123,7 @@ def test_a_fit_that_raises_fails_its_run_and_the_error_reaches_the_script(tmp_pa
 
 def test_a_fit_inside_an_active_run_records_into_it_and_leaves_it_active(tmp_path):
     with tracker.autolog(dir=tmp_path):
-        with tracker.init(dir=tmp_path, name="mine", capture=False) as mine:
+        with tracker.init(dir=tmp_path, name="mine", capture=False):
             model = DecisionTreeClassifier(max_depth=3).fit(X, Y)
             GridSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}, cv=2).fit(X, Y)
             tracker.log({"after": 1.0})  # still acts on the script's run

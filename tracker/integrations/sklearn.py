@@ -133,7 +133,7 @@ def _recorded(session: Autolog, original, estimator, args, kwargs):
         result = original(estimator, *args, **kwargs)
     except BaseException as exc:
         if recording is not None:
-            _guarded("recording a failed fit", lambda: recording.failed(exc))
+            _guarded("recording a failed fit", lambda error=exc: recording.failed(error))
             _restore_active(previous)
         raise
     fit_time_s = time.perf_counter() - started
