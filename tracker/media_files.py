@@ -65,7 +65,7 @@ class MediaStore:
             self.spent = True
             self._warn("media-budget",
                        f"tracker: media {item.key!r} at step {item.step} would take the run's media past its budget "
-                       f"of {self.budget_bytes / BYTES_PER_MB:,.0f} MB ({self.stored_bytes:,} bytes stored): it "
+                       f"of {self.budget_bytes / BYTES_PER_MB:,g} MB ({self.stored_bytes:,} bytes stored): it "
                        "and all later media are not stored; metrics are still logged. Raise the budget with "
                        "tracker.init(media_budget_mb=...) or TRACKER_MEDIA_BUDGET_MB.")
             return None

@@ -49,7 +49,7 @@ class Media:
     def held_bytes(self) -> int:
         """About how many bytes the object's copy holds until it is encoded: its arrays, bytes and
         text. The writer bounds what waits in its queue by the sum (tracker/media_logging.py)."""
-        return sum(map(_held_bytes, vars(self).values()))
+        return sum(map(_held_bytes, getattr(self, "__dict__", {}).values()))  # a subclass may use slots
 
     def __repr__(self) -> str:
         return f"<tracker.media.{type(self).__name__}>"
