@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 
@@ -124,3 +125,17 @@ def test_many_runs_are_read_on_every_core_with_the_same_result(tmp_path, monkeyp
         serial = list_runs(runs)
     assert parallel == serial
     assert [row["name"] for row in parallel.rows] == [f"run-{n:02d}" for n in range(20)]
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, 0.5])
+def test_a_listing_from_the_cache_gives_the_values_the_first_listing_read(tmp_path, value):
+    # msgspec, which writes the cache when it can, would write NaN and the infinities as null
+    runs = tmp_path / "runs"
+    log_run(runs, "one", config={"text": "caf\u00e9", "big": 2**70}, metrics=[{"loss": value}])
+    first = list_runs(runs).rows
+    assert (runs / LISTING_FILE).is_file()
+    from_cache = list_runs(runs).rows
+    assert json.dumps(from_cache) == json.dumps(first)  # NaN and inf as themselves, not None
+    assert math.isnan(from_cache[0]["summary"]["loss"]) if value != value else \
+           from_cache[0]["summary"]["loss"] == value
+    assert from_cache[0]["config"] == {"text": "caf\u00e9", "big": 2**70}

@@ -238,7 +238,7 @@ def _write_cache(root: str, entries: dict) -> None:
 def _cache_text(data: dict) -> bytes | str:
     """The cache's JSON: msgspec's encoding (a tenth of json.dumps's time: 10 ms for 10,000 runs)
     where it writes what json.dumps writes, else json's. msgspec writes NaN and the infinities as
-    null, and refuses text with a lone surrogate and ints beyond 64 bits; json keeps them all."""
+    null and refuses text with a lone surrogate; json keeps both."""
     try:
         # imported here as fast_json imports its decoder: only on use (a listing has decoded by now)
         from msgspec.json import encode
