@@ -14,7 +14,6 @@ from .ids import new_run_id, random_suffix
 from .inputs import check_run_id, clean_tags, clean_text, config_mapping
 from .layout import MAIN_EVENTS_FILE, runs_root
 from .media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB
-from .resume import previous_run
 from .run import Run
 from .writer import RecordWriter
 
@@ -56,7 +55,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     writer_id = random_suffix()
     events_file = MAIN_EVENTS_FILE if created else f"events-{writer_id}.jsonl"
     now = time.time()
-    previous = None if created else previous_run(path)
+    previous = None if created else _previous_run(path)
     if previous is not None:
         project = (previous.project or project) if project == "default" else project
         name = name or previous.name
@@ -138,6 +137,14 @@ def _create_run_folder(path: str, run_id: str, resume: bool) -> bool:
         return False
     except OSError as exc:
         raise RunDirError(path, exc.strerror or str(exc)) from None
+
+
+def _previous_run(path: str):
+    # Imported here: only a resume reads the run's records (run_keys, the parser), and a script
+    # that starts a new run should not pay ~10 ms of start-up for them.
+    from .resume import previous_run
+
+    return previous_run(path)
 
 
 def _start_record(writer: RecordWriter, now: float, resumed: bool) -> dict:
