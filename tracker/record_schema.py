@@ -30,13 +30,16 @@ MAX_UNIX_TIME_S = 1e11  # the year 5138: a later time is a unit mistake (ms, ns)
 
 
 class Expect:
-    """An expected field type: a test and how the problem message says what was expected."""
+    """An expected field type: a test, how the problem message says what was expected, the types
+    a passing value can have, and whether its type alone passes it (check_record's fast path)."""
 
-    __slots__ = ("test", "expected")
+    __slots__ = ("test", "expected", "types", "by_type")
 
-    def __init__(self, test, expected: str):
+    def __init__(self, test, expected: str, types: tuple, by_type: bool = False):
         self.test = test
         self.expected = expected
+        self.types = frozenset(types)
+        self.by_type = by_type
 
 
 def _is_int(value) -> bool:
@@ -67,17 +70,17 @@ def _is_object_list(value) -> bool:
     return type(value) is list and all(type(item) is dict for item in value)
 
 
-TEXT = Expect(lambda value: type(value) is str, "a string")
-BOOL = Expect(lambda value: type(value) is bool, "true or false")
-INT = Expect(_is_int, "an integer")
-COUNT = Expect(_is_count, "a non-negative integer")
-NUMBER = Expect(_is_number, "a finite number")
-POSITIVE = Expect(lambda value: _is_number(value) and value > 0, "a positive number")
-TIME = Expect(_is_time, f"a unix time in seconds (0 to {MAX_UNIX_TIME_S:.0e})")
-OBJECT = Expect(lambda value: type(value) is dict, "an object")
-TEXT_LIST = Expect(_is_text_list, "a list of strings")
-TEXT_MAP = Expect(_is_text_map, "an object of strings")
-OBJECT_LIST = Expect(_is_object_list, "a list of objects")
+TEXT = Expect(lambda value: type(value) is str, "a string", (str,), by_type=True)
+BOOL = Expect(lambda value: type(value) is bool, "true or false", (bool,), by_type=True)
+INT = Expect(_is_int, "an integer", (int,), by_type=True)
+COUNT = Expect(_is_count, "a non-negative integer", (int,))
+NUMBER = Expect(_is_number, "a finite number", (int, float))
+POSITIVE = Expect(lambda value: _is_number(value) and value > 0, "a positive number", (int, float))
+TIME = Expect(_is_time, f"a unix time in seconds (0 to {MAX_UNIX_TIME_S:.0e})", (int, float))
+OBJECT = Expect(lambda value: type(value) is dict, "an object", (dict,), by_type=True)
+TEXT_LIST = Expect(_is_text_list, "a list of strings", (list,))
+TEXT_MAP = Expect(_is_text_map, "an object of strings", (dict,))
+OBJECT_LIST = Expect(_is_object_list, "a list of objects", (list,))
 # media/<aa>/<sha256>.<ext>, <aa> the hash's first two digits: a name that cannot leave the run folder.
 _MEDIA_FILE = re.compile(r"media/([0-9a-f]{2})/\1[0-9a-f]{62}\.[a-z0-9]{1,8}(?:\.[a-z0-9]{1,8})?")
 
@@ -87,10 +90,11 @@ def is_media_file(value) -> bool:
     return type(value) is str and _MEDIA_FILE.fullmatch(value) is not None
 
 
-MEDIA_FILE = Expect(is_media_file, "a media file name, media/<aa>/<sha256>.<ext>")
+MEDIA_FILE = Expect(is_media_file, "a media file name, media/<aa>/<sha256>.<ext>", (str,))
 MEDIA_FILES = Expect(lambda value: type(value) is list and all(map(is_media_file, value)),
-                     "a list of media file names")
-COLUMNS = Expect(lambda value: _is_count(value) or _is_text_list(value), "a count or a list of strings")
+                     "a list of media file names", (list,))
+COLUMNS = Expect(lambda value: _is_count(value) or _is_text_list(value), "a count or a list of strings",
+                 (int, list))
 
 
 class Schema:
@@ -98,12 +102,31 @@ class Schema:
     ``optional`` ones are dropped when bad (null counts as absent), and ``binding`` ones may be
     absent but skip the record when bad (half a tags record would add a tag its writer removed)."""
 
-    __slots__ = ("required", "optional", "binding")
+    __slots__ = ("required", "optional", "binding", "_keys", "_types", "_tested")
 
     def __init__(self, required: dict | None = None, optional: dict | None = None, binding: dict | None = None):
         self.required = required or {}
         self.optional = optional or {}
         self.binding = binding or {}
+        # passes()'s tables: every field, the types it may have (null: absent, where that is allowed)
+        # and the tests that a field's type does not settle
+        fields = {**self.required, **self.binding, **self.optional}
+        self._keys = tuple(fields)
+        self._types = tuple(expect.types if key in self.required else expect.types | {type(None)}
+                            for key, expect in fields.items())
+        self._tested = tuple((key, expect.test) for key, expect in fields.items() if not expect.by_type)
+
+    def passes(self, record: dict) -> bool:
+        """Whether every field of ``record`` is as expected, so check_record's field loops would
+        leave it as it is. A few C-level steps for all the fields' types, instead of a test call per
+        field: the run, start and end records of every run a listing reads take this path."""
+        if not all(map(frozenset.__contains__, self._types, map(type, map(record.get, self._keys)))):
+            return False
+        for key, test in self._tested:
+            value = record.get(key)
+            if value is not None and not test(value):
+                return False
+        return True
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -164,6 +187,18 @@ def check_record(record: dict, where: str, problems) -> dict | None:
     schema = SCHEMAS.get(kind) if type(kind) is str else None
     if schema is None:
         return record  # unknown types are ignored by the reader anyway
+    if not schema.passes(record):
+        record = _checked_fields(record, kind, schema, where, problems)
+        if record is None:
+            return None
+    if kind in FREE_FORM:
+        record = _bounded(record, kind, where, problems)
+    return record
+
+
+def _checked_fields(record: dict, kind: str, schema: Schema, where: str, problems) -> dict | None:
+    """check_record's field checks one by one, each problem named: the record with its bad
+    optional fields dropped, or None when a required or binding field is bad."""
     for key, expect in schema.required.items():
         value = record.get(key)
         if not expect.test(value):
@@ -180,8 +215,6 @@ def check_record(record: dict, where: str, problems) -> dict | None:
         if value is not None and not expect.test(value):
             problems.add(f"{where}: {kind}.{key} is {type_name(value)}, expected {expect.expected}; field dropped")
             record = {name: item for name, item in record.items() if name != key}
-    if kind in FREE_FORM:
-        record = _bounded(record, kind, where, problems)
     return record
 
 
@@ -250,7 +283,16 @@ def check_end_state(state: dict, escapes: bool = True) -> dict:
 
     ``escapes=False`` says the line held no ``\\u`` escape, so no text in it can hold a lone
     surrogate: text is then taken as it is (the check runs once per file of every run listed)."""
-    text = safe_text if escapes else _same
+    if not escapes:
+        clean = _plain_end_state(state)
+        if clean is not None:
+            return clean
+    return _checked_end_state(state, safe_text if escapes else _same)
+
+
+def _checked_end_state(state: dict, text) -> dict:
+    """check_end_state's detailed path: every part checked and cleaned one by one, with ``text``
+    the function that makes text safe (safe_text, or _same when it holds no escape)."""
     if not (_is_count(state.get("bytes")) and _is_count(state.get("lines"))):
         raise EndStateError("state.bytes or state.lines is not a count")
     metrics = state.get("metrics")
@@ -283,6 +325,61 @@ def check_end_state(state: dict, escapes: bool = True) -> dict:
             raise EndStateError("state.notes is not text")
     clean["notes"] = notes
     return clean
+
+
+_NUMBER, _OPTIONAL_NUMBER = frozenset({int, float}), frozenset({int, float, type(None)})
+_CONTAINERS = frozenset({dict, list})
+
+
+def _plain_end_state(state: dict) -> dict | None:
+    """check_end_state(state, escapes=False) for the usual state, whose metric entries and table
+    entries need nothing changed: they are checked with one test a value, where the detailed path
+    calls a function per value and builds every entry again. None for any other state: the
+    detailed path then cleans it or says what is wrong."""
+    try:
+        metrics = state["metrics"]
+        if not (type(metrics) is dict and _is_count(state["bytes"]) and _is_count(state["lines"])):
+            return None
+        for entry in metrics.values():
+            last = entry["last"]
+            step, value, wall_time = last
+            count = entry["count"]
+            if not (type(last) is list and type(step) is int and type(value) in _NUMBER
+                    and type(entry["min"]) in _OPTIONAL_NUMBER and type(entry["max"]) in _OPTIONAL_NUMBER
+                    and type(count) is int and count > 0 and type(wall_time) in _NUMBER
+                    and 0 <= wall_time <= MAX_UNIX_TIME_S and len(entry) == 4):
+                return None
+        clean = {"bytes": state["bytes"], "lines": state["lines"], "metrics": metrics}
+        for table in ("config", "summary", "tags"):
+            clean[table] = _plain_set_entries(state[table], table == "tags")
+            if clean[table] is None:
+                return None
+        notes = state.get("notes")
+        if notes is not None and not (type(notes) is list and len(notes) == 3 and type(notes[2]) is str
+                                      and _is_time(notes[0]) and _is_count(notes[1])):
+            return None
+        clean["notes"] = notes
+        return clean
+    except (KeyError, TypeError, ValueError, _TooDeep):
+        return None
+
+
+def _plain_set_entries(entries: dict, tags: bool) -> dict | None:
+    """A config, summary or tags table of [time, line, value] entries as _set_entry makes each
+    (text taken as it is), nested values copied by _clean; None when it is not one."""
+    if type(entries) is not dict:
+        return None
+    nested = False
+    for entry in entries.values():
+        wall_time, line, value = entry
+        if not (type(entry) is list and type(wall_time) in _NUMBER and 0 <= wall_time <= MAX_UNIX_TIME_S
+                and type(line) is int and line >= 0 and (type(value) is bool or not tags)):
+            return None
+        nested = nested or type(value) in _CONTAINERS
+    if not nested:
+        return entries
+    return {key: [entry[0], entry[1], _clean(entry[2], 2)] if type(entry[2]) in _CONTAINERS else entry
+            for key, entry in entries.items()}
 
 
 def _same(text: str) -> str:
