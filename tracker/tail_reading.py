@@ -51,11 +51,8 @@ class FileEnds:
 
     head: list[dict]       # the leading run and start records
     head_lines: list[int]  # their line numbers
-    end: dict              # the end record, its state checked (record_schema.check_end_state)
-
-    @property
-    def state(self) -> dict:
-        return self.end["state"]
+    end: dict              # the end record without its state
+    state: dict            # the end record's state, checked (record_schema.check_end_state)
 
 
 @dataclass
@@ -100,8 +97,7 @@ def run_from_ends(path: str, ends: list[tuple[str, FileEnds]], now: float | None
     for rank, (file, found) in enumerate(ends):
         reading.file_time = 0.0
         reading.read_records(found.head, found.head_lines, file, rank)
-        end = {key: value for key, value in found.end.items() if key != "state"}  # the state is applied below
-        reading.read_records([end], [found.state["lines"] + 1], file, rank)
+        reading.read_records([found.end], [found.state["lines"] + 1], file, rank)  # its state is applied below
         apply_state(reading.state, found.state, rank)
     if problems or not reading.identified:
         return None  # a full read reports what is wrong
@@ -220,7 +216,8 @@ def _read_ends(fd: int, size: int, file: str) -> FileEnds | None:
         return None  # not as the format says: a full read of the file does not need it
     if state["bytes"] != start:
         return None  # lines were added, lost or changed before the end record
-    return FileEnds(records, list(range(1, count + 1)), end | {"state": state})
+    del end["state"]  # kept apart: the records of a full read have none
+    return FileEnds(records, list(range(1, count + 1)), end, state)
 
 
 def _last_line(fd: int, size: int) -> tuple[bytes, int, bytes] | None:
@@ -293,16 +290,19 @@ def plain_row(path: str, ends: list[tuple[str, FileEnds]]) -> dict | None:
     if len(found.head) != 2:
         return None
     run, start = found.head
-    end = {key: value for key, value in found.end.items() if key != "state"}
+    end = found.end
     if run["type"] != "run" or start["type"] != "start":
         return None
     problems = Problems(warn=False)
     for record in (run, start, end):
         if check_record(record, file, problems) is not record or problems:
             return None  # a field dropped or cleaned: the general way gives what a full read does
-    default_writer = writer_of_file(file)
     status = end.get("status") or "finished"
-    if (start.get("writer") or default_writer) != (end.get("writer") or default_writer) or status == "running":
+    started_by, ended_by = start.get("writer"), end.get("writer")
+    if not (started_by and ended_by):  # a record that names no writer is the file's writer's
+        started_by = started_by or writer_of_file(file)
+        ended_by = ended_by or writer_of_file(file)
+    if started_by != ended_by or status == "running":
         return None  # two writers, or an end record that says it is still running
     run_time, started, ended = run.get("time"), start.get("time"), end.get("time")
     if ended is not None and started is not None and ended < started:
