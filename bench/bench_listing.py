@@ -2,7 +2,7 @@
 floor that opens every events file and reads its first and last 4 KB.
 
     python bench/bench_listing.py [--runs 10000] [--steps 1000] [--whole-runs 1000] [--work DIR]
-                                  [--repeats 3] [--output /tmp/bench_sections/listing.md]
+                                  [--repeats 3] [--before TREE] [--output /tmp/bench_sections/listing.md]
 
 Synthetic finished runs (bench/synthetic_runs.py: the writer's own bytes, so each end record
 carries the file's state) are written once into --work and measured, each in a fresh process,
@@ -16,6 +16,10 @@ repeats interleaved, median kept:
    /dev/null, the listing cache deleted first;
 4. for scale, the same listing of --whole-runs runs whose end records carry no state (as writers
    before it wrote them), which are read whole.
+
+With ``--before TREE`` (a folder holding another version's ``tracker`` package, e.g. from
+``git archive <commit> tracker | tar -x -C TREE``), each repeat also times ``list_runs()`` of that
+version, between the floor and this one's, so that both meet the same load.
 
 The files are in the page cache for all of them (they were just written, or read by the previous
 repeat): this measures the reader, not the disk.
@@ -63,12 +67,13 @@ print({RESULT_PREFIX!r} + json.dumps({{"seconds": time.perf_counter() - start, "
 
 LIST_CODE = f"""
 import json, sys, time, warnings
+import tracker
 from tracker.listing import list_runs
 warnings.simplefilter("ignore")
 start = time.perf_counter()
 listing = list_runs(sys.argv[1])
 print({RESULT_PREFIX!r} + json.dumps({{"seconds": time.perf_counter() - start, "runs": len(listing.rows),
-                                       "errors": len(listing.errors)}}))
+                                       "errors": len(listing.errors), "tracker": tracker.__file__}}))
 """
 
 
@@ -95,12 +100,16 @@ def floor_s(folder: Path) -> dict:
     return run_child([sys.executable, "-c", FLOOR_CODE, str(folder)])
 
 
-def list_runs_s(folder: Path, expected: int) -> dict:
+def list_runs_s(folder: Path, expected: int, tree: Path | None = None) -> dict:
+    """list_runs() of ``folder`` in a fresh process, of the tracker in ``tree`` when given."""
     without_cache(folder)
-    result = run_child([sys.executable, "-c", LIST_CODE, str(folder)], timeout_s=3600)
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
+    result = run_child([sys.executable, "-c", LIST_CODE, str(folder)], env=env, timeout_s=3600)
     if result["runs"] != expected or result["errors"]:
         raise SystemExit(f"list_runs found {result['runs']} runs and {result['errors']} errors in {folder}; "
                          f"expected {expected} runs")
+    if tree is not None and not result["tracker"].startswith(str(tree.resolve())):
+        raise SystemExit(f"--before {tree}: the child imported {result['tracker']}, not that tree's tracker")
     return result
 
 
@@ -119,10 +128,12 @@ def measure(args) -> dict:
     whole = prepare(work, f"whole-{args.whole_runs}x{args.steps}", args.whole_runs, args.steps, end_state=False) \
         if args.whole_runs else None
     load_before = os.getloadavg()[0]
-    floors, listings, clis = [], [], []
+    floors, listings, clis, befores = [], [], [], []
     for repeat in range(args.repeats):
         print(f"  repeat {repeat + 1}/{args.repeats}", file=sys.stderr)
         floors.append(floor_s(ended))
+        if args.before:
+            befores.append(list_runs_s(ended, args.runs, args.before))
         listings.append(list_runs_s(ended, args.runs))
         clis.append(cli_s(ended))
     results = {"runs": args.runs, "steps": args.steps, "repeats": args.repeats,
@@ -130,6 +141,10 @@ def measure(args) -> dict:
                "list_runs_s": median(listing["seconds"] for listing in listings), "cli_s": median(clis),
                "ratio": median(listing["seconds"] / floor["seconds"] for listing, floor in zip(listings, floors)),
                "load_average": [load_before, os.getloadavg()[0]]}
+    if befores:
+        results["before_tree"] = str(args.before)
+        results["before_list_runs_s"] = median(before["seconds"] for before in befores)
+        results["before_ratio"] = median(before["seconds"] / floor["seconds"] for before, floor in zip(befores, floors))
     if whole is not None:
         results["whole_runs"] = args.whole_runs
         results["whole_list_runs_s"] = median(list_runs_s(whole, args.whole_runs)["seconds"] for _ in range(args.repeats))
@@ -145,6 +160,9 @@ def render(results: dict, command: str) -> str:
         ["`tracker ls --runs DIR`, no listing cache (the whole command)", f"{results['cli_s']:.2f}",
          f"{results['cli_s'] / results['floor_s']:.2f}"],
     ]
+    if "before_tree" in results:
+        rows.insert(1, [f"`list_runs()` of the tree in {results['before_tree']} (--before), no listing cache",
+                        f"{results['before_list_runs_s']:.2f}", f"{results['before_ratio']:.2f}"])
     text = [
         f"`{command}` on {today()} at {git_revision('tracker', 'bench')}; {machine_description()}.",
         "",
@@ -174,6 +192,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=1_000)
     parser.add_argument("--whole-runs", type=int, default=1_000, help="runs without end state, for scale (0: none)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--before", type=Path, help="a folder holding another version's tracker package: "
+                        "its list_runs() is timed too, interleaved")
     parser.add_argument("--work", help="folder to keep the generated runs in between invocations (default: a temp folder)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
                         help=f"Markdown file whose '{HEADING}' section is replaced (default: {DEFAULT_OUTPUT})")
