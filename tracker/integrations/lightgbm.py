@@ -116,27 +116,26 @@ class _WatchedCVBooster(lightgbm.CVBooster):
             _ended(self, value)
 
 
-_callbacks: dict[int, TrackerCallback] = {}  # id(watched model) -> its callback, while training runs
+WATCHED_ATTRIBUTE = "_tracker_callback"  # the callback a watched model reports to, removed with the watch
 
 
 def _watch(model, callback: TrackerCallback) -> None:
-    """Make ``model`` report the end of training to ``callback``; its class is put back then."""
+    """Make ``model`` report the end of training to ``callback``; its own class is put back then."""
     watched = {lightgbm.Booster: _WatchedBooster, lightgbm.CVBooster: _WatchedCVBooster}.get(type(model))
-    if watched is None:
-        return
-    _callbacks[id(model)] = callback
-    model.__class__ = watched
+    if watched is not None:
+        object.__setattr__(model, WATCHED_ATTRIBUTE, callback)
+        model.__class__ = watched
 
 
 def _unwatch(model) -> None:
-    """Put the model's own class back (the user's model pickles as LightGBM's own)."""
-    _callbacks.pop(id(model), None)
+    """Put the model's own class back: the model the user gets pickles as LightGBM's own."""
     if type(model) in (_WatchedBooster, _WatchedCVBooster):
         object.__setattr__(model, "__class__", type(model).__mro__[1])
+        vars(model).pop(WATCHED_ATTRIBUTE, None)
 
 
 def _ended(model, best_iteration) -> None:
-    callback = _callbacks.get(id(model))
+    callback = vars(model).get(WATCHED_ATTRIBUTE)
     _unwatch(model)
     if callback is not None:
         callback._recording.guard("recording the end of training", lambda: callback._end(model, best_iteration))

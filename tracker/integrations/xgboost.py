@@ -21,6 +21,7 @@ import copy
 import json
 import math
 
+import numpy  # XGBoost's own dependency
 import xgboost
 
 from .callback_run import CallbackRun
@@ -128,8 +129,6 @@ def _number(text: str):
         return text
     if not math.isfinite(number):
         return text
-    import numpy  # XGBoost depends on it
-
     shortest = float(str(numpy.float32(number)))
     return shortest if math.isclose(shortest, number, rel_tol=1e-7) else number
 
