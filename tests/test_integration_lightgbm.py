@@ -129,3 +129,20 @@ def test_a_run_finished_mid_training_is_one_warning_and_every_iteration_still_ru
     assert booster.current_iteration() == 10
     [read] = runs_in(tmp_path)
     assert read.history("valid_0/l2").count == 2 and read.status == "finished"
+
+
+def test_a_training_that_raises_is_failed_when_the_callback_trains_again(tmp_path):
+    def raises_at_third(env):
+        if env.iteration == 2:
+            raise KeyError("a bug in the script's own callback")
+
+    raises_at_third.order = 40
+    callback = TrackerCallback(dir=tmp_path, capture=False)
+    train, valid = datasets()
+    with pytest.raises(KeyError, match="a bug in the script's own callback"):
+        lgb.train(PARAMS, train, 10, valid_sets=[valid], callbacks=[callback, raises_at_third])
+    lgb.train(PARAMS, datasets()[0], 4, valid_sets=[datasets()[1]], callbacks=[callback])
+    first, second = runs_in(tmp_path)
+    assert (first.status, first.history("valid_0/l2").count) == ("failed", 3)
+    assert first.error == "LightGBM training stopped before its end"
+    assert (second.status, second.history("valid_0/l2").count) == ("finished", 4)

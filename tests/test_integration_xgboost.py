@@ -125,3 +125,21 @@ def test_a_run_finished_mid_training_is_one_warning_and_every_iteration_still_ru
     assert booster.num_boosted_rounds() == 10
     [read] = runs_in(tmp_path)
     assert read.history("valid/rmse").count == 3 and read.status == "finished"
+
+
+class Raises(xgb.callback.TrainingCallback):
+    def after_iteration(self, model, epoch, evals_log):
+        if epoch == 2:
+            raise KeyError("a bug in the script's own callback")
+        return False
+
+
+def test_a_training_that_raises_is_failed_when_the_callback_trains_again(tmp_path):
+    callback = TrackerCallback(dir=tmp_path, capture=False)
+    with pytest.raises(KeyError, match="a bug in the script's own callback"):
+        xgb.train(PARAMS, TRAIN, 10, evals=[(VALID, "valid")], verbose_eval=False, callbacks=[callback, Raises()])
+    xgb.train(PARAMS, TRAIN, 4, evals=[(VALID, "valid")], verbose_eval=False, callbacks=[callback])
+    first, second = runs_in(tmp_path)
+    assert (first.status, first.history("valid/rmse").count) == ("failed", 3)
+    assert first.error == "XGBoost training stopped before its end"
+    assert (second.status, second.history("valid/rmse").count) == ("finished", 4)

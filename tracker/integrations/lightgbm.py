@@ -60,7 +60,7 @@ class TrackerCallback:
     def _start(self, env) -> None:
         if self._recording.open:  # a training that raised before its end: its run ends unfinished
             _unwatch(self._model)
-            self._recording.finish(status="failed", error="LightGBM training stopped before its last iteration")
+            self._recording.finish(status="failed", error="LightGBM training stopped before its end")
         self._model = env.model
         self._history = {}
         self._recording.start(self._recording.guard("reading the parameters", lambda: plain_config(env.params)))

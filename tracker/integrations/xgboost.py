@@ -47,6 +47,8 @@ class TrackerCallback(xgboost.callback.TrainingCallback):
         return TrackerCallback(**copy.deepcopy(kwargs, memo))
 
     def before_training(self, model):
+        if self._recording.open:  # the last training raised before its after_training
+            self._recording.finish(status="failed", error="XGBoost training stopped before its end")
         self._iterations = 0
         config = self._recording.guard("reading the booster's parameters", lambda: booster_params(_booster(model)))
         self._recording.start(config)
