@@ -142,7 +142,7 @@ def test_a_training_that_raises_is_failed_when_the_callback_trains_again(tmp_pat
     with pytest.raises(KeyError, match="a bug in the script's own callback"):
         lgb.train(PARAMS, train, 10, valid_sets=[valid], callbacks=[callback, raises_at_third])
     lgb.train(PARAMS, datasets()[0], 4, valid_sets=[datasets()[1]], callbacks=[callback])
-    first, second = runs_in(tmp_path)
+    first, second = sorted(runs_in(tmp_path), key=lambda run: run.created)
     assert (first.status, first.history("valid_0/l2").count) == ("failed", 3)
     assert first.error == "LightGBM training stopped before its end"
     assert (second.status, second.history("valid_0/l2").count) == ("finished", 4)

@@ -139,7 +139,7 @@ def test_a_training_that_raises_is_failed_when_the_callback_trains_again(tmp_pat
     with pytest.raises(KeyError, match="a bug in the script's own callback"):
         xgb.train(PARAMS, TRAIN, 10, evals=[(VALID, "valid")], verbose_eval=False, callbacks=[callback, Raises()])
     xgb.train(PARAMS, TRAIN, 4, evals=[(VALID, "valid")], verbose_eval=False, callbacks=[callback])
-    first, second = runs_in(tmp_path)
+    first, second = sorted(runs_in(tmp_path), key=lambda run: run.created)
     assert (first.status, first.history("valid/rmse").count) == ("failed", 3)
     assert first.error == "XGBoost training stopped before its end"
     assert (second.status, second.history("valid/rmse").count) == ("finished", 4)
