@@ -102,7 +102,7 @@ class Schema:
     ``optional`` ones are dropped when bad (null counts as absent), and ``binding`` ones may be
     absent but skip the record when bad (half a tags record would add a tag its writer removed)."""
 
-    __slots__ = ("required", "optional", "binding", "_keys", "_types", "_tested")
+    __slots__ = ("required", "optional", "binding", "_keys", "_types", "_tested", "_flat_keys", "_text_keys")
 
     def __init__(self, required: dict | None = None, optional: dict | None = None, binding: dict | None = None):
         self.required = required or {}
@@ -115,6 +115,10 @@ class Schema:
         self._types = tuple(expect.types if key in self.required else expect.types | {type(None)}
                             for key, expect in fields.items())
         self._tested = tuple((key, expect.test) for key, expect in fields.items() if not expect.by_type)
+        # is_flat's: the fields that never hold a nested value (and the type), and those that hold text
+        self._flat_keys = frozenset([key for key, expect in fields.items() if expect.types.isdisjoint({dict, list})]
+                                    + ["type"])
+        self._text_keys = tuple(key for key, expect in fields.items() if str in expect.types)
 
     def passes(self, record: dict) -> bool:
         """Whether every field of ``record`` is as expected, so check_record's field loops would
@@ -127,6 +131,13 @@ class Schema:
             if value is not None and not test(value):
                 return False
         return True
+
+    def is_flat(self, record: dict) -> bool:
+        """Whether ``record``, which passes(), has nothing for _bounded to bound or escape: only
+        fields that hold no nested value, and ASCII text in them (the usual run, start and end
+        records), told in C rather than by a call per value."""
+        texts = filter(None, map(record.get, self._text_keys))  # passes() made each one text or null
+        return record.keys() <= self._flat_keys and all(map(str.isascii, texts))
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -187,11 +198,12 @@ def check_record(record: dict, where: str, problems) -> dict | None:
     schema = SCHEMAS.get(kind) if type(kind) is str else None
     if schema is None:
         return record  # unknown types are ignored by the reader anyway
-    if not schema.passes(record):
-        record = _checked_fields(record, kind, schema, where, problems)
-        if record is None:
-            return None
-    if kind in FREE_FORM:
+    if schema.passes(record):
+        if kind in FREE_FORM and not schema.is_flat(record):
+            record = _bounded(record, kind, where, problems)
+        return record
+    record = _checked_fields(record, kind, schema, where, problems)
+    if record is not None and kind in FREE_FORM:
         record = _bounded(record, kind, where, problems)
     return record
 
