@@ -21,8 +21,7 @@ RUNS_PER_TASK = 8       # runs handed to a worker at a time: fewer round trips, 
 
 def map_on_cores(function, items: list, args: tuple = (), *, min_items: int, per_task: int,
                  progress=None) -> tuple[list, int]:
-    """[function(item, *args) for item in items] in order, and how many worker processes
-    computed it with the calling process (1: it alone).
+    """[function(item, *args) for item in items] in order, and how many processes computed it.
 
     Fewer than ``min_items`` items (or one core) run in the calling process, where starting
     workers would cost more than they save; ``progress(done, total)`` is called as results come.
@@ -48,17 +47,8 @@ def map_on_cores(function, items: list, args: tuple = (), *, min_items: int, per
     pool = ProcessPoolExecutor(workers, mp_context=context,
                                initializer=_watch_parent, initargs=(os.getpid(),))
     try:
-        futures = [pool.submit(_run_batch, function, batch, args) for batch in batches]
-        # While the workers start (0.2-0.5 s), this process takes batches from the end, each one
-        # no worker has taken yet (a future still pending cancels), until the first batch comes
-        # back: then it only collects, so that progress is reported as the workers go.
-        done_here = {}
-        for index in reversed(range(1, len(futures))):
-            if futures[0].done() or not futures[index].cancel():
-                break
-            done_here[index] = _run_batch(function, batches[index], args)
-        for index, future in enumerate(futures):
-            results.extend(done_here[index] if index in done_here else future.result())
+        for batch in pool.map(_run_batch, [function] * len(batches), batches, [args] * len(batches)):
+            results.extend(batch)
             if progress:
                 progress(len(results), len(items))
     except BaseException:
