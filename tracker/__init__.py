@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import TrackerError, UsageError
+from .lazy_names import lazy_names
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -31,20 +32,7 @@ _LAZY_NAMES = {"Run": ".run", "init": ".session", "log": ".session", "finish": "
                "Audio": ".media.audio", "Video": ".media.video", "autolog": ".integrations.sklearn"}
 
 
-def __getattr__(name: str):
-    module_name = _LAZY_NAMES.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'tracker' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module_name, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_NAMES))
-
+__getattr__, __dir__ = lazy_names(globals(), _LAZY_NAMES)
 
 __all__ = ["Audio", "Figure", "Histogram", "Image", "Run", "Table", "Text", "TrackerError", "UsageError", "Video",
            "autolog", "finish", "init", "log", "runs", "seed_everything", "__version__"]

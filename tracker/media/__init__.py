@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..lazy_names import lazy_names
+
 if TYPE_CHECKING:
     from .audio import Audio
     from .base import Encoded, Media, media_file_name
@@ -29,20 +31,7 @@ _LAZY_NAMES = {"Audio": ".audio", "Encoded": ".base", "Media": ".base", "media_f
                "Table": ".table", "Text": ".text", "Video": ".video"}
 
 
-def __getattr__(name: str):
-    module_name = _LAZY_NAMES.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'tracker.media' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module_name, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_NAMES))
-
+__getattr__, __dir__ = lazy_names(globals(), _LAZY_NAMES)
 
 __all__ = ["Audio", "ConfusionMatrix", "Encoded", "FeatureImportance", "Figure", "Histogram", "Image", "Media",
            "PrCurve", "RocCurve", "Table", "Text", "Video", "media_file_name"]
