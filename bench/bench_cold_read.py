@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -41,7 +40,7 @@ from pathlib import Path
 import psutil
 
 from bench_site import BUILD_ENV, append_point, build_argv, scan_floor_s, synthetic_runs
-from common import REPO_ROOT, git_revision, machine_description, markdown_table, median, today
+from common import REPO_ROOT, git_revision, machine_description, markdown_table, median, run_sampling_tree, today
 from sitegen.assets import plan_assets
 from sitegen.csv_spool import CsvSpool
 from sitegen.load import PAGE_POINTS_PER_SERIES, load_source, read_run
@@ -92,33 +91,17 @@ def timed_build(runs: Path, out: Path, env: dict, full: bool = True) -> tuple[fl
     CPU is sampled from the tree every CPU_SAMPLE_S: rusage would miss the worker processes, whose
     forkserver nobody waits for."""
     argv = build_argv(runs, out) + (["--full"] if full else [])
-    started = time.perf_counter()
-    process = psutil.Popen(argv, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     cpu_by_process: dict[tuple[int, float], float] = {}
-    done = threading.Event()
 
-    def sample():
-        while not done.is_set():
+    def record_cpu(tree) -> None:
+        for member in tree:
             try:
-                tree = [process] + process.children(recursive=True)
+                times = member.cpu_times()
+                cpu_by_process[(member.pid, member.create_time())] = times.user + times.system
             except psutil.Error:
-                tree = []
-            for member in tree:
-                try:
-                    times = member.cpu_times()
-                    cpu_by_process[(member.pid, member.create_time())] = times.user + times.system
-                except psutil.Error:
-                    pass
-            done.wait(CPU_SAMPLE_S)
+                pass
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = process.communicate()
-    wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise RuntimeError(f"tracker build exited {process.returncode}: {stderr.decode()[-500:]}")
+    wall = run_sampling_tree(argv, record_cpu, CPU_SAMPLE_S, env=env, cwd=REPO_ROOT)
     return wall, sum(cpu_by_process.values())
 
 

@@ -29,13 +29,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import psutil
 
-from common import BENCHMARKS_DOC, REPO_ROOT, git_revision, machine_description, median, today, write_section
+from common import (BENCHMARKS_DOC, REPO_ROOT, git_revision, machine_description, median, run_sampling_tree, today,
+                    write_section)
 from site_report import HEADING, render_report
 from synthetic_runs import write_runs
 
@@ -86,34 +86,18 @@ def synthetic_runs(work: Path, count: int, steps: int, metrics: int) -> Path:
 def run_measured(argv: list[str]) -> tuple[float, int]:
     """(wall seconds, peak bytes of RSS summed over the process and its descendants)."""
     peak = 0
-    started = time.perf_counter()
-    process = psutil.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=BUILD_ENV)
-    done = threading.Event()
 
-    def sample():
+    def add_up_rss(tree) -> None:
         nonlocal peak
-        while not done.is_set():
+        total = 0
+        for member in tree:
             try:
-                tree = [process] + process.children(recursive=True)
-                total = 0
-                for member in tree:
-                    try:
-                        total += member.memory_info().rss
-                    except psutil.Error:
-                        pass
-                peak = max(peak, total)
+                total += member.memory_info().rss
             except psutil.Error:
                 pass
-            done.wait(MEMORY_SAMPLE_S)
+        peak = max(peak, total)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = process.communicate()
-    elapsed = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited {process.returncode}: {stderr.decode()[-500:]}")
+    elapsed = run_sampling_tree(argv, add_up_rss, MEMORY_SAMPLE_S, env=BUILD_ENV)
     return elapsed, peak
 
 

@@ -14,6 +14,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +22,36 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS_DOC = REPO_ROOT / "docs" / "benchmarks.md"
 RESULT_PREFIX = "BENCH_RESULT "  # children print one line starting with this, then JSON
 CHILD_TIMEOUT_S = 300.0
+
+
+def run_sampling_tree(argv: list[str], sample_tree, interval_s: float, **popen) -> float:
+    """Wall seconds of running ``argv`` to its end, calling ``sample_tree(processes)`` with the
+    process and its descendants (psutil.Process) every ``interval_s`` meanwhile: rusage misses
+    workers nobody waits for (a forkserver's). Raises RuntimeError naming the command when it fails."""
+    import psutil
+
+    started = time.perf_counter()
+    process = psutil.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            try:
+                tree = [process] + process.children(recursive=True)
+            except psutil.Error:
+                tree = []
+            sample_tree(tree)
+            done.wait(interval_s)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, argv))} exited {process.returncode}: {stderr.decode()[-500:]}")
+    return wall
 
 
 class ChildFailed(Exception):
