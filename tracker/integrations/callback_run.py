@@ -58,10 +58,12 @@ class CallbackRun:
 
 
 class FailureWarnings:
-    """Failures inside a callback's recording: one warning per stage and kind of failure."""
+    """Failures inside an integration's recording: one warning per stage and kind of failure."""
 
-    def __init__(self, integration: str):
+    def __init__(self, integration: str, consequence: str = "training goes on", stacklevel: int = 3):
         self.integration = integration  # named in warnings: "tracker.integrations.xgboost"
+        self.consequence = consequence
+        self.stacklevel = stacklevel  # of the warning, counted from guard(): the frame to blame
         self._warned: set[tuple[str, str]] = set()
 
     def guard(self, stage: str, job):
@@ -73,7 +75,7 @@ class FailureWarnings:
             if cause not in self._warned:
                 self._warned.add(cause)
                 warnings.warn(f"{self.integration}: {stage} failed ({type(exc).__name__}: {exc}); "
-                              "training goes on", RuntimeWarning, stacklevel=3)
+                              f"{self.consequence}", RuntimeWarning, stacklevel=self.stacklevel)
             return None
 
 
@@ -93,5 +95,10 @@ def _plain(value):
             return value.item()
         except (TypeError, ValueError):
             pass
+    return bounded_repr(value)
+
+
+def bounded_repr(value) -> str:
+    """``repr(value)``, cut to MAX_REPR_CHARS: an object's repr can be a whole dataset."""
     text = repr(value)
     return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS - 1] + "…"

@@ -28,10 +28,10 @@ import warnings
 from ..active_run import current, set_current
 from ..ids import random_suffix
 from ..session import init
+from .callback_run import FailureWarnings, bounded_repr
 
 MIN_SKLEARN = (1, 0)  # BaseSearchCV.cv_results_ and get_params as used here
 TESTED_UP_TO = (1, 9)  # newer versions are patched too, with one warning
-MAX_PARAM_REPR_CHARS = 500  # a parameter that is an object (an estimator, a function) is stored as its repr
 CV_RESULT_PREFIXES = ("mean_test_", "std_test_", "rank_test_", "mean_train_", "std_train_")
 CV_RESULT_TIMES = ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time")
 
@@ -64,7 +64,9 @@ class Autolog:
 _current: Autolog | None = None  # the autolog whose patches are in place
 _depth = 0  # logged fits in progress: a fit inside one (a pipeline step, a search's candidate) is not a run
 _depth_lock = threading.Lock()
-_warned: set[tuple[str, str]] = set()
+# The fit's own frame is four calls up from guard(): guard, _recorded, the patched fit, the caller.
+_failures = FailureWarnings("tracker.autolog", consequence="the fit goes on", stacklevel=4)
+_guarded = _failures.guard
 
 
 def autolog(disable: bool = False, *, project: str | None = None, dir=None, training_score: bool = True) -> Autolog:
@@ -156,7 +158,7 @@ class FitRecording:
     @classmethod
     def start(cls, session: Autolog, estimator, active) -> "FitRecording":
         name = type(estimator).__name__
-        config = {"estimator": name, **_params(estimator), "estimator_repr": _bounded_repr(estimator)}
+        config = {"estimator": name, **_params(estimator), "estimator_repr": bounded_repr(estimator)}
         if _is_search(estimator):  # a search is always its own parent run, with its candidates in its group
             group = f"{name}-{random_suffix()}"
             run = init(project=session.project, name=name, group=group, dir=session.dir, config=config,
@@ -236,7 +238,7 @@ def _params(estimator) -> dict:
 
 def _plain(params: dict) -> dict:
     """Parameters as config values: numbers, text and None as they are, anything else as its repr."""
-    return {str(key): value if value is None or isinstance(value, (bool, int, float, str)) else _bounded_repr(value)
+    return {str(key): value if value is None or isinstance(value, (bool, int, float, str)) else bounded_repr(value)
             for key, value in params.items()}
 
 
@@ -247,28 +249,10 @@ def _number(value):
         return value
 
 
-def _bounded_repr(value) -> str:
-    text = repr(value)
-    return text if len(text) <= MAX_PARAM_REPR_CHARS else text[:MAX_PARAM_REPR_CHARS - 1] + "…"
-
-
 def _restore_active(previous) -> None:
     """The script's own run is the active one again once autolog's runs have finished."""
     if previous is not None and current() is None:
         set_current(previous)
-
-
-def _guarded(stage: str, job):
-    """``job()``, or None with one warning per stage and kind of failure: the fit goes on."""
-    try:
-        return job()
-    except Exception as exc:
-        cause = (stage, type(exc).__name__)
-        if cause not in _warned:
-            _warned.add(cause)
-            warnings.warn(f"tracker.autolog: {stage} failed ({type(exc).__name__}: {exc}); the fit goes on",
-                          RuntimeWarning, stacklevel=4)
-        return None
 
 
 def _version(text: str) -> tuple[int, ...]:
