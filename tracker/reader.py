@@ -62,6 +62,7 @@ class RunRecord:
     writers: list = field(default_factory=list)
     histories: dict = field(default_factory=dict)
     system: dict = field(default_factory=dict)
+    media: dict = field(default_factory=dict)  # key -> media_reading.MediaSeries
     warnings: list = field(default_factory=list)
 
     @property

@@ -16,6 +16,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from .event_lines import CHUNK_BYTES, NotRegularFile, open_regular, record_chunks
+from .media_reading import add_media_record
 from .problems import Problems
 from .record_schema import MAX_UNIX_TIME_S, SCHEMAS, check_record, clean_key, type_name
 from .run_state import RunState
@@ -266,6 +267,8 @@ class RunReading:
             run.artifacts.append(record)
         elif kind in ("git", "code", "environment", "hardware"):
             setattr(run, kind, record)
+        elif kind == "media":
+            add_media_record(run.media, record, where, self.problems)
 
     def finish(self, now: float, heartbeats: bool = True) -> None:
         """Settle the run from what was folded. ``heartbeats=False`` skips the heartbeat files: a
