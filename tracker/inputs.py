@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .config_sources import config_from_source
 from .errors import ArgumentTypeError, RunIdError, StepError
 from .values import check_int_size, safe_text, to_jsonable
 
@@ -35,13 +36,15 @@ def clean_tags(argument: str, tags) -> list[str]:
 
 
 def config_mapping(argument: str, config) -> dict:
-    """A config as a dict of JSON values: a dict, a dataclass instance or an argparse.Namespace."""
-    if isinstance(config, Mapping):
-        converted = to_jsonable(dict(config), _path=argument)
-    elif isinstance(config, (str, bytes, int, float, list, tuple, set, frozenset)) or config is None:
+    """A config as a dict of JSON values: a dict, a dataclass instance, an argparse.Namespace, or one
+    of the sources ``config_sources`` knows (an OmegaConf config, a click.Context, a pydantic model)."""
+    plain = config_from_source(config, argument)
+    if isinstance(plain, Mapping):
+        converted = to_jsonable(dict(plain), _path=argument)
+    elif isinstance(plain, (str, bytes, int, float, list, tuple, set, frozenset)) or plain is None:
         converted = None
     else:
-        converted = to_jsonable(config, _path=argument)  # dataclass, Namespace ...
+        converted = to_jsonable(plain, _path=argument)  # dataclass, Namespace ...
     if not isinstance(converted, dict):
         raise ArgumentTypeError(argument, config, "a dict, a dataclass instance or an argparse.Namespace")
     return converted

@@ -11,6 +11,7 @@ import json
 import math
 import warnings
 
+from .config_sources import NOT_A_SOURCE, plain_source
 from .errors import ConfigValueError, MetricNameError, MetricValueError, NumberTooLargeError
 
 NON_FINITE_TO_TEXT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
@@ -203,6 +204,9 @@ class _Converter:
                     for f in dataclasses.fields(value)}
         if type(value).__name__ == "Namespace" and hasattr(value, "__dict__"):  # argparse.Namespace
             return self._container(vars(value), path, depth)
+        plain = plain_source(value, path)  # OmegaConf, click, pydantic: recognised without importing them
+        if plain is not NOT_A_SOURCE:
+            return self.convert(plain, path, depth)
         if hasattr(value, "tolist") and hasattr(value, "shape"):  # NumPy arrays and scalars
             size = getattr(value, "size", 0)
             if size <= MAX_CONFIG_ARRAY_ITEMS:
