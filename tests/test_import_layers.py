@@ -119,6 +119,18 @@ def test_the_logging_client_reaches_nothing_of_the_reader_the_site_or_the_cli():
         assert not above, f"{name} imports {sorted(above)}"
 
 
+def test_the_importers_reach_nothing_of_the_reader_the_site_or_the_cli():
+    """They sit beside the client: they write run folders; the CLI command sits on top of them."""
+    modules = module_files()
+    graph = {name: imported_modules(name, path, modules) for name, path in modules.items()}
+    importers = [module for module in modules if module.startswith("tracker.importers")]
+    assert "tracker.importers.imported_run" in importers
+    for name in importers:
+        above = {module for module in reachable(graph, name)
+                 if module.startswith(("sitegen", "tracker.cli")) or module in READER}
+        assert not above, f"{name} imports {sorted(above)}"
+
+
 def test_the_site_and_the_reader_reach_no_module_of_the_logging_client():
     modules = module_files()
     graph = {name: imported_modules(name, path, modules) for name, path in modules.items()}

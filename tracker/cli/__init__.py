@@ -18,7 +18,8 @@ import warnings
 from ..version import DISTRIBUTION, __version__
 from ..errors import TrackerError
 
-COMMANDS = ["demo", "ls", "show", "build", "serve", "diff", "reproduce"]
+COMMANDS = ["demo", "ls", "show", "build", "serve", "diff", "reproduce", "import"]
+COMMAND_MODULES = {"import": "import_runs"}  # a command whose name is a Python keyword
 
 # The modules of pyproject.toml's [site] extra that each site command imports.
 BUILD_MODULES = ("jinja2", "plotly", "markdown", "nh3")
@@ -49,7 +50,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     # A command whose module is missing is a broken install: ModuleNotFoundError.
     for name in [command] if command in COMMANDS else COMMANDS:
-        importlib.import_module(f".{name}", __name__).add_parser(commands)
+        importlib.import_module(f".{COMMAND_MODULES.get(name, name)}", __name__).add_parser(commands)
     return parser
 
 
