@@ -25,6 +25,7 @@ from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .identity import RunChoice
 from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key
+from .media_plan import DEFAULT_RUN_MEDIA_BUDGET_MB, DEFAULT_SITE_MEDIA_BUDGET_MB, run_media_budget_bytes
 from .model import (PageSettings, compare_context, index_context, index_data_json, project_context,
                     relative_to_runs_folder, run_data_file, run_folder)
 from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
@@ -47,6 +48,8 @@ class BuildOptions:
     base_url: str | None = None
     strict: bool = False
     full: bool = False  # re-render every page even when the site's manifest says nothing changed
+    media_budget_mb: float = DEFAULT_SITE_MEDIA_BUDGET_MB      # all runs' media together (media_plan.py)
+    run_media_budget_mb: float = DEFAULT_RUN_MEDIA_BUDGET_MB   # one run's media at most
     now: float | None = None  # the time heartbeats are judged at (a running run goes stale); default: the clock
 
 
@@ -65,6 +68,8 @@ class BuildReport:
     seconds: float = 0.0
     written: list[str] = field(default_factory=list)  # site-relative paths this build wrote
     workers: int = 1  # processes that rendered run pages
+    media_budget_bytes: int = 0   # each run's share of the site's media budget
+    media_left_out: tuple[int, int, int] = (0, 0, 0)  # items, bytes and runs left out by the media budget
 
     @property
     def index_path(self) -> str:
@@ -95,13 +100,14 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
     previous = None if options.full else read_manifest(out)
     incremental = previous is not None and previous.site_key == manifest.site_key
     choice = RunChoice(found, previous.known_ids() if incremental else {})
+    media_budget = run_media_budget_bytes(len(found.keys), options.media_budget_mb, options.run_media_budget_mb)
 
     staging = staging_path(out)
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
     try:
         kept, shown, workers = render_shown_runs(choice, previous if incremental else None, out, settings, staging,
-                                                 progress)
+                                                 progress, media_budget)
         manifest.runs = kept | {run_id: _entry(outcome) for run_id, outcome in shown.items()}
         manifest.copies = {found.keys[copy.folder]: copy.run_id for copy in choice.copies()}
         unreadable = {**found.problems, **choice.unreadable}  # folders discovery could not use, runs that failed to read
@@ -114,14 +120,15 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
             raise SiteError(f"no readable runs in {where}" + (f" ({len(errors)} unreadable)" if errors else "")
                             + "; log some with tracker.init() or try 'tracker demo'")
         texts = site_pages(Renderer(theme), settings, manifest, errors)
-        run_files = [relative for outcome in shown.values() for relative in outcome.files]
+        run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
         if incremental:
             restored = [relative for relative, source in assets.items() if not os.path.isfile(os.path.join(out, relative))]
             for relative in restored:  # deleted by hand: the site key covers changed assets, not missing ones
                 copy_file(staging, relative, assets[relative])
             run_files += restored
             slugs = [entry.head["slug"] for entry in kept.values()]  # a run's files: its folder and data file
-            update_site(out, staging, run_files, texts, {run_data_file(slug) for slug in slugs} | set(assets),
+            media = {relative for entry in kept.values() for relative in entry.media_files}
+            update_site(out, staging, run_files, texts, {run_data_file(slug) for slug in slugs} | set(assets) | media,
                         {run_folder(slug) for slug in slugs})
         else:
             for relative, text in texts.items():
@@ -137,7 +144,14 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
                        incremental=incremental, skipped=errors, findings=findings,
                        copies=[copy.message(found) for copy in choice.copies()],
                        pages=sum(path.endswith(".html") for path in texts) + len(manifest.runs),
-                       files=len(written), written=written, workers=workers)
+                       files=len(written), written=written, workers=workers, media_budget_bytes=media_budget,
+                       media_left_out=media_left_out(manifest))
+
+
+def media_left_out(manifest: Manifest) -> tuple[int, int, int]:
+    """(items, bytes, runs) the media budget left out of the site, over every run it shows."""
+    counts = [entry.media.get("left_out") or [0, 0] for entry in manifest.runs.values()]
+    return sum(items for items, _ in counts), sum(size for _, size in counts), sum(items > 0 for items, _ in counts)
 
 
 def check_output_folder(out: str) -> None:
@@ -147,7 +161,8 @@ def check_output_folder(out: str) -> None:
 
 
 def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, settings: PageSettings,
-                      staging: str, progress=None) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
+                      staging: str, progress=None, media_budget: int = run_media_budget_bytes(0)
+                      ) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
     """Render into ``staging`` what the site must show anew, and keep the rest of ``previous``.
 
     Returns the entries kept, by run id, the outcome of each run id shown from a folder rendered
@@ -155,7 +170,8 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
     and so is the folder a known id is shown from when its page is not the one the site has (the
     run was running, or its page was made from a copy that has gone or now loses, or its files
     were deleted by hand). What is read can make another folder the one shown, so this repeats
-    until nothing is left to render. Unreadable folders end up in ``choice.unreadable``.
+    until nothing is left to render. Unreadable folders end up in ``choice.unreadable``. A kept
+    run whose media would change under ``media_budget`` (each run's share) is rendered again.
     """
     rendered: dict[str, RunOutcome] = {}
     most_workers = 1
@@ -168,26 +184,27 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
             if folder in rendered:
                 continue
             if entry is not None and entry.key == choice.found.keys[folder] and entry.settled \
-                    and _run_files_exist(entry.head["slug"], in_site):
+                    and _run_files_exist(entry.head["slug"], in_site) and entry.media_still_fits(media_budget):
                 kept[run_id] = entry
             else:
                 jobs.append(folder)
         if not jobs:
             break
         outcomes, workers = render_runs([(folder, choice.found.keys[folder]) for folder in jobs], settings,
-                                        staging, progress)
+                                        staging, progress, media_budget)
         most_workers = max(most_workers, workers)
         for outcome in outcomes:
             rendered[outcome.folder] = outcome
             choice.learn(outcome.folder, outcome.head["id"] if outcome.error is None else None,
                          outcome.error and relative_to_runs_folder(outcome.error, outcome.folder))
     shown = {run_id: rendered[folder] for run_id, folder in choice.shown().items() if folder in rendered}
-    _render_again_where_copies_wrote(shown, rendered, choice, settings, staging)
+    _render_again_where_copies_wrote(shown, rendered, choice, settings, staging, media_budget)
     return kept, shown, most_workers
 
 
 def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dict[str, RunOutcome],
-                                     choice: RunChoice, settings: PageSettings, staging: str) -> None:
+                                     choice: RunChoice, settings: PageSettings, staging: str,
+                                     media_budget: int) -> None:
     """Copies of a run rendered in this build wrote the same staged files (one slug) as the folder
     shown, maybe at the same time from two workers: remove all of them and render the shown one again."""
     readings = Counter(outcome.head["id"] for outcome in rendered.values() if outcome.error is None)
@@ -195,10 +212,10 @@ def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dic
     if not clashes:
         return
     for outcome in rendered.values():
-        if outcome.error is None and outcome.head["id"] in clashes:
-            remove_files(staging, outcome.files)
+        if outcome.error is None and outcome.head["id"] in clashes:  # not media files: other runs may share them
+            remove_files(staging, [relative for relative in outcome.files if relative not in outcome.media.get("files", [])])
     outcomes, _ = render_runs([(shown[run_id].folder, shown[run_id].key) for run_id in sorted(clashes)],
-                              settings, staging)
+                              settings, staging, None, media_budget)
     for outcome in outcomes:
         if outcome.error is None:
             shown[outcome.head["id"]] = outcome
@@ -228,7 +245,7 @@ def _run_files_in_site(out: str) -> set[str]:
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
-    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings)
+    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings, outcome.media)
 
 
 def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,

@@ -29,7 +29,7 @@ from .model import ROW_HEAD_FIELDS
 from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
-MANIFEST_FORMAT = 5
+MANIFEST_FORMAT = 6
 HEAD_FIELDS = frozenset(ROW_HEAD_FIELDS)
 
 
@@ -41,10 +41,22 @@ class RunEntry:
     head: dict                                           # model.row_head(): what every site page needs
     row_json: str                                        # its whole row of data/index.js, script-safe JSON
     findings: list[str] = field(default_factory=list)    # redactions, for --strict and the report
+    media: dict = field(default_factory=dict)            # media_output.publish_run_media's record; {} for none
 
     @property
     def status(self) -> str:
         return self.head["status"]
+
+    @property
+    def media_files(self) -> list[str]:
+        """The site files its media need (shared with other runs when they logged the same bytes)."""
+        return self.media.get("files", [])
+
+    def media_still_fits(self, budget_bytes: int) -> bool:
+        """Whether its media page would be the same under ``budget_bytes`` (the number of runs
+        sets each run's share): the same budget, or one that holds all its media as the old did."""
+        budget, wanted = self.media.get("budget"), self.media.get("wanted", 0)
+        return not self.media or budget == budget_bytes or (wanted <= budget and wanted <= budget_bytes)
 
     @property
     def settled(self) -> bool:
@@ -65,9 +77,10 @@ class Manifest:
     def to_text(self) -> str:
         """Line 1 is JSON of everything but the rows; then each run's row, one per line, in the same
         order. A rebuild parses line 1 only and copies the rows of unchanged runs as text. An entry
-        is [key, head, findings]; the files a run owns follow from its slug (model.run_folder)."""
+        is [key, head, findings, media]; the files a run owns follow from its slug (model.run_folder),
+        and its media files are listed in media."""
         runs = sorted(self.runs.items())
-        entries = {run_id: [entry.key, entry.head, entry.findings] for run_id, entry in runs}
+        entries = {run_id: [entry.key, entry.head, entry.findings, entry.media] for run_id, entry in runs}
         header = json.dumps({"format": MANIFEST_FORMAT, "site_key": self.site_key, "runs": entries,
                              "copies": dict(sorted(self.copies.items()))},
                             separators=(",", ":"))
@@ -85,8 +98,8 @@ def read_manifest(out: str) -> Manifest | None:
         entries = header["runs"]
         if rows.pop() != "" or len(rows) != len(entries):
             return None  # cut short: a row per run, each ended by a newline
-        runs = {run_id: RunEntry(key, head, row, findings)
-                for (run_id, (key, head, findings)), row in zip(entries.items(), rows)}
+        runs = {run_id: RunEntry(key, head, row, findings, media)
+                for (run_id, (key, head, findings, media)), row in zip(entries.items(), rows)}
         copies = header["copies"]
         if not (all(_valid_entry(run_id, entry) for run_id, entry in runs.items()) and isinstance(copies, dict)
                 and all(isinstance(key, str) and isinstance(run_id, str) for key, run_id in copies.items())):
@@ -102,7 +115,8 @@ def _valid_entry(run_id: str, entry: RunEntry) -> bool:
     return (isinstance(entry.key, str) and isinstance(head, dict) and head.keys() >= HEAD_FIELDS
             and head["id"] == run_id and isinstance(head["slug"], str) and isinstance(head["status"], str)
             and isinstance(head["created"], (int, float, type(None))) and isinstance(entry.findings, list)
-            and all(isinstance(finding, str) for finding in entry.findings))
+            and all(isinstance(finding, str) for finding in entry.findings) and isinstance(entry.media, dict)
+            and all(isinstance(name, str) for name in entry.media.get("files", [])))
 
 
 def site_key(theme: Theme, settings: dict) -> str:

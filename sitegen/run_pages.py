@@ -15,6 +15,8 @@ from tracker.reader import created_time
 
 from .csv_spool import CsvSpool
 from .load import PAGE_POINTS_PER_SERIES, is_reduced, load_source, read_run
+from .media_output import publish_run_media
+from .media_plan import run_media_budget_bytes
 from .model import (ENV_FILES_FOLDER, PageSettings, index_row, row_head, run_context, run_data_file, run_description, run_folder,
                     run_url)
 from .metrics_csv import METRICS_CSV_FILE
@@ -35,26 +37,29 @@ class RunOutcome:
     findings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     error: str | None = None  # the run folder could not be read; nothing was written for it
+    media: dict = field(default_factory=dict)  # its media files for the manifest (media_output.publish_run_media)
 
 
 def render_runs(jobs: list[tuple[str, str]], settings: PageSettings, staging: str,
-                progress=None) -> tuple[list[RunOutcome], int]:
-    """Render each (run folder, key) into ``staging``, on every core when there are enough runs.
+                progress=None, media_budget_bytes: int = run_media_budget_bytes(0)) -> tuple[list[RunOutcome], int]:
+    """Render each (run folder, key) into ``staging``, on every core when there are enough runs;
+    each run's media within ``media_budget_bytes`` (media_plan.py).
 
     Returns the outcomes in the order of ``jobs``, and how many processes rendered them.
     """
-    return map_on_cores(_render_job, jobs, (settings, staging), min_items=PARALLEL_MIN_RUNS,
+    return map_on_cores(_render_job, jobs, (settings, staging, media_budget_bytes), min_items=PARALLEL_MIN_RUNS,
                         per_task=RUNS_PER_TASK, progress=progress)
 
 
-def _render_job(job: tuple[str, str], settings: PageSettings, staging: str) -> RunOutcome:
-    return render_run(*job, settings, staging)
+def _render_job(job: tuple[str, str], settings: PageSettings, staging: str, media_budget_bytes: int) -> RunOutcome:
+    return render_run(*job, settings, staging, media_budget_bytes)
 
 
 _renderers: dict[tuple, Renderer] = {}  # one per theme per process: Jinja caches compiled templates
 
 
-def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> RunOutcome:
+def render_run(folder: str, key: str, settings: PageSettings, staging: str,
+               media_budget_bytes: int = run_media_budget_bytes(0)) -> RunOutcome:
     """Read, redact, render and write one run; a run that cannot be read comes back with ``error``."""
     outcome = RunOutcome(folder, key)
     csv = CsvSpool(staging, created_time(folder), redact_tokens, hold_records=PAGE_POINTS_PER_SERIES)
@@ -74,8 +79,11 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
     if renderer is None:
         renderer = _renderers[(settings.theme.name, tuple(settings.theme.folders))] = Renderer(settings.theme)
     page = run_url(source)
+    media, media_findings, outcome.media = publish_run_media(source, media_budget_bytes, staging, run_label(source))
+    outcome.findings += media_findings
     texts = {page: renderer.render("run.html", run_context(settings.title, source)
-                                   | settings.common("../../", page, run_description(run)), run.path),
+                                   | settings.common("../../", page, run_description(run)) | {"media": media},
+                                   run.path),
              run_data_file(source.slug): data_script_text("runs", run.id, run_data_json(source))}
     if source.requirements_text:
         texts[f"{run_folder(source.slug)}/requirements.txt"] = source.requirements_text
@@ -83,7 +91,7 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str) -> R
         texts[f"{run_folder(source.slug)}/diff.patch"] = source.diff_text
     for relative, text in texts.items():
         write_text(staging, relative, text)
-    outcome.files = list(texts)
+    outcome.files = list(texts) + outcome.media.get("files", [])
     if is_reduced(run):  # the page holds reduced series: every point goes into a CSV file beside it
         relative = f"{run_folder(source.slug)}/{METRICS_CSV_FILE}"
         csv.close(relative)

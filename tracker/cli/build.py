@@ -27,7 +27,24 @@ def add_parser(commands) -> None:
     parser.add_argument("--full", action="store_true",
                         help="re-render every page; by default a rebuild of a site 'tracker build' made "
                              "re-renders only the runs whose files changed")
+    parser.add_argument("--media-budget-mb", type=_megabytes, default=500.0, metavar="MB",
+                        help="all runs' media files in the site together, in MB of 10^6 bytes (default: 500; "
+                             "each run gets min(--run-media-budget-mb, this / runs))")
+    parser.add_argument("--run-media-budget-mb", type=_megabytes, default=5.0, metavar="MB",
+                        help="one run's media files in the site at most (default: 5); past its share, the "
+                             "last step of each key is kept first, then the newest steps, and the page "
+                             "says what was left out")
     parser.set_defaults(handler=run_build)
+
+
+def _megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of megabytes, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of megabytes of 0 or more, got {text!r}")
+    return value
 
 
 def run_build(args) -> int:
@@ -36,7 +53,8 @@ def run_build(args) -> int:
     from sitegen.build import BuildOptions, build, print_progress
 
     options = BuildOptions(runs=args.runs, out=args.out, title=args.title, theme=args.theme,
-                           base_url=args.base_url, strict=args.strict, full=args.full)
+                           base_url=args.base_url, strict=args.strict, full=args.full,
+                           media_budget_mb=args.media_budget_mb, run_media_budget_mb=args.run_media_budget_mb)
     report = build(options, progress=print_progress if sys.stderr.isatty() else None)
     for line in report_warnings(report):
         print(line, file=sys.stderr)
@@ -58,4 +76,14 @@ def report_line(report) -> str:
             + (f" ({report.runs_rendered} re-rendered, {unchanged} unchanged)" if report.incremental else "")
             + (f", skipped {len(report.skipped)} unreadable" if report.skipped else "")
             + (f", redacted {len(report.findings)} token-shaped string(s)" if report.findings else "")
+            + media_left_out_text(report)
             + f"; {report.pages} pages, {report.files} files in {report.seconds:.1f}s")
+
+
+def media_left_out_text(report) -> str:
+    """', left out 12 media items (3.4 MB) of 2 runs over the site's media budget (5 MB a run)', or ''."""
+    items, size, runs = report.media_left_out
+    if not items:
+        return ""
+    return (f", left out {items} media item{'s' * (items != 1)} ({size / 1e6:.1f} MB) of {runs} run{'s' * (runs != 1)}"
+            f" over the site's media budget ({report.media_budget_bytes / 1e6:g} MB a run)")
