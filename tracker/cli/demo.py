@@ -3,11 +3,13 @@
 Each run is this module run as a script: ``python -m tracker.cli.demo --lr 0.1 --epochs 30``
 trains a logistic regression in plain Python on a synthetic two-moons-like dataset, logs
 loss/accuracy every epoch, and fails on purpose with ``--fail-at`` so the site has a failed run
-with a traceback to show.
+with a traceback to show. Where NumPy is installed each epoch also logs media (demo_media.py):
+the decision boundary as images, a confusion matrix, ROC and PR curves and the worst predictions.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import random
@@ -66,6 +68,8 @@ def run_demo(args) -> int:
     for name, code in results:
         outcome = "ok" if code == 0 else "failed (on purpose)" if name == "broken-loader" else f"exit {code}"
         print(f"  {name:<14} {outcome}")
+    if importlib.util.find_spec("numpy") is None:
+        print("  (no media: the demo's images and evaluation charts need NumPy, pip install numpy)")
     print(f"logged {len(results)} runs into {root}")
     unexpected = [name for name, code in results if code != 0 and name != "broken-loader"]
     return 1 if unexpected else 0
@@ -90,7 +94,14 @@ def features(x: float, y: float) -> list[float]:
 
 
 def train(args) -> None:
-    """Train and log one run: loss and accuracy every epoch, the dataset, the weights as an artifact."""
+    """Train and log one run: loss and accuracy every epoch, the dataset, the weights as an artifact,
+    and each epoch's media when NumPy is installed."""
+    try:
+        from . import demo_media  # imports NumPy: only in the training process, only where installed
+    except ModuleNotFoundError as missing:
+        if missing.name != "numpy":
+            raise
+        demo_media = None
     data = make_dataset(args.samples, args.seed)
     split = int(len(data) * 0.8)
     train_set, valid_set = data[:split], data[split:]
@@ -121,7 +132,9 @@ def train(args) -> None:
                 accuracy = sum((sum(w * f for w, f in zip(weights, features(x, y))) > 0) == bool(label)
                                for x, y, label in valid_set) / len(valid_set)
                 best = max(best, accuracy)
-                run.log({"train/loss": loss, "valid/acc": accuracy})
+                run.log({"train/loss": loss, "valid/acc": accuracy}, step=epoch)
+                if demo_media is not None:
+                    demo_media.log_epoch(run, epoch, weights, valid_set, features)
             run.summary["best_acc"] = best
             model_file = os.path.join(scratch, "weights.txt")
             with open(model_file, "w") as handle:
