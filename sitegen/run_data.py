@@ -1,34 +1,40 @@
 """A run's data file: its metric histories, columnar, as JSON text (the shape run-data.js reads).
 
-Pure: RunSource -> str. Written by hand rather than through json.dumps because it is a large
-part of a cold build's work and most of the site's bytes: values are formatted once with
-SIGNIFICANT_DIGITS, and the wall-time axis, which the metrics logged by one log() call share,
-is stored once per distinct axis ("timeAxes") and named by index from each series. A column of
-plain finite floats (the usual one) is formatted by one %-format of the whole column, in C; a
-Python call per point made this file a third of a cold build.
+Pure: RunSource -> str. Run data is most of a site's bytes and a large part of a cold build's
+work, so each column is packed the cheapest way that keeps what a chart and the CSV download need
+(bench/bench_site_size.py measured the options):
+- values as base64 of little-endian float32 (IEEE 754: NaN and the infinities are themselves, no
+  markers): about 7 significant digits, what a GPU computes metrics in, 5.3 characters a value
+  where "%.10g" text took about 13 and msgspec's shortest repr about 19, and packed in C (tens of
+  microseconds where formatting text took a millisecond a run). A series float32 would change
+  beyond its rounding (an int past 2**24, a value out of its range) is float64 instead;
+- steps as [first, count, stride] when they are first + k * stride, else every step;
+- the wall-time axis, which the metrics logged by one log() call share, stored once per distinct
+  axis ("timeAxes") and named by index from each series, as whole milliseconds: the first since
+  the run was created, each next one since the previous timed point (short numbers however long
+  the run), null where a point has no time.
 
-    {"id", "name", "created", "timeAxes": [[s since created, ...], ...],
-     "metrics": {name: {"values": [number | "NaN" | "Infinity" | "-Infinity"], "times": <axis index>,
-                        "stepRange": [first, count]  or  "steps": [int],
+    {"id", "name", "created", "timeAxes": [[ms since created, ms since the previous, ...], ...],
+     "metrics": {name: {"values": "<base64>", "valueBits": 32 | 64, "times": <axis index>,
+                        "stepRange": [first, count, stride]  or  "steps": [int],
                         "count": <points logged>  (only when the series was reduced while reading)}},
      "system": {...same...}}
 """
 from __future__ import annotations
 
-import re
+import base64
+import sys
+from array import array
 from itertools import repeat
 from operator import sub
 
 from .load import RunSource
 from .render import script_json
 
-SIGNIFICANT_DIGITS = 10  # float32 has ~7; 10 keeps float64 values readable in the CSV
-TIME_DECIMALS = 3        # milliseconds
-MAX_FIXED_SECONDS = 2.0 ** 31  # below it, repr(round(x, 3)) is x's "%.3f" text, trimmed (_millisecond_texts)
-_FLOAT_FORMAT = f"%.{SIGNIFICANT_DIGITS}g,"  # what format(value, ".10g") makes, then a comma
-_TIME_FORMAT = f"%.{TIME_DECIMALS}f,"
-_TRAILING_ZEROS = re.compile("0+(?=,)")
-_INTS, _FLOATS, _NUMBERS = {int}, {float}, {int, float}
+FLOAT32_MAX_EXACT_INT = 2 ** 24  # past it float32 rounds whole numbers, which a counter would show
+_INTS, _NUMBERS = {int}, {int, float}
+_INFINITY = float("inf")
+_BIG_ENDIAN = sys.byteorder == "big"
 
 
 def run_data_json(source: RunSource) -> str:
@@ -43,23 +49,18 @@ def run_data_json(source: RunSource) -> str:
         index = axes.get(key)
         if index is None:
             index = axes[key] = len(axis_texts)
-            axis_texts.append(_times_json(times, origin))
+            axis_texts.append(times_json(times, origin))
         return index
 
     def series_group(histories: dict) -> str:
         parts = []
         for name, history in histories.items():
-            steps = history.steps
-            if set(map(type, steps)) != _INTS:  # a step that is not an int is drawn at its position
-                steps = [step if type(step) is int else index for index, step in enumerate(steps)]
-            if steps and steps == list(range(steps[0], steps[0] + len(steps))):
-                step_part = f'"stepRange":[{steps[0]},{len(steps)}]'  # consecutive: two numbers instead of n
-            else:
-                step_part = '"steps":[' + ",".join(map(str, steps)) + "]"
+            text, bits = packed_values(history.values)
+            part = (f'{script_json(name)}:{{"values":"{text}","valueBits":{bits},'
+                    f'"times":{axis_index(history.times)},{steps_json(history.steps)}')
             if history.count > len(history):
-                step_part += f',"count":{history.count}'
-            parts.append(f'{script_json(name)}:{{"values":{numbers_json(history.values)},'
-                         f'"times":{axis_index(history.times)},{step_part}}}')
+                part += f',"count":{history.count}'
+            parts.append(part + "}")
         return "{" + ",".join(parts) + "}"
 
     metrics = series_group(run.histories)
@@ -68,45 +69,67 @@ def run_data_json(source: RunSource) -> str:
     return f'{head},"timeAxes":[{",".join(axis_texts)}],"metrics":{metrics},"system":{system}}}'
 
 
-def numbers_json(values: list) -> str:
-    """A JSON array of metric values; non-finite floats as marker strings, anything else logged as "NaN"."""
-    if set(map(type, values)) == _FLOATS and _finite(sum(values)):  # a NaN or an infinity makes the sum one
-        return "[" + (_FLOAT_FORMAT * len(values))[:-1] % tuple(values) + "]"
-    return "[" + ",".join(map(_number_json, values)) + "]"
+def packed_values(values: list) -> tuple[str, int]:
+    """(base64 of the values as little-endian floats, 32 or 64 bits): anything logged that is not
+    a number (a bool, a string) becomes NaN, shown as such, never dropped."""
+    kinds = set(map(type, values))
+    if not kinds <= _NUMBERS:
+        values = [value if type(value) in _NUMBERS else float("nan") for value in values]
+    packed = array("f", values)
+    if not _float32_keeps(values, packed, int in kinds):
+        packed = array("d", values)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii"), packed.itemsize * 8
+
+
+def _float32_keeps(values: list, packed: array, has_ints: bool) -> bool:
+    """Whether float32 changes no value beyond rounding it to float32's precision: array("f")
+    turns a value past its range into an infinity and one below it into zero without a word,
+    so the same count of each before and after says none did; whole numbers stay exact to 2**24."""
+    if packed.count(0.0) != values.count(0.0):
+        return False
+    if packed.count(_INFINITY) + packed.count(-_INFINITY) != values.count(_INFINITY) + values.count(-_INFINITY):
+        return False
+    return not has_ints or max(abs(value) for value in values if type(value) is int) <= FLOAT32_MAX_EXACT_INT
+
+
+def steps_json(steps: list) -> str:
+    """"stepRange":[first,count,stride] when the steps are first + k * stride (stride > 0), else "steps"."""
+    if set(map(type, steps)) != _INTS:  # a step that is not an int is drawn at its position
+        steps = [step if type(step) is int else index for index, step in enumerate(steps)]
+    if len(steps) > 1:
+        first, stride = steps[0], steps[1] - steps[0]
+        if stride > 0 and steps[-1] == first + stride * (len(steps) - 1) \
+                and steps == list(range(first, steps[-1] + 1, stride)):
+            return f'"stepRange":[{first},{len(steps)},{stride}]'
+    elif steps:
+        return f'"stepRange":[{steps[0]},1,1]'
+    return '"steps":[' + ",".join(map(str, steps)) + "]"
+
+
+def times_json(times: list, origin: float | None) -> str:
+    """A time axis as whole milliseconds: the first since ``origin`` (the run's creation, or its
+    first timed point when that is unknown), each next since the previous timed point; null for
+    a point without a time. Each time is rounded first, so the sums give each rounded time back."""
+    if origin is None:
+        origin = next((t for t in times if type(t) in _NUMBERS), 0.0)
+    if set(map(type, times)) <= _NUMBERS:
+        seconds = list(map(sub, times, repeat(origin)))
+        if _finite(sum(seconds)):
+            milliseconds = [round(value * 1000) for value in seconds]
+            deltas = milliseconds[:1] + list(map(sub, milliseconds[1:], milliseconds))
+            return "[" + ",".join(map(str, deltas)) + "]"
+    parts, previous = [], 0
+    for t in times:
+        if type(t) in _NUMBERS and _finite(t - origin):
+            current = round((t - origin) * 1000)
+            parts.append(str(current - previous))
+            previous = current
+        else:
+            parts.append("null")
+    return "[" + ",".join(parts) + "]"
 
 
 def _finite(value: float) -> bool:
     return value - value == 0.0  # inf - inf and nan - nan are nan
-
-
-def _number_json(value) -> str:
-    kind = type(value)
-    if kind is float:
-        if _finite(value):
-            return format(value, f".{SIGNIFICANT_DIGITS}g")
-        return '"NaN"' if value != value else ('"Infinity"' if value > 0 else '"-Infinity"')
-    if kind is int:
-        return str(value)
-    return '"NaN"'  # something that is not a number was logged: shown, never dropped
-
-
-def _times_json(times: list, origin: float | None) -> str:
-    """Seconds since the run was created (or since its first timed point), to the millisecond."""
-    if origin is None:
-        origin = next((t for t in times if type(t) in (int, float)), 0.0)
-    if type(origin) is float and set(map(type, times)) <= _NUMBERS:
-        seconds = list(map(sub, times, repeat(origin)))  # floats, as origin is
-        if seconds and -MAX_FIXED_SECONDS < min(seconds) and max(seconds) < MAX_FIXED_SECONDS:
-            return "[" + _millisecond_texts(seconds) + "]"
-    return "[" + ",".join(repr(round(t - origin, TIME_DECIMALS)) if type(t) in (int, float) else "null"
-                          for t in times) + "]"
-
-
-def _millisecond_texts(seconds: list) -> str:
-    """``",".join(repr(round(x, 3)) for x in seconds)``, in C: round() and "%.3f" both round x to
-    the nearest millisecond with the same correctly rounded decimal conversion; repr() then writes
-    the shortest text that reads back as that float, which (another millisecond being far further
-    off than a float's precision below MAX_FIXED_SECONDS) is the "%.3f" text without its trailing
-    zeros, keeping a zero after the point (and the sign of -0.0)."""
-    text = _TRAILING_ZEROS.sub("", _TIME_FORMAT * len(seconds) % tuple(seconds))
-    return text.replace(".,", ".0,")[:-1]

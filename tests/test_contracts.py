@@ -2,8 +2,10 @@
 tests/contracts/*.json (test_contracts_js.py runs the same cases in Chromium; docs/site-data.md)."""
 from __future__ import annotations
 
+import base64
 import json
 import math
+import struct
 from pathlib import Path
 
 import pytest
@@ -202,6 +204,24 @@ def test_the_shape_check_names_what_differs():
 
 # --- the run data file: what a build writes into data/runs/<slug>.js -----------------------------
 
+def series_values(series: dict) -> list[float] | None:
+    """A series' values as its base64 text packs them (little-endian floats of valueBits bits);
+    None when the text or the width is not one the contract allows."""
+    bits = series.get("valueBits")
+    try:
+        packed = base64.b64decode(series["values"], validate=True)
+    except (ValueError, TypeError):
+        return None
+    if bits not in (32, 64) or len(packed) % (bits // 8):
+        return None
+    return list(struct.unpack(f"<{len(packed) // (bits // 8)}{'f' if bits == 32 else 'd'}", packed))
+
+
+def series_steps(series: dict) -> list[int]:
+    first, count, stride = series.get("stepRange") or [0, 0, 1]
+    return series.get("steps") or [first + index * stride for index in range(count)]
+
+
 def run_data_problems(data: dict) -> list[str]:
     """Every way one run's data differs from the contract, each naming the run, series and key."""
     where = f"run {data.get('id')}"
@@ -209,6 +229,8 @@ def run_data_problems(data: dict) -> list[str]:
     problems += [f"{where}.{key}: {json_type(data.get(key))}" for key, spec in RUN_DATA["run"].items()
                  if json_type(data.get(key)) not in spec["types"]]
     axes = data.get("timeAxes") or []
+    problems += [f"{where}.timeAxes: {axis!r}" for axis in axes
+                 if not all(isinstance(delta, int) or delta is None for delta in axis)]
     for group in ("metrics", "system"):
         for name, series in (data.get(group) or {}).items():
             at = f"{where}.{group}[{name!r}]"
@@ -220,12 +242,11 @@ def run_data_problems(data: dict) -> list[str]:
                 problems.append(f"{at}: not exactly one of {RUN_DATA['oneOf']}")
             problems += [f"{at}.{key}: {json_type(value)}" for key, value in series.items()
                          if json_type(value) not in RUN_DATA["series"][key]["types"]]
-            values = series["values"] if isinstance(series["values"], list) else []
-            spec = RUN_DATA["series"]["values"]
-            problems += [f"{at}.values: {value!r}" for value in values if json_type(value) not in spec["items"]
-                         or (isinstance(value, str) and value not in spec["strings"])]
-            steps = series.get("steps") or list(range(*((series.get("stepRange") or [0, 0])[0],
-                                                        sum(series.get("stepRange") or [0, 0]))))
+            values = series_values(series)
+            if values is None:
+                problems.append(f"{at}.values: {series['values']!r} is not base64 of {series['valueBits']!r}-bit floats")
+                values = []
+            steps = series_steps(series)
             times = axes[series["times"]] if isinstance(series["times"], int) and series["times"] < len(axes) else None
             if times is None or not len(values) == len(times) == len(steps):
                 problems.append(f"{at}: {len(values)} values, {len(steps)} steps, times {series['times']!r}")
@@ -239,13 +260,17 @@ def test_a_builds_run_data_files_have_the_contracts_keys_and_types(built_site):
     assert [problem for run in data.values() for problem in run_data_problems(run)] == []
     # each kind of series the contract allows is there, so the check above saw each of them
     assert data["sparse-steps"]["metrics"]["acc"]["steps"] == [0, 10, 25]
-    assert data["sparse-steps"]["metrics"]["loss"]["values"] == [0.5, "Infinity", 0.5]
+    assert series_values(data["sparse-steps"]["metrics"]["loss"]) == [0.5, math.inf, 0.5]
     assert data["sparse-and-long"]["metrics"]["loss"]["count"] == REDUCED_STEPS
     assert "stepRange" in data["nested"]["metrics"]["loss"]
+    assert math.isnan(series_values(data["nested"]["metrics"]["loss"])[1])
 
 
 def test_the_run_data_check_names_what_differs():
-    data = {"id": "r1", "name": "r", "created": 1.0, "timeAxes": [[0.1, 0.2]],
-            "metrics": {"loss": {"values": [1, "nan"], "times": 0, "stepRange": [0, 2], "steps": [0, 1]}}, "system": {}}
+    data = {"id": "r1", "name": "r", "created": 1.0, "timeAxes": [[100, 100]],
+            "metrics": {"loss": {"values": "AACAPwAAwH8=", "valueBits": 32, "times": 0, "stepRange": [0, 2, 1],
+                                 "steps": [0, 1]},
+                        "acc": {"values": "not base64!", "valueBits": 32, "times": 0, "steps": [0, 1]}}, "system": {}}
     assert run_data_problems(data) == ["run r1.metrics['loss']: not exactly one of ['stepRange', 'steps']",
-                                       "run r1.metrics['loss'].values: 'nan'"]
+                                       "run r1.metrics['acc'].values: 'not base64!' is not base64 of 32-bit floats",
+                                       "run r1.metrics['acc']: 0 values, 2 steps, times 0"]

@@ -7,7 +7,7 @@ import re
 
 import tracker
 
-from test_site_support import append_record, log_run, run_cli, site_files
+from test_site_support import append_record, float32, log_run, run_cli, run_data, site_files
 
 REPORT = re.compile(r"built (\d+) runs? \((\d+) re-rendered, (\d+) unchanged\); \d+ pages, \d+ files in \d+\.\ds\n")
 
@@ -66,7 +66,7 @@ def test_rebuild_renders_only_new_and_changed_runs(tmp_path):
         assert run_files(changed, kept) == run_files(after, kept)
     page = f"runs/{os.path.basename(paths[1])}/index.html"
     assert changed[page][:2] != after[page][:2]
-    assert "0.01" in (site / "data" / "runs" / f"{os.path.basename(paths[1])}.js").read_text()
+    assert float32(0.01) in run_data(site, os.path.basename(paths[1]))["metrics"]["loss"]["values"]
 
     assert REPORT.match(build(runs, site)).groups() == ("4", "0", "4")
 

@@ -8,7 +8,7 @@ import re
 import shutil
 import time
 
-from test_site_support import TOKEN, append_record, log_run, run_cli
+from test_site_support import TOKEN, append_record, float32, log_run, run_cli, run_data
 
 AWS_KEY = "AKIA" + "Q3EXAMPLEKEY7X2Z"  # AWS-access-key shaped: AKIA and 16 upper-case alphanumerics
 
@@ -25,8 +25,11 @@ def index_rows(site) -> list[dict]:
     return json.loads(text[text.index("TrackerData.index=") + len("TrackerData.index="):].rstrip().rstrip(";"))["runs"]
 
 
-def run_data(site, slug: str) -> str:
-    return (site / "data" / "runs" / f"{slug}.js").read_text(encoding="utf-8")
+def logged_losses(site, slug: str) -> list[float]:
+    return run_data(site, slug)["metrics"]["loss"]["values"]
+
+
+TELLTALE = float32(0.777)  # the copy's extra loss, as a data file holds it
 
 
 def copy_run(source: str, name: str, *, loss: float | None = None) -> str:
@@ -46,7 +49,7 @@ def test_a_copied_run_folder_is_one_row_and_one_page_from_the_folder_named_like_
 
     _, stderr = build(runs, site)
     assert [row["id"] for row in index_rows(site)] == [run_id]
-    assert "0.777" not in run_data(site, run_id)
+    assert TELLTALE not in logged_losses(site, run_id)
     assert stderr == (f"tracker: warning: run {run_id}: folder backup-of-baseline is a copy of folder {run_id}; "
                       f"the site shows {run_id} (the folder named like the run id wins, then the first --runs "
                       "folder, then the first name)\n")
@@ -54,7 +57,7 @@ def test_a_copied_run_folder_is_one_row_and_one_page_from_the_folder_named_like_
     shutil.rmtree(runs / "backup-of-baseline")
     stdout, stderr = build(runs, site)
     assert stderr == "" and stdout.startswith("built 1 run (0 re-rendered, 1 unchanged)")
-    assert [row["id"] for row in index_rows(site)] == [run_id] and "0.777" not in run_data(site, run_id)
+    assert [row["id"] for row in index_rows(site)] == [run_id] and TELLTALE not in logged_losses(site, run_id)
 
 
 def test_a_copy_added_after_a_build_changes_nothing_and_is_never_read_twice(tmp_path):
@@ -68,7 +71,7 @@ def test_a_copy_added_after_a_build_changes_nothing_and_is_never_read_twice(tmp_
     stdout, stderr = build(runs, site)
     assert stdout.startswith("built 1 run (0 re-rendered, 1 unchanged)") and "folder zz-copy is a copy" in stderr
     assert (site / "runs" / run_id / "index.html").stat().st_mtime_ns == page.st_mtime_ns
-    assert "0.777" not in run_data(site, run_id)
+    assert TELLTALE not in logged_losses(site, run_id)
     manifest = (site / ".tracker-manifest.json").read_text()
     assert json.loads(manifest.splitlines()[0])["copies"] == {next(iter(json.loads(manifest.splitlines()[0])["copies"])): run_id}
     stdout, stderr = build(runs, site)  # the copy's id is remembered: it is not read again, still warned
@@ -87,12 +90,12 @@ def test_a_page_made_from_a_copy_is_made_again_when_the_copy_goes(tmp_path):
     copy_run(renamed, run_id, loss=0.777)  # named like the id: this copy wins
     stdout, stderr = build(runs, site)
     assert stdout.startswith("built 1 run (1 re-rendered, 0 unchanged)") and "folder renamed is a copy" in stderr
-    assert "0.777" in run_data(site, run_id)
+    assert TELLTALE in logged_losses(site, run_id)
 
     shutil.rmtree(runs / run_id)
     stdout, stderr = build(runs, site)
     assert stdout.startswith("built 1 run (1 re-rendered, 0 unchanged)") and stderr == ""
-    assert "0.777" not in run_data(site, run_id)
+    assert TELLTALE not in logged_losses(site, run_id)
     assert [row["id"] for row in index_rows(site)] == [run_id]
 
 
@@ -103,10 +106,10 @@ def test_the_same_run_in_two_runs_folders_is_shown_from_the_first(tmp_path):
     os.makedirs(second)
     copy_run(original, str(second / run_id), loss=0.777)
     _, stderr = build([first, second], site)
-    assert [row["id"] for row in index_rows(site)] == [run_id] and "0.777" not in run_data(site, run_id)
+    assert [row["id"] for row in index_rows(site)] == [run_id] and TELLTALE not in logged_losses(site, run_id)
     assert f"folder {run_id} is a copy of folder {run_id}" in stderr
     _, stderr = build([second, first], site)  # the runs folder given first wins
-    assert "0.777" in run_data(site, run_id)
+    assert TELLTALE in logged_losses(site, run_id)
 
 
 def test_site_files_deleted_by_hand_come_back_with_the_next_build(tmp_path):

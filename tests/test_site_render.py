@@ -56,12 +56,13 @@ def test_run_page_shows_every_logged_string_as_text():
     assert "This run failed" in html
 
 
-def test_run_data_is_columnar_with_explicit_non_finite_markers():
+def test_run_data_is_columnar_and_packed():
     text = run_data_json(evil_source())
     assert "<" not in text and ">" not in text  # the metric name cannot end the <script> element
     data = json.loads(text)
-    assert data["metrics"][EVIL] == {"values": [1, "NaN", "Infinity"], "times": 0, "stepRange": [0, 3]}
-    assert data["timeAxes"] == [[0.0, 1.0, 2.0]]
+    # 1.0, NaN, Infinity as little-endian float32; consecutive steps as a range; milliseconds apart
+    assert data["metrics"][EVIL] == {"values": "AACAPwAAwH8AAIB/", "valueBits": 32, "times": 0, "stepRange": [0, 3, 1]}
+    assert data["timeAxes"] == [[0, 1000, 1000]]
 
 
 @pytest.mark.parametrize("remote, url", [

@@ -1,11 +1,13 @@
 """Shared by the site tests: runs logged with the real logger, and the CLI run in-process."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
 import math
 import os
+import struct
 
 import tracker
 from tracker.cli import main
@@ -68,3 +70,21 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
 
 def site_files(site) -> list[str]:
     return [os.path.join(parent, name) for parent, _, names in os.walk(site) for name in names]
+
+
+def float32(value: float) -> float:
+    """``value`` as the site's run data holds it (float32, sitegen/run_data.py)."""
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+def run_data(site, slug: str) -> dict:
+    """TrackerData.runs[<id>] of data/runs/<slug>.js with each series unpacked as run-data.js reads
+    it: "values" a list of floats, "steps" every step."""
+    text = (site / "data" / "runs" / f"{slug}.js").read_text(encoding="utf-8")
+    data = json.loads(text[text.index("]=") + 2:].rstrip().removesuffix(";"))
+    for series in [*data["metrics"].values(), *data["system"].values()]:
+        packed, size = base64.b64decode(series["values"]), series["valueBits"] // 8
+        series["values"] = list(struct.unpack(f"<{len(packed) // size}{'f' if size == 4 else 'd'}", packed))
+        first, count, stride = series.pop("stepRange", None) or [0, 0, 1]
+        series.setdefault("steps", [first + index * stride for index in range(count)])
+    return data

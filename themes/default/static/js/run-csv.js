@@ -27,7 +27,7 @@
       series.values.forEach((value, index) => {
         const t = series.times[index];
         const wall = t === null || t === undefined || !run.created ? "" : new Date((run.created + t) * 1000).toISOString();
-        lines.push([cell(name), series.steps[index], t ?? "", wall, String(value)].join(","));
+        lines.push([cell(name), series.steps[index], t ?? "", wall, window.TrackerRunData.valueText(value, data)].join(","));
       });
     }
     return lines.join("\n") + "\n";

@@ -3,20 +3,22 @@
  *
  * Reads: window.TrackerData.runs[<run id>] (data/runs/<slug>.js, written by sitegen/run_data.py;
  * docs/site-data.md) =
- *   {id, name, created (unix s), timeAxes: [[s since created]], metrics: {name: series}, system: {name: series}}
- * where series = {values: [number | "NaN" | "Infinity" | "-Infinity"], times: <index into timeAxes>,
- *                 stepRange: [first, count]  or  steps: [int]}.
+ *   {id, name, created (unix s), timeAxes: [[ms since created, ms since the previous timed point | null, ...]],
+ *    metrics: {name: series}, system: {name: series}}
+ * where series = {values: base64 of little-endian floats, valueBits: 32 | 64, times: <index into timeAxes>,
+ *                 stepRange: [first, count, stride]  or  steps: [int]}.
  * The page names its run in <section id="charts" data-run-id="...">.
  * Exposes: window.TrackerRunData = {current(), resolve(data), decode(series), smooth(values, weight),
- * downsample(values), nonFiniteTrace(series, x, color, prefix)}: after resolve(), each series' times
- * is its array; the series helpers are shared by the run page's charts and the compare page's.
+ * downsample(values), nonFiniteTrace(series, x, color, prefix), valueText(value, series)}: after
+ * resolve(), each series' times is its array of seconds since created (null where a point has none);
+ * decode() gives plain arrays. The series helpers are shared by the run page's charts and the compare page's.
  */
 (function () {
   "use strict";
 
-  const MARKERS = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
   const MAX_BUCKETS = 2500; // up to 2 points per bucket: at most ~5000 points per trace (the build's
                            // per-series budget, sitegen/load.py: a run page draws every point it holds)
+  const decoded = new WeakMap(); // series -> its decoded columns: charts redraw, the base64 is read once
 
   function current() {
     const section = document.getElementById("charts");
@@ -24,27 +26,69 @@
     return section ? resolve(runs[section.dataset.runId] || null) : null;
   }
 
-  /** Replaces each series' time-axis index by the shared array it names; safe to call twice. */
+  /** Seconds since created from an axis of millisecond deltas (null stays null); each sum is exact. */
+  function axisSeconds(deltas) {
+    let total = 0;
+    return deltas.map((delta) => {
+      if (delta === null) return null;
+      total += delta;
+      return total / 1000;
+    });
+  }
+
+  /** Replaces each series' time-axis index by the shared array of seconds it names; safe to call twice. */
   function resolve(data) {
     if (!data) return data;
+    const axes = (data.timeAxes || []).map(axisSeconds);
     for (const group of [data.metrics || {}, data.system || {}]) {
       for (const series of Object.values(group)) {
-        if (typeof series.times === "number") series.times = (data.timeAxes || [])[series.times] || [];
+        if (typeof series.times === "number") series.times = axes[series.times] || [];
       }
     }
     return data;
   }
 
+  /** The values of a series as a plain array: base64 -> little-endian float32 or float64. */
+  function unpack(text, bits) {
+    const binary = atob(text || "");
+    const bytes = new Uint8Array(binary.length);
+    for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
+    const view = new DataView(bytes.buffer);
+    const size = bits === 64 ? 8 : 4;
+    const values = new Array(Math.floor(bytes.length / size));
+    for (let index = 0; index < values.length; index++) {
+      values[index] = size === 8 ? view.getFloat64(index * 8, true) : view.getFloat32(index * 4, true);
+    }
+    return values;
+  }
+
   /** {steps, values, times}: every point, non-finite values as real NaN / ±Infinity. */
   function decode(series) {
-    const count = series.values.length;
-    let steps = series.steps;
-    if (!steps) {
-      const [first] = series.stepRange || [0];
-      steps = Array.from({ length: count }, (_, index) => first + index);
+    let columns = decoded.get(series);
+    if (!columns) {
+      const values = unpack(series.values, series.valueBits);
+      let steps = series.steps;
+      if (!steps) {
+        const [first, , stride] = series.stepRange || [0, 0, 1];
+        steps = Array.from({ length: values.length }, (_, index) => first + index * (stride || 1));
+      }
+      columns = { steps, values };
+      decoded.set(series, columns);
     }
-    const values = series.values.map((value) => (typeof value === "number" ? value : (MARKERS[value] ?? NaN)));
-    return { steps, values, times: series.times || [] };
+    return { steps: columns.steps, values: columns.values, times: series.times || [] };
+  }
+
+  /**
+   * A value as text for the CSV download: float32 values by the shortest decimal that reads back as
+   * the same float32 (0.1, not 0.10000000149011612), float64 values as JavaScript writes them.
+   */
+  function valueText(value, series) {
+    if (!Number.isFinite(value) || series.valueBits === 64) return String(value);
+    for (let digits = 1; digits < 9; digits++) {
+      const text = String(Number(value.toPrecision(digits)));
+      if (Math.fround(Number(text)) === value) return text;
+    }
+    return String(Number(value.toPrecision(9)));
   }
 
   function smooth(values, weight) {
@@ -102,5 +146,6 @@
   /** The hidden axis nonFiniteTrace() draws on. */
   const EDGE_AXIS = Object.freeze({ overlaying: "y", range: [0, 1], visible: false, fixedrange: true });
 
-  window.TrackerRunData = Object.freeze({ current, resolve, decode, smooth, downsample, nonFiniteTrace, EDGE_AXIS });
+  window.TrackerRunData = Object.freeze({ current, resolve, decode, valueText, smooth, downsample, nonFiniteTrace,
+                                          EDGE_AXIS });
 })();
