@@ -86,7 +86,7 @@ def test_each_run_folder_is_a_run_with_what_tensorboard_reads_from_it(log_dir, t
         assert set(run.histories) == set(tensorboard.Tags()["scalars"])
         first_event_file = sorted(path.name for path in folder.iterdir() if "tfevents" in path.name)[0]
         assert run_record_of(runs_dir / run.id)["imported_from"] == \
-            {"source": "tensorboard", "id": first_event_file, "path": str(folder)}
+            {"source": "tensorboard", "id": first_event_file, "path": str(folder.resolve())}
 
     train = load_run(runs["exp/train"].path)
     tensorboard = read_by_tensorboard(log_dir / "exp" / "train")

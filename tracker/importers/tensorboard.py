@@ -77,7 +77,7 @@ def read_run(folder: Path, log_dir: Path) -> ImportedRun:
     events.Reload()
     relative = folder.relative_to(log_dir).as_posix()
     event_files = sorted(name for name in os.listdir(folder) if io_wrapper.IsSummaryEventsFile(name))
-    run = ImportedRun(source=SOURCE, source_id=event_files[0], source_path=str(folder),
+    run = ImportedRun(source=SOURCE, source_id=event_files[0], source_path=str(folder.resolve()),
                       start_time=events.FirstEventTimestamp(),
                       name=log_dir.resolve().name if relative == "." else relative,
                       project=log_dir.resolve().name)

@@ -85,7 +85,7 @@ def read_run(run_file: Path) -> ImportedRun:
     damage = LogDamage()
     records = read_record_bytes(run_file, damage)
     run = ImportedRun(source=SOURCE, source_id=run_file.stem.removeprefix("run-"),
-                      source_path=str(run_file.parent), start_time=run_file.stat().st_mtime)
+                      source_path=str(run_file.parent.resolve()), start_time=run_file.stat().st_mtime)
     folding = _Folding(run, run_file.parent / "files")
     for number, data in enumerate(records, 1):
         record = wandb_internal_pb2.Record()
