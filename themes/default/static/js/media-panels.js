@@ -346,9 +346,9 @@
         image.loading = "lazy";
         holder.appendChild(image);
       } else {
-        const plot = element("div", "media-plot");
+        const plot = element("div", "media-plot"); // its title is the figure's own: no caption under it
         holder.appendChild(plot);
-        if (caption) holder.appendChild(element("figcaption", "media-caption", caption));
+        if (item.label) holder.appendChild(element("figcaption", "media-caption", item.label));
         return load(options.root, item).then((figure) => {
           const safe = safeFigure(figure);
           return window.Plotly.newPlot(plot, safe.data, safe.layout, plotConfig(options));
@@ -441,8 +441,9 @@
           traces.push({ type: "scatter", mode: "lines", x: [0, 1], y: [0, 1], name: "chance", hoverinfo: "skip",
                         showlegend: false, line: { dash: "dot", width: 1, color: window.TrackerChartStyle.palette().muted } });
         }
-        const layout = chartLayout({ showlegend: true, legend: { orientation: "h", y: -0.25 },
-                                     margin: { l: 52, r: 12, t: 8, b: 40 } });
+        // the legend (each curve's area) above the plot: below it, it would cover the axis title on a phone
+        const layout = chartLayout({ showlegend: true, margin: { l: 52, r: 12, t: 8, b: 40 },
+                                     legend: { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom" } });
         layout.xaxis = Object.assign(layout.xaxis || {}, { title: { text: roc ? "false positive rate" : "recall" }, range: [0, 1] });
         layout.yaxis = Object.assign(layout.yaxis || {}, { title: { text: roc ? "true positive rate" : "precision" }, range: [0, 1.02] });
         return window.Plotly.react(plot, traces, layout, window.TrackerChartStyle.CONFIG);

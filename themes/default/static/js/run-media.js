@@ -58,7 +58,7 @@
       slider.max = String(series.steps.length - 1);
       slider.step = "1";
       slider.setAttribute("aria-label", `Step of ${series.key}`);
-      slider.disabled = series.steps.length < 2;
+      slider.hidden = series.steps.length < 2; // one step: its step is all there is to say
       const output = element("output", "media-panel-step-value");
       control.append(slider, output);
       head.appendChild(control);
