@@ -145,7 +145,8 @@
 
   function saveView() {
     if (!View) return;
-    View.save(Object.assign(Controls.saved(controls),
+    // the hash holds other widgets' keys too (run-media.js's step): keep them
+    View.save(Object.assign(View.read(), Controls.saved(controls),
       { metrics: controls.filter && controls.filter.value.trim() ? controls.filter.value : null }));
   }
 
