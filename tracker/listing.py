@@ -32,7 +32,7 @@ from .layout import runs_root
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
 from .run_keys import FolderScan, RunFolders, candidate_folders, copy_rank, scan_folder
-from .tail_reading import row_from_ends, run_ends
+from .tail_reading import row_from_files
 
 LISTING_FILE = ".tracker-listing.json"
 ENDS_PARALLEL_MIN_RUNS = 3_000  # runs to read before reading even their ends is worth worker processes
@@ -149,7 +149,7 @@ def _read_runs(runs: list[tuple[str, list[str]]], now: float | None) -> list[tup
     whole = []
     with _cyclic_gc_paused():
         for path, files in runs:
-            row = _row_from_ends(path, files, now)
+            row = row_from_files(path, files, now)
             if row is None:
                 whole.append(path)
             else:
@@ -167,15 +167,10 @@ def _read_batch(runs: list[tuple[str, list[str]]], now: float | None) -> list[tu
 
 def _read_run(run: tuple[str, list[str]], now: float | None) -> tuple[dict | None, list[str], str | None]:
     path, files = run
-    row = _row_from_ends(path, files, now)
+    row = row_from_files(path, files, now)
     if row is not None:
         return row, [], None
     return _read_whole(path, now)
-
-
-def _row_from_ends(path: str, files: list[str], now: float | None) -> dict | None:
-    ends = run_ends(path, files)
-    return None if ends is None else row_from_ends(path, ends, now)
 
 
 @contextlib.contextmanager

@@ -283,6 +283,16 @@ def _clean(value, depth: int):
     return value
 
 
+def is_bounded(value) -> bool:
+    """Whether a config or summary value of an end state nests no deeper than check_end_state
+    takes it (MAX_NESTING_DEPTH, counted as in the value's own record)."""
+    try:
+        _clean(value, 2)
+    except _TooDeep:
+        return False
+    return True
+
+
 def clean_key(text: str) -> str:
     """A metric name safe to print and encode (see values.safe_text)."""
     return safe_text(text)

@@ -28,21 +28,27 @@ from operator import itemgetter
 from .event_lines import parse_lines
 from .problems import Problems
 from .reader import RunRecord
-from .record_schema import EndStateError, check_end_state, check_record
+from .record_schema import EndStateError, check_end_state, check_record, is_bounded
 from .run_keys import events_files
 from .run_reading import RunReading, writer_of_file
 from .run_state import RunState
 from .series import History
 from .values import decode_number
 
+try:  # msgspec decodes and checks the usual run's records in one call; a light install has none
+    from .typed_ends import decode_usual
+except ImportError:
+    decode_usual = None
+
 HEAD_BYTES = 4096  # the run and start records fit in this, and the first line after them
 TAIL_BYTES = 4096  # an end record with a few dozen metrics and config keys fits in this
 MAX_ENDS_BYTES = 64 << 20  # a head or an end record longer than this: the file is read whole
-_HEAD_TYPES = frozenset({"run", "start"})
+_HEAD_TYPES = ("run", "start")  # a tuple: a type that is no string (a list, by hand) is simply not in it
 _HEAD_STARTS = (b'{"type":"run"', b'{"type":"start"')
 _TYPED_START = b'{"type":"'
 _STATE_FIELD = b'"state":'  # a last line without it has no state: no need to parse it
 _FIRST = itemgetter(0)
+_CONTAINERS = (dict, list)
 
 
 @dataclass
@@ -118,6 +124,25 @@ def row_from_ends(path: str, ends: list[tuple[str, FileEnds]], now: float | None
     return row
 
 
+def row_from_files(path: str, files: list[str], now: float | None = None) -> dict | None:
+    """``row_from_ends(path, run_ends(path, files), now)``: the listing's row of the run whose
+    events files are ``files`` (run_keys.RunFolders.events), None when a file lacks what a read
+    from its ends needs. The usual run (one file whose records msgspec's types take as they are:
+    typed_row) skips the record checks in Python; any other goes through row_from_ends."""
+    if len(files) != 1 or decode_usual is None:
+        ends = run_ends(path, files)
+        return None if ends is None else row_from_ends(path, ends, now)
+    file = files[0]
+    read = _file_bytes(file)
+    if read is None:
+        return None
+    row = typed_row(path, file, *read)
+    if row is not None:
+        return row
+    found = _parsed_ends(*read, file)
+    return None if found is None else row_from_ends(path, [(file, found)], now)
+
+
 def run_ends(path: str, files: list[str] | None = None) -> list[tuple[str, FileEnds]] | None:
     """(file, its ends) for each events file of the run, in load_run's order (``files`` when the
     caller listed them already: run_keys.RunFolders.events); None when any file does not end with
@@ -174,6 +199,13 @@ def _set_by(item: tuple) -> tuple:
 def file_ends(file: str) -> FileEnds | None:
     """The head records and the end record of one events file; None unless its last line is an
     end record whose state says the bytes before it are exactly those in the file."""
+    read = _file_bytes(file)
+    return None if read is None else _parsed_ends(*read, file)
+
+
+def _file_bytes(file: str) -> tuple[bytes, bytes, int] | None:
+    """The head lines of one events file, its last line (with its state) and where that starts;
+    None when the file does not end with such a line."""
     try:
         fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
@@ -182,14 +214,14 @@ def file_ends(file: str) -> FileEnds | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):  # a FIFO named like an events file: never wait on it
             return None
-        return _read_ends(fd, info.st_size, file)
+        return _ends_bytes(fd, info.st_size, file)
     except OSError:
         return None
     finally:
         os.close(fd)
 
 
-def _read_ends(fd: int, size: int, file: str) -> FileEnds | None:
+def _ends_bytes(fd: int, size: int, file: str) -> tuple[bytes, bytes, int] | None:
     last = _last_line(fd, size)
     if last is None:
         return None
@@ -197,8 +229,12 @@ def _read_ends(fd: int, size: int, file: str) -> FileEnds | None:
     if _STATE_FIELD not in line:
         return None
     head = _head(fd, start, tail if size - len(tail) == 0 else None, file)
-    if head is None:
-        return None
+    return None if head is None else (head, line, start)
+
+
+def _parsed_ends(head: bytes, line: bytes, start: int, file: str) -> FileEnds | None:
+    """The file's ends parsed and checked (check_end_state); None when they are not as the format
+    says or the state does not match the bytes before it."""
     problems = Problems(warn=False)
     records, _ = parse_lines(head + line, 1, file, problems)  # one parse of the head and the end record
     count = head.count(b"\n")
@@ -297,6 +333,39 @@ def plain_row(path: str, ends: list[tuple[str, FileEnds]]) -> dict | None:
     for record in (run, start, end):
         if check_record(record, file, problems) is not record or problems:
             return None  # a field dropped or cleaned: the general way gives what a full read does
+    return usual_row(path, file, run, start, end, found.state)
+
+
+def typed_row(path: str, file: str, head: bytes, line: bytes, start: int) -> dict | None:
+    """plain_row of a run whose one events file has ``head`` and the end record ``line`` starting
+    at byte ``start`` (_file_bytes), its records decoded and checked by msgspec's types
+    (typed_ends.decode_usual) instead of check_record and check_end_state; None unless those
+    types take them as they are, in ASCII without ``\\u`` escapes (no text to escape). Then the
+    Python checks would take them unchanged too: tests/test_typed_ends.py pins the two."""
+    if head.count(b"\n") != 2:
+        return None  # not exactly a run and a start record before the others
+    data = b"[" + head.replace(b"\n", b",") + line + b"]"
+    if not data.isascii() or b"\\u" in data:
+        return None
+    records = decode_usual(data)
+    if records is None:
+        return None
+    run, start_record, end = records
+    state = end["state"]
+    state.setdefault("notes", None)  # as check_end_state gives it
+    if state["bytes"] != start:
+        return None  # lines were added, lost or changed before the end record
+    for table in (state["config"], state["summary"]):
+        for entry in table.values():
+            if type(entry[2]) in _CONTAINERS and not is_bounded(entry[2]):
+                return None
+    return usual_row(path, file, run, start_record, end, state)
+
+
+def usual_row(path: str, file: str, run: dict, start: dict, end: dict, state: dict) -> dict | None:
+    """The row of a run of one events file from its run, start and end records and the end
+    record's state, each as the record check leaves it; None when its writers or times hold
+    what only the general way settles."""
     status = end.get("status") or "finished"
     started_by, ended_by = start.get("writer"), end.get("writer")
     if not (started_by and ended_by):  # a record that names no writer is the file's writer's
@@ -312,7 +381,6 @@ def plain_row(path: str, ends: list[tuple[str, FileEnds]]) -> dict | None:
     end_time = max(ended or last_seen or 0.0, started or 0.0)
     created = run_time if run_time is not None else started
     run_id = run.get("id") or os.path.basename(os.path.normpath(path))
-    state = found.state
     summary = {name: metric["last"][1] for name, metric in state["metrics"].items()}
     summary.update((key, decode_number(entry[2])) for key, entry in state["summary"].items())
     # present tags by the (time, line) that set them; tags one record added keep their order
