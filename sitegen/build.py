@@ -121,6 +121,9 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
                             + "; log some with tracker.init() or try 'tracker demo'")
         texts = site_pages(Renderer(theme), settings, manifest, errors)
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
+        shared = {relative for entry in manifest.runs.values() for relative in entry.shared}  # still referenced
+        run_files += sorted({relative for outcome in shown.values() for relative in outcome.shared
+                             if not (incremental and os.path.isfile(os.path.join(out, relative)))})  # new ones
         if incremental:
             restored = [relative for relative, source in assets.items() if not os.path.isfile(os.path.join(out, relative))]
             for relative in restored:  # deleted by hand: the site key covers changed assets, not missing ones
@@ -128,7 +131,8 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
             run_files += restored
             slugs = [entry.head["slug"] for entry in kept.values()]  # a run's files: its folder and data file
             media = {relative for entry in kept.values() for relative in entry.media_files}
-            update_site(out, staging, run_files, texts, {run_data_file(slug) for slug in slugs} | set(assets) | media,
+            update_site(out, staging, run_files, texts,
+                        {run_data_file(slug) for slug in slugs} | set(assets) | media | shared,
                         {run_folder(slug) for slug in slugs})
         else:
             for relative, text in texts.items():
@@ -245,7 +249,7 @@ def _run_files_in_site(out: str) -> set[str]:
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
-    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings, outcome.media)
+    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings, outcome.media, outcome.shared)
 
 
 def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,

@@ -29,7 +29,7 @@ from .model import ROW_HEAD_FIELDS
 from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
-MANIFEST_FORMAT = 6
+MANIFEST_FORMAT = 7  # 7: packed run data (run_data.py) and each run's shared environment files
 HEAD_FIELDS = frozenset(ROW_HEAD_FIELDS)
 
 
@@ -42,6 +42,7 @@ class RunEntry:
     row_json: str                                        # its whole row of data/index.js, script-safe JSON
     findings: list[str] = field(default_factory=list)    # redactions, for --strict and the report
     media: dict = field(default_factory=dict)            # media_output.publish_run_media's record; {} for none
+    shared: list[str] = field(default_factory=list)      # environment files it shares by content (environments.py)
 
     @property
     def status(self) -> str:
@@ -77,10 +78,12 @@ class Manifest:
     def to_text(self) -> str:
         """Line 1 is JSON of everything but the rows; then each run's row, one per line, in the same
         order. A rebuild parses line 1 only and copies the rows of unchanged runs as text. An entry
-        is [key, head, findings, media]; the files a run owns follow from its slug (model.run_folder),
-        and its media files are listed in media."""
+        is [key, head, findings, media, shared]; the files a run owns follow from its slug
+        (model.run_folder), its media files are listed in media and its shared environment files
+        in shared."""
         runs = sorted(self.runs.items())
-        entries = {run_id: [entry.key, entry.head, entry.findings, entry.media] for run_id, entry in runs}
+        entries = {run_id: [entry.key, entry.head, entry.findings, entry.media, entry.shared]
+                   for run_id, entry in runs}
         header = json.dumps({"format": MANIFEST_FORMAT, "site_key": self.site_key, "runs": entries,
                              "copies": dict(sorted(self.copies.items()))},
                             separators=(",", ":"))
@@ -98,8 +101,8 @@ def read_manifest(out: str) -> Manifest | None:
         entries = header["runs"]
         if rows.pop() != "" or len(rows) != len(entries):
             return None  # cut short: a row per run, each ended by a newline
-        runs = {run_id: RunEntry(key, head, row, findings, media)
-                for (run_id, (key, head, findings, media)), row in zip(entries.items(), rows)}
+        runs = {run_id: RunEntry(key, head, row, findings, media, shared)
+                for (run_id, (key, head, findings, media, shared)), row in zip(entries.items(), rows)}
         copies = header["copies"]
         if not (all(_valid_entry(run_id, entry) for run_id, entry in runs.items()) and isinstance(copies, dict)
                 and all(isinstance(key, str) and isinstance(run_id, str) for key, run_id in copies.items())):
@@ -116,7 +119,8 @@ def _valid_entry(run_id: str, entry: RunEntry) -> bool:
             and head["id"] == run_id and isinstance(head["slug"], str) and isinstance(head["status"], str)
             and isinstance(head["created"], (int, float, type(None))) and isinstance(entry.findings, list)
             and all(isinstance(finding, str) for finding in entry.findings) and isinstance(entry.media, dict)
-            and all(isinstance(name, str) for name in entry.media.get("files", [])))
+            and all(isinstance(name, str) for name in entry.media.get("files", []))
+            and isinstance(entry.shared, list) and all(isinstance(name, str) for name in entry.shared))
 
 
 def site_key(theme: Theme, settings: dict) -> str:

@@ -18,6 +18,7 @@ from tracker.reproduction import DIFF_DOWNLOAD, REQUIREMENTS_DOWNLOAD, plan_repr
 from tracker.rundiff import LOWER_IS_BETTER_WORDS
 from tracker.values import replace_non_finite
 
+from .environments import SharedEnvironment, shared_environment
 from .load import RunSource, is_reduced, run_slug
 from .notes_html import render_markdown
 from .metrics_csv import METRICS_CSV_FILE
@@ -139,6 +140,7 @@ def run_description(run) -> str:
 
 def run_context(title: str, source: RunSource) -> dict:
     run = source.run
+    shared = shared_environment(source)
     code = run.code if isinstance(run.code, dict) else {}
     environment = run.environment if isinstance(run.environment, dict) else {}
     git = git_context(run.git, source)
@@ -165,8 +167,7 @@ def run_context(title: str, source: RunSource) -> dict:
                      for record in run.datasets if isinstance(record, dict)],
         "git": git, "code": described(code, skip=("command", "command_line", "files", "env_files")),
         "environment": described(environment, skip=("packages", "env")),
-        "packages": sorted((str(k), str(v)) for k, v in (environment.get("packages") or {}).items())
-        if isinstance(environment.get("packages"), dict) else [],
+        "shared_environment": shared_environment_context(shared, environment),
         "env_vars": sorted((str(k), str(v)) for k, v in (environment.get("env") or {}).items())
         if isinstance(environment.get("env"), dict) else [],
         "hardware": described(run.hardware if isinstance(run.hardware, dict) else {}, skip=("gpus",)),
@@ -176,8 +177,18 @@ def run_context(title: str, source: RunSource) -> dict:
                        "href": f"artifacts/{plan.site_name}" if plan.site_name else None,
                        "skipped": plan.skipped, "image": plan.is_image} for plan in source.artifacts],
         "console": {"segments": console_segments(source), "cut": source.console_cut} if source.console_text else None,
-        "reproduce": reproduce_context(source),
+        "reproduce": reproduce_context(source, shared),
     }
+
+
+def shared_environment_context(shared: SharedEnvironment | None, environment: dict) -> dict | None:
+    """The run page's line for its shared environment files: Python, how many packages, the links."""
+    if shared is None:
+        return None
+    python = environment.get("python")
+    return {"href": f"../../{shared.page}", "packages": len(shared.packages),
+            "python": str(python) if python else None,
+            "requirements_href": f"../../{shared.requirements}" if shared.requirements else None}
 
 
 def reduced_notes(histories: dict, suffix: str = "") -> dict[str, str]:
@@ -224,15 +235,18 @@ def commit_url(remote: object, commit: str | None) -> str | None:
     return f"https://{host}/{repo}/{'-/' if host == 'gitlab.com' else ''}commit/{commit}"
 
 
-def reproduce_context(source: RunSource) -> dict:
+def reproduce_context(source: RunSource, shared: SharedEnvironment | None) -> dict:
     """The Reproduce block: the shell lines (tracker/reproduction.py, the plan `tracker reproduce`
-    runs too), the downloads they read, the environment files' copies, and the reruns made so far."""
+    runs too), the downloads they read (the requirements from the run's shared environment files,
+    saved under the name the lines read), the environment files' copies, and the reruns made so far."""
     plan = plan_reproduction(source.run, source.env_file_texts)
     downloads = []
     if plan.patch and source.diff_text:
-        downloads.append({"name": DIFF_DOWNLOAD, "what": "the uncommitted changes, for git apply"})
-    if plan.requirements_text and source.requirements_text:
-        downloads.append({"name": REQUIREMENTS_DOWNLOAD, "what": "the run's packages, for pip install -r"})
+        downloads.append({"name": DIFF_DOWNLOAD, "href": DIFF_DOWNLOAD,
+                          "what": "the uncommitted changes, for git apply"})
+    if plan.requirements_text and shared is not None and shared.requirements:
+        downloads.append({"name": REQUIREMENTS_DOWNLOAD, "href": f"../../{shared.requirements}",
+                          "what": "the run's packages, for pip install -r"})
     return {"script": shell_script(plan), "downloads": downloads, "blocker": plan.blocker,
             "local_only": plan.local_only, "no_seed": not plan.seed_recorded,
             "missing_diff": plan.patch and not source.diff_text,

@@ -6,6 +6,7 @@ wrote), so a build holds one run per worker plus the index rows, however many ru
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -14,13 +15,14 @@ from tracker.parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from tracker.reader import created_time
 
 from .csv_spool import CsvSpool
+from .environments import environment_context, shared_environment, write_shared_files
 from .load import PAGE_POINTS_PER_SERIES, is_reduced, load_source, read_run
 from .media_output import publish_run_media
 from .media_plan import run_media_budget_bytes
 from .model import (ENV_FILES_FOLDER, PageSettings, index_row, row_head, run_context, run_data_file, run_description, run_folder,
                     run_url)
 from .metrics_csv import METRICS_CSV_FILE
-from .output import copy_file, write_bytes, write_text
+from .output import copy_file, site_path, write_bytes, write_text
 from .redaction import redact_source, redact_text_file, redact_tokens, run_label
 from .render import Renderer, data_script_text, script_json
 from .run_data import run_data_json
@@ -36,6 +38,7 @@ class RunOutcome:
     row_json: str = ""                        # its index row, script-safe JSON
     findings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    shared: list[str] = field(default_factory=list)  # files it shares by content with other runs (environments.py)
     error: str | None = None  # the run folder could not be read; nothing was written for it
     media: dict = field(default_factory=dict)  # its media files for the manifest (media_output.publish_run_media)
 
@@ -85,13 +88,16 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str,
                                    | settings.common("../../", page, run_description(run)) | {"media": media},
                                    run.path),
              run_data_file(source.slug): data_script_text("runs", run.id, run_data_json(source))}
-    if source.requirements_text:
-        texts[f"{run_folder(source.slug)}/requirements.txt"] = source.requirements_text
     if source.diff_text:
         texts[f"{run_folder(source.slug)}/diff.patch"] = source.diff_text
     for relative, text in texts.items():
         write_text(staging, relative, text)
     outcome.files = list(texts) + outcome.media.get("files", [])
+    shared = shared_environment(source)
+    if shared is not None:
+        outcome.shared = shared.files
+        if not all(os.path.exists(site_path(staging, relative)) for relative in shared.files):
+            write_shared_files(staging, _shared_texts(shared, renderer, settings))
     if is_reduced(run):  # the page holds reduced series: every point goes into a CSV file beside it
         relative = f"{run_folder(source.slug)}/{METRICS_CSV_FILE}"
         csv.close(relative)
@@ -113,3 +119,13 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str,
     row = index_row(source)
     outcome.head, outcome.row_json = row_head(row), script_json(row)
     return outcome
+
+
+def _shared_texts(shared, renderer: Renderer, settings: PageSettings) -> dict[str, str]:
+    """The texts of a shared environment's files: its page of packages and its requirements."""
+    context = environment_context(shared) | settings.common(
+        "../../", shared.page, f"{len(shared.packages)} packages, shared by the runs that link here")
+    texts = {shared.page: renderer.render("environment.html", {"title": settings.title} | context, shared.page)}
+    if shared.requirements:
+        texts[shared.requirements] = shared.requirements_text
+    return texts
