@@ -5,12 +5,12 @@ writes each run of each experiment as a tracker run (imported_run.py):
 
 - the experiment's name is the project; params are the config, as MLflow keeps them (text);
 - every metric's full history (``get_metric_history``): each point's step, time and value;
-- tags: ``mlflow.runName`` is the name, ``mlflow.note.content`` the notes, ``mlflow.parentRunId``
-  the group (the parent run's name, which the parent itself takes as its group too, so a sweep's
-  parent and children read as one group); a user tag ``key`` with value ``v`` becomes the tag
-  ``key:v`` (``key`` alone when the value is empty); other ``mlflow.*`` system tags (source,
-  user, git commit, logged-model history) are not imported;
-- status: FINISHED finished, FAILED failed, KILLED terminated, RUNNING and SCHEDULED running;
+- tags: ``mlflow.runName`` is the name, ``mlflow.note.content`` the notes, and ``mlflow.parentRunId``
+  the group: a nested run is in its parent's group, the parent's name when the parent has none;
+  a user tag ``key`` with value ``v`` is the tag ``key=v`` (``key`` alone when ``v`` is empty);
+  other ``mlflow.*`` system tags (source, user, git commit, logged-model history) are not imported.
+  Groups, tags and statuses are those tracker.compat.mlflow gives a script's runs;
+- status: FINISHED finished, FAILED failed, KILLED interrupted, RUNNING and SCHEDULED running;
   start and end times;
 - artifacts, downloaded with MLflow's client into a temporary folder and copied into the run, up to
   ARTIFACT_CAP_BYTES a run (largest first skipped; each one skipped is named in the report).
@@ -34,7 +34,7 @@ from .imported_run import ImportedRun, ImportReport
 SOURCE = "mlflow"
 ARTIFACT_CAP_BYTES = 1 << 30  # per run: 1 GiB of artifacts; more is named in the report, not copied
 MS_PER_S = 1000.0
-STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "terminated", "RUNNING": "running",
+STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "interrupted", "RUNNING": "running",
             "SCHEDULED": "running"}
 RUN_NAME_TAG, NOTE_TAG, PARENT_TAG = "mlflow.runName", "mlflow.note.content", "mlflow.parentRunId"
 SYSTEM_TAG_PREFIX = "mlflow."
@@ -160,7 +160,7 @@ def _import_experiment(client, tracking_uri: str, experiment, report: ImportRepo
                     "not imported")
     runs = [run for run in runs if run.info.lifecycle_stage != "deleted"]
     names = {run.info.run_id: run.info.run_name or run.data.tags.get(RUN_NAME_TAG) or run.info.run_id for run in runs}
-    parents = {run.data.tags[PARENT_TAG] for run in runs if PARENT_TAG in run.data.tags}
+    parents = {run.info.run_id: run.data.tags[PARENT_TAG] for run in runs if PARENT_TAG in run.data.tags}
     for run in runs:
         with tempfile.TemporaryDirectory(prefix="tracker-import-mlflow-") as downloads:
             try:
@@ -171,7 +171,7 @@ def _import_experiment(client, tracking_uri: str, experiment, report: ImportRepo
             report.write(imported)
 
 
-def _imported_run(client, tracking_uri: str, experiment, run, names: dict, parents: set, downloads: Path,
+def _imported_run(client, tracking_uri: str, experiment, run, names: dict, parents: dict, downloads: Path,
                   cap: int) -> ImportedRun:
     info, data = run.info, run.data
     skipped: list[str] = []
@@ -179,8 +179,7 @@ def _imported_run(client, tracking_uri: str, experiment, run, names: dict, paren
                      for point in client.get_metric_history(info.run_id, key)]
                for key in data.metrics}
     start = _start_time(info, experiment, metrics)
-    parent = data.tags.get(PARENT_TAG)
-    group = names.get(parent, parent) if parent else (names[info.run_id] if info.run_id in parents else None)
+    group = _group(info.run_id, parents, names)
     inputs = getattr(run, "inputs", None)
     datasets = len(getattr(inputs, "dataset_inputs", None) or [])
     if datasets:
@@ -197,9 +196,21 @@ def _imported_run(client, tracking_uri: str, experiment, run, names: dict, paren
         artifacts=_artifacts(client, tracking_uri, info.run_id, downloads, cap, skipped), skipped=skipped)
 
 
+def _group(run_id: str, parents: dict, names: dict) -> str | None:
+    """A nested run's group: its parent's group, else its parent's name (its id when the parent is
+    not among the runs read); None for a run that is not nested."""
+    seen = set()
+    group = None
+    while run_id in parents and run_id not in seen:  # up to the outermost parent; a cycle stops
+        seen.add(run_id)
+        run_id = parents[run_id]
+        group = names.get(run_id, run_id)
+    return group
+
+
 def user_tags(tags: dict) -> list[str]:
-    """MLflow's user tags as tracker tags: ``key:value``, or ``key`` for an empty value."""
-    return [f"{key}:{value}" if value else key for key, value in sorted(tags.items())
+    """MLflow's user tags as tracker tags (labels): ``key=value``, or ``key`` for an empty value."""
+    return [f"{key}={value}" if value else key for key, value in sorted(tags.items())
             if not key.startswith(SYSTEM_TAG_PREFIX)]
 
 
