@@ -8,7 +8,8 @@
  * Uses: TrackerStats.lowerIsBetter (stats.js) for which value of a metric is best, TrackerFields.flatten
  *   (run-fields.js) for dotted config keys.
  * Shows: problems in #compare-message, the run names in #compare-runs-list.
- * Exposes: window.TrackerCompare = {onReady(callback), saveView(changes), flatten, formatValue, lowerIsBetter};
+ * Exposes: window.TrackerCompare = {onReady(callback), saveView(changes), loadScript(src), flatten, formatValue,
+ * lowerIsBetter}; loadScript(src) -> Promise of true, or false when the file is missing (compare-media.js);
  * saveView merges one widget's keys into the hash, so the page's widgets never overwrite each other's.
  * callback({runs, data, index}): runs are the index rows in the hash's order, data maps run id ->
  * its data file's value (run-data.js decodes its series) or null.
@@ -86,7 +87,7 @@
     waiting.splice(0).forEach((callback) => callback(loaded));
   }
 
-  window.TrackerCompare = Object.freeze({ onReady, saveView, flatten, formatValue, lowerIsBetter });
+  window.TrackerCompare = Object.freeze({ onReady, saveView, loadScript, flatten, formatValue, lowerIsBetter });
   // A different set of runs in an edited hash means other data files: start over.
   if (View) {
     let current = (View.read(["runs"]).runs || []).join(",");
