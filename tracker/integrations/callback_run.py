@@ -8,6 +8,7 @@ finished under the callback) is one warning per stage and kind of failure, and t
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 from ..active_run import current
 from ..session import init
@@ -79,14 +80,17 @@ class FailureWarnings:
             return None
 
 
-def plain_config(params: dict) -> dict:
-    """Parameters as config values: numbers, text, None and lists of them as they are, anything else as its repr."""
+def plain_config(params: Mapping) -> dict:
+    """Parameters as config values: numbers, text, None and lists of them as they are, mappings as
+    nested config (a model's config holds some), anything else as its repr."""
     return {str(key): _plain(value) for key, value in params.items()}
 
 
 def _plain(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, Mapping):
+        return plain_config(value)
     if isinstance(value, (list, tuple)) and all(item is None or isinstance(item, (bool, int, float, str))
                                                 for item in value):
         return list(value)
