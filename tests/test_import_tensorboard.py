@@ -150,3 +150,15 @@ def test_tracker_import_tensorboard_prints_what_it_did(log_dir, tmp_path):
     assert (refused.returncode, refused.stdout) == (2, "")
     assert refused.stderr == f"tracker: error: {empty} is not a tensorboard source: expected a TensorBoard log " \
                              "dir: event files (*tfevents*) at or below it; found none\n"
+
+
+def test_tracker_import_tensorboard_without_tensorboard_installed_names_the_extra(tmp_path):
+    arguments = ["import", "tensorboard", str(tmp_path), "--runs", str(tmp_path / "runs")]
+    script = f"import sys; sys.modules['tensorboard'] = None; from tracker.cli import main; " \
+             f"sys.exit(main({arguments!r}))"
+    hidden = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (hidden.returncode, hidden.stdout) == (2, "")
+    assert hidden.stderr.startswith("tracker: error: importing from tensorboard needs the tensorboard package, "
+                                    "not installed")
+    assert hidden.stderr.endswith(": pip install 'serverless-ml-tracker[tensorboard]'\n")
+    assert not (tmp_path / "runs").exists()

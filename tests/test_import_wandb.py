@@ -87,7 +87,8 @@ def test_each_offline_run_is_a_run_with_what_wandb_reads_from_it(wandb_dir, tmp_
         folder = runs_dir / run.id
         [record] = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()
                     if json.loads(line)["type"] == "run"]
-        assert record["imported_from"] == {"source": "wandb", "id": summary["run_id"], "path": str(run_file.parent.resolve())}
+        assert record["imported_from"] == \
+            {"source": "wandb", "id": summary["run_id"], "path": str(run_file.parent.resolve())}
 
         history = [record["history"]["item"] for record in records if record["type"] == "history"]
         assert len(history) == 3
@@ -153,3 +154,13 @@ def test_tracker_import_wandb_prints_what_it_did(wandb_dir, tmp_path):
     assert (refused.returncode, refused.stdout) == (2, "")
     assert refused.stderr == f"tracker: error: {runs_dir} is not a wandb source: expected a W&B run folder " \
                              "(wandb/offline-run-*, holding a run-*.wandb file) at or below it; found none\n"
+
+
+def test_tracker_import_wandb_without_wandb_installed_names_the_extra(tmp_path):
+    arguments = ["import", "wandb", str(tmp_path), "--runs", str(tmp_path / "runs")]
+    script = f"import sys; sys.modules['wandb'] = None; from tracker.cli import main; sys.exit(main({arguments!r}))"
+    hidden = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (hidden.returncode, hidden.stdout) == (2, "")
+    assert hidden.stderr.startswith("tracker: error: importing from wandb needs the wandb package, not installed")
+    assert hidden.stderr.endswith(": pip install 'serverless-ml-tracker[wandb]'\n")
+    assert not (tmp_path / "runs").exists()

@@ -33,15 +33,17 @@ from .imported_run import ImportedRun, ImportReport
 from ..media import Audio, Histogram, Image, Table, Text
 from ..media.histogram import MAX_HISTOGRAM_BINS
 
-accumulator = require_library("tensorboard", "tensorboard.backend.event_processing.plugin_event_accumulator",
-                              "tensorboard")
-io_wrapper = require_library("tensorboard", "tensorboard.backend.event_processing.io_wrapper", "tensorboard")
-hparams_metadata = require_library("tensorboard", "tensorboard.plugins.hparams.metadata", "tensorboard")
-tensor_util = require_library("tensorboard", "tensorboard.util.tensor_util", "tensorboard")
-hparams_api = require_library("tensorboard", "tensorboard.plugins.hparams.api_pb2", "tensorboard")
+require_library("tensorboard", "tensorboard", "tensorboard")  # missing: the CLI exits 2 naming the extra
+
+from tensorboard.backend.event_processing import io_wrapper  # noqa: E402 (after the check above)
+from tensorboard.backend.event_processing import plugin_event_accumulator as accumulator  # noqa: E402
+from tensorboard.plugins.hparams import api_pb2 as hparams_api  # noqa: E402
+from tensorboard.plugins.hparams import metadata as hparams_metadata  # noqa: E402
+from tensorboard.util import tensor_util  # noqa: E402
 
 SOURCE = "tensorboard"
-KEEP_EVERY_EVENT = {accumulator.TENSORS: 0}  # 0: no reservoir sampling (TensorBoard keeps 10 per tag by default)
+# 0: no reservoir sampling (the accumulator keeps 500 values a tag by default, the dashboard 10 images)
+KEEP_EVERY_EVENT = {accumulator.TENSORS: 0}
 SESSION_STATUSES = {hparams_api.STATUS_SUCCESS: "finished", hparams_api.STATUS_FAILURE: "failed",
                     hparams_api.STATUS_RUNNING: "running"}  # STATUS_UNKNOWN: finished at the last event
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 from . import NotASourceError, require_library
@@ -34,7 +33,9 @@ from .imported_run import ImportedRun, ImportReport
 from .wandb_log import LogDamage, NotAWandbFile, read_record_bytes
 from ..media import Histogram, Image, Table
 
-wandb_internal_pb2 = require_library("wandb", "wandb.proto.wandb_internal_pb2", "wandb")
+require_library("wandb", "wandb", "wandb")  # missing: the CLI exits 2 naming the extra
+
+from wandb.proto import wandb_internal_pb2  # noqa: E402 (after the check above)
 
 SOURCE = "wandb"
 RUN_FILE_GLOB = "run-*.wandb"
@@ -240,7 +241,8 @@ class _Folding:
         run.end_time = max([*self.times, run.start_time + (self.runtime_s or 0)])
         run.artifacts = _artifacts(self.files_dir)
         for kind, count in sorted(self.kinds.items()):
-            run.skipped.append(f"{SKIPPED_KINDS.get(kind, f'{kind!r} records (a kind this import does not read)')}: {count}")
+            what = SKIPPED_KINDS.get(kind, f"{kind!r} records (a kind this import does not read)")
+            run.skipped.append(f"{what}: {count}")
         for why, count in sorted(self.values.items()):
             run.skipped.append(f"history {why}: {count}")
         if self.unreadable:
