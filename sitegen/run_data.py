@@ -26,14 +26,15 @@ import base64
 import sys
 from array import array
 from itertools import repeat
-from operator import sub
+from operator import mul, sub
 
 from .load import RunSource
 from .render import script_json
 
 FLOAT32_MAX_EXACT_INT = 2 ** 24  # past it float32 rounds whole numbers, which a counter would show
+FLOAT32_MAX = 3.4028234663852886e38  # past it (rounded) array("f") stores an infinity
+FLOAT32_MIN_NORMAL = 1.1754943508222875e-38  # below it float32 loses precision, then rounds to zero
 _INTS, _NUMBERS = {int}, {int, float}
-_INFINITY = float("inf")
 _BIG_ENDIAN = sys.byteorder == "big"
 
 
@@ -75,23 +76,23 @@ def packed_values(values: list) -> tuple[str, int]:
     kinds = set(map(type, values))
     if not kinds <= _NUMBERS:
         values = [value if type(value) in _NUMBERS else float("nan") for value in values]
-    packed = array("f", values)
-    if not _float32_keeps(values, packed, int in kinds):
-        packed = array("d", values)
+    packed = array("f" if _float32_keeps(values, int in kinds) else "d", values)
     if _BIG_ENDIAN:
         packed.byteswap()
     return base64.b64encode(packed.tobytes()).decode("ascii"), packed.itemsize * 8
 
 
-def _float32_keeps(values: list, packed: array, has_ints: bool) -> bool:
+def _float32_keeps(values: list, has_ints: bool) -> bool:
     """Whether float32 changes no value beyond rounding it to float32's precision: array("f")
-    turns a value past its range into an infinity and one below it into zero without a word,
-    so the same count of each before and after says none did; whole numbers stay exact to 2**24."""
-    if packed.count(0.0) != values.count(0.0):
+    turns a value past its range into an infinity and one below its normal range into zero or a
+    subnormal without a word; whole numbers stay exact to 2**24."""
+    if has_ints and max(abs(value) for value in values if type(value) is int) > FLOAT32_MAX_EXACT_INT:
         return False
-    if packed.count(_INFINITY) + packed.count(-_INFINITY) != values.count(_INFINITY) + values.count(-_INFINITY):
-        return False
-    return not has_ints or max(abs(value) for value in values if type(value) is int) <= FLOAT32_MAX_EXACT_INT
+    if _finite(sum(values)):  # no NaN or infinity: min and max order the column
+        low, high = min(values), max(values)
+        if FLOAT32_MIN_NORMAL <= low and high <= FLOAT32_MAX or -FLOAT32_MAX <= low and high <= -FLOAT32_MIN_NORMAL:
+            return True  # one sign, inside the range: the usual metric, checked in C
+    return all(value == 0 or FLOAT32_MIN_NORMAL <= abs(value) <= FLOAT32_MAX or not _finite(value) for value in values)
 
 
 def steps_json(steps: list) -> str:
@@ -105,7 +106,7 @@ def steps_json(steps: list) -> str:
             return f'"stepRange":[{first},{len(steps)},{stride}]'
     elif steps:
         return f'"stepRange":[{steps[0]},1,1]'
-    return '"steps":[' + ",".join(map(str, steps)) + "]"
+    return '"steps":[' + ("%d," * len(steps))[:-1] % tuple(steps) + "]"
 
 
 def times_json(times: list, origin: float | None) -> str:
@@ -117,9 +118,9 @@ def times_json(times: list, origin: float | None) -> str:
     if set(map(type, times)) <= _NUMBERS:
         seconds = list(map(sub, times, repeat(origin)))
         if _finite(sum(seconds)):
-            milliseconds = [round(value * 1000) for value in seconds]
+            milliseconds = list(map(round, map(mul, seconds, repeat(1000.0))))  # in C: no Python step per point
             deltas = milliseconds[:1] + list(map(sub, milliseconds[1:], milliseconds))
-            return "[" + ",".join(map(str, deltas)) + "]"
+            return "[" + ("%d," * len(deltas))[:-1] % tuple(deltas) + "]"
     parts, previous = [], 0
     for t in times:
         if type(t) in _NUMBERS and _finite(t - origin):
