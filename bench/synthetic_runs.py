@@ -35,9 +35,10 @@ def run_id(index: int) -> str:
 HEAD_RECORDS = 2  # run and start: written by tracker.init, before the writer's first batch
 
 
-def run_records(index: int, steps: int, metrics: int) -> list:
+def run_records(index: int, steps: int, metrics: int, environment: dict | None = None) -> list:
     """Every record of run ``index``, metrics as (step, time, values) tuples: deterministic, so two
-    benchmark runs read the same data."""
+    benchmark runs read the same data. ``environment``: the environment record's fields instead of
+    the small default (bench_site_size.py gives a realistic one)."""
     rng = random.Random(index)
     created = START_TIME + index * RUN_SPACING_S
     lr = 10 ** rng.uniform(-4, -1)
@@ -70,18 +71,20 @@ def run_records(index: int, steps: int, metrics: int) -> list:
         {"type": "git", "time": created, "available": True, "in_repo": True,
          "commit": f"{rng.getrandbits(160):040x}", "branch": "main", "remote_url": None, "dirty": False,
          "untracked_files": [], "diff_bytes": 0},
-        {"type": "environment", "time": created, "python": "3.11.7", "os": "Linux", "packages": PACKAGES},
+        {"type": "environment", "time": created,
+         **(environment or {"python": "3.11.7", "os": "Linux", "packages": PACKAGES})},
         {"type": "end", "writer": "w0", "time": ended, "status": "finished", "error": None},
     ]
     return records
 
 
-def write_run(root: str, index: int, steps: int, metrics: int, end_state: bool = True) -> None:
+def write_run(root: str, index: int, steps: int, metrics: int, end_state: bool = True,
+              environment: dict | None = None) -> None:
     """Run ``index``'s folder; ``end_state=False`` writes the end record without its state, as
     writers before it did (readers then read the run whole)."""
     folder = os.path.join(root, run_id(index))
     os.makedirs(folder, exist_ok=True)
-    records = run_records(index, steps, metrics)
+    records = run_records(index, steps, metrics, environment)
     state = FileState()
     state.add_head(records[:HEAD_RECORDS])
     if not end_state:
@@ -95,20 +98,21 @@ def _refuse(cause: str, message: str) -> None:
     raise RuntimeError(message)  # every synthetic record can be encoded
 
 
-def _write_batch(root: str, indices: range, steps: int, metrics: int, end_state: bool) -> None:
+def _write_batch(root: str, indices: range, steps: int, metrics: int, end_state: bool,
+                 environment: dict | None) -> None:
     for index in indices:
-        write_run(root, index, steps, metrics, end_state)
+        write_run(root, index, steps, metrics, end_state, environment)
 
 
 def write_runs(root: str, count: int, steps: int = 1000, metrics: int = 5, first: int = 0,
-               end_state: bool = True) -> None:
+               end_state: bool = True, environment: dict | None = None) -> None:
     """Write runs ``first`` .. ``first + count - 1`` under ``root``, on every core."""
     os.makedirs(root, exist_ok=True)
     workers = os.cpu_count() or 1
     batch = max(1, math.ceil(count / (workers * 4)))
     with ProcessPoolExecutor(workers) as pool:
         futures = [pool.submit(_write_batch, root, range(start, min(first + count, start + batch)), steps, metrics,
-                               end_state)
+                               end_state, environment)
                    for start in range(first, first + count, batch)]
         for future in futures:
             future.result()
