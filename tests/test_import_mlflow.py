@@ -114,7 +114,7 @@ def test_every_field_as_mlflow_reads_it_back(source, tmp_path, monkeypatch):
     assert set(runs) == {run.info.run_id for run in mlflow_runs}
     for mlflow_run in mlflow_runs:
         info, data, run = mlflow_run.info, mlflow_run.data, runs[mlflow_run.info.run_id]
-        assert (run.project, run.name) == ("vision", info.run_name)
+        assert (run.project, run.name, run.user) == ("vision", info.run_name, info.user_id)
         assert run.config == data.params
         assert run.tags == user_tags(data.tags) and run.notes == data.tags.get("mlflow.note.content", "")
         assert run.created == info.start_time / 1000 and run.ended == info.end_time / 1000

@@ -33,7 +33,7 @@ def sample_run(tmp_path, **changes) -> ImportedRun:
         media=[("samples", 1, START + 2, tracker.Image(np.zeros((4, 5, 3), dtype=np.uint8))),
                ("samples", 1, START + 2, tracker.Image(np.full((4, 5, 3), 255, dtype=np.uint8)))],
         artifacts=[("model/model.bin", weights)],
-        skipped=["2 audio records: no reader"])
+        skipped=["2 audio records: no reader"], user="ada", host="gpu-7")
     fields.update(changes)
     return ImportedRun(**fields)
 
@@ -52,6 +52,7 @@ def test_an_imported_run_reads_back_as_the_source_said(tmp_path):
     assert (run.id, run.name, run.project, run.group) == (folder.name, "baseline", "mnist", "sweep-1")
     assert (run.created, run.ended, run.status) == (START, START + 60.0, "failed")
     assert run.error == "RuntimeError: loss diverged"
+    assert (run.user, run.host) == ("ada", "gpu-7")
     assert run.config == {"lr": "0.01", "optimizer": {"name": "adam", "betas": [0.9, 0.999]},
                           "api_token": "[REDACTED]"}
     assert run.summary["best_acc"] == 0.91 and run.tags == ["baseline", "team:vision"]

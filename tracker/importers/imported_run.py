@@ -72,6 +72,8 @@ class ImportedRun:
     media: list[tuple[str, int, float, object]] = field(default_factory=list)  # (key, step, time, tracker.media object)
     artifacts: list[tuple[str, Path]] = field(default_factory=list)  # (name in the run, source file or folder)
     skipped: list[str] = field(default_factory=list)  # what could not be read, in words
+    user: str | None = None       # who and where the source says the run ran: the start record's user, host
+    host: str | None = None
 
 
 @dataclass
@@ -170,7 +172,8 @@ def _write_folder(run: ImportedRun, run_id: str, path: Path) -> list[str]:
              "name": _text(run.name) or run_id, "group": _text(run.group), "time": start,
              "imported_from": {"source": run.source, "id": safe_text(str(run.source_id)),
                                "path": safe_text(str(run.source_path))}},
-            {"type": "start", "writer": writer, "time": start, "resumed": False}]
+            {"type": "start", "writer": writer, "time": start, "user": _text(run.user), "host": _text(run.host),
+             "resumed": False}]
     body: list = []
     config = redact_mapping(to_jsonable(run.config, _path="config"))
     config, renames = rename_colliding_keys({}, config)

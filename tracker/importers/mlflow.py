@@ -193,7 +193,8 @@ def _imported_run(client, tracking_uri: str, experiment, run, names: dict, paren
         end_time=info.end_time / MS_PER_S if info.end_time else None,
         status=STATUSES.get(info.status, "crashed"), config=dict(data.params), tags=user_tags(data.tags),
         notes=data.tags.get(NOTE_TAG), metrics=metrics,
-        artifacts=_artifacts(client, tracking_uri, info.run_id, downloads, cap, skipped), skipped=skipped)
+        artifacts=_artifacts(client, tracking_uri, info.run_id, downloads, cap, skipped), skipped=skipped,
+        user=info.user_id or None)
 
 
 def _group(run_id: str, parents: dict, names: dict) -> str | None:
