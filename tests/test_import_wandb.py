@@ -29,10 +29,14 @@ SCRIPT = textwrap.dedent("""
     run = wandb.init(project="mnist", name=sys.argv[1], config={"lr": 0.01, "model": {"depth": 3}},
                      tags=["baseline", "cpu"], notes="First **try**.", group="sweep-1", job_type="train")
     for step in range(3):
-        values = {"loss": 1.0 / (step + 1), "val": {"acc": step / 10}}
+        values = {"loss": 1.0 / (step + 1), "val": {"acc": step / 10}, "phase": "train"}
         if step == 1:
             pixels = np.arange(8 * 6 * 3, dtype=np.uint8).reshape(8, 6, 3)
             values["samples"] = wandb.Image(pixels, caption="a gradient")
+        if step == 2:
+            values["grid"] = [wandb.Image(np.zeros((4, 4, 3), np.uint8)), wandb.Image(np.ones((4, 4, 3), np.uint8))]
+            values["weights"] = wandb.Histogram([0.1, 0.2, 0.2, 0.9], num_bins=4)
+            values["preds"] = wandb.Table(columns=["label", "score"], data=[["cat", 0.9], ["dog", 0.4]])
         wandb.log(values)
     run.summary["best_acc"] = 0.9
     if sys.argv[1] == "diverged":
@@ -102,6 +106,18 @@ def test_each_offline_run_is_a_run_with_what_wandb_reads_from_it(wandb_dir, tmp_
         assert (item.time, item.fields["caption"]) == (row["_timestamp"], row["samples.caption"])
         assert (item.fields["width"], item.fields["height"]) == (row["samples.width"], row["samples.height"])
         assert (folder / item.file).read_bytes() == (run_file.parent / "files" / row["samples.path"]).read_bytes()
+        [row] = [row for row in history if "grid._type" in row]
+        grid = run.media["grid"].items[row["_step"]]
+        assert [(folder / item.file).read_bytes() for item in grid] == \
+            [(run_file.parent / "files" / name).read_bytes() for name in row["grid.filenames"]]
+        [item] = run.media["weights"].items[row["_step"]]
+        assert json.loads((folder / item.file).read_text())["counts"] == row["weights.values"] == [3, 0, 0, 1]
+        assert json.loads((folder / item.file).read_text())["edges"] == pytest.approx(row["weights.bins"])
+        [item] = run.media["preds"].items[row["_step"]]
+        table = json.loads((run_file.parent / "files" / row["preds.path"]).read_text())
+        stored = json.loads((folder / item.file).read_text())
+        assert (stored["columns"], stored["rows"]) == (table["columns"], table["data"])
+        assert f"wandb run {summary['run_id']}: history 'phase': str values (not numbers): 3" in report.skipped
         assert {artifact["name"] for artifact in run.artifacts} >= {"requirements.txt"}
 
     assert imported["baseline"].status == "finished" and imported["baseline"].error is None
