@@ -229,3 +229,12 @@ def _env() -> dict:
     import os
 
     return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def test_the_framework_callbacks_parameters_from_these_sources_are_plain_values():
+    from tracker.integrations.callback_run import plain_config
+
+    hydra_config = omegaconf.OmegaConf.create({"lr": 0.1, "model": {"widths": [8, "${lr}"], "act": "relu"}})
+    assert plain_config({"cfg": hydra_config, "layers": hydra_config.model.widths, "optim": Optimizer()}) == {
+        "cfg": {"lr": 0.1, "model": {"widths": [8, 0.1], "act": "relu"}}, "layers": [8, 0.1],
+        "optim": {"name": "adam", "betas": [0.9, 0.999]}}

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Mapping
 
 from ..active_run import current
+from ..config_sources import NOT_A_SOURCE, plain_source
 from ..session import init
 
 MAX_REPR_CHARS = 500  # a parameter that is an object (a function, a dataset) is stored as its repr
@@ -99,6 +100,9 @@ def _plain(value):
             return value.item()
         except (TypeError, ValueError):
             pass
+    source = plain_source(value)  # an OmegaConf ListConfig, a pydantic model ...: its plain values
+    if source is not NOT_A_SOURCE:
+        return _plain(source)
     return bounded_repr(value)
 
 
