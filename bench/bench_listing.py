@@ -11,7 +11,8 @@ repeats interleaved, median kept:
 1. the floor: list the runs folder and each run folder, open each events file, read its first
    and last 4 KB (``os.pread``), close it; the least I/O a listing from the files' ends can do;
 2. ``list_runs()``, timed inside its process (imports excluded), the listing cache deleted first
-   (from 3,000 runs it scans and reads them on every core: tracker/listing.py ENDS_PARALLEL_MIN_RUNS);
+   (where the cores' share saves more than workers cost, it scans and reads them on every core:
+   tracker/listing.py _ends_workers_pay; on 2 cores from about 12,500 runs);
 3. ``tracker ls --runs DIR`` as a person runs it: wall time of the whole command, output to
    /dev/null, the listing cache deleted first;
 4. for scale, the same listing of --whole-runs runs whose end records carry no state (as writers

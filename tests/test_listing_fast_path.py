@@ -344,9 +344,21 @@ def test_a_first_listing_of_many_runs_reads_their_ends_on_every_core_with_the_sa
     assert len(serial.errors) == 1 and len(serial.copies) == 1
     os.unlink(runs / LISTING_FILE)
     monkeypatch.setattr("tracker.listing.ENDS_PARALLEL_MIN_RUNS", 10)
+    monkeypatch.setattr("tracker.listing.WORKERS_START_S", 0.0)  # so that the workers pay for 20 runs
     monkeypatch.setattr("tracker.listing.ENDS_RUNS_PER_TASK", 4)  # batches for two workers
     parallel = list_runs(runs)
     assert as_text(parallel.rows) == as_text(serial.rows)
     assert parallel.errors == serial.errors and parallel.copies == serial.copies
     assert list_runs(runs).rows == parallel.rows  # from the cache the workers' keys made
     assert [row["name"] for row in parallel.rows] == [f"run-{n:02d}" for n in range(20)]
+
+
+def test_runs_are_read_from_their_ends_on_workers_only_where_the_cores_save_more_than_they_cost(monkeypatch):
+    from tracker.listing import _ends_workers_pay
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert not _ends_workers_pay(10_000) and _ends_workers_pay(13_000)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert _ends_workers_pay(7_000) and not _ends_workers_pay(2_999)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not _ends_workers_pay(10**6)

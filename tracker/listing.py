@@ -9,7 +9,8 @@ under its content key (run_keys.py): a listing reads only the runs whose files c
 last one. A run that was running is always read again, because its status also depends on the
 clock (a stale heartbeat means "crashed" with no file changing). Problems found reading a run
 (corrupt lines) are kept with it and warned about again on every listing. Runs read from their
-ends are read in this process, unless there are thousands (a first listing: then the workers
+ends are read in this process, unless there are so many that the cores' share saves more than
+the workers cost (_ends_workers_pay: a first listing of 12,500 runs on 2 cores; then the workers
 also find their folders' keys); many runs to read whole are read on every core.
 
 The cache is only a cache: a missing, unreadable or unwritable one means reading every run, and
@@ -35,8 +36,14 @@ from .run_keys import FolderScan, RunFolders, candidate_folders, copy_rank, scan
 from .tail_reading import row_from_files
 
 LISTING_FILE = ".tracker-listing.json"
-ENDS_PARALLEL_MIN_RUNS = 3_000  # runs to read before reading even their ends is worth worker processes
-ENDS_RUNS_PER_TASK = 250  # runs per round trip to a worker then: about 60 ms of reading from their ends
+# Runs read from their ends go to worker processes only when the cores' share of the work saves
+# more than the workers cost: starting them, and pickling each run's row there and unpickling it
+# here. Measured at a load of 2 to 12 on 2 cores (bench/bench_listing.py; docs/benchmarks.md):
+ENDS_READ_S = 60e-6    # CPU to scan a run folder and read the run from its ends
+ENDS_RESULT_S = 12e-6  # CPU to send a run's (scan, row) back from a worker
+WORKERS_START_S = 0.3  # wall time to start the workers (0.2 s idle, up to 1 s at a load of 12)
+ENDS_PARALLEL_MIN_RUNS = 3_000  # and never for fewer runs than this
+ENDS_RUNS_PER_TASK = 250  # runs per round trip to a worker: about 15 ms of reading from their ends
 LISTING_FORMAT = 2  # 2: rows read with the record checks of record_schema.py
 # The fields of a cached row and their types: an entry that does not match is read again.
 _TEXT, _OPTIONAL_TEXT, _OPTIONAL_NUMBER = (str,), (str, type(None)), (int, float, type(None))
@@ -97,13 +104,13 @@ def _list_runs(roots: tuple, now: float | None) -> Listing:
 
 def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolders, dict[str, tuple]]:
     """The run folders of ``root`` (as run_keys.find_run_folders finds them) and (fields, problems,
-    error) of each one that the cache does not hold as it is now. In a first listing (from
-    ENDS_PARALLEL_MIN_RUNS folders the cache does not name) the workers scan those folders as well
-    as read them: finding 10,000 folders' keys takes 0.2 s of one core."""
+    error) of each one that the cache does not hold as it is now. When workers pay for so many
+    folders the cache does not name (_ends_workers_pay: a first listing), they scan those folders
+    as well as read them: finding 10,000 folders' keys takes 0.2 s of one core."""
     candidates = candidate_folders(root)
     unknown = [path for path, problem in candidates if problem is None and os.path.basename(path) not in cached]
     scanned = {}
-    if len(unknown) >= ENDS_PARALLEL_MIN_RUNS:
+    if _ends_workers_pay(len(unknown)):
         batches = [unknown[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(unknown), ENDS_RUNS_PER_TASK)]
         for batch in map_on_cores(_scan_and_read_batch, batches, (now,), min_items=2, per_task=1)[0]:
             scanned.update((scan.path, (scan, result)) for scan, result in batch)
@@ -124,6 +131,14 @@ def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolde
     return folders, read
 
 
+def _ends_workers_pay(runs: int) -> bool:
+    """Whether ``runs`` runs to scan and read from their ends are read sooner on every core than
+    in this process: on 2 cores from about 12,500 runs, on 8 from about 6,000."""
+    cores = os.cpu_count() or 1
+    saved_s = runs * (ENDS_READ_S - (ENDS_READ_S + ENDS_RESULT_S) / cores)
+    return runs >= ENDS_PARALLEL_MIN_RUNS and saved_s > WORKERS_START_S
+
+
 def _scan_and_read_batch(paths: list[str], now: float | None) -> list[tuple[FolderScan, tuple | None]]:
     """Each folder's scan and, when it is a run folder, _read_run of it, on a worker."""
     with _cyclic_gc_paused():
@@ -138,10 +153,9 @@ def _stale(entry: list | None, key: str) -> bool:
 def _read_runs(runs: list[tuple[str, list[str]]], now: float | None) -> list[tuple[dict | None, list[str], str | None]]:
     """(fields, problems, error) of each (run folder, its events files): from the ends of its files
     when they carry its state, else read whole. Reads from the ends take a few kilobytes and about
-    0.1 ms a run, less than workers cost to start (~0.3 s), so they are done here and only whole
-    reads go to every core; from ENDS_PARALLEL_MIN_RUNS runs (a first listing) every run goes to
-    the workers, ENDS_RUNS_PER_TASK at a time."""
-    if len(runs) >= ENDS_PARALLEL_MIN_RUNS:
+    60 us a run, so they are done here and only whole reads go to every core, unless the workers
+    pay (_ends_workers_pay): then every run goes to them, ENDS_RUNS_PER_TASK at a time."""
+    if _ends_workers_pay(len(runs)):
         batches = [runs[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(runs), ENDS_RUNS_PER_TASK)]
         read = map_on_cores(_read_batch, batches, (now,), min_items=2, per_task=1)[0]
         return [result for batch in read for result in batch]

@@ -28,7 +28,7 @@ from operator import itemgetter
 from .event_lines import parse_lines
 from .problems import Problems
 from .reader import RunRecord
-from .record_schema import EndStateError, check_end_state, check_record, is_bounded
+from .record_schema import MAX_NESTING_DEPTH, EndStateError, check_end_state, check_record, is_bounded
 from .run_keys import events_files
 from .run_reading import RunReading, writer_of_file
 from .run_state import RunState
@@ -355,10 +355,11 @@ def typed_row(path: str, file: str, head: bytes, line: bytes, start: int) -> dic
     state.setdefault("notes", None)  # as check_end_state gives it
     if state["bytes"] != start:
         return None  # lines were added, lost or changed before the end record
-    for table in (state["config"], state["summary"]):
-        for entry in table.values():
-            if type(entry[2]) in _CONTAINERS and not is_bounded(entry[2]):
-                return None
+    if line.count(b"[") + line.count(b"{") >= MAX_NESTING_DEPTH:  # else no value can nest that deep
+        for table in (state["config"], state["summary"]):
+            for entry in table.values():
+                if type(entry[2]) in _CONTAINERS and not is_bounded(entry[2]):
+                    return None
     return usual_row(path, file, run, start_record, end, state)
 
 
