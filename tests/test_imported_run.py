@@ -29,7 +29,7 @@ def sample_run(tmp_path, **changes) -> ImportedRun:
         summary={"best_acc": 0.91},
         tags=["baseline", "team:vision", "baseline"], notes="First **try**.",
         metrics={"loss": [(0, START + 1, 2.5), (1, START + 2, 1.5), (2, START + 3, math.nan)],
-                 "acc": [(0, START + 1, 0.5), (2, START + 3.5, 0.9)]},
+                 "acc": [(np.int64(0), START + 1, np.float32(0.5)), (2, START + 3.5, 0.9), (3, START + 4, "n/a")]},
         media=[("samples", 1, START + 2, tracker.Image(np.zeros((4, 5, 3), dtype=np.uint8))),
                ("samples", 1, START + 2, tracker.Image(np.full((4, 5, 3), 255, dtype=np.uint8)))],
         artifacts=[("model/model.bin", weights)],
@@ -99,9 +99,11 @@ def test_importing_again_is_the_same_run_unchanged_or_replaced_when_the_source_g
     assert (report.created, report.unchanged, report.replaced) == ([first], [first], [first])
     assert load_run(str(first)).histories["loss"].steps == [0, 1, 2, 3]
     assert (first / "events-abc12345.jsonl").is_file()
+    skipped = ["  mlflow run 9f8e7d6c5b4a: 2 audio records: no reader",
+               "  mlflow run 9f8e7d6c5b4a: metric 'acc': 1 point with a step or value that is not a number"]
     assert report.lines() == [
         f"imported 3 mlflow runs from mlruns into {runs_dir}: 1 created, 1 replaced, 1 unchanged",
-        "skipped (3):", *["  mlflow run 9f8e7d6c5b4a: 2 audio records: no reader"] * 3]
+        "skipped (6):", *skipped * 3]
 
 
 def test_a_project_given_to_the_report_overrides_the_sources(tmp_path):

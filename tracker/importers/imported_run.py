@@ -24,6 +24,7 @@ import dataclasses
 import filecmp
 import hashlib
 import math
+import operator
 import os
 import shutil
 import time
@@ -33,13 +34,14 @@ from pathlib import Path
 from ..artifacts import ARTIFACTS_DIR, ArtifactCopy, stored_name
 from ..config_keys import rename_colliding_keys
 from ..end_state import FileState
+from ..errors import UsageError
 from ..ids import RANDOM_CHARS
 from ..layout import MAIN_EVENTS_FILE
 from ..media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB, MEDIA_FOLDER, MediaStore
 from ..media_logging import QueuedMedia
 from ..redact import redact_mapping, redact_text
 from ..session import SCHEMA_VERSION
-from ..values import encode_line, safe_text, to_jsonable
+from ..values import encode_line, metric_number, safe_text, to_jsonable
 
 END_STATUSES = ("finished", "failed", "interrupted", "terminated")  # written as the end record's status
 OPEN_STATUSES = ("running", "crashed")  # no end record: the reader tells them apart by the last record's age
@@ -204,12 +206,13 @@ def _metric_points(run: ImportedRun, messages: list[str]) -> list[tuple[int, flo
     for key, history in run.metrics.items():
         name = safe_text(str(key))
         for step, wall_time, value in history:
-            if type(value) is bool or not isinstance(value, (int, float)) or type(step) is bool \
-                    or not isinstance(step, int):
+            try:  # NumPy scalars pass, as they do through log()
+                step, value = operator.index(step), metric_number(name, value)
+            except (TypeError, UsageError):
                 dropped[name] = dropped.get(name, 0) + 1
                 continue
             wall_time = float(wall_time) if _is_time(wall_time) else float(run.start_time)
-            grouped.setdefault((step, wall_time), {})[name] = float(value) if isinstance(value, float) else int(value)
+            grouped.setdefault((step, wall_time), {})[name] = value
     for name, count in dropped.items():
         messages.append(f"metric {name!r}: {count} point{'s' if count != 1 else ''} with a step or value "
                         "that is not a number")
