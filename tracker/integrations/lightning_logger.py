@@ -4,9 +4,11 @@
 
 - the hyper-parameters Lightning hands over (``save_hyperparameters()``, the datamodule's, a
   Namespace, a dict or an AttributeDict) as config, nested dicts nested, objects as their repr;
-- every metric at the step Lightning passes (``trainer.global_step``'s count, from 0): Lightning
-  calls ``log_metrics`` several times per step (training, validation, epoch end, each with
-  ``epoch``), and each step becomes one point per metric (tracker/integrations/trainer_run.py);
+- every metric at the step Lightning passes (its count of optimizer steps, from 0; validation and
+  epoch-end metrics at the step of the epoch's last training batch): Lightning calls
+  ``log_metrics`` several times per step (training, validation, epoch end, each with ``epoch``),
+  and a value repeated within a step is written once: one point per metric and step
+  (tracker/integrations/trainer_run.py);
 - the end of the fit: ``finalize("success")`` finishes the run; ``finalize("failed")``, which
   Lightning calls while it handles the exception, marks it ``failed`` with that exception's
   traceback, or ``interrupted`` for a KeyboardInterrupt. A test or validate after the fit reopens
