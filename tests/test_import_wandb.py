@@ -26,7 +26,9 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     import wandb
 
-    run = wandb.init(project="mnist", name=sys.argv[1], config={"lr": 0.01, "model": {"depth": 3}},
+    # the vocabulary, about 90 KB, makes the run record span three of the file's 32 KiB blocks
+    config = {"lr": 0.01, "model": {"depth": 3}, "vocab": [f"word{i}" for i in range(10_000)]}
+    run = wandb.init(project="mnist", name=sys.argv[1], config=config,
                      tags=["baseline", "cpu"], notes="First **try**.", group="sweep-1", job_type="train")
     for step in range(3):
         values = {"loss": 1.0 / (step + 1), "val": {"acc": step / 10}, "phase": "train"}
@@ -43,6 +45,7 @@ SCRIPT = textwrap.dedent("""
         raise RuntimeError("loss diverged")
     wandb.finish()
 """)
+CONFIG = {"lr": 0.01, "model": {"depth": 3}, "vocab": [f"word{i}" for i in range(10_000)]}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +86,7 @@ def test_each_offline_run_is_a_run_with_what_wandb_reads_from_it(wandb_dir, tmp_
         [init] = [record["run"] for record in records if record["type"] == "run"]
         assert (run.project, run.group, run.notes) == (summary["project"], init["run_group"], summary["notes"])
         assert run.tags == [*summary["tags"], f"job_type:{init['job_type']}"] == ["baseline", "cpu", "job_type:train"]
-        assert run.config == summary["config"] == {"lr": 0.01, "model": {"depth": 3}}
+        assert run.config == summary["config"] == CONFIG
         assert run.created == pytest.approx(datetime.fromisoformat(summary["start_time"]).timestamp(), abs=1e-6)
         assert run.status == summary["state"]
         assert {key: run.summary[key] for key in ("best_acc", "loss")} == \
@@ -147,9 +150,26 @@ def test_a_killed_run_cut_mid_record_keeps_what_was_written_and_is_crashed(wandb
     report = import_runs(tmp_path / "wandb", tmp_path / "runs")
     [folder] = report.created
     run = load_run(str(folder))
-    assert run.status == "crashed" and run.config == {"lr": 0.01, "model": {"depth": 3}}
+    assert run.status == "crashed" and run.config == CONFIG
     assert run.histories["loss"].steps == [0, 1, 2]
     assert any("its writer stopped mid-write" in message for message in report.skipped), report.skipped
+
+
+def test_a_damaged_chunk_costs_the_rest_of_its_block_and_is_named(wandb_dir, tmp_path):
+    [source] = [path for path in run_files(wandb_dir) if wandb_reads(path)[0]["name"] == "baseline"]
+    copy = tmp_path / "wandb" / source.parent.name
+    shutil.copytree(source.parent, copy)
+    data = bytearray(source.read_bytes())
+    damaged = data.index(b"a gradient")  # in step 1's summary record, written just before its history row
+    data[damaged] ^= 0xFF
+    (copy / source.name).write_bytes(bytes(data))
+
+    report = import_runs(tmp_path / "wandb", tmp_path / "runs")
+    run = load_run(str(report.created[0]))
+    assert run.config == CONFIG  # the run record, split across three blocks, read whole
+    assert 0 in run.histories["loss"].steps and 1 not in run.histories["loss"].steps
+    assert any("a chunk whose checksum or type is wrong; passed over the rest of its 32 KiB block" in message
+               for message in report.skipped), report.skipped
 
 
 def cli(*args):

@@ -43,14 +43,16 @@ OWN_KEY_PREFIX = "_"  # W&B's bookkeeping keys (_step, _runtime, _timestamp, _wa
 NON_FINITE = ("NaN", "Infinity", "-Infinity")
 ERROR_LINES = 40  # a failed run's error: the last lines of its stderr, as a traceback's length
 # Record kinds that are W&B's own bookkeeping, not data of the run: read past without a word.
+# ("files" records list what the files/ folder holds: the folder itself is read.)
 BOOKKEEPING = {"header", "footer", "final", "telemetry", "metric", "request", "control", "preempting",
-               "noop_link_artifact", "files", "environment", "output", "output_raw"}
+               "noop_link_artifact", "files", "environment"}
 # Record kinds holding data this import does not carry over, named in the report.
 SKIPPED_KINDS = {"stats": "system-metrics samples (stats records)", "alert": "alerts (alert records)",
                  "artifact": "W&B artifacts (artifact records)", "use_artifact": "artifact uses (use_artifact records)",
                  "link_artifact": "artifact links (link_artifact records)",
                  "tbrecord": "TensorBoard event files synced by W&B (tbrecord records; import the event files with "
-                             "`tracker import tensorboard`)"}
+                             "`tracker import tensorboard`)",
+                 None: "records of a kind the installed wandb does not know (a newer wandb wrote them)"}
 
 
 def import_runs(path, runs_dir, *, project: str | None = None) -> ImportReport:
@@ -118,14 +120,16 @@ class _Folding:
         self.values: Counter = Counter()  # skipped history values, by why
         self.unreadable: list[str] = []
         self.started = False
+        self.handlers = {"run": self._run, "config": self._config, "summary": self._summary,
+                         "history": self._history, "exit": self._exit, "output_raw": self._output_raw,
+                         "output": self._output, "stats": self._stats}
 
     def add(self, record) -> None:
         kind = record.WhichOneof("record_type")
-        handler = getattr(self, f"_{kind}", None) if kind else None
-        if handler is not None:
-            handler(getattr(record, kind))
-        elif kind in SKIPPED_KINDS or kind not in BOOKKEEPING:
-            self.kinds[kind or "unknown"] += 1
+        if kind in self.handlers:
+            self.handlers[kind](getattr(record, kind))
+        elif kind not in BOOKKEEPING:
+            self.kinds[kind] += 1
 
     def _run(self, record) -> None:
         run = self.run
@@ -166,7 +170,8 @@ class _Folding:
 
     def _value(self, key: str, value, step: int, wall_time: float) -> None:
         if _is_number(value) or value in NON_FINITE:  # how wandb-core's JSON spells them, in case
-            self.run.metrics.setdefault(key, []).append((step, wall_time, value if _is_number(value) else float(value)))
+            number = value if _is_number(value) else float(value)
+            self.run.metrics.setdefault(key, []).append((step, wall_time, number))
         elif isinstance(value, dict) and "_type" in value:
             for media in self._media(key, value):
                 self.run.media.append((key, step, wall_time, media))
@@ -240,8 +245,8 @@ class _Folding:
             run.error = "\n".join(lines) or f"exit code {self.exit_code}"
         run.end_time = max([*self.times, run.start_time + (self.runtime_s or 0)])
         run.artifacts = _artifacts(self.files_dir)
-        for kind, count in sorted(self.kinds.items()):
-            what = SKIPPED_KINDS.get(kind, f"{kind!r} records (a kind this import does not read)")
+        for kind, count in sorted(self.kinds.items(), key=lambda item: str(item[0])):
+            what = SKIPPED_KINDS.get(kind, f"{kind} records (a kind this import does not read)")
             run.skipped.append(f"{what}: {count}")
         for why, count in sorted(self.values.items()):
             run.skipped.append(f"history {why}: {count}")
