@@ -77,11 +77,11 @@ def test_each_trial_is_a_run_in_the_experiments_group_with_its_results_and_end(t
     assert returned.history("loss").values == [pytest.approx(0.1 / n) for n in (1, 2, 3)]
     assert returned.history("eval/acc").values == [pytest.approx(v) for v in (0.5, 0.6, 0.7)]
     assert returned.history("time_this_iter_s").steps == [1, 2, 3]
-    assert (returned.status, returned.summary["stopped_early"], returned.summary["iterations"]) == ("finished", False, 3)
-    assert "stopped-early" not in returned.tags
+    assert (returned.status, returned.summary["stopped_by_tune"], returned.summary["iterations"]) == ("finished", False, 3)
+    assert "stopped-by-tune" not in returned.tags
     assert stopped.history("loss").steps == list(range(1, STOP_AT + 1))
-    assert (stopped.status, stopped.summary["stopped_early"], stopped.summary["iterations"]) == ("finished", True, 4)
-    assert "stopped-early" in stopped.tags
+    assert (stopped.status, stopped.summary["stopped_by_tune"], stopped.summary["iterations"]) == ("finished", True, 4)
+    assert "stopped-by-tune" in stopped.tags
     assert (raised.status, raised.history("loss").steps) == ("failed", [1])
     assert raised.error.startswith("ValueError: loss diverged at epoch 1\n")
     assert 'in trainable\n    raise ValueError("loss diverged at epoch 1")' in raised.error and "\x1b" not in raised.error

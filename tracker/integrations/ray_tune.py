@@ -10,12 +10,14 @@ records, for every trial the experiment starts:
   (``done``, ``timestamp``, ``pid``, ``training_iteration`` itself, ...) is left out,
   ``time_this_iter_s`` and ``time_total_s`` are kept;
 - in the summary: ``trial_id``, ``iterations`` (the last ``training_iteration``), ``hostname`` and
-  ``node_ip`` of the worker, and ``stopped_early``;
+  ``node_ip`` of the worker, and ``stopped_by_tune``;
 - its end: ``finished`` when the trainable returned; ``failed`` with the exception (its type and
   message, then the worker's traceback) when it raised; a trial Tune stopped (a ``stop=``
   criterion, a scheduler such as ASHA, the experiment's time budget) is ``finished`` too, tagged
-  ``stopped-early`` with ``stopped_early: true`` in its summary, so filters can tell it apart; a
-  trial still pending or running when the experiment ends is ``interrupted``.
+  ``stopped-by-tune`` with ``stopped_by_tune: true`` in its summary. Tune's stop looks the same
+  whether it cut a trial short or came at the scheduler's ``max_t`` (ASHA stops its survivors
+  there), hence the name; ``iterations`` says how far the trial got. A trial still pending or
+  running when the experiment ends is ``interrupted``.
 
 Tune calls its callbacks in the driver process, so the trials' workers need no tracker and write
 nothing: every run is written by the driver, while its trial runs. A script run that is active
@@ -34,7 +36,7 @@ from ..session import init
 from .callback_run import FailureWarnings
 
 INTEGRATION = "tracker.integrations.ray_tune"
-STOPPED_EARLY_TAG = "stopped-early"
+STOPPED_TAG = "stopped-by-tune"
 MAX_ERROR_CHARS = 20_000  # a worker's traceback quotes its frames: enough to see the cause
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 # Keys Tune adds to every result that are bookkeeping, not measurements of the trial.
@@ -120,11 +122,11 @@ class TrackerCallback(Callback):
         state = self._trials.pop(trial.trial_id, None)
         if state is None:  # a trial stopped before it started: no run was made
             return
-        stopped_early = status == "finished" and state.stopped
+        stopped = status == "finished" and state.stopped
         try:
-            state.run.summary.update({"stopped_early": stopped_early, "iterations": state.last_step})
-            if stopped_early:
-                state.run.add_tags([STOPPED_EARLY_TAG])
+            state.run.summary.update({"stopped_by_tune": stopped, "iterations": state.last_step})
+            if stopped:
+                state.run.add_tags([STOPPED_TAG])
         finally:
             state.run.finish(status=status, error=error)
 
