@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def only_run(folder: Path):
-    [path] = [path for path in folder.iterdir() if path.is_dir()]
+    [path] = [path for path in folder.iterdir() if path.is_dir() and not path.name.startswith(".")]
     return load_run(str(path))
 
 
@@ -238,3 +238,15 @@ def test_the_framework_callbacks_parameters_from_these_sources_are_plain_values(
     assert plain_config({"cfg": hydra_config, "layers": hydra_config.model.widths, "optim": Optimizer()}) == {
         "cfg": {"lr": 0.1, "model": {"widths": [8, 0.1], "act": "relu"}}, "layers": [8, 0.1],
         "optim": {"name": "adam", "betas": [0.9, 0.999]}}
+
+
+def test_the_hydra_example_app_logs_a_run_with_its_overrides(tmp_path):
+    runs = tmp_path / "runs"
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "hydra_app" / "train.py"), f"runs={runs}",
+                           "optim.lr=0.5", "epochs=5"], capture_output=True, text=True, timeout=120, env=_env())
+    assert done.returncode == 0, done.stderr
+    run = only_run(runs)  # Hydra's own outputs are in the hidden runs/.hydra
+    assert (run.name, run.status, run.config["optim"], run.config["epochs"]) == (
+        "logreg-lr0.5", "finished", {"lr": 0.5}, 5)
+    assert run.config["hydra"] == {"overrides": [f"runs={runs}", "optim.lr=0.5", "epochs=5"]}
+    assert run.history("loss").steps == list(range(5))
