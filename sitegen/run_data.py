@@ -76,7 +76,11 @@ def packed_values(values: list) -> tuple[str, int]:
     kinds = set(map(type, values))
     if not kinds <= _NUMBERS:
         values = [value if type(value) in _NUMBERS else float("nan") for value in values]
-    packed = array("f" if _float32_keeps(values, int in kinds) else "d", values)
+    typecode = "f" if _float32_keeps(values, int in kinds) else "d"
+    try:
+        packed = array(typecode, values)
+    except OverflowError:  # an int past the largest float: an infinity, as JSON.parse read it before
+        packed = array(typecode, map(_float_or_infinity, values))
     if _BIG_ENDIAN:
         packed.byteswap()
     return base64.b64encode(packed.tobytes()).decode("ascii"), packed.itemsize * 8
@@ -92,7 +96,15 @@ def _float32_keeps(values: list, has_ints: bool) -> bool:
         low, high = min(values), max(values)
         if FLOAT32_MIN_NORMAL <= low and high <= FLOAT32_MAX or -FLOAT32_MAX <= low and high <= -FLOAT32_MIN_NORMAL:
             return True  # one sign, inside the range: the usual metric, checked in C
-    return all(value == 0 or FLOAT32_MIN_NORMAL <= abs(value) <= FLOAT32_MAX or not _finite(value) for value in values)
+    return all(value == 0 or FLOAT32_MIN_NORMAL <= abs(value) <= FLOAT32_MAX or not _finite(value)
+               for value in values)
+
+
+def _float_or_infinity(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 def steps_json(steps: list) -> str:

@@ -51,6 +51,11 @@ def test_a_series_float32_would_change_is_float64_and_exact():
         assert (series["valueBits"], unpacked(series)) == (64, [float(value) for value in values]), values
 
 
+def test_an_int_past_the_largest_float_is_an_infinity():
+    series = data_of({"x": History([0, 1], [10 ** 400, -(10 ** 400)], [CREATED] * 2)})["metrics"]["x"]
+    assert (series["valueBits"], unpacked(series)) == (64, [math.inf, -math.inf])
+
+
 def test_what_is_not_a_number_is_nan():
     values = [1.5, True, "text", None]
     series = data_of({"x": History([0, 1, 2, 3], values, [CREATED] * 4)})["metrics"]["x"]
