@@ -60,7 +60,9 @@ def index_row(source: RunSource) -> dict:
                      "commit": commit[:SHORT_COMMIT_CHARS] if commit else None,
                      "datasets": {str(record.get("name")): record.get("sha256") for record in run.datasets
                                   if isinstance(record, dict)},
-                     "packages": packages_fingerprint(run.environment)}
+                     "packages": packages_fingerprint(run.environment),
+                     # the compare view loads data/media/<slug>.js only for a run that has one
+                     "media": len(run.media)}
 
 
 def packages_fingerprint(environment: object) -> str | None:

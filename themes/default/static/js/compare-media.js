@@ -5,10 +5,9 @@
  * the legend; confusion matrices side by side or as the difference of two runs; tables, text and
  * the other kinds side by side.
  *
- * Reads: TrackerCompare.onReady (compare-data.js): the chosen index rows (id, name, slug); each
- * run's data/media/<slug>.js (TrackerData.media[id], docs/site-data.md), loaded with
- * TrackerCompare.loadScript (an inserted <script>: works from file://; a run without media has no
- * file and is shown as having none). Draws every kind through TrackerMediaPanels (media-panels.js)
+ * Reads: TrackerCompare.onReady (compare-data.js): the chosen index rows (id, name, slug, media: the
+ * count of media keys); the data/media/<slug>.js of each run that has media (TrackerData.media[id],
+ * docs/site-data.md), loaded with TrackerCompare.loadScript (an inserted <script>: works from file://). Draws every kind through TrackerMediaPanels (media-panels.js)
  * with the site root "" (compare.html is at the root); overlay and swipe are drawn here.
  * Keeps its view in the hash through TrackerCompare.saveView, read before the first draw:
  * key=<media key> (default: every key), step=<step> (default: the last), mode=overlay|swipe|difference
@@ -262,7 +261,13 @@
         slider.value = String(Math.round(Math.min(1, Math.max(0, (event.clientX - box.left) / box.width)) * 100));
         apply();
       };
-      stage.addEventListener("pointerdown", (event) => { stage.setPointerCapture(event.pointerId); follow(event); });
+      under.draggable = false; // a drag of the image itself would take the pointer away
+      over.draggable = false;
+      stage.addEventListener("pointerdown", (event) => {
+        event.preventDefault();
+        stage.setPointerCapture(event.pointerId);
+        follow(event);
+      });
       stage.addEventListener("pointermove", (event) => { if (stage.hasPointerCapture(event.pointerId)) follow(event); });
     }
     apply();
@@ -314,7 +319,10 @@
   // ---- start ----------------------------------------------------------------------------------------
 
   function loadMedia(runs) {
-    return Promise.all(runs.map((run) => Compare.loadScript(`data/media/${encodeURIComponent(run.slug)}.js`)))
+    // only the runs whose index row counts media keys: a run without media has no file, and a
+    // <script> for a missing file is a console error
+    const withMedia = runs.filter((run) => run.media > 0);
+    return Promise.all(withMedia.map((run) => Compare.loadScript(`data/media/${encodeURIComponent(run.slug)}.js`)))
       .then(() => {
         const all = (window.TrackerData && window.TrackerData.media) || {};
         const media = {};
