@@ -45,7 +45,7 @@ def trainable(config):
         tune.report({"loss": config["lr"] / (epoch + 1), "eval": {"acc": 0.5 + 0.1 * epoch}, "note": "text"})
 
 
-def fit(tmp_path, callback, name="sweep", trials=None):
+def fit(tmp_path, callback, name="sweep", trials=None, max_failures=0):
     """Three trials: lr 0.1 returns after 3 epochs, 0.2 would report 9 and is stopped at 4, 0.3 raises."""
     space = {"lr": tune.grid_search(trials or [0.1, 0.2, 0.3]),
              "epochs": tune.sample_from(lambda spec: 3 if spec.config.lr == 0.1 else 9),
@@ -53,7 +53,8 @@ def fit(tmp_path, callback, name="sweep", trials=None):
     tuner = tune.Tuner(trainable, param_space=space,
                        tune_config=tune.TuneConfig(max_concurrent_trials=2, reuse_actors=True),
                        run_config=tune.RunConfig(name=name, storage_path=str(tmp_path / "ray"), verbose=0,
-                                                 stop={"training_iteration": STOP_AT}, callbacks=[callback]))
+                                                 stop={"training_iteration": STOP_AT}, callbacks=[callback],
+                                                 failure_config=tune.FailureConfig(max_failures=max_failures)))
     return tuner.fit()
 
 
@@ -89,16 +90,19 @@ def test_each_trial_is_a_run_in_the_experiments_group_with_its_results_and_end(t
     assert active_run() is None
 
 
-def test_the_scripts_run_stays_active_and_is_the_experiments_parent(tmp_path):
+def test_the_scripts_run_stays_active_and_a_restarted_trial_goes_on_in_its_run(tmp_path):
     parent = tracker.init(dir=tmp_path / "runs", name="experiment", capture=False)
-    fit(tmp_path, TrackerCallback(group="nested"), name="nested", trials=[0.1, 0.2])
+    fit(tmp_path, TrackerCallback(group="nested"), name="nested", trials=[0.1, 0.3], max_failures=1)
     assert active_run() is parent
     parent.finish()
     runs = runs_in(tmp_path / "runs")
     [read_parent] = [run for run in runs if run.id == parent.id]
-    trials = [run for run in runs if run.id != parent.id]
-    assert len(trials) == 2 and {run.config["parent_run"] for run in trials} == {parent.id}
-    assert {run.group for run in trials} == {"nested"} and read_parent.summary["trials"] == 2
+    trials = {run.config["lr"]: run for run in runs if run.id != parent.id}
+    assert sorted(trials) == [0.1, 0.3] and {run.config["parent_run"] for run in trials.values()} == {parent.id}
+    assert {run.group for run in trials.values()} == {"nested"} and read_parent.summary["trials"] == 2
+    restarted = trials[0.3]  # Tune ran it twice (max_failures=1), from its first iteration each time
+    assert (restarted.status, restarted.history("loss").steps) == ("failed", [1, 1])
+    assert "Failure # 2" in restarted.error
 
 
 def test_a_runs_folder_that_cannot_be_made_is_one_warning_and_the_experiment_goes_on(tmp_path):

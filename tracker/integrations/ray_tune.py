@@ -77,8 +77,8 @@ class TrackerCallback(Callback):
                 status = {"TERMINATED": "finished", "ERROR": "failed"}.get(trial.status, "interrupted")
                 if status == "finished":
                     self._trials[trial.trial_id].stopped = True
-                error = _trial_error(trial) if status == "failed" else None
-                self._guard("finishing a trial's run", lambda: self._finish(trial, status, error))
+                self._guard("finishing a trial's run", lambda: self._finish(
+                    trial, status, _trial_error(trial) if status == "failed" else None))
 
     def _start(self, trial) -> None:
         if trial.trial_id in self._trials:  # restarted after a failure, or resumed: the same run goes on
@@ -99,7 +99,8 @@ class TrackerCallback(Callback):
         self._trials[trial.trial_id] = _TrialRun(run)
         self._trials_started += 1
         if self._parent is not None:
-            self._parent.summary.update({"trials": self._trials_started})
+            parent_summary = {"trials": self._trials_started}
+            self._guard("counting the trials in the active run", lambda: self._parent.summary.update(parent_summary))
 
     def _result(self, trial, result: dict) -> None:
         if trial.trial_id not in self._trials:
