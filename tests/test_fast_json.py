@@ -155,6 +155,19 @@ def test_random_numbers_read_as_json_alone_reads_them(tmp_path, monkeypatch):
     assert fast == json_only
 
 
+@pytest.mark.parametrize("lines", [
+    [GOOD, b"", GOOD + GOOD, GOOD],  # a blank line, then two values on a line: the count adds up
+    [GOOD, b"   ", GOOD + b" " + GOOD],
+    [GOOD, GOOD + GOOD],
+    [b" " + GOOD, GOOD + b"\r", b"\t" + GOOD],
+])
+def test_blank_lines_and_lines_of_two_values_read_as_json_alone_reads_them(tmp_path, monkeypatch, lines):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    fast, json_only = read_both_ways(path, monkeypatch)
+    assert fast == json_only
+
+
 def test_a_chunk_of_ordinary_records_is_decoded_by_msgspec():
     array = b"[" + b",".join([GOOD, CASES["int of 2**64"], CASES["duplicate keys"]]) + b"]"
     assert fast_json.decode_fast(array) == json.loads(array)

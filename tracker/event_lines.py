@@ -26,6 +26,7 @@ MAX_LINE_BYTES = 256 << 20  # a longer line is skipped unread, not held in memor
 # Byte-order marks of UTF-16/32. Such a file (or one whose first bytes mix NULs and text, as
 # UTF-16 without a mark does) is reported once, not line by line.
 WIDE_TEXT_STARTS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_DICT_ONLY = {dict}
 
 
 class NotRegularFile(OSError):
@@ -89,14 +90,16 @@ def parse_lines(lines: bytes, first_line: int, path: str, problems: Problems,
     # One parse of the chunk as a JSON array is several times faster than one per line. A
     # blank, corrupt or non-UTF-8 line makes it fail, or a line holding two values makes the
     # count differ; then the lines are parsed one by one to name the bad ones.
-    array = b"[" + lines[:-1].replace(b"\n", b",") + b"]"
+    array = bytearray(b"[")
+    array += lines.replace(b"\n", b",")
+    array[-1] = 0x5D  # the last line's "," becomes the "]" that closes the array
     records = decode_fast(array)
     if records is None:  # msgspec refused a line json may take (a lone surrogate, NaN): json decides
         try:
             records = json.loads(array)
         except (ValueError, RecursionError):
             records = None
-    if records is not None and len(records) == count and all(type(record) is dict for record in records):
+    if records is not None and len(records) == count and set(map(type, records)) == _DICT_ONLY:
         return records, range(first_line, first_line + count)
     good, numbers = [], []
     for offset, line in enumerate(lines[:-1].split(b"\n")):
