@@ -4,6 +4,7 @@ what TensorBoard's own (legacy) EventAccumulator reads from the same files."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -87,6 +88,7 @@ def test_each_run_folder_is_a_run_with_what_tensorboard_reads_from_it(log_dir, t
         first_event_file = sorted(path.name for path in folder.iterdir() if "tfevents" in path.name)[0]
         assert run_record_of(runs_dir / run.id)["imported_from"] == \
             {"source": "tensorboard", "id": first_event_file, "path": str(folder.resolve())}
+        assert run.host == socket.gethostname()  # from the event file's name, as the writer named it
 
     train = load_run(runs["exp/train"].path)
     tensorboard = read_by_tensorboard(log_dir / "exp" / "train")

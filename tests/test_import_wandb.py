@@ -84,7 +84,8 @@ def test_each_offline_run_is_a_run_with_what_wandb_reads_from_it(wandb_dir, tmp_
         summary, records = wandb_reads(run_file)
         run = imported[summary["name"]]
         [init] = [record["run"] for record in records if record["type"] == "run"]
-        assert (run.project, run.group, run.notes) == (summary["project"], init["run_group"], summary["notes"])
+        assert (run.project, run.group, run.notes, run.host) == \
+            (summary["project"], init["run_group"], summary["notes"], init["host"])
         assert run.tags == [*summary["tags"], f"job_type:{init['job_type']}"] == ["baseline", "cpu", "job_type:train"]
         assert run.config == summary["config"] == CONFIG
         assert run.created == pytest.approx(datetime.fromisoformat(summary["start_time"]).timestamp(), abs=1e-6)

@@ -19,11 +19,13 @@ summaries (and PyTorch's ``SummaryWriter``) alike into plugin tensors:
 
 Everything else (PR curves, meshes, graphs, run metadata) is counted in the report as
 skipped. A TensorBoard run has no id of its own: the source id kept is the name of the folder's
-first event file (``events.out.tfevents.<time>.<host>.<pid>.<n>``), which its writer made unique.
+first event file (``events.out.tfevents.<time>.<host>.<pid>.<n>``), which its writer made unique; the host in
+that name is the run's host.
 """
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -44,6 +46,7 @@ from tensorboard.util import tensor_util  # noqa: E402
 SOURCE = "tensorboard"
 # 0: no reservoir sampling (the accumulator keeps 500 values a tag by default, the dashboard 10 images)
 KEEP_EVERY_EVENT = {accumulator.TENSORS: 0}
+EVENT_FILE_NAME = re.compile(r"events\.out\.tfevents\.\d+\.(?P<host>.+?)(?:\.\d+)*(?:\.v2)?")
 SESSION_STATUSES = {hparams_api.STATUS_SUCCESS: "finished", hparams_api.STATUS_FAILURE: "failed",
                     hparams_api.STATUS_RUNNING: "running"}  # STATUS_UNKNOWN: finished at the last event
 
@@ -82,7 +85,7 @@ def read_run(folder: Path, log_dir: Path) -> ImportedRun:
     run = ImportedRun(source=SOURCE, source_id=event_files[0], source_path=str(folder.resolve()),
                       start_time=events.FirstEventTimestamp(),
                       name=log_dir.resolve().name if relative == "." else relative,
-                      project=log_dir.resolve().name)
+                      project=log_dir.resolve().name, host=_writer_host(event_files[0]))
     skipped: Counter = Counter()
     last_time = run.start_time
     for tag in events.Tags()[accumulator.TENSORS]:
@@ -189,6 +192,13 @@ def media_from_bytes(media_class, encoded: bytes, **options):
         path = Path(folder, "media")
         path.write_bytes(encoded)
         return media_class(path, **options)
+
+
+def _writer_host(event_file: str) -> str | None:
+    """The host in an event file's name, as TensorFlow and PyTorch name them:
+    ``events.out.tfevents.<time>.<host>[.<pid>.<n>][.v2]``."""
+    named = EVENT_FILE_NAME.fullmatch(event_file)
+    return named["host"] if named else None
 
 
 def _decoded(item) -> str:

@@ -6,7 +6,7 @@
 its framing; each record is a ``wandb.proto`` Record) and folded as W&B folds it:
 
 - ``run`` records: the run id (kept as the source id), project, display name, group, notes, tags,
-  start time and the config at init; W&B's job type becomes the tag ``job_type:<type>``;
+  host, start time and the config at init; W&B's job type becomes the tag ``job_type:<type>``;
 - ``config`` and ``summary`` records: updates and removals by (nested) key, the later winning;
   W&B's own keys (``_wandb``, and in the summary ``_step``, ``_runtime``, ``_timestamp``) are left out;
 - ``history`` records: one row per step, at the row's ``_step`` and ``_timestamp``; numbers become
@@ -142,6 +142,7 @@ class _Folding:
         run.name = record.display_name or run.name
         run.group = record.run_group or run.group
         run.notes = record.notes or run.notes
+        run.host = record.host or run.host
         self.job_type = record.job_type or self.job_type
         if record.tags:
             run.tags = list(record.tags)
