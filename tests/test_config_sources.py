@@ -94,9 +94,12 @@ def test_an_omegaconf_node_inside_a_dict_is_resolved_against_its_root(tmp_path):
 
 def test_an_interpolation_that_cannot_resolve_names_its_key_and_leaves_no_run(tmp_path):
     config = omegaconf.OmegaConf.create({"model": {"width": "${missing_key}"}})
-    with pytest.raises(ConfigValueError, match=r"^config\.model\.width cannot be stored: OmegaConf could not "
-                                               r"resolve it \(InterpolationKeyError: .*missing_key"):
+    with pytest.raises(ConfigValueError, match=r"^config cannot be stored: OmegaConf could not resolve "
+                                               r"model\.width \(InterpolationKeyError: .*missing_key"):
         tracker.init(dir=tmp_path, config=config, capture=False)
+    with pytest.raises(ConfigValueError, match=r"^config\.net cannot be stored: OmegaConf could not resolve "
+                                               r"model\.width \("):
+        tracker.init(dir=tmp_path, config={"net": config.model}, capture=False)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -7,7 +7,7 @@ itself, or through ``sys.modules`` when the object proves it is loaded.
 
 - an OmegaConf ``DictConfig``/``ListConfig``: resolved (interpolations filled in) to plain
   containers; a value still missing (``???``) stays the text ``???``; an interpolation that
-  cannot be resolved is a ConfigValueError naming the key. Passed as the whole config inside a
+  cannot be resolved is a ConfigValueError naming the argument and OmegaConf's key. Passed as the whole config inside a
   running Hydra app, the command line's overrides are added as ``hydra.overrides``
   (``["lr=0.1", "model=big"]``: the key ``hydra`` is Hydra's own, never in the task's config).
 - a ``click.Context``: its parameters, a group's first and each subcommand's after them (a
@@ -21,6 +21,7 @@ import sys
 from .errors import ConfigValueError
 
 NOT_A_SOURCE = object()  # what plain_source returns for a value of no known source
+SOURCE_LIBRARIES = ("omegaconf", "click", "pydantic")
 HYDRA_KEY = "hydra"  # where the Hydra app's command-line overrides go in a run's config
 
 
@@ -68,8 +69,9 @@ def _source_library(kind: type) -> str | None:
     if kind is dict:  # the common case, answered before the walk
         return None
     for klass in kind.__mro__:
-        library = klass.__module__.partition(".")[0]
-        if library in ("omegaconf", "click", "pydantic"):
+        module = getattr(klass, "__module__", None)
+        library = module.partition(".")[0] if isinstance(module, str) else None
+        if library in SOURCE_LIBRARIES:
             return library
     return None
 
@@ -79,10 +81,10 @@ def _omegaconf_container(config, path: str):
     try:
         return omegaconf.OmegaConf.to_container(config, resolve=True, throw_on_missing=False)
     except omegaconf.errors.OmegaConfBaseException as exc:
+        # full_key counts from the root config, which a node nested in a dict is not: named apart
         key = getattr(exc, "full_key", None)
-        raise ConfigValueError(f"{path}.{key}" if key else path, config,
-                               f"OmegaConf could not resolve it ({type(exc).__name__}: "
-                               f"{str(exc).splitlines()[0]})") from None
+        raise ConfigValueError(path, config, f"OmegaConf could not resolve {key or 'it'} ({type(exc).__name__}: "
+                                             f"{(str(exc).splitlines() or [''])[0]})") from None
 
 
 def _click_params(context) -> dict:
