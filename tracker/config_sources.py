@@ -7,9 +7,10 @@ itself, or through ``sys.modules`` when the object proves it is loaded.
 
 - an OmegaConf ``DictConfig``/``ListConfig``: resolved (interpolations filled in) to plain
   containers; a value still missing (``???``) stays the text ``???``; an interpolation that
-  cannot be resolved is a ConfigValueError naming the argument and OmegaConf's key. Passed as the whole config inside a
-  running Hydra app, the command line's overrides are added as ``hydra.overrides``
-  (``["lr=0.1", "model=big"]``: the key ``hydra`` is Hydra's own, never in the task's config).
+  cannot be resolved is a ConfigValueError naming the argument and OmegaConf's key. Passed as
+  the whole config inside a running Hydra app, the command line's overrides are added as
+  ``hydra.overrides`` (``["lr=0.1", "model=big"]``: the key ``hydra`` is Hydra's own, never in
+  the task's config).
 - a ``click.Context``: its parameters, a group's first and each subcommand's after them (a
   subcommand's parameter wins over its group's of the same name).
 - a pydantic model: ``model_dump(mode="json")`` (pydantic 2), ``.dict()`` (pydantic 1).
