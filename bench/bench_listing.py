@@ -105,7 +105,9 @@ def list_runs_s(folder: Path, expected: int, tree: Path | None = None) -> dict:
     """list_runs() of ``folder`` in a fresh process, of the tracker in ``tree`` when given."""
     without_cache(folder)
     env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
-    result = run_child([sys.executable, "-c", LIST_CODE, str(folder)], env=env, timeout_s=3600)
+    # run from the tree, so that its tracker comes first on the path whatever folder this runs from
+    result = run_child([sys.executable, "-c", LIST_CODE, str(folder)], env=env, timeout_s=3600,
+                       cwd=None if tree is None else str(tree))
     if result["runs"] != expected or result["errors"]:
         raise SystemExit(f"list_runs found {result['runs']} runs and {result['errors']} errors in {folder}; "
                          f"expected {expected} runs")
