@@ -20,7 +20,7 @@ from mlflow.entities import ViewType  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from tracker.importers import NotASourceError  # noqa: E402
-from tracker.importers.mlflow import import_runs, user_tags  # noqa: E402
+from tracker.importers.mlflow import import_runs, param_value, user_tags  # noqa: E402
 from tracker.reader import load_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +115,7 @@ def test_every_field_as_mlflow_reads_it_back(source, tmp_path, monkeypatch):
     for mlflow_run in mlflow_runs:
         info, data, run = mlflow_run.info, mlflow_run.data, runs[mlflow_run.info.run_id]
         assert (run.project, run.name, run.user) == ("vision", info.run_name, info.user_id)
-        assert run.config == data.params
+        assert run.config == {key: param_value(text) for key, text in data.params.items()}
         assert run.tags == user_tags(data.tags) and run.notes == data.tags.get("mlflow.note.content", "")
         assert run.created == info.start_time / 1000 and run.ended == info.end_time / 1000
         assert run.status == {"FINISHED": "finished", "FAILED": "failed", "KILLED": "interrupted"}[info.status]
@@ -212,3 +212,22 @@ def test_without_mlflow_installed_the_command_exits_2_naming_the_extra(tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith("tracker: error: importing from mlflow needs the mlflow package, not installed")
     assert done.stderr.endswith("pip install 'serverless-ml-tracker[mlflow]'\n")
+
+
+@FILE_STORE
+def test_params_read_back_as_the_values_mlflow_printed_so_filters_work(source, tmp_path):
+    path, _uri = source
+    import_runs(path, tmp_path / "runs")
+    import tracker
+    lr_runs = tracker.runs(tmp_path / "runs", filter="lr>=0.01")
+    assert lr_runs and all(isinstance(run.config["lr"], float) for run in lr_runs)
+    assert {run.config["optimizer"] for run in lr_runs if "optimizer" in run.config} <= {"adam"}
+
+
+@pytest.mark.parametrize("text, value", [
+    ("0.01", 0.01), ("1e-05", 1e-05), ("32", 32), ("-3", -3), ("True", True), ("False", False), ("None", None),
+    ("007", "007"), ("1.50", "1.50"), ("nan", "nan"), ("inf", "inf"), ("[1, 2]", "[1, 2]"), ("adam", "adam"),
+    ("", ""), (" 1", " 1"), ("1_000", "1_000"),
+])
+def test_param_value_reads_only_what_str_of_a_value_prints(text, value):
+    assert param_value(text) == value and type(param_value(text)) is type(value)

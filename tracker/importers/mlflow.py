@@ -3,7 +3,9 @@
 ``import_runs(path, runs_dir)`` opens the source with ``MlflowClient(tracking_uri=...)`` and
 writes each run of each experiment as a tracker run (imported_run.py):
 
-- the experiment's name is the project; params are the config, as MLflow keeps them (text);
+- the experiment's name is the project; params are the config, each text MLflow made of a number,
+  a bool or None (``str(0.01)``, ``str(True)``) read back as that value (``param_value``), so the
+  filter ``lr>=0.01`` works on imported runs as on logged ones; any other text stays text;
 - every metric's full history (``get_metric_history``): each point's step, time and value;
 - tags: ``mlflow.runName`` is the name, ``mlflow.note.content`` the notes, and ``mlflow.parentRunId``
   the group: a nested run is in its parent's group, the parent's name when the parent has none;
@@ -22,7 +24,9 @@ that MLflow's file store creates an empty ``.trash`` folder in an mlruns folder 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import re
 import sqlite3
 import tempfile
 import warnings
@@ -191,10 +195,29 @@ def _imported_run(client, tracking_uri: str, experiment, run, names: dict, paren
         source=SOURCE, source_id=info.run_id, source_path=tracking_uri, start_time=start,
         name=names[info.run_id], project=experiment.name, group=group,
         end_time=info.end_time / MS_PER_S if info.end_time else None,
-        status=STATUSES.get(info.status, "crashed"), config=dict(data.params), tags=user_tags(data.tags),
+        status=STATUSES.get(info.status, "crashed"), config={key: param_value(text) for key, text in data.params.items()}, tags=user_tags(data.tags),
         notes=data.tags.get(NOTE_TAG), metrics=metrics,
         artifacts=_artifacts(client, tracking_uri, info.run_id, downloads, cap, skipped), skipped=skipped,
         user=info.user_id or None)
+
+
+INTEGER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)")
+WORDS = {"True": True, "False": False, "None": None}
+
+
+def param_value(text: str):
+    """The value MLflow stored as ``text``: an int, float, bool or None when ``str()`` of it gives
+    exactly this text back, else the text. "007", "1.50", "nan" and "[1, 2]" stay text: no
+    value of theirs prints as they do, so reading them as one would change what was logged."""
+    if text in WORDS:
+        return WORDS[text]
+    if INTEGER_TEXT.fullmatch(text):
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) and repr(number) == text else text
 
 
 def _group(run_id: str, parents: dict, names: dict) -> str | None:
