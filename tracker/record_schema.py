@@ -175,6 +175,8 @@ SCHEMAS: dict[str, Schema] = {
     # the writer's fields; each kind's own fields (docs/format.md, "Media") pass as they are
     "media": Schema(required={"key": TEXT, "step": INT, "file": MEDIA_FILE, "kind": TEXT},
                     optional={"time": TIME, "index": COUNT, "size_bytes": COUNT, "attachments": MEDIA_FILES}),
+    # run.alert(): level is info, warn or error; a reader shows any other level as it is
+    "alert": Schema(required={"title": TEXT}, optional={"time": TIME, "text": TEXT, "level": TEXT, "step": INT}),
 }
 # Types whose records hold free-form JSON that is walked for depth and lone surrogates.
 # metrics and system are not: their values are numbers, checked as they are gathered.

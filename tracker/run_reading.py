@@ -269,6 +269,8 @@ class RunReading:
             setattr(run, kind, record)
         elif kind == "media":
             add_media_record(run.media, record, where, self.problems)
+        elif kind == "alert":
+            run.alerts.append(record)
 
     def finish(self, now: float, heartbeats: bool = True) -> None:
         """Settle the run from what was folded. ``heartbeats=False`` skips the heartbeat files: a
