@@ -9,12 +9,12 @@ every point, written by the build as the same read passes the records (csv_spool
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass, field
 
+from tracker.layout import run_slug
 from tracker.reader import RunRecord, load_run
 from tracker.reproduction import REPRODUCED_BY_FOLDER, REPRODUCES_FILE, plan_reproduction
 
@@ -27,7 +27,6 @@ MAX_ENV_FILE_SHOWN_BYTES = 256 * 1024       # the capture caps environment files
 MAX_CONSOLE_SHOWN_BYTES = 256 * 1024        # the page shows the end of the console, where errors are
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")  # shown through <img>, never inline SVG
 PAGE_POINTS_PER_SERIES = 5_000  # points of one metric a run page holds and draws (the CSV has all)
-SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 @dataclass
@@ -58,13 +57,6 @@ class RunSource:
     env_file_texts: dict[str, str] = field(default_factory=dict)  # their texts (is the tracker required?)
     reproductions: list[dict] = field(default_factory=list)  # `tracker reproduce` reruns of this run
     reproduces: dict | None = None  # the comparison, when this run is such a rerun
-
-
-def run_slug(run_id: str) -> str:
-    """The run's folder name on the site: its id when that is a safe file name, else a hash of it."""
-    if SAFE_SLUG.match(run_id) and ".." not in run_id:
-        return run_id
-    return "run-" + hashlib.sha256(run_id.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def read_run(folder: str, on_metrics=None, now: float | None = None) -> RunRecord:
