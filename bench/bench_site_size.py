@@ -4,7 +4,7 @@
                                     [--output /tmp/bench_sections/site-size.md]
 
 Synthetic finished runs (bench/synthetic_runs.py) with a realistic environment record: 150 real
-packages with their versions, the project installed from its checkout, the tracker's distribution,
+packages with their versions, plus the project installed from its checkout and the tracker,
 Python and platform, a few allowlisted variables, as tracker/capture/environment.py records them.
 A sweep shares its environment; here it changes every RUNS_PER_ENVIRONMENT runs (a package
 upgraded), so a site of 10,000 runs holds 20 distinct environments.
@@ -297,7 +297,8 @@ def render_report(results: dict) -> str:
              f"{results['machine']}; load average {results['load_before']} before, {results['load_after']} after.",
              "",
              f"Synthetic finished runs of {STEPS:,} steps x {METRICS} metrics (bench/synthetic_runs.py) with a realistic "
-             f"environment record of 150 packages (bench/bench_site_size.py), the environment changing every "
+             f"environment record of 152 packages (150 from an index, the project from its checkout and the "
+             f"tracker; bench/bench_site_size.py), the environment changing every "
              f"{RUNS_PER_ENVIRONMENT} runs. {count:,} runs were built (`tracker build --full`, "
              f"{big['build_s']:.1f} s wall, {big['build_cpu_s']:.1f} s CPU of its process tree) and "
              f"{small['runs']:,} for the index's growth; {PROJECTED_RUNS:,} runs are projected as the per-run "
