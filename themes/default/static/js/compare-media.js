@@ -22,7 +22,7 @@
   const View = window.TrackerViewState;
   const Panels = window.TrackerMediaPanels;
   const section = document.getElementById("compare-media");
-  if (!Compare || !View || !Panels || !section) return;
+  if (!Compare || !View || !Panels || !section || !window.Plotly) return;
 
   const controls = {
     key: document.getElementById("compare-media-key"),
@@ -143,6 +143,12 @@
     return shown === step ? `step ${step}` : `step ${shown} (its latest at or before ${step})`;
   }
 
+  /** "step 5", or each run's own step when one of them shows its latest before it. */
+  function pairStepNote(entry, pair, step) {
+    const notes = pair.map((run) => stepNote(entry.series.get(run.id), step));
+    return notes[0] === notes[1] ? notes[0] : pair.map((run, position) => `${label(run)}: ${notes[position]}`).join(", ");
+  }
+
   /** One column per run, each drawn by the kind's renderer: the side-by-side view. */
   function drawColumns(body, entry, step) {
     const columns = element("div", "compare-media-runs");
@@ -180,7 +186,7 @@
     const [a, b] = [itemsOf(entry, first, step)[0], itemsOf(entry, second, step)[0]];
     const title = element("p", "compare-media-pair-title");
     title.append(element("strong", null, label(first)), " minus ", element("strong", null, label(second)),
-                 element("span", "muted", ` · ${stepNote(entry.series.get(first.id), step)}`));
+                 element("span", "muted", ` · ${pairStepNote(entry, [first, second], step)}`));
     const box = element("div", "compare-media-difference");
     body.append(title, box);
     if (!a.file || !b.file) {
@@ -206,7 +212,7 @@
     const title = element("p", "compare-media-pair-title");
     title.append(element("strong", null, label(first)), mode === "swipe" ? " left, " : " under ",
                  element("strong", null, label(second)), mode === "swipe" ? " right" : " over it",
-                 element("span", "muted", ` · ${stepNote(entry.series.get(first.id), step)}`));
+                 element("span", "muted", ` · ${pairStepNote(entry, [first, second], step)}`));
     const grid = element("div", "compare-media-pairs");
     body.append(title, grid);
     const count = Math.max(aItems.length, bItems.length);
@@ -308,12 +314,22 @@
     return panel;
   }
 
+  let frame = null;
+
+  /** Draws on the next frame: a slider dragged across twenty steps draws once a frame, not twenty times. */
   function draw() {
     const step = currentStep();
     controls.stepValue.textContent = step === null ? "" : `step ${step}`;
-    const keys = shownKeys();
+    if (frame === null) frame = requestAnimationFrame(drawNow);
+  }
+
+  function drawNow() {
+    frame = null;
+    const step = currentStep();
+    // the old panels' plots let go of their window listeners before they are dropped
+    holder.querySelectorAll(".js-plotly-plot").forEach((plot) => window.Plotly.purge(plot));
     // Fresh panels each time: a renderer still loading for an old step draws into a detached node.
-    holder.replaceChildren(...keys.map((entry, number) => drawPanel(entry, step, number)));
+    holder.replaceChildren(...shownKeys().map((entry, number) => drawPanel(entry, step, number)));
   }
 
   // ---- start ----------------------------------------------------------------------------------------
@@ -355,6 +371,7 @@
       controls.step.addEventListener("input", () => { state.step = currentStep(); save(); draw(); });
       controls.mode.addEventListener("change", () => { state.mode = controls.mode.value; save(); draw(); });
       View.onChange([], (hash) => { restore(hash); draw(); });
+      window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", draw); // charts take the new colours
     });
   });
 })();
