@@ -6,8 +6,9 @@ import json
 import sys
 
 from .. import query
+from ..grouping import DATASET_PREFIXES, group_rows, metric_aggregates
 from ..listing import list_runs
-from ..reader import copy_message
+from ..reader import copy_message, load_run
 from ..values import replace_non_finite
 from . import add_runs_option
 from ..formatting import (DEFAULT_METRIC_COLUMNS, DEFAULT_PARAM_COLUMNS, flatten, format_duration, format_time,
@@ -19,7 +20,8 @@ def add_parser(commands) -> None:
         "ls", help="list runs as a table",
         description="List runs as a table: id, name, project, status, start, duration, params and metrics.",
         epilog="examples:\n  tracker ls --filter 'lr>=0.01 status=finished' --sort=-acc\n"
-               "  tracker ls --project mnist --columns lr,batch,acc --json",
+               "  tracker ls --project mnist --columns lr,batch,acc --json\n"
+               "  tracker ls --group-by optimizer --agg mean,std,min,max --columns loss,acc",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_runs_option(parser, several=True)
     parser.add_argument("--project", help="only runs of this project")
@@ -28,11 +30,21 @@ def add_parser(commands) -> None:
     parser.add_argument("--sort", metavar="KEY", help="sort by a field, param or metric; '-KEY' for descending")
     parser.add_argument("--columns", metavar="A,B", help="params and metrics to show (default: those that vary)")
     parser.add_argument("--json", action="store_true", help="print JSON lines, one run per line")
+    parser.add_argument("--group-by", metavar="KEY[,KEY2]",
+                        help="one row per group of runs with the same KEY (a config key, group, project, tag, "
+                             "status, dataset.NAME; a second KEY nests), its metrics aggregated (see docs/site.md)")
+    parser.add_argument("--agg", default="mean,std", metavar="A,B",
+                        help=f"with --group-by: aggregates per metric, of {', '.join(AGG_CHOICES)} (default: mean,std); "
+                             "NaN and Infinity are skipped and counted")
     parser.set_defaults(handler=run_ls)
+
+
+AGG_CHOICES = ("mean", "std", "min", "max", "count", "stderr")
 
 
 def run_ls(args) -> int:
     selected = query.parse(args.filter)  # parse first: a bad filter fails before any reading
+    group_fields, aggs = _grouping_options(args)
     listing = list_runs(*(args.runs or []))
     rows = [fields for fields in listing.rows if args.project is None or fields["project"] == args.project]
     rows = [fields for fields in rows if selected.matches(fields)]
@@ -42,6 +54,8 @@ def run_ls(args) -> int:
         print(f"tracker: warning: skipped unreadable run {path}: {message}", file=sys.stderr)
     for run_id, kept, skipped in listing.copies:
         print(f"tracker: warning: {copy_message(run_id, kept, skipped)}", file=sys.stderr)
+    if group_fields:
+        return _print_groups(rows, group_fields, aggs, args)
     if args.json:
         for fields in rows:
             print(json.dumps(replace_non_finite(fields)))
@@ -70,3 +84,52 @@ def _columns(chosen: str | None, rows: list[dict]) -> tuple[list[str], list[str]
         return params, [name for name in names if name not in params]
     fields = run_fields(rows)  # the same rule as the site index's default columns
     return fields.varying[:DEFAULT_PARAM_COLUMNS], fields.metrics[:DEFAULT_METRIC_COLUMNS]
+
+
+def _grouping_options(args) -> tuple[list[str], list[str]]:
+    """--group-by's fields and --agg's aggregates, checked before anything is read."""
+    if not args.group_by:
+        return [], []
+    fields = [name.strip() for name in args.group_by.split(",") if name.strip()]
+    aggs = [name.strip() for name in args.agg.split(",") if name.strip()]
+    if not 1 <= len(fields) <= 2:
+        raise ValueError(f"--group-by: give one or two keys, e.g. --group-by optimizer,lr (got {args.group_by!r})")
+    unknown = [name for name in aggs if name not in AGG_CHOICES]
+    if unknown or not aggs:
+        raise ValueError(f"--agg: unknown aggregate {', '.join(map(repr, unknown)) or 'none'}; choose from {', '.join(AGG_CHOICES)}")
+    return fields, aggs
+
+
+def _print_groups(rows: list[dict], fields: list[str], aggs: list[str], args) -> int:
+    """One line per group: its keys, its run count and the chosen aggregates of each metric; a
+    '<metric> skipped' column where some group skipped NaN or Infinity values."""
+    if any(name.startswith(DATASET_PREFIXES) for name in fields):
+        rows = [dict(row, datasets=_datasets(row["path"])) for row in rows]  # the listing keeps no dataset hashes
+    groups = group_rows(rows, fields)
+    _, metrics = _columns(args.columns, rows)
+    metrics = [name for name in metrics if any(isinstance(row["summary"].get(name), (int, float)) for row in rows)]
+    aggregates = [metric_aggregates(group.rows, metrics) for group in groups]
+    if args.json:
+        for group, found in zip(groups, aggregates):
+            print(json.dumps(replace_non_finite({"key": dict(zip(fields, group.key)), "runs": len(group.rows),
+                                                 "aggregates": found})))
+        return 0
+    if not groups:
+        print("no runs" + (" match the filter" if args.filter else f" in {', '.join(args.runs or ['the runs folder'])}"))
+        return 0
+    columns = [(metric, name) for metric in metrics
+               for name in aggs + (["skipped"] if any(found[metric]["skipped"] for found in aggregates) else [])]
+    headers = [*fields, "runs", *(f"{metric} {name}" for metric, name in columns)]
+    body = [[*group.key, str(len(group.rows)), *(_aggregate_text(found[metric][name]) for metric, name in columns)]
+            for group, found in zip(groups, aggregates)]
+    print(table(headers, body))
+    return 0
+
+
+def _aggregate_text(value) -> str:
+    return str(value) if isinstance(value, int) else format_value(value)
+
+
+def _datasets(path: str) -> dict:
+    run = load_run(path, max_points=1)
+    return {str(item.get("name")): item.get("sha256") for item in run.datasets if isinstance(item, dict)}
