@@ -160,6 +160,8 @@ def test_what_does_not_map_is_an_error_or_one_warning_naming_the_call(tmp_path):
             wandb.watch(object())
             for _ in range(2):
                 run.alert(title="loss spiked", text="loss over 10")
+            for _ in range(2):  # the second within wait_duration of the first: skipped, as W&B does
+                wandb.alert(title="nan loss", text="at step 3", level=wandb.AlertLevel.ERROR, wait_duration=60)
         try:
             wandb.Artifact("model", type="model")
         except AttributeError as exc:
@@ -174,13 +176,15 @@ def test_what_does_not_map_is_an_error_or_one_warning_naming_the_call(tmp_path):
     assert lines[1] == ("artifact: wandb.Artifact is not provided by tracker's drop-in API: pass file or "
                         "folder paths to run.log_artifact(path) or wandb.save(glob)")
     assert lines[2:] == [
-        "warning: tracker.compat: run.alert(): alerts are not built yet; nothing is sent "
-        "(first alert: 'loss spiked')",
         "warning: tracker.compat: wandb.init(entity=...): has no meaning without a W&B server; ignored",
         "warning: tracker.compat: wandb.login(): tracker writes runs to a folder; there is no server to log in to",
         "warning: tracker.compat: wandb.watch(): gradients and parameters are not recorded; log them with "
         "wandb.log({'grad_norm': ...}) or wandb.Histogram"]
-    assert only_run(tmp_path / "runs").status == "finished"
+    run = only_run(tmp_path / "runs")
+    assert run.status == "finished"
+    assert [(alert["title"], alert["text"], alert["level"]) for alert in run.alerts] == [
+        ("loss spiked", "loss over 10", "warn"), ("loss spiked", "loss over 10", "warn"),
+        ("nan loss", "at step 3", "error")]
 
 
 def test_mode_disabled_runs_the_script_and_records_nothing(tmp_path):

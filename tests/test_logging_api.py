@@ -25,7 +25,7 @@ def events(run):
 def test_public_api_is_pinned():
     assert sorted(tracker.__all__) == sorted(
         ["Audio", "Figure", "Histogram", "Image", "Run", "Table", "Text", "TrackerError", "UsageError", "Video",
-         "autolog", "finish", "init", "log", "runs", "seed_everything", "__version__"])
+         "alert", "autolog", "finish", "init", "log", "runs", "seed_everything", "__version__"])
     assert all(getattr(tracker, name) is not None for name in tracker.__all__)
     assert tracker.Image is __import__("tracker.media", fromlist=["Image"]).Image
 

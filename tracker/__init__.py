@@ -19,14 +19,15 @@ if TYPE_CHECKING:
     from .run import Run
     from .run_list import runs
     from .seeding import seed_everything
-    from .session import finish, init, log
+    from .session import alert, finish, init, log
 
 # The public names are imported on first use (PEP 562), so that importing any module of the package
 # loads only what it needs: the site and `tracker ls` read runs through tracker.reader without loading
 # the logging client, and a training script's `import tracker` does not pay for the read path
 # (tracker.runs: reader, listing cache, filter language, ~40 ms), nor for the media objects (and
 # the NumPy some of them use) until a script makes one.
-_LAZY_NAMES = {"Run": ".run", "init": ".session", "log": ".session", "finish": ".session", "runs": ".run_list",
+_LAZY_NAMES = {"Run": ".run", "init": ".session", "log": ".session", "finish": ".session", "alert": ".session",
+               "runs": ".run_list",
                "seed_everything": ".seeding", "Image": ".media.image", "Table": ".media.table",
                "Figure": ".media.figure", "Histogram": ".media.histogram", "Text": ".media.text",
                "Audio": ".media.audio", "Video": ".media.video", "autolog": ".integrations.sklearn"}
@@ -35,4 +36,4 @@ _LAZY_NAMES = {"Run": ".run", "init": ".session", "log": ".session", "finish": "
 __getattr__, __dir__ = lazy_names(globals(), _LAZY_NAMES)
 
 __all__ = ["Audio", "Figure", "Histogram", "Image", "Run", "Table", "Text", "TrackerError", "UsageError", "Video",
-           "autolog", "finish", "init", "log", "runs", "seed_everything", "__version__"]
+           "alert", "autolog", "finish", "init", "log", "runs", "seed_everything", "__version__"]

@@ -15,6 +15,7 @@ from .values import TOO_LONG_INT, metric_number, safe_text, to_jsonable
 from .writer import RecordWriter
 
 BACKGROUND_JOIN_TIMEOUT_S = 30.0  # finish() waits this long at most for capture and hashing
+NOTIFY_WAIT_S = 10.0  # finish() waits this long at most for alerts still being sent
 MAX_KNOWN_METRIC_NAMES = 10_000  # names checked once and then trusted by log()'s fast path
 _FLOATS = frozenset({float})
 _PLAIN_NUMBERS = frozenset({float, int})
@@ -70,6 +71,7 @@ class Run(RunMediaMethods):
         self._last_artifact_copy: threading.Thread | None = None  # copies run one after another
         self._console = None
         self._system_metrics = None
+        self._notify = None  # a notify.sender.NotifySender when init() was given notifiers
         self.tags = list(tags)
         self._tag_set = set(self.tags)  # beside the list: adding 100,000 tags stays linear
         self.config = _RecordedDict(self, "config", config)
@@ -167,6 +169,25 @@ class Run(RunMediaMethods):
             self.tags.extend(new)
             self._put({"type": "tags", "add": new})
 
+    def alert(self, title: str, text: str = "", level: str = "warn") -> None:
+        """Record an ``alert`` (shown on the run page and the index) and send it at once to the
+        notifiers of ``init(notify=...)`` or ``$TRACKER_NOTIFY`` (docs/alerts.md).
+
+        ``level`` is "info", "warn" or "error". Title and text are redacted and bounded. Sending
+        happens on a background thread: this returns without waiting, and a notifier that fails
+        is retried, then reported in one warning; training goes on.
+        """
+        if self._finished:
+            if self._detached:
+                return
+            raise RunFinishedError(self.id)
+        from .alerts import alert_event, alert_record
+
+        record = alert_record(title, text, level, self._step)
+        self._put(record)
+        if self._notify is not None:
+            self._notify.send(alert_event(self, record))
+
     def set_notes(self, text: str) -> None:
         """Replace the run's notes (Markdown)."""
         self._put({"type": "notes", "text": clean_text("set_notes() text", text)})
@@ -244,6 +265,11 @@ class Run(RunMediaMethods):
         self._put({"type": "end", "writer": self._writer.writer_id, "time": time.time(),
                    "status": status, "error": error})
         self._writer.close()
+        if self._notify is not None and not self._notify.wait(NOTIFY_WAIT_S):
+            import warnings
+
+            warnings.warn(f"tracker: {self._notify.pending()} alert(s) not yet sent after {NOTIFY_WAIT_S:.0f} s; "
+                          "the script ends without them", RuntimeWarning, stacklevel=2)
         if self._console is not None:  # last, so the writer's own warnings are captured too
             self._console.stop()
             if self._console.error:

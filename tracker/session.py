@@ -23,7 +23,7 @@ SCHEMA_VERSION = 1
 def init(project: str | None = None, name: str | None = None, config: dict | None = None, *,
          tags=None, notes: str | None = None, group: str | None = None, dir=None,
          id: str | None = None, resume: bool = False, capture: bool | dict = True,
-         media_budget_mb: float | None = None) -> Run:
+         media_budget_mb: float | None = None, notify=None) -> Run:
     """Start (or with ``resume=True`` reopen) a run and make it the active one.
 
     ``capture`` switches automatic capture off (False) or per part, e.g.
@@ -32,6 +32,9 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
 
     ``media_budget_mb`` bounds the media files the run stores (default ``$TRACKER_MEDIA_BUDGET_MB``
     or 200 MB, counted once per content); past it, media are skipped with one warning.
+
+    ``notify`` names where ``run.alert()`` sends: a notifier spec (a URL or ``cmd:COMMAND``) or a
+    list of them (docs/alerts.md); default ``$TRACKER_NOTIFY``, one spec per line; False: none.
 
     Every argument is checked before anything is created: misuse raises a UsageError naming it.
     Names, group, tags and notes are stored redacted (see ``tracker.redact``).
@@ -48,6 +51,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
         raise ArgumentTypeError("resume", resume, "True or False")
     run_id = check_run_id(id) if id is not None else new_run_id()
     media_budget_bytes = _media_budget_bytes(media_budget_mb)
+    notifiers = _notifiers(notify)
     root = runs_root(dir)
     _ensure_writable(root)
     path = os.path.join(root, run_id)
@@ -74,6 +78,10 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
               config=dict(previous.config) if previous else {},
               summary={}, tags=list(previous.tags) if previous else [],
               last_step=previous.last_step if previous else -1)
+    if notifiers:
+        from .notify.sender import NotifySender
+
+        run._notify = NotifySender(notifiers)
     if config:
         run.config.update(config)
     if tags:
@@ -103,6 +111,14 @@ def log(values: dict, step: int | None = None) -> None:
     if run is None:
         raise NoActiveRunError("log")
     run.log(values, step=step)
+
+
+def alert(title: str, text: str = "", level: str = "warn") -> None:
+    """Record an alert in the active run and send it to its notifiers (see ``Run.alert``)."""
+    run = current()
+    if run is None:
+        raise NoActiveRunError("alert")
+    run.alert(title, text, level)
 
 
 def finish(status: str = "finished") -> None:
@@ -171,6 +187,16 @@ def _write_now(events_path: str, records: list[dict]) -> None:
             os.close(fd)
     except OSError as exc:
         raise RunDirError(os.path.dirname(events_path), exc.strerror or str(exc)) from None
+
+
+def _notifiers(notify) -> list:
+    """The notifiers ``notify`` names (else ``$TRACKER_NOTIFY``'s); none for False or no spec.
+    The notify package is imported only when a spec is given: most scripts never alert."""
+    if notify is False or notify is None and not os.environ.get("TRACKER_NOTIFY", "").strip():
+        return []
+    from .notify.specs import notifiers_from, specs_from_env
+
+    return notifiers_from(specs_from_env() if notify is None else notify)
 
 
 def _media_budget_bytes(media_budget_mb) -> int:

@@ -10,12 +10,14 @@ An existing W&B script changes one import line::
 
 ``init`` maps to ``tracker.init`` (``dir`` is the runs folder, ``resume`` with ``id`` reopens a run);
 ``log`` follows W&B's step and commit rules (tracker/compat/wandb_run.py); ``Image``, ``Table``,
-``Histogram``, ``Audio`` and ``Video`` are tracker media. ``run.alert``, ``watch``, ``login`` and
-the arguments that have no meaning without a server warn once; anything else W&B has
-(``Artifact``, ``sweep``, ``Api``, ``plot``) raises ``NotMappedError`` naming it.
+``Histogram``, ``Audio`` and ``Video`` are tracker media; ``alert`` is tracker's ``run.alert`` (with
+``AlertLevel``). ``watch``, ``login`` and the arguments that have no meaning without a server warn
+once; anything else W&B has (``Artifact``, ``sweep``, ``Api``, ``plot``) raises ``NotMappedError``
+naming it.
 """
 from __future__ import annotations
 
+import enum
 import os
 
 from ..active_run import current
@@ -27,7 +29,7 @@ from .unmapped import unknown_name, warn_once
 from .wandb_media import Audio, Histogram, Image, Table, Video
 from .wandb_run import DisabledRun, Run
 
-__all__ = ["Audio", "Histogram", "Image", "Run", "Settings", "Table", "Video", "active_run", "alert", "define_metric",
+__all__ = ["AlertLevel", "Audio", "Histogram", "Image", "Run", "Settings", "Table", "Video", "active_run", "alert", "define_metric",
            "finish", "init", "log", "login", "save", "watch"]
 
 RESUME_MODES = (True, False, None, "allow", "must", "never", "auto")
@@ -100,8 +102,16 @@ def define_metric(name: str, step_metric: str | None = None, summary: str | None
     _active("define_metric()").define_metric(name, step_metric=step_metric, summary=summary, **unmapped)
 
 
+class AlertLevel(str, enum.Enum):
+    """W&B's alert levels; ``run.alert`` records them as tracker's info, warn and error."""
+
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+
 def alert(title: str, text: str, level=None, wait_duration=None) -> None:
-    """Not built yet: warns once and sends nothing (Run.alert)."""
+    """Record an alert and send it to the script's notifiers (Run.alert, tracker's run.alert)."""
     _active("alert()").alert(title, text, level, wait_duration)
 
 

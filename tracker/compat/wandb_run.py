@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import numbers
 import os
+import time
 import traceback
 from collections.abc import Mapping
 from types import SimpleNamespace
@@ -135,6 +136,7 @@ class Run:
         self._summary_stats: dict[str, dict[str, list]] = {}  # metric -> {kind: state}, from define_metric
         self._on_finish = on_finish
         self._finished = False
+        self._alerted: dict = {}  # title -> time.monotonic() it was last sent (wait_duration)
 
     # W&B's run attributes a script reads
     id = property(lambda self: self.run.id)
@@ -207,8 +209,20 @@ class Run:
             self._summary_stats.setdefault(name, {})[kind] = []
 
     def alert(self, title: str, text: str, level=None, wait_duration=None) -> None:
-        """Not built yet: warns once and sends nothing."""
-        warn_once("run.alert()", f"alerts are not built yet; nothing is sent (first alert: {title!r})")
+        """tracker's run.alert: W&B's level (``wandb.AlertLevel`` or its name, default WARN) as
+        ours, and W&B's ``wait_duration`` (seconds or a timedelta): an alert whose title was sent
+        less than that long ago is skipped."""
+        name = str(getattr(level, "value", level) or "WARN").lower()
+        wait_s = wait_duration.total_seconds() if hasattr(wait_duration, "total_seconds") else wait_duration
+        now = time.monotonic()
+        last = self._alerted.get(title)
+        if wait_s and last is not None and now - last < wait_s:
+            return
+        self._alerted[title] = now
+        self._alert(title, text, name)
+
+    def _alert(self, title: str, text: str, level: str) -> None:
+        self.run.alert(title, text, level)
 
     def watch(self, *args, **kwargs) -> None:
         """Warns once: gradients and parameters are not recorded."""
@@ -276,6 +290,9 @@ class DisabledRun(Run):
         super().__init__(stand_in, on_finish)
 
     def _write(self, values: dict, step: int) -> None:
+        pass
+
+    def _alert(self, title: str, text: str, level: str) -> None:
         pass
 
     def _end(self, status: str, error: str | None) -> None:
