@@ -11,6 +11,7 @@ is rendered and --strict has had its say:
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -31,6 +32,9 @@ from .model import (PageSettings, compare_context, index_context, index_data_jso
 from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
 from .output_lock import locked_output, staging_path
 from .render import Renderer, data_script_text, script_json
+from .load import read_run
+from .report_blocks import ReportRuns
+from .reports import SiteReports, build_reports, default_reports_folder, find_report_files
 from .run_pages import RunOutcome, render_runs
 from .redaction import redact_tokens
 from .theme import resolve_theme
@@ -51,6 +55,7 @@ class BuildOptions:
     media_budget_mb: float = DEFAULT_SITE_MEDIA_BUDGET_MB      # all runs' media together (media_plan.py)
     run_media_budget_mb: float = DEFAULT_RUN_MEDIA_BUDGET_MB   # one run's media at most
     now: float | None = None  # the time heartbeats are judged at (a running run goes stale); default: the clock
+    reports: str | None = None  # the folder of report Markdown files; default: reports/ beside the runs folder
 
 
 @dataclass
@@ -70,6 +75,8 @@ class BuildReport:
     workers: int = 1  # processes that rendered run pages
     media_budget_bytes: int = 0   # each run's share of the site's media budget
     media_left_out: tuple[int, int, int] = (0, 0, 0)  # items, bytes and runs left out by the media budget
+    reports: int = 0  # report pages built
+    report_problems: list[str] = field(default_factory=list)  # report blocks that could not be filled, by file:line
 
     @property
     def index_path(self) -> str:
@@ -119,7 +126,11 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
             where = ", ".join(found.roots)
             raise SiteError(f"no readable runs in {where}" + (f" ({len(errors)} unreadable)" if errors else "")
                             + "; log some with tracker.init() or try 'tracker demo'")
-        texts = site_pages(Renderer(theme), settings, manifest, errors)
+        renderer = Renderer(theme)
+        reports = site_reports(options, manifest, choice, renderer, settings)
+        if options.strict and reports.problems:
+            raise StrictBuildError(reports.problems)
+        texts = site_pages(renderer, settings, manifest, errors, reports.links) | reports.texts
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
         shared = {relative for entry in manifest.runs.values() for relative in entry.shared}  # still referenced
         run_files += sorted({relative for outcome in shown.values() for relative in outcome.shared
@@ -149,7 +160,30 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
                        copies=[copy.message(found) for copy in choice.copies()],
                        pages=sum(path.endswith(".html") for path in texts) + len(manifest.runs),
                        files=len(written), written=written, workers=workers, media_budget_bytes=media_budget,
-                       media_left_out=media_left_out(manifest))
+                       media_left_out=media_left_out(manifest), reports=len(reports.links),
+                       report_problems=reports.problems)
+
+
+def site_reports(options: BuildOptions, manifest: Manifest, choice: RunChoice, renderer: Renderer,
+                 settings: PageSettings) -> SiteReports:
+    """The report pages (reports.py), their blocks filled from the runs the site shows: fields
+    from the index rows, histories and media read again only for the runs a block draws."""
+    if options.reports is not None and not os.path.isdir(options.reports):
+        raise SiteError(f"--reports {options.reports}: no such folder")
+    files = find_report_files(options.reports or default_reports_folder(options.runs))
+    if not files:
+        return SiteReports()
+    folders = choice.shown()
+    read: dict = {}
+
+    def load(run_id: str):
+        if run_id not in read:
+            read[run_id] = read_run(folders[run_id], now=settings.now)
+        return read[run_id]
+
+    entries = sorted(manifest.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))
+    rows = [json.loads(entry.row_json) for entry in entries]
+    return build_reports(files, ReportRuns(rows, load), renderer, settings)
 
 
 def media_left_out(manifest: Manifest) -> tuple[int, int, int]:
@@ -253,14 +287,16 @@ def _entry(outcome: RunOutcome) -> RunEntry:
 
 
 def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,
-               errors: list[tuple[str, str]]) -> dict[str, str]:
-    """The pages and files made from all runs at once: index, its data, compare, project, marker, manifest."""
+               errors: list[tuple[str, str]], reports: list[dict] = ()) -> dict[str, str]:
+    """The pages and files made from all runs at once: index, its data, compare, project, marker,
+    manifest. ``reports``: the index's links to the report pages ({title, url})."""
     entries = sorted(manifest.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))
     heads = [entry.head for entry in entries]
     projects = len({head["project"] for head in heads})
     overview = f"{len(heads)} runs in {projects} project{'s' if projects != 1 else ''}"
     texts = {}
-    context = index_context(settings.title, heads, errors) | settings.common("", "index.html", overview)
+    context = (index_context(settings.title, heads, errors) | settings.common("", "index.html", overview)
+               | {"reports": list(reports)})
     texts["index.html"] = renderer.render("index.html", context, "the index page")
     texts["data/index.js"] = data_script_text("index", None, index_data_json([entry.row_json for entry in entries],
                                                                              errors))

@@ -14,7 +14,8 @@ def add_parser(commands) -> None:
                     "a CI artifact or GitHub Pages, with no network.",
         epilog="examples:\n  tracker build --runs tracker-runs --out site && open site/index.html\n"
                "  tracker build --runs ci-a/tracker-runs --runs ci-b/tracker-runs --title 'Nightly' --strict\n"
-               "  tracker build --runs tracker-runs --out site --full   # ignore what the last build left",
+               "  tracker build --runs tracker-runs --out site --full   # ignore what the last build left\n"
+               "  tracker build --runs tracker-runs --reports reports --strict   # fail on a broken report block",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_runs_option(parser, several=True)
     parser.add_argument("--out", default="site", metavar="DIR", help="output folder (default: ./site)")
@@ -23,7 +24,11 @@ def add_parser(commands) -> None:
                         help="where the site will be served, e.g. https://team.github.io/experiments/ "
                              "(only for canonical links; every link in the site is relative)")
     parser.add_argument("--strict", action="store_true",
-                        help="fail, publishing nothing, on an unreadable run or a token-shaped string")
+                        help="fail, publishing nothing, on an unreadable run, a token-shaped string or a "
+                             "report block that cannot be filled")
+    parser.add_argument("--reports", metavar="DIR",
+                        help="folder of report Markdown files, each a page of the site (default: reports/ "
+                             "beside the runs folder, when it exists; see docs/reports.md)")
     parser.add_argument("--full", action="store_true",
                         help="re-render every page; by default a rebuild of a site 'tracker build' made "
                              "re-renders only the runs whose files changed")
@@ -54,7 +59,8 @@ def run_build(args) -> int:
 
     options = BuildOptions(runs=args.runs, out=args.out, title=args.title, theme=args.theme,
                            base_url=args.base_url, strict=args.strict, full=args.full,
-                           media_budget_mb=args.media_budget_mb, run_media_budget_mb=args.run_media_budget_mb)
+                           media_budget_mb=args.media_budget_mb, run_media_budget_mb=args.run_media_budget_mb,
+                           reports=args.reports)
     report = build(options, progress=print_progress if sys.stderr.isatty() else None)
     for line in report_warnings(report):
         print(line, file=sys.stderr)
@@ -66,7 +72,8 @@ def run_build(args) -> int:
 def report_warnings(report) -> list[str]:
     return ([f"tracker: warning: {finding}" for finding in report.findings]
             + [f"tracker: warning: {copy}" for copy in report.copies]
-            + [f"tracker: warning: skipped unreadable run {path}: {reason}" for path, reason in report.skipped])
+            + [f"tracker: warning: skipped unreadable run {path}: {reason}" for path, reason in report.skipped]
+            + [f"tracker: warning: {problem}" for problem in report.report_problems])
 
 
 def report_line(report) -> str:
@@ -77,6 +84,8 @@ def report_line(report) -> str:
             + (f", skipped {len(report.skipped)} unreadable" if report.skipped else "")
             + (f", redacted {len(report.findings)} token-shaped string(s)" if report.findings else "")
             + media_left_out_text(report)
+            + (f", {report.reports} report{'s' * (report.reports != 1)}" if report.reports else "")
+            + (f" ({len(report.report_problems)} block(s) could not be filled)" if report.report_problems else "")
             + f"; {report.pages} pages, {report.files} files in {report.seconds:.1f}s")
 
 
