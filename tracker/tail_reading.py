@@ -315,6 +315,8 @@ def _is_head_line(line: bytes, file: str) -> bool:
 # RunReading and RunState as a full read does. The usual run (one file, one writer, records that
 # the record check leaves as they are) needs none of that: its row is read off its records.
 # Anything else goes the general way (run_from_ends), so these take only what they can prove.
+# typed_row goes one step further for the listing: msgspec checks the records' types as it decodes
+# them (typed_ends.py), where plain_row runs check_record and check_end_state in Python.
 
 def plain_row(path: str, ends: list[tuple[str, FileEnds]]) -> dict | None:
     """``run_from_ends(path, ends).as_filterable()`` for a run of one events file whose head is its
