@@ -69,7 +69,7 @@ def media_files(run_path: str, key: str) -> dict[int, list[str]]:
 @pytest.fixture(scope="module")
 def media_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("compare-media-runs")
-    runs = {name: log_run(root, name, number) for number, name in enumerate(["alpha", "beta"])}
+    runs = {name: log_run(root, name, number) for number, name in enumerate(["alpha", "beta", "gamma"])}
     plain = []
     for number in range(2):
         run = tracker.init(project="media", name=f"no-media-{number}", dir=str(root), capture=False)
@@ -172,6 +172,7 @@ def test_a_link_with_key_step_and_mode_opens_cold_in_that_state(page, media_site
     assert other.get_by_label("Mode", exact=True).input_value() == "overlay"
     assert other.locator("#compare-media-step-value").inner_text() == "step 1"
     assert other.locator(".compare-media-panel").count() == 1
+    assert other.locator("#compare-media-pair").is_hidden()  # two runs: nothing to choose
     alpha, beta = (media_files(media_site["runs"][name]["path"], "samples") for name in ("alpha", "beta"))
     stage = other.locator(".compare-media-pair .compare-media-stage").first
     assert stage.locator("img.compare-media-a").get_attribute("src") == alpha[1][0]
@@ -185,6 +186,30 @@ def test_a_link_with_key_step_and_mode_opens_cold_in_that_state(page, media_site
     assert column_images(other, "samples") == {"alpha": alpha[1], "beta": beta[1]}
     assert other.errors == []
     assert_inside_site(requests, media_site, scheme)
+
+
+def test_of_three_runs_the_pair_to_swipe_is_chosen_and_kept_in_the_link(page, media_site):
+    names = ("alpha", "beta", "gamma")
+    ids = {name: media_site["runs"][name]["id"] for name in names}
+    files = {name: media_files(media_site["runs"][name]["path"], "samples") for name in names}
+    open_page(page, media_site, "file", compare_url(media_site, "file", "&key=samples&mode=swipe&step=2"
+                                                    f"&pair={ids['gamma']},{ids['alpha']}", names))
+    stage = page.locator(".compare-media-pair .compare-media-stage").first
+    stage.locator("img.compare-media-b").wait_for()
+    assert page.get_by_label("First", exact=True).input_value() == ids["gamma"]
+    assert stage.locator("img.compare-media-a").get_attribute("src") == files["gamma"][2][0]
+    assert stage.locator("img.compare-media-b").get_attribute("src") == files["alpha"][2][0]
+    page.get_by_label("Second", exact=True).select_option(label="beta")
+    page.wait_for_function(f"location.hash.includes('pair={ids['gamma']},{ids['beta']}')")
+    stage = page.locator(".compare-media-pair .compare-media-stage").first
+    stage.locator("img.compare-media-b").wait_for()
+    assert stage.locator("img.compare-media-b").get_attribute("src") == files["beta"][2][0]
+    # side by side shows all three, and no pair choice
+    page.get_by_label("Mode", exact=True).select_option("side")
+    page.wait_for_selector(".compare-media-run")
+    assert sorted(column_images(page, "samples")) == ["alpha", "beta", "gamma"]
+    assert page.locator("#compare-media-pair").is_hidden()
+    assert page.errors == []
 
 
 def test_roc_curves_of_both_runs_are_overlaid_with_each_auc(page, media_site):

@@ -11,8 +11,9 @@
  * with the site root "" (compare.html is at the root); overlay and swipe are drawn here.
  * Keeps its view in the hash through TrackerCompare.saveView, read before the first draw:
  * key=<media key> (default: every key), step=<step> (default: the last), mode=overlay|swipe|difference
- * (default: side by side). Overlay, swipe and difference take the first two runs, in the hash's
- * order, that have the key at the step.
+ * (default: side by side), pair=<run id>,<run id> (the First and Second choice, shown for more
+ * than two runs). Overlay, swipe and difference compare those two when both have the key at the
+ * step, else the first two runs, in the hash's order, that have it.
  * Run names, keys, captions and cells go in as text (textContent; the renderers do the same).
  */
 (function () {
@@ -29,6 +30,9 @@
     step: document.getElementById("compare-media-step"),
     stepValue: document.getElementById("compare-media-step-value"),
     mode: document.getElementById("compare-media-mode"),
+    pair: document.getElementById("compare-media-pair"),
+    first: document.getElementById("compare-media-first"),
+    second: document.getElementById("compare-media-second"),
   };
   const holder = document.getElementById("compare-media-panels");
   const ROOT = ""; // compare.html sits at the site's root
@@ -73,7 +77,7 @@
 
   // ---- the view: key, step, mode ----------------------------------------------------------------
 
-  const state = { runs: [], keys: [], key: "", steps: [], step: null, mode: "side" };
+  const state = { runs: [], keys: [], key: "", steps: [], step: null, mode: "side", pair: [] };
 
   function shownKeys() {
     return state.key ? state.keys.filter((entry) => entry.key === state.key) : state.keys;
@@ -87,6 +91,15 @@
       .map(([value, text]) => Object.assign(element("option", null, text), { value })));
     controls.mode.value = [...controls.mode.options].some((option) => option.value === wanted) ? wanted : "side";
     controls.mode.disabled = controls.mode.options.length < 2;
+    showPairChoice();
+  }
+
+  /** The First/Second run choice: only for a pair mode, and only when there are more than two runs to choose from. */
+  function showPairChoice() {
+    controls.pair.hidden = controls.mode.value === "side" || state.runs.length < 3;
+    const [first, second] = state.pair.length === 2 ? state.pair : state.runs.slice(0, 2).map((run) => run.id);
+    controls.first.value = first;
+    controls.second.value = second;
   }
 
   function fillSteps() {
@@ -112,6 +125,9 @@
     const step = Number(hash.step);
     state.step = hash.step !== undefined && hash.step !== "" && Number.isInteger(step) ? step : null;
     state.mode = MODES.some(([value]) => value === hash.mode) ? hash.mode : "side";
+    const ids = new Set(state.runs.map((run) => run.id));
+    const pair = (hash.pair || "").split(",");
+    state.pair = pair.length === 2 && pair[0] !== pair[1] && pair.every((id) => ids.has(id)) ? pair : [];
     fillModes();
     fillSteps();
   }
@@ -120,7 +136,8 @@
     const step = currentStep();
     const last = state.steps[state.steps.length - 1];
     Compare.saveView({ key: state.key || null, step: step === null || step === last ? null : String(step),
-                       mode: controls.mode.value === "side" ? null : controls.mode.value });
+                       mode: controls.mode.value === "side" ? null : controls.mode.value,
+                       pair: state.pair.length === 2 ? state.pair : null });
   }
 
   // ---- drawing ------------------------------------------------------------------------------------
@@ -132,9 +149,13 @@
     return Panels.itemAt(series, step).map((item) => Object.assign({}, item, { label: label(run) }));
   }
 
-  /** The first two runs with the key at the step: what overlay, swipe and difference compare. */
+  /** What overlay, swipe and difference compare: the chosen First and Second runs when both have the
+   * key at the step, else the first two runs that do. */
   function pairOf(entry, step) {
-    return state.runs.filter((run) => entry.series.has(run.id) && itemsOf(entry, run, step).length).slice(0, 2);
+    const has = (run) => entry.series.has(run.id) && itemsOf(entry, run, step).length > 0;
+    const chosen = state.pair.map((id) => state.runs.find((run) => run.id === id));
+    if (chosen.length === 2 && chosen.every(has)) return chosen;
+    return state.runs.filter(has).slice(0, 2);
   }
 
   function stepNote(series, step) {
@@ -358,6 +379,9 @@
         ? `No media logged by ${without.join(", ")}.` : "";
       controls.key.replaceChildren(Object.assign(element("option", null, "All keys"), { value: "" }),
         ...state.keys.map((entry) => Object.assign(element("option", null, entry.key), { value: entry.key })));
+      for (const select of [controls.first, controls.second]) {
+        select.replaceChildren(...runs.map((run) => Object.assign(element("option", null, label(run)), { value: run.id })));
+      }
       restore(View.read());
       draw();
       controls.key.addEventListener("change", () => {
@@ -369,7 +393,15 @@
         draw();
       });
       controls.step.addEventListener("input", () => { state.step = currentStep(); save(); draw(); });
-      controls.mode.addEventListener("change", () => { state.mode = controls.mode.value; save(); draw(); });
+      controls.mode.addEventListener("change", () => { state.mode = controls.mode.value; showPairChoice(); save(); draw(); });
+      for (const select of [controls.first, controls.second]) {
+        select.addEventListener("change", () => {
+          const pair = [controls.first.value, controls.second.value];
+          state.pair = pair[0] === pair[1] ? [] : pair; // one run against itself compares nothing
+          save();
+          draw();
+        });
+      }
       View.onChange([], (hash) => { restore(hash); draw(); });
       window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", draw); // charts take the new colours
     });
