@@ -18,7 +18,7 @@ import warnings
 from ..version import DISTRIBUTION, __version__
 from ..errors import TrackerError
 
-COMMANDS = ["demo", "ls", "show", "build", "serve", "diff", "reproduce", "import"]
+COMMANDS = ["demo", "ls", "show", "build", "serve", "diff", "reproduce", "import", "watch", "report"]
 COMMAND_MODULES = {"import": "import_runs"}  # a command whose name is a Python keyword
 
 # The modules of pyproject.toml's [site] extra that each site command imports.
