@@ -62,7 +62,8 @@ def index_row(source: RunSource) -> dict:
                                   if isinstance(record, dict)},
                      "packages": packages_fingerprint(run.environment),
                      # the compare view loads data/media/<slug>.js only for a run that has one
-                     "media": len(run.media)}
+                     "media": len(run.media),
+                     "alerts": len(run.alerts)}  # a badge on the index links to the run page's alerts
 
 
 def packages_fingerprint(environment: object) -> str | None:
@@ -180,7 +181,20 @@ def run_context(title: str, source: RunSource) -> dict:
                        "skipped": plan.skipped, "image": plan.is_image} for plan in source.artifacts],
         "console": {"segments": console_segments(source), "cut": source.console_cut} if source.console_text else None,
         "reproduce": reproduce_context(source, shared),
+        "alerts": alerts_context(run.alerts),
     }
+
+
+ALERT_LEVELS = ("info", "warn", "error")
+
+
+def alerts_context(records: list) -> list[dict]:
+    """The run page's alerts (partials/alerts.html), newest first; a level the client does not
+    write is shown as it is, styled as none of the three."""
+    return [{"title": record["title"], "text": record.get("text") or "", "level": record.get("level") or "warn",
+             "known_level": (record.get("level") or "warn") in ALERT_LEVELS, "step": record.get("step"),
+             "time": _utc(record.get("time"), seconds=True), "time_iso": _iso(record.get("time"))}
+            for record in reversed(records)]
 
 
 def shared_environment_context(shared: SharedEnvironment | None, environment: dict) -> dict | None:

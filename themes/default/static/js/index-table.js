@@ -3,7 +3,7 @@
  *
  * Reads: window.TrackerData.index (data/index.js, its shape in docs/site-data.md): maxCompareRuns
  *   and the rows' id, name, project, status, tags, created, duration_s, last_seen, config, summary,
- *   url (and any field a filter names, through TrackerQuery).
+ *   url, alerts (a badge when any; and any field a filter names, through TrackerQuery).
  * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order;
  *   window.TrackerFormat (format.js) for values and durations;
  *   window.TrackerFields (run-fields.js) for the config keys, metrics and default columns;
@@ -247,7 +247,17 @@
     link.href = run.url;
     link.textContent = run.name || run.id;
     link.title = run.id;
-    return link;
+    if (!run.alerts) return link;
+    // the run recorded alerts (run.alert): a badge linking to its page's Alerts section
+    const cell = document.createElement("span");
+    const badge = document.createElement("a");
+    badge.className = "alerts-badge";
+    badge.href = `${run.url}#alerts`;
+    badge.textContent = `\u26a0 ${run.alerts}`;
+    badge.title = `${run.alerts} alert${run.alerts === 1 ? "" : "s"}`;
+    badge.setAttribute("aria-label", badge.title);
+    cell.append(link, " ", badge);
+    return cell;
   }
 
   function renderStatus(run) {
