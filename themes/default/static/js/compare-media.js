@@ -7,8 +7,9 @@
  *
  * Reads: TrackerCompare.onReady (compare-data.js): the chosen index rows (id, name, slug, media: the
  * count of media keys); the data/media/<slug>.js of each run that has media (TrackerData.media[id],
- * docs/site-data.md), loaded with TrackerCompare.loadScript (an inserted <script>: works from file://). Draws every kind through TrackerMediaPanels (media-panels.js)
- * with the site root "" (compare.html is at the root); overlay and swipe are drawn here.
+ * docs/site-data.md), loaded with TrackerCompare.loadScript (an inserted <script>: works from
+ * file://). Draws every kind through TrackerMediaPanels (media-panels.js) with the site root ""
+ * (compare.html is at the root); overlay and swipe are drawn here.
  * Keeps its view in the hash through TrackerCompare.saveView, read before the first draw:
  * key=<media key> (default: every key), step=<step> (default: the last), mode=overlay|swipe|difference
  * (default: side by side), pair=<run id>,<run id> (the First and Second choice, shown for more
@@ -152,7 +153,7 @@
   /** What overlay, swipe and difference compare: the chosen First and Second runs when both have the
    * key at the step, else the first two runs that do. */
   function pairOf(entry, step) {
-    const has = (run) => entry.series.has(run.id) && itemsOf(entry, run, step).length > 0;
+    const has = (run) => (entry.series.get(run.id) || {}).kind === entry.kind && itemsOf(entry, run, step).length > 0;
     const chosen = state.pair.map((id) => state.runs.find((run) => run.id === id));
     if (chosen.length === 2 && chosen.every(has)) return chosen;
     return state.runs.filter(has).slice(0, 2);
@@ -173,7 +174,6 @@
   /** One column per run, each drawn by the kind's renderer: the side-by-side view. */
   function drawColumns(body, entry, step) {
     const columns = element("div", "compare-media-runs");
-    columns.style.setProperty("--runs", String(state.runs.length));
     for (const run of state.runs) {
       const column = element("div", "compare-media-run");
       column.dataset.runId = run.id;
