@@ -41,5 +41,6 @@ def shown_spec(spec: str) -> str:
     scheme, found, rest = spec.partition("://")
     if not found:
         return spec if spec.removeprefix("slack+").startswith("$") else spec[:12] + "..."
-    host = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
-    return f"{scheme}://{host}/..." if rest.rpartition("@")[2][len(host):] else f"{scheme}://{host}"
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    host = authority.rpartition("@")[2]  # user:password@ left out
+    return f"{scheme}://{host}/..." if len(rest) > len(authority) else f"{scheme}://{host}"

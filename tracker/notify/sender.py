@@ -81,7 +81,8 @@ class _Lane:
             return True
         if not self.failing:
             self.failing = True
-            self.sender.warn(f"tracker: notifier {self.notifier.name} failed {attempt + 1} times ({error}); "
+            tries = f"{attempt + 1} attempts" if attempt else "1 attempt"
+            self.sender.warn(f"tracker: notifier {self.notifier.name} failed ({error}) after {tries}; "
                              f"the {event.kind} {event.title!r} of run {event.run_id} was not sent, nor will "
                              "others be while it fails (no further warning); training goes on")
         return False
