@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from tracker import query
-from tracker.formatting import MISSING, flatten, format_value, run_fields
+from tracker.formatting import flatten, format_value, run_fields
+from tracker.grouping import BANDS, NONE, band, band_bounds, group_rows
 from tracker.importance import importance
 
 from .report_source import Block, ReportBlockError
@@ -21,7 +22,7 @@ from .run_data import packed_values, steps_json
 
 # The options each kind takes; the first tuple is required, the second optional.
 BLOCK_OPTIONS = {
-    "chart": (("metric",), ("filter", "runs", "group_by", "title")),
+    "chart": (("metric",), ("filter", "runs", "group_by", "band", "title")),
     "runs": ((), ("filter", "columns", "sort", "limit", "title")),
     "compare": (("runs",), ("title",)),
     "media": (("run", "key"), ("step", "title")),
@@ -131,26 +132,48 @@ def run_link(row: dict) -> str:
 def _chart(options: dict, runs: ReportRuns, error: _BlockErrors) -> dict:
     metric = _text_option(options, "metric", error)
     group_by = _text_option(options, "group_by", error) or None
+    band_kind = _text_option(options, "band", error, "std")
+    if band_kind not in BANDS:
+        error.stop(f"unknown band {band_kind!r}; choose one of {', '.join(BANDS)}")
     rows = select_rows(runs, options, error)
-    traces, without = [], []
+    traces, drawn, without = [], [], []
     for row in rows:
         history = runs.load(row["id"]).histories.get(metric)
         if history is None or not len(history):
             without.append(run_name(row))
             continue
         values, bits = packed_values(history.values)
-        series = {"values": values, "valueBits": bits} | _steps(history.steps)
-        group = format_value(query.resolve_field(row, group_by)) if group_by else None
-        traces.append({"name": run_name(row), "id": row["id"], "url": run_link(row), "group": group,
-                       "points": len(history), "series": series})
+        traces.append({"name": run_name(row), "id": row["id"], "url": run_link(row), "group": None,
+                       "points": len(history), "series": {"values": values, "valueBits": bits} | _steps(history.steps)})
+        drawn.append((row, history))
     if not traces:
         logged = sorted({name for row in rows for name in runs.load(row["id"]).histories})
         error.stop(f"unknown metric {metric!r}: none of the {len(rows)} runs the block selects logged it"
                    + (f"; they logged: {_some(logged)}" if logged else ""))
-    if group_by and all(trace["group"] == MISSING for trace in traces):
+    groups = _groups(drawn, traces, group_by, band_kind, error) if group_by else []
+    return {"metric": metric, "groupBy": group_by, "band": band_kind if group_by else None, "traces": traces,
+            "groups": groups, "without": without}
+
+
+def _groups(drawn: list, traces: list, group_by: str, band_kind: str, error: _BlockErrors) -> list[dict]:
+    """Per group of the drawn runs (tracker/grouping.py's keys and order), its mean line and band by
+    step: each run interpolated onto the union of the group's steps within its own range."""
+    groups = group_rows([row for row, _ in drawn], [group_by])
+    if len(groups) == 1 and groups[0].key[0] == NONE:
         error.stop(f"group_by {group_by!r} is no field of the runs the block selects (a config key, "
                    "a summary metric or a run field such as group or status)")
-    return {"metric": metric, "groupBy": group_by, "traces": traces, "without": without}
+    histories = {row["id"]: history for row, history in drawn}
+    by_id = {trace["id"]: trace for trace in traces}
+    found = []
+    for group in groups:
+        ids = [row["id"] for row in group.rows]
+        for run_id in ids:
+            by_id[run_id]["group"] = group.key[0]
+        result = band([(histories[run_id].steps, histories[run_id].values) for run_id in ids])
+        low, high = band_bounds(result, band_kind)
+        found.append({"key": group.key[0], "runs": ids, "steps": result["steps"], "mean": result["mean"],
+                      "low": low, "high": high, "count": result["count"], "skipped": result["skipped"]})
+    return found
 
 
 def _steps(steps: list) -> dict:

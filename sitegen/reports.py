@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass, field
 
 from tracker.errors import RunFormatError
-from tracker.layout import runs_root
 from tracker.reader import failure_reason
+from tracker.report_draft import reports_folder
 
 from .notes_html import render_markdown
 from .redaction import redact_tokens
@@ -23,7 +23,6 @@ from .render import Renderer, data_script_text, script_json
 from .report_blocks import ReportRuns, fill_block
 from .report_source import Block, ReportBlockError, parse_report
 
-REPORTS_FOLDER = "reports"  # the default folder's name, beside the runs folder
 MAX_REPORT_BYTES = 2 * 1024 * 1024  # a report is a hand-written page; anything larger is a mistake
 DRAWN_KINDS = ("chart", "importance", "media")  # the blocks report-blocks.js draws from the data file
 
@@ -39,9 +38,9 @@ class SiteReports:
 
 
 def default_reports_folder(runs: list[str] | None) -> str:
-    """``reports/`` beside the (first) runs folder: ./reports for ./tracker-runs."""
-    root = os.path.abspath(runs_root(runs[0] if runs else None))
-    return os.path.join(os.path.dirname(root), REPORTS_FOLDER)
+    """``reports/`` beside the (first) runs folder: ./reports for ./tracker-runs (where `tracker
+    report new` writes by default)."""
+    return reports_folder(runs[0] if runs else None)
 
 
 def find_report_files(folder: str) -> list[str]:
@@ -77,7 +76,8 @@ def build_reports(files: list[str], runs: ReportRuns, renderer: Renderer, settin
         parts, drawn, media_slugs = [], {}, []
         for number, part in enumerate(report.parts):
             if not isinstance(part, Block):
-                parts.append({"html": render_markdown(part)})
+                if part.strip():  # the blank lines between two blocks make no paragraph
+                    parts.append({"html": render_markdown(part)})
                 continue
             data, problem = _filled(part, runs, shown)
             problem = problem and redact_tokens(problem)  # it may quote a metric or key a run logged

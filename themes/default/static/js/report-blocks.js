@@ -4,9 +4,11 @@
  * Reads: window.TrackerData.reports[<slug>] (data/reports/<slug>.js, written by sitegen/reports.py;
  * docs/site-data.md) = {blocks: {<block number>: block}}, the slug and site root on
  * <article id="report" data-report data-root>, and each block's <section data-block="<number>">.
- *   chart:      {metric, groupBy, traces: [{name, id, url, group, points, series}]}, where series is a
- *               run data file's series without times ({values, valueBits, stepRange | steps}),
- *               decoded with TrackerRunData.decode (run-data.js);
+ *   chart:      {metric, groupBy, band, traces: [{name, id, url, group, points, series}], groups:
+ *               [{key, runs: [id], steps, mean, low, high, count, skipped}]}, where series is a run
+ *               data file's series without times ({values, valueBits, stepRange | steps}), decoded
+ *               with TrackerRunData.decode (run-data.js); groups (with group_by) are the mean line
+ *               and band of each group by step, made at build time by tracker/grouping.py;
  *   importance: {metric, runs, ranked: [{param, rho, runs}], skipped: [{param, reason}]};
  *   media:      {run: {id, name, url, slug}, key, mediaKind, step}, drawn by TrackerMediaPanels
  *               (media-panels.js) from TrackerData.media[run id] (data/media/<slug>.js).
@@ -29,34 +31,58 @@
   const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                   "#bcbd22", "#17becf"];
 
-  function chartTraces(block) {
-    const groups = [];
-    return block.traces.map((trace, index) => {
-      const columns = RunData.decode(trace.series);
-      let color = COLORS[index % COLORS.length];
-      let legendgroup;
-      if (block.groupBy) {
-        if (!groups.includes(trace.group)) groups.push(trace.group);
-        color = COLORS[groups.indexOf(trace.group) % COLORS.length];
-        legendgroup = Style.text(trace.group);
-      }
-      const name = Style.text(trace.name);
-      return {
-        type: "scatter", mode: columns.values.length > 1 ? "lines" : "markers", name,
-        x: columns.steps, y: columns.values, line: { color, width: 1.6 }, marker: { color },
-        legendgroup, legendgrouptitle: legendgroup && groups.indexOf(trace.group) === groups.length - 1
-          ? { text: `${Style.text(block.groupBy)} = ${legendgroup}` } : undefined,
-        hovertemplate: `${name}<br>step %{x}<br>%{y}<extra></extra>`,
-      };
+  /** "#1f77b4" at ``alpha`` as rgba(): a group's band under its mean line. */
+  function faded(hex, alpha) {
+    const value = parseInt(hex.slice(1), 16);
+    return `rgba(${value >> 16},${(value >> 8) & 255},${value & 255},${alpha})`;
+  }
+
+  function runTrace(trace, color, grouped) {
+    const columns = RunData.decode(trace.series);
+    const name = Style.text(trace.name);
+    return {
+      type: "scatter", mode: columns.values.length > 1 ? "lines" : "markers", name,
+      x: columns.steps, y: columns.values, line: { color, width: grouped ? 1 : 1.6 }, marker: { color },
+      opacity: grouped ? 0.45 : 1, legendgroup: grouped ? Style.text(trace.group) : undefined,
+      hovertemplate: `${name}<br>step %{x}<br>%{y}<extra></extra>`,
+    };
+  }
+
+  /** Per group: its band (a filled polygon), its mean line, and its runs as thin lines, one legend group. */
+  function groupTraces(block) {
+    const traces = [];
+    const byId = new Map(block.traces.map((trace) => [trace.id, trace]));
+    block.groups.forEach((group, index) => {
+      const color = COLORS[index % COLORS.length];
+      const key = Style.text(group.key);
+      const title = `${Style.text(block.groupBy)} = ${key}`;
+      const steps = [], low = [], high = [];
+      group.steps.forEach((step, at) => {
+        if (group.low[at] === null || group.high[at] === null) return;
+        steps.push(step); low.push(group.low[at]); high.push(group.high[at]);
+      });
+      traces.push({ type: "scatter", mode: "lines", name: `${title} (${block.band})`, legendgroup: key,
+                    showlegend: false, hoverinfo: "skip", x: steps.concat(steps.slice().reverse()),
+                    y: high.concat(low.slice().reverse()), fill: "toself", fillcolor: faded(color, 0.18),
+                    line: { width: 0, color } });
+      traces.push({ type: "scatter", mode: "lines", name: `${title}: mean of ${group.runs.length}`,
+                    legendgroup: key, x: group.steps, y: group.mean, line: { color, width: 2.6 },
+                    customdata: group.count,
+                    hovertemplate: `${title}<br>step %{x}<br>mean %{y} of %{customdata} runs<extra></extra>` });
+      for (const id of group.runs) traces.push(runTrace(byId.get(id), color, true));
     });
+    return traces;
+  }
+
+  function chartTraces(block) {
+    if (block.groupBy) return groupTraces(block);
+    return block.traces.map((trace, index) => runTrace(trace, COLORS[index % COLORS.length], false));
   }
 
   function drawChart(plot, block, palette) {
     const layout = Style.layout(palette);
     layout.showlegend = true;
-    layout.legend = { orientation: "h", y: -0.2, font: { color: palette.text } };
-    layout.margin.b = 48;
-    layout.xaxis.title = { text: "step", font: { size: 11, color: palette.muted } };
+    layout.legend = { orientation: "h", x: 0, y: -0.12, yanchor: "top", font: { color: palette.text } };
     layout.yaxis.title = { text: Style.text(block.metric), font: { size: 11, color: palette.muted } };
     return window.Plotly.react(plot, chartTraces(block), layout, Style.CONFIG);
   }
