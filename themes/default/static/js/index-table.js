@@ -9,7 +9,14 @@
  *   window.TrackerFields (run-fields.js) for the config keys, metrics and default columns;
  *   window.TrackerViewState (view-state.js) to keep the view in the URL's hash:
  *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1&sel=<id>,<id>&page=<n>&per=<rows per page>
- *   (defaults are left out).
+ *   &groupby=<field>[,<field>]&agg=minmax|all (defaults are left out);
+ *   window.TrackerGrouping (grouping.js) for groups of runs and their aggregates (optional: a theme
+ *   without it has no groups).
+ * Groups ("Group by", then by): the filter filters runs, then groups are formed; a group row shows its
+ * run count and, per metric column, mean ± std and/or min – max of the summary values (NaN skipped and
+ * counted); it expands to its runs and links to its chart (compare.html#runs=...&groups=...). Sorting
+ * by a metric column sorts the groups by that metric's mean; any other sort keeps the groups' key order
+ * and sorts the runs within them.
  * Rows are paged (#runs-pager): only one page is in the DOM, so 10,000 runs load and redraw fast.
  * All runs are sorted once per sort order, a search filters that list, and each page is a slice of it.
  * After the first render it marks performance "tracker:index-ready" (bench/bench_site.py reads it).
@@ -41,7 +48,7 @@
   // merges a burst of keys (a held key, a paste of several events) into one redraw.
   const SEARCH_PAUSE_MS = 40;
   const state = { query: "", sort: "-created", group: false, chosen: fields.defaultColumns.slice(), selected: [],
-                  page: 1, perPage: 100 };
+                  page: 1, perPage: 100, groupBy: [], groupAgg: "std" };
   const table = document.getElementById("runs-table");
   const tableWrap = document.getElementById("runs-table-wrap");
   const input = document.getElementById("run-filter");
@@ -60,6 +67,7 @@
   };
   const MIN_COMPARE = 2;
   const View = window.TrackerViewState; // absent in a theme whose index.html leaves view-state.js out
+  const Grouping = window.TrackerGrouping; // absent in a theme whose index.html leaves grouping.js out
   const DEFAULT_VIEW = Object.assign({}, state);
   const knownRuns = new Set(data.runs.map((run) => run.id));
   const knownColumns = new Set(fields.params.map((name) => `config.${name}`)
@@ -86,7 +94,7 @@
    * costs one pass over the runs, not a sort.
    */
   function filtered() {
-    const key = JSON.stringify([state.query, state.sort, state.group]);
+    const key = JSON.stringify([state.query, state.sort, state.group && !state.groupBy.length]);
     if (!listed || listed.key !== key) {
       let query;
       try {
@@ -101,7 +109,7 @@
       let rows = state.query.trim() ? sorted.rows.filter((run) => query.matches(run)) : sorted.rows;
       const message = state.query.trim() ? `${number(rows.length)} of ${number(data.runs.length)} runs match` : "";
       const groupCounts = new Map();
-      if (state.group) {
+      if (state.group && !state.groupBy.length) { // "Group by" below takes over from the project headings
         for (const run of rows) groupCounts.set(run.project, (groupCounts.get(run.project) || 0) + 1);
         const rank = new Map([...groupCounts.keys()].sort().map((project, index) => [project, index]));
         rows = [...rows].sort((a, b) => rank.get(a.project) - rank.get(b.project)); // stable: keeps the sort within a project
@@ -121,6 +129,7 @@
   function render() {
     const result = filtered();
     if (result === null) { saveView(); return; } // keep the last good table while the query is invalid
+    if (state.groupBy.length && Grouping) { renderGroups(result.rows); return; }
     const { rows, groupCounts } = result;
     const pages = Math.max(1, Math.ceil(rows.length / state.perPage));
     state.page = Math.min(Math.max(1, state.page), pages);
@@ -132,7 +141,7 @@
     const body = document.createElement("tbody");
     let project = null;
     for (const run of shown) {
-      if (state.group && run.project !== project) {
+      if (state.group && !state.groupBy.length && run.project !== project) {
         project = run.project;
         const tr = body.insertRow();
         tr.className = "group-row";
@@ -140,16 +149,7 @@
         td.colSpan = cols.length;
         td.textContent = `${project} · ${number(groupCounts.get(project))}`;
       }
-      const tr = body.insertRow();
-      tr.dataset.runId = run.id;
-      for (const col of cols) {
-        const td = tr.insertCell();
-        if (col.numeric && (col.field === "duration" || typeof Query.resolveField(run, col.field) === "number")) td.className = "num";
-        if (col.field === "name") td.className = "name";
-        const content = col.render ? col.render(run) : textOf(Query.resolveField(run, col.field));
-        if (content instanceof Node) td.appendChild(content);
-        else td.textContent = content;
-      }
+      renderRunCells(body.insertRow(), run, cols, 0);
     }
     table.replaceChild(body, table.tBodies[0]);
     empty.hidden = rows.length > 0;
@@ -316,6 +316,241 @@
     return unixSeconds ? DATE_FORMAT.format(new Date(unixSeconds * 1000)) : MISSING;
   }
 
+
+  // --- groups of runs (grouping.js): "Group by", "then by", "Show"; their rows, sort and hash keys ---
+
+  const groupControls = {
+    first: document.getElementById("group-by"),
+    second: document.getElementById("group-by-2"),
+    agg: document.getElementById("group-agg"),
+    chart: document.getElementById("group-chart"),
+  };
+  const GROUP_AGGS = ["std", "minmax", "all"];
+  const openGroups = new Set(); // the groups shown expanded, by their key's JSON
+
+  /** The fields a group can be keyed by: run fields, every config key, each dataset's hash. */
+  function groupFields() {
+    const datasets = [...new Set(data.runs.flatMap((run) => Object.keys(run.datasets || {})))];
+    return [["Run", ["project", "group", "status", "tag", "user", "host"].map((name) => [name, name])],
+            ["Config", fields.params.map((name) => [`config.${name}`, name])],
+            ["Dataset hash", datasets.map((name) => [`dataset.${name}`, name])]];
+  }
+
+  function fillGroupSelect(select) {
+    for (const [label, options] of groupFields()) {
+      if (!options.length) continue;
+      const group = document.createElement("optgroup");
+      group.label = label;
+      for (const [value, text] of options) group.appendChild(Object.assign(document.createElement("option"), { value, textContent: text }));
+      select.appendChild(group);
+    }
+  }
+
+  function setUpGroups() {
+    if (!groupControls.first || !Grouping) {
+      const box = groupControls.first && groupControls.first.closest(".group-controls");
+      if (box) box.hidden = true;
+      return;
+    }
+    fillGroupSelect(groupControls.first);
+    fillGroupSelect(groupControls.second);
+    const chosen = () => {
+      state.groupBy = [groupControls.first.value, groupControls.second.value].filter(Boolean)
+        .filter((field, index, list) => list.indexOf(field) === index);
+      openGroups.clear();
+      syncGroupControls();
+      relist();
+    };
+    groupControls.first.addEventListener("change", chosen);
+    groupControls.second.addEventListener("change", chosen);
+    groupControls.agg.addEventListener("change", () => { state.groupAgg = groupControls.agg.value; render(); });
+  }
+
+  function syncGroupControls() {
+    if (!groupControls.first) return;
+    const known = (select, value) => [...select.options].some((option) => option.value === value);
+    groupControls.first.value = state.groupBy[0] || "";
+    groupControls.second.value = state.groupBy[1] || "";
+    groupControls.second.disabled = !state.groupBy.length;
+    groupControls.agg.value = state.groupAgg;
+    groupToggle.disabled = state.groupBy.length > 0;
+    if (!known(groupControls.first, state.groupBy[0] || "")) groupControls.first.value = "";
+  }
+
+  function restoreGroups(hash) {
+    const known = new Set(groupFields().flatMap(([, options]) => options.map(([value]) => value)));
+    state.groupBy = (hash.groupby || []).filter((field) => known.has(field)).slice(0, 2);
+    state.groupAgg = GROUP_AGGS.includes(hash.agg) ? hash.agg : "std";
+    openGroups.clear();
+    syncGroupControls();
+  }
+
+  function groupsView() {
+    return { groupby: state.groupBy.length ? state.groupBy : null, agg: state.groupAgg === "std" ? null : state.groupAgg };
+  }
+
+  /** The metric a sort by a metric column sorts groups by, or null (groups then keep their key order). */
+  function sortMetric() {
+    const field = state.sort.replace(/^-/, "");
+    if (field.startsWith("summary.")) return field.slice("summary.".length);
+    return fields.metrics.includes(field) && !fields.params.includes(field) ? field : null;
+  }
+
+  /** Groups as a tree: [{key, label, runs, aggregates, children}], children (the second field) or null. */
+  function groupTree(rows) {
+    const metrics = [...new Set(state.chosen.filter((field) => field.startsWith("summary."))
+      .map((field) => field.slice("summary.".length)).concat(sortMetric() || []))];
+    const node = (key, runs, children) => ({ key, runs, children, aggregates: Grouping.aggregateRuns(runs, metrics) });
+    const leaves = Grouping.group(rows, state.groupBy);
+    let nodes;
+    if (state.groupBy.length === 1) {
+      nodes = leaves.map((leaf) => node(leaf.key, leaf.runs, null));
+    } else {
+      nodes = [];
+      for (const leaf of leaves) { // ordered by the first key, so a first key's groups are together
+        let parent = nodes[nodes.length - 1];
+        if (!parent || parent.key[0] !== leaf.key[0]) {
+          parent = { key: [leaf.key[0]], leaves: [] };
+          nodes.push(parent);
+        }
+        parent.leaves.push(leaf);
+      }
+      nodes = nodes.map((parent) => node(parent.key, parent.leaves.flatMap((leaf) => leaf.runs),
+                                         parent.leaves.map((leaf) => node(leaf.key, leaf.runs, null))));
+    }
+    const metric = sortMetric();
+    if (metric) sortGroups(nodes, metric, state.sort.startsWith("-"));
+    return nodes;
+  }
+
+  /** Sorts groups (and their children) by a metric's mean; groups without one stay last. */
+  function sortGroups(nodes, metric, descending) {
+    const mean = (node) => node.aggregates[metric].mean;
+    nodes.sort((a, b) => (mean(a) === null || mean(b) === null ? (mean(a) === null) - (mean(b) === null)
+      : descending ? mean(b) - mean(a) : mean(a) - mean(b)));
+    for (const node of nodes) if (node.children) sortGroups(node.children, metric, descending);
+  }
+
+  /** The rows to list: each group, and the groups and runs inside the open ones. */
+  function groupItems(nodes) {
+    const items = [];
+    for (const node of nodes) {
+      const open = openGroups.has(JSON.stringify(node.key));
+      items.push({ node, level: 0, open });
+      if (!open) continue;
+      for (const child of node.children || []) {
+        const childOpen = openGroups.has(JSON.stringify(child.key));
+        items.push({ node: child, level: 1, open: childOpen });
+        if (childOpen) for (const run of child.runs) items.push({ run, level: 2 });
+      }
+      if (!node.children) for (const run of node.runs) items.push({ run, level: 1 });
+    }
+    return items;
+  }
+
+  function renderGroups(rows) {
+    const nodes = groupTree(rows);
+    const items = groupItems(nodes);
+    const pages = Math.max(1, Math.ceil(items.length / state.perPage));
+    state.page = Math.min(Math.max(1, state.page), pages);
+    saveView();
+    const first = (state.page - 1) * state.perPage;
+    const shown = items.slice(first, first + state.perPage);
+    const cols = columns();
+    renderHead(cols);
+    const body = document.createElement("tbody");
+    for (const item of shown) {
+      const tr = body.insertRow();
+      if (item.node) renderGroupRow(tr, item, cols);
+      else renderRunCells(tr, item.run, cols, item.level);
+    }
+    table.replaceChild(body, table.tBodies[0]);
+    empty.hidden = rows.length > 0;
+    count.textContent = `${number(rows.length)} run${rows.length === 1 ? "" : "s"} in ${number(nodes.length)} group${nodes.length === 1 ? "" : "s"}`;
+    renderPager(items.length, first, shown.length, pages);
+    const ids = rows.slice(0, data.maxCompareRuns).map((run) => encodeURIComponent(run.id));
+    groupControls.chart.hidden = rows.length < 1;
+    groupControls.chart.href = groupLink(ids);
+  }
+
+  function groupLink(ids) {
+    return `compare.html#runs=${ids.join(",")}&groups=${state.groupBy.map(encodeURIComponent).join(",")}`;
+  }
+
+  /** A run's row; inside a group (level > 0) indented. */
+  function renderRunCells(tr, run, cols, level) {
+    tr.dataset.runId = run.id;
+    if (level) tr.className = `in-group level-${level}`;
+    for (const col of cols) {
+      const td = tr.insertCell();
+      if (col.numeric && (col.field === "duration" || typeof Query.resolveField(run, col.field) === "number")) td.className = "num";
+      if (col.field === "name") td.className = "name";
+      const content = col.render ? col.render(run) : textOf(Query.resolveField(run, col.field));
+      if (content instanceof Node) td.appendChild(content);
+      else td.textContent = content;
+    }
+  }
+
+  function renderGroupRow(tr, item, cols) {
+    const { node, level, open } = item;
+    tr.className = `agg-group-row level-${level}`;
+    const field = state.groupBy[node.key.length - 1].replace(/^config\./, ""); // a config key by its name
+    for (const col of cols) {
+      const td = tr.insertCell();
+      if (col.field === "select") continue;
+      if (col.field === "name") {
+        td.className = "name";
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "group-toggle";
+        button.setAttribute("aria-expanded", String(open));
+        button.textContent = `${field}: ${node.key[node.key.length - 1]}`;
+        button.addEventListener("click", () => {
+          const id = JSON.stringify(node.key);
+          if (openGroups.has(id)) openGroups.delete(id); else openGroups.add(id);
+          render();
+        });
+        const runs = document.createElement("span");
+        runs.className = "group-count muted";
+        runs.textContent = `${number(node.runs.length)} run${node.runs.length === 1 ? "" : "s"}`;
+        const link = document.createElement("a");
+        link.className = "group-link";
+        link.href = groupLink(node.runs.slice(0, data.maxCompareRuns).map((run) => encodeURIComponent(run.id)));
+        link.textContent = "chart";
+        link.setAttribute("aria-label", `Chart of ${field}: ${node.key[node.key.length - 1]}`);
+        td.append(button, " ", runs, " ", link);
+      } else if (col.field.startsWith("summary.")) {
+        td.className = "num";
+        td.appendChild(aggregateCell(node.aggregates[col.field.slice("summary.".length)]));
+      } else if (col.field.startsWith("config.")) {
+        const values = new Set(node.runs.map((run) => formatValue(Query.resolveField(run, col.field))));
+        td.className = "num";
+        td.textContent = values.size === 1 ? [...values][0] : "";
+        if (values.size > 1) td.title = `${values.size} values`;
+      }
+    }
+  }
+
+  /** "mean ± std" and/or "min – max" of a metric, and how many NaN / Infinity values were skipped. */
+  function aggregateCell(found) {
+    const cell = document.createElement("span");
+    cell.className = "aggregate";
+    if (!found || !found.count) {
+      cell.textContent = MISSING;
+    } else {
+      const lines = [];
+      if (state.groupAgg !== "minmax") lines.push(`${formatValue(found.mean)} ± ${formatValue(found.std)}`);
+      if (state.groupAgg !== "std") lines.push(`${formatValue(found.min)} – ${formatValue(found.max)}`);
+      for (const text of lines) cell.appendChild(Object.assign(document.createElement("span"), { className: "aggregate-line", textContent: text }));
+      cell.title = `${found.count} value${found.count === 1 ? "" : "s"}; mean ${found.mean}, std ${found.std} (population), min ${found.min}, max ${found.max}`;
+    }
+    if (found && found.skipped) {
+      cell.appendChild(Object.assign(document.createElement("span"), { className: "aggregate-skipped muted",
+        textContent: `${found.skipped} NaN/Inf skipped`, title: "NaN and ±Infinity values are left out of the aggregates" }));
+    }
+    return cell;
+  }
+
   /** Sets the state and the controls from the hash (read by view-state.js); missing keys mean defaults. */
   function restoreView(hash) {
     state.query = hash.q ?? DEFAULT_VIEW.query;
@@ -325,6 +560,7 @@
     state.selected = (hash.sel || []).filter((id) => knownRuns.has(id));
     state.perPage = PAGE_SIZES.includes(Number(hash.per)) ? Number(hash.per) : DEFAULT_VIEW.perPage;
     state.page = Number.isInteger(Number(hash.page)) && Number(hash.page) > 1 ? Number(hash.page) : 1;
+    restoreGroups(hash);
     input.value = state.query;
     groupToggle.checked = state.group;
     document.querySelectorAll("#column-picker input[type=checkbox]").forEach((check) => {
@@ -344,6 +580,7 @@
       sel: state.selected.length ? state.selected : null,
       page: state.page > 1 ? String(state.page) : null,
       per: state.perPage === DEFAULT_VIEW.perPage ? null : String(state.perPage),
+      ...groupsView(),
     });
   }
 
@@ -368,9 +605,10 @@
     });
   }
   buildPicker();
+  setUpGroups();
   if (View) {
-    restoreView(View.read(["cols", "sel"]));
-    View.onChange(["cols", "sel"], (hash) => { restoreView(hash); render(); updateCompare(); });
+    restoreView(View.read(["cols", "sel", "groupby"]));
+    View.onChange(["cols", "sel", "groupby"], (hash) => { restoreView(hash); render(); updateCompare(); });
   }
   render();
   updateCompare();
