@@ -39,8 +39,9 @@ def default_report_path(runs: str | None, filter_text: str) -> str:
 
 
 def choose_metric(rows: list[dict]) -> str | None:
-    """The summary metric most of ``rows`` have, a validation one (val, valid, eval, test in its name)
-    before others of the same count; None when no run has a numeric one."""
+    """The metric that ranks ``rows``: of the numeric summary metrics, a validation one (val, valid,
+    eval, test a word of its name) before others, then the one most runs have, then the first
+    logged; None when no run has a numeric one."""
     counts: dict[str, int] = {}
     for row in rows:
         for name, value in (row.get("summary") or {}).items():
@@ -50,7 +51,7 @@ def choose_metric(rows: list[dict]) -> str | None:
         return None
     order = list(counts)
     validation = lambda name: any(word in re.split(r"[^a-z]+", name.lower()) for word in VALIDATION_WORDS)  # noqa: E731
-    return max(order, key=lambda name: (counts[name], validation(name), -order.index(name)))
+    return max(order, key=lambda name: (validation(name), counts[name], -order.index(name)))
 
 
 def failure_line(error: str | None, status: str) -> str:

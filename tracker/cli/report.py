@@ -44,8 +44,8 @@ def add_parser(commands) -> None:
     new.add_argument("--filter", required=True, metavar="EXPR",
                      help="the runs of the report, in the filter language of tracker ls (docs/query.md)")
     new.add_argument("--metric", metavar="NAME",
-                     help="the metric that ranks the runs (default: the summary metric most runs have, "
-                          "a validation one first)")
+                     help="the metric that ranks the runs (default: a validation metric, val/valid/eval/test in "
+                          "its name, the one most runs have)")
     new.add_argument("--out", metavar="FILE",
                      help="the Markdown file to write (default: reports/<filter>.md beside the runs folder)")
     new.add_argument("--force", action="store_true", help="replace --out when it exists")
