@@ -161,7 +161,7 @@ def _rule(node, where: str, problems: list[str]) -> Rule | None:
             query = parse(runs)
         except QueryError as exc:
             problems.append(f"{fields['runs'][1]}: runs: {exc}")
-    if metric is not None and is_ is None and below is None and above is None:
+    if metric is not None and not fields.keys() & {"is", "below", "above"}:
         problems.append(f"{where}: the rule for {metric!r} has no condition: add is:, below: or above:")
     if len(problems) > count:
         return None
