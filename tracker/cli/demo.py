@@ -42,7 +42,9 @@ SWEEP = [
 def add_parser(commands) -> None:
     parser = commands.add_parser(
         "demo", help="log a small sweep of example runs",
-        description="Train a small logistic regression with several settings, logging every run.",
+        description="Train a small logistic regression with several settings, logging every run: loss and "
+                    "accuracy per epoch and, where NumPy is installed, media per epoch (decision-boundary "
+                    "images, a confusion matrix, ROC and PR curves, the worst predictions).",
         epilog="example:\n  tracker demo && tracker ls", formatter_class=argparse.RawDescriptionHelpFormatter)
     add_runs_option(parser)
     parser.add_argument("--project", default="demo-moons", help="project name for the runs")
