@@ -9,6 +9,7 @@ import os
 # Keras picks its backend when it is first imported: the only one installed with the [keras] extra is torch.
 os.environ["KERAS_BACKEND"] = "torch"
 
+import importlib.util  # noqa: E402
 import pathlib  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -155,3 +156,14 @@ def test_a_runs_folder_that_cannot_be_made_is_one_warning_and_the_fit_goes_on(tm
     assert ours[0].startswith("tracker.integrations.keras: starting the run failed (RunDirError")
     assert len(history.history["loss"]) == EPOCHS
     assert history.history["loss"] == pytest.approx(fit(model(), []).history["loss"])
+
+
+def test_the_example_logs_a_fit_with_its_learning_rate_schedule(tmp_path):
+    spec = importlib.util.spec_from_file_location("keras_example", ROOT / "examples" / "keras_example.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.main(["--runs", str(tmp_path / "runs"), "--epochs", "3"])
+    [run] = runs_in(tmp_path / "runs")
+    assert (run.project, run.name, run.status) == ("examples", "keras-spirals", "finished")
+    assert run.history("val_accuracy").count == 3 and run.history("learning_rate").values[0] == 0.02
+    assert run.config["model"]["total_params"] == 2 * 32 + 32 + 32 * 32 + 32 + 32 + 1

@@ -4,6 +4,7 @@ test in one run, checkpoints as artifacts, a failed and an interrupted fit, rank
 standalone pytorch_lightning package, and the tracker failing inside the logger while the fit goes on."""
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 import signal
 import warnings
@@ -227,3 +228,17 @@ def test_the_standalone_pytorch_lightning_package(tmp_path):
     fit.fit(PlRegressor(), loader())
     [run] = runs_in(tmp_path / "runs")
     assert (run.status, run.config, run.history("train_loss").count) == ("finished", {"lr": 0.1}, BATCHES * EPOCHS)
+
+
+def test_the_example_logs_its_fit_and_test_into_one_run_with_the_best_checkpoint(tmp_path):
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "lightning_example.py"
+    spec = importlib.util.spec_from_file_location("lightning_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.main(["--runs", str(tmp_path / "runs"), "--epochs", "2"])
+    [run] = runs_in(tmp_path / "runs")
+    assert (run.project, run.name, run.status) == ("examples", "lightning-two-moons", "finished")
+    assert len(run.writers) == 2  # the fit's and the test's: reading logger.version afterwards reopens nothing
+    assert run.history("val/accuracy").count == 2 and run.history("test/accuracy").count == 1
+    assert [artifact["name"] for artifact in run.artifacts] == [run.explicit_summary["best_checkpoint"]]
+    assert run.config == {"hidden": 16, "lr": 0.05}

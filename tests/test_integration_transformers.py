@@ -9,6 +9,7 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # nothing here may reach the hub; set before transformers is imported
 
+import importlib.util  # noqa: E402
 import pathlib  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -183,3 +184,14 @@ def test_a_runs_folder_that_cannot_be_made_is_one_warning_and_training_goes_on(t
     assert len(ours) == 1, ours
     assert ours[0].startswith("tracker.integrations.transformers: starting the run failed (RunDirError")
     assert run_trainer.state.global_step == STEPS_PER_EPOCH * EPOCHS
+
+
+def test_the_example_logs_a_training_of_a_tiny_gpt2(tmp_path):
+    spec = importlib.util.spec_from_file_location("transformers_example", ROOT / "examples" / "transformers_example.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.main(["--runs", str(tmp_path / "runs"), "--epochs", "1"])
+    [run] = runs_in(tmp_path / "runs")
+    assert (run.project, run.name, run.status) == ("examples", "transformers-tiny-gpt2", "finished")
+    assert run.history("train/loss").steps == [2, 4, 6, 8] and run.history("eval/loss").steps == [8]
+    assert run.config["model"]["n_layer"] == 2 and run.config["model_class"] == "GPT2LMHeadModel"

@@ -70,6 +70,9 @@ class LightningLoggerMethods:
 
     @property
     def version(self) -> str | None:
+        """The run's id; after the fit, the id of the run it recorded into (reading it reopens nothing)."""
+        if not self._recording.open and self._recording.last_id is not None:
+            return self._recording.last_id
         run = self._started()
         return run.id if run is not None else None
 

@@ -24,6 +24,7 @@ class TrainerRun(CallbackRun):
         self._step = None  # the step of the last log_step
         self._written: dict = {}  # what that step holds: name -> value
         self._reopen_id = None  # a run of ours finished well: the next start() resumes it
+        self.last_id = None  # the id of the run recorded into last, open or finished
 
     def start(self, config: dict | None = None) -> None:
         if self._reopen_id is None:
@@ -51,6 +52,7 @@ class TrainerRun(CallbackRun):
     def finish(self, status: str = "finished", error: str | None = None) -> None:
         self._step, self._written = None, {}
         run = self.run
+        self.last_id = run.id if run is not None else self.last_id
         self._reopen_id = run.id if run is not None and self.owns_run and status == "finished" else None
         super().finish(status=status, error=error)
 
