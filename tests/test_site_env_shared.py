@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
 
 from test_site_support import TOKEN, append_record, log_run, run_cli
 
@@ -83,7 +84,6 @@ def test_a_rebuild_writes_a_new_environment_once_and_removes_one_no_run_needs(tm
     gone_folder = os.path.dirname(environment_links(site, gone)[0])
     assert len(environment_folders(site)) == 2
 
-    import shutil
     shutil.rmtree(runs / gone)
     added = run_with(runs, "added", PACKAGES | {"scipy": "1.14.0"})
     same = run_with(runs, "same", PACKAGES)
