@@ -235,3 +235,41 @@ def _logged(tmp_path, points) -> str:
         run.log({"val/acc": value}, step=step)
     run.finish()
     return run.path
+
+
+def test_an_event_seen_again_while_its_notifier_still_sends_it_is_not_queued_twice(tmp_path):
+    import threading
+
+    from tracker.watch import Watcher as InProcessWatcher
+    from tracker.watch_rules import Rule
+
+    release, sent = threading.Event(), []
+
+    class Slow:
+        name = "slow"
+
+        def send(self, event):
+            release.wait(10)
+            sent.append(event.title)
+
+    runs = tmp_path / "runs"
+    watcher = InProcessWatcher([runs], [Slow()], rules=[Rule(name="loss high", metric="loss", above=0.5)],
+                               report=lambda line: None)
+    watcher.check()  # the first look at an empty folder: what appears from now on is sent
+    path = _logged_loss(runs, 1.0)
+    for _ in range(3):  # each look makes the rule's event anew (its time is the look's)
+        watcher.check()
+    release.set()
+    assert watcher.sender.wait(10) and sent == ["loss high"]
+    watcher.check()
+    assert watcher.sender.wait(10) and sent == ["loss high"]
+    assert json.loads((runs / ".tracker-watch.json").read_text())["sent"] == {os.path.basename(path): ["rule:loss high"]}
+
+
+def _logged_loss(runs, value) -> str:
+    import tracker
+
+    run = tracker.init(dir=runs, capture=False, notify=False)
+    run.log({"loss": value})
+    run.finish()
+    return run.path

@@ -46,7 +46,10 @@ class Watcher:
         self.states = {root: WatchState.load(root) for root in self.roots}
         self._ended: dict[str, str] = {}  # run folder -> its key when last read, for runs that had ended
         self._running: dict[str, str] = {}  # run folder -> its root, for runs running when last read
-        self._in_flight: dict = {}  # Event -> (root, run id) while its notifiers send it
+        # (root, run id, event key) of the events being sent, and the same by id(event): an event
+        # seen again while its notifiers still retry (a stall, a rule: made anew at each look) waits
+        self._in_flight: set[tuple[str, str, str]] = set()
+        self._sending: dict[int, tuple[str, str, str]] = {}
         self._lock = threading.Lock()  # guards _in_flight (the notifier threads finish events)
 
     # -- looking ---------------------------------------------------------------------------
@@ -93,10 +96,12 @@ class Watcher:
                 if first and not self.send_existing:
                     state.add(run.id, event.key)
                     continue
+                token = (root, run.id, event.key)
                 with self._lock:
-                    if event in self._in_flight:
+                    if token in self._in_flight:
                         continue
-                    self._in_flight[event] = (root, run.id)
+                    self._in_flight.add(token)
+                    self._sending[id(event)] = token
                 self.sender.send(event)
         if first:
             state.save()  # from now on the folder is known: what appears is sent, also after a restart
@@ -105,10 +110,13 @@ class Watcher:
         """A notifier thread finished ``event``: recorded as sent either way (a notifier that
         failed was retried and warned about; sending it again would repeat it to the others)."""
         with self._lock:
-            root, run_id = self._in_flight.pop(event)
+            token = self._sending.pop(id(event))
+        root, run_id, key = token
         state = self.states[root]
-        state.add(run_id, event.key)
+        state.add(run_id, key)
         state.save()
+        with self._lock:
+            self._in_flight.discard(token)  # only now: a look meanwhile finds it in the state
         outcome = "sent" if delivered else "given up (see the warning)"
         self.report(f"{event.kind}: {event.project}/{event.run_name} ({run_id}): {event.title} - {outcome}")
 
