@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 
 from .errors import RunFormatError
 from .layout import runs_root
@@ -69,6 +70,8 @@ class Watcher:
                 scan = scan_folder(folder)
                 if scan.key is not None:
                     by_root[root].append((folder, scan.key))
+                else:
+                    self._running.pop(folder, None)  # removed, or no longer a run folder
         for root, found in by_root.items():
             self._look(root, found, now)
 
@@ -78,33 +81,41 @@ class Watcher:
         for path, key in found:
             if self._ended.get(path) == key:
                 continue
-            at = time.time() if now is None else now
             try:
-                run = load_run(path, now=at, last_only=True)
-            except (RunFormatError, OSError):
-                continue  # not a run yet (its first records are being written), or gone
-            if run.status == "running":
-                self._running[path] = root
-                self._ended.pop(path, None)
-            else:
-                self._running.pop(path, None)
-                self._ended[path] = key
-            events = run_events(run, at, stall_after_s=self.stall_after_s, rules=self.rules, base_url=self.base_url)
-            for event in events:
-                if state.has(run.id, event.key):
-                    continue
-                if first and not self.send_existing:
-                    state.add(run.id, event.key)
-                    continue
-                token = (root, run.id, event.key)
-                with self._lock:
-                    if token in self._in_flight:
-                        continue
-                    self._in_flight.add(token)
-                    self._sending[id(event)] = token
-                self.sender.send(event)
+                self._look_at_run(root, state, first, path, key, time.time() if now is None else now)
+            except Exception as exc:  # noqa: BLE001 - one odd run must not stop the watcher for all
+                warnings.warn(f"tracker: watching {path} failed ({type(exc).__name__}: {exc}); "
+                              "the other runs are watched", RuntimeWarning, stacklevel=2)
+                self._ended[path] = key  # looked at again once its files change
         if first:
             state.save()  # from now on the folder is known: what appears is sent, also after a restart
+
+    def _look_at_run(self, root: str, state: WatchState, first: bool, path: str, key: str, at: float) -> None:
+        """Read one run and send (or, on a folder's first look, record) its new events."""
+        try:
+            run = load_run(path, now=at, last_only=True)
+        except (RunFormatError, OSError):
+            return  # not a run yet (its first records are being written), or gone
+        if run.status == "running":
+            self._running[path] = root
+            self._ended.pop(path, None)
+        else:
+            self._running.pop(path, None)
+            self._ended[path] = key
+        events = run_events(run, at, stall_after_s=self.stall_after_s, rules=self.rules, base_url=self.base_url)
+        for event in events:
+            if state.has(run.id, event.key):
+                continue
+            if first and not self.send_existing:
+                state.add(run.id, event.key)
+                continue
+            token = (root, run.id, event.key)
+            with self._lock:
+                if token in self._in_flight:
+                    continue
+                self._in_flight.add(token)
+                self._sending[id(event)] = token
+            self.sender.send(event)
 
     def _done(self, event, delivered: bool) -> None:
         """A notifier thread finished ``event``: recorded as sent either way (a notifier that
@@ -130,12 +141,17 @@ class Watcher:
         except ImportError:
             watchfiles = None
         while not stop.is_set():
-            self.check()
-            roots = [root for root in self.roots if os.path.isdir(root)]
-            if watchfiles is None or not roots:
+            try:
+                self.check()
+                roots = [root for root in self.roots if os.path.isdir(root)]
+                if watchfiles is None or not roots:
+                    stop.wait(POLL_FALLBACK_S)
+                    continue
+                self._follow_changes(watchfiles, roots, stop)
+            except Exception as exc:  # noqa: BLE001 - the watcher must outlive anything that goes wrong
+                warnings.warn(f"tracker: watching {', '.join(self.roots)} failed ({type(exc).__name__}: {exc}); "
+                              "watching again", RuntimeWarning, stacklevel=2)
                 stop.wait(POLL_FALLBACK_S)
-                continue
-            self._follow_changes(watchfiles, roots, stop)
 
     def _follow_changes(self, watchfiles, roots: list[str], stop: threading.Event) -> None:
         started = time.monotonic()
