@@ -9,6 +9,7 @@ from http.server import ThreadingHTTPServer
 import numpy as np
 import pytest
 
+import tracker
 from test_site_browser import QuietHandler, assert_inside_site, open_page
 from test_site_support import EVIL, SCRIPT_EVIL, float32, log_run, run_cli
 
@@ -55,7 +56,19 @@ columns: [name, loss]
 metric: loss
 filter: project:evil
 ```
+
+```media
+run: classifier
+key: val/confusion
+step: 1
+```
+
+```compare
+runs: [adam-a, sgd-b]
+```
 """
+TRUE = [0, 0, 1, 1, 1, 2]
+PREDICTED = {0: [0, 1, 1, 1, 1, 2], 1: [0, 0, 1, 2, 1, 2], 2: [0, 0, 1, 1, 1, 2]}  # by step
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +79,10 @@ def report_site(tmp_path_factory):
         log_run(runs, name, project="sweep", config={"optimizer": optimizer, "lr": lr},
                 metrics=[{"valid/acc": acc(lr, step)} for step in range(steps)])
     log_run(runs, EVIL, project="evil", config={"x": 1}, metrics=[{"loss": 1.0}, {"loss": 0.5}])
+    run = tracker.init(project="media", name="classifier", dir=str(runs), capture=False)
+    for step, predicted in PREDICTED.items():
+        run.log_confusion_matrix("val/confusion", TRUE, predicted, step=step)
+    run.finish()
     (base / "reports").mkdir()
     (base / "reports" / "sweep-42.md").write_text(REPORT, encoding="utf-8")
     parent = tmp_path_factory.mktemp("served")
@@ -153,4 +170,26 @@ def test_markup_in_the_report_and_in_a_run_name_shows_as_text_and_runs_no_script
         EVIL.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert page.locator("#block-9 .legendtext").first.text_content() == EVIL  # plotly decodes the escape once
     assert page.errors == []
+    assert_inside_site(requests, report_site, scheme)
+
+
+@pytest.mark.parametrize("scheme", ["file", "http"])
+def test_a_media_block_shows_the_key_at_its_step_and_a_compare_block_the_differences(page, report_site, scheme):
+    requests, dialogs = open_page(page, report_site, scheme, "reports/sweep-42.html")
+    page.wait_for_function("document.querySelectorAll('#block-11 td.media-cm-cell').length === 9")
+    cells = page.evaluate("[...document.querySelectorAll('#block-11 tr')].map(tr => "
+                          "[...tr.querySelectorAll('td.media-cm-cell')].map(td => td.textContent)).filter(r => r.length)")
+    expected = np.zeros((3, 3), int)
+    for true, predicted in zip(TRUE, PREDICTED[1]):
+        expected[true][predicted] += 1
+    assert cells == [[str(count) for count in row] for row in expected]
+    assert page.locator("#block-11").get_by_role("link", name="classifier").is_visible()
+    rows = table_rows(page, 13)
+    assert rows == [["optimizer", "adam", "sgd"], ["lr", "0.1", "0.01"],
+                    ["valid/acc", f"{acc(0.1, 5):g}", f"{acc(0.01, 2):g}"]]  # the config keys that differ, then metrics
+    page.locator("#block-13").get_by_role("link", name="Open in the compare view").click()
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.getElementById('compare-runs-list').textContent !== ''")
+    assert page.locator("#compare-runs-list").inner_text() == "adam-a · sgd-b"
+    assert dialogs == [] and page.errors == []
     assert_inside_site(requests, report_site, scheme)

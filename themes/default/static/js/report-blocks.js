@@ -43,12 +43,13 @@
     return {
       type: "scatter", mode: columns.values.length > 1 ? "lines" : "markers", name,
       x: columns.steps, y: columns.values, line: { color, width: grouped ? 1 : 1.6 }, marker: { color },
-      opacity: grouped ? 0.45 : 1, legendgroup: grouped ? Style.text(trace.group) : undefined,
+      // a group's runs toggle with its legend entry: a legend line per run crowds a phone's screen
+      opacity: grouped ? 0.45 : 1, legendgroup: grouped ? Style.text(trace.group) : undefined, showlegend: !grouped,
       hovertemplate: `${name}<br>step %{x}<br>%{y}<extra></extra>`,
     };
   }
 
-  /** Per group: its band (a filled polygon), its mean line, and its runs as thin lines, one legend group. */
+  /** Per group: its band (a filled polygon), its mean line, and its runs as thin lines, one legend entry. */
   function groupTraces(block) {
     const traces = [];
     const byId = new Map(block.traces.map((trace) => [trace.id, trace]));
