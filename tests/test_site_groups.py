@@ -115,7 +115,7 @@ def test_the_group_chart_has_a_band_per_group_equal_to_numpy(page, groups_site, 
     page.wait_for_function(f"{GROUP_PLOT} && {GROUP_PLOT}.data")
     assert "groups=config.optimizer" in page.url
     assert page.locator("#groups-summary").inner_text() == "optimizer: adam (5 runs), optimizer: sgd (5 runs)"
-    assert page.locator("#groups-charts figure[data-metric='loss'] figcaption").inner_text() == "loss · 1 NaN/Inf point skipped"
+    assert page.locator("#groups-charts figure[data-metric='loss'] figcaption").inner_text() == "loss by step · 1 NaN/Inf point skipped"
     means, lows, highs = band_traces(page, "mean"), band_traces(page, "low"), band_traces(page, "high")
     assert sorted(means) == ["optimizer: adam", "optimizer: sgd"]
     for optimizer in OPTIMIZERS:

@@ -100,8 +100,10 @@
     runs.forEach((run, index) => {
       traces.push({ type: "scatter", mode: "lines", name: Style.text(run.name || run.id), x: series[index].steps,
                     y: series[index].values.map((value) => (Number.isFinite(value) ? value : null)),
-                    legendgroup: text, showlegend: false, visible: showRuns, opacity: RUN_OPACITY,
-                    line: { color, width: 1 }, meta: { group: label, role: "run", run: run.id },
+                    // the colour's alpha, not the trace's opacity: a translucent trace is its own layer,
+                    // which headless Chromium painted as a dark box over the plot in dark mode
+                    legendgroup: text, showlegend: false, visible: showRuns,
+                    line: { color: rgba(color, RUN_OPACITY), width: 1 }, meta: { group: label, role: "run", run: run.id },
                     hovertemplate: "%{y:.6g}<extra>%{fullData.name}</extra>" });
     });
     return { traces, skipped: band.skipped };
@@ -138,9 +140,8 @@
         skipped += drawn.skipped;
         return drawn.traces;
       }).map((trace, index) => Object.assign(trace, { uid: String(index) }));
-      caption.textContent = skipped ? `${metric} · ${skipped} NaN/Inf point${skipped === 1 ? "" : "s"} skipped` : metric;
+      caption.textContent = `${metric} by step${skipped ? ` · ${skipped} NaN/Inf point${skipped === 1 ? "" : "s"} skipped` : ""}`;
       const layout = Object.assign(Style.layout(palette), { showlegend: true, legend: { orientation: "h", y: -0.2 } });
-      layout.xaxis.title = { text: "step", font: { size: 11, color: palette.muted } };
       window.Plotly.react(plot, traces, layout, Style.CONFIG);
     }
     if (!metrics.length) grid.textContent = "No metrics logged.";
