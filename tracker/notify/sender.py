@@ -25,42 +25,45 @@ RETRY_DELAYS_S = tuple(delay * float(os.environ.get("TRACKER_NOTIFY_RETRY_SCALE"
 
 
 class _Lane:
-    """One notifier's queue and thread."""
+    """One notifier's queue and thread. ``busy`` counts the events queued or being sent, under
+    ``changed``, so that waiting for the lane to be idle cannot miss an event just queued."""
 
     def __init__(self, notifier, sender: "NotifySender"):
         self.notifier = notifier
         self.sender = sender
         self.queue: collections.deque = collections.deque()
-        self.wake = threading.Event()
-        self.idle = threading.Event()
-        self.idle.set()
+        self.changed = threading.Condition()
+        self.busy = 0
         self.failing = False
         self.thread: threading.Thread | None = None
 
     def put(self, token: int, event: Event) -> bool:
-        if len(self.queue) >= self.sender.max_queued:
-            return False
-        self.idle.clear()
-        self.queue.append((token, event))
-        if self.thread is None:  # started on the first event: a run that never alerts pays nothing
-            self.thread = threading.Thread(target=self._run, name=f"tracker-notify-{self.notifier.name}", daemon=True)
-            self.thread.start()
-        self.wake.set()
+        with self.changed:
+            if len(self.queue) >= self.sender.max_queued:
+                return False
+            self.queue.append((token, event))
+            self.busy += 1
+            self.changed.notify_all()
+            if self.thread is None:  # started on the first event: a run that never alerts pays nothing
+                self.thread = threading.Thread(target=self._run, name=f"tracker-notify-{self.notifier.name}",
+                                               daemon=True)
+                self.thread.start()
         return True
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.busy == 0, timeout_s)
 
     def _run(self) -> None:
         while True:
-            self.wake.wait()
-            self.wake.clear()
-            while self.queue:
-                token, event = self.queue[0]
-                delivered = self._deliver(event)
-                self.queue.popleft()
-                self.sender._done(token, delivered)
-            self.idle.set()
-            if self.queue:  # put() between the loop's last look and idle.set()
-                self.idle.clear()
-                self.wake.set()
+            with self.changed:
+                self.changed.wait_for(lambda: self.queue)
+                token, event = self.queue.popleft()
+            delivered = self._deliver(event)  # outside the lock: put() never waits for a send
+            self.sender._done(token, delivered)
+            with self.changed:
+                self.busy -= 1
+                self.changed.notify_all()
 
     def _deliver(self, event: Event) -> bool:
         error = None
@@ -126,10 +129,7 @@ class NotifySender:
     def wait(self, timeout_s: float) -> bool:
         """Wait up to ``timeout_s`` for every queued event to be sent or given up; True if all were."""
         deadline = time.monotonic() + timeout_s
-        for lane in self._lanes:
-            if not lane.idle.wait(max(0.0, deadline - time.monotonic())):
-                return False
-        return True
+        return all(lane.wait_idle(max(0.0, deadline - time.monotonic())) for lane in self._lanes)
 
     def pending(self) -> int:
         """Events not yet sent or given up by every notifier."""
