@@ -1,6 +1,7 @@
 """A generic JSON webhook: each event POSTed as JSON (Event.as_json) to a URL; any 2xx answer is success."""
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -24,7 +25,9 @@ def post_json(name: str, url: str, payload: dict, timeout_s: float = HTTP_TIMEOU
         raise NotifyError(name, f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise NotifyError(name, f"cannot connect ({exc.reason})") from None
-    except (OSError, ValueError) as exc:  # a timeout, a reset connection
+    except (ValueError, http.client.InvalidURL):  # its message quotes the URL, whose path is the secret
+        raise NotifyError(name, "the URL is not valid") from None
+    except (OSError, http.client.HTTPException) as exc:  # a timeout, a reset connection
         raise NotifyError(name, f"{type(exc).__name__}: {exc}") from None
 
 
