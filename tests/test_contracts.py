@@ -14,6 +14,7 @@ import tracker
 from sitegen.model import index_data_json
 from test_site_support import log_run, run_cli
 from tracker.formatting import flatten, format_duration, format_value, run_fields
+from tracker.grouping import NONE, aggregate, band, band_bounds, group_rows
 from tracker.rundiff import LOWER_IS_BETTER_WORDS, lower_is_better
 from tracker.values import TEXT_TO_NON_FINITE
 
@@ -45,6 +46,7 @@ LOWER = contract("lower_is_better")
 TEXT = contract("text")
 INDEX = contract("index_row")
 RUN_DATA = contract("run_data")
+AGGREGATE = contract("aggregate")
 REDUCED_STEPS = 6_000  # past the page's per-series budget (sitegen/load.py), so the series has "count"
 
 
@@ -274,3 +276,41 @@ def test_the_run_data_check_names_what_differs():
     assert run_data_problems(data) == ["run r1.metrics['loss']: not exactly one of ['stepRange', 'steps']",
                                        "run r1.metrics['acc'].values: 'not base64!' is not base64 of 32-bit floats",
                                        "run r1.metrics['acc']: 0 values, 2 steps, times 0"]
+
+
+# --- groups: tests/contracts/aggregate.json (tracker/grouping.py; test_grouping.py checks it against NumPy) ---
+
+def close(actual, expected) -> bool:
+    """Equal, numbers to 12 significant digits (the contract's precision), in lists and dicts alike."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and set(actual) == set(expected) and all(close(actual[k], v) for k, v in expected.items())
+    if isinstance(expected, list):
+        return isinstance(actual, list) and len(actual) == len(expected) and all(map(close, actual, expected))
+    if isinstance(expected, float) and isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        return math.isclose(actual, expected, rel_tol=1e-12, abs_tol=1e-300)
+    return actual == expected
+
+
+def test_the_none_group_is_the_contracts():
+    assert NONE == AGGREGATE["none"]
+
+
+@pytest.mark.parametrize("values", ["as in the index", "as read"])
+@pytest.mark.parametrize("case", AGGREGATE["aggregate"], ids=named)
+def test_aggregate(case, values):
+    given = case["values"] if values == "as in the index" else as_read(case["values"])
+    assert close(aggregate(given), case["expected"]), aggregate(given)
+
+
+@pytest.mark.parametrize("case", AGGREGATE["group"], ids=named)
+def test_group_rows(case):
+    groups = group_rows(as_read(case["runs"]), case["fields"])
+    assert [{"key": list(group.key), "runs": [row["id"] for row in group.rows]} for group in groups] == case["groups"]
+
+
+@pytest.mark.parametrize("case", AGGREGATE["band"], ids=named)
+def test_band(case):
+    result = band([(series["steps"], as_read(series["values"])) for series in case["series"]])
+    assert close(result, case["expected"]), result
+    for kind, expected in case["bounds"].items():
+        assert close([list(side) for side in band_bounds(result, kind)], expected), kind

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test_contracts import CONTRACTS, INDEX, RUN_DATA, built_site, index_of  # noqa: F401 (built_site is a fixture)
+from test_contracts import AGGREGATE, CONTRACTS, INDEX, RUN_DATA, built_site, close, index_of  # noqa: F401 (built_site is a fixture)
 
 JS = Path(__file__).resolve().parent.parent / "themes" / "default" / "static" / "js"
 MODULES = ("run-fields.js", "format.js", "stats.js")
@@ -32,6 +32,12 @@ RUN_CASES_JS = """
 
 def contract_text(name: str) -> str:
     return (CONTRACTS / f"{name}.json").read_text(encoding="utf-8")
+
+
+def load_modules(page, tmp_path, modules) -> None:
+    html = tmp_path / "contracts.html"
+    html.write_text('<!doctype html><meta charset="utf-8">' + "".join(f'<script src="{(JS / name).as_uri()}"></script>' for name in modules))
+    page.goto(html.as_uri())
 
 
 @pytest.fixture
@@ -198,3 +204,53 @@ def test_a_key_outside_the_contract_is_caught(page, built_site):
     page.evaluate("TrackerData.index.runs[0].not_in_the_contract")
     assert "not_in_the_contract" in page.evaluate("window.__contractReads()")["row"]
 
+
+
+# --- groups: tests/contracts/aggregate.json in grouping.js (tracker/grouping.py runs it in test_contracts.py) ---
+
+GROUPING_CASES_JS = """
+(text) => {
+  const cases = JSON.parse(text);
+  const G = window.TrackerGrouping;
+  const plain = (value) => JSON.parse(JSON.stringify(value, (key, item) =>
+    typeof item === "number" && !Number.isFinite(item) ? String(item) : item));
+  return plain({
+    none: G.NONE,
+    aggregate: cases.aggregate.map((c) => G.aggregate(c.values)),
+    group: cases.group.map((c) => G.group(c.runs, c.fields).map((g) => ({ key: g.key, runs: g.runs.map((r) => r.id) }))),
+    band: cases.band.map((c) => {
+      const result = G.band(c.series);
+      return { result, bounds: Object.fromEntries(G.BANDS.map((kind) => [kind, G.bounds(result, kind)])) };
+    }),
+    unknown: (() => { try { G.bounds(G.band([]), "iqr"); return null; } catch (error) { return error.message; } })(),
+    frozen: Object.isFrozen(G),
+  });
+}
+"""
+
+
+@pytest.fixture
+def grouping_results(page, tmp_path):
+    load_modules(page, tmp_path, ("query.js", "format.js", "grouping.js"))
+    evaluated = page.evaluate(GROUPING_CASES_JS, contract_text("aggregate"))
+    assert page.errors == []
+    return evaluated
+
+
+def test_aggregate(grouping_results):
+    assert grouping_results["none"] == AGGREGATE["none"] and grouping_results["frozen"]
+    wrong = [(case["name"], got) for case, got in zip(AGGREGATE["aggregate"], grouping_results["aggregate"])
+             if not close(got, case["expected"])]
+    assert wrong == []
+
+
+def test_group_rows(grouping_results):
+    wrong = [(case["name"], got) for case, got in zip(AGGREGATE["group"], grouping_results["group"]) if got != case["groups"]]
+    assert wrong == []
+
+
+def test_band(grouping_results):
+    wrong = [(case["name"], got) for case, got in zip(AGGREGATE["band"], grouping_results["band"])
+             if not close(got["result"], case["expected"]) or not close(got["bounds"], case["bounds"])]
+    assert wrong == []
+    assert grouping_results["unknown"] == 'unknown band "iqr"; choose one of std, minmax, stderr'

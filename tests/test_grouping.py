@@ -1,5 +1,6 @@
-"""Groups of runs in Python (tracker/grouping.py): the cases of tests/contracts/aggregate.json
-(test_grouping_js.py runs them in Chromium), and the numbers against NumPy's."""
+"""Groups of runs in Python (tracker/grouping.py) against NumPy: the aggregates and bands of the cases
+of tests/contracts/aggregate.json (which test_contracts.py and test_contracts_js.py run on both sides)
+equal numpy.mean, numpy.std (ddof=0) and numpy.interp."""
 from __future__ import annotations
 
 import math
@@ -7,32 +8,8 @@ import math
 import numpy
 import pytest
 
-from test_contracts import as_read, contract, named
-from tracker.grouping import NONE, aggregate, band, band_bounds, group_rows
-
-AGGREGATE = contract("aggregate")
-
-
-def close(actual, expected) -> bool:
-    """Equal, numbers to 12 significant digits (the contract's precision), in lists and dicts alike."""
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and set(actual) == set(expected) and all(close(actual[k], v) for k, v in expected.items())
-    if isinstance(expected, list):
-        return isinstance(actual, list) and len(actual) == len(expected) and all(map(close, actual, expected))
-    if isinstance(expected, float) and isinstance(actual, (int, float)) and not isinstance(actual, bool):
-        return math.isclose(actual, expected, rel_tol=1e-12, abs_tol=1e-300) or (math.isnan(actual) and math.isnan(expected))
-    return actual == expected
-
-
-def test_the_none_group_is_the_contracts():
-    assert NONE == AGGREGATE["none"]
-
-
-@pytest.mark.parametrize("values", ["as in the index", "as read"])
-@pytest.mark.parametrize("case", AGGREGATE["aggregate"], ids=named)
-def test_aggregate(case, values):
-    given = case["values"] if values == "as in the index" else as_read(case["values"])
-    assert close(aggregate(given), case["expected"]), aggregate(given)
+from test_contracts import AGGREGATE, as_read, named
+from tracker.grouping import aggregate, band, band_bounds
 
 
 @pytest.mark.parametrize("case", AGGREGATE["aggregate"], ids=named)
@@ -48,20 +25,6 @@ def test_aggregate_equals_numpy(case):
     assert result["std"] == pytest.approx(numpy.std(array), rel=1e-12, abs=1e-12)
     assert result["stderr"] == pytest.approx(numpy.std(array) / math.sqrt(len(array)), rel=1e-12, abs=1e-12)
     assert (result["min"], result["max"], result["count"]) == (array.min(), array.max(), len(array))
-
-
-@pytest.mark.parametrize("case", AGGREGATE["group"], ids=named)
-def test_group_rows(case):
-    groups = group_rows(as_read(case["runs"]), case["fields"])
-    assert [{"key": list(group.key), "runs": [row["id"] for row in group.rows]} for group in groups] == case["groups"]
-
-
-@pytest.mark.parametrize("case", AGGREGATE["band"], ids=named)
-def test_band(case):
-    result = band([(series["steps"], as_read(series["values"])) for series in case["series"]])
-    assert close(result, case["expected"]), result
-    for kind, expected in case["bounds"].items():
-        assert close([list(side) for side in band_bounds(result, kind)], expected), kind
 
 
 @pytest.mark.parametrize("case", AGGREGATE["band"], ids=named)
