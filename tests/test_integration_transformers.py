@@ -162,8 +162,9 @@ def test_only_the_main_process_records_unless_all_ranks(tmp_path):
     args = transformers.TrainingArguments(output_dir=str(tmp_path / "out"), report_to=[], use_cpu=True)
     state = transformers.TrainerState(is_world_process_zero=False, global_step=1)
     control = transformers.TrainerControl()
-    for callback, runs in ((TrackerCallback(dir=tmp_path / "quiet", capture=False), tmp_path / "quiet"),
-                           (TrackerCallback(dir=tmp_path / "every", capture=False, all_ranks=True), tmp_path / "every")):
+    quiet = TrackerCallback(dir=tmp_path / "quiet", capture=False)
+    every = TrackerCallback(dir=tmp_path / "every", capture=False, all_ranks=True)
+    for callback in (quiet, every):
         callback.on_train_begin(args, state, control, model=tiny_model())
         callback.on_log(args, state, control, logs={"loss": 2.5, "epoch": 0.5})
         callback.on_train_end(args, state, control)

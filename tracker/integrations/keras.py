@@ -100,7 +100,7 @@ def numbers(logs: dict, prefix: str = "") -> dict:
 
 
 def learning_rate(model) -> dict:
-    """The optimizer's current learning rate (schedules and ReduceLROnPlateau change it), as the shortest float32 text."""
+    """The optimizer's current learning rate (schedules and ReduceLROnPlateau change it), float32 as written."""
     rate = getattr(getattr(model, "optimizer", None), "learning_rate", None)
     if rate is None:
         return {}

@@ -17,7 +17,7 @@ from .callback_run import CallbackRun
 
 
 class TrainerRun(CallbackRun):
-    """A CallbackRun that writes a value repeated within one step once, and reopens its run after a fit that ended well."""
+    """A CallbackRun writing a value repeated within one step once, reopening its run after a fit that ended well."""
 
     def __init__(self, integration: str, init_kwargs: dict):
         super().__init__(integration, init_kwargs)

@@ -46,7 +46,7 @@ class TrackerCallback(transformers.TrainerCallback):
         self._recording = TrainerRun(INTEGRATION, {"project": project, "name": name, "group": group,
                                                    "tags": ["transformers", *(tags or [])], "dir": dir,
                                                    "capture": capture})
-        self._training = False  # between on_train_begin and on_train_end: still true at the next begin if train() raised
+        self._training = False  # from on_train_begin to on_train_end: still true at the next begin if train() raised
         self._start_failed = False  # not retried at every log: the next training or evaluate tries again
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
@@ -108,7 +108,7 @@ def training_config(args, model) -> dict:
 
 
 def split_logs(logs: dict) -> tuple[dict, dict]:
-    """One ``on_log``'s values as (series, summary): ``{"train/loss": ..., "epoch": ...}`` and the end-of-training ones."""
+    """One ``on_log``'s values as (series, summary): ``{"train/loss": ..., "epoch": ...}``, the end-of-training ones."""
     series, summary = {}, {}
     for key, value in logs.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
