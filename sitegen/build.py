@@ -11,6 +11,7 @@ is rendered and --strict has had its say:
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from .assets import plan_assets
 from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .identity import RunChoice
+from .load import read_run
 from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key
 from .media_plan import DEFAULT_RUN_MEDIA_BUDGET_MB, DEFAULT_SITE_MEDIA_BUDGET_MB, run_media_budget_bytes
 from .model import (PageSettings, compare_context, index_context, index_data_json, project_context,
@@ -32,7 +34,6 @@ from .model import (PageSettings, compare_context, index_context, index_data_jso
 from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
 from .output_lock import locked_output, staging_path
 from .render import Renderer, data_script_text, script_json
-from .load import read_run
 from .report_blocks import ReportRuns
 from .reports import SiteReports, build_reports, default_reports_folder, find_report_files
 from .run_pages import RunOutcome, render_runs
@@ -41,6 +42,7 @@ from .theme import resolve_theme
 
 SITE_MARKER = ".tracker-site"  # marks a folder this command built, so a rebuild may replace it
 DEFAULT_TITLE = "Experiments"
+REPORT_RUNS_KEPT = 256  # runs read for report blocks kept in memory: reports often show one sweep several ways
 
 
 @dataclass
@@ -174,12 +176,10 @@ def site_reports(options: BuildOptions, manifest: Manifest, choice: RunChoice, r
     if not files:
         return SiteReports()
     folders = choice.shown()
-    read: dict = {}
 
+    @functools.lru_cache(maxsize=REPORT_RUNS_KEPT)
     def load(run_id: str):
-        if run_id not in read:
-            read[run_id] = read_run(folders[run_id], now=settings.now)
-        return read[run_id]
+        return read_run(folders[run_id], now=settings.now)
 
     entries = sorted(manifest.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))
     rows = [json.loads(entry.row_json) for entry in entries]

@@ -194,8 +194,7 @@ def _runs_table(options: dict, runs: ReportRuns, error: _BlockErrors) -> dict:
         columns = ["name"] + [column.split(".", 1)[1] for column in run_fields(rows).default_columns]
     sort = _text_option(options, "sort", error)
     if sort:
-        if query.resolve_field(rows[0], sort.lstrip("-")) is None and \
-                all(query.resolve_field(row, sort.lstrip("-")) is None for row in rows):
+        if all(query.resolve_field(row, sort.lstrip("-")) is None for row in rows):
             error.stop(f"cannot sort by {sort.lstrip('-')!r}: no run the block selects has it")
         rows = sorted(rows, key=query.sort_key(sort))
     limit = options.get("limit", DEFAULT_RUNS_LIMIT)
