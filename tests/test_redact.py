@@ -3,8 +3,8 @@ import hashlib
 
 import pytest
 
-from tracker.redact import (REDACTED, find_token_shapes, is_secret_name, redact_argv, redact_mapping,
-                            redact_token_shapes, strip_url_credentials)
+from tracker.redact import (REDACTED, find_token_shapes, is_secret_name, redact_argv, redact_file_text, redact_mapping,
+                            redact_text, redact_token_shapes, strip_url_credentials)
 
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 
@@ -166,3 +166,17 @@ def test_a_token_split_into_lines_of_a_long_text_is_found_where_it_is():
     redacted, kinds = redact_token_shapes("\n".join(lines))
     assert redacted.split("\n")[1234] == f"step 1234 uses {REDACTED} and API_KEY={REDACTED}"
     assert kinds == ["GitHub token", "secret assignment"]
+
+
+@pytest.mark.parametrize("text", ["google-auth==2.63.0", "google-auth-oauthlib==1.2.1 keyring==25.5.0",
+                                  "if auth_token == expected:", "passlib==1.7.4\nrequests-oauthlib==2.0.0"])
+def test_comparisons_and_requirement_pins_are_not_assignments(text):
+    assert redact_text(text) == text
+    assert redact_file_text(text) == text
+
+
+def test_an_assignment_beside_a_pin_is_still_redacted():
+    text = "google-auth==2.63.0\nAPI_TOKEN=abcd1234efgh5678"
+    assert redact_file_text(text) == f"google-auth==2.63.0\nAPI_TOKEN={REDACTED}"
+    assert redact_text("pinned google-auth==2.63.0 with auth_token=abcd1234efgh5678") == \
+        f"pinned google-auth==2.63.0 with auth_token={REDACTED}"

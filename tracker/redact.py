@@ -72,9 +72,10 @@ _CONTEXT_PATTERNS = [
     ("user:password@host", ("@",), re.compile(
         r"(?<![\w.%+~:/@-])(?!mailto:|sip:|xmpp:)(?P<secret>[A-Za-z0-9._%+~-]{1,128}:(?!//)"
         r"(?![\d.:]+@)(?!\d{1,5}(?:[/?#\s]|$))[^\s@]{1,256})@(?=[A-Za-z0-9\[])(?!sha\d+:)")),
-    # NAME=value in free text (a log line, a note, a shell command) where NAME looks secret.
+    # NAME=value in free text (a log line, a note, a shell command) where NAME looks secret; not
+    # NAME==value, a comparison or a requirement pin (google-auth==2.63.0).
     ("secret assignment", ("key", "token", "secret", "pass", "pwd", "auth", "credential", "cookie"), re.compile(
-        r"(?<![A-Za-z0-9_])(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,63})=(?:\"(?P<secret_dq>[^\"\r\n]{1,512})\"|"
+        r"(?<![A-Za-z0-9_])(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,63})=(?!=)(?:\"(?P<secret_dq>[^\"\r\n]{1,512})\"|"
         r"'(?P<secret_sq>[^'\r\n]{1,512})'|(?P<secret>[^\s\"'&;,()\[\]{}<>]{1,512}))")),
 ]
 # Values of a secret-looking NAME=value that are not secrets: flags, unset values, references.
@@ -301,7 +302,7 @@ _PASSWORD_FLAGS = ("-p",)  # short flags that take a password (mysql, mongo, red
 # A literal value assigned to a name (api_key = "...", "token": "...", HF_TOKEN=..., password: ...).
 # Eight characters at least and no call or variable reference, so `key=lambda x: ...` stays intact.
 _SECRET_ASSIGNMENT = re.compile(
-    r"""(?P<name>\b[A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*"""
+    r"""(?P<name>\b[A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(?::|=(?!=))[ \t]*"""
     r"""(?:(?P<quote>["'])(?P<quoted>[^"'\s]{8,})(?P=quote)|(?P<bare>[^\s"'`$()\[\]{},;#]{8,})(?=\s|$))""",
     re.MULTILINE)
 
