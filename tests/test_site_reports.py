@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from scipy import stats  # scikit-learn's dependency, in the dev extra
 
 from sitegen.report_source import Block, parse_report
 from tracker.importance import importance, spearman
@@ -156,7 +157,6 @@ def test_a_missing_reports_folder_given_by_name_is_an_error(runs, tmp_path):
 
 
 def test_importance_is_spearmans_rho_as_scipy_computes_it():
-    stats = pytest.importorskip("scipy.stats")  # scikit-learn's dependency, in the dev extra
     xs = [0.1, 0.01, 0.03, 0.3, 0.03, 1.0]
     ys = [0.8, 0.5, 0.7, 0.9, 0.6, 0.2]
     assert spearman(xs, ys) == pytest.approx(stats.spearmanr(xs, ys).statistic)
