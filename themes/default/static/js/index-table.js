@@ -328,8 +328,15 @@
   const GROUP_AGGS = ["std", "minmax", "all"];
   const openGroups = new Set(); // the groups shown expanded, by their key's JSON
 
-  /** The fields a group can be keyed by: run fields, every config key, each dataset's hash. */
+  let knownGroupFields = null;
+
+  /** The fields a group can be keyed by: run fields, every config key, each dataset's hash (found once). */
   function groupFields() {
+    if (!knownGroupFields) knownGroupFields = findGroupFields();
+    return knownGroupFields;
+  }
+
+  function findGroupFields() {
     const datasets = [...new Set(data.runs.flatMap((run) => Object.keys(run.datasets || {})))];
     return [["Run", ["project", "group", "status", "tag", "user", "host"].map((name) => [name, name])],
             ["Config", fields.params.map((name) => [`config.${name}`, name])],
