@@ -64,12 +64,14 @@ def parse_report(path: str, text: str) -> ReportText:
     """Cut ``text`` (the file at ``path``) into Markdown parts and view blocks. A block whose
     options cannot be read, or that is never closed, keeps the ReportBlockError as its problem."""
     lines = text.splitlines()
-    report = ReportText(path, report_slug(path), _title(lines) or os.path.splitext(os.path.basename(path))[0])
+    report = ReportText(path, report_slug(path), "")
     markdown: list[str] = []
     index = 0
     while index < len(lines):
         opening = _FENCE.match(lines[index])
         if not opening:
+            heading = None if report.title else _HEADING.match(lines[index])  # the first '# ' outside code
+            report.title = heading.group("title") if heading else report.title
             markdown.append(lines[index])
             index += 1
             continue
@@ -96,15 +98,8 @@ def parse_report(path: str, text: str) -> ReportText:
         index = len(lines) if closing is None else closing + 1
     if markdown:
         report.parts.append("\n".join(markdown))
+    report.title = report.title or os.path.splitext(os.path.basename(path))[0]
     return report
-
-
-def _title(lines: list[str]) -> str | None:
-    for line in lines:
-        heading = _HEADING.match(line)
-        if heading:
-            return heading.group("title")
-    return None
 
 
 def _closing_fence(lines: list[str], start: int, fence: str) -> int | None:

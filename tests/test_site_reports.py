@@ -32,13 +32,13 @@ def write_report(folder, name: str, text: str) -> str:
 
 
 def test_block_options_are_a_yaml_subset_read_line_by_line():
-    report = parse_report("r.md", "# Title\n\ntext\n\n```chart\nmetric: valid/acc   # the score\n"
+    report = parse_report("r.md", "```sh\n# not the title\n```\n# Title\n\ntext\n\n```chart\nmetric: valid/acc   # the score\n"
                                   "filter: group:sweep-42 status:finished\nruns: [a, \"b, c\", 'd']\nlimit: 10\n"
                                   "step: last\nlabel: \"x # y\"\ncolumns:\n  - name\n  - lr\n```\n\n```python\n"
                                   "```chart\n```\n")
     assert report.title == "Title" and report.slug == "r"
     block = report.parts[1]
-    assert isinstance(block, Block) and block.kind == "chart" and block.line == 5 and block.problem is None
+    assert isinstance(block, Block) and block.kind == "chart" and block.line == 8 and block.problem is None
     assert block.options == {"metric": "valid/acc", "filter": "group:sweep-42 status:finished",
                              "runs": ["a", "b, c", "d"], "limit": 10, "step": "last", "label": "x # y",
                              "columns": ["name", "lr"]}
