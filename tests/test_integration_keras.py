@@ -102,7 +102,8 @@ def test_early_stopping_puts_the_epochs_run_in_the_summary(tmp_path):
 
 def test_a_fit_from_initial_epoch_continues_at_that_step(tmp_path):
     net = model()
-    net.fit(X, Y, epochs=4, initial_epoch=2, batch_size=16, verbose=0, callbacks=[TrackerCallback(dir=tmp_path, capture=False)])
+    net.fit(X, Y, epochs=4, initial_epoch=2, batch_size=16, verbose=0,
+            callbacks=[TrackerCallback(dir=tmp_path, capture=False)])
     [run] = runs_in(tmp_path)
     assert run.history("loss").steps == [2, 3] and run.explicit_summary["epochs"] == 2
 
