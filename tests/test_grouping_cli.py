@@ -66,6 +66,26 @@ def test_ls_group_by_usage_errors_name_the_flag(runs_dir):
     assert err == "tracker: error: --agg: unknown aggregate 'avg'; choose from mean, std, min, max, count, stderr\n"
     code, out, err = run_cli("ls", "--runs", str(runs_dir), "--group-by", "a,b,c")
     assert code == 2 and err.startswith("tracker: error: --group-by: give one or two keys")
+    code, out, err = run_cli("ls", "--runs", str(runs_dir), "--agg", "mean")
+    assert (code, err) == (2, "tracker: error: --agg: aggregates are of groups; add --group-by KEY\n")
+
+
+def test_ls_and_runs_group_by_a_datasets_hash(tmp_path):
+    """The listing keeps no dataset hashes: ls reads them from the runs it groups."""
+    for index, text in enumerate(["a,b\n1,2\n", "a,b\n1,2\n", "a,b\n3,4\n"]):
+        data = tmp_path / f"train-{index}.csv"
+        data.write_text(text)
+        run = tracker.init(name=f"d{index}", dir=str(tmp_path / "runs"), capture=False, config={"seed": index})
+        run.log_dataset(str(data), name="train")
+        run.log({"loss": float(index)})
+        run.finish()
+    code, out, err = run_cli("ls", "--runs", str(tmp_path / "runs"), "--group-by", "dataset.train", "--agg", "count,mean")
+    assert (code, err) == (0, "")
+    rows = [line.split() for line in out.splitlines()[2:]]
+    assert sorted(row[1:] for row in rows) == [["1", "1", "2"], ["2", "2", "0.5"]]
+    groups = tracker.runs(tmp_path / "runs").group_by("dataset.train")
+    assert sorted((len(group.runs), group.aggregates["loss"]["mean"]) for group in groups) == [(1, 2.0), (2, 0.5)]
+    assert {len(group.key["dataset.train"]) for group in groups} == {64}  # sha256 hex
 
 
 def test_runs_group_by_gives_groups_with_runs_and_numpy_aggregates(runs_dir):

@@ -33,7 +33,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--group-by", metavar="KEY[,KEY2]",
                         help="one row per group of runs with the same KEY (a config key, group, project, tag, "
                              "status, dataset.NAME; a second KEY nests), its metrics aggregated (see docs/site.md)")
-    parser.add_argument("--agg", default="mean,std", metavar="A,B",
+    parser.add_argument("--agg", metavar="A,B",
                         help=f"with --group-by: aggregates per metric, of {', '.join(AGG_CHOICES)} (default: mean,std); "
                              "NaN and Infinity are skipped and counted")
     parser.set_defaults(handler=run_ls)
@@ -89,9 +89,11 @@ def _columns(chosen: str | None, rows: list[dict]) -> tuple[list[str], list[str]
 def _grouping_options(args) -> tuple[list[str], list[str]]:
     """--group-by's fields and --agg's aggregates, checked before anything is read."""
     if not args.group_by:
+        if args.agg:
+            raise ValueError("--agg: aggregates are of groups; add --group-by KEY")
         return [], []
     fields = [name.strip() for name in args.group_by.split(",") if name.strip()]
-    aggs = [name.strip() for name in args.agg.split(",") if name.strip()]
+    aggs = [name.strip() for name in (args.agg or "mean,std").split(",") if name.strip()]
     if not 1 <= len(fields) <= 2:
         raise ValueError(f"--group-by: give one or two keys, e.g. --group-by optimizer,lr (got {args.group_by!r})")
     unknown = [name for name in aggs if name not in AGG_CHOICES]
