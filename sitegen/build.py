@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from tracker.version import __version__
 
 from .assets import plan_assets
+from .commit_diffs import commit_diff_texts
 from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .identity import RunChoice
@@ -133,6 +134,9 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
         if options.strict and reports.problems:
             raise StrictBuildError(reports.problems)
         texts = site_pages(renderer, settings, manifest, errors, reports.links) | reports.texts
+        texts |= commit_diff_texts([entry.row_json for entry in sorted(  # the compare view's commit diffs
+            manifest.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))],
+            [os.getcwd(), *found.roots])
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
         shared = {relative for entry in manifest.runs.values() for relative in entry.shared}  # still referenced
         run_files += sorted({relative for outcome in shown.values() for relative in outcome.shared

@@ -14,6 +14,7 @@ from tracker.errors import RunFormatError
 from tracker.parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from tracker.reader import created_time
 
+from .code_data import code_data_file, code_data_json
 from .csv_spool import CsvSpool
 from .environments import environment_context, shared_environment, write_shared_files
 from .load import PAGE_POINTS_PER_SERIES, is_reduced, load_source, read_run
@@ -90,6 +91,10 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str,
              run_data_file(source.slug): data_script_text("runs", run.id, run_data_json(source))}
     if source.diff_text:
         texts[f"{run_folder(source.slug)}/diff.patch"] = source.diff_text
+    code_json, code_findings = code_data_json(source)
+    if code_json is not None:  # the compare view's code section
+        texts[code_data_file(source.slug)] = data_script_text("code", run.id, code_json)
+        outcome.findings += [str(finding) for finding in code_findings]
     for relative, text in texts.items():
         write_text(staging, relative, text)
     outcome.files = list(texts) + outcome.media.get("files", [])

@@ -1,0 +1,74 @@
+"""Commit diffs for the compare view: `git diff` between the commits the site's runs were logged at.
+
+Made only when the build runs inside a checkout of the runs' repository (the working directory's,
+else the runs folder's): a commit is diffed when that checkout has it, whatever its remote, since
+having the commit is what a diff needs. A compare view may pair any two runs, but diffing every
+pair of commits grows as their square, so the pairs are bounded (commit_pairs): every pair when the
+runs have at most ALL_PAIRS_MAX_COMMITS commits, else each commit against the one before it (by
+its first run's time) and against the most common one (the baseline most runs share), at most
+MAX_COMMIT_PAIRS diffs. Each is capped as tracker/code_diff.py says (files and bytes).
+A pair the site lacks is named on the compare view with the command that prints it.
+
+Each diff is ``data/commits/<hash>-<hash>.js`` (the two full hashes sorted), registering
+``TrackerData.commitDiffs["<hash>-<hash>"] = {"from", "to", "text", "files", "filesTotal", "bytesCut",
+"notice"}``: the diff from the older commit to the newer one.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from tracker.code_diff import commit_diff, find_repository, resolve_commit
+
+from .render import data_script_text, script_json
+
+ALL_PAIRS_MAX_COMMITS = 8   # 28 pairs
+MAX_COMMIT_PAIRS = 64
+
+
+def commit_diff_key(a: str, b: str) -> str:
+    """The name of the diff between two full hashes, either way round."""
+    return "-".join(sorted((a, b)))
+
+
+def commit_diff_file(a: str, b: str) -> str:
+    return f"data/commits/{commit_diff_key(a, b)}.js"
+
+
+def commit_pairs(commits: list[str], runs_per_commit: dict[str, int]) -> list[tuple[str, str]]:
+    """(older, newer) pairs to diff among ``commits`` (in the order of their first run)."""
+    if len(commits) <= ALL_PAIRS_MAX_COMMITS:
+        return [(commits[i], commits[j]) for i in range(len(commits)) for j in range(i + 1, len(commits))]
+    position = {commit: index for index, commit in enumerate(commits)}
+    baseline = max(commits, key=lambda commit: (runs_per_commit.get(commit, 0), -position[commit]))
+    pairs = [(commits[i - 1], commits[i]) for i in range(len(commits) - 1, 0, -1)]  # newest first
+    pairs += [tuple(sorted((baseline, commit), key=position.get)) for commit in commits if commit != baseline]
+    return list(dict.fromkeys(pairs))[:MAX_COMMIT_PAIRS]
+
+
+def commit_diff_texts(row_texts: list[str], start_dirs: list[str]) -> dict[str, str]:
+    """The commit diff files for the index rows (JSON texts, oldest run first), by site path;
+    none when no folder of ``start_dirs`` is in a git checkout."""
+    root = next((found for folder in start_dirs if (found := find_repository(folder))), None)
+    if root is None:
+        return {}
+    short_commits = [json.loads(text).get("commit") for text in row_texts]
+    full: dict[str, str | None] = {}
+    counts: Counter = Counter()
+    for short in short_commits:
+        if isinstance(short, str) and short:
+            if short not in full:
+                full[short] = resolve_commit(root, short)
+            if full[short]:
+                counts[full[short]] += 1
+    commits = list(dict.fromkeys(commit for commit in full.values() if commit))
+    texts = {}
+    for older, newer in commit_pairs(commits, counts):
+        diff = commit_diff(root, older, newer)
+        if diff.error:
+            continue
+        value = {"from": older, "to": newer, "text": diff.text, "files": diff.files, "filesTotal": diff.files_total,
+                 "bytesCut": diff.bytes_cut, "notice": diff.notice()}
+        texts[commit_diff_file(older, newer)] = data_script_text("commitDiffs", commit_diff_key(older, newer),
+                                                                 script_json(value))
+    return texts
