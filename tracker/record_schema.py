@@ -149,7 +149,8 @@ SCHEMAS: dict[str, Schema] = {
     "run": Schema(optional={"id": TEXT, "project": TEXT, "name": TEXT, "group": TEXT, "time": TIME,
                             "schema": INT}),
     "start": Schema(optional={"writer": TEXT, "time": TIME, "pid": INT, "host": TEXT, "user": TEXT,
-                              "resumed": BOOL, "rank": INT, "heartbeat_interval_s": POSITIVE}),
+                              "resumed": BOOL, "rank": INT, "local_rank": INT, "world_size": INT,
+                              "node": TEXT, "heartbeat_interval_s": POSITIVE}),
     # state: checked on its own by check_end_state, and only by readers that use it (tail_reading.py)
     "end": Schema(optional={"writer": TEXT, "time": TIME, "status": TEXT, "error": TEXT, "state": OBJECT}),
     "metrics": Schema(required={"step": INT, "time": TIME, "values": OBJECT}),
@@ -171,7 +172,7 @@ SCHEMAS: dict[str, Schema] = {
                                     "os": TEXT, "machine": TEXT, "hostname": TEXT, "user": TEXT,
                                     "packages": TEXT_MAP, "env": TEXT_MAP, "time": TIME}),
     "hardware": Schema(optional={"cpu_model": TEXT, "cpu_count_logical": COUNT, "cpu_count_physical": COUNT,
-                                 "memory_total_bytes": COUNT, "gpus": OBJECT_LIST, "time": TIME}),
+                                 "memory_total_bytes": COUNT, "gpus": OBJECT_LIST, "node": TEXT, "time": TIME}),
     # the writer's fields; each kind's own fields (docs/format.md, "Media") pass as they are
     "media": Schema(required={"key": TEXT, "step": INT, "file": MEDIA_FILE, "kind": TEXT},
                     optional={"time": TIME, "index": COUNT, "size_bytes": COUNT, "attachments": MEDIA_FILES}),

@@ -367,10 +367,10 @@ class Run(RunMediaMethods):
         if console.start():
             self._console = console
 
-    def _start_system_metrics(self) -> None:
+    def _start_system_metrics(self, name_prefix: str = "") -> None:
         from .system_metrics import SystemMetricsSampler
 
-        self._system_metrics = SystemMetricsSampler(self._put)
+        self._system_metrics = SystemMetricsSampler(self._put, name_prefix=name_prefix)
         self._system_metrics.start()
 
     def _detach_after_fork(self) -> None:

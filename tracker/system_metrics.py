@@ -35,9 +35,10 @@ class SystemMetricsSampler:
     ``start()`` and ``stop()`` are the whole interface; nothing here raises into the caller.
     """
 
-    def __init__(self, put, interval_s: float = SYSTEM_METRICS_INTERVAL_S):
+    def __init__(self, put, interval_s: float = SYSTEM_METRICS_INTERVAL_S, name_prefix: str = ""):
         self._put = put
         self.interval_s = interval_s
+        self.name_prefix = name_prefix  # "<node>/" in a job of several nodes' ranks: one series per node
         self._stop = threading.Event()
         self._warned: set[type] = set()
         self._thread = threading.Thread(target=self._run, name="tracker-system-metrics", daemon=True)
@@ -68,6 +69,8 @@ class SystemMetricsSampler:
                 values = state.sample()
                 if nvml is not None:
                     values.update(_gpu_values(nvml))
+                if self.name_prefix:
+                    values = {self.name_prefix + name: value for name, value in values.items()}
                 self._put({"type": "system", "time": time.time(), "step": step, "values": values})
                 step += 1
             except Exception as exc:  # a metric is not worth a dead thread or a noisy loop
