@@ -22,10 +22,14 @@ from .layout import runs_root
 from .notify.sender import NotifySender
 from .reader import load_run
 from .run_keys import find_run_folders, is_run_folder_name, scan_folder
-from .watch_events import run_events
+from .run_reading import read_heartbeats
+from .status import run_status
+from .watch_events import last_step_time, run_events
 from .watch_state import STATE_FILE, WatchState
 
-POLL_S = 0.5  # running runs are read again this often: a crash shows within it of the reader's verdict
+POLL_S = 0.5  # running runs are looked at this often: a crash shows within it of the reader's verdict
+READ_SHARE = 10  # a running run is read again after 10 times its last read took, at the least (a long
+                 # run read every POLL_S would keep a core busy); its heartbeats are looked at meanwhile
 POLL_FALLBACK_S = 2.0  # without watchfiles, every run folder is scanned this often
 FULL_RESCAN_S = 30.0  # with watchfiles, a full scan this often anyway (a missed change, a new runs folder)
 DEBOUNCE_MS = 100
@@ -47,6 +51,7 @@ class Watcher:
         self.states = {root: WatchState.load(root) for root in self.roots}
         self._ended: dict[str, str] = {}  # run folder -> its key when last read, for runs that had ended
         self._running: dict[str, str] = {}  # run folder -> its root, for runs running when last read
+        self._last_read: dict[str, tuple] = {}  # run folder -> (RunRecord, read at, seconds it took): running runs
         # (root, run id, event key) of the events being sent, and the same by id(event): an event
         # seen again while its notifiers still retry (a stall, a rule: made anew at each look) waits
         self._in_flight: set[tuple[str, str, str]] = set()
@@ -70,8 +75,9 @@ class Watcher:
                 scan = scan_folder(folder)
                 if scan.key is not None:
                     by_root[root].append((folder, scan.key))
-                else:
-                    self._running.pop(folder, None)  # removed, or no longer a run folder
+                else:  # removed, or no longer a run folder
+                    self._running.pop(folder, None)
+                    self._last_read.pop(folder, None)
         for root, found in by_root.items():
             self._look(root, found, now)
 
@@ -79,7 +85,7 @@ class Watcher:
         state = self.states[root]
         first = not state.known
         for path, key in found:
-            if self._ended.get(path) == key:
+            if self._ended.get(path) == key or not self._read_due(path, time.time() if now is None else now):
                 continue
             try:
                 self._look_at_run(root, state, first, path, key, time.time() if now is None else now)
@@ -92,15 +98,18 @@ class Watcher:
 
     def _look_at_run(self, root: str, state: WatchState, first: bool, path: str, key: str, at: float) -> None:
         """Read one run and send (or, on a folder's first look, record) its new events."""
+        started = time.monotonic()
         try:
             run = load_run(path, now=at, last_only=True)
         except (RunFormatError, OSError):
             return  # not a run yet (its first records are being written), or gone
         if run.status == "running":
             self._running[path] = root
+            self._last_read[path] = (run, at, time.monotonic() - started)
             self._ended.pop(path, None)
         else:
             self._running.pop(path, None)
+            self._last_read.pop(path, None)
             self._ended[path] = key
         events = run_events(run, at, stall_after_s=self.stall_after_s, rules=self.rules, base_url=self.base_url)
         for event in events:
@@ -116,6 +125,22 @@ class Watcher:
                 self._in_flight.add(token)
                 self._sending[id(event)] = token
             self.sender.send(event)
+
+    def _read_due(self, path: str, now: float) -> bool:
+        """Whether to read a run now: any run but a running one read less than READ_SHARE times
+        its read's duration ago, whose heartbeats still say running and which is not stalling."""
+        last = self._last_read.get(path)
+        if last is None:
+            return True
+        run, read_at, took_s = last
+        if now - read_at >= max(POLL_S, READ_SHARE * took_s):
+            return True
+        read_heartbeats(path, {writer.writer: writer for writer in run.writers})
+        if run_status(run.writers, now)[0] != "running":
+            return True  # crashed by the reader's rule: read it to be sure and to say so
+        if self.stall_after_s is None:
+            return False
+        return now - last_step_time(run, now) > self.stall_after_s
 
     def _done(self, event, delivered: bool) -> None:
         """A notifier thread finished ``event``: recorded as sent either way (a notifier that

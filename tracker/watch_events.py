@@ -41,14 +41,18 @@ def run_events(run, now: float, *, stall_after_s: float | None = None, rules=(),
         events.append(event(run.status, "error", _ending_title(run), _ending_text(run, now, last_step),
                             f"{run.status}:{','.join(deciders)}", last_step, run.ended))
     elif run.status == "running" and stall_after_s is not None:
-        last_time = max((series.times[-1] for series in run.histories.values() if series.times),
-                        default=run.created or now)
+        last_time = last_step_time(run, now)
         if now - last_time > stall_after_s:
             since = "no step logged" if last_step is None else f"no new step after step {last_step}"
             events.append(event("stalled", "warn", f"run stalled: no new step for {format_duration(now - last_time)}",
                                 f"{since} for {format_duration(now - last_time)} (since {_utc(last_time)}); "
                                 "its process is alive (heartbeat fresh)", f"stalled:{last_step}", last_step))
     return events
+
+
+def last_step_time(run, now: float) -> float:
+    """When ``run`` last logged a metric (its creation while it has logged none)."""
+    return max((series.times[-1] for series in run.histories.values() if series.times), default=run.created or now)
 
 
 def _ending_title(run) -> str:
