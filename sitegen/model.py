@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from tracker.formatting import flatten, format_bytes, format_duration, format_value
+from tracker.notify.event import LEVELS
 from tracker.reproduction import DIFF_DOWNLOAD, REQUIREMENTS_DOWNLOAD, plan_reproduction, shell_script
 from tracker.rundiff import LOWER_IS_BETTER_WORDS
 from tracker.values import replace_non_finite
@@ -21,6 +22,7 @@ from tracker.values import replace_non_finite
 from .environments import SharedEnvironment, shared_environment
 from .load import RunSource, is_reduced, run_slug
 from .notes_html import render_markdown
+from .run_nodes import nodes_context, run_nodes, system_groups
 from .metrics_csv import METRICS_CSV_FILE
 from .render import script_json
 from .theme import Theme
@@ -147,6 +149,7 @@ def run_context(title: str, source: RunSource) -> dict:
     code = run.code if isinstance(run.code, dict) else {}
     environment = run.environment if isinstance(run.environment, dict) else {}
     git = git_context(run.git, source)
+    nodes = run_nodes(run)
     summary = [{"name": name, "text": format_value(value),
                 "special": isinstance(value, float) and not math.isfinite(value)}
                for name, value in sorted(run.summary.items())]
@@ -164,6 +167,7 @@ def run_context(title: str, source: RunSource) -> dict:
         "config": [{"key": key, "text": format_value(value)} for key, value in flatten(run.config).items()],
         "summary": summary,
         "metric_names": list(run.histories), "system_names": list(run.system),
+        "system_groups": system_groups(run, nodes), "nodes": nodes_context(run, nodes),
         "reduced_notes": {"metrics": reduced_notes(run.histories, "; the CSV has all"), "system": reduced_notes(run.system)},
         "csv_file": METRICS_CSV_FILE if is_reduced(run) else None,
         "datasets": [described(record, first=("name", "kind", "path", "rows", "size_bytes", "sha256"))
@@ -185,14 +189,11 @@ def run_context(title: str, source: RunSource) -> dict:
     }
 
 
-ALERT_LEVELS = ("info", "warn", "error")
-
-
 def alerts_context(records: list) -> list[dict]:
     """The run page's alerts (partials/alerts.html), newest first; a level the client does not
     write is shown as it is, styled as none of the three."""
     return [{"title": record["title"], "text": record.get("text") or "", "level": record.get("level") or "warn",
-             "known_level": (record.get("level") or "warn") in ALERT_LEVELS, "step": record.get("step"),
+             "known_level": (record.get("level") or "warn") in LEVELS, "step": record.get("step"),
              "time": _utc(record.get("time"), seconds=True), "time_iso": _iso(record.get("time"))}
             for record in reversed(records)]
 
