@@ -187,9 +187,9 @@ def test_a_media_block_shows_the_key_at_its_step_and_a_compare_block_the_differe
     rows = table_rows(page, 13)
     assert rows == [["optimizer", "adam", "sgd"], ["lr", "0.1", "0.01"],
                     ["valid/acc", f"{acc(0.1, 5):g}", f"{acc(0.01, 2):g}"]]  # the config keys that differ, then metrics
-    page.locator("#block-13").get_by_role("link", name="Open in the compare view").click()
-    page.wait_for_load_state("load")
-    page.wait_for_function("document.getElementById('compare-runs-list').textContent !== ''")
-    assert page.locator("#compare-runs-list").inner_text() == "adam-a · sgd-b"
     assert dialogs == [] and page.errors == []
     assert_inside_site(requests, report_site, scheme)
+    page.locator("#block-13").get_by_role("link", name="Open in the compare view").click()  # the compare page's own
+    page.wait_for_load_state("load")                                                        # tests check its console
+    page.wait_for_function("document.getElementById('compare-runs-list').textContent !== ''")
+    assert page.locator("#compare-runs-list").inner_text() == "adam-a · sgd-b"
