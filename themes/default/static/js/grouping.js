@@ -34,17 +34,25 @@
     return window.TrackerQuery.resolveField(row, field);
   }
 
-  /** {identity, text, order} of one key part; order is [rank, ...] as in tracker/grouping.py. */
-  function keyOf(value) {
+  /** A key part's identity: numbers by value, anything else by its text (cheap: no formatting). */
+  function identityOf(value) {
+    if (value === null || value === undefined || (Array.isArray(value) && !value.length)) return "none";
+    if (typeof value === "number" && Number.isFinite(value)) return `n:${value}`;
+    if (typeof value === "string") return `s:${value}`; // formatValue gives a string itself
+    return `s:${textOf(value)}`;
+  }
+
+  function textOf(value) {
     const format = window.TrackerFormat.formatValue;
-    if (value === null || value === undefined || (Array.isArray(value) && !value.length)) {
-      return { identity: "none", text: NONE, order: [2] };
-    }
-    if (typeof value === "number" && Number.isFinite(value)) {
-      return { identity: `n:${value}`, text: format(value), order: [0, value] };
-    }
-    const text = Array.isArray(value) ? value.map(format).join(", ") : format(value);
-    return { identity: `s:${text}`, text, order: [1, text.toLowerCase(), text] };
+    return Array.isArray(value) ? value.map(format).join(", ") : format(value);
+  }
+
+  /** {text, order} of one key part; order is [rank, ...] as in tracker/grouping.py. */
+  function keyOf(value) {
+    if (value === null || value === undefined || (Array.isArray(value) && !value.length)) return { text: NONE, order: [2] };
+    const text = textOf(value);
+    if (typeof value === "number" && Number.isFinite(value)) return { text, order: [0, value] };
+    return { text, order: [1, text.toLowerCase(), text] };
   }
 
   function compareOrder(left, right) {
@@ -61,10 +69,11 @@
   function group(rows, fields, value = valueOf) {
     const groups = new Map();
     for (const row of rows) {
-      const parts = fields.map((field) => keyOf(value(row, field)));
-      const identity = JSON.stringify(parts.map((part) => part.identity));
+      const values = fields.map((field) => value(row, field));
+      const identity = values.map(identityOf).join("\u0000"); // formatted only once per group, below
       let found = groups.get(identity);
       if (!found) {
+        const parts = values.map(keyOf);
         found = { key: parts.map((part) => part.text), runs: [], order: parts.map((part) => part.order) };
         groups.set(identity, found);
       }
@@ -122,41 +131,65 @@
     return result;
   }
 
-  /** Appends the run's value at each union step within its own range, linearly between its points. */
-  function interpolateInto(points, union, atStep) {
-    const first = points[0][0], last = points[points.length - 1][0];
+  /**
+   * Writes the run's value at each union step within its own range, linearly between its points,
+   * into row (NaN elsewhere). steps/values: the run's finite points, steps ascending.
+   */
+  function interpolateInto(steps, values, union, row) {
+    const first = steps[0], last = steps[steps.length - 1];
     let at = 0;
     for (let index = 0; index < union.length; index++) {
       const step = union[index];
       if (step < first) continue;
       if (step > last) break;
-      while (points[at][0] < step) at += 1;
-      const [rightStep, right] = points[at];
-      if (rightStep === step) { atStep[index].push(right); continue; }
-      const [leftStep, left] = points[at - 1];
-      atStep[index].push(left + (right - left) * ((step - leftStep) / (rightStep - leftStep)));
+      while (steps[at] < step) at += 1;
+      if (steps[at] === step) { row[index] = values[at]; continue; }
+      const leftStep = steps[at - 1], left = values[at - 1];
+      row[index] = left + (values[at] - left) * ((step - leftStep) / (steps[at] - leftStep));
     }
   }
 
-  /** The band of [{steps, values}]: {steps, skipped, count, mean, std, min, max, stderr}, lists over the steps. */
+  /** A run's finite points as {steps, values}, ordered by step (stably: the first of a step logged twice). */
+  function finitePoints(series, counter) {
+    const steps = [], values = [];
+    let ordered = true;
+    series.values.forEach((value, index) => {
+      const found = number(value);
+      if (found === null) return;
+      if (!Number.isFinite(found)) { counter.skipped += 1; return; }
+      if (steps.length && series.steps[index] < steps[steps.length - 1]) ordered = false;
+      steps.push(series.steps[index]);
+      values.push(found);
+    });
+    if (ordered) return { steps, values };
+    const order = steps.map((_, index) => index).sort((a, b) => steps[a] - steps[b] || a - b);
+    return { steps: order.map((index) => steps[index]), values: order.map((index) => values[index]) };
+  }
+
+  /**
+   * The band of [{steps, values}]: {steps, skipped, count, mean, std, min, max, stderr}, lists over the
+   * steps. Runs' values at a step are summed in the runs' order, as tracker/grouping.py sums them.
+   */
   function band(series) {
-    const runs = [];
-    let skipped = 0;
-    for (const { steps, values } of series) {
-      const points = [];
-      values.forEach((value, index) => {
-        const found = number(value);
-        if (found !== null && Number.isFinite(found)) points.push([steps[index], found]);
-        else if (found !== null) skipped += 1;
-      });
-      if (points.length) runs.push(points.sort((a, b) => a[0] - b[0])); // stable: the first of a step logged twice
+    const counter = { skipped: 0 };
+    const runs = series.map((one) => finitePoints(one, counter)).filter((points) => points.steps.length);
+    const all = [];
+    for (const points of runs) for (const step of points.steps) all.push(step);
+    all.sort((a, b) => a - b);
+    const union = all.filter((step, index) => index === 0 || step !== all[index - 1]);
+    const grid = runs.map((points) => {
+      const row = new Float64Array(union.length).fill(NaN);
+      interpolateInto(points.steps, points.values, union, row);
+      return row;
+    });
+    const result = { steps: union, skipped: counter.skipped, count: [], mean: [], std: [], min: [], max: [], stderr: [] };
+    const atStep = [];
+    for (let index = 0; index < union.length; index++) {
+      atStep.length = 0;
+      for (const row of grid) if (!Number.isNaN(row[index])) atStep.push(row[index]);
+      const entry = stats(atStep, 0);
+      for (const name of ["count", "mean", "std", "min", "max", "stderr"]) result[name].push(entry[name]);
     }
-    const union = [...new Set(runs.flatMap((points) => points.map((point) => point[0])))].sort((a, b) => a - b);
-    const atStep = union.map(() => []);
-    for (const points of runs) interpolateInto(points, union, atStep);
-    const perStep = atStep.map((values) => stats(values, 0));
-    const result = { steps: union, skipped };
-    for (const name of ["count", "mean", "std", "min", "max", "stderr"]) result[name] = perStep.map((entry) => entry[name]);
     return result;
   }
 
