@@ -26,6 +26,7 @@ from tracker.layout import runs_root
 
 from .build import BuildOptions, BuildReport, build
 from .errors import PortInUseError, SiteError
+from .reports import default_reports_folder
 
 LIVE_SCRIPT_PATH = "/__tracker_live.js"
 VERSION_PATH = "/__tracker_live/version"
@@ -119,6 +120,8 @@ class LiveSite:
         self.on_build = on_build or (lambda report: None)
         self.on_error = on_error or (lambda message: print(f"tracker: warning: {message}", file=sys.stderr))
         self.roots = [runs_root(root) for root in (options.runs or [None])]
+        # Reports are pages too: saving one rebuilds the site as a run's new record does.
+        self.reports = os.path.abspath(options.reports or default_reports_folder(options.runs))
         self._lock = threading.Lock()
         self._build_number = 0
         self._page_builds: dict[str, int] = {}
@@ -146,15 +149,19 @@ class LiveSite:
         with self._lock:
             return self._page_builds.get(relative, self._build_number)
 
+    def watched_folders(self) -> list[str]:
+        """The runs folders and the reports folder that exist now."""
+        return [folder for folder in [*self.roots, self.reports] if os.path.isdir(folder)]
+
     def watch(self, stop: threading.Event) -> None:
-        """Rebuild on each batch of changes under the runs folders until ``stop`` is set.
+        """Rebuild on each batch of changes under the runs and reports folders until ``stop`` is set.
 
         Nothing but ``stop`` ends it: a failed rebuild (a broken template, a worker killed, a bug)
         is reported in one line and the last good site stays served; if watching itself fails,
         or a runs folder appears or goes, watching starts again (and rebuilds)."""
         watched = None
         while not stop.is_set():
-            roots = [root for root in self.roots if os.path.isdir(root)]
+            roots = self.watched_folders()
             if watched is not None and roots != watched:
                 self._rebuild_reporting_errors()
             watched = roots
@@ -168,12 +175,16 @@ class LiveSite:
                 stop.wait(WATCH_RETRY_S)
 
     def _watch_roots(self, roots: list[str], stop: threading.Event) -> None:
-        """Watch ``roots`` until ``stop`` is set or the runs folders that exist change."""
+        """Watch ``roots`` until ``stop`` is set or the runs and reports folders that exist change."""
         out = os.path.abspath(self.options.out) + os.sep
         ignore = watchfiles.DefaultFilter()
 
+        reports = self.reports + os.sep
+
         def in_a_run(path: str) -> bool:
-            """Below a folder that may be a run: not, say, tracker ls's cache beside the runs."""
+            """Below a folder that may be a run: not, say, tracker ls's cache beside the runs; or a report."""
+            if path.startswith(reports):
+                return path.lower().endswith(".md")
             for root in roots:
                 relative = os.path.relpath(path, root)
                 if not relative.startswith(os.pardir):
@@ -185,7 +196,7 @@ class LiveSite:
                                         raise_interrupt=False,
                                         watch_filter=lambda change, path: ignore(change, path)
                                         and not path.startswith(out) and in_a_run(path)):
-            if [root for root in self.roots if os.path.isdir(root)] != roots:
+            if self.watched_folders() != roots:
                 return
             with self._lock:
                 due = self._running and time.monotonic() - self._last_build >= RUNNING_RECHECK_S

@@ -210,3 +210,19 @@ def test_files_beside_the_runs_such_as_the_ls_cache_do_not_rebuild(tmp_path, ser
     poll(lambda: len(built()) == 2, 10, "a rebuild after the run changed")
     serve.send_signal(signal.SIGINT)
     assert serve.wait(timeout=10) == 0
+
+
+def test_saving_a_report_beside_the_runs_rebuilds_its_page(tmp_path, server):
+    runs = tmp_path / "runs"
+    finished = start_training(tmp_path, runs, "done", 3)
+    assert finished.wait(timeout=30) == 0
+    serve, base = server(runs)
+    page_text = lambda: urllib.request.urlopen(base + "reports/findings.html", timeout=2).read().decode()  # noqa: E731
+    reports = tmp_path / "reports"  # the default: reports/ beside the runs folder, made after serve started
+    reports.mkdir()
+    (reports / "findings.md").write_text("# Findings\n\nThe first draft.\n", encoding="utf-8")
+    poll(lambda: "The first draft." in page_text(), 15, "the new report's page")
+    (reports / "findings.md").write_text("# Findings\n\nThe second draft.\n", encoding="utf-8")
+    poll(lambda: "The second draft." in page_text(), 15, "the edited report's page")
+    serve.send_signal(signal.SIGINT)
+    assert serve.wait(timeout=10) == 0

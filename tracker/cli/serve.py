@@ -28,6 +28,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--host", default=LOCAL_HOST,
                         help=f"address to listen on (default: {LOCAL_HOST}, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    parser.add_argument("--reports", metavar="DIR",
+                        help="folder of report Markdown files, watched like the runs: saving a report "
+                             "rebuilds its page (default: reports/ beside the runs folder)")
     add_site_options(parser)
     parser.set_defaults(handler=run_serve)
 
@@ -47,7 +50,7 @@ def run_serve(args) -> int:
     temporary = None if args.out else tempfile.mkdtemp(prefix="tracker-site-")
     try:
         live = LiveSite(BuildOptions(runs=args.runs, out=args.out or temporary, title=args.title,
-                                     theme=args.theme), on_build=on_build)
+                                     theme=args.theme, reports=args.reports), on_build=on_build)
         server = bind(live, args.host, args.port)  # before building: a taken port fails at once
         try:
             live.rebuild()
