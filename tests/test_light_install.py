@@ -109,7 +109,7 @@ def test_the_wheel_names_our_distribution_and_only_the_logging_needs(wheel):
     fields = [line.split(": ", 1) for line in metadata.splitlines() if ": " in line]
     assert ["Name", DISTRIBUTION] in fields and ["Version", __version__] in fields
     base = sorted(value.split(">")[0] for key, value in fields if key == "Requires-Dist" and ";" not in value)
-    assert base == ["gitpython", "msgspec", "psutil"]
+    assert base == ["gitpython", "msgspec", "psutil", "pyyaml"]
     site = sorted(value.split(">")[0] for key, value in fields
                   if key == "Requires-Dist" and value.endswith('extra == "site"'))
     assert site == sorted(SITE_PACKAGES)
