@@ -164,3 +164,13 @@ def test_a_listing_reads_the_usual_run_by_the_typed_path_and_others_as_before(tm
     os.rename(files[0], os.path.join(run.path, "events-w2.jsonl"))  # another writer's file: the general way
     files = events_files(run.path)
     assert row_from_files(run.path, files)["summary"] == {"loss": 0.5}
+
+
+def test_without_msgspec_a_listing_gives_the_same_row_through_the_python_checks(tmp_path, monkeypatch):
+    run = tracker.init(project="p", name="light", dir=str(tmp_path), capture=False, config={"a": {"b": [1, 2]}})
+    run.log({"loss": 0.25})
+    run.finish()
+    files = events_files(run.path)
+    typed = row_from_files(run.path, files)
+    monkeypatch.setattr("tracker.tail_reading.decode_usual", None)  # as tail_reading leaves it in a light install
+    assert typed is not None and as_text(row_from_files(run.path, files)) == as_text(typed)
