@@ -15,10 +15,16 @@ def add_parser(commands) -> None:
         epilog="examples:\n  tracker build --runs tracker-runs --out site && open site/index.html\n"
                "  tracker build --runs ci-a/tracker-runs --runs ci-b/tracker-runs --title 'Nightly' --strict\n"
                "  tracker build --runs tracker-runs --out site --full   # ignore what the last build left\n"
-               "  tracker build --runs tracker-runs --reports reports --strict   # fail on a broken report block",
+               "  tracker build --runs tracker-runs --reports reports --strict   # fail on a broken report block\n"
+               "  tracker build --runs tracker-runs --out s3://team-site/experiments --cache .site-cache",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_runs_option(parser, several=True)
-    parser.add_argument("--out", default="site", metavar="DIR", help="output folder (default: ./site)")
+    parser.add_argument("--out", default="site", metavar="DIR_OR_URL",
+                        help="output folder (default: ./site), or a bucket to publish to: s3://bucket/site, "
+                             "gs://, az://, any fsspec URL (uploads only changed files; docs/site.md)")
+    parser.add_argument("--cache", metavar="DIR",
+                        help="with --out URL: where the site is built before it is uploaded, kept so that "
+                             "the next build re-renders only changed runs (default: a temporary folder)")
     add_site_options(parser)
     parser.add_argument("--base-url", metavar="URL",
                         help="where the site will be served, e.g. https://team.github.io/experiments/ "
@@ -55,17 +61,36 @@ def _megabytes(text: str) -> float:
 def run_build(args) -> int:
     require_site_packages("build", BUILD_MODULES)
     # Imported here: the other commands run without the site (and its packages) in a light install.
+    from sitegen.bucket import is_url
     from sitegen.build import BuildOptions, build, print_progress
 
     options = BuildOptions(runs=args.runs, out=args.out, title=args.title, theme=args.theme,
                            base_url=args.base_url, strict=args.strict, full=args.full,
                            media_budget_mb=args.media_budget_mb, run_media_budget_mb=args.run_media_budget_mb,
                            reports=args.reports)
-    report = build(options, progress=print_progress if sys.stderr.isatty() else None)
+    progress = print_progress if sys.stderr.isatty() else None
+    if is_url(args.out):
+        return publish_to_bucket(options, args.cache, progress)
+    if args.cache is not None:
+        raise ValueError("--cache DIR is where a site published to --out URL is built; with a local --out "
+                         "folder, that folder is its own cache: drop --cache")
+    report = build(options, progress=progress)
     for line in report_warnings(report):
         print(line, file=sys.stderr)
     print(report_line(report))
     print(f"open {report.index_path}")
+    return 0
+
+
+def publish_to_bucket(options, cache: str | None, progress) -> int:
+    """``--out URL``: build locally, then upload what changed (sitegen/publish.py)."""
+    from sitegen.publish import build_and_publish, publish_line  # fsspec itself: only once a bucket is opened
+
+    report, published = build_and_publish(options, cache, progress=progress)
+    for line in report_warnings(report):
+        print(line, file=sys.stderr)
+    print(report_line(report))
+    print(publish_line(published))
     return 0
 
 

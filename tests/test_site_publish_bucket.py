@@ -1,0 +1,272 @@
+"""`tracker build --out s3://bucket/site`: a site published to a real S3-compatible server (moto's server
+mode on 127.0.0.1, as s3fs's own tests use), fetched back over HTTP; republishing uploads only what changed."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from frameworks import require_framework
+from test_site_support import append_record, log_run, run_cli
+
+require_framework("s3fs", extra="s3")
+moto_server = require_framework("moto.server", extra="dev")
+boto3 = require_framework("boto3", extra="dev")
+
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402  (comes with moto[server])
+
+from sitegen.publish import (LONG_CACHE_CONTROL, SHORT_CACHE_CONTROL, SYNC_MANIFEST, local_site_files,  # noqa: E402
+                             object_headers, plan_sync, publish)
+
+ACCESS_KEY_ID = "AKIATRACKERPUBLISHT1"
+SECRET_ACCESS_KEY = "tracker-publish-test-secret-never-in-the-site"
+PUBLISHED = re.compile(r"published to (\S+): (\d+) uploaded \([\d.]+ MB\), (\d+) removed, (\d+) unchanged in \d+\.\ds$")
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    def log(self, *args) -> None:  # one line per request would bury a failure's output
+        pass
+
+
+class S3Server:
+    """moto's S3 app under werkzeug on a free port, recording every request it answers."""
+
+    def __init__(self):
+        self.requests: list[tuple[str, str]] = []
+        app = moto_server.DomainDispatcherApplication(moto_server.create_backend_app)
+
+        def recording(environ, start_response):
+            self.requests.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+            return app(environ, start_response)
+
+        self.server = make_server("127.0.0.1", 0, recording, threaded=True,
+                                  request_handler=QuietRequestHandler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def puts(self, bucket: str) -> list[str]:
+        """The object keys of the PUT requests answered so far (multipart parts included)."""
+        prefix = f"/{bucket}/"
+        return sorted(path[len(prefix):] for method, path in self.requests if method == "PUT" and path.startswith(prefix))
+
+    def get(self, bucket: str, key: str):
+        """A plain HTTP GET of one object, as a browser asks for it: (status, headers, body)."""
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/{bucket}/{key}", timeout=10) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    server = S3Server()
+    yield server
+    server.server.shutdown()
+    server.thread.join(timeout=10)
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch, request):
+    """Dummy credentials and the endpoint in the environment, as a CI job sets them, and a new bucket."""
+    for name, value in {"AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": s3_server.endpoint}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    bucket = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:50].strip("-")
+    client = boto3.client("s3", endpoint_url=s3_server.endpoint)
+    client.create_bucket(Bucket=bucket)
+    # What docs/site.md says to set up for a website bucket; moto keeps it but serves no website
+    # endpoint, so the tests GET the objects through its REST API.
+    client.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    s3_server.requests.clear()
+    return bucket, client
+
+
+def bucket_objects(client, bucket: str, prefix: str) -> dict[str, bytes]:
+    keys = [item["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])]
+    return {key[len(prefix):]: client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def build_to(runs, url: str, *extra: str) -> tuple[int, int, int]:
+    """``tracker build --out URL``: (uploaded, removed, unchanged) from its report line."""
+    code, stdout, stderr = run_cli("build", "--runs", str(runs), "--out", url, *extra)
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert re.match(r"built \d+ runs?[ ;]", lines[0]), stdout
+    found = PUBLISHED.match(lines[1])
+    assert found and found.group(1) == url, stdout
+    return int(found.group(2)), int(found.group(3)), int(found.group(4))
+
+
+def test_published_site_is_served_over_http_with_its_types(tmp_path, s3_server, s3):
+    bucket, client = s3
+    runs = tmp_path / "runs"
+    paths = [log_run(runs, f"lr-{n}", config={"lr": 0.1 * (n + 1)}, metrics=[{"loss": 1.0 / (s + 1)} for s in range(4)])
+             for n in range(2)]
+    slug = os.path.basename(paths[0])
+
+    uploaded, removed, unchanged = build_to(runs, f"s3://{bucket}/experiments", "--cache", str(tmp_path / "cache"))
+
+    local = local_site_files(str(tmp_path / "cache" / "site"))
+    assert (uploaded, removed, unchanged) == (len(local), 0, 0)
+    assert s3_server.puts(bucket) == sorted([f"experiments/{relative}" for relative in local]
+                                           + [f"experiments/{SYNC_MANIFEST}"])  # one PUT per file, no more
+    status, headers, body = s3_server.get(bucket, "experiments/index.html")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Cache-Control"] == SHORT_CACHE_CONTROL
+    assert b"<title>" in body and b"Experiments" in body
+    status, headers, body = s3_server.get(bucket, f"experiments/runs/{slug}/index.html")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"lr-0" in body and f"data/runs/{slug}.js".encode() in body
+    status, headers, body = s3_server.get(bucket, f"experiments/data/runs/{slug}.js")
+    assert status == 200 and headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert body.startswith(b"window.TrackerData") or b"TrackerData" in body
+    plotly = next(relative for relative in local if relative.startswith("assets/vendor/plotly-"))
+    status, headers, _ = s3_server.get(bucket, f"experiments/{plotly}")
+    assert status == 200 and headers["Cache-Control"] == LONG_CACHE_CONTROL
+    assert headers["Content-Type"] == "text/javascript; charset=utf-8"
+    status, headers, _ = s3_server.get(bucket, "experiments/assets/css/site.css")
+    assert headers["Content-Type"] == "text/css; charset=utf-8" and headers["Cache-Control"] == SHORT_CACHE_CONTROL
+
+    objects = bucket_objects(client, bucket, "experiments/")
+    for relative, file in local.items():  # the bucket holds the site byte for byte
+        with open(tmp_path / "cache" / "site" / relative, "rb") as handle:
+            assert objects[relative] == handle.read(), relative
+    manifest = json.loads(objects[SYNC_MANIFEST])
+    assert manifest["files"]["index.html"] == local["index.html"].entry()
+    for relative, data in objects.items():  # credentials reach the server, never an object
+        assert ACCESS_KEY_ID.encode() not in data and SECRET_ACCESS_KEY.encode() not in data, relative
+        assert s3_server.endpoint.encode() not in data, relative
+
+
+def test_republish_uploads_only_what_changed_and_removes_a_deleted_run(tmp_path, s3_server, s3):
+    bucket, client = s3
+    runs, cache = tmp_path / "runs", tmp_path / "cache"
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0 / (s + 1)} for s in range(4)]) for n in range(3)]
+    changed, removed_run, kept = (os.path.basename(path) for path in paths)
+    url = f"s3://{bucket}/site"
+    build_to(runs, url, "--cache", str(cache))
+    before = {relative: file.sha256 for relative, file in local_site_files(str(cache / "site")).items()}
+    s3_server.requests.clear()
+
+    append_record(paths[0], {"type": "metrics", "time": 2e9, "step": 4, "values": {"loss": 0.01}})
+    shutil.rmtree(paths[1])
+    uploaded, removed, unchanged = build_to(runs, url, "--cache", str(cache))
+
+    after = {relative: file.sha256 for relative, file in local_site_files(str(cache / "site")).items()}
+    differs = sorted(relative for relative in after if before.get(relative) != after[relative])
+    gone = sorted(set(before) - set(after))
+    assert s3_server.puts(bucket) == sorted([f"site/{relative}" for relative in differs] + [f"site/{SYNC_MANIFEST}"])
+    assert (uploaded, removed, unchanged) == (len(differs), len(gone), len(after) - len(differs))
+    assert f"runs/{changed}/index.html" in differs and f"data/runs/{changed}.js" in differs
+    assert not any(kept in relative for relative in differs)  # the untouched run's page is not sent again
+    assert len(differs) <= 8, differs  # the changed run and the pages of all runs, not the site
+    assert f"runs/{removed_run}/index.html" in gone
+    assert s3_server.get(bucket, f"site/runs/{removed_run}/index.html")[0] == 404
+    assert s3_server.get(bucket, f"site/data/runs/{removed_run}.js")[0] == 404
+    assert set(bucket_objects(client, bucket, "site/")) == set(after) | {SYNC_MANIFEST}
+
+    # A fresh build in a temporary folder (no --cache, as a CI job without a restored cache)
+    # compares against the bucket's manifest: nothing changed, nothing is sent.
+    s3_server.requests.clear()
+    assert build_to(runs, url) == (0, 0, len(after))
+    assert s3_server.puts(bucket) == []
+
+
+def test_object_deleted_by_hand_is_uploaded_again_and_strays_are_removed(tmp_path, s3_server, s3):
+    bucket, client = s3
+    runs = tmp_path / "runs"
+    log_run(runs, "only", metrics=[{"loss": 1.0}])
+    url = f"s3://{bucket}/site"
+    build_to(runs, url)
+    client.delete_object(Bucket=bucket, Key="site/compare.html")
+    client.put_object(Bucket=bucket, Key="site/old/stray.html", Body=b"left by hand")
+    s3_server.requests.clear()
+
+    uploaded, removed, _ = build_to(runs, url)
+
+    assert (uploaded, removed) == (1, 1)
+    assert s3_server.puts(bucket) == ["site/.tracker-site-manifest.json", "site/compare.html"]
+    assert s3_server.get(bucket, "site/compare.html")[0] == 200
+    assert s3_server.get(bucket, "site/old/stray.html")[0] == 404
+
+
+def test_a_prefix_holding_other_objects_is_refused(tmp_path, s3):
+    bucket, client = s3
+    log_run(tmp_path / "runs", "only", metrics=[{"loss": 1.0}])
+    client.put_object(Bucket=bucket, Key="docs/readme.txt", Body=b"not a site")
+
+    code, stdout, stderr = run_cli("build", "--runs", str(tmp_path / "runs"), "--out", f"s3://{bucket}/docs")
+
+    assert code == 2 and stdout == ""
+    assert stderr == (f"tracker: error: --out s3://{bucket}/docs holds objects that 'tracker build' did not "
+                      f"publish (e.g. readme.txt) and no {SYNC_MANIFEST}; choose an empty or new prefix\n")
+    assert list(bucket_objects(client, bucket, "docs/")) == ["readme.txt"]
+
+
+def test_a_missing_bucket_is_one_error_line(tmp_path, s3):
+    log_run(tmp_path / "runs", "only", metrics=[{"loss": 1.0}])
+    code, _, stderr = run_cli("build", "--runs", str(tmp_path / "runs"), "--out", "s3://no-such-bucket-here/site")
+    assert code == 1
+    assert stderr.startswith("tracker: error: s3://no-such-bucket-here/site: uploading ") and stderr.count("\n") == 1
+    assert "bucket" in stderr.lower()
+
+
+def test_memory_url_and_the_python_api(tmp_path):
+    """memory:// (fsspec's in-process store): the same sync, no headers to set."""
+    runs, cache = tmp_path / "runs", tmp_path / "cache"
+    log_run(runs, "a", metrics=[{"loss": 1.0}])
+    url = f"memory://tracker-test-{os.getpid()}/site"
+    uploaded, _, _ = build_to(runs, url, "--cache", str(cache))
+    assert uploaded == len(local_site_files(str(cache / "site")))
+    report = publish(str(cache / "site"), url)
+    assert (report.uploaded, report.removed) == ([], [])
+
+
+def test_plan_and_headers_need_no_bucket():
+    site = {"index.html": object_headers("index.html"), "media/ab/ab12.png": object_headers("media/ab/ab12.png"),
+            "runs/x/metrics.csv.gz": object_headers("runs/x/metrics.csv.gz")}
+    assert site["index.html"].content_type == "text/html; charset=utf-8"
+    assert site["media/ab/ab12.png"] == object_headers("media/ab/ab12.png")
+    assert site["media/ab/ab12.png"].content_type == "image/png"
+    assert site["media/ab/ab12.png"].cache_control == LONG_CACHE_CONTROL
+    assert site["runs/x/metrics.csv.gz"].content_type == "application/gzip"
+    assert object_headers("environments/0a1b/requirements.txt").cache_control == LONG_CACHE_CONTROL
+    assert object_headers("data/index.js").cache_control == SHORT_CACHE_CONTROL
+    assert object_headers("runs/x/env/Dockerfile").content_type == "text/plain; charset=utf-8"
+
+
+def test_upload_order_pages_after_their_data_and_the_index_last():
+    from sitegen.publish import SiteFile
+    local = {name: SiteFile(name, 1, "t", "c") for name in
+             ("index.html", "runs/a/index.html", "data/runs/a.js", "data/index.js", "media/aa/aa.png")}
+    plan = plan_sync(local, {}, {"gone.html"})
+    assert plan.uploads == ["data/index.js", "data/runs/a.js", "media/aa/aa.png", "runs/a/index.html", "index.html"]
+    assert plan.removals == ["gone.html"]
+    same = plan_sync(local, {name: file.entry() for name, file in local.items()}, set(local))
+    assert (same.uploads, same.removals, same.unchanged) == ([], [], 5)
+
+
+def test_a_local_build_and_import_tracker_never_load_fsspec(tmp_path):
+    log_run(tmp_path / "runs", "only", metrics=[{"loss": 1.0}])
+    code = ("import sys\nfrom tracker.cli import main\n"
+            f"assert main(['build', '--runs', {str(tmp_path / 'runs')!r}, '--out', {str(tmp_path / 'site')!r}]) == 0\n"
+            "import tracker\n"
+            "loaded = sorted(name for name in sys.modules if name.split('.')[0] in ('fsspec', 's3fs', 'botocore'))\n"
+            "assert not loaded, loaded\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
