@@ -173,7 +173,7 @@ def run_context(title: str, source: RunSource) -> dict:
         "datasets": [described(record, first=("name", "kind", "path", "rows", "size_bytes", "sha256"))
                      for record in run.datasets if isinstance(record, dict)],
         "git": git, "code": described(code, skip=("command", "command_line", "files", "env_files")),
-        "environment": described(environment, skip=("packages", "env")),
+        "environment": described(environment, skip=("packages", "env", "package_sources")),  # sources: in requirements.txt
         "shared_environment": shared_environment_context(shared, environment),
         "env_vars": sorted((str(k), str(v)) for k, v in (environment.get("env") or {}).items())
         if isinstance(environment.get("env"), dict) else [],

@@ -17,7 +17,8 @@ from .load import RunSource, unique_file_name
 
 # Record fields a page shows, each scanned as a whole (keys and values, nested).
 SCANNED_FIELDS = ("name", "project", "group", "notes", "error", "tags", "config", "explicit_summary",
-                  "datasets", "artifacts", "git", "code", "environment", "hardware", "warnings", "alerts")
+                  "datasets", "artifacts", "git", "code", "environment", "hardware", "node_hardware", "warnings",
+                  "alerts")
 
 
 @dataclass
@@ -85,6 +86,7 @@ def redact_source(source: RunSource) -> list[Finding]:
     for writer in run.writers:
         writer.user = clean(writer.user, "writer user")
         writer.host = clean(writer.host, "writer host")
+        writer.node = clean(writer.node, "writer node")
     source.diff_text = clean(source.diff_text, "git diff")
     source.requirements_text = clean(source.requirements_text, "requirements")
     source.console_text = clean(source.console_text, "console output")

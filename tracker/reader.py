@@ -59,6 +59,7 @@ class RunRecord:
     code: dict | None = None
     environment: dict | None = None
     hardware: dict | None = None
+    node_hardware: dict = field(default_factory=dict)  # node -> its hardware record, in a job (docs/distributed.md)
     writers: list = field(default_factory=list)
     histories: dict = field(default_factory=dict)
     system: dict = field(default_factory=dict)

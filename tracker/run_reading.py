@@ -248,6 +248,7 @@ class RunReading:
             state.started = record.get("time")
             state.last_seen = max(state.last_seen or 0.0, state.started or 0.0)
             state.pid, state.host, state.user = record.get("pid"), record.get("host"), record.get("user")
+            state.rank, state.node = record.get("rank"), record.get("node")
             state.heartbeat_interval_s = record.get("heartbeat_interval_s") or state.heartbeat_interval_s
             writers[name] = state
         elif kind == "end":
@@ -267,6 +268,8 @@ class RunReading:
             run.artifacts.append(record)
         elif kind in ("git", "code", "environment", "hardware"):
             setattr(run, kind, record)
+            if kind == "hardware" and record.get("node") is not None:
+                run.node_hardware[record["node"]] = record
         elif kind == "media":
             add_media_record(run.media, record, where, self.problems)
         elif kind == "alert":

@@ -6,12 +6,14 @@ import os
 import socket
 import sys
 import time
+import warnings
 
 from . import lifecycle
 from .active_run import current, set_current
 from .errors import ArgumentTypeError, NoActiveRunError, RunDirError, UsageError
 from .ids import new_run_id, random_suffix
 from .inputs import check_run_id, clean_tags, clean_text, config_mapping
+from .launchers import JobPlace, job_place
 from .layout import MAIN_EVENTS_FILE, runs_root
 from .media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB
 from .run import Run
@@ -23,7 +25,7 @@ SCHEMA_VERSION = 1
 def init(project: str | None = None, name: str | None = None, config: dict | None = None, *,
          tags=None, notes: str | None = None, group: str | None = None, dir=None,
          id: str | None = None, resume: bool = False, capture: bool | dict = True,
-         media_budget_mb: float | None = None, notify=None) -> Run:
+         media_budget_mb: float | None = None, notify=None, all_ranks: bool = False) -> Run:
     """Start (or with ``resume=True`` reopen) a run and make it the active one.
 
     ``capture`` switches automatic capture off (False) or per part, e.g.
@@ -35,6 +37,11 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
 
     ``notify`` names where ``run.alert()`` sends: a notifier spec (a URL or ``cmd:COMMAND``) or a
     list of them (docs/alerts.md); default ``$TRACKER_NOTIFY``, one spec per line; False: none.
+
+    Under torchrun, SLURM or MPI every rank joins one run, its id derived from the job (or
+    ``$TRACKER_RUN_ID``); only rank zero's ``log()``, config and summary are recorded unless
+    ``all_ranks=True``, and one rank per node records the node's hardware and system metrics
+    (docs/distributed.md).
 
     Every argument is checked before anything is created: misuse raises a UsageError naming it.
     Names, group, tags and notes are stored redacted (see ``tracker.redact``).
@@ -49,32 +56,44 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     config = config_mapping("config", config) if config is not None else {}
     if not isinstance(resume, bool):
         raise ArgumentTypeError("resume", resume, "True or False")
-    run_id = check_run_id(id) if id is not None else new_run_id()
+    if not isinstance(all_ranks, bool):
+        raise ArgumentTypeError("all_ranks", all_ranks, "True or False")
+    place = job_place()
+    run_id = check_run_id(id if id is not None else place.run_id or new_run_id())
+    # the ranks of a job all arrive at once: each joins whatever another has created
+    joins = place.in_job or id is not None and (place.world_size or 1) > 1
+    records_logs = place.logs or all_ranks
     media_budget_bytes = _media_budget_bytes(media_budget_mb)
     notifiers = _notifiers(notify)
     root = runs_root(dir)
     _ensure_writable(root)
     path = os.path.join(root, run_id)
-    created = _create_run_folder(path, run_id, resume)
+    created = _create_run_folder(path, run_id, resume or joins)
     writer_id = random_suffix()
     events_file = MAIN_EVENTS_FILE if created else f"events-{writer_id}.jsonl"
     now = time.time()
-    previous = None if created else _previous_run(path)
+    previous = None if created or not records_logs else _previous_run(path)
     if previous is not None:
         project = (previous.project or project) if project == "default" else project
         name = name or previous.name
         group = group or previous.group
     name = str(name or run_id)
     head = []
-    if created:
+    if created or joins:  # every rank of a job writes the same run record: no rank waits on another's
         head.append({"type": "run", "schema": SCHEMA_VERSION, "id": run_id, "project": project,
                      "name": name, "group": group, "time": now})
     writer = RecordWriter(os.path.join(path, events_file), os.path.join(path, f"heartbeat-{writer_id}.json"),
                           writer_id, media_budget_bytes=media_budget_bytes)
-    head.append(_start_record(writer, now, resumed=not created))
+    head.append(_start_record(writer, now, place, resumed=bool(resume) if joins else not created))
     writer.remember_head(head)  # written again if the run folder is deleted mid-run
     _write_now(os.path.join(path, events_file), head)
-    run = Run(run_id=run_id, root=root, path=path, project=project, name=name, group=group, writer=writer,
+    if place.without_shared_id:
+        _warn_no_shared_id(place)
+    if records_logs:
+        run_class = Run
+    else:  # imported here: a script outside a job never needs it
+        from .rank_run import OtherRankRun as run_class
+    run = run_class(run_id=run_id, root=root, path=path, project=project, name=name, group=group, writer=writer,
               config=dict(previous.config) if previous else {},
               summary={}, tags=list(previous.tags) if previous else [],
               last_step=previous.last_step if previous else -1)
@@ -90,11 +109,15 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
         run.set_notes(notes)
     if capture_parts is not None:
         parts = capture_parts
+        if not place.logs:  # the code and its repository are rank zero's to record
+            parts.update(git=False, code=False)
+        if not place.samples_node:  # the node's own records are its first rank's
+            parts.update(hardware=False, environment=False, system=False)
         if parts.pop("console", True):
             run._start_console(os.path.join(path, "console.log" if created else f"console-{writer_id}.log"))
         if parts.pop("system", True):
-            run._start_system_metrics()
-        _start_capture(run, parts)
+            run._start_system_metrics(name_prefix=f"{place.node}/" if joins else "")
+        _start_capture(run, parts, node=place.node if joins else None)
     lifecycle.register(run)
     set_current(run)
     return run
@@ -163,15 +186,22 @@ def _previous_run(path: str):
     return previous_run(path)
 
 
-def _start_record(writer: RecordWriter, now: float, resumed: bool) -> dict:
+def _start_record(writer: RecordWriter, now: float, place: JobPlace, resumed: bool) -> dict:
     try:
         user = getpass.getuser()
     except Exception:
         user = None
-    rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK")
     return {"type": "start", "writer": writer.writer_id, "time": now, "pid": os.getpid(),
-            "host": socket.gethostname(), "user": user, "resumed": resumed, "rank": rank,
+            "host": socket.gethostname(), "user": user, "resumed": resumed, "rank": place.rank,
+            "local_rank": place.local_rank, "world_size": place.world_size, "node": place.node,
             "heartbeat_interval_s": writer.heartbeat_interval_s}
+
+
+def _warn_no_shared_id(place: JobPlace) -> None:
+    warnings.warn(f"tracker: rank {place.rank} of a {place.world_size}-rank job found no job id to share a run "
+                  "with the other ranks (no TORCHELASTIC_RUN_ID but torchrun's 'none', SLURM_JOB_ID or MPI job "
+                  "id, and not all ranks on one node); this rank logs a run of its own. Set TRACKER_RUN_ID to "
+                  "the same value on every rank, or pass torchrun --rdzv-id", RuntimeWarning, stacklevel=3)
 
 
 def _write_now(events_path: str, records: list[dict]) -> None:
@@ -232,7 +262,7 @@ def _capture_parts(capture) -> dict:
     return dict(capture)
 
 
-def _start_capture(run: Run, parts: dict) -> None:
+def _start_capture(run: Run, parts: dict, node: str | None) -> None:
     main_module = sys.modules.get("__main__")
     main_file = getattr(main_module, "__file__", None)
     spec = getattr(main_module, "__spec__", None)  # set when started with `python -m module`
@@ -251,6 +281,8 @@ def _start_capture(run: Run, parts: dict) -> None:
             with open(target, "wb") as handle:
                 handle.write(content)
         for record in result.records:
+            if node is not None and record.get("type") == "hardware":  # a job's nodes each record theirs
+                record = dict(record, node=node)
             run._put(record)
 
     run._in_background(capture, "capture")

@@ -27,6 +27,8 @@ class WriterState:
     pid: int | None = None
     host: str | None = None
     user: str | None = None
+    rank: int | None = None  # in a job of torchrun, SLURM or MPI (docs/distributed.md)
+    node: str | None = None
 
     def stale_after_s(self) -> float:
         return STALE_AFTER_HEARTBEATS * self.heartbeat_interval_s + STALE_SLACK_S
