@@ -25,7 +25,8 @@ def test_the_block_is_escaped_secret_free_and_links_the_environment_files(tmp_pa
                          "env_files": [{"name": "requirements.txt", "repo_path": "requirements.txt",
                                         "file": "files/env/requirements.txt"},
                                        {"name": "Dockerfile", "repo_path": "Dockerfile", "skipped": "too large (1 bytes)"}]})
-    append_record(path, {"type": "environment", "python": "3.11.7", "packages": {"numpy": "2.1.0"}})
+    append_record(path, {"type": "environment", "python": "3.11.7", "packages": {"numpy": "2.1.0"},
+                         "package_sources": {"numpy": {"kind": "url", "url": "file:///wheels/numpy.whl"}}})
     os.makedirs(os.path.join(path, "files", "env"))
     with open(os.path.join(path, "files", "env", "requirements.txt"), "w") as handle:
         handle.write(f"numpy\n# token {TOKEN}\n")
@@ -49,6 +50,8 @@ def test_the_block_is_escaped_secret_free_and_links_the_environment_files(tmp_pa
     assert '<a href="env/requirements.txt" download>requirements.txt</a>' in raw
     assert TOKEN not in (out / "runs" / run_id / "env" / "requirements.txt").read_text()
     assert "No seed was recorded" in text
+    assert "package sources" not in text and "numpy.whl" not in text  # a requirements matter, not a table row
     assert ("Reproduced by 20990101-000000-rerun001 on 2099-01-01 00:00 UTC: 1 of 2 metrics match within 1e-06; "
             "differed: loss (0.5 then 0.6).") in text
     assert "env files" not in text  # no longer a raw JSON list in the Code table
+    assert "<li><code>notes &lt;img" in raw and '["notes' not in text  # a list of names, not JSON text
