@@ -24,8 +24,9 @@ def code_data_file(slug: str) -> str:
     return f"{run_folder(slug)}/code.js"
 
 
-def code_data_json(source: RunSource) -> tuple[str | None, list[Finding]]:
-    """The code file's JSON text, or None when the run captured no code; the secrets its script held.
+def code_data_json(source: RunSource) -> tuple[str, list[Finding]]:
+    """The code file's JSON text and the secrets its script held. Written for every run, with nulls
+    when it captured no code, so the compare view never asks for a file that is not there.
 
     The patch is the page's (redacted by redaction.redact_source); the script is scanned here.
     """
@@ -33,8 +34,6 @@ def code_data_json(source: RunSource) -> tuple[str | None, list[Finding]]:
     git = run.git if isinstance(run.git, dict) else {}
     name, text, cut = read_script(run)
     commit = git.get("commit") if isinstance(git.get("commit"), str) else None
-    if commit is None and source.diff_text is None and text is None:
-        return None, []
     findings = []
     if text is not None:
         text, kinds = redact_token_shapes(text)

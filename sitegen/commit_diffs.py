@@ -11,7 +11,9 @@ A pair the site lacks is named on the compare view with the command that prints 
 
 Each diff is ``data/commits/<hash>-<hash>.js`` (the two full hashes sorted), registering
 ``TrackerData.commitDiffs["<hash>-<hash>"] = {"from", "to", "text", "files", "filesTotal", "bytesCut",
-"notice"}``: the diff from the older commit to the newer one.
+"notice"}``: the diff from the older commit to the newer one. ``data/commits/index.js``, written by
+every build, names them (``TrackerData.commitDiffIndex = {"repository": bool, "keys": [...]}``), so
+the compare view loads only files that exist.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from .render import data_script_text, script_json
 
 ALL_PAIRS_MAX_COMMITS = 8   # 28 pairs
 MAX_COMMIT_PAIRS = 64
+COMMIT_DIFF_INDEX_FILE = "data/commits/index.js"
 
 
 def commit_diff_key(a: str, b: str) -> str:
@@ -47,11 +50,11 @@ def commit_pairs(commits: list[str], runs_per_commit: dict[str, int]) -> list[tu
 
 
 def commit_diff_texts(row_texts: list[str], start_dirs: list[str]) -> dict[str, str]:
-    """The commit diff files for the index rows (JSON texts, oldest run first), by site path;
-    none when no folder of ``start_dirs`` is in a git checkout."""
+    """The commit diff files for the index rows (JSON texts, oldest run first), by site path, and
+    their index; none but the index when no folder of ``start_dirs`` is in a git checkout."""
     root = next((found for folder in start_dirs if (found := find_repository(folder))), None)
     if root is None:
-        return {}
+        return {COMMIT_DIFF_INDEX_FILE: _index_text(False, [])}
     short_commits = [json.loads(text).get("commit") for text in row_texts]
     full: dict[str, str | None] = {}
     counts: Counter = Counter()
@@ -62,13 +65,17 @@ def commit_diff_texts(row_texts: list[str], start_dirs: list[str]) -> dict[str, 
             if full[short]:
                 counts[full[short]] += 1
     commits = list(dict.fromkeys(commit for commit in full.values() if commit))
-    texts = {}
+    texts, keys = {}, []
     for older, newer in commit_pairs(commits, counts):
         diff = commit_diff(root, older, newer)
         if diff.error:
             continue
         value = {"from": older, "to": newer, "text": diff.text, "files": diff.files, "filesTotal": diff.files_total,
                  "bytesCut": diff.bytes_cut, "notice": diff.notice()}
-        texts[commit_diff_file(older, newer)] = data_script_text("commitDiffs", commit_diff_key(older, newer),
-                                                                 script_json(value))
-    return texts
+        keys.append(commit_diff_key(older, newer))
+        texts[commit_diff_file(older, newer)] = data_script_text("commitDiffs", keys[-1], script_json(value))
+    return texts | {COMMIT_DIFF_INDEX_FILE: _index_text(True, sorted(keys))}
+
+
+def _index_text(repository: bool, keys: list[str]) -> str:
+    return data_script_text("commitDiffIndex", None, script_json({"repository": repository, "keys": keys}))

@@ -91,10 +91,9 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str,
              run_data_file(source.slug): data_script_text("runs", run.id, run_data_json(source))}
     if source.diff_text:
         texts[f"{run_folder(source.slug)}/diff.patch"] = source.diff_text
-    code_json, code_findings = code_data_json(source)
-    if code_json is not None:  # the compare view's code section
-        texts[code_data_file(source.slug)] = data_script_text("code", run.id, code_json)
-        outcome.findings += [str(finding) for finding in code_findings]
+    code_json, code_findings = code_data_json(source)  # the compare view's code section
+    texts[code_data_file(source.slug)] = data_script_text("code", run.id, code_json)
+    outcome.findings += [str(finding) for finding in code_findings]
     for relative, text in texts.items():
         write_text(staging, relative, text)
     outcome.files = list(texts) + outcome.media.get("files", [])

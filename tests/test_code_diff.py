@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import tracker
+
 from code_runs import PAYLOAD_LINE, git, log_code_runs
 from sitegen.commit_diffs import ALL_PAIRS_MAX_COMMITS, MAX_COMMIT_PAIRS, commit_diff_key, commit_pairs
 from test_site_support import TOKEN
@@ -117,16 +119,16 @@ def test_build_in_the_repository_writes_code_files_and_the_commit_diff(code_runs
     assert "entry script train.py: token-shaped string redacted" in done.stdout + done.stderr
     codes = {}
     for name, run_id in code_runs["ids"].items():
-        text = (out / "runs" / run_id / "code.js").read_text()
-        codes[name] = json.loads(text.split(f'TrackerData.code["{run_id}"]=', 1)[1].rstrip().rstrip(";"))
+        codes[name] = data_of(out / "runs" / run_id / "code.js", f'TrackerData.code["{run_id}"]=')
     assert TOKEN not in json.dumps(codes) and "[REDACTED]" in codes["first"]["scriptText"]
     assert codes["first"]["commit"] == code_runs["commits"][0] and codes["third"]["commit"] == code_runs["commits"][1]
     assert codes["second"]["patch"] is None and f"+{PAYLOAD_LINE}\n" in codes["third"]["patch"]
     assert codes["third"]["script"] == "train.py" and "lr = 0.2" in codes["third"]["scriptText"]
     key = commit_diff_key(*code_runs["commits"])
-    files = os.listdir(out / "data" / "commits")
-    assert files == [f"{key}.js"]  # two commits: one pair
-    diff = json.loads((out / "data" / "commits" / files[0]).read_text().split(f'["{key}"]=', 1)[1].rstrip().rstrip(";"))
+    assert sorted(os.listdir(out / "data" / "commits")) == [f"{key}.js", "index.js"]  # two commits: one pair
+    assert data_of(out / "data" / "commits" / "index.js", "TrackerData.commitDiffIndex=") == {"repository": True,
+                                                                                           "keys": [key]}
+    diff = data_of(out / "data" / "commits" / f"{key}.js", f'["{key}"]=')
     assert (diff["from"], diff["to"]) == tuple(code_runs["commits"]) and diff["filesTotal"] == 2
     assert "-lr = 0.1\n+lr = 0.2\n" in diff["text"] and diff["notice"] is None
 
@@ -135,5 +137,21 @@ def test_build_outside_a_repository_writes_no_commit_diff(code_runs, tmp_path):
     out = tmp_path / "site"
     done = tracker_cli("build", "--runs", code_runs["runs"], "--out", str(out), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert not (out / "data" / "commits").exists()
+    assert os.listdir(out / "data" / "commits") == ["index.js"]
+    assert data_of(out / "data" / "commits" / "index.js", "TrackerData.commitDiffIndex=") == {"repository": False, "keys": []}
     assert all((out / "runs" / run_id / "code.js").is_file() for run_id in code_runs["ids"].values())
+
+
+def test_a_run_without_capture_has_a_code_file_of_nulls(tmp_path):
+    run = tracker.init(project="code", name="bare", dir=str(tmp_path / "runs"), capture=False)
+    run.finish()
+    done = tracker_cli("build", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "site"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert data_of(tmp_path / "site" / "runs" / run.id / "code.js", f'TrackerData.code["{run.id}"]=') == {
+        "commit": None, "branch": None, "patch": None, "patchCut": False, "script": None, "scriptText": None,
+        "scriptCut": False}
+
+
+def data_of(path, marker: str):
+    """The JSON value a data script registers after ``marker``."""
+    return json.loads(path.read_text().split(marker, 1)[1].rstrip().rstrip(";"))

@@ -113,7 +113,7 @@ def test_system_metrics_have_one_line_per_run_by_time_and_by_step(page, code_sit
     cpu = charts[0]["lines"]
     assert all(line["points"] >= 2 for line in cpu)
     assert all(0 <= x < 5 for line in cpu for x in line["x"])  # seconds since each run started
-    page.locator("#compare-system").get_by_label("X axis", exact=True).select_option("step")
+    page.get_by_label("Horizontal axis", exact=True).select_option("step")
     page.wait_for_function("location.hash.includes('sysx=step')")
     steps = page.evaluate("""() => document.querySelector('#system-charts figure.chart .plot').data
         .filter((trace) => trace.mode === 'lines').map((trace) => trace.x)""")

@@ -5,9 +5,11 @@
  * TrackerCompare.loadScript, never fetched (so file:// works):
  * - each shown run's runs/<slug>/code.js (sitegen/code_data.py): TrackerData.code[<run id>] =
  *   {commit, branch, patch, patchCut, script, scriptText, scriptCut};
- * - when the two commits differ, data/commits/<hash>-<hash>.js (sitegen/commit_diffs.py, the two full
- *   hashes sorted): TrackerData.commitDiffs[key] = {from, to, text, files, filesTotal, bytesCut, notice},
- *   which the build makes only inside the runs' git checkout, for a bounded set of pairs.
+ * - when the two commits differ, data/commits/index.js (sitegen/commit_diffs.py):
+ *   TrackerData.commitDiffIndex = {repository, keys}, the pairs the site holds (the build makes them
+ *   only inside the runs' git checkout, a bounded set), and the pair's data/commits/<hash>-<hash>.js
+ *   (the two full hashes sorted) when it is one of them: TrackerData.commitDiffs[key] =
+ *   {from, to, text, files, filesTotal, bytesCut, notice}.
  * Computes the difference of the two uncommitted patches and of the two entry scripts with
  * TrackerLineDiff.unifiedDiff (line-diff.js; the same text as `tracker diff --code`).
  * Of more than two runs, the pair is chosen with From and To and kept in the hash as code=<id>,<id>
@@ -91,13 +93,17 @@
       return;
     }
     const key = [commitA, commitB].sort().join("-");
-    await load(`data/commits/${key}.js`);
+    await load("data/commits/index.js");
+    const held = (window.TrackerData || {}).commitDiffIndex || { repository: false, keys: [] };
+    if (held.keys.includes(key)) await load(`data/commits/${key}.js`);
     const diff = ((window.TrackerData || {}).commitDiffs || {})[key];
     if (!diff) {
-      note(section, `${nameOf(a)} is at commit ${short(commitA)}, ${nameOf(b)} at ${short(commitB)}. This site holds ` +
-        "no diff of these two commits: the build makes one when it runs inside their git repository (every pair of " +
-        "up to 8 commits, else each commit against the one before it and against the most common one). In the " +
-        `repository, tracker diff --code ${a.id} ${b.id} prints it.`);
+      const why = held.repository
+        ? "the site holds a bounded set of pairs (every pair of up to 8 commits, else each commit against the one " +
+          "before it and against the most common one), or its repository lacks one of them"
+        : "the build makes it only when it runs inside their git repository";
+      note(section, `${nameOf(a)} is at commit ${short(commitA)}, ${nameOf(b)} at ${short(commitB)}. No diff of the ` +
+        `two commits here: ${why}. In the repository, tracker diff --code ${a.id} ${b.id} prints it.`);
       return;
     }
     const runAt = (commit) => (commit === commitA ? nameOf(a) : nameOf(b));
@@ -120,13 +126,14 @@
   }
 
   async function draw(a, b) {
+    // every run of a site has its code file (nulls when it captured none)
     const ready = await Promise.all([a, b].map((run) => load(`runs/${encodeURIComponent(run.slug)}/code.js`)));
     const codes = (window.TrackerData || {}).code || {};
     const codeA = ready[0] ? codes[a.id] || null : null, codeB = ready[1] ? codes[b.id] || null : null;
     parts.replaceChildren();
     summary.textContent = `${nameOf(a)} → ${nameOf(b)}: lines removed from ${nameOf(a)} in red, added in ${nameOf(b)} in green.`;
     if (!codeA && !codeB) {
-      summary.textContent = "Neither run captured its code (git, code: tracker.init's capture).";
+      summary.textContent = "No code file for these runs: the site was built before it had them.";
       return;
     }
     await commitsPart(a, b, codeA, codeB);
