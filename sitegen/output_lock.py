@@ -16,9 +16,11 @@ killed build and is removed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
+import warnings
 
 from .errors import SiteLockedError
 
@@ -43,11 +45,12 @@ def locked_output(out: str):
     SiteLockedError when another process holds it. Stale staging is removed on entry."""
     os.makedirs(os.path.dirname(out), exist_ok=True)
     path = lock_path(out)
-    fd = _lock(path, out)
+    fd, locked = _lock(path, out)
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        remove_stale_work(out)
+        if locked:  # without the lock another machine's build may be using what looks stale
+            remove_stale_work(out)
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -55,8 +58,10 @@ def locked_output(out: str):
         os.close(fd)  # releases the lock
 
 
-def _lock(path: str, out: str) -> int:
-    """An open descriptor of the lock file at ``path``, locked."""
+def _lock(path: str, out: str) -> tuple[int, bool]:
+    """An open descriptor of the lock file at ``path``, and whether it is locked: a shared file
+    system mounted without locks (Lustre without ``-o flock``, some NFS setups) refuses flock,
+    and the build then goes on unlocked, with a warning (docs/distributed.md)."""
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -65,9 +70,16 @@ def _lock(path: str, out: str) -> int:
             holder = _holder(fd)
             os.close(fd)
             raise SiteLockedError(out, holder) from None
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK):
+                os.close(fd)
+                raise
+            warnings.warn(f"{out}: its file system has no file locks ({exc.strerror}); building without "
+                          "the lock: run one build of this folder at a time", RuntimeWarning, stacklevel=4)
+            return fd, False
         try:
             if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                return fd
+                return fd, True
         except FileNotFoundError:
             pass
         os.close(fd)  # the holder removed this file as we locked it: lock the one now at ``path``

@@ -240,3 +240,23 @@ def test_a_torch_distributed_gloo_job_under_torchrun_logs_one_run(tmp_path):
     assert run.status == "finished" and len(run.writers) == 4
     assert sorted(writer.rank for writer in run.writers) == [0, 1, 2, 3]
     assert run.histories["sum_of_ranks"].values == [6.0, 10.0, 14.0]
+
+
+def test_a_site_build_on_a_file_system_without_locks_goes_on_and_leaves_other_builds_alone(tmp_path, monkeypatch):
+    """Lustre mounted without -o flock answers flock with ENOSYS: the build warns and skips the
+    clean-up of folders that another machine's build may be writing."""
+    import errno
+
+    from sitegen import output_lock
+
+    def refused(fd, operation):
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(output_lock.fcntl, "flock", refused)
+    other_build = tmp_path / ".site.building-4242"
+    other_build.mkdir()
+    with pytest.warns(RuntimeWarning, match="has no file locks"):
+        with output_lock.locked_output(str(tmp_path / "site")):
+            pass
+    assert other_build.is_dir()
+    assert not (tmp_path / ".site.lock").exists()

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import threading
+
+# pid numbers repeat across the machines that share a file system (NFS, Lustre): a token drawn
+# once per process keeps two machines' temporary files apart
+_PROCESS_TOKEN = secrets.token_hex(3)
 
 
 def replace_file(path: str, content: str | bytes) -> None:
@@ -28,9 +33,10 @@ def replacing(path: str):
     """A temporary path beside ``path`` for the block to write; renamed over ``path`` when the
     block ends without an error, removed when it raises (for content written as it streams, like
     a copy)."""
-    # pid and thread: two processes or threads replacing one file never share a temporary file
-    # (the native thread id: short, so a long file name stays within the file system's limit)
-    temporary = f"{path}.tmp-{os.getpid()}-{threading.get_native_id()}"
+    # pid, process token and thread: two processes (on one machine or several) or threads replacing
+    # one file never share a temporary file (the native thread id: short, so a long file name stays
+    # within the file system's limit)
+    temporary = f"{path}.tmp-{os.getpid()}{_PROCESS_TOKEN}-{threading.get_native_id()}"
     try:
         yield temporary
         os.replace(temporary, path)
