@@ -18,14 +18,13 @@ deleting it is always safe.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import os
 import warnings
 from dataclasses import dataclass, field
 
 from .atomic_file import replace_file
+from .cyclic_gc import cyclic_gc_paused
 from .errors import RunFormatError, RunNotFoundError
 from .event_lines import open_regular
 from .fast_json import decode_fast
@@ -63,7 +62,7 @@ def list_runs(*roots, now: float | None = None) -> Listing:
     """Every run under each runs folder (default: $TRACKER_DIR or ./tracker-runs). A run id found
     in several folders (a copy under another name, or the same run in several roots) is listed
     once, from the folder tracker.run_keys.copy_rank ranks first; the others are in ``copies``."""
-    with _cyclic_gc_paused():  # the rows: 10,000 runs' worth of dicts that hold no cycles
+    with cyclic_gc_paused():  # the rows: 10,000 runs' worth of dicts that hold no cycles
         return _list_runs(roots, now)
 
 
@@ -141,7 +140,7 @@ def _ends_workers_pay(runs: int) -> bool:
 
 def _scan_and_read_batch(paths: list[str], now: float | None) -> list[tuple[FolderScan, tuple | None]]:
     """Each folder's scan and, when it is a run folder, _read_run of it, on a worker."""
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         scans = [scan_folder(path) for path in paths]
         return [(scan, None if scan.key is None else _read_run((scan.path, scan.events), now)) for scan in scans]
 
@@ -161,7 +160,7 @@ def _read_runs(runs: list[tuple[str, list[str]]], now: float | None) -> list[tup
         return [result for batch in read for result in batch]
     results: dict[str, tuple] = {}
     whole = []
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         for path, files in runs:
             row = row_from_files(path, files, now)
             if row is None:
@@ -175,7 +174,7 @@ def _read_runs(runs: list[tuple[str, list[str]]], now: float | None) -> list[tup
 
 def _read_batch(runs: list[tuple[str, list[str]]], now: float | None) -> list[tuple[dict | None, list[str], str | None]]:
     """_read_run of each run, on a worker."""
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return [_read_run(run, now) for run in runs]
 
 
@@ -185,22 +184,6 @@ def _read_run(run: tuple[str, list[str]], now: float | None) -> tuple[dict | Non
     if row is not None:
         return row, [], None
     return _read_whole(path, now)
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused():
-    """Python's cycle collector off for the block, as it was after. Each run read from its ends
-    leaves a row of a few dozen dicts and lists that live until the listing ends, and the collector
-    rescanned them all again and again as they piled up: 10% to 40% of the CPU time of reading
-    10,000 runs on a worker, and 0.15 to 0.25 s of the listing's own process receiving and sorting
-    them. JSON values hold no cycles; what the block frees, reference counting frees."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read_whole(path: str, now: float | None) -> tuple[dict | None, list[str], str | None]:
