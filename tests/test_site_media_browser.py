@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, roc_auc_score
+from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
 
 import tracker
 from test_site_browser import QuietHandler, assert_inside_site, open_page
@@ -46,10 +46,14 @@ def log_media_run(root) -> dict:
                              tracker.Image(epoch_image(epoch + 5), caption=EVIL)]}, step=epoch)
         run.log_confusion_matrix("val/confusion", labels[test], predicted, step=epoch)
         run.log_text("notes", f"epoch {epoch}: " + TEXT_PAYLOAD, step=epoch)
+        run.log_histogram("val/scores", values=scores.max(axis=1), bins=16, step=epoch)
         expected[epoch] = {"matrix": confusion_matrix(labels[test], predicted).tolist(),
-                           "auc": [roc_auc_score(labels[test] == label, scores[:, label]) for label in range(3)]}
+                           "auc": [roc_auc_score(labels[test] == label, scores[:, label]) for label in range(3)],
+                           "ap": [average_precision_score(labels[test] == label, scores[:, label]) for label in range(3)]}
         if epoch == EPOCHS - 1:
             run.log_roc_curve("val/roc", labels[test], scores, step=epoch)
+            run.log_pr_curve("val/pr", labels[test], scores, step=epoch)
+            run.log_feature_importance("importance", [f"x{index}" for index in range(8)], model.coef_[0], step=epoch)
     for step in range(100):  # the same image, logged a hundred times
         run.log_image("constant", epoch_image(0), step=100 + step)
     run.log_table("predictions", rows=[[1, EVIL, tracker.Image(epoch_image(1))], [2, "cat", None]],
@@ -58,6 +62,18 @@ def log_media_run(root) -> dict:
         run.log_table("huge", rows=[[index, f"row {index}"] for index in range(20_000)], columns=["i", "name"], step=0)
     import plotly.graph_objects as go  # the site's own dependency
 
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots()
+    axes.plot([0, 1], [1, 0])
+    axes.set_title(EVIL)
+    run.log_figure("matplotlib", figure, step=0)
+    plt.close(figure)
+    run.log_audio("audio", np.sin(np.linspace(0, 440 * 2 * np.pi, 8_000)).astype(np.float32), sample_rate=8_000,
+                  caption="a tone", step=0)
     run.log_figure("figure", go.Figure(go.Scatter(x=[1, 2], y=[3, 4]), layout={"title": {"text": FIGURE_TITLE}}),
                    step=0)
     run.finish()
@@ -89,19 +105,24 @@ def matrix_cells(page) -> list[list[int]]:
     return [[int(text) for text in rows.nth(i).locator("td").all_inner_texts()] for i in range(rows.count())]
 
 
+def legend_areas(page, key: str, name: str) -> dict[int, float]:
+    legend = panel(page, key).locator(".legendtext")
+    legend.first.wait_for()
+    shown = {}
+    for text in legend.all_text_contents():
+        match = re.fullmatch(rf"(\d) \({name} ([0-9.]+)\)", text)
+        assert match, text
+        shown[int(match.group(1))] = float(match.group(2))
+    return shown
+
+
 def test_confusion_matrix_and_roc_legend_equal_scikit_learn(page, media_site):
     open_page(page, media_site, "file", media_site["page"])
     last = media_site["expected"][EPOCHS - 1]
     page.wait_for_selector(".media-panel[data-key='val/confusion'] table.media-cm")
     assert matrix_cells(page) == last["matrix"]
-    legend = panel(page, "val/roc").locator(".legendtext")
-    legend.first.wait_for()
-    shown = {}
-    for text in legend.all_text_contents():
-        match = re.fullmatch(r"(\d) \(AUC ([0-9.]+)\)", text)
-        assert match, text
-        shown[int(match.group(1))] = float(match.group(2))
-    assert shown == {label: round(auc, 4) for label, auc in enumerate(last["auc"])}
+    assert legend_areas(page, "val/roc", "AUC") == {label: round(auc, 4) for label, auc in enumerate(last["auc"])}
+    assert legend_areas(page, "val/pr", "AP") == {label: round(ap, 4) for label, ap in enumerate(last["ap"])}
     # the normalised toggle: each true class's row sums to 1
     panel(page, "val/confusion").get_by_label("Normalised (per true class)").check()
     rows = panel(page, "val/confusion").locator("table.media-cm tbody tr")
@@ -130,6 +151,7 @@ def test_page_slider_moves_every_stepped_panel_and_a_link_opens_the_step_cold(pa
     for key in ("samples", "val/confusion", "notes"):
         assert shown[key] == "1", (key, shown)
     assert shown["val/roc"] == "3"  # logged at step 3 only: its first step is all it has
+    assert shown["val/scores"] == "1"  # a histogram shows every step, with the page's marked
     assert panel(page, "notes").locator("pre").inner_text().startswith("epoch 1: ")
     page.wait_for_function("location.hash.includes('step=1')")
     link = page.url
@@ -180,6 +202,16 @@ def test_payloads_show_as_text_run_no_script_and_no_request_leaves_the_site(page
     title = panel(page, "figure").locator(".gtitle")
     assert title.text_content() == '<a href="javascript:window.__pwned=1">click</a><img src=x onerror="window.__pwned=1">'
     assert panel(page, "figure").locator("a").count() == 0
+    # SVG through <img> only; audio with the browser's player, from the site
+    svg = panel(page, "matplotlib").locator("img.media-svg")
+    assert svg.get_attribute("src").endswith(".svg") and panel(page, "matplotlib").locator("svg").count() == 0
+    svg.scroll_into_view_if_needed()  # loading="lazy": it loads once near the viewport
+    page.wait_for_function("(image) => image.complete && image.naturalWidth > 0", arg=svg.element_handle(),
+                           timeout=10_000)
+    assert panel(page, "audio").locator("audio[controls]").get_attribute("src").endswith(".wav")
+    assert panel(page, "audio").locator("figcaption").inner_text() == "a tone"
+    assert panel(page, "val/scores").locator(".main-svg").count() >= 1
+    assert panel(page, "importance").locator(".media-bar-name").all_inner_texts() != []
     # the lightbox opens the image large, and closes
     panel(page, "samples").locator("button.media-image-open").first.click()
     page.locator("dialog.media-lightbox img").wait_for()
