@@ -73,10 +73,6 @@ class MediaPlan:
     left_out: dict[tuple[str, int, int], str] = field(default_factory=dict)  # (key, step, index) -> why
     left_out_bytes: int = 0
 
-    @property
-    def site_files(self) -> list[str]:
-        return [copy.site_file for copy in self.copies.values()]
-
 
 def _site_size(run_path: str, run_file: str, sizes: dict) -> int | None:
     """What ``run_file`` takes in the site (None when it is missing), stat'ed once per file."""

@@ -320,10 +320,14 @@
       layout.images = layout.images.filter((image) => typeof (image && image.source) === "string"
                                                      && image.source.startsWith("data:image/"));
     }
+    const data = Array.isArray(safe.data) ? safe.data : [];
+    for (const trace of data) { // an image trace's source is a URL too
+      if (trace && typeof trace.source === "string" && !trace.source.startsWith("data:image/")) delete trace.source;
+    }
     for (const key of Object.keys(layout)) {
       if (/^(mapbox|map)\d*$/.test(key) && layout[key]) delete layout[key].style;
     }
-    return { data: Array.isArray(safe.data) ? safe.data : [], layout, frames: Array.isArray(safe.frames) ? safe.frames : [] };
+    return { data, layout, frames: Array.isArray(safe.frames) ? safe.frames : [] };
   }
 
   function plotConfig(options) {
