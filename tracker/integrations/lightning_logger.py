@@ -137,6 +137,8 @@ class LightningLoggerMethods:
             if self._all_ranks:
                 base = [tag for tag in self._recording.init_kwargs["tags"] if not tag.startswith("rank=")]
                 self._recording.init_kwargs["tags"] = [*base, f"rank={rank}"]
+                # under a launcher the ranks join one run, whose log() is rank zero's unless told
+                self._recording.init_kwargs["all_ranks"] = True
             self._recording.start()
             self._start_failed = not self._recording.open
         return self._recording.run
