@@ -136,7 +136,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
         texts = site_pages(renderer, settings, manifest, errors, reports.links) | reports.texts
         texts |= commit_diff_texts([entry.row_json for entry in sorted(  # the compare view's commit diffs
             manifest.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))],
-            [os.getcwd(), *found.roots])
+            [os.getcwd(), *found.roots], out if incremental else None)
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
         shared = {relative for entry in manifest.runs.values() for relative in entry.shared}  # still referenced
         run_files += sorted({relative for outcome in shown.values() for relative in outcome.shared

@@ -18,9 +18,10 @@ the compare view loads only files that exist.
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 
-from tracker.code_diff import commit_diff, find_repository, resolve_commit
+from tracker.code_diff import commit_diff, find_repository, resolve_commits
 
 from .render import data_script_text, script_json
 
@@ -49,32 +50,42 @@ def commit_pairs(commits: list[str], runs_per_commit: dict[str, int]) -> list[tu
     return list(dict.fromkeys(pairs))[:MAX_COMMIT_PAIRS]
 
 
-def commit_diff_texts(row_texts: list[str], start_dirs: list[str]) -> dict[str, str]:
+def commit_diff_texts(row_texts: list[str], start_dirs: list[str], previous_out: str | None = None) -> dict[str, str]:
     """The commit diff files for the index rows (JSON texts, oldest run first), by site path, and
-    their index; none but the index when no folder of ``start_dirs`` is in a git checkout."""
+    their index; none but the index when no folder of ``start_dirs`` is in a git checkout. A diff
+    that ``previous_out`` (the site being rebuilt) holds is taken from it: two commits' diff never
+    changes, and a live rebuild need not run git for every pair again."""
     root = next((found for folder in start_dirs if (found := find_repository(folder))), None)
     if root is None:
         return {COMMIT_DIFF_INDEX_FILE: _index_text(False, [])}
-    short_commits = [json.loads(text).get("commit") for text in row_texts]
-    full: dict[str, str | None] = {}
-    counts: Counter = Counter()
-    for short in short_commits:
-        if isinstance(short, str) and short:
-            if short not in full:
-                full[short] = resolve_commit(root, short)
-            if full[short]:
-                counts[full[short]] += 1
-    commits = list(dict.fromkeys(commit for commit in full.values() if commit))
+    shorts = [commit for text in row_texts if isinstance(commit := json.loads(text).get("commit"), str)]
+    full = resolve_commits(root, shorts)
+    counts = Counter(full[short] for short in shorts if short in full)
+    commits = list(dict.fromkeys(full[short] for short in shorts if short in full))
     texts, keys = {}, []
     for older, newer in commit_pairs(commits, counts):
-        diff = commit_diff(root, older, newer)
-        if diff.error:
-            continue
-        value = {"from": older, "to": newer, "text": diff.text, "files": diff.files, "filesTotal": diff.files_total,
-                 "bytesCut": diff.bytes_cut, "notice": diff.notice()}
+        relative = commit_diff_file(older, newer)
+        text = _previous_text(previous_out, relative)
+        if text is None:
+            diff = commit_diff(root, older, newer)
+            if diff.error:
+                continue
+            value = {"from": older, "to": newer, "text": diff.text, "files": diff.files,
+                     "filesTotal": diff.files_total, "bytesCut": diff.bytes_cut, "notice": diff.notice()}
+            text = data_script_text("commitDiffs", commit_diff_key(older, newer), script_json(value))
         keys.append(commit_diff_key(older, newer))
-        texts[commit_diff_file(older, newer)] = data_script_text("commitDiffs", keys[-1], script_json(value))
+        texts[relative] = text
     return texts | {COMMIT_DIFF_INDEX_FILE: _index_text(True, sorted(keys))}
+
+
+def _previous_text(out: str | None, relative: str) -> str | None:
+    if out is None:
+        return None
+    try:
+        with open(os.path.join(out, relative), encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _index_text(repository: bool, keys: list[str]) -> str:

@@ -18,7 +18,7 @@ import tracker
 from code_runs import PAYLOAD_LINE, git, log_code_runs
 from sitegen.commit_diffs import ALL_PAIRS_MAX_COMMITS, MAX_COMMIT_PAIRS, commit_diff_key, commit_pairs
 from test_site_support import TOKEN
-from tracker.code_diff import MAX_COMMIT_DIFF_FILES, commit_diff, unified_diff
+from tracker.code_diff import MAX_COMMIT_DIFF_FILES, commit_diff, resolve_commits, unified_diff
 
 CONTRACT = json.loads((Path(__file__).parent / "contracts" / "line_diff.json").read_text(encoding="utf-8"))
 
@@ -155,3 +155,18 @@ def test_a_run_without_capture_has_a_code_file_of_nulls(tmp_path):
 def data_of(path, marker: str):
     """The JSON value a data script registers after ``marker``."""
     return json.loads(path.read_text().split(marker, 1)[1].rstrip().rstrip(";"))
+
+
+def test_a_rebuild_takes_the_commit_diffs_from_the_site_and_resolves_commits_in_one_call(code_runs, tmp_path):
+    out = tmp_path / "site"
+    assert tracker_cli("build", "--runs", code_runs["runs"], "--out", str(out), cwd=code_runs["repo"]).returncode == 0
+    diff_file = out / "data" / "commits" / f"{commit_diff_key(*code_runs['commits'])}.js"
+    diff_file.write_text(diff_file.read_text().replace("+lr = 0.2", "+lr = kept"))  # a mark git would not write
+    assert tracker_cli("build", "--runs", code_runs["runs"], "--out", str(out), cwd=code_runs["repo"]).returncode == 0
+    assert "+lr = kept" in diff_file.read_text()
+    assert tracker_cli("build", "--full", "--runs", code_runs["runs"], "--out", str(out),
+                       cwd=code_runs["repo"]).returncode == 0
+    assert "+lr = kept" not in diff_file.read_text() and "+lr = 0.2" in diff_file.read_text()
+    first, second = code_runs["commits"]
+    assert resolve_commits(code_runs["repo"], [first[:7], second[:9], "0000000", "zz", first[:7]]) == {
+        first[:7]: first, second[:9]: second}

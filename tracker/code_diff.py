@@ -235,10 +235,29 @@ def find_repository(start_dir: str) -> str | None:
 
 def resolve_commit(root: str, revision: str) -> str | None:
     """The full hash of a commit the checkout at ``root`` has (``revision`` may be short), or None."""
-    if not revision or revision.startswith("-"):
-        return None
-    output = _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
-    return output.decode("ascii", "replace").strip() or None if output else None
+    return resolve_commits(root, [revision]).get(revision)
+
+
+def resolve_commits(root: str, revisions: list[str]) -> dict[str, str]:
+    """{revision: full hash} for each of ``revisions`` (short hashes) that names one commit of the
+    checkout at ``root``; one git process for all of them."""
+    asked = [revision for revision in dict.fromkeys(revisions)
+             if revision and all(char in "0123456789abcdefABCDEF" for char in revision)]
+    if not asked:
+        return {}
+    try:
+        done = subprocess.run(["git", "cat-file", "--batch-check=%(objectname) %(objecttype)"], cwd=root,
+                              input="".join(f"{revision}^{{commit}}\n" for revision in asked).encode("ascii"),
+                              capture_output=True, timeout=GIT_TIMEOUT_S, env=_git_environment())
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    found = {}
+    # one answer line per question, in order: "<hash> commit", or "<question> missing" / "ambiguous"
+    for revision, line in zip(asked, done.stdout.decode("ascii", "replace").splitlines()):
+        parts = line.split()
+        if len(parts) == 2 and parts[1] == "commit":
+            found[revision] = parts[0]
+    return found
 
 
 def commit_diff(root: str, from_commit: str, to_commit: str, max_bytes: int = MAX_COMMIT_DIFF_BYTES,

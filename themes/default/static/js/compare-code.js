@@ -80,8 +80,7 @@
   const short = (commit) => commit.slice(0, SHORT);
   const nameOf = (run) => run.name || run.id;
 
-  async function commitsPart(a, b, codeA, codeB) {
-    const section = part("Commits", "compare-code-commits");
+  async function commitsPart(section, a, b, codeA, codeB) {
     const commitA = codeA && codeA.commit, commitB = codeB && codeB.commit;
     if (!commitA || !commitB) {
       const missing = [[a, commitA], [b, commitB]].filter(([, commit]) => !commit).map(([run]) => nameOf(run));
@@ -125,9 +124,13 @@
     else section.appendChild(diffBlock(diff, `${title}: ${nameOf(a)} against ${nameOf(b)}`));
   }
 
+  let drawing = 0; // the latest draw: an earlier one still loading must not draw over it
+
   async function draw(a, b) {
+    const ticket = ++drawing;
     // every run of a site has its code file (nulls when it captured none)
     const ready = await Promise.all([a, b].map((run) => load(`runs/${encodeURIComponent(run.slug)}/code.js`)));
+    if (ticket !== drawing) return;
     const codes = (window.TrackerData || {}).code || {};
     const codeA = ready[0] ? codes[a.id] || null : null, codeB = ready[1] ? codes[b.id] || null : null;
     parts.replaceChildren();
@@ -136,7 +139,8 @@
       summary.textContent = "No code file for these runs: the site was built before it had them.";
       return;
     }
-    await commitsPart(a, b, codeA, codeB);
+    await commitsPart(part("Commits", "compare-code-commits"), a, b, codeA, codeB);
+    if (ticket !== drawing) return;
     const empty = {};
     const [ca, cb] = [codeA || empty, codeB || empty];
     textPart("Uncommitted changes", "compare-code-patches", a, b, ca.patch, cb.patch, "diff.patch", "diff.patch",
