@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 import warnings
 
@@ -20,6 +21,10 @@ from ..errors import TrackerError
 
 COMMANDS = ["demo", "ls", "show", "build", "serve", "diff", "reproduce", "import", "watch", "report"]
 COMMAND_MODULES = {"import": "import_runs"}  # a command whose name is a Python keyword
+# The commands that read runs: a --runs URL (s3://bucket/prefix) is synced into a local cache and
+# its runs folder read instead (tracker/store_cache.py); the live ones keep polling the store.
+STORE_READING_COMMANDS = {"ls", "show", "diff", "build", "serve", "watch", "report", "reproduce"}
+LIVE_COMMANDS = {"serve", "watch"}
 
 # The modules of pyproject.toml's [site] extra that each site command imports.
 BUILD_MODULES = ("jinja2", "plotly", "markdown", "nh3")
@@ -70,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings():  # restores the standard showwarning when the command ends
         warnings.showwarning = show_warning
         try:
+            read_stores_through_cache(args)
             return args.handler(args) or 0
         except (TrackerError, ValueError, OSError) as exc:
             print(f"tracker: error: {exc}", file=sys.stderr)
@@ -85,10 +91,31 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
     print(f"tracker: warning: {text}", file=file or sys.stderr, flush=True)
 
 
+def read_stores_through_cache(args) -> None:
+    """--runs s3://bucket/prefix (any fsspec URL; or $TRACKER_DIR without --runs): the store synced
+    now into its local cache (``--cache DIR``/store/, else ~/.cache/tracker/store/), whose runs
+    folder the command reads in its place; ``serve`` and ``watch`` sync it again every
+    STORE_POLL_INTERVAL_S, and their watch of that folder sees what the writers uploaded."""
+    runs = getattr(args, "runs", None) or None
+    locations = runs if isinstance(runs, list) else [runs or os.environ.get("TRACKER_DIR")]
+    if args.command not in STORE_READING_COMMANDS or not any("://" in str(location) for location in locations):
+        return
+    from ..store_cache import STORE_POLL_INTERVAL_S, synced_locations  # only for a store: fsspec stays unloaded
+
+    resolved = synced_locations(locations, cache_dir=getattr(args, "cache", None),
+                                poll_interval_s=STORE_POLL_INTERVAL_S if args.command in LIVE_COMMANDS else None,
+                                say=lambda line: print(f"tracker: {line}", file=sys.stderr, flush=True))
+    if runs is None:  # the command falls back on $TRACKER_DIR: let it find the cache there
+        os.environ["TRACKER_DIR"] = resolved[0]
+    else:
+        args.runs = resolved if isinstance(runs, list) else resolved[0]
+
+
 def add_runs_option(parser: argparse.ArgumentParser, several: bool = False) -> None:
     if several:
-        parser.add_argument("--runs", action="append", metavar="DIR",
-                            help="runs folder (default: $TRACKER_DIR or ./tracker-runs); repeat to merge folders")
+        parser.add_argument("--runs", action="append", metavar="DIR_OR_URL",
+                            help="runs folder (default: $TRACKER_DIR or ./tracker-runs), or a store: "
+                                 "s3://bucket/prefix, any fsspec URL (docs/storage.md); repeat to merge them")
     else:
         parser.add_argument("--runs", metavar="DIR", help="runs folder (default: $TRACKER_DIR or ./tracker-runs)")
 

@@ -1,0 +1,403 @@
+"""Runs in a store read through a local cache: list the store, download only new or changed objects, rebuild each run's folder.
+
+``tracker ls/show/diff/build/serve --runs s3://bucket/prefix`` (any fsspec URL) read the runs
+folder this module keeps beside the store, so the reader, the listing and the site read a store's
+runs as they read a local folder. The store holds each run as docs/format.md's "Runs in object
+storage" lays it out (tracker/segments.py): the run folder's files as objects, and each events
+file as closed segments (immutable) and one open segment (replaced while the run runs).
+
+One sync (``StoreCache.sync``):
+
+1. lists the store: one recursive listing of the prefix (paged by the backend, 1,000 keys a
+   request on S3), with each object's size and ETag (or modification time where there is none);
+2. plans (``plan_sync``, pure) against the cache's state file, ``store-state.json``: a closed
+   segment is fetched once, ever (the state keeps how many bytes of closed segments each local
+   events file holds); the open segment, a heartbeat, a console log or any other file is fetched
+   again only when its size or version changed;
+3. downloads the planned objects (batches fetched concurrently by the backend);
+4. rebuilds: a file is replaced atomically; an events file only ever grows, by the segments'
+   bytes past its end (the bytes it holds are the writer's file's first bytes), so a reader sees
+   what it would see of a local run; a gap between segments is a problem naming the object, and
+   what follows waits for the next sync;
+5. removes the files and run folders whose objects are gone, and writes the state.
+
+A run folder none of whose objects changed is not touched, so the listing's cache (keyed on sizes
+and modification times) and an incremental build skip it. A killed run keeps its last heartbeat
+object and no end record: the reader shows it crashed, as it would a local one. fsspec is imported
+only when a store is opened; credentials are the backend's business (environment, profiles):
+the state names the URL without a password, and the cache folder is a hash of it.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from .atomic_file import replace_file, replacing
+from .errors import TrackerError
+from .segments import assemble
+from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, next_state,
+                         object_version, plan_sync, safe_key)
+from .version import DISTRIBUTION
+
+CACHE_DIR_ENV = "TRACKER_CACHE_DIR"
+STATE_FILE = "store-state.json"
+RUNS_FOLDER = "runs"  # <store's cache>/runs: the runs folder the reader reads
+STORES_FOLDER = "store"  # <cache dir>/store/<hash of the URL>/: one store's cache
+DOWNLOAD_BATCH = 256  # objects one cat() fetches together (s3fs fetches them concurrently)
+LARGE_FILE_BYTES = 8 << 20  # a larger file (an artifact) streams to disk rather than through memory
+STORE_POLL_INTERVAL_S = 5.0  # tracker serve and watch list a store again this often (the writers upload every 5 s)
+STORE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")  # two letters at least: C:\ is a Windows drive
+# The extra of pyproject.toml that installs each protocol's backend.
+BACKEND_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure", "abfss": "azure"}
+
+
+class StoreError(TrackerError):
+    """A store could not be opened or listed, and no earlier sync left a cache to read instead."""
+
+    def __init__(self, url: str, message: str):
+        self.url = without_credentials(url)
+        super().__init__(f"--runs {self.url}: {message}")
+
+
+@dataclass
+class SyncReport:
+    """What one sync did, for the line a command prints."""
+
+    url: str
+    listed: int = 0
+    runs: int = 0
+    downloaded: int = 0
+    downloaded_bytes: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    offline: str | None = None  # why the store could not be listed; the cache is read as last synced
+
+    def line(self) -> str:
+        """E.g. 'synced s3://b/runs: 12 runs, 3 of 80 objects downloaded (12.3 kB), 0 removed in 0.2s'."""
+        url = without_credentials(self.url)
+        if self.offline:
+            return f"{url} could not be listed ({self.offline}); reading the runs as last synced"
+        return (f"synced {url}: {self.runs} run{'s' * (self.runs != 1)}, {self.downloaded} of {self.listed} "
+                f"objects downloaded ({self.downloaded_bytes / 1e3:.1f} kB), {self.removed} removed "
+                f"in {self.seconds:.1f}s")
+
+
+def is_store_url(location) -> bool:
+    """Whether a runs location is a store's fsspec URL (``s3://bucket/prefix``) rather than a folder."""
+    return isinstance(location, str) and bool(STORE_URL.match(location))
+
+
+def without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` removed, for messages and the state file."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def default_cache_dir() -> str:
+    """$TRACKER_CACHE_DIR, else $XDG_CACHE_HOME/tracker, else ~/.cache/tracker."""
+    chosen = os.environ.get(CACHE_DIR_ENV)
+    if chosen:
+        return os.path.abspath(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tracker")
+
+
+def cache_folder(url: str, cache_dir: str | None = None) -> str:
+    """Where the cache of ``url`` lives: <cache dir>/store/<hash of the URL>/. The hash is of the URL
+    without credentials or a trailing slash: s3://b/runs and s3://b/runs/ share one cache."""
+    digest = hashlib.sha256(without_credentials(url).rstrip("/").encode("utf-8")).hexdigest()[:16]
+    return os.path.join(os.path.abspath(cache_dir) if cache_dir else default_cache_dir(), STORES_FOLDER, digest)
+
+
+def install_hint(protocol: str, module: str | None = None) -> str:
+    """The pip command that installs the backend of ``protocol``."""
+    extra = BACKEND_EXTRAS.get(protocol)
+    if extra:
+        return f"pip install '{DISTRIBUTION}[{extra}]'"
+    return f"pip install fsspec {module}" if module else "pip install fsspec"
+
+
+def open_store(url: str, storage_options: dict | None = None):
+    """(fsspec filesystem, root path) of a store URL; a StoreError names the package to install."""
+    protocol = url.split("://", 1)[0].lower()
+    try:
+        import fsspec.core  # optional (the [s3], [gcs], [azure] extras): loaded only for a store
+    except ImportError:
+        raise StoreError(url, f"reading a store needs fsspec, which is not installed: {install_hint(protocol)}") from None
+    try:
+        fs, root = fsspec.core.url_to_fs(url.rstrip("/"), **(storage_options or {}))
+    except ImportError as exc:  # fsspec knows the protocol; its backend's package is missing
+        raise StoreError(url, f"reading {protocol}:// needs {exc.name or 'its fsspec backend'}, which is not "
+                              f"installed: {install_hint(protocol, exc.name)}") from None
+    except ValueError as exc:
+        raise StoreError(url, f"no fsspec backend knows {protocol}:// ({exc}); use s3://, gs://, az://, "
+                              "another protocol fsspec lists, or a folder") from None
+    return fs, root.rstrip("/")
+
+
+class StoreCache:
+    """One store's runs kept as a local runs folder, ``runs_folder``, brought up to date by ``sync()``."""
+
+    def __init__(self, url: str, folder: str | None = None, storage_options: dict | None = None):
+        self.url = url
+        self.folder = folder or cache_folder(url)
+        self.runs_folder = os.path.join(self.folder, RUNS_FOLDER)
+        self.storage_options = storage_options
+        self._store = None
+
+    def sync(self) -> SyncReport:
+        """List the store, download what is new or changed, rebuild the run folders (see the module doc)."""
+        started = time.monotonic()
+        report = SyncReport(self.url)
+        os.makedirs(self.runs_folder, exist_ok=True)
+        with self._locked():
+            state = self._read_state()
+            try:
+                listed = self._list()
+            except StoreError as exc:
+                if state["synced_at"] is None:
+                    raise  # never synced: there is nothing to read instead
+                report.offline = str(exc).split(": ", 1)[-1]
+                return report
+            plan = plan_sync(listed, state, self._local_size)
+            fetched = self._download([listed[key] for key in plan.keys()], report)
+            applied_files = self._write_files(plan.files, fetched)
+            closed_ends, applied_open = self._extend_events(plan.events, fetched, state, report)
+            report.removed = self._remove(plan)
+            replace_file(os.path.join(self.folder, STATE_FILE),
+                         json.dumps(next_state(state, listed, applied_files | applied_open, closed_ends,
+                                                    without_credentials(self.url))))
+        report.listed = len(listed)
+        report.runs = len({key.split("/", 1)[0] for key in listed})
+        report.seconds = time.monotonic() - started
+        return report
+
+    # -- the store
+
+    def _opened(self):
+        if self._store is None:
+            self._store = open_store(self.url, self.storage_options)
+        return self._store
+
+    def _list(self) -> dict[str, StoreObject]:
+        """Every object under the prefix by key: one listing (paged by the backend), nothing read."""
+        fs, root = self._opened()
+        fs.invalidate_cache(root)  # a poll must see what the writers uploaded since the last one
+        try:
+            found = fs.find(root, withdirs=False, detail=True)
+        except FileNotFoundError:
+            raise StoreError(self.url, "no such bucket or container") from None
+        except Exception as exc:  # each backend raises its own types (botocore, aiohttp, azure...)
+            raise StoreError(self.url, f"listing failed: {type(exc).__name__}: {exc}") from exc
+        prefix = root + "/"
+        objects = {}
+        for path, info in found.items():
+            key = path[len(prefix):] if path.startswith(prefix) else ""
+            if safe_key(key) and info.get("type", "file") == "file":
+                objects[key] = StoreObject(key, int(info.get("size") or 0), object_version(info))
+        return objects
+
+    def _download(self, objects: list[StoreObject], report: SyncReport) -> dict[str, bytes | str]:
+        """{key: bytes, or the path of a temporary file for a large plain file}. An object that
+        failed is left out (fetched again next sync) and named in report.problems; one deleted
+        since the listing (a closed open segment) is left out silently."""
+        fs, root = self._opened()
+        fetched: dict[str, bytes | str] = {}
+        large = [obj for obj in objects if obj.size > LARGE_FILE_BYTES and not is_segment_key(obj.key)]
+        small = [obj for obj in objects if obj not in large]
+        for start in range(0, len(small), DOWNLOAD_BATCH):
+            paths = {f"{root}/{obj.key}": obj.key for obj in small[start:start + DOWNLOAD_BATCH]}
+            try:
+                answers = fs.cat(list(paths), on_error="return")
+            except Exception as exc:
+                answers = dict.fromkeys(paths, exc)
+            if len(paths) == 1 and not isinstance(answers, dict):  # cat() of one path answers its bytes
+                answers = {next(iter(paths)): answers}
+            for path, key in paths.items():
+                answer = answers.get(path, FileNotFoundError(path))
+                if isinstance(answer, bytes):
+                    fetched[key] = answer
+                elif not isinstance(answer, FileNotFoundError):
+                    report.problems.append(f"{without_credentials(self.url)}/{key}: download failed: {answer}")
+        for obj in large:
+            incoming = os.path.join(self.folder, "incoming")
+            os.makedirs(incoming, exist_ok=True)
+            handle, local = tempfile.mkstemp(dir=incoming)
+            os.close(handle)
+            try:
+                fs.get_file(f"{root}/{obj.key}", local)
+                fetched[obj.key] = local
+            except Exception as exc:
+                os.remove(local)
+                if not isinstance(exc, FileNotFoundError):
+                    report.problems.append(f"{without_credentials(self.url)}/{obj.key}: download failed: {exc}")
+        report.downloaded = len(fetched)
+        report.downloaded_bytes = sum(len(data) if isinstance(data, bytes) else os.path.getsize(data)
+                                      for data in fetched.values())
+        return fetched
+
+    # -- the cache folder
+
+    def _local_path(self, key: str) -> str:
+        return os.path.join(self.runs_folder, *key.split("/"))
+
+    def _local_size(self, key: str) -> int:
+        try:
+            return os.path.getsize(self._local_path(key))
+        except OSError:
+            return 0
+
+    def _write_files(self, keys: list[str], fetched: dict) -> set[str]:
+        """Each fetched plain file replaced atomically in its run folder; the keys written."""
+        written = set()
+        for key in keys:
+            data = fetched.get(key)
+            if data is None:
+                continue
+            target = self._local_path(key)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if isinstance(data, bytes):
+                replace_file(target, data)
+            else:
+                with replacing(target) as temporary:
+                    shutil.move(data, temporary)
+            written.add(key)
+        shutil.rmtree(os.path.join(self.folder, "incoming"), ignore_errors=True)
+        return written
+
+    def _extend_events(self, plans: list[EventsPlan], fetched: dict, state: dict, report: SyncReport):
+        """Append each events file's fetched segments; ({events key: closed end}, open keys applied)."""
+        closed_ends = dict(state["closed"])
+        applied_open = set()
+        for plan in plans:
+            report.problems += [f"{without_credentials(self.url)}/{problem}" for problem in plan.segments.problems]
+            pieces = []
+            for segment in plan.segments.closed + ([plan.segments.open] if plan.segments.open else []):
+                data = fetched.get(f"{plan.folder}/{segment.name}")
+                if data is None:
+                    break  # failed or gone: what follows waits for the next sync
+                pieces.append((segment, data))
+            target = self._local_path(plan.key)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            extend_events_file(target, plan.segments.start, assemble(pieces, plan.segments.start), plan.rebuild)
+            closed_ends[plan.key] = plan.segments.start + sum(len(data) for segment, data in pieces if not segment.open)
+            applied_open |= {f"{plan.folder}/{segment.name}" for segment, data in pieces if segment.open}
+        return closed_ends, applied_open
+
+    def _remove(self, plan: SyncPlan) -> int:
+        """Remove the files whose objects are gone, and the run folders left with no object."""
+        removed = 0
+        for key in plan.removed:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self._local_path(key))
+                removed += 1
+        for run in plan.removed_runs:
+            shutil.rmtree(os.path.join(self.runs_folder, run), ignore_errors=True)
+        return removed
+
+    def _read_state(self) -> dict:
+        try:
+            with open(os.path.join(self.folder, STATE_FILE), encoding="utf-8") as handle:
+                state = json.load(handle)
+        except (OSError, ValueError):
+            return empty_state()
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            return empty_state()  # another version's cache: start again rather than misread it
+        return state
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """One sync of a cache at a time (tracker serve polling while a build syncs too)."""
+        with open(os.path.join(self.folder, ".lock"), "a") as handle:
+            try:
+                import fcntl
+            except ImportError:  # Windows: two syncs at once both rebuild from the same state
+                yield
+                return
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def extend_events_file(path: str, start: int, content: bytes, rebuild: bool = False) -> None:
+    """Make the local events file hold ``content`` from byte ``start`` on, by appending only.
+
+    The file holds the writer's file's first bytes (closed segments up to ``start``, then maybe the
+    bytes of an open segment applied earlier), so its bytes past ``start`` are ``content``'s
+    first bytes: only the rest is appended, and a reader never sees it shrink. Bytes that differ
+    (a writer that started its file again) are replaced from ``start``."""
+    if rebuild:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+    with open(path, "a+b") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        held = size - start
+        if held >= len(content):
+            return
+        handle.seek(start)
+        if handle.read(held) != content[:held]:
+            handle.truncate(start)
+            held = 0
+        handle.seek(0, os.SEEK_END)
+        handle.write(content[held:])
+
+
+def synced_locations(locations: list, cache_dir: str | None = None, poll_interval_s: float | None = None,
+                     say=None) -> list:
+    """``locations`` (runs folders, store URLs, or None for the default) with each store URL
+    replaced by its cache's runs folder, synced now. ``say(line)`` gets each sync's line and each
+    problem. With ``poll_interval_s``, a daemon thread syncs the stores again that often while
+    the process runs (tracker serve and watch, whose watch of the folder then sees the uploads)."""
+    caches = {}
+    resolved = []
+    for location in locations:
+        if not is_store_url(location):
+            resolved.append(location)
+            continue
+        cache = caches.get(location) or StoreCache(location, cache_folder(location, cache_dir))
+        caches[location] = cache
+        report_sync(cache.sync(), say)
+        resolved.append(cache.runs_folder)
+    if caches and poll_interval_s:
+        threading.Thread(target=poll_stores, args=(list(caches.values()), poll_interval_s, say),
+                         name="tracker-store-poll", daemon=True).start()
+    return resolved
+
+
+def poll_stores(caches: list[StoreCache], interval_s: float, say=None, stop: threading.Event | None = None) -> None:
+    """Sync each cache every ``interval_s`` until ``stop`` is set. A sync that changed nothing says
+    nothing; a store that cannot be listed says why once per cause and is polled on."""
+    stop = stop or threading.Event()
+    offline = dict.fromkeys(range(len(caches)))
+    while not stop.wait(interval_s):
+        for number, cache in enumerate(caches):
+            try:
+                report = cache.sync()
+            except Exception as exc:  # a poll must never end the serve or the watch it feeds
+                report = SyncReport(cache.url, offline=f"{type(exc).__name__}: {exc}")
+            if report.offline != offline[number] or report.downloaded or report.removed or report.problems:
+                report_sync(report, say)
+            offline[number] = report.offline
+
+
+def report_sync(report: SyncReport, say) -> None:
+    """Pass a sync's line, then its problems as warnings, to ``say``."""
+    if say is None:
+        return
+    say(("warning: " if report.offline else "") + report.line())
+    for problem in report.problems:
+        say(f"warning: {problem}")

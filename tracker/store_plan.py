@@ -1,0 +1,135 @@
+"""What a sync of a store's cache fetches: pure, from the store's listing, the cache's state and its files' sizes.
+
+tracker/store_cache.py does the I/O around it (listing, downloading, writing the run folders);
+here is only the deciding, so that "a closed segment is fetched once, ever" and "an unchanged
+object is not fetched" are plain functions of their inputs. The state (``store-state.json`` in a
+store's cache) holds the size and version of each plain file and open segment applied, and for
+each events file how many bytes of closed segments its local copy holds.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .segments import Segment, SegmentPlan, events_file_of, parse_segment, plan_segments, SEGMENTS_SUFFIX
+
+STATE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class StoreObject:
+    """One object as the listing shows it: its key under the store's prefix, size and version."""
+
+    key: str  # "<run id>/<path in the run folder>"
+    size: int
+    version: str  # the ETag, or the modification time where the backend keeps no ETag
+
+    @property
+    def stamp(self) -> list:
+        return [self.size, self.version]
+
+
+@dataclass
+class EventsPlan:
+    """One events file of the cache: the segments to fetch and append to it."""
+
+    key: str                  # "<run id>/<events file>", the local file
+    folder: str               # "<run id>/<events file>.segments", where its objects are
+    segments: SegmentPlan     # closed segments past what the file holds, and the open one if changed
+    rebuild: bool = False     # the local file lost bytes the state says it holds: start again
+
+    def keys(self) -> list[str]:
+        wanted = self.segments.closed + ([self.segments.open] if self.segments.open else [])
+        return [f"{self.folder}/{segment.name}" for segment in wanted]
+
+
+@dataclass
+class SyncPlan:
+    """What one sync downloads, rebuilds and removes."""
+
+    files: list[str] = field(default_factory=list)             # keys of plain files to download
+    events: list[EventsPlan] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)           # local files whose objects are gone
+    removed_runs: list[str] = field(default_factory=list)      # run folders with no object left
+
+    def keys(self) -> list[str]:
+        return self.files + [key for events in self.events for key in events.keys()]
+
+
+def empty_state() -> dict:
+    return {"format": STATE_FORMAT, "objects": {}, "closed": {}, "synced_at": None}
+
+
+def object_version(info: dict) -> str:
+    """What changes when an object is rewritten: its ETag, else its modification or creation time."""
+    for name in ("ETag", "etag", "md5Hash", "mtime", "LastModified", "last_modified", "updated", "created"):
+        value = info.get(name)
+        if value is not None:
+            return str(value)
+    return ""
+
+
+def safe_key(key: str) -> bool:
+    """Whether a key names a file inside a run folder: '<run id>/<path>' with no empty, '.' or '..'
+    part, no hidden run, and no temporary file. Others (a stray at the top) are skipped."""
+    parts = key.split("/")
+    return (len(parts) >= 2 and not parts[0].startswith(".")
+            and all(part not in ("", ".", "..") and "\\" not in part for part in parts)
+            and ".tmp-" not in parts[-1])
+
+
+def is_segment_key(key: str) -> bool:
+    """Whether a key is an object of an events file's ``.segments`` folder (a segment or a stray there)."""
+    run_and_folder = key.rsplit("/", 1)[0]
+    return "/" in run_and_folder and events_file_of(run_and_folder.split("/", 1)[1]) is not None
+
+
+def plan_sync(listed: dict[str, StoreObject], state: dict, local_size) -> SyncPlan:
+    """What to download (pure: from the listing, the state and ``local_size(key)`` of the cache's files).
+
+    Plain files: those whose size or version differs from the state's. Events files:
+    ``plan_segments`` from the bytes of closed segments the local file holds, so a closed segment
+    is never fetched twice; the open segment when its name, size or version changed. A local
+    events file shorter than that (damaged by hand) is rebuilt from its first segment. A plain
+    object named like an events file beside that file's segments is left out: the segments win.
+    """
+    applied, closed = state["objects"], state["closed"]
+    plan = SyncPlan()
+    segments_of: dict[str, list[Segment]] = {}
+    plain = []
+    for key, obj in listed.items():
+        if is_segment_key(key):
+            segment = parse_segment(key.rsplit("/", 1)[1], obj.size)
+            if segment is not None:
+                segments_of.setdefault(key.rsplit("/", 1)[0], []).append(segment)
+        else:
+            plain.append(key)
+    for folder, found in sorted(segments_of.items()):
+        events_key = folder[: -len(SEGMENTS_SUFFIX)]
+        rebuild = local_size(events_key) < closed.get(events_key, 0)
+        start = 0 if rebuild else closed.get(events_key, 0)
+        segments = plan_segments(found, start, where=folder)
+        if segments.open is not None and not rebuild and not segments.closed \
+                and applied.get(f"{folder}/{segments.open.name}") == listed[f"{folder}/{segments.open.name}"].stamp:
+            segments.open = None  # its bytes are in the local file already
+        if segments.closed or segments.open or segments.problems or rebuild:
+            plan.events.append(EventsPlan(events_key, folder, segments, rebuild))
+    segmented = {folder[: -len(SEGMENTS_SUFFIX)] for folder in segments_of}
+    plan.files = sorted(key for key in plain if key not in segmented and applied.get(key) != listed[key].stamp)
+    plan.removed = sorted(key for key in applied if key not in listed and not is_segment_key(key))
+    plan.removed += sorted(key for key in closed if key not in segmented and key not in listed)
+    runs_now = {key.split("/", 1)[0] for key in listed}
+    plan.removed_runs = sorted({key.split("/", 1)[0] for key in [*applied, *closed]} - runs_now)
+    return plan
+
+
+def next_state(state: dict, listed: dict[str, StoreObject], applied: set[str], closed_ends: dict[str, int],
+               url: str) -> dict:
+    """The state after a sync: the stamps of the plain files and open segments applied, now or
+    before, that are still listed; the closed bytes each events file holds, for those still listed."""
+    objects = {key: stamp for key, stamp in state["objects"].items() if key in listed}
+    objects |= {key: listed[key].stamp for key in applied}
+    runs = {key.split("/", 1)[0] for key in listed}
+    return {"format": STATE_FORMAT, "url": url, "objects": objects,
+            "closed": {key: end for key, end in closed_ends.items() if key.split("/", 1)[0] in runs},
+            "synced_at": time.time()}
