@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tracker.segments import (SegmentGapError, assemble, closed_segment_name, cut_at_lines, events_file_of,
-                              is_segmented, open_segment_name, parse_segment, plan_segments,
-                              segments_folder, whole_lines)
+                              is_segmented, is_store_url, open_segment_name, parse_segment, plan_segments,
+                              segments_folder, whole_lines, without_credentials)
 
 EVENTS = b"".join(b'{"type":"metrics","step":%d,"time":1.0,"values":{"loss":0.5}}\n' % step for step in range(200))
 
@@ -29,6 +29,17 @@ def rebuild(objects: dict[str, bytes], start: int = 0) -> bytes:
     assert plan.problems == []
     pieces = [(segment, objects[segment.name]) for segment in plan.closed + ([plan.open] if plan.open else [])]
     return assemble(pieces, start)
+
+
+def test_store_urls_are_told_from_local_folders():
+    assert is_store_url("s3://bucket/prefix") and is_store_url("memory://runs") and is_store_url("file:///tmp/x")
+    assert not is_store_url("tracker-runs") and not is_store_url("/tmp/runs") and not is_store_url(r"C:\\runs")
+    assert not is_store_url(None)
+
+
+def test_credentials_are_taken_out_of_a_url():
+    assert without_credentials("s3://AKIA:secret@bucket/prefix") == "s3://bucket/prefix"
+    assert without_credentials("s3://bucket/prefix") == "s3://bucket/prefix"
 
 
 def test_names_sort_in_offset_order_and_parse_back():

@@ -72,6 +72,7 @@ class Run(RunMediaMethods):
         self._console = None
         self._system_metrics = None
         self._notify = None  # a notify.sender.NotifySender when init() was given notifiers
+        self._upload = None  # a store_upload.StoreUploader when the run goes to a store
         self.tags = list(tags)
         self._tag_set = set(self.tags)  # beside the list: adding 100,000 tags stays linear
         self.config = _RecordedDict(self, "config", config)
@@ -276,6 +277,8 @@ class Run(RunMediaMethods):
                 import warnings
 
                 warnings.warn(f"tracker: console log incomplete: {self._console.error}", RuntimeWarning, stacklevel=2)
+        if self._upload is not None:  # after the console: its last lines go to the store too
+            self._upload.finish()
         lifecycle.unregister(self)
         active_run.forget(self)
 

@@ -15,6 +15,8 @@ from .ids import new_run_id, random_suffix
 from .inputs import check_run_id, clean_tags, clean_text, config_mapping
 from .launchers import JobPlace, job_place
 from .layout import MAIN_EVENTS_FILE, runs_root
+from .store_upload import StoreUploader, missing_backend, spool_root, store_heartbeat_interval_s
+from .segments import is_store_url, without_credentials
 from .media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB
 from .run import Run
 from .writer import RecordWriter
@@ -65,12 +67,16 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     records_logs = place.logs or all_ranks
     media_budget_bytes = _media_budget_bytes(media_budget_mb)
     notifiers = _notifiers(notify)
-    root = runs_root(dir)
+    store = _store_url(dir)  # runs in a store are written to a local spool first, then uploaded
+    root = spool_root() if store else runs_root(dir)
     _ensure_writable(root)
     path = os.path.join(root, run_id)
     created = _create_run_folder(path, run_id, resume or joins)
     writer_id = random_suffix()
-    events_file = MAIN_EVENTS_FILE if created else f"events-{writer_id}.jsonl"
+    # In a store, a joining writer's files never take the main names: the run's creator may be
+    # on another machine, with a spool of its own (docs/format.md, "Runs in object storage").
+    first_writer = created and not (store and (resume or joins))
+    events_file = MAIN_EVENTS_FILE if first_writer else f"events-{writer_id}.jsonl"
     now = time.time()
     previous = None if created or not records_logs else _previous_run(path)
     if previous is not None:
@@ -83,7 +89,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
         head.append({"type": "run", "schema": SCHEMA_VERSION, "id": run_id, "project": project,
                      "name": name, "group": group, "time": now})
     writer = RecordWriter(os.path.join(path, events_file), os.path.join(path, f"heartbeat-{writer_id}.json"),
-                          writer_id, media_budget_bytes=media_budget_bytes)
+                          writer_id, media_budget_bytes=media_budget_bytes, **_store_heartbeat(store))
     head.append(_start_record(writer, now, place, resumed=bool(resume) if joins else not created))
     writer.remember_head(head)  # written again if the run folder is deleted mid-run
     _write_now(os.path.join(path, events_file), head)
@@ -114,10 +120,12 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
         if not place.samples_node:  # the node's own records are its first rank's
             parts.update(hardware=False, environment=False, system=False)
         if parts.pop("console", True):
-            run._start_console(os.path.join(path, "console.log" if created else f"console-{writer_id}.log"))
+            run._start_console(os.path.join(path, "console.log" if first_writer else f"console-{writer_id}.log"))
         if parts.pop("system", True):
             run._start_system_metrics(name_prefix=f"{place.node}/" if joins else "")
         _start_capture(run, parts, node=place.node if joins else None)
+    if store:
+        run._upload = StoreUploader(store, path, run_id, events_file, writer_id)
     lifecycle.register(run)
     set_current(run)
     return run
@@ -162,6 +170,26 @@ def _ensure_writable(root: str) -> None:
         raise RunDirError(root, exc.strerror or str(exc)) from None
     if not os.access(root, os.W_OK | os.X_OK):
         raise RunDirError(root, "permission denied; pass dir=... or set TRACKER_DIR to a writable folder")
+
+
+def _store_url(dir) -> str | None:
+    """The store URL runs go to (``dir=`` or $TRACKER_DIR an fsspec URL such as
+    ``s3://bucket/prefix``), else None. Its backend must be installed: checked without importing it."""
+    chosen = dir if dir is not None else os.environ.get("TRACKER_DIR")
+    if not is_store_url(chosen):
+        return None
+    missing = missing_backend(chosen)
+    if missing:
+        raise UsageError(f"dir {without_credentials(chosen)!r} needs {missing}")
+    return chosen
+
+
+def _store_heartbeat(store: str | None) -> dict:
+    """In a store the heartbeat object is refreshed every upload interval: the writer's heartbeat
+    (and the start record's heartbeat_interval_s, which readers' crash rule reads) is twice that."""
+    if not store:
+        return {}
+    return {"heartbeat_interval_s": store_heartbeat_interval_s()}
 
 
 def _create_run_folder(path: str, run_id: str, resume: bool) -> bool:

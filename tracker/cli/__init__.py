@@ -19,7 +19,7 @@ import warnings
 from ..version import DISTRIBUTION, __version__
 from ..errors import TrackerError
 
-COMMANDS = ["demo", "ls", "show", "build", "serve", "diff", "reproduce", "import", "watch", "report"]
+COMMANDS = ["demo", "ls", "show", "build", "serve", "diff", "reproduce", "import", "watch", "report", "sync"]
 COMMAND_MODULES = {"import": "import_runs"}  # a command whose name is a Python keyword
 # The commands that read runs: a --runs URL (s3://bucket/prefix) is synced into a local cache and
 # its runs folder read instead (tracker/store_cache.py); the live ones keep polling the store.
