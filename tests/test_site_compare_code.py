@@ -120,3 +120,21 @@ def test_system_metrics_have_one_line_per_run_by_time_and_by_step(page, code_sit
     assert len(steps) == 2 and all(x in range(0, 80, 10) for xs in steps for x in xs)  # the steps each run logged
     assert page.errors == [] and dialogs == []
     assert_inside_site(requests, code_site, scheme)
+
+
+def test_a_site_built_outside_the_repository_says_why_it_has_no_commit_diff(page, code_site, tmp_path):
+    out = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "tracker.cli", "build", "--runs", code_site["runs"], "--out", str(out)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    ids = code_site["ids"]
+    page.goto(f"{out.as_uri()}/compare.html#runs={ids['first']},{ids['second']}")
+    page.wait_for_selector("#compare-code-scripts")
+    first, second = (commit[:12] for commit in code_site["commits"])
+    assert page.locator("#compare-code-commits p").inner_text() == (
+        f"first is at commit {first}, second at {second}. No diff of the two commits here: the build makes it only "
+        f"when it runs inside their git repository. In the repository, tracker diff --code {ids['first']} "
+        f"{ids['second']} prints it.")
+    assert page.locator("#compare-code-commits pre").count() == 0
+    assert ["d-add", "+lr = 0.2"] in diff_lines(page, "compare-code-scripts")  # the snapshots need no repository
+    assert page.errors == []  # no request for a file the site lacks
