@@ -137,7 +137,9 @@ def open_store(url: str, storage_options: dict | None = None):
     except ImportError:
         raise StoreError(url, f"reading a store needs fsspec, which is not installed: {install_hint(protocol)}") from None
     try:
-        fs, root = fsspec.core.url_to_fs(url.rstrip("/"), **(storage_options or {}))
+        # An instance of its own: fsspec would share one per backend and options, with its listings
+        # cache, and reuse it after the environment (the endpoint, credentials) changed.
+        fs, root = fsspec.core.url_to_fs(url.rstrip("/"), skip_instance_cache=True, **(storage_options or {}))
     except ImportError as exc:  # fsspec knows the protocol; its backend's package is missing
         raise StoreError(url, f"reading {protocol}:// needs {exc.name or 'its fsspec backend'}, which is not "
                               f"installed: {install_hint(protocol, exc.name)}") from None
@@ -194,7 +196,9 @@ class StoreCache:
     def _list(self) -> dict[str, StoreObject]:
         """Every object under the prefix by key: one listing (paged by the backend), nothing read."""
         fs, root = self._opened()
-        fs.invalidate_cache(root)  # a poll must see what the writers uploaded since the last one
+        # All of it (the instance is this cache's own): s3fs's invalidate_cache(root) would keep the
+        # listings of the run folders under it.
+        fs.invalidate_cache()  # a poll must see what the writers uploaded since the last one
         try:
             found = fs.find(root, withdirs=False, detail=True)
         except FileNotFoundError:
