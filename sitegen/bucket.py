@@ -10,32 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
+from tracker.segments import without_credentials
 from tracker.version import DISTRIBUTION
 
 from .errors import SiteError
 
-URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")  # two letters at least: C:\ is a Windows path
 S3_PROTOCOLS = {"s3", "s3a"}
 GCS_PROTOCOLS = {"gs", "gcs"}
 AZURE_PROTOCOLS = {"az", "abfs", "abfss"}
 # The extra of pyproject.toml that installs each backend.
 BACKEND_EXTRAS = {**dict.fromkeys(S3_PROTOCOLS, "s3"), **dict.fromkeys(GCS_PROTOCOLS, "gcs"),
                   **dict.fromkeys(AZURE_PROTOCOLS, "azure")}
-
-
-def is_url(out: str) -> bool:
-    """Whether --out names a bucket (``s3://bucket/site``, ``gs://``, ``az://``, any fsspec URL)."""
-    return bool(URL_PATTERN.match(out))
-
-
-def display_url(url: str) -> str:
-    """The URL without any ``user:password@`` part, for messages."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def install_hint(protocol: str, module: str | None) -> str:
@@ -52,8 +38,8 @@ class BucketBackendMissing(SiteError):
     def __init__(self, url: str, protocol: str, module: str | None):
         self.url, self.protocol, self.module = url, protocol, module
         what = module or "an fsspec backend"
-        super().__init__(f"--out {display_url(url)}: publishing to {protocol}:// needs {what}, which is not "
-                         f"installed: {install_hint(protocol, module)}")
+        super().__init__(f"--out {without_credentials(url)}: publishing to {protocol}:// needs {what}, "
+                         f"which is not installed: {install_hint(protocol, module)}")
 
 
 class UnknownBucketProtocol(SiteError):
@@ -61,8 +47,8 @@ class UnknownBucketProtocol(SiteError):
 
     def __init__(self, url: str, protocol: str):
         self.url, self.protocol = url, protocol
-        super().__init__(f"--out {display_url(url)}: no fsspec backend knows {protocol}://; use s3://, gs://, "
-                         "az:// or another protocol fsspec lists (fsspec.available_protocols()), or a folder")
+        super().__init__(f"--out {without_credentials(url)}: no fsspec backend knows {protocol}://; use s3://, "
+                         "gs://, az:// or another protocol fsspec lists (fsspec.available_protocols()), or a folder")
 
 
 class BucketError(OSError):
@@ -70,7 +56,7 @@ class BucketError(OSError):
 
     def __init__(self, url: str, action: str, problem: BaseException):
         self.url, self.action, self.problem = url, action, problem
-        super().__init__(f"{display_url(url)}: {action} failed: {type(problem).__name__}: {problem}")
+        super().__init__(f"{without_credentials(url)}: {action} failed: {type(problem).__name__}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,10 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
+from tracker.segments import without_credentials
 from tracker.version import __version__
 
-from .bucket import Bucket, ObjectHeaders, display_url
+from .bucket import Bucket, ObjectHeaders
 from .build import SITE_MARKER, BuildOptions, BuildReport, build
 from .errors import SiteError
 
@@ -66,7 +67,7 @@ class BucketNotASiteError(SiteError):
 
     def __init__(self, url: str, examples: list[str]):
         self.url, self.examples = url, examples
-        super().__init__(f"--out {display_url(url)} holds objects that 'tracker build' did not publish "
+        super().__init__(f"--out {without_credentials(url)} holds objects that 'tracker build' did not publish "
                          f"(e.g. {', '.join(examples)}) and no {SYNC_MANIFEST}; choose an empty or new prefix")
 
 
@@ -191,7 +192,7 @@ def read_sync_manifest(bucket: Bucket) -> dict[str, dict] | None:
         if data.get("format") != SYNC_MANIFEST_FORMAT or not isinstance(files, dict):
             raise ValueError(f"format {data.get('format')!r}, expected {SYNC_MANIFEST_FORMAT}")
     except (ValueError, KeyError, TypeError) as exc:
-        warnings.warn(f"tracker: {display_url(bucket.url)}/{SYNC_MANIFEST} is unreadable ({exc}); "
+        warnings.warn(f"tracker: {without_credentials(bucket.url)}/{SYNC_MANIFEST} is unreadable ({exc}); "
                       "uploading every file of the site again", stacklevel=2)
         return {}
     return files
@@ -205,7 +206,7 @@ def sync_manifest_text(local: dict[str, SiteFile]) -> str:
 
 def publish_line(report: PublishReport) -> str:
     """'published to s3://bucket/site: 3 uploaded (1.2 MB), 1 removed, 40 unchanged in 0.4s'."""
-    return (f"published to {display_url(report.url)}: {len(report.uploaded)} uploaded "
+    return (f"published to {without_credentials(report.url)}: {len(report.uploaded)} uploaded "
             f"({report.bytes_uploaded / 1e6:.1f} MB), {len(report.removed)} removed, "
             f"{report.unchanged} unchanged in {report.seconds:.1f}s")
 
@@ -213,13 +214,13 @@ def publish_line(report: PublishReport) -> str:
 def _upload_in_order(bucket: Bucket, folder: str, local: dict[str, SiteFile], uploads: list[str],
                      threads: int) -> None:
     """Upload in three waves, each finished before the next: data and media, pages, the index page."""
-    waves = [[r for r in uploads if not r.endswith(".html")],
-             [r for r in uploads if r.endswith(".html") and r != "index.html"],
-             [r for r in uploads if r == "index.html"]]
+    waves = [[relative for relative in uploads if not relative.endswith(".html")],
+             [relative for relative in uploads if relative.endswith(".html") and relative != "index.html"],
+             [relative for relative in uploads if relative == "index.html"]]
     with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="tracker-upload") as pool:
         for wave in waves:
-            for done in [pool.submit(bucket.upload, os.path.join(folder, *r.split("/")), r, local[r].headers)
-                         for r in wave]:
+            for done in [pool.submit(bucket.upload, os.path.join(folder, *relative.split("/")), relative,
+                                     local[relative].headers) for relative in wave]:
                 done.result()  # the first failure stops the publish, naming its object
 
 

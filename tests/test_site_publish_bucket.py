@@ -28,7 +28,7 @@ from sitegen.publish import (LONG_CACHE_CONTROL, SHORT_CACHE_CONTROL, SYNC_MANIF
 
 ACCESS_KEY_ID = "AKIATRACKERPUBLISHT1"
 SECRET_ACCESS_KEY = "tracker-publish-test-secret-never-in-the-site"
-PUBLISHED = re.compile(r"published to (\S+): (\d+) uploaded \([\d.]+ MB\), (\d+) removed, (\d+) unchanged in \d+\.\ds$")
+PUBLISHED = re.compile(r"published to (\S+): (\d+) uploaded \([\d.]+ MB\), (\d+) removed, (\d+) unchanged in [\d.]+s$")
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -56,7 +56,8 @@ class S3Server:
     def puts(self, bucket: str) -> list[str]:
         """The object keys of the PUT requests answered so far (multipart parts included)."""
         prefix = f"/{bucket}/"
-        return sorted(path[len(prefix):] for method, path in self.requests if method == "PUT" and path.startswith(prefix))
+        return sorted(path[len(prefix):] for method, path in self.requests
+                      if method == "PUT" and path.startswith(prefix))
 
     def get(self, bucket: str, key: str):
         """A plain HTTP GET of one object, as a browser asks for it: (status, headers, body)."""
@@ -124,6 +125,10 @@ def test_published_site_is_served_over_http_with_its_types(tmp_path, s3_server, 
     assert (uploaded, removed, unchanged) == (len(local), 0, 0)
     assert s3_server.puts(bucket) == sorted([f"experiments/{relative}" for relative in local]
                                            + [f"experiments/{SYNC_MANIFEST}"])  # one PUT per file, no more
+    in_order = [path.split("/experiments/", 1)[1] for method, path in s3_server.requests if method == "PUT"]
+    assert in_order[-2:] == ["index.html", SYNC_MANIFEST]  # the index page last, then the manifest
+    first_page = min(index for index, relative in enumerate(in_order) if relative.endswith(".html"))
+    assert not any(relative.endswith(".js") for relative in in_order[first_page:])  # pages after their data
     status, headers, body = s3_server.get(bucket, "experiments/index.html")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert headers["Cache-Control"] == SHORT_CACHE_CONTROL

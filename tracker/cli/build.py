@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..segments import is_store_url
 from . import BUILD_MODULES, add_runs_option, add_site_options, require_site_packages
 
 
@@ -23,8 +24,9 @@ def add_parser(commands) -> None:
                         help="output folder (default: ./site), or a bucket to publish to: s3://bucket/site, "
                              "gs://, az://, any fsspec URL (uploads only changed files; docs/site.md)")
     parser.add_argument("--cache", metavar="DIR",
-                        help="with --out URL: where the site is built before it is uploaded, kept so that "
-                             "the next build re-renders only changed runs (default: a temporary folder)")
+                        help="a folder a CI job can restore between builds: with --out URL the site is built in "
+                             "DIR/site before it is uploaded, so the next build re-renders only changed runs "
+                             "(default: a temporary folder)")
     add_site_options(parser)
     parser.add_argument("--base-url", metavar="URL",
                         help="where the site will be served, e.g. https://team.github.io/experiments/ "
@@ -61,7 +63,6 @@ def _megabytes(text: str) -> float:
 def run_build(args) -> int:
     require_site_packages("build", BUILD_MODULES)
     # Imported here: the other commands run without the site (and its packages) in a light install.
-    from sitegen.bucket import is_url
     from sitegen.build import BuildOptions, build, print_progress
 
     options = BuildOptions(runs=args.runs, out=args.out, title=args.title, theme=args.theme,
@@ -69,11 +70,8 @@ def run_build(args) -> int:
                            media_budget_mb=args.media_budget_mb, run_media_budget_mb=args.run_media_budget_mb,
                            reports=args.reports)
     progress = print_progress if sys.stderr.isatty() else None
-    if is_url(args.out):
+    if is_store_url(args.out):
         return publish_to_bucket(options, args.cache, progress)
-    if args.cache is not None:
-        raise ValueError("--cache DIR is where a site published to --out URL is built; with a local --out "
-                         "folder, that folder is its own cache: drop --cache")
     report = build(options, progress=progress)
     for line in report_warnings(report):
         print(line, file=sys.stderr)
