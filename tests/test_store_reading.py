@@ -11,11 +11,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 import time
+import urllib.request
 
 import pytest
 
 from s3_server import S3Server, s3_environment
+from scripts import script_env
+from test_serve import free_port, poll
 from test_site_support import log_run, run_cli
 
 import fsspec  # noqa: E402  (s3_server skips this module without s3fs, which brings fsspec)
@@ -326,3 +332,36 @@ def test_an_unreachable_store_after_a_sync_reads_the_cache_with_a_warning(tmp_pa
                      r"last synced$", stderr, re.M), stderr
     code, stdout, stderr = run_cli("ls", "--runs", f"s3://{name}/never-synced")
     assert code == 2 and stderr.startswith(f"tracker: error: --runs s3://{name}/never-synced: listing failed"), stderr
+
+
+def test_tracker_serve_polls_the_store_and_shows_a_run_uploaded_after_it_started(tmp_path, bucket):
+    name, fs = bucket
+    store = f"s3://{name}/runs"
+    put_run_folder(fs, store, log_run(tmp_path / "local", "first", metrics=[{"loss": 0.5}]))
+    port = free_port()
+    log = tmp_path / "serve.out"
+    with open(log, "w") as output:
+        serve = subprocess.Popen([sys.executable, "-m", "tracker.cli", "serve", "--runs", store, "--port", str(port),
+                                  "--out", str(tmp_path / "site")], stdout=output, stderr=subprocess.STDOUT,
+                                 env=script_env(TRACKER_STORE_POLL_S="0.5"))
+    try:
+        index = f"http://127.0.0.1:{port}/data/index.js"
+        poll(lambda: serve.poll() is not None or "first" in fetch_text(index), 30, "the first build")
+        assert serve.poll() is None, log.read_text()
+
+        put_run_folder(fs, store, log_run(tmp_path / "local", "uploaded-later", metrics=[{"loss": 0.25}]))
+
+        poll(lambda: "uploaded-later" in fetch_text(index), 30, "the run uploaded after serve started")
+    finally:
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(timeout=10) == 0
+    synced = [line for line in log.read_text().splitlines() if line.startswith("tracker: synced ")]
+    # The start, then the polls that found the new run's objects (one, or more if a poll came
+    # while they were being put): a poll that downloads nothing says nothing.
+    assert synced[0].startswith(f"tracker: synced {store}: 1 run, ") and len(synced) >= 2, log.read_text()
+    assert synced[-1].startswith(f"tracker: synced {store}: 2 runs, "), log.read_text()
+
+
+def fetch_text(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return response.read().decode("utf-8")

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .atomic_file import replace_file, replacing
 from .errors import TrackerError
-from .segments import assemble
+from .segments import SegmentGapError, assemble
 from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, next_state,
                          object_version, plan_sync, safe_key)
 from .version import DISTRIBUTION
@@ -54,7 +54,8 @@ RUNS_FOLDER = "runs"  # <store's cache>/runs: the runs folder the reader reads
 STORES_FOLDER = "store"  # <cache dir>/store/<hash of the URL>/: one store's cache
 DOWNLOAD_BATCH = 256  # objects one cat() fetches together (s3fs fetches them concurrently)
 LARGE_FILE_BYTES = 8 << 20  # a larger file (an artifact) streams to disk rather than through memory
-STORE_POLL_INTERVAL_S = 5.0  # tracker serve and watch list a store again this often (the writers upload every 5 s)
+# tracker serve and watch list a store again this often; the writers upload every 5 s by default.
+STORE_POLL_INTERVAL_S = float(os.environ.get("TRACKER_STORE_POLL_S", "5"))
 STORE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")  # two letters at least: C:\ is a Windows drive
 # The extra of pyproject.toml that installs each protocol's backend.
 BACKEND_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure", "abfss": "azure"}
@@ -220,7 +221,7 @@ class StoreCache:
         fs, root = self._opened()
         fetched: dict[str, bytes | str] = {}
         large = [obj for obj in objects if obj.size > LARGE_FILE_BYTES and not is_segment_key(obj.key)]
-        small = [obj for obj in objects if obj not in large]
+        small = [obj for obj in objects if obj.size <= LARGE_FILE_BYTES or is_segment_key(obj.key)]
         for start in range(0, len(small), DOWNLOAD_BATCH):
             paths = {f"{root}/{obj.key}": obj.key for obj in small[start:start + DOWNLOAD_BATCH]}
             try:
@@ -293,9 +294,14 @@ class StoreCache:
                 if data is None:
                     break  # failed or gone: what follows waits for the next sync
                 pieces.append((segment, data))
+            try:
+                content = assemble(pieces, plan.segments.start)
+            except SegmentGapError as exc:  # a closed segment's bytes are not the size it was listed at
+                report.problems.append(f"{without_credentials(self.url)}/{plan.folder}/{exc}")
+                continue
             target = self._local_path(plan.key)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            extend_events_file(target, plan.segments.start, assemble(pieces, plan.segments.start), plan.rebuild)
+            extend_events_file(target, plan.segments.start, content, plan.rebuild)
             closed_ends[plan.key] = plan.segments.start + sum(len(data) for segment, data in pieces if not segment.open)
             applied_open |= {f"{plan.folder}/{segment.name}" for segment, data in pieces if segment.open}
         return closed_ends, applied_open

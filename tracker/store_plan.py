@@ -8,10 +8,11 @@ each events file how many bytes of closed segments its local copy holds.
 """
 from __future__ import annotations
 
+import posixpath
 import time
 from dataclasses import dataclass, field
 
-from .segments import Segment, SegmentPlan, events_file_of, parse_segment, plan_segments, SEGMENTS_SUFFIX
+from .segments import SEGMENTS_SUFFIX, Segment, SegmentPlan, events_file_of, parse_segment, plan_segments
 
 STATE_FORMAT = 1
 
@@ -79,9 +80,9 @@ def safe_key(key: str) -> bool:
 
 
 def is_segment_key(key: str) -> bool:
-    """Whether a key is an object of an events file's ``.segments`` folder (a segment or a stray there)."""
-    run_and_folder = key.rsplit("/", 1)[0]
-    return "/" in run_and_folder and events_file_of(run_and_folder.split("/", 1)[1]) is not None
+    """Whether a key is an object of an events file's ``.segments`` folder (a segment or a stray
+    there), at any depth: a store may hold runs in sub-folders (team-a/<run id>/...)."""
+    return events_file_of(posixpath.basename(posixpath.dirname(key))) is not None
 
 
 def plan_sync(listed: dict[str, StoreObject], state: dict, local_size) -> SyncPlan:
@@ -126,10 +127,11 @@ def plan_sync(listed: dict[str, StoreObject], state: dict, local_size) -> SyncPl
 def next_state(state: dict, listed: dict[str, StoreObject], applied: set[str], closed_ends: dict[str, int],
                url: str) -> dict:
     """The state after a sync: the stamps of the plain files and open segments applied, now or
-    before, that are still listed; the closed bytes each events file holds, for those still listed."""
+    before, that are still listed; the closed bytes each events file holds, for those whose
+    segments are still listed."""
     objects = {key: stamp for key, stamp in state["objects"].items() if key in listed}
     objects |= {key: listed[key].stamp for key in applied}
-    runs = {key.split("/", 1)[0] for key in listed}
+    segmented = {posixpath.dirname(key)[: -len(SEGMENTS_SUFFIX)] for key in listed if is_segment_key(key)}
     return {"format": STATE_FORMAT, "url": url, "objects": objects,
-            "closed": {key: end for key, end in closed_ends.items() if key.split("/", 1)[0] in runs},
+            "closed": {key: end for key, end in closed_ends.items() if key in segmented},
             "synced_at": time.time()}
