@@ -92,10 +92,8 @@ class Bucket:
     def list(self) -> set[str]:
         """Every object under the prefix: one paged listing (1,000 names a request on S3), no reads."""
         self.fs.invalidate_cache(self.root)  # another process may have changed it since this one looked
-        try:
+        try:  # a prefix with no objects lists as empty; FileNotFoundError is a bucket that does not exist
             found = self.fs.find(self.root)
-        except FileNotFoundError:
-            return set()
         except Exception as exc:
             raise BucketError(self.url, "listing the objects", exc) from exc
         prefix = self.root + "/"

@@ -142,23 +142,41 @@ def plan_sync(local: dict[str, SiteFile], manifest: dict[str, dict], listed: set
     return SyncPlan(uploads, removals, len(local) - len(uploads))
 
 
-def publish(folder: str, url: str, storage_options: dict | None = None,
-            threads: int = UPLOAD_THREADS) -> PublishReport:
-    """Sync the built site in ``folder`` to the bucket prefix ``url`` (see the module docstring)."""
-    started = time.monotonic()
+@dataclass
+class BucketState:
+    """What a publish found in the bucket before it built: the objects listed and the last manifest."""
+    bucket: Bucket
+    listed: set[str]
+    manifest: dict[str, dict] | None
+
+
+def bucket_state(url: str, storage_options: dict | None = None) -> BucketState:
+    """Open ``url`` and read what it holds; refuses a prefix that holds anything but a published site.
+
+    Called before the build, so a missing backend, a bucket that refuses the credentials or a prefix
+    that is no site is one error line before minutes of building."""
     bucket = Bucket(url, storage_options)
     listed = bucket.list()
     manifest = read_sync_manifest(bucket) if SYNC_MANIFEST in listed else None
     if listed and manifest is None and SITE_MARKER not in listed:
         raise BucketNotASiteError(url, sorted(listed)[:3])
+    return BucketState(bucket, listed, manifest)
+
+
+def publish(folder: str, url: str, storage_options: dict | None = None, threads: int = UPLOAD_THREADS,
+            state: BucketState | None = None) -> PublishReport:
+    """Sync the built site in ``folder`` to the bucket prefix ``url`` (see the module docstring);
+    ``state``: what bucket_state() found, when it was asked before the build."""
+    started = time.monotonic()
+    state = state or bucket_state(url, storage_options)
     local = local_site_files(folder)
-    plan = plan_sync(local, manifest or {}, listed)
+    plan = plan_sync(local, state.manifest or {}, state.listed)
     report = PublishReport(url, plan.uploads, plan.removals, plan.unchanged)
-    if plan.uploads or plan.removals or manifest is None:
-        _upload_in_order(bucket, folder, local, plan.uploads, threads)
-        bucket.write_text(SYNC_MANIFEST, sync_manifest_text(local), ObjectHeaders("application/json",
-                                                                                  SHORT_CACHE_CONTROL))
-        bucket.remove(plan.removals)
+    if plan.uploads or plan.removals or state.manifest is None:
+        _upload_in_order(state.bucket, folder, local, plan.uploads, threads)
+        state.bucket.write_text(SYNC_MANIFEST, sync_manifest_text(local),
+                                ObjectHeaders("application/json", SHORT_CACHE_CONTROL))
+        state.bucket.remove(plan.removals)
     report.bytes_uploaded = sum(local[relative].size for relative in plan.uploads)
     report.seconds = time.monotonic() - started
     return report
@@ -167,18 +185,18 @@ def publish(folder: str, url: str, storage_options: dict | None = None,
 def build_and_publish(options: BuildOptions, cache: str | None = None, storage_options: dict | None = None,
                       progress=None) -> tuple[BuildReport, PublishReport]:
     """Build the site of ``options`` (whose ``out`` is a bucket URL) into ``cache``/site, or a
-    temporary folder, and publish it there. Nothing is uploaded when the build fails."""
-    url = options.out
+    temporary folder, and publish it there. The bucket is looked at first; nothing is uploaded
+    when the build fails."""
+    state = bucket_state(options.out, storage_options)
     if cache is None:
         with tempfile.TemporaryDirectory(prefix="tracker-site-") as scratch:
-            return _build_and_publish(options, url, os.path.join(scratch, "site"), storage_options, progress)
-    return _build_and_publish(options, url, os.path.join(os.path.abspath(cache), "site"), storage_options,
-                              progress)
+            return _build_and_publish(options, os.path.join(scratch, "site"), state, progress)
+    return _build_and_publish(options, os.path.join(os.path.abspath(cache), "site"), state, progress)
 
 
-def _build_and_publish(options, url, folder, storage_options, progress):
+def _build_and_publish(options: BuildOptions, folder: str, state: BucketState, progress):
     built = build(replace(options, out=folder), progress)
-    return built, publish(folder, url, storage_options)
+    return built, publish(folder, options.out, state=state)
 
 
 def read_sync_manifest(bucket: Bucket) -> dict[str, dict] | None:

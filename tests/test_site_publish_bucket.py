@@ -222,12 +222,25 @@ def test_a_prefix_holding_other_objects_is_refused(tmp_path, s3):
     assert list(bucket_objects(client, bucket, "docs/")) == ["readme.txt"]
 
 
+def test_without_fsspec_the_error_names_the_extra_before_any_build(tmp_path):
+    log_run(tmp_path / "runs", "only", metrics=[{"loss": 1.0}])
+    code = ("import sys\nsys.modules['fsspec'] = None  # as in an install without the [s3] extra\n"
+            "from tracker.cli import main\n"
+            f"sys.exit(main(['build', '--runs', {str(tmp_path / 'runs')!r}, '--out', 's3://team-site/site', "
+            f"'--cache', {str(tmp_path / 'cache')!r}]))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("tracker: error: --out s3://team-site/site: publishing to s3:// needs an fsspec "
+                             "backend, which is not installed: pip install 'serverless-ml-tracker[s3]'\n")
+    assert not (tmp_path / "cache").exists()  # refused before building
+
+
 def test_a_missing_bucket_is_one_error_line(tmp_path, s3):
     log_run(tmp_path / "runs", "only", metrics=[{"loss": 1.0}])
-    code, _, stderr = run_cli("build", "--runs", str(tmp_path / "runs"), "--out", "s3://no-such-bucket-here/site")
-    assert code == 1
-    assert stderr.startswith("tracker: error: s3://no-such-bucket-here/site: uploading ") and stderr.count("\n") == 1
-    assert "bucket" in stderr.lower()
+    code, stdout, stderr = run_cli("build", "--runs", str(tmp_path / "runs"), "--out", "s3://no-such-bucket-here/site")
+    assert (code, stdout) == (1, "")  # found before building
+    assert stderr == ("tracker: error: s3://no-such-bucket-here/site: listing the objects failed: "
+                      "FileNotFoundError: The specified bucket does not exist\n")
 
 
 def test_memory_url_and_the_python_api(tmp_path):
