@@ -21,9 +21,11 @@ from ..errors import TrackerError
 
 COMMANDS = ["demo", "ls", "show", "build", "serve", "diff", "reproduce", "import", "watch", "report", "sync"]
 COMMAND_MODULES = {"import": "import_runs"}  # a command whose name is a Python keyword
-# The commands that read runs: a --runs URL (s3://bucket/prefix) is synced into a local cache and
-# its runs folder read instead (tracker/store_cache.py); the live ones keep polling the store.
-STORE_READING_COMMANDS = {"ls", "show", "diff", "build", "serve", "watch", "report", "reproduce"}
+# The commands that only read runs: a --runs URL (s3://bucket/prefix) is synced into a local cache
+# and its runs folder read instead (tracker/store_cache.py); the live ones keep polling the store.
+# Not reproduce nor report: they write beside the runs (a rerun, a report draft), and the cache is
+# no place for what a person keeps.
+STORE_READING_COMMANDS = {"ls", "show", "diff", "build", "serve", "watch"}
 LIVE_COMMANDS = {"serve", "watch"}
 
 # The modules of pyproject.toml's [site] extra that each site command imports.
