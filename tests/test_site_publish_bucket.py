@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 
+import tracker
 from frameworks import require_framework
 from test_site_support import append_record, log_run, run_cli
 
@@ -207,6 +208,25 @@ def test_object_deleted_by_hand_is_uploaded_again_and_strays_are_removed(tmp_pat
     assert s3_server.puts(bucket) == ["site/.tracker-site-manifest.json", "site/compare.html"]
     assert s3_server.get(bucket, "site/compare.html")[0] == 200
     assert s3_server.get(bucket, "site/old/stray.html")[0] == 404
+
+
+def test_runs_from_a_store_and_the_site_to_a_bucket_share_one_cache(tmp_path, monkeypatch, s3_server, s3):
+    """The CI shape: runs logged to s3://.../runs, the site published to s3://.../site, one --cache DIR
+    (DIR/store for the runs, DIR/site for the site) restored between jobs."""
+    bucket, _ = s3
+    monkeypatch.setenv("TRACKER_SPOOL", str(tmp_path / "spool"))
+    for n in range(2):
+        run = tracker.init(project="store", name=f"stored-{n}", dir=f"s3://{bucket}/runs", capture=False)
+        run.log({"loss": 1.0 / (n + 1)}, step=0)
+        run.finish()
+    cache = tmp_path / "cache"
+    uploaded, _, _ = build_to(f"s3://{bucket}/runs", f"s3://{bucket}/site", "--cache", str(cache))
+    assert sorted(os.listdir(cache)) == ["site", "store"]
+    assert uploaded == len(local_site_files(str(cache / "site")))
+    status, _, body = s3_server.get(bucket, "site/index.html")
+    assert status == 200
+    status, _, body = s3_server.get(bucket, "site/data/index.js")
+    assert status == 200 and b"stored-0" in body and b"stored-1" in body
 
 
 def test_a_prefix_holding_other_objects_is_refused(tmp_path, s3):
