@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.scripts import script_env, write_script
+from tests.scripts import run_script, script_env, write_script
 from tracker.launchers import job_place
 from tracker.reader import load_run
 
@@ -170,6 +170,23 @@ def test_all_ranks_records_every_ranks_metrics(tmp_path):
     assert len(set(ids)) == 1 and ids[0].startswith("mpi-prterun-host-77-1-")
     run = load_run(str(tmp_path / "runs" / ids[0]))
     assert sorted(run.histories["logged_by"].values) == [0] * 5 + [1] * 5
+
+
+def test_tracker_run_id_outside_a_launcher_joins_one_run_where_steps_go_on(tmp_path):
+    code = """
+import sys, time, tracker
+run = tracker.init(dir=sys.argv[1], capture={"git": False})
+tracker.log({"loss": 1.0})
+time.sleep(0.5)
+tracker.finish()
+"""
+    for _ in range(2):
+        result = run_script(tmp_path, code, str(tmp_path / "runs"), env=clean_env(TRACKER_RUN_ID="shared-1"))
+        assert result.returncode == 0, result.stderr
+    run = load_run(str(tmp_path / "runs" / "shared-1"))
+    assert len(run.writers) == 2 and run.histories["loss"].steps == [0, 1]
+    assert run.hardware is not None and run.node_hardware == {}  # no launcher: no nodes to tell apart
+    assert run.system and not any("/" in name for name in run.system)
 
 
 def test_job_place_reads_each_launcher():

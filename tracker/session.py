@@ -115,6 +115,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
         run.set_notes(notes)
     if capture_parts is not None:
         parts = capture_parts
+        per_node = joins and place.rank is not None  # a launcher's ranks: their nodes' records apart
         if not place.logs:  # the code and its repository are rank zero's to record
             parts.update(git=False, code=False)
         if not place.samples_node:  # the node's own records are its first rank's
@@ -122,8 +123,8 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
         if parts.pop("console", True):
             run._start_console(os.path.join(path, "console.log" if first_writer else f"console-{writer_id}.log"))
         if parts.pop("system", True):
-            run._start_system_metrics(name_prefix=f"{place.node}/" if joins else "")
-        _start_capture(run, parts, node=place.node if joins else None)
+            run._start_system_metrics(name_prefix=f"{place.node}/" if per_node else "")
+        _start_capture(run, parts, node=place.node if per_node else None)
     if store:
         run._upload = StoreUploader(store, path, run_id, events_file, writer_id)
     lifecycle.register(run)
