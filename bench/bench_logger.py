@@ -16,6 +16,12 @@ Prints a Markdown report and puts it into docs/benchmarks.md under "## Logger". 
 6. with ``--peers``: MLflow (default and file store), trackio and W&B offline, each in its own
    process and temporary folder, with fewer calls since they are slow.
 
+``--store`` measures instead, into "## Logger to a store": the same loop of ``run.log()`` with
+``dir="s3://..."`` (an S3-compatible server, moto's, in a process of its own on 127.0.0.1) against
+``dir=`` a local folder, repeats interleaved, as the median of the paired ratios: the uploader
+thread must not slow the loop (docs/storage.md). ``finish()``, which waits for the last upload, is
+timed apart.
+
 ``--durability`` measures instead, into "## Logger durability": a tight loop of 20 and 100 scalars
 with the time-based backpressure that bounds what SIGKILL loses, against the same loop without it
 and the baseline, and the loop while the disk is full (events file on /dev/full) against the same
@@ -26,6 +32,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +45,7 @@ from pathlib import Path
 import tracker
 import tracker.writer
 from common import (BENCHMARKS_DOC, REPO_ROOT, ChildFailed, git_revision, import_time_s,
-                    machine_description, median, python_startup_s, run_child, today, write_section)
+                    machine_description, median, python_startup_s, run_child, today, us, verdict, write_section)
 from logger_report import INF_NAME_WORKLOAD, render_durability_report, render_report
 
 HEADING = "## Logger"
@@ -374,6 +383,109 @@ def main_durability(settings: Settings, command: str, output: Path) -> int:
     return 0
 
 
+# -- logging to a store: the uploader thread beside the loop ------------------------------------
+
+STORE_HEADING = "## Logger to a store"
+STORE_WORKLOAD = "1 scalar"  # the fastest loop, so the uploader's share of the interpreter shows most
+STORE_CALLS = {"full": 1_000_000, "quick": 400_000}  # seconds of logging: several upload intervals
+STORE_UPLOAD_INTERVAL_S = "0.5"  # 10x the default rate, so what the uploader costs the loop shows up
+STORE_RATIO_BUDGET = 1.2
+
+
+def store_loop_s(location: str, values: dict, calls: int) -> tuple[float, float]:
+    """Seconds for ``calls`` ``run.log()`` calls into ``location`` (a folder or a store URL), and
+    for the ``finish()`` after them."""
+    run = tracker.init(project="bench", name="store", dir=location, capture=False)
+    start = time.perf_counter()
+    for step in range(calls):
+        run.log(values, step=step)
+    loop_s = time.perf_counter() - start
+    start = time.perf_counter()
+    run.finish()
+    finish_s = time.perf_counter() - start
+    _check_written(run.path, calls)  # the spool is kept (TRACKER_KEEP_SPOOL): what was logged is there
+    return loop_s, finish_s
+
+
+def measure_store(settings: Settings, quick: bool) -> dict:
+    """Per-call cost of the loop logging to s3:// over the same loop logging to a folder."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spool = tempfile.mkdtemp(prefix="bench-spool-")
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
+                      AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", TRACKER_SPOOL=spool, TRACKER_KEEP_SPOOL="1",
+                      TRACKER_UPLOAD_INTERVAL_S=STORE_UPLOAD_INTERVAL_S)
+    try:
+        _wait_for_port(port)
+        import fsspec  # the loop below must not pay for the first import
+
+        bucket = fsspec.filesystem("s3")
+        bucket.mkdir("bench")
+        values = WORKLOADS[STORE_WORKLOAD]
+        calls = STORE_CALLS["quick" if quick else "full"]
+        local, store = [], []
+        for _ in range(settings.repeats):
+            local.append(in_temp_folder(store_loop_s, values, calls))
+            store.append(store_loop_s("s3://bench/runs", values, calls))
+            bucket.rm("bench/runs", recursive=True)  # the server holds objects in memory
+            shutil.rmtree(spool, ignore_errors=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(spool, ignore_errors=True)
+    return {"workload": STORE_WORKLOAD, "calls": calls, "upload_interval_s": float(STORE_UPLOAD_INTERVAL_S),
+            "local_s": median(loop / calls for loop, _ in local), "store_s": median(loop / calls for loop, _ in store),
+            "ratio": median(s[0] / l[0] for s, l in zip(store, local)),
+            "local_finish_s": median(finish for _, finish in local),
+            "store_finish_s": median(finish for _, finish in store)}
+
+
+def _wait_for_port(port: int, timeout_s: float = 60.0) -> None:
+    give_up_at = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > give_up_at:
+                raise
+            time.sleep(0.2)
+
+
+def render_store_report(results: dict) -> str:
+    store = results["store"]
+    within = store["ratio"] <= STORE_RATIO_BUDGET
+    return "\n".join([
+        f"`{results['command']}` on {results['date']} ({results['revision']}), {results['machine']}.",
+        "",
+        f"`run.log()` of {store['workload']}, {store['calls']:,} calls, into `dir=\"s3://...\"` (moto's S3 server "
+        f"in its own process on 127.0.0.1, uploads every {store['upload_interval_s']:g} s: 10x the default) "
+        f"against a local folder; repeats interleaved, median of the paired ratios.",
+        "",
+        "| | local folder | s3:// | ratio | within 1.2x |",
+        "|---|---|---|---|---|",
+        f"| per `log()` call (µs) | {us(store['local_s'])} | {us(store['store_s'])} | {store['ratio']:.2f} | "
+        f"{verdict(within)} |",
+        f"| `finish()` (s): the last upload | {store['local_finish_s']:.2f} | {store['store_finish_s']:.2f} | | |",
+        *(["", *(f"- **problem**: {problem}" for problem in results["problems"])] if results["problems"] else []),
+    ]) + "\n"
+
+
+
+def main_store(settings: Settings, quick: bool, command: str, output: Path) -> int:
+    print("logging to a store ...", file=sys.stderr)
+    results = {"command": command, "date": today(), "revision": git_revision("tracker"),
+               "machine": machine_description(), "store": measure_store(settings, quick), "problems": PROBLEMS}
+    report = render_store_report(results)
+    print(report)
+    write_section(STORE_HEADING, report, output)
+    print(f"wrote the '{STORE_HEADING}' section of {output}", file=sys.stderr)
+    return 0
+
+
 # -- main --------------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
@@ -382,6 +494,8 @@ def main(argv=None) -> int:
     parser.add_argument("--peers", action="store_true", help="also run MLflow, trackio and W&B (minutes)")
     parser.add_argument("--durability", action="store_true",
                         help=f"measure the SIGKILL loss bound and a full disk instead, into '{DURABILITY_HEADING}'")
+    parser.add_argument("--store", action="store_true",
+                        help=f"measure log() into s3:// against a folder instead, into '{STORE_HEADING}'")
     parser.add_argument("--output", type=Path, default=BENCHMARKS_DOC,
                         help=f"Markdown file whose '{HEADING}' section is replaced (default: docs/benchmarks.md)")
     args = parser.parse_args(argv)
@@ -389,6 +503,8 @@ def main(argv=None) -> int:
     command = "python bench/bench_logger.py" + " --quick" * args.quick + " --peers" * args.peers
     if args.durability:
         return main_durability(settings, command + " --durability", args.output)
+    if args.store:
+        return main_store(settings, args.quick, command + " --store", args.output)
 
     print("per-call cost ...", file=sys.stderr)
     results = {

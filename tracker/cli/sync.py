@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -108,9 +109,29 @@ def live_writer(folder: str, now: float | None = None) -> str | None:
             continue
         own = f"events-{writer}.jsonl"
         events = own if own in names else "events.jsonl"
-        if age <= fresh_s and not _ends_with_end_record(os.path.join(folder, events)):
+        if age <= fresh_s and not _ends_with_end_record(os.path.join(folder, events)) \
+                and not _process_gone(os.path.join(folder, name)):
             return f"{name} written {age:.0f} s ago"
     return None
+
+
+def _process_gone(heartbeat: str) -> bool:
+    """Whether the heartbeat's process is known to have ended (a spool is local to its machine,
+    so the pid is this machine's; a pid reused since is taken for the writer: then we wait)."""
+    try:
+        with open(heartbeat, encoding="utf-8") as handle:
+            pid = json.load(handle).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if type(pid) is not int or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _ends_with_end_record(path: str) -> bool:

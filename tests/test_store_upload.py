@@ -1,0 +1,293 @@
+"""Runs logged to s3:// (tracker/store_upload.py): real training processes against a real S3-compatible
+server on 127.0.0.1 (moto's S3 app under werkzeug, in this process, as s3fs's own tests use moto), read
+back object by object and rebuilt with tracker/segments.py, compared with the spool byte for byte."""
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from frameworks import require_framework
+
+s3fs = require_framework("s3fs", extra="s3")
+moto_server = require_framework("moto.server", extra="dev")
+
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402  (comes with moto[server])
+
+from tracker.reader import load_run  # noqa: E402
+from tracker.segments import assemble, events_file_of, parse_segment, plan_segments  # noqa: E402
+
+ACCESS_KEY_ID = "AKIATRACKERUPLOADTST1"
+SECRET_ACCESS_KEY = "tracker-upload-test-secret-never-in-a-record"
+UPLOAD_INTERVAL_S = 0.3
+
+SCRIPT = textwrap.dedent("""
+    import sys, time
+    import tracker
+
+    steps, pause = int(sys.argv[1]), float(sys.argv[2])
+    run = tracker.init(project="store", name="upload", config={"lr": 0.1}, capture={"git": False, "system": False})
+    print("run", run.id, run.path, flush=True)
+    for step in range(steps):
+        run.log({"loss": 1.0 / (step + 1), "acc": step / steps})
+        if step % 50 == 0:
+            print("step", step, flush=True)
+        time.sleep(pause)
+    run.finish()
+""")
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    def log(self, *args) -> None:  # one line per request would bury a failure's output
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        super().finish()
+        self.server.open_connections.discard(self.connection)
+
+
+class S3Server:
+    """moto's S3 app on a port of 127.0.0.1 that can go down (listening socket closed, open
+    connections reset) and come back on the same port with the objects it held (moto keeps them
+    in this process)."""
+
+    def __init__(self):
+        self.app = moto_server.DomainDispatcherApplication(moto_server.create_backend_app)
+        self.port = 0
+        self.start()
+
+    def start(self) -> None:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True, request_handler=QuietRequestHandler)
+        self.server.open_connections = set()
+        self.port = self.server.server_port
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        for connection in list(self.server.open_connections):  # keep-alive connections too: a real outage
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(s3_server, tmp_path, request):
+    """A new bucket, an s3fs client of the test's own, and the environment a training job gets."""
+    fs = s3fs.S3FileSystem(key=ACCESS_KEY_ID, secret=SECRET_ACCESS_KEY, endpoint_url=s3_server.endpoint,
+                           skip_instance_cache=True)
+    bucket = "runs-" + request.node.name.replace("_", "-")[5:40].strip("-").lower()
+    fs.mkdir(bucket)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
+               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=s3_server.endpoint,
+               TRACKER_DIR=f"s3://{bucket}/team", TRACKER_SPOOL=str(tmp_path / "spool"), TRACKER_KEEP_SPOOL="1",
+               TRACKER_UPLOAD_INTERVAL_S=str(UPLOAD_INTERVAL_S), TRACKER_SEGMENT_MB="0.004",
+               PYTHONPATH=os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])))
+    env.pop("AWS_PROFILE", None)
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    return fs, bucket, env, script
+
+
+def start_training(store, steps: int, pause: float) -> tuple[subprocess.Popen, str, str]:
+    """The training script started; returns the process, its run id and its spool folder."""
+    _, _, env, script = store
+    process = subprocess.Popen([sys.executable, str(script), str(steps), str(pause)], env=env, cwd=script.parent,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = process.stdout.readline().split()
+    assert first[:1] == ["run"], process.stderr.read()
+    return process, first[1], first[2]
+
+
+def objects(fs, bucket: str, run_id: str) -> dict[str, bytes]:
+    """Every object of the run in the store, by path relative to the run."""
+    root = f"{bucket}/team/{run_id}"
+    fs.invalidate_cache()
+    return {posixpath.relpath(key, root): fs.cat_file(key) for key in fs.find(root)}
+
+
+def rebuild(held: dict[str, bytes], folder) -> dict[str, bytes]:
+    """The run folder rebuilt from its objects as a reader does (docs/format.md): each events file
+    from its segments, every other object as it is. Returns the events files' bytes."""
+    events: dict[str, list] = {}
+    for relative, data in held.items():
+        parent, name = posixpath.split(relative)
+        events_file = events_file_of(parent)
+        if events_file:
+            events.setdefault(events_file, []).append((parse_segment(name, len(data)), data))
+            continue
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    rebuilt = {}
+    for name, pieces in events.items():
+        plan = plan_segments([segment for segment, _ in pieces], where=name)
+        assert plan.problems == []
+        data = dict((segment.name, piece) for segment, piece in pieces)
+        order = plan.closed + ([plan.open] if plan.open else [])
+        rebuilt[name] = assemble([(segment, data[segment.name]) for segment in order])
+        (folder / name).write_bytes(rebuilt[name])
+    return rebuilt
+
+
+def steps_in(events: bytes) -> list[int]:
+    return [record["step"] for record in map(json.loads, events.splitlines()) if record["type"] == "metrics"]
+
+
+def no_credentials_in(held: dict[str, bytes], spool: str) -> None:
+    for path, data in [*held.items(), *((os.path.join(parent, name), open(os.path.join(parent, name), "rb").read())
+                                        for parent, _, names in os.walk(spool) for name in names)]:
+        assert SECRET_ACCESS_KEY.encode() not in data and ACCESS_KEY_ID.encode() not in data, path
+
+
+def test_a_run_logged_to_s3_is_in_the_bucket_byte_for_byte_as_in_its_spool(store, tmp_path):
+    fs, bucket, _, _ = store
+    process, run_id, spool = start_training(store, steps=400, pause=0.002)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "cannot upload" not in err and "not completely uploaded" not in err
+    held = objects(fs, bucket, run_id)
+    closed = [name for name in held if name.startswith("events.jsonl.segments/")]
+    assert len(closed) >= 3 and not any(name.endswith(".open") for name in closed)  # finish() closed it
+    assert {"console.log", "files/code/train.py"} <= set(held) and any(name.startswith("heartbeat-") for name in held)
+    assert ".tracker-store.json" not in held  # the spool's own note stays there
+    rebuilt = rebuild(held, tmp_path / "rebuilt")
+    with open(os.path.join(spool, "events.jsonl"), "rb") as handle:
+        assert rebuilt["events.jsonl"] == handle.read()
+    assert steps_in(rebuilt["events.jsonl"]) == list(range(400))
+    run = load_run(str(tmp_path / "rebuilt"))
+    assert run.status == "finished" and run.config == {"lr": 0.1}
+    start = next(record for record in map(json.loads, rebuilt["events.jsonl"].splitlines())
+                 if record["type"] == "start")
+    assert start["heartbeat_interval_s"] == 2 * UPLOAD_INTERVAL_S  # the crash rule reads it (docs/format.md)
+    no_credentials_in(held, spool)
+
+
+def test_a_killed_run_leaves_its_points_up_to_the_last_upload_then_tracker_sync_uploads_the_rest(store, tmp_path):
+    fs, bucket, env, _ = store
+    process, run_id, spool = start_training(store, steps=100_000, pause=0.002)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the store holds some closed segments and an open one
+        names = [name for name in objects(fs, bucket, run_id) if name.startswith("events.jsonl.segments/")]
+        if len(names) >= 3 and any(name.endswith(".open") for name in names):
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    killed_at = time.time()
+    held = objects(fs, bucket, run_id)
+    rebuilt = rebuild(held, tmp_path / "rebuilt")["events.jsonl"]
+    with open(os.path.join(spool, "events.jsonl"), "rb") as handle:
+        spooled = handle.read()
+    assert rebuilt.endswith(b"\n") and spooled.startswith(rebuilt)  # what was uploaded, whole lines
+    uploaded_steps = steps_in(rebuilt)
+    assert uploaded_steps == list(range(len(uploaded_steps))) and len(uploaded_steps) > 50
+    heartbeat = json.loads(held[next(name for name in held if name.startswith("heartbeat-"))])
+    assert killed_at - heartbeat["time"] < 3 * UPLOAD_INTERVAL_S + 2
+    assert load_run(str(tmp_path / "rebuilt"), now=heartbeat["time"] + 1).status == "running"
+    assert load_run(str(tmp_path / "rebuilt"), now=heartbeat["time"] + 3 * 2 * UPLOAD_INTERVAL_S + 3).status \
+        == "crashed"
+
+    synced = subprocess.run([sys.executable, "-m", "tracker.cli", "sync", "--keep"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert synced.returncode == 0, synced.stderr
+    assert synced.stdout.startswith(f"tracker: synced {run_id} to s3://{bucket}/team: ")
+    held = objects(fs, bucket, run_id)
+    assert not any(name.endswith(".open") for name in held)
+    whole = spooled[:spooled.rfind(b"\n") + 1]  # a line torn by the kill is not uploaded
+    assert rebuild(held, tmp_path / "synced")["events.jsonl"] == whole
+    assert len(steps_in(whole)) >= len(uploaded_steps)
+    stale = json.loads(held[next(name for name in held if name.startswith("heartbeat-"))])["time"] + 5
+    assert load_run(str(tmp_path / "synced"), now=stale).status == "crashed"  # no end record: still crashed
+    no_credentials_in(held, spool)
+
+
+def test_a_store_that_goes_down_mid_run_loses_nothing(store, s3_server, tmp_path):
+    fs, bucket, env, script = store
+    # botocore retries a refused connection for about 7 s before s3fs gives up: one attempt, so
+    # that this outage of 2 s is one the uploader sees
+    env["AWS_MAX_ATTEMPTS"] = "1"
+    process, run_id, spool = start_training(store, steps=1500, pause=0.002)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not objects(fs, bucket, run_id).keys() & {"events.jsonl.segments/"
+                                                                                     "0000000000000000"}:
+        time.sleep(0.1)
+    s3_server.stop()
+    try:
+        time.sleep(2.0)  # the script logs on meanwhile: several upload intervals
+        assert process.poll() is None, "the script should still be logging"
+    finally:
+        s3_server.start()
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert err.count(f"cannot upload run {run_id} to s3://{bucket}/team") == 1  # one warning, not one a retry
+    assert "not completely uploaded" not in err
+    rebuilt = rebuild(objects(fs, bucket, run_id), tmp_path / "rebuilt")["events.jsonl"]
+    with open(os.path.join(spool, "events.jsonl"), "rb") as handle:
+        assert rebuilt == handle.read()
+    assert steps_in(rebuilt) == list(range(1500))
+
+
+def test_finish_waits_a_bounded_time_and_names_the_command_that_uploads_the_rest(store, tmp_path):
+    fs, bucket, env, script = store
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nothing listens on: the store cannot be reached
+    unreachable = dict(env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed.getsockname()[1]}", TRACKER_UPLOAD_WAIT_S="2")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, str(script), "200", "0"], env=unreachable, cwd=script.parent,
+                          capture_output=True, text=True, timeout=120)
+    closed.close()
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 30
+    run_id, spool = done.stdout.split()[1:3]
+    assert f"tracker: run {run_id} is not completely uploaded to s3://{bucket}/team after 2 s: " in done.stderr
+    assert f"Upload them later with: tracker sync {spool}" in done.stderr
+
+    synced = subprocess.run([sys.executable, "-m", "tracker.cli", "sync", spool], env=dict(env, TRACKER_KEEP_SPOOL=""),
+                            capture_output=True, text=True, timeout=120)
+    assert synced.returncode == 0, synced.stderr
+    assert not os.path.exists(spool)  # uploaded, so taken out of the spool
+    rebuilt = rebuild(objects(fs, bucket, run_id), tmp_path / "rebuilt")["events.jsonl"]
+    assert steps_in(rebuilt) == list(range(200))
+    assert load_run(str(tmp_path / "rebuilt")).status == "finished"
+
+
+def test_tracker_sync_leaves_a_run_that_is_still_logging_to_its_uploader(tmp_path, monkeypatch):
+    from tracker.cli import main
+
+    folder = tmp_path / "spool" / "20261129-000000-abcdefgh"
+    folder.mkdir(parents=True)
+    (folder / ".tracker-store.json").write_text(json.dumps({"store": "memory://runs", "run": folder.name}))
+    (folder / "events.jsonl").write_text('{"type":"run","id":"20261129-000000-abcdefgh"}\n')
+    (folder / "heartbeat-abcdefgh.json").write_text('{"writer":"abcdefgh","time":0}')
+    monkeypatch.setenv("TRACKER_SPOOL", str(tmp_path / "spool"))
+    assert main(["sync"]) == 0
+    assert (folder / "events.jsonl").exists()  # left alone
+
+    (folder / "events.jsonl").write_text('{"type":"run"}\n{"type":"end","status":"finished"}\n')
+    assert main(["sync", folder.name]) == 0  # its writer ended: synced (to memory://) and removed
+    assert not folder.exists()
