@@ -189,6 +189,25 @@ tracker.finish()
     assert run.system and not any("/" in name for name in run.system)
 
 
+def test_a_job_of_several_nodes_with_no_id_warns_and_each_rank_logs_its_own_run(tmp_path):
+    code = """
+import sys, tracker
+run = tracker.init(dir=sys.argv[1], capture=False)
+tracker.log({"loss": 1.0})
+tracker.finish()
+"""
+    for rank in range(2):
+        env = clean_env(RANK=str(rank), LOCAL_RANK="0", WORLD_SIZE="2", LOCAL_WORLD_SIZE="1",
+                        TORCHELASTIC_RUN_ID="none")
+        result = run_script(tmp_path, code, str(tmp_path / "runs"), env=env)
+        assert result.returncode == 0, result.stderr
+        assert f"rank {rank} of a 2-rank job found no job id" in result.stderr
+        assert "Set TRACKER_RUN_ID to the same value on every rank, or pass torchrun --rdzv-id" in result.stderr
+    runs = [load_run(str(path)) for path in sorted((tmp_path / "runs").iterdir())]
+    assert len(runs) == 2
+    assert sorted(len(run.histories) for run in runs) == [0, 1]  # rank 1's log() is still dropped
+
+
 def test_job_place_reads_each_launcher():
     torchrun = job_place({"RANK": "3", "LOCAL_RANK": "1", "WORLD_SIZE": "4", "TORCHELASTIC_RUN_ID": "a b/c",
                           "SLURM_PROCID": "0", "SLURM_JOB_ID": "9", "TRACKER_NODE": "n/1"})
