@@ -190,6 +190,22 @@ def test_a_missing_segment_is_a_problem_naming_it_and_the_run_reads_up_to_it(tmp
     assert load_run(os.path.join(cache.runs_folder, "gap")).histories["loss"].steps == list(range(9))
 
 
+def test_tracker_dir_may_name_a_store_and_commands_that_write_beside_the_runs_refuse_one(tmp_path, monkeypatch):
+    fs = fsspec.filesystem("memory")
+    store = f"memory://{tmp_path.name}/runs"
+    put_run_folder(fs, store, log_run(tmp_path / "local", "from-env", metrics=[{"loss": 0.5}]))
+    monkeypatch.setenv("TRACKER_DIR", store)
+    monkeypatch.setenv("TRACKER_CACHE_DIR", str(tmp_path / "cache"))
+
+    code, stdout, stderr = run_cli("ls")
+
+    assert code == 0, stderr
+    assert "from-env" in stdout and synced_line(stderr)[:2] == (1, len(fs.find(store)))
+    code, stdout, stderr = run_cli("report", "new", "--filter", "name:from-env")
+    assert (code, stderr) == (2, f"tracker: error: --runs {store}: tracker report writes beside the runs it "
+                                 "reads, so it takes a runs folder, not a store\n")
+
+
 # -- a real S3-compatible server -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -33,17 +33,15 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 from .atomic_file import replace_file, replacing
 from .errors import TrackerError
-from .segments import SegmentGapError, assemble
+from .segments import SegmentGapError, assemble, is_store_url, without_credentials
 from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, next_state,
                          object_version, plan_sync, safe_key)
 from .version import DISTRIBUTION
@@ -56,7 +54,6 @@ DOWNLOAD_BATCH = 256  # objects one cat() fetches together (s3fs fetches them co
 LARGE_FILE_BYTES = 8 << 20  # a larger file (an artifact) streams to disk rather than through memory
 # tracker serve and watch list a store again this often; the writers upload every 5 s by default.
 STORE_POLL_INTERVAL_S = float(os.environ.get("TRACKER_STORE_POLL_S", "5"))
-STORE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")  # two letters at least: C:\ is a Windows drive
 # The extra of pyproject.toml that installs each protocol's backend.
 BACKEND_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure", "abfss": "azure"}
 
@@ -91,19 +88,6 @@ class SyncReport:
         return (f"synced {url}: {self.runs} run{'s' * (self.runs != 1)}, {self.downloaded} of {self.listed} "
                 f"objects downloaded ({self.downloaded_bytes / 1e3:.1f} kB), {self.removed} removed "
                 f"in {self.seconds:.1f}s")
-
-
-def is_store_url(location) -> bool:
-    """Whether a runs location is a store's fsspec URL (``s3://bucket/prefix``) rather than a folder."""
-    return isinstance(location, str) and bool(STORE_URL.match(location))
-
-
-def without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` removed, for messages and the state file."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def default_cache_dir() -> str:

@@ -26,6 +26,7 @@ COMMAND_MODULES = {"import": "import_runs"}  # a command whose name is a Python 
 # Not reproduce nor report: they write beside the runs (a rerun, a report draft), and the cache is
 # no place for what a person keeps.
 STORE_READING_COMMANDS = {"ls", "show", "diff", "build", "serve", "watch"}
+FOLDER_ONLY_COMMANDS = {"report", "reproduce"}
 LIVE_COMMANDS = {"serve", "watch"}
 
 # The modules of pyproject.toml's [site] extra that each site command imports.
@@ -100,17 +101,20 @@ def read_stores_through_cache(args) -> None:
     STORE_POLL_INTERVAL_S, and their watch of that folder sees what the writers uploaded."""
     runs = getattr(args, "runs", None) or None
     locations = runs if isinstance(runs, list) else [runs or os.environ.get("TRACKER_DIR")]
-    if args.command not in STORE_READING_COMMANDS or not any("://" in str(location) for location in locations):
-        return
-    from ..store_cache import STORE_POLL_INTERVAL_S, synced_locations  # only for a store: fsspec stays unloaded
+    store = next((location for location in locations if "://" in str(location)), None)
+    if store is None or args.command not in STORE_READING_COMMANDS | FOLDER_ONLY_COMMANDS:
+        return  # a folder; or a command that writes runs (demo, import), for which a store is the client's
+    if args.command in FOLDER_ONLY_COMMANDS:
+        from ..segments import without_credentials
+
+        raise ValueError(f"--runs {without_credentials(store)}: tracker {args.command} writes beside the runs "
+                         "it reads, so it takes a runs folder, not a store")
+    from ..store_cache import STORE_POLL_INTERVAL_S, synced_locations  # fsspec: loaded once a store is opened
 
     resolved = synced_locations(locations, cache_dir=getattr(args, "cache", None),
                                 poll_interval_s=STORE_POLL_INTERVAL_S if args.command in LIVE_COMMANDS else None,
                                 say=lambda line: print(f"tracker: {line}", file=sys.stderr, flush=True))
-    if runs is None:  # the command falls back on $TRACKER_DIR: let it find the cache there
-        os.environ["TRACKER_DIR"] = resolved[0]
-    else:
-        args.runs = resolved if isinstance(runs, list) else resolved[0]
+    args.runs = resolved  # each of these commands takes --runs repeated: a list
 
 
 def add_runs_option(parser: argparse.ArgumentParser, several: bool = False) -> None:
