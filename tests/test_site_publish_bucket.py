@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 
@@ -16,74 +15,44 @@ import pytest
 
 import tracker
 from frameworks import require_framework
+from s3_server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, S3Server, s3_environment
 from test_site_support import append_record, log_run, run_cli
 
-require_framework("s3fs", extra="s3")
-moto_server = require_framework("moto.server", extra="dev")
 boto3 = require_framework("boto3", extra="dev")
-
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402  (comes with moto[server])
 
 from sitegen.publish import (LONG_CACHE_CONTROL, SHORT_CACHE_CONTROL, SYNC_MANIFEST, local_site_files,  # noqa: E402
                              object_headers, plan_sync, publish)
 
-ACCESS_KEY_ID = "AKIATRACKERPUBLISHT1"
-SECRET_ACCESS_KEY = "tracker-publish-test-secret-never-in-the-site"
-PUBLISHED = re.compile(r"published to (\S+): (\d+) uploaded \([\d.]+ MB\), (\d+) removed, (\d+) unchanged in [\d.]+s$")
+PUBLISHED = re.compile(r"published to (\S+): (\d+) uploaded \([\d.]+ MB\), (\d+) removed, (\d+) unchanged in \d+\.\ds$")
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    def log(self, *args) -> None:  # one line per request would bury a failure's output
-        pass
+def object_puts(server: S3Server, bucket: str) -> list[str]:
+    """The object keys of the PUT requests the server answered so far (multipart parts included)."""
+    prefix = f"/{bucket}/"
+    return sorted(path[len(prefix):] for method, path, _ in server.requests
+                  if method == "PUT" and path.startswith(prefix))
 
 
-class S3Server:
-    """moto's S3 app under werkzeug on a free port, recording every request it answers."""
-
-    def __init__(self):
-        self.requests: list[tuple[str, str]] = []
-        app = moto_server.DomainDispatcherApplication(moto_server.create_backend_app)
-
-        def recording(environ, start_response):
-            self.requests.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
-            return app(environ, start_response)
-
-        self.server = make_server("127.0.0.1", 0, recording, threaded=True,
-                                  request_handler=QuietRequestHandler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def puts(self, bucket: str) -> list[str]:
-        """The object keys of the PUT requests answered so far (multipart parts included)."""
-        prefix = f"/{bucket}/"
-        return sorted(path[len(prefix):] for method, path in self.requests
-                      if method == "PUT" and path.startswith(prefix))
-
-    def get(self, bucket: str, key: str):
-        """A plain HTTP GET of one object, as a browser asks for it: (status, headers, body)."""
-        try:
-            with urllib.request.urlopen(f"{self.endpoint}/{bucket}/{key}", timeout=10) as response:
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers, error.read()
+def http_get(server: S3Server, bucket: str, key: str):
+    """A plain HTTP GET of one object, as a browser asks for it: (status, headers, body)."""
+    try:
+        with urllib.request.urlopen(f"{server.endpoint}/{bucket}/{key}", timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
 
 
 @pytest.fixture(scope="module")
 def s3_server():
     server = S3Server()
     yield server
-    server.server.shutdown()
-    server.thread.join(timeout=10)
+    server.stop()
 
 
 @pytest.fixture
 def s3(s3_server, monkeypatch, request):
     """Dummy credentials and the endpoint in the environment, as a CI job sets them, and a new bucket."""
-    for name, value in {"AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": s3_server.endpoint}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    s3_environment(monkeypatch, s3_server.endpoint)
     bucket = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:50].strip("-")
     client = boto3.client("s3", endpoint_url=s3_server.endpoint)
     client.create_bucket(Bucket=bucket)
@@ -124,27 +93,27 @@ def test_published_site_is_served_over_http_with_its_types(tmp_path, s3_server, 
 
     local = local_site_files(str(tmp_path / "cache" / "site"))
     assert (uploaded, removed, unchanged) == (len(local), 0, 0)
-    assert s3_server.puts(bucket) == sorted([f"experiments/{relative}" for relative in local]
+    assert object_puts(s3_server, bucket) == sorted([f"experiments/{relative}" for relative in local]
                                            + [f"experiments/{SYNC_MANIFEST}"])  # one PUT per file, no more
-    in_order = [path.split("/experiments/", 1)[1] for method, path in s3_server.requests if method == "PUT"]
+    in_order = [path.split("/experiments/", 1)[1] for method, path, _ in s3_server.requests if method == "PUT"]
     assert in_order[-2:] == ["index.html", SYNC_MANIFEST]  # the index page last, then the manifest
     first_page = min(index for index, relative in enumerate(in_order) if relative.endswith(".html"))
     assert not any(relative.endswith(".js") for relative in in_order[first_page:])  # pages after their data
-    status, headers, body = s3_server.get(bucket, "experiments/index.html")
+    status, headers, body = http_get(s3_server, bucket, "experiments/index.html")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert headers["Cache-Control"] == SHORT_CACHE_CONTROL
     assert b"<title>" in body and b"Experiments" in body
-    status, headers, body = s3_server.get(bucket, f"experiments/runs/{slug}/index.html")
+    status, headers, body = http_get(s3_server, bucket, f"experiments/runs/{slug}/index.html")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert b"lr-0" in body and f"data/runs/{slug}.js".encode() in body
-    status, headers, body = s3_server.get(bucket, f"experiments/data/runs/{slug}.js")
+    status, headers, body = http_get(s3_server, bucket, f"experiments/data/runs/{slug}.js")
     assert status == 200 and headers["Content-Type"] == "text/javascript; charset=utf-8"
     assert body.startswith(b"window.TrackerData") or b"TrackerData" in body
     plotly = next(relative for relative in local if relative.startswith("assets/vendor/plotly-"))
-    status, headers, _ = s3_server.get(bucket, f"experiments/{plotly}")
+    status, headers, _ = http_get(s3_server, bucket, f"experiments/{plotly}")
     assert status == 200 and headers["Cache-Control"] == LONG_CACHE_CONTROL
     assert headers["Content-Type"] == "text/javascript; charset=utf-8"
-    status, headers, _ = s3_server.get(bucket, "experiments/assets/css/site.css")
+    status, headers, _ = http_get(s3_server, bucket, "experiments/assets/css/site.css")
     assert headers["Content-Type"] == "text/css; charset=utf-8" and headers["Cache-Control"] == SHORT_CACHE_CONTROL
 
     objects = bucket_objects(client, bucket, "experiments/")
@@ -175,21 +144,22 @@ def test_republish_uploads_only_what_changed_and_removes_a_deleted_run(tmp_path,
     after = {relative: file.sha256 for relative, file in local_site_files(str(cache / "site")).items()}
     differs = sorted(relative for relative in after if before.get(relative) != after[relative])
     gone = sorted(set(before) - set(after))
-    assert s3_server.puts(bucket) == sorted([f"site/{relative}" for relative in differs] + [f"site/{SYNC_MANIFEST}"])
+    assert object_puts(s3_server, bucket) == sorted([f"site/{relative}" for relative in differs]
+                                                    + [f"site/{SYNC_MANIFEST}"])
     assert (uploaded, removed, unchanged) == (len(differs), len(gone), len(after) - len(differs))
     assert f"runs/{changed}/index.html" in differs and f"data/runs/{changed}.js" in differs
     assert not any(kept in relative for relative in differs)  # the untouched run's page is not sent again
     assert len(differs) <= 8, differs  # the changed run and the pages of all runs, not the site
     assert f"runs/{removed_run}/index.html" in gone
-    assert s3_server.get(bucket, f"site/runs/{removed_run}/index.html")[0] == 404
-    assert s3_server.get(bucket, f"site/data/runs/{removed_run}.js")[0] == 404
+    assert http_get(s3_server, bucket, f"site/runs/{removed_run}/index.html")[0] == 404
+    assert http_get(s3_server, bucket, f"site/data/runs/{removed_run}.js")[0] == 404
     assert set(bucket_objects(client, bucket, "site/")) == set(after) | {SYNC_MANIFEST}
 
     # A fresh build in a temporary folder (no --cache, as a CI job without a restored cache)
     # compares against the bucket's manifest: nothing changed, nothing is sent.
     s3_server.requests.clear()
     assert build_to(runs, url) == (0, 0, len(after))
-    assert s3_server.puts(bucket) == []
+    assert object_puts(s3_server, bucket) == []
 
 
 def test_object_deleted_by_hand_is_uploaded_again_and_strays_are_removed(tmp_path, s3_server, s3):
@@ -205,9 +175,9 @@ def test_object_deleted_by_hand_is_uploaded_again_and_strays_are_removed(tmp_pat
     uploaded, removed, _ = build_to(runs, url)
 
     assert (uploaded, removed) == (1, 1)
-    assert s3_server.puts(bucket) == ["site/.tracker-site-manifest.json", "site/compare.html"]
-    assert s3_server.get(bucket, "site/compare.html")[0] == 200
-    assert s3_server.get(bucket, "site/old/stray.html")[0] == 404
+    assert object_puts(s3_server, bucket) == ["site/.tracker-site-manifest.json", "site/compare.html"]
+    assert http_get(s3_server, bucket, "site/compare.html")[0] == 200
+    assert http_get(s3_server, bucket, "site/old/stray.html")[0] == 404
 
 
 def test_runs_from_a_store_and_the_site_to_a_bucket_share_one_cache(tmp_path, monkeypatch, s3_server, s3):
@@ -223,9 +193,9 @@ def test_runs_from_a_store_and_the_site_to_a_bucket_share_one_cache(tmp_path, mo
     uploaded, _, _ = build_to(f"s3://{bucket}/runs", f"s3://{bucket}/site", "--cache", str(cache))
     assert sorted(os.listdir(cache)) == ["site", "store"]
     assert uploaded == len(local_site_files(str(cache / "site")))
-    status, _, body = s3_server.get(bucket, "site/index.html")
+    status, _, body = http_get(s3_server, bucket, "site/index.html")
     assert status == 200
-    status, _, body = s3_server.get(bucket, "site/data/index.js")
+    status, _, body = http_get(s3_server, bucket, "site/data/index.js")
     assert status == 200 and b"stored-0" in body and b"stored-1" in body
 
 
