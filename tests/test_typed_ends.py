@@ -15,11 +15,11 @@ import pytest
 from test_record_schema_fast_path import as_text, mutations
 
 import tracker
-from tracker.record_schema import MAX_NESTING_DEPTH
+from tracker import typed_ends
+from tracker.record_schema import MAX_NESTING_DEPTH, SCHEMAS, Expect
 from tracker.run_keys import events_files
 from tracker.tail_reading import _file_bytes, _parsed_ends, plain_row, row_from_ends, row_from_files, typed_row
 from tracker.typed_ends import TYPES, decode_usual
-from tracker.record_schema import SCHEMAS
 
 MUTATIONS_PER_RUN = 1500
 FILE = "/runs/r/events.jsonl"
@@ -88,6 +88,12 @@ def assert_typed_is_plain(head: bytes, line: bytes, start: int) -> bool:
 def test_every_field_of_the_run_start_and_end_schemas_has_a_type():
     for kind in ("run", "start", "end"):
         assert all(expect in TYPES for name, expect in SCHEMAS[kind].optional.items() if name != "state"), kind
+    assert typed_ends._decoder is not None  # else every run takes the Python checks
+
+
+def test_a_field_without_a_type_turns_the_typed_path_off_rather_than_the_listing(monkeypatch):
+    monkeypatch.setitem(SCHEMAS["start"].optional, "colour", Expect(str, "a colour", (str,)))
+    assert typed_ends._usual_decoder() is None
 
 
 def test_written_runs_take_the_typed_path(written_runs):
