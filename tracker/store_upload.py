@@ -43,7 +43,7 @@ RETRY_MAX_INTERVAL_S = 60.0  # while the store fails, retries back off from the 
 # The module of each protocol's fsspec backend where it is not fsspec itself, and its extra.
 BACKEND_MODULES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
                    "abfss": "adlfs"}
-BACKEND_EXTRAS = {"s3fs": "s3", "gcsfs": "gcs", "adlfs": "azure"}
+BACKEND_EXTRAS = {"s3fs": "s3"}  # pyproject.toml's extras; other backends are installed by name
 
 
 def spool_root() -> str:
@@ -77,7 +77,7 @@ def install_hint(url: str) -> str:
     module = BACKEND_MODULES.get(_protocol(url))
     if module in BACKEND_EXTRAS:
         return f"pip install '{DISTRIBUTION}[{BACKEND_EXTRAS[module]}]'"
-    return "pip install fsspec"
+    return f"pip install fsspec {module}" if module else "pip install fsspec"
 
 
 def _protocol(url: str) -> str:
