@@ -226,3 +226,12 @@ def test_saving_a_report_beside_the_runs_rebuilds_its_page(tmp_path, server):
     poll(lambda: "The second draft." in page_text(), 15, "the edited report's page")
     serve.send_signal(signal.SIGINT)
     assert serve.wait(timeout=10) == 0
+
+
+def test_serve_into_a_bucket_is_one_line_and_exit_2(tmp_path):
+    done = subprocess.run(TRACKER + ["serve", "--runs", str(tmp_path / "runs"), "--out", "s3://key:secret@bucket/site"],
+                          capture_output=True, text=True, env=script_env(), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("tracker serve: --out s3://bucket/site: serve builds into a local folder; "
+                                   "publish to a bucket with 'tracker build --out URL'")
+    assert not (tmp_path / "s3:").exists() and not os.path.exists("s3:")

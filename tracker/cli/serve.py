@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 
+from ..segments import is_store_url, without_credentials
 from . import SERVE_MODULES, add_runs_option, add_site_options, require_site_packages
 
 LOCAL_HOST = "127.0.0.1"
@@ -47,6 +48,10 @@ def run_serve(args) -> int:
             print(line, file=sys.stderr, flush=True)
         print(report_line(report), flush=True)
 
+    if args.out and is_store_url(args.out):
+        print(f"tracker serve: --out {without_credentials(args.out)}: serve builds into a local folder; "
+              "publish to a bucket with 'tracker build --out URL'", file=sys.stderr)
+        return 2
     temporary = None if args.out else tempfile.mkdtemp(prefix="tracker-site-")
     try:
         live = LiveSite(BuildOptions(runs=args.runs, out=args.out or temporary, title=args.title,
