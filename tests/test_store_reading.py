@@ -20,8 +20,9 @@ import urllib.request
 import pytest
 
 from s3_server import S3Server, s3_environment
-from scripts import script_env
+from scripts import script_env, start_script
 from test_serve import free_port, poll
+from test_site_ops import index_rows
 from test_site_support import log_run, run_cli
 
 import fsspec  # noqa: E402  (s3_server skips this module without s3fs, which brings fsspec)
@@ -308,8 +309,8 @@ def test_incremental_build_from_a_bucket_downloads_only_the_changed_objects(tmp_
     assert "(1 re-rendered, 3 unchanged)" in stdout  # the build's manifest sees only the live run change
     rebuilt = os.path.join(cache_folder(store, str(cache)), "runs", "live", "events.jsonl")
     assert open(rebuilt, "rb").read() == grown
-    page_data = (site / "data" / "runs" / "live.js").read_text()
-    assert "live" in page_data
+    live = next(row for row in index_rows(site) if row["id"] == "live")
+    assert (live["status"], live["summary"]["loss"]) == ("running", pytest.approx(1.0 / 30))  # step 29, now shown
 
 
 def test_a_run_whose_heartbeat_stopped_is_crashed_with_its_points_up_to_the_last_upload(tmp_path, bucket):
@@ -381,3 +382,52 @@ def test_tracker_serve_polls_the_store_and_shows_a_run_uploaded_after_it_started
 def fetch_text(url: str) -> str:
     with urllib.request.urlopen(url, timeout=2) as response:
         return response.read().decode("utf-8")
+
+
+TRAIN_TO_STORE = """
+import sys, time
+import tracker
+
+run = tracker.init(project="store", name="killed-mid-run", capture=False)
+print(run.id, run.path, flush=True)
+for step in range(100_000):
+    run.log({"loss": 1.0 / (step + 1)}, step=step)
+    time.sleep(0.002)
+"""
+
+
+def test_a_run_logged_to_the_bucket_and_killed_builds_as_crashed_with_its_uploaded_points(tmp_path, bucket):
+    name, fs = bucket
+    store = f"s3://{name}/team"
+    env = script_env(TRACKER_DIR=store, TRACKER_SPOOL=str(tmp_path / "spool"), TRACKER_KEEP_SPOOL="1",
+                     TRACKER_UPLOAD_INTERVAL_S="0.3", TRACKER_SEGMENT_MB="0.004")
+    training = start_script(tmp_path, TRAIN_TO_STORE, env=env)
+    run_id, spool = training.stdout.readline().split()
+    segments = f"{name}/team/{run_id}/{segments_folder('events.jsonl')}"
+
+    def uploaded_a_while():
+        fs.invalidate_cache()
+        names = [path.rsplit("/", 1)[1] for path in fs.find(segments)]
+        return len(names) >= 3 and any(name.endswith(".open") for name in names)
+
+    poll(uploaded_a_while, 60, "closed segments and an open one in the bucket")
+    training.send_signal(signal.SIGKILL)
+    training.communicate(timeout=30)
+    beats = fs.glob(f"{name}/team/{run_id}/heartbeat-*.json")
+    assert len(beats) == 1, fs.find(f"{name}/team/{run_id}")
+    last_beat = json.loads(fs.cat_file(beats[0]))["time"]
+    time.sleep(max(0.0, last_beat + 3 * 0.6 + 2 + 0.5 - time.time()))  # 3 x 2 upload intervals + 2 s: stale
+
+    code, stdout, stderr = run_cli("build", "--runs", store, "--out", str(tmp_path / "site"), "--cache",
+                                   str(tmp_path / "ci-cache"))
+
+    assert code == 0, stderr
+    cached = os.path.join(cache_folder(store, str(tmp_path / "ci-cache")), "runs", run_id, "events.jsonl")
+    with open(cached, "rb") as rebuilt, open(os.path.join(spool, "events.jsonl"), "rb") as spooled:
+        uploaded, written = rebuilt.read(), spooled.read()
+    assert uploaded.endswith(b"\n") and written.startswith(uploaded)  # whole lines, up to the last upload
+    steps = [record["step"] for record in map(json.loads, uploaded.splitlines()) if record["type"] == "metrics"]
+    assert steps == list(range(len(steps))) and len(steps) > 50
+    [row] = index_rows(tmp_path / "site")
+    assert (row["id"], row["status"]) == (run_id, "crashed")
+    assert row["summary"]["loss"] == pytest.approx(1.0 / (steps[-1] + 1))  # its last uploaded step
