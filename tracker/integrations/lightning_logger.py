@@ -18,7 +18,8 @@
   saved, with ``save_top_k=-1``), and the best one's name and score in the summary.
 
 Only the process of global rank 0 records (Lightning's ``rank_zero_only.rank``), unless
-``all_ranks=True``: then each process records a run of its own, tagged ``rank=<N>``. Into the
+``all_ranks=True``: then each process records, tagged ``rank=<N>``, into the job's one run under a
+launcher (docs/distributed.md), else into a run of its own. Into the
 script's active run when there is one (left open), else a run of its own. A failure inside the
 recording is one warning per cause; training goes on.
 """

@@ -90,6 +90,8 @@ class TrackerCallback(transformers.TrainerCallback):
         if self._all_ranks:
             base = [tag for tag in self._recording.init_kwargs["tags"] if not tag.startswith("rank=")]
             self._recording.init_kwargs["tags"] = [*base, f"rank={args.process_index}"]
+            # under a launcher the ranks join one run, whose log() is rank zero's unless told
+            self._recording.init_kwargs["all_ranks"] = True
         config = self._recording.guard("reading the training arguments and the model's config",
                                        lambda: training_config(args, model))
         self._recording.start(config)
