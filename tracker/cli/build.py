@@ -26,7 +26,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--cache", metavar="DIR",
                         help="a folder a CI job can restore between builds: with --out URL the site is built in "
                              "DIR/site before it is uploaded, so the next build re-renders only changed runs "
-                             "(default: a temporary folder)")
+                             "(default: a temporary folder); with --runs URL the store's runs are cached in "
+                             "DIR/store, so the next build downloads only changed objects (default: "
+                             "~/.cache/tracker/store)")
     add_site_options(parser)
     parser.add_argument("--base-url", metavar="URL",
                         help="where the site will be served, e.g. https://team.github.io/experiments/ "
