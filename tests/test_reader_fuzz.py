@@ -37,6 +37,7 @@ TEMPLATES = [
     {"type": "hardware", "cpu_count_logical": 4, "memory_total_bytes": 8, "gpus": [{"name": "g"}]},
     {"type": "media", "key": "img", "step": 3, "time": T0 + 1, "index": 0, "file": "media/ab/ab" + "0" * 62 + ".png",
      "size_bytes": 9, "kind": "image", "width": 2, "height": 1, "caption": None},
+    {"type": "alert", "time": T0 + 2, "title": "loss is NaN", "text": "at step 3", "level": "error", "step": 3},
     {"type": "end", "writer": "w", "time": T0 + 5, "status": "finished", "error": None},
 ]
 assert {record["type"] for record in TEMPLATES} == set(SCHEMAS)
