@@ -8,7 +8,6 @@ each events file how many bytes of closed segments its local copy holds.
 """
 from __future__ import annotations
 
-import posixpath
 import time
 from dataclasses import dataclass, field
 
@@ -82,7 +81,8 @@ def safe_key(key: str) -> bool:
 def is_segment_key(key: str) -> bool:
     """Whether a key is an object of an events file's ``.segments`` folder (a segment or a stray
     there), at any depth: a store may hold runs in sub-folders (team-a/<run id>/...)."""
-    return events_file_of(posixpath.basename(posixpath.dirname(key))) is not None
+    folder = key.rsplit("/", 2)[-2] if key.count("/") else ""
+    return folder.endswith(SEGMENTS_SUFFIX) and events_file_of(folder) is not None  # endswith first: cheap
 
 
 def plan_sync(listed: dict[str, StoreObject], state: dict, local_size) -> SyncPlan:
@@ -131,7 +131,7 @@ def next_state(state: dict, listed: dict[str, StoreObject], applied: set[str], c
     segments are still listed."""
     objects = {key: stamp for key, stamp in state["objects"].items() if key in listed}
     objects |= {key: listed[key].stamp for key in applied}
-    segmented = {posixpath.dirname(key)[: -len(SEGMENTS_SUFFIX)] for key in listed if is_segment_key(key)}
+    segmented = {key.rsplit("/", 1)[0][: -len(SEGMENTS_SUFFIX)] for key in listed if is_segment_key(key)}
     return {"format": STATE_FORMAT, "url": url, "objects": objects,
             "closed": {key: end for key, end in closed_ends.items() if key in segmented},
             "synced_at": time.time()}
