@@ -127,7 +127,13 @@ def objects(fs, bucket: str, run_id: str) -> dict[str, bytes]:
     """Every object of the run in the store, by path relative to the run."""
     root = f"{bucket}/team/{run_id}"
     fs.invalidate_cache()
-    return {posixpath.relpath(key, root): fs.cat_file(key) for key in fs.find(root)}
+    held = {}
+    for key in fs.find(root):
+        try:
+            held[posixpath.relpath(key, root)] = fs.cat_file(key)
+        except FileNotFoundError:  # an open segment closed since the listing: the next look finds it
+            pass
+    return held
 
 
 def rebuild(held: dict[str, bytes], folder) -> dict[str, bytes]:

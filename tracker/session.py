@@ -15,8 +15,7 @@ from .ids import new_run_id, random_suffix
 from .inputs import check_run_id, clean_tags, clean_text, config_mapping
 from .launchers import JobPlace, job_place
 from .layout import MAIN_EVENTS_FILE, runs_root
-from .store_upload import StoreUploader, missing_backend, spool_root, store_heartbeat_interval_s
-from .segments import is_store_url, without_credentials
+from .segments import is_store_url
 from .media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB
 from .run import Run
 from .writer import RecordWriter
@@ -68,7 +67,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     media_budget_bytes = _media_budget_bytes(media_budget_mb)
     notifiers = _notifiers(notify)
     store = _store_url(dir)  # runs in a store are written to a local spool first, then uploaded
-    root = spool_root() if store else runs_root(dir)
+    root = _uploads().spool_root() if store else runs_root(dir)
     _ensure_writable(root)
     path = os.path.join(root, run_id)
     created = _create_run_folder(path, run_id, resume or joins)
@@ -126,7 +125,7 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
             run._start_system_metrics(name_prefix=f"{place.node}/" if per_node else "")
         _start_capture(run, parts, node=place.node if per_node else None)
     if store:
-        run._upload = StoreUploader(store, path, run_id, events_file, writer_id)
+        run._upload = _uploads().StoreUploader(store, path, run_id, events_file, writer_id)
     lifecycle.register(run)
     set_current(run)
     return run
@@ -179,10 +178,18 @@ def _store_url(dir) -> str | None:
     chosen = dir if dir is not None else os.environ.get("TRACKER_DIR")
     if not is_store_url(chosen):
         return None
-    missing = missing_backend(chosen)
+    missing = _uploads().missing_backend(chosen)
     if missing:
-        raise UsageError(f"dir {without_credentials(chosen)!r} needs {missing}")
+        raise UsageError(f"dir {_uploads().without_credentials(chosen)!r} needs {missing}")
     return chosen
+
+
+def _uploads():
+    """tracker/store_upload.py, imported only for a run logged to a store: a run logged to a
+    folder never loads the uploader, its shippers or urllib."""
+    from . import store_upload
+
+    return store_upload
 
 
 def _store_heartbeat(store: str | None) -> dict:
@@ -190,7 +197,7 @@ def _store_heartbeat(store: str | None) -> dict:
     (and the start record's heartbeat_interval_s, which readers' crash rule reads) is twice that."""
     if not store:
         return {}
-    return {"heartbeat_interval_s": store_heartbeat_interval_s()}
+    return {"heartbeat_interval_s": _uploads().store_heartbeat_interval_s()}
 
 
 def _create_run_folder(path: str, run_id: str, resume: bool) -> bool:
