@@ -207,6 +207,17 @@ def test_tracker_dir_may_name_a_store_and_commands_that_write_beside_the_runs_re
                                  "reads, so it takes a runs folder, not a store\n")
 
 
+def test_a_store_whose_backend_is_not_installed_is_one_line_naming_the_package(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "gcsfs", None)  # as if not installed: importing it raises ImportError
+    monkeypatch.setenv("TRACKER_CACHE_DIR", str(tmp_path / "cache"))
+
+    code, stdout, stderr = run_cli("ls", "--runs", "gs://team-runs/experiments")
+
+    assert (code, stdout) == (2, "")
+    assert stderr == ("tracker: error: --runs gs://team-runs/experiments: reading gs:// needs gcsfs, which is not "
+                      "installed: pip install fsspec gcsfs\n")
+
+
 # -- a real S3-compatible server -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -54,16 +54,20 @@ DOWNLOAD_BATCH = 256  # objects one cat() fetches together (s3fs fetches them co
 LARGE_FILE_BYTES = 8 << 20  # a larger file (an artifact) streams to disk rather than through memory
 # tracker serve and watch list a store again this often; the writers upload every 5 s by default.
 STORE_POLL_INTERVAL_S = float(os.environ.get("TRACKER_STORE_POLL_S", "5"))
-# The extra of pyproject.toml that installs each protocol's backend.
-BACKEND_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure", "abfss": "azure"}
+# Each protocol's fsspec backend where it is not fsspec itself, and pyproject.toml's extras for them
+# (the same as the uploader's, tracker/store_upload.py: a reader must not import the client).
+BACKEND_MODULES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
+                   "abfss": "adlfs"}
+BACKEND_EXTRAS = {"s3fs": "s3"}  # other backends are installed by name
 
 
 class StoreError(TrackerError):
     """A store could not be opened or listed, and no earlier sync left a cache to read instead."""
 
-    def __init__(self, url: str, message: str):
+    def __init__(self, url: str, reason: str):
         self.url = without_credentials(url)
-        super().__init__(f"--runs {self.url}: {message}")
+        self.reason = reason
+        super().__init__(f"--runs {self.url}: {reason}")
 
 
 @dataclass
@@ -106,11 +110,11 @@ def cache_folder(url: str, cache_dir: str | None = None) -> str:
     return os.path.join(os.path.abspath(cache_dir) if cache_dir else default_cache_dir(), STORES_FOLDER, digest)
 
 
-def install_hint(protocol: str, module: str | None = None) -> str:
+def install_hint(protocol: str) -> str:
     """The pip command that installs the backend of ``protocol``."""
-    extra = BACKEND_EXTRAS.get(protocol)
-    if extra:
-        return f"pip install '{DISTRIBUTION}[{extra}]'"
+    module = BACKEND_MODULES.get(protocol)
+    if module in BACKEND_EXTRAS:
+        return f"pip install '{DISTRIBUTION}[{BACKEND_EXTRAS[module]}]'"
     return f"pip install fsspec {module}" if module else "pip install fsspec"
 
 
@@ -125,9 +129,9 @@ def open_store(url: str, storage_options: dict | None = None):
         # An instance of its own: fsspec would share one per backend and options, with its listings
         # cache, and reuse it after the environment (the endpoint, credentials) changed.
         fs, root = fsspec.core.url_to_fs(url.rstrip("/"), skip_instance_cache=True, **(storage_options or {}))
-    except ImportError as exc:  # fsspec knows the protocol; its backend's package is missing
-        raise StoreError(url, f"reading {protocol}:// needs {exc.name or 'its fsspec backend'}, which is not "
-                              f"installed: {install_hint(protocol, exc.name)}") from None
+    except ImportError:  # fsspec knows the protocol; its backend's package is missing
+        raise StoreError(url, f"reading {protocol}:// needs {BACKEND_MODULES.get(protocol, 'its fsspec backend')}, "
+                              f"which is not installed: {install_hint(protocol)}") from None
     except ValueError as exc:
         raise StoreError(url, f"no fsspec backend knows {protocol}:// ({exc}); use s3://, gs://, az://, "
                               "another protocol fsspec lists, or a folder") from None
@@ -156,7 +160,7 @@ class StoreCache:
             except StoreError as exc:
                 if state["synced_at"] is None:
                     raise  # never synced: there is nothing to read instead
-                report.offline = str(exc).split(": ", 1)[-1]
+                report.offline = exc.reason
                 return report
             plan = plan_sync(listed, state, self._local_size)
             fetched = self._download([listed[key] for key in plan.keys()], report)
