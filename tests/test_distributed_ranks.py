@@ -34,6 +34,7 @@ for step in range(5):
     tracker.log({"loss": 1.0 / (step + 1), "logged_by": rank})
 run.summary["best"] = rank
 run.add_tags("from-rank-%d" % rank)
+run.log_artifact(__file__, "script.py")
 time.sleep(2.0)  # the node's sampler takes samples (TRACKER_SYSTEM_INTERVAL_S=0.2) on a busy machine too
 tracker.finish()
 print(run.id)
@@ -108,6 +109,8 @@ def test_sixteen_torchrun_ranks_make_one_run_with_rank_zeros_metrics(sixteen_ran
         {("torchrun-job-42", "job")}
     assert sum(record["type"] == "config" for _, record in records) == 1
     assert sum(record["type"] == "code" for _, record in records) == 1  # rank zero's only
+    assert sum(record["type"] == "artifact" for _, record in records) == 1
+    assert os.listdir(tmp_path / "runs" / "torchrun-job-42" / "artifacts") == ["script.py"]
 
 
 def test_each_node_records_its_hardware_and_system_metrics_once(sixteen_ranks):
