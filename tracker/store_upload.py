@@ -93,13 +93,13 @@ class StoreUploader:
     ``Run.finish()``. Nothing here raises into the training script."""
 
     def __init__(self, url: str, run_folder: str, run_id: str, events_file: str, writer_id: str,
-                 interval_s: float = UPLOAD_INTERVAL_S, wait_s: float = UPLOAD_WAIT_S):
+                 interval_s: float | None = None, wait_s: float | None = None):
         self.url = url
         self.shown_url = without_credentials(url)
         self.run_folder = run_folder
         self.run_id = run_id
-        self.interval_s = interval_s
-        self.wait_s = wait_s
+        self.interval_s = UPLOAD_INTERVAL_S if interval_s is None else interval_s
+        self.wait_s = UPLOAD_WAIT_S if wait_s is None else wait_s
         self.events = EventsShipper(os.path.join(run_folder, events_file))
         self.files = FolderShipper(run_folder, writer_id, events_file)
         self._store: Store | None = None
@@ -108,7 +108,7 @@ class StoreUploader:
         self._done = threading.Event()
         self._complete = False
         self._failing = False
-        self._retry_delay_s = interval_s
+        self._retry_delay_s = self.interval_s
         self._warned: set[str] = set()
         write_store_note(run_folder, url, run_id)
         self._thread = threading.Thread(target=self._run, name=f"tracker-upload-{writer_id}", daemon=True)
