@@ -55,9 +55,10 @@ class Sequences(torch.utils.data.Dataset):
 
 
 def trainer(tmp_path, callbacks, **arguments):
+    arguments = {"save_strategy": "no", **arguments}
     args = transformers.TrainingArguments(
         output_dir=str(tmp_path / "out"), num_train_epochs=EPOCHS, per_device_train_batch_size=8,
-        per_device_eval_batch_size=8, logging_steps=1, eval_strategy="epoch", save_strategy="no",
+        per_device_eval_batch_size=8, logging_steps=1, eval_strategy="epoch",
         report_to=[], use_cpu=True, disable_tqdm=True, learning_rate=1e-3, **arguments)
     return transformers.Trainer(model=tiny_model(), args=args, train_dataset=Sequences(), eval_dataset=Sequences(),
                                 callbacks=callbacks)
@@ -97,6 +98,27 @@ def test_metrics_at_the_global_step_the_arguments_without_the_token_and_the_mode
     assert (run.config["model"]["n_layer"], run.config["model"]["vocab_size"]) == (1, 32)
     assert run.config["model_class"] == "GPT2LMHeadModel"
     assert run.config["model_parameters"] == run_trainer.model.num_parameters()
+
+
+@pytest.mark.parametrize("log_checkpoints", ["all", True, False])
+def test_checkpoints_are_artifacts_when_asked(tmp_path, log_checkpoints):
+    callback = TrackerCallback(dir=tmp_path / "runs", capture=False, log_checkpoints=log_checkpoints)
+    trainer(tmp_path, [callback], save_strategy="epoch", load_best_model_at_end=True,
+            metric_for_best_model="eval_loss", save_total_limit=None).train()
+    [run] = runs_in(tmp_path / "runs")
+    saved = sorted(path.name for path in (tmp_path / "out").iterdir() if path.name.startswith("checkpoint-"))
+    assert saved == [f"checkpoint-{STEPS_PER_EPOCH * epoch}" for epoch in range(1, EPOCHS + 1)]
+    stored = sorted(artifact["name"] for artifact in run.artifacts)
+    best = os.path.basename(run.explicit_summary["best_model_checkpoint"])
+    assert stored == {"all": saved, True: [best], False: []}[log_checkpoints]
+    for name in stored:  # the folder as the Trainer wrote it: the weights a reload needs
+        copied = pathlib.Path(run.path, "artifacts", name)
+        assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in (tmp_path / "out" / name).iterdir())
+
+
+def test_log_checkpoints_takes_false_true_or_all():
+    with pytest.raises(ValueError, match="log_checkpoints='best'"):
+        TrackerCallback(log_checkpoints="best")
 
 
 def test_an_evaluate_after_training_is_recorded_into_the_same_run(tmp_path):

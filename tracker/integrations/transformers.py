@@ -12,6 +12,10 @@ knows) records:
   training and evaluation at one step in two calls: they become one point per metric;
 - the end-of-training values (``train_runtime``, ``train_loss`` as the mean over the training,
   ``total_flos``...) and ``best_metric``, ``best_model_checkpoint`` and ``global_step`` in the summary;
+- checkpoints as artifacts when asked: ``log_checkpoints="all"`` copies each checkpoint folder the
+  Trainer saves (``checkpoint-<step>``) as it is saved; ``log_checkpoints=True`` copies one at the
+  end of training, the best (``state.best_model_checkpoint``) or else the last saved; the default
+  ``False`` copies none (checkpoints are large);
 - the end: ``on_train_end`` finishes the run. A training that raises leaves it open: ``failed`` with
   the traceback when the exception ends the script, or ``failed`` ("training stopped before its
   end") when the same callback starts another training. An ``evaluate()`` after training reopens
@@ -24,7 +28,10 @@ per cause; training goes on.
 """
 from __future__ import annotations
 
+import os
+
 import transformers
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from .callback_run import plain_config
 from .trainer_run import TrainerRun
@@ -41,8 +48,13 @@ class TrackerCallback(transformers.TrainerCallback):
     passed to ``tracker.init`` for the run it starts when the script has none active."""
 
     def __init__(self, *, project: str | None = None, name: str | None = None, group: str | None = None,
-                 tags=None, dir=None, capture: bool | dict = True, all_ranks: bool = False):
+                 tags=None, dir=None, capture: bool | dict = True, all_ranks: bool = False,
+                 log_checkpoints: bool | str = False):
+        if log_checkpoints not in (False, True, "all"):
+            raise ValueError(f"log_checkpoints={log_checkpoints!r}: use False, True (the best or last) or 'all'")
         self._all_ranks = all_ranks
+        self._log_checkpoints = log_checkpoints
+        self._last_checkpoint = None  # the folder of the last save, for log_checkpoints=True
         self._recording = TrainerRun(INTEGRATION, {"project": project, "name": name, "group": group,
                                                    "tags": ["transformers", *(tags or [])], "dir": dir,
                                                    "capture": capture})
@@ -74,14 +86,34 @@ class TrackerCallback(transformers.TrainerCallback):
         if not self._training and self._records(args, state):
             self._recording.finish()  # the end of an evaluate() outside training; the next one reopens the run
 
+    def on_save(self, args, state, control, **kwargs):
+        if not self._log_checkpoints or not self._records(args, state) or not self._recording.open:
+            return
+        folder = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+        if not os.path.isdir(folder):
+            return
+        self._last_checkpoint = folder
+        if self._log_checkpoints == "all":
+            self._store_checkpoint(folder)
+
     def on_train_end(self, args, state, control, **kwargs):
         if not self._records(args, state):
             return
+        if self._log_checkpoints is True and self._recording.open:
+            best = state.best_model_checkpoint
+            chosen = best if best and os.path.isdir(best) else self._last_checkpoint
+            if chosen:
+                self._store_checkpoint(chosen)
+        self._last_checkpoint = None
         self._training = self._start_failed = False
         summary = {"global_step": state.global_step, "best_metric": state.best_metric,
                    "best_model_checkpoint": state.best_model_checkpoint}
         self._recording.update_summary({key: value for key, value in summary.items() if value is not None})
         self._recording.finish()
+
+    def _store_checkpoint(self, folder: str) -> None:
+        run = self._recording.run
+        self._recording.guard("copying a checkpoint", lambda: run.log_artifact(folder, name=os.path.basename(folder)))
 
     def _records(self, args, state) -> bool:
         return self._all_ranks or state.is_world_process_zero
