@@ -85,6 +85,24 @@ def test_each_epochs_metrics_the_fits_parameters_and_the_models_size(tmp_path):
     assert run.explicit_summary["epochs"] == EPOCHS
 
 
+@pytest.mark.parametrize("log_model", ["all", True, False])
+def test_the_model_is_an_artifact_when_asked_and_reloads(tmp_path, log_model):
+    net = model()
+    fit(net, [TrackerCallback(dir=tmp_path, capture=False, log_model=log_model)])
+    [run] = runs_in(tmp_path)
+    names = sorted(artifact["name"] for artifact in run.artifacts)
+    per_epoch = [f"model-epoch-{epoch}.keras" for epoch in range(1, EPOCHS + 1)]
+    assert names == {"all": sorted(per_epoch + ["model.keras"]), True: ["model.keras"], False: []}[log_model]
+    if log_model:
+        reloaded = keras.models.load_model(pathlib.Path(run.path, "artifacts", "model.keras"))
+        assert numpy.allclose(reloaded.predict(X, verbose=0), net.predict(X, verbose=0))
+
+
+def test_log_model_takes_false_true_or_all():
+    with pytest.raises(ValueError, match="log_model='best'"):
+        TrackerCallback(log_model="best")
+
+
 def test_log_batches_records_each_training_batch_counted_over_the_fit(tmp_path):
     fit(model(), [TrackerCallback(dir=tmp_path, capture=False, log_batches=True)])
     [run] = runs_in(tmp_path)

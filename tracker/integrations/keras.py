@@ -10,6 +10,9 @@
 - as config: ``epochs`` and ``steps_per_epoch`` (Keras' ``params``), the optimizer's config
   (``optimizer``: name, learning_rate...), the loss, and the model's ``class``, ``name``, number
   of ``layers`` and its ``total_params``, ``trainable_params`` and ``non_trainable_params``;
+- the model as an artifact when asked: ``log_model=True`` saves it at the end of the fit
+  (``model.keras``, Keras' own format), ``log_model="all"`` after every epoch too
+  (``model-epoch-<n>.keras``, n from 1 as Keras prints it); the default ``False`` saves none;
 - the end: ``on_train_end`` finishes the run, ``epochs`` (the epochs this fit ran, fewer with
   early stopping) in the summary. A fit that raises leaves it open: ``failed`` with the traceback
   when the exception ends the script, or ``failed`` ("fit stopped before its end") when the same
@@ -21,6 +24,9 @@ failure inside the recording is one warning per cause; training goes on.
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import tempfile
 
 import keras
 import numpy  # Keras' own dependency
@@ -36,9 +42,14 @@ class TrackerCallback(keras.callbacks.Callback):
     every training batch too."""
 
     def __init__(self, *, project: str | None = None, name: str | None = None, group: str | None = None,
-                 tags=None, dir=None, capture: bool | dict = True, log_batches: bool = False):
+                 tags=None, dir=None, capture: bool | dict = True, log_batches: bool = False,
+                 log_model: bool | str = False):
         super().__init__()
+        if log_model not in (False, True, "all"):
+            raise ValueError(f"log_model={log_model!r}: use False, True (at the end of the fit) or 'all' (every epoch)")
         self._log_batches = log_batches
+        self._log_model = log_model
+        self._saved_models = None  # a temporary folder of saved models, removed once the run has copied them
         self._recording = CallbackRun(INTEGRATION, {"project": project, "name": name, "group": group,
                                                     "tags": ["keras", *(tags or [])], "dir": dir,
                                                     "capture": capture})
@@ -65,10 +76,26 @@ class TrackerCallback(keras.callbacks.Callback):
             values = self._recording.guard("reading the epoch's logs", lambda: {
                 **numbers(logs or {}), **learning_rate(self.model)})
             self._recording.log(values or {}, step=epoch)
+            if self._log_model == "all":
+                self._store_model(f"model-epoch-{epoch + 1}.keras")
 
     def on_train_end(self, logs=None):
+        if self._log_model and self._recording.open:
+            self._store_model("model.keras")
         self._recording.update_summary({"epochs": self._epochs})
-        self._recording.finish()
+        self._recording.finish()  # waits for the artifacts' copies
+        if self._saved_models is not None:
+            shutil.rmtree(self._saved_models, ignore_errors=True)
+            self._saved_models = None
+
+    def _store_model(self, name: str) -> None:
+        def store():
+            if self._saved_models is None:
+                self._saved_models = tempfile.mkdtemp(prefix="tracker-keras-")
+            path = os.path.join(self._saved_models, name)
+            self.model.save(path)
+            self._recording.run.log_artifact(path, name=name)
+        self._recording.guard("saving the model as an artifact", store)
 
 
 def fit_config(model, params: dict) -> dict:
