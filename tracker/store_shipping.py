@@ -38,9 +38,6 @@ class Store:
             self.fs.auto_mkdir = True
         self.root = posixpath.join(root.rstrip("/"), run_id)
 
-    def where(self, relative: str = "") -> str:
-        return f"{self.url.rstrip('/')}/{posixpath.basename(self.root)}/{relative}".rstrip("/")
-
     def put_bytes(self, relative: str, data: bytes) -> None:
         self.fs.pipe_file(f"{self.root}/{relative}", data)
 
@@ -102,8 +99,7 @@ class EventsShipper:
         while True:
             data, more = self._read_from(self.closed_end)
             lines = whole_lines(data)
-            due = final or more or lines >= self.segment_bytes or \
-                (lines and time.monotonic() - self.open_since >= self.segment_age_s)
+            due = final or more or time.monotonic() - self.open_since >= self.segment_age_s
             if not (due and lines):
                 break
             store.put_bytes(f"{self.folder}/{closed_segment_name(self.closed_end)}", data[:lines])
@@ -177,8 +173,8 @@ class FolderShipper:
                 self.shipped[relative] = stat
 
     def changed(self, final: bool) -> list[tuple[str, tuple[int, int]]]:
+        """The files to upload now (a console log at most every CONSOLE_UPLOAD_INTERVAL_S but the last time)."""
         now = time.monotonic()
-        heartbeat = self.heartbeat_name()
         found = []
         for relative, stat in self._files():
             if self.shipped.get(relative) == stat:
@@ -187,7 +183,6 @@ class FolderShipper:
                     now - self.console_uploaded_at.get(relative, -1e9) < CONSOLE_UPLOAD_INTERVAL_S:
                 continue
             found.append((relative, stat))
-        found.sort(key=lambda item: item[0] != heartbeat)  # the heartbeat first: it says the run lives
         return found
 
     def ship(self, store: Store, final: bool) -> None:
@@ -197,6 +192,7 @@ class FolderShipper:
                 self.ship_heartbeat(store)
 
     def ship_heartbeat(self, store: Store) -> None:
+        """This writer's heartbeat, if it changed: first in every round, since it says the run lives."""
         name = self.heartbeat_name()
         if name is None:
             return
