@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -168,6 +169,9 @@ def test_a_synced_run_reads_as_the_run_the_client_logged(tmp_path):
     assert report.downloaded == report.listed == len(fs.find(store)) and not report.problems
     assert cache.sync().downloaded == 0  # nothing changed: nothing fetched
     assert "memory://" in open(os.path.join(cache.folder, STATE_FILE)).read()
+    shutil.rmtree(cache.runs_folder)  # a person clears the runs but not the state: all is fetched again
+    assert cache.sync().downloaded == report.listed
+    assert sorted(os.listdir(cached)) == sorted(os.listdir(folder))
 
 
 def test_a_missing_segment_is_a_problem_naming_it_and_the_run_reads_up_to_it(tmp_path):

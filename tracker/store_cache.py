@@ -152,9 +152,11 @@ class StoreCache:
         """List the store, download what is new or changed, rebuild the run folders (see the module doc)."""
         started = time.monotonic()
         report = SyncReport(self.url)
-        os.makedirs(self.runs_folder, exist_ok=True)
+        os.makedirs(self.folder, exist_ok=True)
         with self._locked():
-            state = self._read_state()
+            # Run folders removed by hand: their files are no longer what the state says it applied.
+            state = self._read_state() if os.path.isdir(self.runs_folder) else empty_state()
+            os.makedirs(self.runs_folder, exist_ok=True)
             try:
                 listed = self._list()
             except StoreError as exc:
@@ -167,9 +169,10 @@ class StoreCache:
             applied_files = self._write_files(plan.files, fetched)
             closed_ends, applied_open = self._extend_events(plan.events, fetched, state, report)
             report.removed = self._remove(plan)
-            replace_file(os.path.join(self.folder, STATE_FILE),
-                         json.dumps(next_state(state, listed, applied_files | applied_open, closed_ends,
-                                                    without_credentials(self.url))))
+            after = next_state(state, listed, applied_files | applied_open, closed_ends, without_credentials(self.url))
+            if state["synced_at"] is None or (after["objects"], after["closed"]) != (state["objects"], state["closed"]):
+                # Not on a sync that changed nothing: a poll of 100,000 runs would rewrite megabytes.
+                replace_file(os.path.join(self.folder, STATE_FILE), json.dumps(after))
         report.listed = len(listed)
         report.runs = len({key.split("/", 1)[0] for key in listed})
         report.seconds = time.monotonic() - started
