@@ -122,9 +122,10 @@ def open_store(url: str, storage_options: dict | None = None):
     """(fsspec filesystem, root path) of a store URL; a StoreError names the package to install."""
     protocol = url.split("://", 1)[0].lower()
     try:
-        import fsspec.core  # optional (the [s3], [gcs], [azure] extras): loaded only for a store
+        import fsspec.core  # optional (the [s3] extra, or fsspec and a backend): loaded only for a store
     except ImportError:
-        raise StoreError(url, f"reading a store needs fsspec, which is not installed: {install_hint(protocol)}") from None
+        raise StoreError(url, "reading a store needs fsspec, which is not installed: "
+                              f"{install_hint(protocol)}") from None
     try:
         # An instance of its own: fsspec would share one per backend and options, with its listings
         # cache, and reuse it after the environment (the endpoint, credentials) changed.
