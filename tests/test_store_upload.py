@@ -229,6 +229,13 @@ def test_a_killed_run_leaves_its_points_up_to_the_last_upload_then_tracker_sync_
     assert len(steps_in(whole)) >= len(uploaded_steps)
     stale = json.loads(held[next(name for name in held if name.startswith("heartbeat-"))])["time"] + 5
     assert load_run(str(tmp_path / "synced"), now=stale).status == "crashed"  # no end record: still crashed
+    time.sleep(max(0.0, stale - time.time()))
+    listed = subprocess.run([sys.executable, "-m", "tracker.cli", "ls", "--runs", f"s3://{bucket}/team"],
+                            env=dict(env, TRACKER_CACHE_DIR=str(tmp_path / "cache")), capture_output=True, text=True,
+                            timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[2:4] for line in listed.stdout.splitlines() if line.startswith(run_id)] == \
+        [["store", "crashed"]]  # as the reader of the store sees it
     no_credentials_in(held, spool)
 
 
