@@ -304,3 +304,16 @@ def test_tracker_sync_leaves_a_run_that_is_still_logging_to_its_uploader(tmp_pat
     (folder / "events.jsonl").write_text('{"type":"run"}\n{"type":"end","status":"finished"}\n')
     assert main(["sync", folder.name]) == 0  # its writer ended: synced (to memory://) and removed
     assert not folder.exists()
+
+
+def test_a_store_whose_backend_is_not_installed_is_refused_before_anything_is_created(tmp_path, monkeypatch):
+    import tracker
+    import tracker.store_upload
+    from tracker.errors import UsageError
+
+    monkeypatch.setitem(tracker.store_upload.BACKEND_MODULES, "nosuch", "tracker_test_no_such_backend")
+    monkeypatch.setenv("TRACKER_SPOOL", str(tmp_path / "spool"))
+    with pytest.raises(UsageError, match=r"^dir 'nosuch://bucket/runs' needs tracker_test_no_such_backend, which is "
+                                         r"not installed: pip install fsspec tracker_test_no_such_backend$"):
+        tracker.init(dir="nosuch://key:secret@bucket/runs", capture=False)
+    assert not (tmp_path / "spool").exists()
