@@ -15,7 +15,7 @@ from .ids import new_run_id, random_suffix
 from .inputs import check_run_id, clean_tags, clean_text, config_mapping
 from .launchers import JobPlace, job_place
 from .layout import MAIN_EVENTS_FILE, runs_root
-from .segments import is_store_url
+from .segments import is_store_url, without_credentials
 from .media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB
 from .run import Run
 from .writer import RecordWriter
@@ -180,13 +180,13 @@ def _store_url(dir) -> str | None:
         return None
     missing = _uploads().missing_backend(chosen)
     if missing:
-        raise UsageError(f"dir {_uploads().without_credentials(chosen)!r} needs {missing}")
+        raise UsageError(f"dir {without_credentials(chosen)!r} needs {missing}")
     return chosen
 
 
 def _uploads():
     """tracker/store_upload.py, imported only for a run logged to a store: a run logged to a
-    folder never loads the uploader, its shippers or urllib."""
+    folder never loads the uploader or its shippers."""
     from . import store_upload
 
     return store_upload
