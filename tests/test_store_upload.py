@@ -37,6 +37,10 @@ SCRIPT = textwrap.dedent("""
     steps, pause = int(sys.argv[1]), float(sys.argv[2])
     run = tracker.init(project="store", name="upload", config={"lr": 0.1}, capture={"git": False, "system": False})
     print("run", run.id, run.path, flush=True)
+    with open("weights.bin", "wb") as handle:
+        handle.write(bytes(range(256)) * 64)
+    run.log_artifact("weights.bin")
+    run.log({"sample": tracker.Text("a sample of the model's output")})
     for step in range(steps):
         run.log({"loss": 1.0 / (step + 1), "acc": step / steps})
         if step % 50 == 0:
@@ -161,6 +165,7 @@ def rebuild(held: dict[str, bytes], folder) -> dict[str, bytes]:
 
 
 def steps_in(events: bytes) -> list[int]:
+    """The steps of the metrics records (the script's steps start at 1: a text sample took step 0)."""
     return [record["step"] for record in map(json.loads, events.splitlines()) if record["type"] == "metrics"]
 
 
@@ -184,9 +189,12 @@ def test_a_run_logged_to_s3_is_in_the_bucket_byte_for_byte_as_in_its_spool(store
     rebuilt = rebuild(held, tmp_path / "rebuilt")
     with open(os.path.join(spool, "events.jsonl"), "rb") as handle:
         assert rebuilt["events.jsonl"] == handle.read()
-    assert steps_in(rebuilt["events.jsonl"]) == list(range(400))
+    assert steps_in(rebuilt["events.jsonl"]) == list(range(1, 401))
     run = load_run(str(tmp_path / "rebuilt"))
     assert run.status == "finished" and run.config == {"lr": 0.1}
+    assert held["artifacts/weights.bin"] == bytes(range(256)) * 64
+    media = [record for record in map(json.loads, rebuilt["events.jsonl"].splitlines()) if record["type"] == "media"]
+    assert len(media) == 1 and media[0]["file"] in held  # the media record's file went with it
     start = next(record for record in map(json.loads, rebuilt["events.jsonl"].splitlines())
                  if record["type"] == "start")
     assert start["heartbeat_interval_s"] == 2 * UPLOAD_INTERVAL_S  # the crash rule reads it (docs/format.md)
@@ -211,7 +219,7 @@ def test_a_killed_run_leaves_its_points_up_to_the_last_upload_then_tracker_sync_
         spooled = handle.read()
     assert rebuilt.endswith(b"\n") and spooled.startswith(rebuilt)  # what was uploaded, whole lines
     uploaded_steps = steps_in(rebuilt)
-    assert uploaded_steps == list(range(len(uploaded_steps))) and len(uploaded_steps) > 50
+    assert uploaded_steps == list(range(1, len(uploaded_steps) + 1)) and len(uploaded_steps) > 50
     heartbeat = json.loads(held[next(name for name in held if name.startswith("heartbeat-"))])
     assert killed_at - heartbeat["time"] < 3 * UPLOAD_INTERVAL_S + 2
     assert load_run(str(tmp_path / "rebuilt"), now=heartbeat["time"] + 1).status == "running"
@@ -262,7 +270,7 @@ def test_a_store_that_goes_down_mid_run_loses_nothing(store, s3_server, tmp_path
     rebuilt = rebuild(objects(fs, bucket, run_id), tmp_path / "rebuilt")["events.jsonl"]
     with open(os.path.join(spool, "events.jsonl"), "rb") as handle:
         assert rebuilt == handle.read()
-    assert steps_in(rebuilt) == list(range(1500))
+    assert steps_in(rebuilt) == list(range(1, 1501))
 
 
 def test_finish_waits_a_bounded_time_and_names_the_command_that_uploads_the_rest(store, tmp_path):
@@ -285,7 +293,7 @@ def test_finish_waits_a_bounded_time_and_names_the_command_that_uploads_the_rest
     assert synced.returncode == 0, synced.stderr
     assert not os.path.exists(spool)  # uploaded, so taken out of the spool
     rebuilt = rebuild(objects(fs, bucket, run_id), tmp_path / "rebuilt")["events.jsonl"]
-    assert steps_in(rebuilt) == list(range(200))
+    assert steps_in(rebuilt) == list(range(1, 201))
     assert load_run(str(tmp_path / "rebuilt")).status == "finished"
 
 
