@@ -68,7 +68,8 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     notifiers = _notifiers(notify)
     store = _store_url(dir)  # runs in a store are written to a local spool first, then uploaded
     root = _uploads().spool_root() if store else runs_root(dir)
-    _ensure_writable(root)
+    _ensure_writable(root, "set TRACKER_SPOOL to a writable folder: a run logged to a store is written there first"
+                     if store else "pass dir=... or set TRACKER_DIR to a writable folder")
     path = os.path.join(root, run_id)
     created = _create_run_folder(path, run_id, resume or joins)
     writer_id = random_suffix()
@@ -163,13 +164,13 @@ def finish(status: str = "finished") -> None:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _ensure_writable(root: str) -> None:
+def _ensure_writable(root: str, fix: str) -> None:
     try:
         os.makedirs(root, exist_ok=True)
     except OSError as exc:
         raise RunDirError(root, exc.strerror or str(exc)) from None
     if not os.access(root, os.W_OK | os.X_OK):
-        raise RunDirError(root, "permission denied; pass dir=... or set TRACKER_DIR to a writable folder")
+        raise RunDirError(root, f"permission denied; {fix}")
 
 
 def _store_url(dir) -> str | None:
