@@ -305,6 +305,8 @@ def test_tracker_sync_leaves_a_run_that_is_still_logging_to_its_uploader(tmp_pat
     (folder / ".tracker-store.json").write_text(json.dumps({"store": "memory://runs", "run": folder.name}))
     (folder / "events.jsonl").write_text('{"type":"run","id":"20261129-000000-abcdefgh"}\n')
     (folder / "heartbeat-abcdefgh.json").write_text('{"writer":"abcdefgh","time":0}')
+    monkeypatch.setenv("TRACKER_SPOOL", str(tmp_path / "no-spool-yet"))
+    assert main(["sync"]) == 0  # nothing to sync
     monkeypatch.setenv("TRACKER_SPOOL", str(tmp_path / "spool"))
     assert main(["sync"]) == 0
     assert (folder / "events.jsonl").exists()  # left alone

@@ -56,6 +56,8 @@ def run_folders(target: str | None) -> list[str]:
     """The spool run folders ``target`` names: one run's folder, or every run folder of a spool."""
     if target is None:
         target = spool_root()
+        if not os.path.isdir(target):
+            return []  # nothing was ever logged to a store here
     elif not os.path.isdir(target) and os.path.isdir(os.path.join(spool_root(), target)):
         target = os.path.join(spool_root(), target)  # a run id
     if not os.path.isdir(target):
