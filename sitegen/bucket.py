@@ -12,26 +12,13 @@ import re
 from dataclasses import dataclass
 
 from tracker.segments import without_credentials
-from tracker.version import DISTRIBUTION
+from tracker.store_backends import install_hint
 
 from .errors import SiteError
 
 S3_PROTOCOLS = {"s3", "s3a"}
 GCS_PROTOCOLS = {"gs", "gcs"}
 AZURE_PROTOCOLS = {"az", "abfs", "abfss"}
-# The extra of pyproject.toml that installs each backend.
-BACKEND_EXTRAS = {**dict.fromkeys(S3_PROTOCOLS, "s3"), **dict.fromkeys(GCS_PROTOCOLS, "gcs"),
-                  **dict.fromkeys(AZURE_PROTOCOLS, "azure")}
-
-
-def install_hint(protocol: str, module: str | None) -> str:
-    """The pip command that installs the backend of ``protocol``."""
-    extra = BACKEND_EXTRAS.get(protocol)
-    if extra:
-        return f"pip install '{DISTRIBUTION}[{extra}]'"
-    return f"pip install fsspec {module}" if module else "pip install fsspec"
-
-
 class BucketBackendMissing(SiteError):
     """--out names a URL whose fsspec backend (or fsspec itself) is not installed."""
 
@@ -39,7 +26,7 @@ class BucketBackendMissing(SiteError):
         self.url, self.protocol, self.module = url, protocol, module
         what = module or "an fsspec backend"
         super().__init__(f"--out {without_credentials(url)}: publishing to {protocol}:// needs {what}, "
-                         f"which is not installed: {install_hint(protocol, module)}")
+                         f"which is not installed: {install_hint(protocol)}")
 
 
 class UnknownBucketProtocol(SiteError):

@@ -219,7 +219,7 @@ def test_a_store_whose_backend_is_not_installed_is_one_line_naming_the_package(t
 
     assert (code, stdout) == (2, "")
     assert stderr == ("tracker: error: --runs gs://team-runs/experiments: reading gs:// needs gcsfs, which is not "
-                      "installed: pip install fsspec gcsfs\n")
+                      "installed: pip install 'serverless-ml-tracker[gcs]'\n")
 
 
 # -- a real S3-compatible server -------------------------------------------------------------------

@@ -318,10 +318,10 @@ def test_tracker_sync_leaves_a_run_that_is_still_logging_to_its_uploader(tmp_pat
 
 def test_a_store_whose_backend_is_not_installed_is_refused_before_anything_is_created(tmp_path, monkeypatch):
     import tracker
-    import tracker.store_upload
+    import tracker.store_backends
     from tracker.errors import UsageError
 
-    monkeypatch.setitem(tracker.store_upload.BACKEND_MODULES, "nosuch", "tracker_test_no_such_backend")
+    monkeypatch.setitem(tracker.store_backends.BACKEND_MODULES, "nosuch", "tracker_test_no_such_backend")
     monkeypatch.setenv("TRACKER_SPOOL", str(tmp_path / "spool"))
     with pytest.raises(UsageError, match=r"^dir 'nosuch://bucket/runs' needs tracker_test_no_such_backend, which is "
                                          r"not installed: pip install fsspec tracker_test_no_such_backend$"):

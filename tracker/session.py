@@ -16,6 +16,7 @@ from .inputs import check_run_id, clean_tags, clean_text, config_mapping
 from .launchers import JobPlace, job_place
 from .layout import MAIN_EVENTS_FILE, runs_root
 from .segments import is_store_url, without_credentials
+from .store_backends import missing_backend
 from .media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB
 from .run import Run
 from .writer import RecordWriter
@@ -179,7 +180,7 @@ def _store_url(dir) -> str | None:
     chosen = dir if dir is not None else os.environ.get("TRACKER_DIR")
     if not is_store_url(chosen):
         return None
-    missing = _uploads().missing_backend(chosen)
+    missing = missing_backend(chosen)
     if missing:
         raise UsageError(f"dir {without_credentials(chosen)!r} needs {missing}")
     return chosen

@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 from .atomic_file import replace_file, replacing
 from .errors import TrackerError
 from .segments import SegmentGapError, assemble, is_store_url, without_credentials
+from .store_backends import BACKEND_MODULES, install_hint
 from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, next_state,
                          object_version, plan_sync, safe_key)
-from .version import DISTRIBUTION
 
 CACHE_DIR_ENV = "TRACKER_CACHE_DIR"
 STATE_FILE = "store-state.json"
@@ -54,11 +54,6 @@ DOWNLOAD_BATCH = 256  # objects one cat() fetches together (s3fs fetches them co
 LARGE_FILE_BYTES = 8 << 20  # a larger file (an artifact) streams to disk rather than through memory
 # tracker serve and watch list a store again this often; the writers upload every 5 s by default.
 STORE_POLL_INTERVAL_S = float(os.environ.get("TRACKER_STORE_POLL_S", "5"))
-# Each protocol's fsspec backend where it is not fsspec itself, and pyproject.toml's extras for them
-# (the same as the uploader's, tracker/store_upload.py: a reader must not import the client).
-BACKEND_MODULES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
-                   "abfss": "adlfs"}
-BACKEND_EXTRAS = {"s3fs": "s3"}  # other backends are installed by name
 
 
 class StoreError(TrackerError):
@@ -108,14 +103,6 @@ def cache_folder(url: str, cache_dir: str | None = None) -> str:
     without credentials or a trailing slash: s3://b/runs and s3://b/runs/ share one cache."""
     digest = hashlib.sha256(without_credentials(url).rstrip("/").encode("utf-8")).hexdigest()[:16]
     return os.path.join(os.path.abspath(cache_dir) if cache_dir else default_cache_dir(), STORES_FOLDER, digest)
-
-
-def install_hint(protocol: str) -> str:
-    """The pip command that installs the backend of ``protocol``."""
-    module = BACKEND_MODULES.get(protocol)
-    if module in BACKEND_EXTRAS:
-        return f"pip install '{DISTRIBUTION}[{BACKEND_EXTRAS[module]}]'"
-    return f"pip install fsspec {module}" if module else "pip install fsspec"
 
 
 def open_store(url: str, storage_options: dict | None = None):

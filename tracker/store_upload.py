@@ -23,7 +23,6 @@ spool's note and every message name the store without them.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -34,16 +33,12 @@ from .atomic_file import replace_file
 from .layout import MAIN_EVENTS_FILE
 from .run_keys import is_events_file
 from .segments import without_credentials
+from .store_backends import install_hint, protocol_of
 from .store_shipping import STORE_NOTE, CountingStore, EventsFileShrank, EventsShipper, FolderShipper, Store
-from .version import DISTRIBUTION
 
 UPLOAD_INTERVAL_S = float(os.environ.get("TRACKER_UPLOAD_INTERVAL_S", "5"))
 UPLOAD_WAIT_S = float(os.environ.get("TRACKER_UPLOAD_WAIT_S", "30"))
 RETRY_MAX_INTERVAL_S = 60.0  # while the store fails, retries back off from the interval to this
-# The module of each protocol's fsspec backend where it is not fsspec itself, and its extra.
-BACKEND_MODULES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
-                   "abfss": "adlfs"}
-BACKEND_EXTRAS = {"s3fs": "s3"}  # pyproject.toml's extras; other backends are installed by name
 
 
 def spool_root() -> str:
@@ -60,28 +55,6 @@ def store_heartbeat_interval_s() -> float:
     """The heartbeat interval of a writer whose run goes to a store: two upload intervals, since
     the heartbeat object is refreshed once an upload interval (docs/format.md)."""
     return 2 * UPLOAD_INTERVAL_S
-
-
-def missing_backend(url: str) -> str | None:
-    """What to install for ``url``'s backend (fsspec and, for s3://, s3fs...), found without
-    importing them (fsspec alone takes about half a second), or None when it is installed."""
-    module = BACKEND_MODULES.get(_protocol(url))
-    for name in ("fsspec", module):
-        if name and importlib.util.find_spec(name) is None:
-            return f"{name}, which is not installed: {install_hint(url)}"
-    return None
-
-
-def install_hint(url: str) -> str:
-    """The pip command that installs ``url``'s backend."""
-    module = BACKEND_MODULES.get(_protocol(url))
-    if module in BACKEND_EXTRAS:
-        return f"pip install '{DISTRIBUTION}[{BACKEND_EXTRAS[module]}]'"
-    return f"pip install fsspec {module}" if module else "pip install fsspec"
-
-
-def _protocol(url: str) -> str:
-    return url.split("://", 1)[0].lower()
 
 
 def keeps_spool() -> bool:
@@ -173,7 +146,7 @@ class StoreUploader:
         cause = f"{type(exc).__module__}.{type(exc).__name__}"
         detail = str(exc).replace(self.url, self.shown_url) or type(exc).__name__
         if isinstance(exc, ImportError):
-            detail += f" ({install_hint(self.url)})"
+            detail += f" ({install_hint(protocol_of(self.url))})"
         self._warn_once(cause, f"tracker: cannot upload run {self.run_id} to {self.shown_url}: {detail}. "
                                f"Training continues; the run is kept in the spool {self.run_folder} and uploaded "
                                "when the store answers again.")

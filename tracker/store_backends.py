@@ -1,0 +1,33 @@
+"""Which fsspec backend a store URL needs, and the pip command that installs it (no import of either)."""
+from __future__ import annotations
+
+import importlib.util
+
+from .version import DISTRIBUTION
+
+# The module of each protocol's fsspec backend where it is not fsspec itself (file://, memory://).
+BACKEND_MODULES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
+                   "abfss": "adlfs"}
+BACKEND_EXTRAS = {"s3fs": "s3", "gcsfs": "gcs", "adlfs": "azure"}  # pyproject.toml's extras
+
+
+def protocol_of(url: str) -> str:
+    return url.split("://", 1)[0].lower()
+
+
+def install_hint(protocol: str) -> str:
+    """The pip command that installs the backend of ``protocol`` (with fsspec)."""
+    module = BACKEND_MODULES.get(protocol)
+    if module in BACKEND_EXTRAS:
+        return f"pip install '{DISTRIBUTION}[{BACKEND_EXTRAS[module]}]'"
+    return f"pip install fsspec {module}" if module else "pip install fsspec"
+
+
+def missing_backend(url: str) -> str | None:
+    """What to install for ``url`` (fsspec and, for s3://, s3fs...), found without importing them
+    (fsspec alone takes about half a second to import), or None when it is installed."""
+    protocol = protocol_of(url)
+    for name in ("fsspec", BACKEND_MODULES.get(protocol)):
+        if name and importlib.util.find_spec(name) is None:
+            return f"{name}, which is not installed: {install_hint(protocol)}"
+    return None
