@@ -3,15 +3,20 @@
 A run page links a CSV file only when its series were reduced (load.PAGE_POINTS_PER_SERIES), and
 that is known only once the run is read. Reading a long run twice, once reduced for the page and
 once for the CSV, doubled its build; so the spool takes every metrics record as the page's read
-passes it, holds the first ones in memory, and starts the gzipped file once there are more than
-the page's budget of them (fewer records cannot make a reduced series). Small runs never touch a
-file; a long run whose series all fit its page has its file removed.
+passes it, holds the first ones in memory, and starts the gzipped file once one metric has more
+points than the page's budget (fewer cannot make a reduced series, and the page holds that many
+points of each series anyway). Counting points, not records, matters for a run of many writers: 64
+ranks logging 1,000 steps each make 64,000 records but series of 1,000 points, and formatting and
+gzipping their CSV only to remove it doubled that run's build. Small runs never touch a file; a
+long run whose series all fit its page has its file removed.
 """
 from __future__ import annotations
 
 import itertools
 import os
+from collections import Counter
 from collections.abc import Callable
+from operator import itemgetter
 
 from .metrics_csv import GZIP_LEVEL, HEADER, RECORDS_PER_CHUNK, MetricsCsv
 from .output import open_gzip, remove_file, remove_folder_if_empty, rename_file
@@ -34,12 +39,22 @@ class CsvSpool:
         self.hold_records = hold_records
         self.pending: list[tuple] = []
         self.handle = None
+        self.points_per_key: Counter = Counter()  # of the first self.counted held records
+        self.counted = 0
+        self.next_check = RECORDS_PER_CHUNK  # counted once per chunk of records, never in a short run
 
     def __call__(self, steps: list, times: list, values: list) -> None:
         pending = self.pending
         pending += zip(steps, times, values)
-        if len(pending) >= RECORDS_PER_CHUNK and (self.handle is not None or len(pending) > self.hold_records):
-            self._write()
+        if self.handle is not None:
+            if len(pending) >= RECORDS_PER_CHUNK:
+                self._write()
+            return
+        if len(pending) >= self.next_check:
+            if self._most_points() > self.hold_records:
+                self._write()
+            else:
+                self.next_check = len(pending) + RECORDS_PER_CHUNK
 
     def close(self, relative: str) -> None:
         """Write what is held and put the file at ``relative`` in the staging folder."""
@@ -57,6 +72,13 @@ class CsvSpool:
             remove_file(self.staging, self.relative)
             remove_folder_if_empty(self.staging, os.path.dirname(self.relative))
         self.pending = []
+
+    def _most_points(self) -> int:
+        """The most points any metric has among the held records."""
+        fresh = itertools.islice(self.pending, self.counted, None)
+        self.points_per_key.update(itertools.chain.from_iterable(map(itemgetter(2), fresh)))  # keys, counted in C
+        self.counted = len(self.pending)
+        return max(self.points_per_key.values(), default=0)
 
     def _write(self) -> None:
         if self.handle is None:

@@ -1,0 +1,48 @@
+"""The CSV spool starts its file only once one metric has more points than the page holds: a run of
+many writers, each logging its own short series, makes many records but no file to throw away."""
+from __future__ import annotations
+
+import gzip
+import os
+
+from sitegen.csv_spool import CsvSpool
+from sitegen.metrics_csv import HEADER
+
+BUDGET = 5_000  # points a page holds per series (sitegen/load.py PAGE_POINTS_PER_SERIES)
+CREATED = 1_790_000_000.0
+
+
+def feed_writer(spool: CsvSpool, key: str, steps: range) -> None:
+    """One writer's file as load_run passes it: parallel lists of its metrics records."""
+    spool(list(steps), [CREATED + step for step in steps], [{key: float(step)} for step in steps])
+
+
+def files_under(folder) -> list[str]:
+    return [os.path.join(parent, name) for parent, _, names in os.walk(folder) for name in names]
+
+
+def test_many_writers_with_series_that_fit_the_page_write_no_file(tmp_path):
+    spool = CsvSpool(str(tmp_path), CREATED, str, hold_records=BUDGET)
+    for rank in range(64):
+        feed_writer(spool, f"rank{rank}/loss", range(1_000))
+    assert len(spool.pending) == 64_000
+    assert files_under(tmp_path) == []
+    spool.discard()
+    assert files_under(tmp_path) == []
+
+
+def test_a_series_past_the_budget_starts_the_file_and_it_holds_every_point(tmp_path):
+    spool = CsvSpool(str(tmp_path), CREATED, str, hold_records=BUDGET)
+    for rank in range(8):
+        feed_writer(spool, f"rank{rank}/loss", range(1_000))
+    assert files_under(tmp_path) == []
+    feed_writer(spool, "rank0/loss", range(1_000, BUDGET + 2_000))  # rank 0's series now exceeds the budget
+    assert len(files_under(tmp_path)) == 1
+    spool.close("run/metrics.csv.gz")
+    with gzip.open(tmp_path / "run" / "metrics.csv.gz", "rt", encoding="utf-8") as handle:
+        rows = handle.read().splitlines()
+    assert rows[0] == HEADER.strip()
+    assert len(rows) == 1 + 8 * 1_000 + BUDGET + 1_000
+    assert rows[1] == "rank0/loss,0,0,2026-09-21T14:13:20.000Z,0.0"
+    assert rows[-1].startswith(f"rank0/loss,{BUDGET + 1_999},")
+    assert files_under(tmp_path) == [str(tmp_path / "run" / "metrics.csv.gz")]
