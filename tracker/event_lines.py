@@ -50,6 +50,14 @@ def open_regular(path: str):
 
 def record_chunks(path: str, problems: Problems) -> Iterator[tuple[list[dict], Sequence[int]]]:
     """The JSON-object records of ``path``, chunk by chunk, with their line numbers."""
+    for lines, first_line, torn_tail in line_chunks(path, problems):
+        yield parse_lines(lines, first_line, path, problems, torn_tail)
+
+
+def line_chunks(path: str, problems: Problems) -> Iterator[tuple[bytes, int, bool]]:
+    """``(lines, first_line, torn_tail)`` for each chunk of ``path``: complete lines ending with a
+    newline, the 1-based number of the first, and whether the last is a torn one given its newline
+    here. Unreadable text and over-long lines are problems, as in record_chunks."""
     with open_regular(path) as handle:
         first = handle.read(CHUNK_BYTES)
         if first.startswith(WIDE_TEXT_STARTS) or (b"\x00" in first[:4] and first[:4].strip(b"\x00")):
@@ -74,12 +82,12 @@ def record_chunks(path: str, problems: Problems) -> Iterator[tuple[list[dict], S
                 complete, skipping_long_line = complete[first_end + 1:], False
                 next_line += 1
             if complete:
-                yield parse_lines(complete, next_line, path, problems, torn_tail=False)
+                yield complete, next_line, False
                 next_line += complete.count(b"\n")
             data = handle.read(CHUNK_BYTES)
         if carry and not skipping_long_line:
             # No newline at the end: a writer stopped mid-line, or a file written by hand.
-            yield parse_lines(carry + b"\n", next_line, path, problems, torn_tail=True)
+            yield carry + b"\n", next_line, True
 
 
 def parse_lines(lines: bytes, first_line: int, path: str, problems: Problems,

@@ -1,8 +1,10 @@
 """Folding one run's records into a RunRecord as they stream by: what load_run does with each
 chunk of parsed records (reader.py opens the files and owns the result).
 
-Metrics are the bulk of a run and are checked and gathered column-wise: a stretch of consecutive
-metrics records is checked field by field in C (good_points), and a stretch of records with one
+Metrics are the bulk of a run and are checked and gathered column-wise: a chunk's stretch of
+metrics lines is decoded and checked by msgspec's types in one pass (typed_records.py) where it
+takes them, else a stretch of consecutive metrics records is checked field by field in C
+(good_points); a stretch of records with one
 key set is transposed and type-checked in C, so the usual record costs no Python step of its own.
 Every other record passes record_schema's check, then updates the writers (status), the settable
 state (run_state.py) or the run's lists.
@@ -16,13 +18,14 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from .cyclic_gc import cyclic_gc_paused
-from .event_lines import CHUNK_BYTES, NotRegularFile, open_regular, record_chunks
+from .event_lines import CHUNK_BYTES, NotRegularFile, line_chunks, open_regular, parse_lines
 from .media_reading import add_media_record
 from .problems import Problems
 from .record_schema import MAX_UNIX_TIME_S, SCHEMAS, check_record, clean_key, type_name
 from .run_state import RunState
 from .series import new_series
 from .status import WriterState, run_status
+from .typed_records import MetricsStretch, metrics_stretch
 from .values import TEXT_TO_NON_FINITE
 
 if TYPE_CHECKING:  # for annotations only: reader.py imports this module
@@ -119,9 +122,10 @@ class RunReading:
         self.file_time = 0.0  # time of the latest record so far, for records that carry none
         try:
             with cyclic_gc_paused():  # a fifth of load_run's CPU went to collecting the records
-                for records, numbers in record_chunks(file, self.problems):
+                for lines, first_line, torn_tail in line_chunks(file, self.problems):
                     self.bytes_read += CHUNK_BYTES  # every chunk but a file's last is about this long
-                    self._read_chunk(records, numbers, file, rank, default_writer)
+                    self._read_pieces(self._chunk_pieces(lines, first_line, torn_tail, file),
+                                      file, rank, default_writer)
         except NotRegularFile:
             self.problems.add(f"{file}: not a regular file (a FIFO or device?); skipped")
         except OSError as exc:
@@ -130,21 +134,66 @@ class RunReading:
     def read_records(self, records: list, numbers, file: str, rank: int) -> None:
         """Fold records of ``file`` read some other way than read_file, in file order (tail_reading.py:
         the records at a file's head, then its end record)."""
-        self._read_chunk(records, numbers, file, rank, writer_of_file(file))
+        self._read_pieces(((records, numbers),), file, rank, writer_of_file(file))
 
-    def _read_chunk(self, records: list, numbers, file: str, rank: int, default_writer: str) -> None:
+    def _chunk_pieces(self, lines: bytes, first_line: int, torn_tail: bool, file: str) -> list:
+        """A chunk's lines parsed, in file order: its stretch of metrics records decoded typed
+        (typed_records.py) and the lines around it as records, or all of it as records. Every
+        piece is parsed before any is folded, so problems come in the order they always did."""
+        stretch = None if torn_tail else metrics_stretch(lines, first_line)
+        if stretch is None:
+            return [parse_lines(lines, first_line, file, self.problems, torn_tail)]
+        pieces = []
+        if stretch.start:
+            pieces.append(parse_lines(lines[:stretch.start], first_line, file, self.problems))
+        pieces.append(stretch)
+        if stretch.end < len(lines):
+            pieces.append(parse_lines(lines[stretch.end:], stretch.numbers.stop, file, self.problems))
+        return pieces
+
+    def _read_pieces(self, pieces, file: str, rank: int, default_writer: str) -> None:
+        """Fold one chunk's pieces: (records, line numbers) pairs and MetricsStretches, in file order."""
         metric_columns: dict = {}
         system_columns: dict = {}
         latest_metric_time = None
-        # consecutive good metrics records and their line numbers, gathered column-wise
-        pending, pending_numbers = [], []
+        # consecutive good metrics records as parallel columns and line numbers, gathered column-wise
+        pending = ([], [], [], [])  # steps, times, values, line numbers
+        for piece in pieces:
+            if type(piece) is MetricsStretch:
+                for column, new in zip(pending, (piece.steps, piece.times, piece.values, piece.numbers)):
+                    column += new
+                latest = max(piece.times)
+                if latest_metric_time is None or latest > latest_metric_time:
+                    latest_metric_time = latest
+                self.file_time = piece.times[-1]
+            else:
+                latest_metric_time = self._read_records(*piece, file, rank, default_writer, metric_columns,
+                                                        system_columns, pending, latest_metric_time)
+        if pending[0]:
+            self._gather_metrics(metric_columns, *pending, file)
+        if latest_metric_time is not None and default_writer in self.writers:
+            state = self.writers[default_writer]
+            state.last_seen = max(state.last_seen or 0.0, latest_metric_time)
+        for target, columns in ((self.metrics, metric_columns), (self.system, system_columns)):
+            for name, (steps, values, times) in columns.items():
+                name = clean_key(name)
+                series = target.get(name)
+                if series is None:
+                    series = target[name] = new_series(self.max_points, self.last_only, self.fraction_read)
+                series.add(steps, values, times)
+
+    def _read_records(self, records: list, numbers, file: str, rank: int, default_writer: str,
+                      metric_columns: dict, system_columns: dict, pending: tuple, latest_metric_time):
+        """Fold parsed records of a chunk; good metrics records join ``pending``. Returns the latest
+        metrics time so far."""
         start = 0
         for kind, same in groupby(list(map(dict.get, records, repeat("type")))):
             end = start + len(list(same))
             group = records[start:end]
             if kind == "metrics" and len(group) >= MIN_COLUMN_STRETCH and good_points(group):
-                pending += group
-                pending_numbers += numbers[start:end]
+                for column, getter in zip(pending, (_STEP, _TIME, _VALUES)):
+                    column += map(getter, group)
+                pending[3].extend(numbers[start:end])
                 latest = max(map(_TIME, group))
                 if latest_metric_time is None or latest > latest_metric_time:
                     latest_metric_time = latest
@@ -160,16 +209,20 @@ class RunReading:
                     self.file_time = wall_time
                     if kind == "system":
                         if not self.last_only:
-                            self._gather(system_columns, record, wall_time, file, number)
+                            self._gather(system_columns, record.get("step"), record["values"], wall_time, number,
+                                         "system", file)
                         continue
-                    pending.append(record)
-                    pending_numbers.append(number)
+                    pending[0].append(record["step"])
+                    pending[1].append(wall_time)
+                    pending[2].append(record["values"])
+                    pending[3].append(number)
                     if latest_metric_time is None or wall_time > latest_metric_time:
                         latest_metric_time = wall_time
                     continue
-                if pending:
-                    self._gather_metrics(metric_columns, pending, pending_numbers, file)
-                    pending, pending_numbers = [], []
+                if pending[0]:
+                    self._gather_metrics(metric_columns, *pending, file)
+                    for column in pending:
+                        column.clear()
                 if type(kind) is not str or kind not in SCHEMAS:
                     continue  # unknown record types are for later versions
                 record = check_record(record, f"{file}:{number}", self.problems)
@@ -179,53 +232,42 @@ class RunReading:
                     self.file_time = record["time"]
                 self._apply(kind, record, (self.file_time, rank, number), default_writer, f"{file}:{number}")
             start = end
-        if pending:
-            self._gather_metrics(metric_columns, pending, pending_numbers, file)
-        if latest_metric_time is not None and default_writer in self.writers:
-            state = self.writers[default_writer]
-            state.last_seen = max(state.last_seen or 0.0, latest_metric_time)
-        for target, columns in ((self.metrics, metric_columns), (self.system, system_columns)):
-            for name, (steps, values, times) in columns.items():
-                name = clean_key(name)
-                series = target.get(name)
-                if series is None:
-                    series = target[name] = new_series(self.max_points, self.last_only, self.fraction_read)
-                series.add(steps, values, times)
+        return latest_metric_time
 
-    def _gather_metrics(self, columns: dict, records: list, numbers: list, file: str) -> None:
+    def _gather_metrics(self, columns: dict, all_steps: list, all_times: list, all_values: list,
+                        numbers: list, file: str) -> None:
         """Add consecutive good metrics records to ``columns``. Training loops log the same keys at
         every step, so records are taken in stretches of one key set: the stretch is transposed into
         columns and its values type-checked in C, a few times cheaper than a Python step per value.
         A stretch holding anything but plain numbers (a NaN marker, a bad value) goes value by value."""
         start = 0
-        for keys, same in groupby(list(map(tuple, map(_VALUES, records)))):
+        for keys, same in groupby(list(map(tuple, all_values))):
             end = start + len(list(same))
-            stretch = records[start:end]
-            rows = list(zip(*map(dict.values, map(_VALUES, stretch)))) if end - start >= MIN_COLUMN_STRETCH else None
+            stretch = all_values[start:end]
+            steps, times = all_steps[start:end], all_times[start:end]
+            rows = list(zip(*map(dict.values, stretch))) if end - start >= MIN_COLUMN_STRETCH else None
             if rows is not None and all(set(map(type, row)) <= _PLAIN_NUMBERS for row in rows):
-                steps = list(map(_STEP, stretch))
-                times = list(map(_TIME, stretch))
                 for key, row in zip(keys, rows):
                     column = _column(columns, key)
                     column[0].extend(steps)
                     column[1].extend(row)
                     column[2].extend(times)
                 if self.on_metrics is not None:
-                    values = list(map(_VALUES, stretch))
+                    values = stretch
                     if not all(map(str.isascii, keys)):
                         values = [{clean_key(key): value for key, value in record.items()} for record in values]
                     self.on_metrics(steps, times, values)
             else:
-                values = [self._gather(columns, record, record["time"], file, number)
-                          for record, number in zip(stretch, numbers[start:end])]
+                values = [self._gather(columns, *point, "metrics", file)
+                          for point in zip(steps, stretch, times, numbers[start:end])]
                 if self.on_metrics is not None:
-                    self.on_metrics(list(map(_STEP, stretch)), list(map(_TIME, stretch)), values)
+                    self.on_metrics(steps, times, values)
             start = end
 
-    def _gather(self, columns: dict, record: dict, wall_time: float, file: str, number: int) -> dict:
+    def _gather(self, columns: dict, step, values: dict, wall_time: float, number: int, kind: str,
+                file: str) -> dict:
         """Add one record's values to ``columns``; returns them cleaned (see clean_metric_values)."""
-        step = record.get("step")
-        values = clean_metric_values(record["values"], f"{file}:{number}", self.problems, record["type"])
+        values = clean_metric_values(values, f"{file}:{number}", self.problems, kind)
         for key, value in values.items():
             column = _column(columns, key)
             column[0].append(step)
