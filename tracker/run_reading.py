@@ -4,8 +4,8 @@ chunk of parsed records (reader.py opens the files and owns the result).
 Metrics are the bulk of a run and are checked and gathered column-wise: a chunk's stretch of
 metrics lines is decoded and checked by msgspec's types in one pass (typed_records.py) where it
 takes them, else a stretch of consecutive metrics records is checked field by field in C
-(good_points); a stretch of records with one
-key set is transposed and type-checked in C, so the usual record costs no Python step of its own.
+(good_points); a stretch of records with one key set is transposed and type-checked in C, so the
+usual record costs no Python step of its own.
 Every other record passes record_schema's check, then updates the writers (status), the settable
 state (run_state.py) or the run's lists.
 """
