@@ -59,6 +59,8 @@ ODD_LINES = [
     '{"type":"metrics","step":5,"time":1790000002.5,"values":{"loss":[1]}}',
     '{"type":"metrics","step":5,"time":1790000002.5,"values":{}}',
     '{"type":"metrics","step":5,"time":1790000002.5,"values":{"loss":1}} {"type":"metrics"}',
+    '{"type":"metrics","step":5,"time":1790000002.5,"values":{"loss":1}},'
+    '{"type":"metrics","step":6,"time":1790000003,"values":{"loss":2}}',
     '{"type":"metrics","step":5,"time":1790000002.5,"values":{"loss":1',
     '',
     '[1, 2]',
@@ -97,7 +99,8 @@ def test_a_run_tracker_writes_is_read_typed_and_alike(tmp_path, monkeypatch):
         run.log({"train/loss": 1.0 / (step + 1), "acc": step, "lr": 0.001, "ünïcode": 0.5})
     tracker.finish()
     events = tmp_path / run.id / "events.jsonl"
-    stretch = metrics_stretch(events.read_bytes(), 1)
+    data = events.read_bytes()
+    stretch = metrics_stretch(data, 1, data.count(b"\n"))
     assert stretch is not None and len(stretch.steps) == 200 and stretch.steps[:3] == [0, 1, 2]
     for options in ({}, {"max_points": 16}, {"last_only": True}):
         assert snapshot(str(events.parent), **options) == detailed_snapshot(str(events.parent), monkeypatch, **options)
@@ -122,7 +125,8 @@ def test_random_runs_read_alike(tmp_path, monkeypatch):
             lines.insert(generator.randrange(len(lines) + 1), generator.choice(ODD_LINES))
         folder = write_run(tmp_path / str(case), lines, end_newline=generator.random() < 0.8)
         data = (tmp_path / str(case) / "events.jsonl").read_bytes()
-        if metrics_stretch(data if data.endswith(b"\n") else data[:data.rfind(b"\n") + 1], 1) is None:
+        whole = data if data.endswith(b"\n") else data[:data.rfind(b"\n") + 1]
+        if metrics_stretch(whole, 1, whole.count(b"\n")) is None:
             refused += 1
         else:
             taken += 1
@@ -134,11 +138,11 @@ def test_what_the_stretch_takes_and_leaves():
     assert METRICS_LINE_START == METRICS_PREFIX.encode()  # the writer's start of a metrics line
     lines = [metrics_line(step) for step in range(MIN_STRETCH_LINES)]
     data = "\n".join([compact(HEAD[0])] + lines + [compact(TAIL[1])]).encode() + b"\n"
-    stretch = metrics_stretch(data, 10)
+    stretch = metrics_stretch(data, 10, MIN_STRETCH_LINES + 2)
     assert stretch.numbers == range(11, 11 + MIN_STRETCH_LINES)
     assert data[stretch.start:stretch.end].decode().splitlines() == lines
     assert stretch.times[1] == T0 + 0.5 and stretch.values[2] == {"loss": 1 / 3, "acc": 2, "lr": 0.1}
     assert type(stretch.values[2]["acc"]) is int and not any(map(math.isnan, stretch.times))
-    assert metrics_stretch(data.replace(lines[3].encode(), ODD_LINES[0].encode()), 10) is None  # a NaN marker
+    assert metrics_stretch(data.replace(lines[3].encode(), ODD_LINES[0].encode()), 10, MIN_STRETCH_LINES + 2) is None  # a NaN marker
     shorter = "\n".join(lines[:MIN_STRETCH_LINES - 1]).encode() + b"\n"
-    assert metrics_stretch(shorter, 1) is None  # too short to pay
+    assert metrics_stretch(shorter, 1, MIN_STRETCH_LINES - 1) is None  # too short to pay

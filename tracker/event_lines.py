@@ -50,14 +50,14 @@ def open_regular(path: str):
 
 def record_chunks(path: str, problems: Problems) -> Iterator[tuple[list[dict], Sequence[int]]]:
     """The JSON-object records of ``path``, chunk by chunk, with their line numbers."""
-    for lines, first_line, torn_tail in line_chunks(path, problems):
-        yield parse_lines(lines, first_line, path, problems, torn_tail)
+    for lines, first_line, count, torn_tail in line_chunks(path, problems):
+        yield parse_lines(lines, first_line, path, problems, torn_tail, count)
 
 
-def line_chunks(path: str, problems: Problems) -> Iterator[tuple[bytes, int, bool]]:
-    """``(lines, first_line, torn_tail)`` for each chunk of ``path``: complete lines ending with a
-    newline, the 1-based number of the first, and whether the last is a torn one given its newline
-    here. Unreadable text and over-long lines are problems, as in record_chunks."""
+def line_chunks(path: str, problems: Problems) -> Iterator[tuple[bytes, int, int, bool]]:
+    """``(lines, first_line, count, torn_tail)`` for each chunk of ``path``: complete lines ending
+    with a newline, the 1-based number of the first, how many, and whether the last is a torn one
+    given its newline here. Unreadable text and over-long lines are problems, as in record_chunks."""
     with open_regular(path) as handle:
         first = handle.read(CHUNK_BYTES)
         if first.startswith(WIDE_TEXT_STARTS) or (b"\x00" in first[:4] and first[:4].strip(b"\x00")):
@@ -82,19 +82,22 @@ def line_chunks(path: str, problems: Problems) -> Iterator[tuple[bytes, int, boo
                 complete, skipping_long_line = complete[first_end + 1:], False
                 next_line += 1
             if complete:
-                yield complete, next_line, False
-                next_line += complete.count(b"\n")
+                count = complete.count(b"\n")  # once: a chunk's lines are counted at 1-2 GB/s
+                yield complete, next_line, count, False
+                next_line += count
             data = handle.read(CHUNK_BYTES)
         if carry and not skipping_long_line:
             # No newline at the end: a writer stopped mid-line, or a file written by hand.
-            yield carry + b"\n", next_line, True
+            yield carry + b"\n", next_line, 1, True
 
 
 def parse_lines(lines: bytes, first_line: int, path: str, problems: Problems,
-                torn_tail: bool = False) -> tuple[list[dict], Sequence[int]]:
+                torn_tail: bool = False, count: int | None = None) -> tuple[list[dict], Sequence[int]]:
     """The JSON-object records of complete lines (``lines`` ends with a newline) and their line
-    numbers, counting from ``first_line``; every bad line is a problem naming ``path`` and its line."""
-    count = lines.count(b"\n")
+    numbers, counting from ``first_line``; every bad line is a problem naming ``path`` and its line.
+    ``count``: how many lines, when the caller has counted them."""
+    if count is None:
+        count = lines.count(b"\n")
     # One parse of the chunk as a JSON array is several times faster than one per line. A
     # blank, corrupt or non-UTF-8 line makes it fail, or a line holding two values makes the
     # count differ; then the lines are parsed one by one to name the bad ones.

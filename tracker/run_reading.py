@@ -122,9 +122,9 @@ class RunReading:
         self.file_time = 0.0  # time of the latest record so far, for records that carry none
         try:
             with cyclic_gc_paused():  # a fifth of load_run's CPU went to collecting the records
-                for lines, first_line, torn_tail in line_chunks(file, self.problems):
+                for lines, first_line, count, torn_tail in line_chunks(file, self.problems):
                     self.bytes_read += CHUNK_BYTES  # every chunk but a file's last is about this long
-                    self._read_pieces(self._chunk_pieces(lines, first_line, torn_tail, file),
+                    self._read_pieces(self._chunk_pieces(lines, first_line, count, torn_tail, file),
                                       file, rank, default_writer)
         except NotRegularFile:
             self.problems.add(f"{file}: not a regular file (a FIFO or device?); skipped")
@@ -136,13 +136,13 @@ class RunReading:
         the records at a file's head, then its end record)."""
         self._read_pieces(((records, numbers),), file, rank, writer_of_file(file))
 
-    def _chunk_pieces(self, lines: bytes, first_line: int, torn_tail: bool, file: str) -> list:
+    def _chunk_pieces(self, lines: bytes, first_line: int, count: int, torn_tail: bool, file: str) -> list:
         """A chunk's lines parsed, in file order: its stretch of metrics records decoded typed
         (typed_records.py) and the lines around it as records, or all of it as records. Every
         piece is parsed before any is folded, so problems come in the order they always did."""
-        stretch = None if torn_tail else metrics_stretch(lines, first_line)
+        stretch = None if torn_tail else metrics_stretch(lines, first_line, count)
         if stretch is None:
-            return [parse_lines(lines, first_line, file, self.problems, torn_tail)]
+            return [parse_lines(lines, first_line, file, self.problems, torn_tail, count)]
         pieces = []
         if stretch.start:
             pieces.append(parse_lines(lines[:stretch.start], first_line, file, self.problems))

@@ -44,9 +44,9 @@ class MetricsStretch(NamedTuple):
     values: list         # each record's values dict, keys in the order written
 
 
-def metrics_stretch(lines: bytes, first_line: int) -> MetricsStretch | None:
-    """The stretch of good metrics records in ``lines`` (complete lines, numbered from
-    ``first_line``), or None when there is none to take: then parse the lines as usual."""
+def metrics_stretch(lines: bytes, first_line: int, line_count: int) -> MetricsStretch | None:
+    """The stretch of good metrics records in ``lines`` (``line_count`` complete lines, numbered
+    from ``first_line``), or None when there is none to take: then parse the lines as usual."""
     start = lines.find(METRICS_LINE_START)
     if start < 0 or (start and lines[start - 1] != 0x0A):
         return None
@@ -54,7 +54,8 @@ def metrics_stretch(lines: bytes, first_line: int) -> MetricsStretch | None:
     if last < start:
         return None
     end = lines.find(b"\n", last + 1) + 1
-    count = lines.count(b"\n", start, end)
+    head_count = lines.count(b"\n", 0, start)  # the few lines around the stretch, not the stretch
+    count = line_count - head_count - lines.count(b"\n", end)
     if count < MIN_STRETCH_LINES:
         return None
     decode = _decode if _decode is not None else _load_decoder()
@@ -72,7 +73,7 @@ def metrics_stretch(lines: bytes, first_line: int) -> MetricsStretch | None:
     times = list(map(_TIME, records))
     if not (0 <= min(times) and max(times) <= MAX_UNIX_TIME_S):
         return None
-    first = first_line + lines.count(b"\n", 0, start)
+    first = first_line + head_count
     return MetricsStretch(start, end, range(first, first + count), list(map(_STEP, records)), times,
                           list(map(_VALUES, records)))
 
