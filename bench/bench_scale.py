@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from bench_site import BUILD_ENV, SCAN_FLOOR_CODE, append_point, build_argv, measure_index
-from common import REPO_ROOT, git_revision, machine_description, markdown_table, median, today, verdict
+from common import git_revision, machine_description, markdown_table, median, today, verdict
 from synthetic_runs import START_TIME, STEP_S, write_runs
 
 from tracker.end_state import FileState
@@ -51,16 +51,30 @@ TARGET_READY_MS = 1000.0      # the 100,000-row index interactive
 TARGET_SEARCH_MS = 100.0      # a search keystroke answered
 TARGET_WRITERS_RATIO = 2.0    # the many-writer run's build against one writer's with the same points
 INDEX_PREFIX = "TrackerData.index="
+# The commands run outside any git checkout: inside one (this repository), a build resolves every
+# distinct commit of the runs with git for the compare view's diffs (sitegen/commit_diffs.py), and
+# each synthetic run has a commit of its own, which real runs do not.
+COMMANDS_CWD = tempfile.gettempdir()
 
 
 def timed(argv: list[str]) -> float:
     """Wall seconds of ``argv`` in a fresh process, output dropped; raises naming the command when it fails."""
+    return timed_with_cpu(argv)[0]
+
+
+def timed_with_cpu(argv: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process itself): on a shared machine the wall time is mostly
+    the wait for a core, the CPU time what the command costs (workers it starts are not counted)."""
     start = time.perf_counter()
-    done = subprocess.run(argv, env=BUILD_ENV, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, env=BUILD_ENV, cwd=COMMANDS_CWD, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, argv))} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    return elapsed
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, argv))} exited {process.returncode}: {stderr.decode()[-500:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def scan_floor_s(runs: Path) -> float:
@@ -74,12 +88,18 @@ def ls_argv(runs: Path) -> list[str]:
 def measure_many_runs(work: Path, count: int, steps: int, repeats: int) -> dict:
     """Part 1: write, build cold, list once; then ls and rebuild after one changed run, each beside its floor."""
     runs, site = work / f"runs-{count}x{steps}", work / f"site-{count}"
-    started = time.perf_counter()
-    write_runs(str(runs), count, steps)
-    written_s = time.perf_counter() - started
-    (runs / LISTING_FILE).unlink(missing_ok=True)
-    first_ls_s = timed(ls_argv(runs))
-    cold_s = timed(build_argv(runs, site))
+    written_s = first_ls_s = cold_s = None  # None: kept from an earlier invocation (--keep)
+    if not (runs / ".complete").exists():
+        shutil.rmtree(runs, ignore_errors=True)
+        shutil.rmtree(site, ignore_errors=True)
+        started = time.perf_counter()
+        write_runs(str(runs), count, steps)
+        written_s = time.perf_counter() - started
+        (runs / ".complete").write_text("written by bench/synthetic_runs.py\n")
+        (runs / LISTING_FILE).unlink(missing_ok=True)
+        first_ls_s = timed(ls_argv(runs))
+    if not (site / "index.html").exists():
+        cold_s = timed(build_argv(runs, site))
     folders = sorted(path for path in runs.iterdir() if path.is_dir())
     ls_s, ls_floor_s, build_s, build_floor_s = [], [], [], []
     for position in range(repeats):
@@ -169,14 +189,38 @@ def measure_writers(work: Path, writers: int, steps: int, repeats: int) -> dict:
         for name, runs in cases.items():
             site = work / f"site-{name}"
             shutil.rmtree(site, ignore_errors=True)
-            seconds[name].append(timed(build_argv(runs, site)))
-    floor = timed([sys.executable, "-c", "pass"])
-    return {"writers": writers, "steps": steps, "many_s": median(seconds["many"]), "one_s": median(seconds["one"]),
-            "ratio": median(a / b for a, b in zip(seconds["many"], seconds["one"])), "python_s": floor}
+            seconds[name].append(timed_with_cpu(build_argv(runs, site)))
+    walls = {name: [wall for wall, _ in samples] for name, samples in seconds.items()}
+    cpus = {name: [cpu for _, cpu in samples] for name, samples in seconds.items()}
+    return {"writers": writers, "steps": steps, "many_s": median(walls["many"]), "one_s": median(walls["one"]),
+            "ratio": median(a / b for a, b in zip(walls["many"], walls["one"])),
+            "many_cpu_s": median(cpus["many"]), "one_cpu_s": median(cpus["one"]),
+            "cpu_ratio": median(a / b for a, b in zip(cpus["many"], cpus["one"])),
+            "python_s": timed([sys.executable, "-c", "pass"])}
 
 
 def render(results: dict, command: str) -> str:
-    many, pages, writers = results["many"], results["pages"], results["writers"]
+    rows, notes = [], []
+    if "many" in results:
+        many_rows, many_notes = _many_runs_report(results["many"], results["pages"], results["repeats"])
+        rows += many_rows
+        notes += many_notes
+    if "writers" in results:
+        rows += _writers_rows(results["writers"])
+        notes.append(_writers_note(results["writers"], results["repeats"]))
+    load = results["load_average"]
+    text = [
+        f"`{command}` on {today()} at {results['revision']}; {machine_description()}; one-minute load "
+        f"average {load[0]:.1f} before and {load[1]:.1f} after.",
+        "",
+        markdown_table(["measure", "value", "floor", "ratio", "target", "met"], rows),
+        "",
+        *notes,
+    ]
+    return "\n".join(text) + "\n"
+
+
+def _many_runs_report(many: dict, pages: list[dict], repeats: int) -> tuple[list, list]:
     runs = many["runs"]
     rows = [
         [f"`tracker ls` after one changed run, {runs:,} runs", f"{many['ls_s']:.2f} s",
@@ -195,32 +239,44 @@ def render(results: dict, command: str) -> str:
                      verdict(page["ready_ms"] <= TARGET_READY_MS)])
         rows.append([f"search keystroke answered, {page['rows']:,} rows", f"{page['search_ms']:.0f} ms", "-", "-",
                      f"<= {TARGET_SEARCH_MS:g} ms", verdict(page["search_ms"] <= TARGET_SEARCH_MS)])
-    rows.append([f"cold build of one run, {writers['writers']} writers x {writers['steps']:,} steps",
-                 f"{writers['many_s']:.2f} s", f"{writers['one_s']:.2f} s (one writer, same points)",
-                 f"{writers['ratio']:.2f}x", f"<= {TARGET_WRITERS_RATIO:g}x",
-                 verdict(writers["ratio"] <= TARGET_WRITERS_RATIO)])
-    load = results["load_average"]
-    text = [
-        f"`{command}` on {today()} at {results['revision']}; {machine_description()}; one-minute load "
-        f"average {load[0]:.1f} before and {load[1]:.1f} after.",
-        "",
-        markdown_table(["measure", "value", "floor", "ratio", "target", "met"], rows),
-        "",
+    notes = [
         f"- {runs:,} finished runs of {many['steps']} steps x 5 metrics (bench/synthetic_runs.py) on the local file "
-        f"system, written in {many['written_s']:.0f} s; first `tracker ls` (no listing cache) {many['first_ls_s']:.1f} s; "
-        f"cold build {many['cold_s']:.0f} s. Changed-run times are medians of {results['repeats']} fresh processes, "
+        f"system, written in {_seconds(many['written_s'])}; first `tracker ls` (no listing cache) "
+        f"{_seconds(many['first_ls_s'])}; cold build {_seconds(many['cold_s'])}. Commands run outside any git "
+        f"checkout (COMMANDS_CWD). Changed-run times are medians of {repeats} fresh processes, "
         "each after one record appended to a different run; the floor is a fresh process that lists every run "
         "folder and stats its files, measured right after each.",
         f"- The index rows beyond the {pages[0]['rows']:,} built are copies of the built rows (the documented row "
         "shape, docs/site-data.md), each with its own id, name and slug; \"blank\" loads only the same "
         "data/index.js. The search types `optimizer:adam` and times the table's next change (the 40 ms pause "
         "the page waits after a keystroke above 2,000 rows included).",
-        f"- The {writers['writers']}-writer run: one events file per writer, each writer its own series "
-        f"`rank<i>/loss`; the one-writer run logs the same {writers['writers']} series in one record a step. "
-        f"Cold `tracker build` of the run alone, fresh process, median of {results['repeats']} interleaved "
-        f"(a fresh `python -c pass` takes {writers['python_s']:.2f} s).",
     ]
-    return "\n".join(text) + "\n"
+    return rows, notes
+
+
+def _seconds(value: float | None) -> str:
+    return "(kept from an earlier invocation)" if value is None else f"{value:.1f} s"
+
+
+def _writers_rows(writers: dict) -> list:
+    return [
+        [f"cold build of one run, {writers['writers']} writers x {writers['steps']:,} steps, wall",
+         f"{writers['many_s']:.2f} s", f"{writers['one_s']:.2f} s (one writer, same points)",
+         f"{writers['ratio']:.2f}x", f"<= {TARGET_WRITERS_RATIO:g}x", verdict(writers["ratio"] <= TARGET_WRITERS_RATIO)],
+        ["the same, CPU of the build process", f"{writers['many_cpu_s']:.2f} s", f"{writers['one_cpu_s']:.2f} s",
+         f"{writers['cpu_ratio']:.2f}x", f"<= {TARGET_WRITERS_RATIO:g}x",
+         verdict(writers["cpu_ratio"] <= TARGET_WRITERS_RATIO)],
+    ]
+
+
+def _writers_note(writers: dict, repeats: int) -> str:
+    return (f"- The {writers['writers']}-writer run: one events file per writer, each writer its own series "
+            f"`rank<i>/loss`; the one-writer run logs the same {writers['writers']} series in one record a step. "
+            f"Cold `tracker build` of the run alone, fresh process, median of {repeats} interleaved "
+            f"(a fresh `python -c pass` takes {writers['python_s']:.2f} s).")
+
+
+PARTS = ("runs", "writers")
 
 
 def main(argv=None) -> int:
@@ -231,29 +287,36 @@ def main(argv=None) -> int:
     parser.add_argument("--writers", type=int, default=64)
     parser.add_argument("--writer-steps", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="which parts to measure: runs (ls, rebuild and the index page), writers")
     parser.add_argument("--work", type=Path, help="folder for the runs and sites (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep --work's contents at the end")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
+    if parts - set(PARTS):
+        parser.error(f"--parts: unknown {', '.join(sorted(parts - set(PARTS)))}; available: {', '.join(PARTS)}")
     command = "python bench/bench_scale.py" + "".join(
         f" --{name} {getattr(args, name.replace('-', '_'))}"
-        for name in ("runs", "steps", "index-rows", "writers", "writer-steps", "repeats")
+        for name in ("runs", "steps", "index-rows", "writers", "writer-steps", "repeats", "parts")
         if getattr(args, name.replace("-", "_")) != parser.get_default(name.replace("-", "_")))
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
+    results = {"repeats": args.repeats, "load_average": [os.getloadavg()[0]]}
     try:
-        load_before = os.getloadavg()[0]
-        print(f"{args.writers} writers ...", file=sys.stderr, flush=True)
-        writers = measure_writers(work, args.writers, args.writer_steps, args.repeats)
-        print(json.dumps(writers), file=sys.stderr, flush=True)
-        print(f"{args.runs:,} runs ...", file=sys.stderr, flush=True)
-        many = measure_many_runs(work, args.runs, args.steps, args.repeats)
-        print(json.dumps(many), file=sys.stderr, flush=True)
-        pages = measure_index_pages(Path(many["site"]), args.runs, args.index_rows, args.repeats)
-        print(json.dumps(pages), file=sys.stderr, flush=True)
-        results = {"many": many, "pages": pages, "writers": writers, "repeats": args.repeats,
-                   "revision": git_revision("tracker", "sitegen", "themes", "bench"),
-                   "load_average": [load_before, os.getloadavg()[0]]}
+        if "writers" in parts:
+            print(f"{args.writers} writers ...", file=sys.stderr, flush=True)
+            results["writers"] = measure_writers(work, args.writers, args.writer_steps, args.repeats)
+            print(json.dumps(results["writers"]), file=sys.stderr, flush=True)
+        if "runs" in parts:
+            print(f"{args.runs:,} runs ...", file=sys.stderr, flush=True)
+            results["many"] = measure_many_runs(work, args.runs, args.steps, args.repeats)
+            print(json.dumps(results["many"]), file=sys.stderr, flush=True)
+            results["pages"] = measure_index_pages(Path(results["many"]["site"]), args.runs, args.index_rows,
+                                                   args.repeats)
+            print(json.dumps(results["pages"]), file=sys.stderr, flush=True)
+        results["revision"] = git_revision("tracker", "sitegen", "themes", "bench")
+        results["load_average"].append(os.getloadavg()[0])
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
