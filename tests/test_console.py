@@ -71,9 +71,11 @@ def test_a_terminal_stays_a_terminal_for_the_script_and_its_children(tmp_path):
     plain = run_in_terminal(tmp_path, log, "off")
     captured = run_in_terminal(tmp_path, log, "on")
 
-    assert b"isatty True" in plain and b"isatty True" in captured
-    # The same bytes reach the terminal; stdout and stderr (and the child's) may interleave at any
-    # point when the machine is busy, so compare what was shown, not its order.
+    assert b"isatty True" in plain
+    # The same bytes reach the terminal; with capture on, stdout and stderr (and the child's) pass
+    # through the tee's threads and may interleave at any point when the machine is busy, even
+    # inside a line ("isattychild-err\r\n True"), so compare what was shown, not its order; the
+    # console log, written as the script wrote, shows the script still saw a terminal.
     assert sorted(captured) == sorted(plain)
     text = log_text(tmp_path)
     assert "isatty True\nout line 2\n" in text  # bytes as written: no \r\n from the pseudo-terminal
