@@ -1,8 +1,8 @@
 """Scale benchmark (issue 17): many runs on the local file system, a 100,000-row index page, a 64-writer run.
 
     python bench/bench_scale.py [--runs 100000] [--steps 100] [--index-rows 100000] [--writers 64]
-                                [--writer-steps 1000] [--repeats 3] [--work DIR]
-                                [--output /tmp/bench_sections/scale.md]
+                                [--writer-steps 1000] [--repeats 3] [--parts runs,writers] [--work DIR]
+                                [--keep] [--output /tmp/bench_sections/scale.md]
 
 Three parts, each a ratio to a floor measured in the same run:
 
@@ -21,7 +21,8 @@ Three parts, each a ratio to a floor measured in the same run:
    run, cold, in a fresh process, interleaved, median kept.
 
 Everything generated lives under --work (a temporary folder by default) and is deleted at the end
-unless --keep is given.
+unless --keep is given; a kept runs folder and site are measured again without being remade. The
+commands run outside any git checkout (COMMANDS_CWD says why).
 """
 from __future__ import annotations
 
