@@ -66,9 +66,9 @@ def metrics_stretch(lines: bytes, first_line: int, line_count: int) -> MetricsSt
     array[-1] = 0x5D  # the last line's "," becomes the "]" that closes the array
     try:
         records = decode(array)
-    except ValueError:  # msgspec.DecodeError and ValidationError are ValueErrors
+    except (ValueError, RecursionError):  # msgspec.DecodeError and ValidationError are ValueErrors
         return None
-    if len(records) != count:  # a blank line, or a line of two values
+    if len(records) != count:  # a line of two records joined by a comma: json refuses that line
         return None
     times = list(map(_TIME, records))
     if not (0 <= min(times) and max(times) <= MAX_UNIX_TIME_S):
