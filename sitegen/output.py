@@ -41,10 +41,14 @@ def write_bytes(root: str, relative: str, data: bytes) -> None:
 
 def open_gzip(root: str, relative: str, level: int = 6) -> gzip.GzipFile:
     """A new file of a staging folder, gzipped as it is written (close it when done). No time stamp
-    in the gzip header, so the same text gives the same file."""
+    and no file name in the gzip header (the staging name differs from build to build), so the same
+    text gives the same file: a bucket publish compares files by content."""
     path = site_path(root, relative)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    return gzip.GzipFile(path, mode="wb", compresslevel=level, mtime=0)
+    raw = open(path, "wb")
+    compressed = gzip.GzipFile(filename="", mode="wb", compresslevel=level, fileobj=raw, mtime=0)
+    compressed.myfileobj = raw  # closed with it, as when GzipFile opens the file itself
+    return compressed
 
 
 def rename_file(root: str, relative: str, new_relative: str) -> None:

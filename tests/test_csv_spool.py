@@ -46,3 +46,13 @@ def test_a_series_past_the_budget_starts_the_file_and_it_holds_every_point(tmp_p
     assert rows[1] == "rank0/loss,0,0,2026-09-21T14:13:20.000Z,0.0"
     assert rows[-1].startswith(f"rank0/loss,{BUDGET + 1_999},")
     assert files_under(tmp_path) == [str(tmp_path / "run" / "metrics.csv.gz")]
+
+
+def test_the_same_text_gzips_to_the_same_bytes_whatever_the_staging_name(tmp_path):
+    from sitegen.output import open_gzip
+
+    for name in ("9.csv", "17.csv"):
+        with open_gzip(str(tmp_path), name) as handle:
+            handle.write(b"step,loss\n0,0.5\n")
+    first, second = (tmp_path / "9.csv").read_bytes(), (tmp_path / "17.csv").read_bytes()
+    assert first == second and gzip.decompress(first) == b"step,loss\n0,0.5\n"
