@@ -161,6 +161,9 @@ def run_context(title: str, source: RunSource) -> dict:
                 "last_seen": _utc(run.last_seen, seconds=True) if run.last_seen else None,
                 "last_seen_iso": _iso(run.last_seen) if run.last_seen else None,
                 "error": run.error, "tags": list(run.tags),
+                # the source and its run id; not the path it was read from, a path of some machine
+                "imported_from": {key: run.imported_from.get(key) for key in ("source", "id")}
+                if run.imported_from else None,
                 "warnings": [relative_to_runs_folder(warning, run.path) for warning in run.warnings]},
         "command_line": _command_line(code),
         "notes_html": render_markdown(run.notes),

@@ -18,7 +18,7 @@ from .load import RunSource, unique_file_name
 # Record fields a page shows, each scanned as a whole (keys and values, nested).
 SCANNED_FIELDS = ("name", "project", "group", "notes", "error", "tags", "config", "explicit_summary",
                   "datasets", "artifacts", "git", "code", "environment", "hardware", "node_hardware", "warnings",
-                  "alerts")
+                  "alerts", "imported_from")
 
 
 @dataclass

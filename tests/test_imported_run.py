@@ -120,3 +120,22 @@ def test_a_running_source_run_has_no_end_record_and_its_id_is_the_sources(tmp_pa
     assert load_run(str(folder)).status == "crashed"  # long after its last record: it stopped
     assert folder.name == imported_run_id("mlflow", "9f8e7d6c5b4a", START)
     assert imported_run_id("mlflow", "other", START) != folder.name
+
+
+def test_the_source_and_its_run_id_are_shown_by_tracker_show_and_on_the_page_but_not_the_path(tmp_path):
+    from test_site_support import run_cli
+
+    runs_dir = tmp_path / "runs"
+    source_path = str(tmp_path / "mlruns")
+    folder, _ = write_imported_run(sample_run(tmp_path, status="finished", error=None), runs_dir)
+    expected = {"source": "mlflow", "id": "9f8e7d6c5b4a", "path": source_path}
+    assert load_run(str(folder)).imported_from == expected
+    assert load_from_ends(str(folder)).imported_from == expected
+
+    code, out, _ = run_cli("show", "baseline", "--runs", str(runs_dir))
+    assert code == 0 and f"  imported  from mlflow run 9f8e7d6c5b4a ({source_path})" in out.splitlines()
+
+    assert run_cli("build", "--runs", str(runs_dir), "--out", str(tmp_path / "site"))[0] == 0
+    page = (tmp_path / "site" / "runs" / os.path.basename(folder) / "index.html").read_text(encoding="utf-8")
+    assert "<dt>Imported from</dt><dd>mlflow run <code>9f8e7d6c5b4a</code></dd>" in page
+    assert source_path not in page  # a path of the machine that imported it

@@ -64,6 +64,7 @@ class RunRecord:
     histories: dict = field(default_factory=dict)
     system: dict = field(default_factory=dict)
     media: dict = field(default_factory=dict)  # key -> media_reading.MediaSeries
+    imported_from: dict | None = None  # an imported run's source: {source, id, path} (docs/format.md)
     alerts: list = field(default_factory=list)  # the run's alert records (run.alert()), in file order
     warnings: list = field(default_factory=list)
 

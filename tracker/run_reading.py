@@ -95,6 +95,8 @@ def _column(columns: dict, key: str) -> tuple[list, list, list]:
     return column
 
 
+IMPORTED_FROM_KEYS = ("source", "id", "path")  # docs/format.md, "Imported runs"
+
 class RunReading:
     """One run being read: records folded into the RunRecord as they stream by."""
 
@@ -282,6 +284,9 @@ class RunReading:
             self.state.apply(kind, record, order)
             if type(record.get("schema")) is int:
                 run.schema = record["schema"]
+            imported = record.get("imported_from")
+            if type(imported) is dict:  # the texts it holds, as importers write them; anything else is left out
+                run.imported_from = {key: imported[key] for key in IMPORTED_FROM_KEYS if type(imported.get(key)) is str}
             created = record.get("time")
             writers.setdefault(default_writer, WriterState(default_writer, started=created, last_seen=created))
         elif kind == "start":

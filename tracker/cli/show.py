@@ -50,6 +50,10 @@ def describe(run) -> list[str]:
     lines += [f"  started   {format_time(run.created)}   duration {format_duration(run.duration_s)}",
               f"  by        {run.user or '?'}@{run.host or '?'}",
               f"  folder    {run.path}"]
+    if run.imported_from:
+        source = run.imported_from
+        lines.append(f"  imported  from {source.get('source', '?')} run {source.get('id', '?')}"
+                     + (f" ({source['path']})" if source.get("path") else ""))
     if run.code and run.code.get("command_line"):
         lines.append(f"  command   {run.code['command_line']}")
     if run.tags:
