@@ -9,6 +9,7 @@ import numpy
 import pytest
 
 import tracker
+from frameworks import require_framework
 from grouping_runs import OPTIMIZERS, band_at, log_runs, summary_values
 from test_site_support import run_cli
 
@@ -116,7 +117,7 @@ def test_a_groups_band_is_numpy_over_the_interpolated_runs(runs_dir):
 
 
 def test_group_by_to_pandas(runs_dir):
-    pandas = pytest.importorskip("pandas")
+    pandas = require_framework("pandas", extra="dev")  # a failure under CI=true, never a skip
     frame = tracker.runs(runs_dir).group_by("optimizer", metrics=["val_loss"]).to_pandas()
     assert isinstance(frame, pandas.DataFrame)
     assert list(frame.columns)[:4] == ["optimizer", "runs", "val_loss.count", "val_loss.skipped"]
