@@ -40,7 +40,7 @@ from pathlib import Path
 import psutil
 
 from bench_site import BUILD_ENV, append_point, build_argv, scan_floor_s, synthetic_runs
-from common import REPO_ROOT, git_revision, machine_description, markdown_table, median, run_sampling_tree, today
+from common import REPO_ROOT, markdown_table, median, print_report, run_facts, run_sampling_tree
 from sitegen.assets import plan_assets
 from sitegen.csv_spool import CsvSpool
 from sitegen.load import PAGE_POINTS_PER_SERIES, load_source, read_run
@@ -281,15 +281,10 @@ def main(argv=None) -> int:
                                                         ("--rebuild-runs", args.rebuild_runs, 10000),
                                                         ("--repeats", args.repeats, 3),
                                                         ("--breakdown", args.breakdown, 0)) if value != default)
-    results = {"command": command, "date": today(), "revision": git_revision("tracker", "sitegen", "themes"),
-               "machine": machine_description(), "repeats": args.repeats, "cold": cold, "rebuild": rebuild,
-               "breakdown": breakdown,
-               "load_before": f"{load_before:.1f}", "load_after": f"{os.getloadavg()[0]:.1f}"}
+    results = {**run_facts(command, load_before), "repeats": args.repeats, "cold": cold, "rebuild": rebuild,
+               "breakdown": breakdown}
     report = HEADING + "\n\n" + render_report(results)
-    print(report)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report, encoding="utf-8")
+    print_report(report, args.output)
     return 0
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from bench_cold_read import timed_build
 from bench_site import BUILD_ENV, build_argv
-from common import REPO_ROOT, git_revision, machine_description, markdown_table, run_sampling_tree, today
+from common import REPO_ROOT, markdown_table, print_report, run_facts, run_sampling_tree
 from sitegen.media_plan import DEFAULT_RUN_MEDIA_BUDGET_MB, DEFAULT_SITE_MEDIA_BUDGET_MB, MB, run_media_budget_bytes
 
 IMAGES, IMAGE_SIDE, TABLE_ROWS, CLASSES = 20, 64, 1000, 10
@@ -153,14 +153,9 @@ def main(argv=None) -> int:
     builds = [measure(args.work, args.runs), measure(args.work, args.runs, 0.1)]
     print(json.dumps(builds), file=sys.stderr, flush=True)
     command = "python bench/bench_site_media.py" + (f" --runs {args.runs}" if args.runs != 1000 else "")
-    results = {"command": command, "date": today(), "revision": git_revision("tracker", "sitegen", "themes"),
-               "machine": machine_description(), "builds": builds,
-               "load_before": f"{load_before:.1f}", "load_after": f"{os.getloadavg()[0]:.1f}"}
+    results = {**run_facts(command, load_before), "builds": builds}
     report = HEADING + "\n\n" + render_report(results)
-    print(report)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report, encoding="utf-8")
+    print_report(report, args.output)
     return 0
 
 

@@ -42,7 +42,7 @@ import msgspec
 
 from bench_cold_read import timed_build
 from bench_site import BUILD_ENV, CHROMIUM
-from common import REPO_ROOT, git_revision, machine_description, markdown_table, median, today
+from common import REPO_ROOT, markdown_table, median, print_report, run_facts
 from sitegen.load import load_source, read_run
 from sitegen.run_data import packed_values, times_json
 from synthetic_runs import write_runs
@@ -352,15 +352,10 @@ def main(argv=None) -> int:
     command = "python bench/bench_site_size.py" + "".join(
         f" {flag} {value}" for flag, value, default in (("--runs", args.runs, 1000), ("--index-runs", args.index_runs, 100),
                                                         ("--option-runs", args.option_runs, 20)) if value != default)
-    results = {"command": command, "date": today(), "revision": git_revision("tracker", "sitegen", "themes"),
-               "machine": machine_description(), "build": build, "index_build": index_build, "options": options,
-               "option_runs": args.option_runs,
-               "load_before": f"{load_before:.1f}", "load_after": f"{os.getloadavg()[0]:.1f}"}
+    results = {**run_facts(command, load_before), "build": build, "index_build": index_build, "options": options,
+               "option_runs": args.option_runs}
     report = HEADING + "\n\n" + render_report(results)
-    print(report)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report, encoding="utf-8")
+    print_report(report, args.output)
     return 0
 
 

@@ -147,6 +147,22 @@ def today() -> str:
     return datetime.date.today().isoformat()
 
 
+def run_facts(command: str, load_before: float) -> dict:
+    """What every site bench's report states beside its numbers: the command, when, on which code and
+    machine, and the load around it (the machine is shared)."""
+    return {"command": command, "date": today(), "revision": git_revision("tracker", "sitegen", "themes"),
+            "machine": machine_description(),
+            "load_before": f"{load_before:.1f}", "load_after": f"{os.getloadavg()[0]:.1f}"}
+
+
+def print_report(report: str, output: Path | None) -> None:
+    """Print a bench's report, and write it to ``output`` too when one was given."""
+    print(report)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report, encoding="utf-8")
+
+
 def markdown_table(header: list[str], rows: list[list]) -> str:
     """A GitHub-flavoured Markdown table; cells are turned into strings as they are."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
