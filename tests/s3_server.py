@@ -6,7 +6,10 @@ job sets for s3fs: dummy credentials and the endpoint (botocore reads AWS_ENDPOI
 """
 from __future__ import annotations
 
+import socket
 import threading
+
+import pytest
 
 from frameworks import require_framework
 
@@ -23,9 +26,19 @@ class QuietRequestHandler(WSGIRequestHandler):
     def log(self, *args) -> None:  # one line per request would bury a failure's output
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        super().finish()
+        self.server.open_connections.discard(self.connection)
+
 
 class S3Server:
-    """moto's S3 app on a free port of 127.0.0.1; ``requests`` lists what it answered, in order."""
+    """moto's S3 app on a free port of 127.0.0.1; ``requests`` lists what it answered, in order. It
+    can go down (``stop``: listening socket closed, open connections reset, a real outage) and come
+    back on the same port (``start``) with the objects it held: moto keeps them in this process."""
 
     def __init__(self):
         self.requests: list[tuple[str, str, str]] = []
@@ -36,8 +49,15 @@ class S3Server:
                                   environ.get("QUERY_STRING", "")))
             return app(environ, start_response)
 
-        self.server = make_server("127.0.0.1", 0, recording, threaded=True, request_handler=QuietRequestHandler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
+        self.app = recording
+        self.port = 0
+        self.start()
+
+    def start(self) -> None:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True, request_handler=QuietRequestHandler)
+        self.server.open_connections = set()
+        self.port = self.server.server_port
+        self.endpoint = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -54,7 +74,21 @@ class S3Server:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
+        for connection in list(self.server.open_connections):  # keep-alive connections too
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    """One server for a test module (import this fixture into it)."""
+    server = S3Server()
+    yield server
+    server.stop()
 
 
 def s3_environment(monkeypatch, endpoint: str) -> None:

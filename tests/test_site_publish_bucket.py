@@ -15,7 +15,7 @@ import pytest
 
 import tracker
 from frameworks import require_framework
-from s3_server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, S3Server, s3_environment
+from s3_server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, S3Server, s3_environment, s3_server  # noqa: F401 (a fixture)
 from test_site_support import append_record, log_run, run_cli
 
 boto3 = require_framework("boto3", extra="dev")
@@ -40,13 +40,6 @@ def http_get(server: S3Server, bucket: str, key: str):
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    server = S3Server()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

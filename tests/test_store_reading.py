@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from s3_server import S3Server, s3_environment
+from s3_server import s3_environment, s3_server  # noqa: F401 (a fixture)
 from scripts import script_env, start_script
 from test_serve import free_port, poll
 from test_site_ops import index_rows
@@ -223,13 +223,6 @@ def test_a_store_whose_backend_is_not_installed_is_one_line_naming_the_package(t
 
 
 # -- a real S3-compatible server -------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def s3_server():
-    server = S3Server()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def bucket(s3_server, monkeypatch, request, tmp_path):

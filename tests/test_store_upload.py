@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
@@ -19,9 +18,8 @@ import pytest
 from frameworks import require_framework
 
 s3fs = require_framework("s3fs", extra="s3")
-moto_server = require_framework("moto.server", extra="dev")
 
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402  (comes with moto[server])
+from s3_server import s3_server  # noqa: E402,F401 (a fixture: a server that can go down and come back)
 
 from tracker.reader import load_run  # noqa: E402
 from tracker.segments import assemble, events_file_of, parse_segment, plan_segments  # noqa: E402
@@ -48,55 +46,6 @@ SCRIPT = textwrap.dedent("""
         time.sleep(pause)
     run.finish()
 """)
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    def log(self, *args) -> None:  # one line per request would bury a failure's output
-        pass
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.open_connections.add(self.connection)
-
-    def finish(self) -> None:
-        super().finish()
-        self.server.open_connections.discard(self.connection)
-
-
-class S3Server:
-    """moto's S3 app on a port of 127.0.0.1 that can go down (listening socket closed, open
-    connections reset) and come back on the same port with the objects it held (moto keeps them
-    in this process)."""
-
-    def __init__(self):
-        self.app = moto_server.DomainDispatcherApplication(moto_server.create_backend_app)
-        self.port = 0
-        self.start()
-
-    def start(self) -> None:
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True, request_handler=QuietRequestHandler)
-        self.server.open_connections = set()
-        self.port = self.server.server_port
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        for connection in list(self.server.open_connections):  # keep-alive connections too: a real outage
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    server = S3Server()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
