@@ -27,14 +27,15 @@ from .commit_diffs import commit_diff_texts
 from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .identity import RunChoice
+from .index_data import index_files
 from .load import read_run
 from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key
 from .media_plan import DEFAULT_RUN_MEDIA_BUDGET_MB, DEFAULT_SITE_MEDIA_BUDGET_MB, run_media_budget_bytes
-from .model import (PageSettings, compare_context, index_context, index_data_json, project_context,
+from .model import (PageSettings, compare_context, index_context, project_context,
                     relative_to_runs_folder, run_data_file, run_folder)
 from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
 from .output_lock import locked_output, staging_path
-from .render import Renderer, data_script_text, script_json
+from .render import Renderer, script_json
 from .report_blocks import ReportRuns
 from .reports import SiteReports, build_reports, default_reports_folder, find_report_files
 from .run_pages import RunOutcome, render_runs
@@ -302,8 +303,7 @@ def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,
     context = (index_context(settings.title, heads, errors) | settings.common("", "index.html", overview)
                | {"reports": list(reports)})
     texts["index.html"] = renderer.render("index.html", context, "the index page")
-    texts["data/index.js"] = data_script_text("index", None, index_data_json([entry.row_json for entry in entries],
-                                                                             errors))
+    texts |= index_files([entry.row_json for entry in entries], errors)
     context = compare_context(settings.title) | settings.common("", "compare.html",
                                                                 f"Compare runs side by side: {overview}")
     texts["compare.html"] = renderer.render("compare.html", context, "the compare page")

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from tracker.formatting import flatten, format_bytes, format_duration, format_value
 from tracker.notify.event import LEVELS
 from tracker.reproduction import DIFF_DOWNLOAD, REQUIREMENTS_DOWNLOAD, plan_reproduction, shell_script
-from tracker.rundiff import LOWER_IS_BETTER_WORDS
 from tracker.values import replace_non_finite
 
 from .environments import SharedEnvironment, shared_environment
@@ -24,11 +23,9 @@ from .load import RunSource, is_reduced, run_slug
 from .notes_html import render_markdown
 from .run_nodes import nodes_context, run_nodes, system_groups
 from .metrics_csv import METRICS_CSV_FILE
-from .render import script_json
 from .theme import Theme
 
 NOSCRIPT_RUNS = 1000  # runs the index lists for readers without JavaScript (newest first)
-MAX_COMPARE_RUNS = 50
 SHORT_COMMIT_CHARS = 7
 PACKAGES_FINGERPRINT_CHARS = 16  # enough to tell environments apart, small in an index of many runs
 HEX_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
@@ -84,16 +81,6 @@ def row_head(row: dict) -> dict:
     """The fields of an index row that the site pages need from every run (order, noscript list,
     projects), kept apart so that a rebuild never parses the rows of unchanged runs."""
     return {name: row[name] for name in ROW_HEAD_FIELDS}
-
-
-def index_data_json(row_texts: list[str], errors: list[tuple[str, str]]) -> str:
-    """data/index.js as JSON text: every run's index_row() as script-safe JSON text, given in order
-    (joined, not re-encoded: ten thousand rows cost a string join). The browser works out the
-    config keys, metrics and default columns from the rows (TrackerFields, run-fields.js)."""
-    rest = script_json({"unreadable": [{"path": path, "reason": reason} for path, reason in errors],
-                        # the compare view: how many runs at most, and tracker diff's rule for which value is best
-                        "maxCompareRuns": MAX_COMPARE_RUNS, "lowerIsBetter": list(LOWER_IS_BETTER_WORDS)})
-    return '{"runs":[' + ",".join(row_texts) + "]," + rest[1:]
 
 
 def compare_context(title: str) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import tracker
-from sitegen.model import index_data_json
+from sitegen.index_data import index_data_json
 from test_site_support import log_run, run_cli
 from tracker.formatting import flatten, format_duration, format_value, run_fields
 from tracker.grouping import NONE, aggregate, band, band_bounds, group_rows
