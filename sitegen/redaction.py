@@ -60,23 +60,7 @@ def redact_source(source: RunSource) -> list[Finding]:
     found: list[Finding] = []
 
     def clean(value, key: str):
-        if isinstance(value, str):
-            text, kinds = redact_token_shapes(value)
-            if kinds:
-                found.append(Finding(label, key, sorted(set(kinds))))
-            return text
-        if isinstance(value, dict):
-            cleaned = {}
-            for name, item in value.items():
-                # the cleaned key names the place, so a warning never repeats a secret
-                name = clean(name, f"{key} (a key)") if isinstance(name, str) else name
-                cleaned[name] = clean(item, f"{key}.{name}")
-            return cleaned
-        if isinstance(value, list):
-            return [clean(item, f"{key}[{index}]") for index, item in enumerate(value)]
-        if isinstance(value, tuple):
-            return tuple(clean(item, f"{key}[{index}]") for index, item in enumerate(value))
-        return value
+        return _clean(value, key, label, found)
 
     for name in SCANNED_FIELDS:
         setattr(run, name, clean(getattr(run, name), _field_label(name)))
@@ -96,6 +80,29 @@ def redact_source(source: RunSource) -> list[Finding]:
         if plan.site_name:
             plan.site_name = _published_file_name(clean(plan.site_name, "artifact file name"), used_names)
     return found
+
+
+def _clean(value, key: str, label: str, found: list[Finding]):
+    """``value`` with token shapes redacted in its texts, keys included; a Finding per place in
+    ``found``. Module-level, not nested in redact_source: a nested function that calls itself is a
+    reference cycle, left for the cycle collector with every run."""
+    if isinstance(value, str):
+        text, kinds = redact_token_shapes(value)
+        if kinds:
+            found.append(Finding(label, key, sorted(set(kinds))))
+        return text
+    if isinstance(value, dict):
+        cleaned = {}
+        for name, item in value.items():
+            # the cleaned key names the place, so a warning never repeats a secret
+            name = _clean(name, f"{key} (a key)", label, found) if isinstance(name, str) else name
+            cleaned[name] = _clean(item, f"{key}.{name}", label, found)
+        return cleaned
+    if isinstance(value, list):
+        return [_clean(item, f"{key}[{index}]", label, found) for index, item in enumerate(value)]
+    if isinstance(value, tuple):
+        return tuple(_clean(item, f"{key}[{index}]", label, found) for index, item in enumerate(value))
+    return value
 
 
 def redact_tokens(text: str) -> str:

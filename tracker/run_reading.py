@@ -342,6 +342,9 @@ class RunReading:
         run.histories = {name: series.finish() for name, series in self.metrics.items()}
         # each process counts its system samples from 0, so they are ordered by time
         run.system = {name: series.finish(by_time=True) for name, series in self.system.items()}
+        # A reduced series holds self.fraction_read, a reference cycle that only the cycle collector
+        # would free, with every point read; dropped here, reference counting frees them now.
+        self.metrics, self.system = {}, {}
         if heartbeats:
             read_heartbeats(run.path, self.writers)
         run.writers = list(self.writers.values())
