@@ -97,7 +97,16 @@ def media_site(tmp_path_factory):
 
 
 def panel(page, key: str):
-    return page.locator(f".media-panel[data-key='{key}']")
+    """The panel of ``key``, scrolled to as a person would: a panel is drawn once near the viewport."""
+    found = page.locator(f".media-panel[data-key='{key}']")
+    found.scroll_into_view_if_needed()
+    return found
+
+
+def draw_every_panel(page) -> None:
+    """Scroll to each panel in turn, waiting until it is drawn (its body no longer aria-busy)."""
+    for key in page.evaluate("[...document.querySelectorAll('.media-panel')].map((panel) => panel.dataset.key)"):
+        panel(page, key).locator(".media-panel-body:not([aria-busy])").wait_for(state="attached")
 
 
 def matrix_cells(page) -> list[list[int]]:
@@ -164,7 +173,7 @@ def test_page_slider_moves_every_stepped_panel_and_a_link_opens_the_step_cold(pa
     cold.wait_for_selector(".media-panel[data-key='samples'] figcaption")
     assert cold.locator(".media-panel[data-key='samples'] figcaption").first.inner_text() == "epoch 1"
     assert cold.locator("#media-step-value").inner_text() == "step 1"
-    cells = cold.locator(".media-panel[data-key='val/confusion'] table.media-cm tbody tr").first
+    cells = panel(cold, "val/confusion").locator("table.media-cm tbody tr").first
     cells.wait_for()
     assert [int(text) for text in cells.locator("td").all_inner_texts()] == media_site["expected"][1]["matrix"][0]
     cold.context.close()
@@ -191,6 +200,7 @@ def test_table_is_capped_with_the_notice_and_cells_and_images_show(page, media_s
 @pytest.mark.parametrize("scheme", ["file", "http"])
 def test_payloads_show_as_text_run_no_script_and_no_request_leaves_the_site(page, media_site, scheme):
     requests, dialogs = open_page(page, media_site, scheme, media_site["page"])
+    draw_every_panel(page)
     page.wait_for_selector(".media-panel[data-key='figure'] .main-svg")
     panel(page, "predictions").locator("tbody td").nth(1).wait_for()
     page.wait_for_timeout(300)

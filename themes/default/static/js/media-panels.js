@@ -7,8 +7,8 @@
  * histograms, ROC/PR curves) and window.TrackerChartStyle (chart-style.js) loaded before any
  * renderer runs; reads no global while it loads.
  *
- * Exposes: window.TrackerMediaPanels = {KINDS, STEPPED_KINDS, renderers, render, load, itemAt,
- *   leftOutNotice, safeFigure}.
+ * Exposes: window.TrackerMediaPanels = {KINDS, STEPPED_KINDS, DATA_KINDS, renderers, render, load,
+ *   itemAt, leftOutNotice, safeFigure, whenNear, drawNearNow, stopWaiting}.
  *   renderers[kind](container, items, options) -> Promise, one per kind of docs/format.md:
  *     image, table, figure, histogram, text, audio, video, confusion_matrix, roc_curve, pr_curve,
  *     feature_importance. It empties `container` and draws `items` into it.
@@ -29,6 +29,13 @@
  *   leftOutNotice(item) -> an element saying why an item has no file ("left out: over the site's
  *     media budget").
  *   safeFigure(figure) -> a plotly figure's JSON with its labels unable to link or run script.
+ *   whenNear(element, draw): calls draw() once, when `element` first comes within NEAR_VIEW_PX of
+ *     the viewport (IntersectionObserver), or at once without one; before printing, every element
+ *     still waiting is drawn. A page of forty keys draws, and loads the data scripts of, the
+ *     panels on screen rather than all forty.
+ *   drawNearNow(): draws at once the waiting elements near the viewport now, rather than on the
+ *     observer's first report a frame later (so the first screen is drawn before the load event).
+ *   stopWaiting(element): forgets an element whose panel was replaced before it was drawn.
  * Everything logged (captions, cells, titles, names, text) goes in as text: textContent, or
  * TrackerChartStyle.text() in plotly labels; SVG figures are shown with <img>, never inlined.
  */
@@ -641,6 +648,46 @@
     return renderer(container, items, options || { root: "" });
   }
 
+  // ---- drawing a panel once it is near the viewport --------------------------------------------------
+
+  const NEAR_VIEW_PX = 400; // start drawing a panel this far below (or above) the viewport
+  const waiting = new Map(); // element -> its draw(), until it first comes near the viewport
+  const observer = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
+    for (const entry of entries) if (entry.isIntersecting) drawWaiting(entry.target);
+  }, { rootMargin: `${NEAR_VIEW_PX}px 0px` }) : null;
+
+  function drawWaiting(target) {
+    const draw = waiting.get(target);
+    if (!draw) return;
+    stopWaiting(target);
+    draw();
+  }
+
+  function stopWaiting(target) {
+    if (waiting.delete(target) && observer) observer.unobserve(target);
+  }
+
+  function whenNear(target, draw) {
+    if (!observer) {
+      draw();
+      return;
+    }
+    waiting.set(target, draw);
+    observer.observe(target);
+  }
+
+  function drawNearNow() {
+    const bottom = window.innerHeight + NEAR_VIEW_PX;
+    for (const target of [...waiting.keys()]) {
+      const box = target.getBoundingClientRect();
+      if (box.height && box.bottom >= -NEAR_VIEW_PX && box.top <= bottom) drawWaiting(target);
+    }
+  }
+
+  // a printed page shows every panel, not only those scrolled past
+  window.addEventListener("beforeprint", () => [...waiting.keys()].forEach(drawWaiting));
+
   window.TrackerMediaPanels = Object.freeze({ KINDS, STEPPED_KINDS, DATA_KINDS: Object.freeze([...DATA_KINDS]),
-                                              renderers, render, load, itemAt, leftOutNotice, safeFigure });
+                                              renderers, render, load, itemAt, leftOutNotice, safeFigure,
+                                              whenNear, drawNearNow, stopWaiting });
 })();

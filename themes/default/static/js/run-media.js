@@ -3,11 +3,17 @@
  *
  * Reads: TrackerData.media[runId] (data/media/<slug>.js, docs/site-data.md), the run id and site
  * root on <section id="media" data-run-id data-root>, the page slider #media-step and its output
- * #media-step-value; draws through TrackerMediaPanels (media-panels.js) and keeps the page step in
- * the URL's hash as step=<n> through TrackerViewState (view-state.js), so a link opens that step cold.
+ * #media-step-value; draws through TrackerMediaPanels (media-panels.js).
  * Every stepped panel has its own slider; the page slider moves them all to the step it shows (a
  * key not logged there shows its latest step before it). Histograms are drawn over all their steps,
- * with the page step marked. Exposes nothing.
+ * with the page step marked.
+ * A panel is drawn, and its data scripts loaded, only once it comes near the viewport
+ * (TrackerMediaPanels.whenNear): until then its body is an empty box of about its drawn height,
+ * marked aria-busy, while its slider and step already follow the page's. A drawn panel stays drawn.
+ * Keeps in the URL's hash through TrackerViewState (view-state.js), so a link opens the same view
+ * cold: step=<n> the page slider's step, and panels=<number>-<step>,... the panels whose own
+ * slider was moved since (number: the panel's place on the page, from 0), e.g. #step=3&panels=0-5,4-1.
+ * Moving the page slider moves every panel and clears panels=. Exposes nothing.
  */
 (function () {
   "use strict";
@@ -24,6 +30,11 @@
   const pageSlider = document.getElementById("media-step");
   const pageOutput = document.getElementById("media-step-value");
   const panels = [];
+  // An undrawn panel's body keeps about the height it will have, so that the panels below it stay
+  // out of view until scrolled to, and the page does not jump as panels above are drawn.
+  const WAITING_HEIGHT_PX = { figure: 320, histogram: 320, roc_curve: 360, pr_curve: 360, table: 320 };
+  const WAITING_HEIGHT_DEFAULT_PX = 160;
+  const PANEL_STEP = /^(\d+)-(-?\d+)$/; // one entry of the hash's panels=
 
   function element(tag, className, text) {
     const node = document.createElement(tag);
@@ -49,7 +60,9 @@
     panel.setAttribute("aria-labelledby", title.id);
     head.append(title, element("span", "media-kind muted", series.kind.replace(/_/g, " ")));
     const stepped = Panels.STEPPED_KINDS.includes(series.kind);
-    const state = { series, panel, stepped, position: series.steps.length - 1, drawn: null };
+    // ownStep: the step its own slider was moved to, since the page slider last moved (the hash's panels=)
+    const state = { series, panel, number, stepped, position: series.steps.length - 1, mark: null,
+                    drawn: null, near: false, ownStep: null };
     if (stepped) {
       const control = element("label", "media-panel-step");
       const slider = element("input");
@@ -62,7 +75,11 @@
       const output = element("output", "media-panel-step-value");
       control.append(slider, output);
       head.appendChild(control);
-      slider.addEventListener("input", () => show(state, Number(slider.value)));
+      slider.addEventListener("input", () => {
+        show(state, Number(slider.value));
+        state.ownStep = series.steps[state.position];
+        saveView({});
+      });
       state.slider = slider;
       state.output = output;
     } else if (series.steps.length) {
@@ -70,36 +87,53 @@
         `steps ${series.steps[0]}–${series.steps[series.steps.length - 1]}`));
     }
     const body = element("div", "media-panel-body");
+    body.setAttribute("aria-busy", "true");
+    body.style.minHeight = `${WAITING_HEIGHT_PX[series.kind] || WAITING_HEIGHT_DEFAULT_PX}px`;
     panel.append(head, body);
     state.body = body;
+    Panels.whenNear(panel, () => {
+      state.near = true;
+      draw(state);
+    });
     return state;
   }
 
-  /** Show the panel's item at `position` of its steps (a histogram: mark `pageStep`). */
+  /** Sets the panel's step: at `position` of its steps (a histogram: marks `pageStep`); draws it if near the viewport. */
   function show(state, position, pageStep) {
     const series = state.series;
-    if (!state.stepped) {
-      const mark = pageStep === undefined ? series.steps[series.steps.length - 1] : pageStep;
-      if (state.drawn === mark) return;
-      state.drawn = mark;
-      state.panel.dataset.step = String(mark);
-      Panels.render(series.kind, state.body, [], { root, series, step: mark });
-      return;
+    if (state.stepped) {
+      state.position = position;
+      const step = series.steps[position];
+      state.slider.value = String(position);
+      state.output.textContent = `step ${step}`;
+      state.panel.dataset.step = String(step);
+    } else {
+      state.mark = pageStep === undefined ? series.steps[series.steps.length - 1] : pageStep;
+      state.panel.dataset.step = String(state.mark);
     }
-    state.position = position;
-    const step = series.steps[position];
-    state.slider.value = String(position);
-    state.output.textContent = `step ${step}`;
-    state.panel.dataset.step = String(step);
+    draw(state);
+  }
+
+  /** Draws the panel at its step, once it is near the viewport and when its step changed. */
+  function draw(state) {
+    if (!state.near) return;
+    const series = state.series;
+    const step = state.stepped ? series.steps[state.position] : state.mark;
     if (state.drawn === step) return;
     state.drawn = step;
-    Panels.render(series.kind, state.body, series.items[position] || [], { root, series, step });
+    const items = state.stepped ? series.items[state.position] || [] : [];
+    const drawn = () => {
+      state.body.style.minHeight = "";
+      state.body.removeAttribute("aria-busy");
+    };
+    Panels.render(series.kind, state.body, items, { root, series, step }).then(drawn, drawn);
   }
 
   function showPageStep(step) {
     pageOutput.textContent = `step ${step}`;
     pageSlider.value = String(positionAt(data.steps, step));
     for (const state of panels) {
+      state.ownStep = null;
       show(state, state.stepped ? positionAt(state.series.steps, step) : 0, step);
     }
   }
@@ -108,6 +142,25 @@
     const wanted = Number.parseInt(hash.step, 10);
     const last = data.steps[data.steps.length - 1];
     return Number.isFinite(wanted) ? wanted : last;
+  }
+
+  /** The page step, then each panel's own step, from the hash; an entry naming no stepped panel is skipped. */
+  function showHash(hash) {
+    showPageStep(stepFromHash(hash));
+    // read as one string and split here: another widget's save may have encoded the list's commas
+    for (const entry of String(hash.panels || "").split(",")) {
+      const match = PANEL_STEP.exec(entry);
+      const state = match && panels[Number(match[1])];
+      if (!state || !state.stepped) continue;
+      show(state, positionAt(state.series.steps, Number(match[2])));
+      state.ownStep = state.series.steps[state.position];
+    }
+  }
+
+  /** Saves `values` and the panels moved on their own into the hash (other widgets' keys kept). */
+  function saveView(values) {
+    const moved = panels.filter((state) => state.ownStep !== null).map((state) => `${state.number}-${state.ownStep}`);
+    View.save(Object.assign(View.read(), values, { panels: moved.length ? moved : null }));
   }
 
   holder.replaceChildren();
@@ -124,9 +177,10 @@
     pageSlider.addEventListener("input", () => {
       const step = data.steps[Number(pageSlider.value)];
       showPageStep(step);
-      View.save(Object.assign(View.read(), { step: String(step) }));
+      saveView({ step: String(step) });
     });
   }
-  showPageStep(stepFromHash(View.read()));
-  View.onChange([], (hash) => showPageStep(stepFromHash(hash)));
+  showHash(View.read());
+  Panels.drawNearNow();
+  View.onChange([], showHash);
 })();

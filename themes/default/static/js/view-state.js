@@ -22,7 +22,9 @@
    */
   function read(listKeys = []) {
     const values = {};
-    for (const pair of location.hash.replace(/^#/, "").split("&")) {
+    // a save still waiting is the view already: a widget saving within another's pause keeps its keys
+    const hash = pending === null ? location.hash.replace(/^#/, "") : encode(pending);
+    for (const pair of hash.split("&")) {
       if (!pair) continue;
       const equals = pair.indexOf("=");
       const raw = equals < 0 ? "" : pair.slice(equals + 1);
@@ -66,6 +68,12 @@
     const bare = location.href.split("#")[0];
     history.replaceState(history.state, "", hash ? `${bare}#${hash}` : bare);
   }
+
+  // a hash edited by hand (or back/forward) wins over a save still waiting
+  window.addEventListener("hashchange", () => {
+    clearTimeout(timer);
+    pending = null;
+  });
 
   /** Calls back with read(listKeys) when the hash is changed from outside (edited, back/forward). */
   function onChange(listKeys, callback) {
