@@ -1,16 +1,22 @@
 """Real servers on 127.0.0.1 for the notifier tests: an HTTP server receiving webhook posts and a
 small SMTP server (the standard library's socketserver speaking enough SMTP for smtplib: EHLO,
-AUTH PLAIN, MAIL, RCPT, DATA, QUIT; aiosmtpd is not installed here)."""
+STARTTLS, AUTH PLAIN, MAIL, RCPT, DATA, QUIT; aiosmtpd is not installed here), plain, upgraded by
+STARTTLS or TLS from the start, with a certificate for 127.0.0.1 that a CA made here signed."""
 from __future__ import annotations
 
 import base64
+import datetime
 import email
 import email.policy
+import ipaddress
 import json
 import socketserver
+import ssl
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 class WebhookServer:
@@ -62,21 +68,86 @@ class WebhookServer:
         self.http.server_close()
 
 
-class SmtpServer:
-    """Keeps each message received: its envelope, the parsed message and the AUTH PLAIN user and
-    password (to check they came from the environment)."""
+def make_certificates(folder: Path) -> dict:
+    """A CA and a server certificate it signs for 127.0.0.1 (and one for 127.0.0.1 that signs
+    itself, which no client trusts), as PEM files in ``folder``: {ca, cert, key, self_signed}."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    def __init__(self):
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def certificate(name, key, issuer_name, issuer_key, ca: bool):
+        builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                                  critical=False))
+        if ca:
+            builder = builder.add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False),
+                                            critical=True)
+        else:
+            builder = (builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                             critical=False)
+                       .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    def name(text):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    def pem(path: Path, cert) -> str:
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        return str(path)
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = certificate(name("tracker test CA"), ca_key, name("tracker test CA"), ca_key, ca=True)
+    server = certificate(name("127.0.0.1"), server_key, ca.subject, ca_key, ca=False)
+    alone = certificate(name("127.0.0.1"), server_key, name("127.0.0.1"), server_key, ca=False)
+    key = folder / "server.key"
+    key.write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+    return {"ca": pem(folder / "ca.pem", ca), "cert": pem(folder / "server.pem", server), "key": str(key),
+            "self_signed": pem(folder / "self-signed.pem", alone)}
+
+
+class SmtpServer:
+    """Keeps each message received: its envelope, the parsed message, the AUTH PLAIN user and
+    password (to check they came from the environment) and the TLS version it came over, if any.
+    ``tls``: None (plain), "starttls" (offered after EHLO; AUTH offered only once upgraded) or
+    "smtps" (TLS from the first byte), with ``certificate`` and ``key`` (PEM files). A handshake
+    that failed (the client refused the certificate), or any error of a connection, is kept in
+    ``errors``."""
+
+    def __init__(self, tls: str | None = None, certificate: str | None = None, key: str | None = None):
         self.messages: list[dict] = []
+        self.errors: list[str] = []
+        context = None
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certificate, key)
         server = self
 
         class Handler(socketserver.StreamRequestHandler):
+            def setup(self):
+                if tls == "smtps":
+                    self.request = context.wrap_socket(self.request, server_side=True)
+                super().setup()
+
+            def upgrade(self) -> None:
+                self.connection = context.wrap_socket(self.connection, server_side=True)
+                self.rfile = self.connection.makefile("rb")
+                self.wfile = self.connection.makefile("wb")
+
             def reply(self, line: str) -> None:
                 self.wfile.write(line.encode("ascii") + b"\r\n")
                 self.wfile.flush()
 
             def handle(self):
-                envelope = {"from": None, "to": [], "auth": None}
+                envelope = {"from": None, "to": [], "auth": None,
+                            "tls": self.connection.version() if isinstance(self.connection, ssl.SSLSocket) else None}
                 self.reply("220 127.0.0.1 test SMTP")
                 while True:
                     line = self.rfile.readline()
@@ -84,9 +155,17 @@ class SmtpServer:
                         return
                     command = line.decode("utf-8", "replace").rstrip("\r\n")
                     verb = command.split(" ", 1)[0].upper()
+                    upgraded = isinstance(self.connection, ssl.SSLSocket)
                     if verb == "EHLO":
                         self.reply("250-127.0.0.1")
-                        self.reply("250 AUTH PLAIN")
+                        if tls == "starttls" and not upgraded:
+                            self.reply("250 STARTTLS")
+                        else:
+                            self.reply("250 AUTH PLAIN")
+                    elif verb == "STARTTLS" and tls == "starttls" and not upgraded:
+                        self.reply("220 2.0.0 ready to start TLS")
+                        self.upgrade()
+                        envelope = {"from": None, "to": [], "auth": None, "tls": self.connection.version()}
                     elif verb == "HELO":
                         self.reply("250 127.0.0.1")
                     elif verb == "AUTH":
@@ -113,7 +192,11 @@ class SmtpServer:
                     else:  # RSET, NOOP
                         self.reply("250 ok")
 
-        self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        class Server(socketserver.ThreadingTCPServer):
+            def handle_error(self, request, client_address):
+                server.errors.append(repr(sys.exc_info()[1]))
+
+        self.tcp = Server(("127.0.0.1", 0), Handler)
         self.tcp.daemon_threads = True
         self.port = self.tcp.server_address[1]
         threading.Thread(target=self.tcp.serve_forever, daemon=True).start()
