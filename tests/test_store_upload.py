@@ -1,6 +1,7 @@
-"""Runs logged to s3:// (tracker/store_upload.py): real training processes against a real S3-compatible
-server on 127.0.0.1 (moto's S3 app under werkzeug, in this process, as s3fs's own tests use moto), read
-back object by object and rebuilt with tracker/segments.py, compared with the spool byte for byte."""
+"""Runs logged to a store (tracker/store_upload.py): real training processes against real servers on
+127.0.0.1, read back object by object and rebuilt with tracker/segments.py, compared with the spool
+byte for byte. S3 is moto's S3 app (in this process, as s3fs's own tests use moto); the tests of
+what every backend must do run on GCS (gcp-storage-emulator) and Azure Blob (Azurite) too."""
 from __future__ import annotations
 
 import json
@@ -19,13 +20,11 @@ from frameworks import require_framework
 
 s3fs = require_framework("s3fs", extra="s3")
 
-from s3_server import s3_server  # noqa: E402,F401 (a fixture: a server that can go down and come back)
+from store_servers import BACKENDS, azure_server, backend_bucket, gcs_server, job_environment, s3_server  # noqa: E402,F401,E501 (fixtures)
 
 from tracker.reader import load_run  # noqa: E402
 from tracker.segments import assemble, events_file_of, parse_segment, plan_segments  # noqa: E402
 
-ACCESS_KEY_ID = "AKIATRACKERUPLOADTST1"
-SECRET_ACCESS_KEY = "tracker-upload-test-secret-never-in-a-record"
 UPLOAD_INTERVAL_S = 0.3
 
 SCRIPT = textwrap.dedent("""
@@ -49,21 +48,16 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.fixture
-def store(s3_server, tmp_path, request):
-    """A new bucket, an s3fs client of the test's own, and the environment a training job gets."""
-    fs = s3fs.S3FileSystem(key=ACCESS_KEY_ID, secret=SECRET_ACCESS_KEY, endpoint_url=s3_server.endpoint,
-                           skip_instance_cache=True)
-    bucket = "runs-" + request.node.name.replace("_", "-")[5:40].strip("-").lower()
-    fs.mkdir(bucket)
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
-               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=s3_server.endpoint,
-               TRACKER_DIR=f"s3://{bucket}/team", TRACKER_SPOOL=str(tmp_path / "spool"), TRACKER_KEEP_SPOOL="1",
-               TRACKER_UPLOAD_INTERVAL_S=str(UPLOAD_INTERVAL_S), TRACKER_SEGMENT_MB="0.004",
-               PYTHONPATH=os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])))
-    env.pop("AWS_PROFILE", None)
+def store(backend_bucket, tmp_path):
+    """A new bucket (S3 unless the test is parametrized over ``backend_bucket``), a client of the
+    test's own, and the environment a training job gets."""
+    env = job_environment(backend_bucket, TRACKER_DIR=backend_bucket.url("team"),
+                          TRACKER_SPOOL=str(tmp_path / "spool"), TRACKER_KEEP_SPOOL="1",
+                          TRACKER_UPLOAD_INTERVAL_S=str(UPLOAD_INTERVAL_S), TRACKER_SEGMENT_MB="0.004",
+                          PYTHONPATH=os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])))
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
-    return fs, bucket, env, script
+    return backend_bucket.fs, backend_bucket.bucket, env, script
 
 
 def start_training(store, steps: int, pause: float) -> tuple[subprocess.Popen, str, str]:
@@ -118,13 +112,17 @@ def steps_in(events: bytes) -> list[int]:
     return [record["step"] for record in map(json.loads, events.splitlines()) if record["type"] == "metrics"]
 
 
-def no_credentials_in(held: dict[str, bytes], spool: str) -> None:
-    for path, data in [*held.items(), *((os.path.join(parent, name), open(os.path.join(parent, name), "rb").read())
-                                        for parent, _, names in os.walk(spool) for name in names)]:
-        assert SECRET_ACCESS_KEY.encode() not in data and ACCESS_KEY_ID.encode() not in data, path
+def no_credentials_in(held: dict[str, bytes], folders, secrets) -> None:
+    """No object and no file under ``folders`` (the spool, a cache) holds any of ``secrets`` (none
+    for the GCS emulator, which is used anonymously)."""
+    local = [(os.path.join(parent, name), open(os.path.join(parent, name), "rb").read())
+             for folder in folders for parent, _, names in os.walk(folder) for name in names]
+    for path, data in [*held.items(), *local]:
+        assert not any(secret.encode() in data for secret in secrets), path
 
 
-def test_a_run_logged_to_s3_is_in_the_bucket_byte_for_byte_as_in_its_spool(store, tmp_path):
+@pytest.mark.parametrize("backend_bucket", BACKENDS, indirect=True)
+def test_a_run_logged_to_a_store_is_in_the_bucket_byte_for_byte_as_in_its_spool(store, backend_bucket, tmp_path):
     fs, bucket, _, _ = store
     process, run_id, spool = start_training(store, steps=400, pause=0.002)
     out, err = process.communicate(timeout=120)
@@ -147,11 +145,14 @@ def test_a_run_logged_to_s3_is_in_the_bucket_byte_for_byte_as_in_its_spool(store
     start = next(record for record in map(json.loads, rebuilt["events.jsonl"].splitlines())
                  if record["type"] == "start")
     assert start["heartbeat_interval_s"] == 2 * UPLOAD_INTERVAL_S  # the crash rule reads it (docs/format.md)
-    no_credentials_in(held, spool)
+    no_credentials_in(held, [spool], backend_bucket.secrets)
 
 
-def test_a_killed_run_leaves_its_points_up_to_the_last_upload_then_tracker_sync_uploads_the_rest(store, tmp_path):
+@pytest.mark.parametrize("backend_bucket", BACKENDS, indirect=True)
+def test_a_killed_run_leaves_its_points_up_to_the_last_upload_then_tracker_sync_uploads_the_rest(store, backend_bucket,
+                                                                                                 tmp_path):
     fs, bucket, env, _ = store
+    url = env["TRACKER_DIR"]
     process, run_id, spool = start_training(store, steps=100_000, pause=0.002)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until the store holds some closed segments and an open one
@@ -178,7 +179,7 @@ def test_a_killed_run_leaves_its_points_up_to_the_last_upload_then_tracker_sync_
     synced = subprocess.run([sys.executable, "-m", "tracker.cli", "sync", "--keep"], env=env, capture_output=True,
                             text=True, timeout=120)
     assert synced.returncode == 0, synced.stderr
-    assert synced.stdout.startswith(f"tracker: synced {run_id} to s3://{bucket}/team: ")
+    assert synced.stdout.startswith(f"tracker: synced {run_id} to {url}: ")
     held = objects(fs, bucket, run_id)
     assert not any(name.endswith(".open") for name in held)
     whole = spooled[:spooled.rfind(b"\n") + 1]  # a line torn by the kill is not uploaded
@@ -187,13 +188,13 @@ def test_a_killed_run_leaves_its_points_up_to_the_last_upload_then_tracker_sync_
     stale = json.loads(held[next(name for name in held if name.startswith("heartbeat-"))])["time"] + 5
     assert load_run(str(tmp_path / "synced"), now=stale).status == "crashed"  # no end record: still crashed
     time.sleep(max(0.0, stale - time.time()))
-    listed = subprocess.run([sys.executable, "-m", "tracker.cli", "ls", "--runs", f"s3://{bucket}/team"],
+    listed = subprocess.run([sys.executable, "-m", "tracker.cli", "ls", "--runs", url],
                             env=dict(env, TRACKER_CACHE_DIR=str(tmp_path / "cache")), capture_output=True, text=True,
                             timeout=120)
     assert listed.returncode == 0, listed.stderr
     assert [line.split()[2:4] for line in listed.stdout.splitlines() if line.startswith(run_id)] == \
         [["store", "crashed"]]  # as the reader of the store sees it
-    no_credentials_in(held, spool)
+    no_credentials_in(held, [spool, tmp_path / "cache"], backend_bucket.secrets)
 
 
 def test_a_store_that_goes_down_mid_run_loses_nothing(store, s3_server, tmp_path):
