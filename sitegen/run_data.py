@@ -42,23 +42,16 @@ def run_data_json(source: RunSource) -> str:
     """The JSON text of one run's data file."""
     run = source.run
     origin = run.created
-    axes: dict[tuple, int] = {}
     axis_texts: list[str] = []
-
-    def axis_index(times: list) -> int:
-        key = tuple(times)
-        index = axes.get(key)
-        if index is None:
-            index = axes[key] = len(axis_texts)
-            axis_texts.append(times_json(times, origin))
-        return index
+    axis_index = SameColumns(lambda times: axis_texts.append(times_json(times, origin)) or len(axis_texts) - 1)
+    steps_text = SameColumns(steps_json)
 
     def series_group(histories: dict) -> str:
         parts = []
         for name, history in histories.items():
             text, bits = packed_values(history.values)
             part = (f'{script_json(name)}:{{"values":"{text}","valueBits":{bits},'
-                    f'"times":{axis_index(history.times)},{steps_json(history.steps)}')
+                    f'"times":{axis_index(history.times)},{steps_text(history.steps)}')
             if history.count > len(history):
                 part += f',"count":{history.count}'
             parts.append(part + "}")
@@ -68,6 +61,32 @@ def run_data_json(source: RunSource) -> str:
     system = series_group(run.system)
     head = script_json({"id": run.id, "name": run.name, "created": run.created})[:-1]
     return f'{head},"timeAxes":[{",".join(axis_texts)}],"metrics":{metrics},"system":{system}}}'
+
+
+class SameColumns:
+    """``make(column)`` once per distinct column: the metrics one log() call logged share their
+    steps and times, as lists of the same objects, so an equal column is found by comparing
+    pointers (list equality tests identity first) where a tuple of it as a key hashed every
+    float of it again."""
+
+    def __init__(self, make):
+        self.make = make
+        self.made: dict[tuple, list[tuple[list, object]]] = {}  # (length, first, last) -> [(column, result)]
+
+    def __call__(self, column: list):
+        # The reader's steps are ints (or None) and its times numbers (or None), so columns that
+        # compare equal make the same text; anything unhashable is made on its own.
+        key = (len(column), column[0], column[-1]) if column else (0, None, None)
+        try:
+            same_ends = self.made.setdefault(key, [])
+        except TypeError:
+            return self.make(column)
+        for earlier, result in same_ends:
+            if earlier == column:
+                return result
+        result = self.make(column)
+        same_ends.append((column, result))
+        return result
 
 
 def packed_values(values: list) -> tuple[str, int]:

@@ -97,6 +97,21 @@ def test_metrics_logged_together_share_one_time_axis():
     assert [data["metrics"][name]["times"] for name in "abc"] == [0, 0, 1]
 
 
+def test_axes_with_the_same_ends_but_another_middle_stay_apart():
+    # SameColumns files columns by (length, first, last): a column that shares them but differs
+    # inside is an axis of its own, and one equal by value (not the same objects) is the same axis.
+    first = [CREATED + 1.0, CREATED + 2.0, CREATED + 3.0]
+    middle = [CREATED + 1.0, CREATED + 2.2, CREATED + 3.0]
+    steps = [0, 1, 2]
+    histories = {"a": History(steps, [1.0] * 3, first), "b": History([0, 5, 9], [1.0] * 3, middle),
+                 "c": History(list(steps), [1.0] * 3, [CREATED + 1.0, CREATED + 2.0, CREATED + 3.0])}
+    data = data_of(histories)
+    assert data["timeAxes"] == [[1000, 1000, 1000], [1000, 1200, 800]]
+    assert [data["metrics"][name]["times"] for name in "abc"] == [0, 1, 0]
+    assert [data["metrics"][name].get("stepRange") for name in "abc"] == [[0, 3, 1], None, [0, 3, 1]]
+    assert data["metrics"]["b"]["steps"] == [0, 5, 9]
+
+
 def decoded_in_chromium(page, tmp_path, histories: dict) -> dict:
     run = RunRecord(id="r1", path="/runs/r1", name="r1", created=CREATED, histories=histories)
     (tmp_path / "data.js").write_text(data_script_text("runs", "r1", run_data_json(RunSource(run, "r1"))))
