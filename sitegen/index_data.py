@@ -1,11 +1,42 @@
-"""The index's data files: every run's index row and the build's unreadable folders, as data/index.js."""
+"""The index's data files: every run's index row and the build's unreadable folders, as data/index.js.
+
+The rows are stored by column, not row by row: at 100,000 runs a file of rows was 68 MB and took
+the browser 2.8 s only to parse, past the 1 s the whole index page has (issue 17). A column whose
+values repeat (a project, a status, a config key's few values) is dictionary-coded: its distinct
+values once and a small integer per run. config and summary are a column per key, with each run's
+keys (which and in which order) as one more dictionary-coded column. The logical row stays the
+documented one (docs/site-data.md); index-data.js (TrackerIndex) rebuilds rows from the columns
+and query.js filters and sorts on the columns directly. ``index_of_text`` decodes the file back
+into rows for tests and tools.
+"""
 from __future__ import annotations
+
+from itertools import repeat
+
+import msgspec
 
 from tracker.rundiff import LOWER_IS_BETTER_WORDS
 
 from .render import data_script_text, script_json
 
 MAX_COMPARE_RUNS = 50
+DICTIONARY_SHARE = 0.5  # a column is dictionary-coded when at most this share of its values are distinct
+INDEX_FORMAT = 2  # 1 was {"runs": [row, ...]}; index-data.js reads both
+SECTIONS = ("config", "summary")  # the row keys whose objects are stored a column per key
+# Columns left out when every run's value follows from another column: "url": "slug" stands for
+# runs/<slug>/index.html, "slug": "id" for the run id (index-data.js DERIVED).
+DERIVED = {"url": ("slug", "runs/{}/index.html".format), "slug": ("id", str)}
+# A column's codes as a string, one character per run, when it has this many distinct values or
+# fewer: a character costs the browser less to parse than a number in an array (and a byte less).
+# None of them needs escaping in a JS string or in HTML.
+CODE_ALPHABET = "()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+ASSIGNMENT = "TrackerData.index="
+
+_decode_rows = msgspec.json.Decoder(list[dict]).decode
+_encode = msgspec.json.encode
+# What script_json escapes: msgspec writes these characters as they are.
+_SCRIPT_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
+                   ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
 
 
 def index_files(row_texts: list[str], errors: list[tuple[str, str]]) -> dict[str, str]:
@@ -15,10 +46,128 @@ def index_files(row_texts: list[str], errors: list[tuple[str, str]]) -> dict[str
 
 
 def index_data_json(row_texts: list[str], errors: list[tuple[str, str]]) -> str:
-    """data/index.js as JSON text: every run's index_row() as script-safe JSON text, given in order
-    (joined, not re-encoded: ten thousand rows cost a string join). The browser works out the
-    config keys, metrics and default columns from the rows (TrackerFields, run-fields.js)."""
+    """TrackerData.index as script-safe JSON text: the rows by column (see the module docstring),
+    the unreadable folders, and what the compare view needs."""
+    rows = _decode_rows("[" + ",".join(row_texts) + "]")
+    body = _script_safe(_encode({"format": INDEX_FORMAT, "count": len(rows), "columns": columns_of(rows)}))
     rest = script_json({"unreadable": [{"path": path, "reason": reason} for path, reason in errors],
                         # the compare view: how many runs at most, and tracker diff's rule for which value is best
                         "maxCompareRuns": MAX_COMPARE_RUNS, "lowerIsBetter": list(LOWER_IS_BETTER_WORDS)})
-    return '{"runs":[' + ",".join(row_texts) + "]," + rest[1:]
+    return body[:-1] + "," + rest[1:]
+
+
+def columns_of(rows: list[dict], share: float = DICTIONARY_SHARE) -> dict:
+    """Row key -> its column; config and summary as sections (section_of). Every value passes
+    through C (map, dict.fromkeys): at 100,000 runs a Python loop per value cost seconds."""
+    keys = list(rows[0]) if rows else []  # every row has index_row's keys, in its order
+    columns = {}
+    for key in keys:
+        values = list(map(dict.get, rows, repeat(key)))
+        if key in SECTIONS:
+            columns[key] = section_of([value or {} for value in values], share)
+        elif key in DERIVED and values == list(map(DERIVED[key][1], map(dict.get, rows, repeat(DERIVED[key][0])))):
+            columns[key] = DERIVED[key][0]
+        else:
+            columns[key] = column_of(values, share)
+    return columns
+
+
+def section_of(objects: list[dict], share: float = DICTIONARY_SHARE) -> dict:
+    """A config or summary: its keys in the order they first appear, each run's keys as positions
+    in that list (dictionary-coded: most runs share them), and a column per key, null where a run
+    lacks the key."""
+    shapes = list(map(tuple, objects))
+    positions: dict[str, int] = {}
+    for shape in dict.fromkeys(shapes):  # distinct, first seen first: keys in the order they first appear
+        for key in shape:
+            positions.setdefault(key, len(positions))
+    as_positions = {shape: [positions[key] for key in shape] for shape in dict.fromkeys(shapes)}
+    columns = [column_of(list(map(dict.get, objects, repeat(key))), share) for key in positions]
+    return {"keys": list(positions), "shapes": column_of(list(map(as_positions.__getitem__, shapes)), share),
+            "columns": columns}
+
+
+def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
+    """The values as they are, or {"values": distinct, "codes": position per run} when at most
+    ``share`` of them are distinct (the file is then smaller, and a filter tests each value once); the codes
+    a string of CODE_ALPHABET's characters when there are few enough values, else numbers."""
+    keys = _keys(values)
+    distinct = dict.fromkeys(keys)
+    if not values or len(distinct) > share * len(values):
+        return values
+    code_of = {key: code for code, key in enumerate(distinct)}
+    codes = list(map(code_of.__getitem__, keys))
+    first_at = dict(zip(reversed(codes), range(len(codes) - 1, -1, -1)))  # code -> the first run that has it
+    distinct_values = [values[first_at[code]] for code in range(len(code_of))]
+    if len(code_of) <= len(CODE_ALPHABET):
+        return {"values": distinct_values, "codes": "".join(map(CODE_ALPHABET.__getitem__, codes))}
+    return {"values": distinct_values, "codes": codes}
+
+
+def _keys(values: list) -> list:
+    """Dict keys equal exactly for values JSON writes the same: the values themselves when that
+    holds (1, 1.0 and True are one key to a dict, so not when such types mix), else their JSON."""
+    types = set(map(type, values))
+    if types <= _HASHABLE and len(types & _NUMERIC) <= 1:
+        return values
+    return list(map(_encode, values))
+
+
+_HASHABLE = {str, int, float, bool, type(None)}
+_NUMERIC = {int, float, bool}
+
+
+def _script_safe(data: bytes) -> str:
+    for char, escaped in _SCRIPT_ESCAPES:
+        if char in data:
+            data = data.replace(char, escaped)
+    return data.decode("utf-8")
+
+
+def index_of_text(text: str) -> dict:
+    """TrackerData.index as the documented shape ({"runs": [row, ...], "unreadable", ...}), from
+    the text of data/index.js: what index-data.js rebuilds in the browser, for tests and tools."""
+    line = next(line for line in text.splitlines() if line.startswith(ASSIGNMENT))
+    index = msgspec.json.decode(line.removeprefix(ASSIGNMENT).removesuffix(";"))
+    if "runs" in index:
+        return index
+    columns = index.pop("columns")
+    count = index.pop("count")
+    index.pop("format")
+    return {"runs": rows_of(columns, count), **index}
+
+
+def rows_of(columns: dict, count: int) -> list[dict]:
+    """Rows from columns_of's columns."""
+    values = {}
+    for key, column in columns.items():
+        if key in SECTIONS:
+            values[key] = _section_values(column, count)
+        elif not isinstance(column, str):
+            values[key] = _column_values(column)
+    for key, column in columns.items():
+        if isinstance(column, str):
+            values[key] = _derived(key, columns, values)
+    return [{key: values[key][position] for key in columns} for position in range(count)]
+
+
+def _derived(key: str, columns: dict, values: dict) -> list:
+    source, value_of = DERIVED[key]
+    if source not in values:
+        values[source] = _derived(source, columns, values)
+    return list(map(value_of, values[source]))
+
+
+def _column_values(column: list | dict) -> list:
+    if isinstance(column, list):
+        return column
+    codes = column["codes"]
+    if isinstance(codes, str):
+        codes = map(CODE_ALPHABET.index, codes)
+    return [column["values"][code] for code in codes]
+
+
+def _section_values(section: dict, count: int) -> list[dict]:
+    shapes = _column_values(section["shapes"])
+    columns = [_column_values(column) for column in section["columns"]]
+    return [{section["keys"][key]: columns[key][position] for key in shapes[position]} for position in range(count)]

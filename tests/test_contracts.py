@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import tracker
-from sitegen.index_data import index_data_json
+from sitegen.index_data import index_data_json, index_of_text
 from test_site_support import log_run, run_cli
 from tracker.formatting import flatten, format_duration, format_value, run_fields
 from tracker.grouping import NONE, aggregate, band, band_bounds, group_rows
@@ -127,10 +127,8 @@ def make_varied_runs(root) -> None:
 
 
 def index_of(site) -> dict:
-    """TrackerData.index as data/index.js sets it."""
-    text = (site / "data" / "index.js").read_text(encoding="utf-8")
-    line = next(line for line in text.splitlines() if line.startswith("TrackerData.index="))
-    return json.loads(line.removeprefix("TrackerData.index=").removesuffix(";"))
+    """TrackerData.index as index-data.js reads it: its rows rebuilt from the columns of data/index.js."""
+    return index_of_text((site / "data" / "index.js").read_text(encoding="utf-8"))
 
 
 def run_data_of(path) -> dict:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.index_data import columns_of
 from test_contracts import AGGREGATE, CONTRACTS, INDEX, RUN_DATA, built_site, close, index_of  # noqa: F401 (built_site is a fixture)
 
 JS = Path(__file__).resolve().parent.parent / "themes" / "default" / "static" / "js"
@@ -70,6 +71,26 @@ def test_run_fields(results):
     assert mismatches(contracts["columns"]["cases"], evaluated["columns"], expected, lambda case: case["name"]) == []
 
 
+INDEX_COLUMNS_JS = """
+(datas) => datas.map((data) => {
+  window.TrackerData = { index: data };
+  return window.TrackerFields.ofIndex(window.TrackerIndex.load());
+})
+"""
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0], ids=["plain columns", "dictionary-coded columns"])
+def test_run_fields_on_an_index(page, tmp_path, share):
+    """TrackerFields.ofIndex on the cases' runs as the build stores them: the same as of(runs)."""
+    load_modules(page, tmp_path, ("run-fields.js", "index-data.js"))
+    cases = json.loads(contract_text("columns"))["cases"]
+    datas = [{"format": 2, "count": len(case["runs"]), "columns": columns_of(case["runs"], share)} for case in cases]
+    evaluated = page.evaluate(INDEX_COLUMNS_JS, datas)
+    assert page.errors == []
+    expected = lambda case: {key: case[key] for key in ("params", "metrics", "defaultColumns")}  # noqa: E731
+    assert mismatches(cases, evaluated, expected, lambda case: case["name"]) == []
+
+
 def test_lower_is_better(results):
     evaluated, contracts = results
     assert mismatches(contracts["lower_is_better"]["cases"], evaluated["lower"], lambda case: case["lower"],
@@ -87,9 +108,10 @@ def test_duration_and_value_text(results):
 
 # --- the data files: what the pages' scripts read of data/index.js and data/runs/<slug>.js ------
 
-# Wraps TrackerData.index, each row, each run's data and each of its series in a Proxy that notes
-# every key a script reads (or tests with "in"), before the data files run; the page's scripts then
-# run unchanged.
+# Wraps the index the pages get from TrackerIndex.load() (index-data.js), each row it makes, each
+# run's data and each of its series, noting every key a script reads (or tests with "in"), before
+# the page's scripts run; they then run unchanged. A column or section asked of the index is a read
+# of that row key; a row made, or the count, is a read of the index's runs.
 RECORD_READS_JS = """
 (() => {
   const reads = { index: new Set(), row: new Set(), run: new Set(), series: new Set() };
@@ -103,28 +125,46 @@ RECORD_READS_JS = """
     }
     return noting(run, reads.run);
   };
-  let index = null;
   const runs = new Proxy({}, { set: (target, id, run) => Reflect.set(target, id, notingRun(run)) });
-  const data = { runs };
-  Object.defineProperty(data, "index", {
-    enumerable: true,
-    get: () => index,
-    set: (value) => {
-      value.runs = value.runs.map((row) => noting(row, reads.row));
-      index = noting(value, reads.index);
-    },
+  window.TrackerData = { runs };
+  const recorded = new WeakMap();
+  const recording = (index) => {
+    if (!recorded.has(index)) {
+      window.__loadedIndex = index;
+      const made = new Map();
+      const row = (run) => {
+        reads.index.add("runs");
+        if (!made.has(run)) made.set(run, noting(index.row(run), reads.row));
+        return made.get(run);
+      };
+      const api = {
+        row,
+        rows: () => index.rows().map((_, run) => row(run)),
+        column: (key) => { reads.row.add(key); return index.column(key); },
+        section: (name) => { reads.row.add(name); return index.section(name); },
+      };
+      for (const key of ["count", "unreadable", "maxCompareRuns", "lowerIsBetter"]) {
+        Object.defineProperty(api, key, { get: () => { reads.index.add(key === "count" ? "runs" : key); return index[key]; } });
+      }
+      recorded.set(index, api);
+    }
+    return recorded.get(index);
+  };
+  let loader;
+  Object.defineProperty(window, "TrackerIndex", {
+    get: () => loader,
+    set: (value) => { loader = { load: () => { const index = value.load(); return index && recording(index); } }; },
   });
-  window.TrackerData = data;
   window.__contractReads = () => Object.fromEntries(Object.entries(reads).map(([kind, keys]) => [kind, [...keys].sort()]));
 })();
 """
 
-# The rows as the scripts got them, checked against the contract's types as JavaScript sees them.
+# The rows as the loader makes them, checked against the contract's types as JavaScript sees them.
 ROW_TYPE_PROBLEMS_JS = """
 (contract) => {
   const type = (value) => (value === null ? "null" : Array.isArray(value) ? "array" : typeof value);
   const problems = [];
-  for (const row of (window.TrackerData.index || { runs: [] }).runs) { // a run page has no index
+  for (const row of (window.__loadedIndex ? window.__loadedIndex.rows() : [])) { // a run page has no index
     for (const [key, spec] of Object.entries(contract.row)) {
       if (!spec.types.includes(type(row[key]))) problems.push(`${row.id}.${key}: ${type(row[key])}`);
     }
@@ -201,7 +241,7 @@ def test_the_project_page_reads_only_the_contracts_keys(page, built_site):
 def test_a_key_outside_the_contract_is_caught(page, built_site):
     """The recorder sees a read of a key the contract lacks (the check above can fail)."""
     open_recording(page, built_site, "index.html")
-    page.evaluate("TrackerData.index.runs[0].not_in_the_contract")
+    page.evaluate("TrackerIndex.load().row(0).not_in_the_contract")
     assert "not_in_the_contract" in page.evaluate("window.__contractReads()")["row"]
 
 

@@ -7,6 +7,7 @@ import re
 
 import tracker
 
+from sitegen.index_data import index_of_text
 from test_site_support import append_record, float32, log_run, run_cli, run_data, site_files
 
 REPORT = re.compile(r"built (\d+) runs? \((\d+) re-rendered, (\d+) unchanged\); \d+ pages, \d+ files in \d+\.\ds\n")
@@ -29,9 +30,7 @@ def run_files(files: dict, run_path: str) -> dict:
 
 def index_run_ids(site) -> list[str]:
     with open(site / "data" / "index.js", encoding="utf-8") as handle:
-        text = handle.read()
-    data = json.loads(text[text.index("TrackerData.index=") + len("TrackerData.index="):].rstrip().rstrip(";"))
-    return sorted(row["id"] for row in data["runs"])
+        return sorted(row["id"] for row in index_of_text(handle.read())["runs"])
 
 
 def build(runs, site, *extra):

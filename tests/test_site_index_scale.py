@@ -8,13 +8,12 @@ load and redraw times on real 10,000-run builds; tests here check only what a pe
 from __future__ import annotations
 
 import copy
-import json
-import re
 
 import pytest
 from playwright.sync_api import expect
 
-from sitegen.render import data_script_text, script_json
+from sitegen.index_data import index_files, index_of_text
+from sitegen.render import script_json
 from test_site_links import cold_page
 from test_site_support import log_run, run_cli
 
@@ -38,10 +37,9 @@ def big_index(tmp_path_factory):
     log_run(root, "other", config={"lr": 0.2, "seed": 2}, metrics=[{"loss": 0.4}])
     out = tmp_path_factory.mktemp("site") / "site"
     assert run_cli("build", "--runs", str(root), "--out", str(out))[0] == 0
-    text = (out / "data" / "index.js").read_text()
-    data = json.loads(re.search(r"TrackerData\.index=(.*);\n$", text, re.S).group(1))
-    data["runs"] = [synthetic_row(data["runs"][0], number) for number in range(RUNS)]
-    (out / "data" / "index.js").write_text(data_script_text("index", None, script_json(data)))
+    template = index_of_text((out / "data" / "index.js").read_text())["runs"][0]
+    rows = [script_json(synthetic_row(template, number)) for number in range(RUNS)]
+    (out / "data" / "index.js").write_text(index_files(rows, [])["data/index.js"])  # as a build writes them
     return out
 
 

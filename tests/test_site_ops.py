@@ -8,6 +8,7 @@ import re
 import shutil
 import time
 
+from sitegen.index_data import index_of_text
 from test_site_support import TOKEN, append_record, float32, log_run, run_cli, run_data
 
 AWS_KEY = "AKIA" + "Q3EXAMPLEKEY7X2Z"  # AWS-access-key shaped: AKIA and 16 upper-case alphanumerics
@@ -21,8 +22,7 @@ def build(runs, site, *extra) -> tuple[str, str]:
 
 
 def index_rows(site) -> list[dict]:
-    text = (site / "data" / "index.js").read_text(encoding="utf-8")
-    return json.loads(text[text.index("TrackerData.index=") + len("TrackerData.index="):].rstrip().rstrip(";"))["runs"]
+    return index_of_text((site / "data" / "index.js").read_text(encoding="utf-8"))["runs"]
 
 
 def logged_losses(site, slug: str) -> list[float]:

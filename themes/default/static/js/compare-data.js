@@ -1,9 +1,9 @@
 /*
  * compare-data.js: which runs the compare page shows, and loading their data files.
  *
- * Reads: the hash key runs=<id>,<id>,... (TrackerViewState, view-state.js); window.TrackerData.index
- * (data/index.js: runs with config, summary, slug, commit, datasets, packages; maxCompareRuns,
- * lowerIsBetter). Loads each run's data/runs/<slug>.js by inserting a <script> element (never
+ * Reads: the hash key runs=<id>,<id>,... (TrackerViewState, view-state.js); the index through
+ * TrackerIndex (index-data.js, data/index.js: runs with config, summary, slug, commit, datasets,
+ * packages; maxCompareRuns, lowerIsBetter). Loads each run's data/runs/<slug>.js by inserting a <script> element (never
  * fetched, so the page works from file://), then calls back.
  * Uses: TrackerStats.lowerIsBetter (stats.js) for which value of a metric is best, TrackerFields.flatten
  *   (run-fields.js) for dotted config keys.
@@ -19,7 +19,7 @@
   const formatValue = window.TrackerFormat.formatValue;
 
   const MIN_RUNS = 2;
-  const index = window.TrackerData && window.TrackerData.index;
+  const index = window.TrackerIndex && window.TrackerIndex.load();
   const View = window.TrackerViewState;
   const message = document.getElementById("compare-message");
   const waiting = [];
@@ -63,7 +63,13 @@
   async function start() {
     if (!index || !View) return;
     const ids = View.read(["runs"]).runs || [];
-    const byId = new Map(index.runs.map((run) => [run.id, run]));
+    const wanted = new Set(ids);
+    const idColumn = index.column("id");
+    const byId = new Map(); // only the chosen runs' rows are made
+    for (let run = 0; run < index.count; run++) {
+      const id = idColumn.codes ? idColumn.values[idColumn.codes[run]] : idColumn.values[run];
+      if (wanted.has(id)) byId.set(id, index.row(run));
+    }
     const unknown = ids.filter((id) => !byId.has(id));
     const runs = [...new Set(ids)].filter((id) => byId.has(id)).map((id) => byId.get(id));
     const problems = [];

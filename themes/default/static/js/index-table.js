@@ -1,15 +1,16 @@
 /*
  * index-table.js: the runs table on the index page: search/filter, sort, column picker, grouping.
  *
- * Reads: window.TrackerData.index (data/index.js, its shape in docs/site-data.md): maxCompareRuns
+ * Reads: the index through window.TrackerIndex (index-data.js; docs/site-data.md): maxCompareRuns
  *   and the rows' id, name, project, status, tags, created, duration_s, last_seen, config, summary,
- *   url, alerts (a badge when any; and any field a filter names, through TrackerQuery).
- * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order;
+ *   url, alerts (a badge when any; and any field a filter names, through TrackerQuery). Only the
+ *   rows of the page shown are made: filters and sorts run on the index's columns.
+ * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order (matchIndex, sortIndex);
  *   window.TrackerFormat (format.js) for values and durations;
- *   window.TrackerFields (run-fields.js) for the config keys, metrics and default columns;
+ *   window.TrackerFields (run-fields.js, ofIndex) for the config keys, metrics and default columns;
  *   window.TrackerViewState (view-state.js) to keep the view in the URL's hash:
  *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1&sel=<id>,<id>&page=<n>&per=<rows per page>
- *   &groupby=<field>[,<field>]&agg=minmax|all (defaults are left out);
+ *   &groupby=<field>[,<field>]&agg=minmax|all&open=<group key JSON>,... (defaults are left out);
  *   window.TrackerGrouping (grouping.js) for groups of runs and their aggregates (optional: a theme
  *   without it has no groups).
  * Groups ("Group by", then by): the filter filters runs, then groups are formed; a group row shows its
@@ -17,21 +18,22 @@
  * counted); it expands to its runs and links to its chart (compare.html#runs=...&groups=...). Sorting
  * by a metric column sorts the groups by that metric's mean; any other sort keeps the groups' key order
  * and sorts the runs within them.
- * Rows are paged (#runs-pager): only one page is in the DOM, so 10,000 runs load and redraw fast.
- * All runs are sorted once per sort order, a search filters that list, and each page is a slice of it.
+ * Rows are paged (#runs-pager): only one page is in the DOM, and only its rows are made from the
+ * columns, so 100,000 runs load and redraw fast. All runs are sorted once per sort order (as
+ * positions in the index), a search filters that list, and each page is a slice of it.
  * After the first render it marks performance "tracker:index-ready" (bench/bench_site.py reads it).
  * A checkbox per row selects runs; "Compare" (#compare-runs) opens compare.html#runs=<id>,<id>,...
- * for 2 to data.maxCompareRuns of them.
+ * for 2 to index.maxCompareRuns of them.
  * Builds every cell with textContent: no logged string is ever parsed as HTML.
  */
 (function () {
   "use strict";
   const { formatValue, formatDuration, MISSING } = window.TrackerFormat;
 
-  const data = window.TrackerData && window.TrackerData.index;
-  if (!data || !window.TrackerQuery || !window.TrackerFields) return;
+  const index = window.TrackerIndex && window.TrackerIndex.load();
+  if (!index || !window.TrackerQuery || !window.TrackerFields) return;
   const Query = window.TrackerQuery;
-  const fields = window.TrackerFields.of(data.runs);
+  const fields = window.TrackerFields.ofIndex(index);
 
   const BASE_COLUMNS = [
     { field: "select", label: "", render: renderSelect, unsortable: true },
@@ -69,7 +71,9 @@
   const View = window.TrackerViewState; // absent in a theme whose index.html leaves view-state.js out
   const Grouping = window.TrackerGrouping; // absent in a theme whose index.html leaves grouping.js out
   const DEFAULT_VIEW = Object.assign({}, state);
-  const knownRuns = new Set(data.runs.map((run) => run.id));
+  let knownRuns = null; // the run ids, as a Set once a hash names selected runs
+  const isKnownRun = (id) => (knownRuns || (knownRuns = new Set(valuesOf(index.column("id"))))).has(id);
+  const valuesOf = (column) => (column.codes ? Array.from(column.codes, (code) => column.values[code]) : column.values);
   const knownColumns = new Set(fields.params.map((name) => `config.${name}`)
     .concat(fields.metrics.map((name) => `summary.${name}`)));
 
@@ -85,8 +89,8 @@
 
   const number = (value) => value.toLocaleString("en-US"); // 10,000: the same on every machine
 
-  let sorted = null; // {sort, rows}: every run in the current sort order, kept while only the filter changes
-  let listed = null; // {key, rows, groupCounts, message}: the runs the current filter, sort and grouping list
+  let sorted = null; // {sort, rows}: every run's position in the current sort order, kept while only the filter changes
+  let listed = null; // {key, rows, groupCounts, message}: the positions of the runs the current filter, sort and grouping list
 
   /**
    * The runs to list, filtered, sorted (and grouped); null while the query is invalid. The whole list
@@ -104,15 +108,21 @@
         return null;
       }
       if (!sorted || sorted.sort !== state.sort) {
-        sorted = { sort: state.sort, rows: Query.sortRuns(data.runs, state.sort, "-created") };
+        sorted = { sort: state.sort, rows: Query.sortIndex(index, state.sort, "-created") };
       }
-      let rows = state.query.trim() ? sorted.rows.filter((run) => query.matches(run)) : sorted.rows;
-      const message = state.query.trim() ? `${number(rows.length)} of ${number(data.runs.length)} runs match` : "";
+      let rows = sorted.rows;
+      if (state.query.trim()) {
+        const found = Query.matchIndex(query, index);
+        rows = rows.filter((run) => found[run]);
+      }
+      const message = state.query.trim() ? `${number(rows.length)} of ${number(index.count)} runs match` : "";
       const groupCounts = new Map();
       if (state.group && !state.groupBy.length) { // "Group by" below takes over from the project headings
-        for (const run of rows) groupCounts.set(run.project, (groupCounts.get(run.project) || 0) + 1);
-        const rank = new Map([...groupCounts.keys()].sort().map((project, index) => [project, index]));
-        rows = [...rows].sort((a, b) => rank.get(a.project) - rank.get(b.project)); // stable: keeps the sort within a project
+        const projects = index.column("project");
+        const projectOf = (run) => (projects.codes ? projects.values[projects.codes[run]] : projects.values[run]);
+        for (const run of rows) groupCounts.set(projectOf(run), (groupCounts.get(projectOf(run)) || 0) + 1);
+        const rank = new Map([...groupCounts.keys()].sort().map((project, position) => [project, position]));
+        rows = [...rows].sort((a, b) => rank.get(projectOf(a)) - rank.get(projectOf(b))); // stable: keeps the sort within a project
       }
       listed = { key, rows, groupCounts, message };
     }
@@ -129,13 +139,13 @@
   function render() {
     const result = filtered();
     if (result === null) { saveView(); return; } // keep the last good table while the query is invalid
-    if (state.groupBy.length && Grouping) { renderGroups(result.rows); return; }
+    if (state.groupBy.length && Grouping) { renderGroups(result.rows.map(index.row)); return; }
     const { rows, groupCounts } = result;
     const pages = Math.max(1, Math.ceil(rows.length / state.perPage));
     state.page = Math.min(Math.max(1, state.page), pages);
     saveView();
     const first = (state.page - 1) * state.perPage;
-    const shown = rows.slice(first, first + state.perPage);
+    const shown = rows.slice(first, first + state.perPage).map(index.row);
     const cols = columns();
     renderHead(cols);
     const body = document.createElement("tbody");
@@ -235,9 +245,9 @@
   /** The Compare button: enabled for 2 to maxCompareRuns selected runs, with a word on why not. */
   function updateCompare() {
     const count = state.selected.length;
-    const tooMany = count > data.maxCompareRuns;
+    const tooMany = count > index.maxCompareRuns;
     compareButton.disabled = count < MIN_COMPARE || tooMany;
-    compareMessage.textContent = tooMany ? `${count} selected: compare at most ${data.maxCompareRuns} runs`
+    compareMessage.textContent = tooMany ? `${count} selected: compare at most ${index.maxCompareRuns} runs`
       : count ? `${count} selected` : "";
     compareMessage.classList.toggle("error", tooMany);
   }
@@ -337,7 +347,7 @@
   }
 
   function findGroupFields() {
-    const datasets = [...new Set(data.runs.flatMap((run) => Object.keys(run.datasets || {})))];
+    const datasets = [...new Set(index.column("datasets").values.flatMap((found) => Object.keys(found || {})))];
     return [["Run", ["project", "group", "status", "tag", "user", "host"].map((name) => [name, name])],
             ["Config", fields.params.map((name) => [`config.${name}`, name])],
             ["Dataset hash", datasets.map((name) => [`dataset.${name}`, name])]];
@@ -475,7 +485,7 @@
     empty.hidden = rows.length > 0;
     count.textContent = `${number(rows.length)} run${rows.length === 1 ? "" : "s"} in ${number(nodes.length)} group${nodes.length === 1 ? "" : "s"}`;
     renderPager(items.length, first, shown.length, pages);
-    const ids = rows.slice(0, data.maxCompareRuns).map((run) => encodeURIComponent(run.id));
+    const ids = rows.slice(0, index.maxCompareRuns).map((run) => encodeURIComponent(run.id));
     groupControls.chart.hidden = rows.length < 1;
     groupControls.chart.href = groupLink(ids);
   }
@@ -522,7 +532,7 @@
         runs.textContent = `${number(node.runs.length)} run${node.runs.length === 1 ? "" : "s"}`;
         const link = document.createElement("a");
         link.className = "group-link";
-        link.href = groupLink(node.runs.slice(0, data.maxCompareRuns).map((run) => encodeURIComponent(run.id)));
+        link.href = groupLink(node.runs.slice(0, index.maxCompareRuns).map((run) => encodeURIComponent(run.id)));
         link.textContent = "chart";
         link.setAttribute("aria-label", `Chart of ${field}: ${node.key[node.key.length - 1]}`);
         td.append(button, " ", runs, " ", link);
@@ -564,7 +574,7 @@
     state.sort = hash.sort || DEFAULT_VIEW.sort;
     state.group = hash.group === "1";
     state.chosen = hash.cols ? hash.cols.filter((field) => knownColumns.has(field)) : DEFAULT_VIEW.chosen;
-    state.selected = (hash.sel || []).filter((id) => knownRuns.has(id));
+    state.selected = (hash.sel || []).filter(isKnownRun);
     state.perPage = PAGE_SIZES.includes(Number(hash.per)) ? Number(hash.per) : DEFAULT_VIEW.perPage;
     state.page = Number.isInteger(Number(hash.page)) && Number(hash.page) > 1 ? Number(hash.page) : 1;
     restoreGroups(hash);
@@ -594,7 +604,7 @@
   let timer = null;
   input.addEventListener("input", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { state.query = input.value; relist(); }, data.runs.length > 2000 ? SEARCH_PAUSE_MS : 0);
+    timer = setTimeout(() => { state.query = input.value; relist(); }, index.count > 2000 ? SEARCH_PAUSE_MS : 0);
   });
   groupToggle.addEventListener("change", () => { state.group = groupToggle.checked; relist(); });
   compareButton.addEventListener("click", () => {

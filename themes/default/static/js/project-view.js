@@ -3,8 +3,8 @@
  * across the project's runs, as bars and as a table), the best runs for it, and the metric of each
  * run against when it started, with the best so far.
  *
- * Reads: window.TrackerData.index (data/index.js): runs with project, name, status, created, url,
- *   config, summary; lowerIsBetter. Uses TrackerQuery.resolveField (query.js) for dotted config keys,
+ * Reads: the index through TrackerIndex (index-data.js, data/index.js): runs with project, name,
+ *   status, created, url, config, summary; lowerIsBetter. Uses TrackerQuery.resolveField (query.js) for dotted config keys,
  *   TrackerFields (run-fields.js) for the params and metrics, TrackerStats (stats.js), TrackerFormat
  *   (format.js), plotly.js (vendored) styled by TrackerChartStyle (chart-style.js), the selects filled
  *   by TrackerChartControls.fillSelect (chart-controls.js).
@@ -16,11 +16,12 @@
 (function () {
   "use strict";
 
-  const data = window.TrackerData && window.TrackerData.index;
+  const index = window.TrackerIndex && window.TrackerIndex.load();
+  const data = index && { runs: index.rows(), lowerIsBetter: index.lowerIsBetter };
   const { TrackerQuery: Query, TrackerStats: Stats, TrackerFormat: Format, TrackerViewState: View,
           TrackerChartStyle: Style, TrackerFields: Fields, TrackerChartControls: Controls } = window;
   if (!data || !Query || !Stats || !Format || !Style || !Fields || !Controls || !window.Plotly) return;
-  const fields = Fields.of(data.runs);
+  const fields = Fields.ofIndex(index);
 
   const BEST_RUNS = 10;
   const PARAM_COLUMNS = 3; // the most important params shown beside the best runs

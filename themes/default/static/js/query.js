@@ -8,8 +8,11 @@
  * Reads: run objects as embedded in the page's run data, shaped like
  *   {id, name, project, group, status, tags, user, host, notes, created, duration_s, config, summary}
  * (summary values may be the strings "NaN", "Infinity", "-Infinity"). Touches no DOM.
- * Exposes: window.TrackerQuery = {parse, matches, resolveField, compareForSort, sortRuns, globMatches}
- * (globMatches also serves the run page's metric filter, run-charts.js).
+ * Exposes: window.TrackerQuery = {parse, matches, resolveField, compareForSort, sortRuns, globMatches,
+ *   matchIndex, sortIndex, fieldColumn} (globMatches also serves the run page's metric filter,
+ *   run-charts.js). matchIndex, sortIndex and fieldColumn do what matches, sortRuns and
+ *   resolveField do, on an index's columns (TrackerIndex, index-data.js) rather than its rows:
+ *   tests/query_cases.json runs both ways.
  */
 (function () {
   "use strict";
@@ -46,13 +49,15 @@
     }
   }
 
+  // A term: whether the run's value of any of `fields` passes `test`, negated or not. Both the
+  // row path (matches) and the column path (matchIndex) ask the same test.
+  function term(fields, test, negated) {
+    return { negated, fields, test, matches: (run) => fields.some((field) => test(resolveField(run, field))) };
+  }
+
   function freeText(needle, negated) {
     const lowered = needle.toLowerCase();
-    return {
-      negated,
-      matches: (run) => FREE_TEXT_FIELDS.some((name) =>
-        items(run[name]).some((item) => text(item).toLowerCase().includes(lowered))),
-    };
+    return term(FREE_TEXT_FIELDS, (value) => items(value).some((item) => text(item).toLowerCase().includes(lowered)), negated);
   }
 
   function comparison(field, op, value, number, negated) {
@@ -71,14 +76,11 @@
       return COMPARE[testOp](text(actual).toLowerCase(), lowered);
     }
 
-    return {
-      negated,
-      matches(run) {
-        const found = items(resolveField(run, field));
-        if (op === "!=") return found.length > 0 && !found.some((item) => test(item, "="));
-        return found.some((item) => test(item, op));
-      },
-    };
+    return term([field], (value) => {
+      const found = items(value);
+      if (op === "!=") return found.length > 0 && !found.some((item) => test(item, "="));
+      return found.some((item) => test(item, op));
+    }, negated);
   }
 
   /** Parse a filter query into {text, terms, matches(run)}; throw a QueryError at the first problem. */
@@ -142,6 +144,100 @@
       .sort((a, b) => compareSortValues(a.first, b.first, down) || compareSortValues(a.second, b.second, tieDown)
         || a.index - b.index)
       .map((entry) => entry.run);
+  }
+
+  // --- the same on an index's columns (TrackerIndex, index-data.js): each distinct value of a
+  // dictionary-coded column is tested once, so a search of 100,000 runs is a pass over small integers.
+
+  /** Which runs match `query` (parse's result): a Uint8Array over the index's runs, 1 where one does. */
+  function matchIndex(query, index) {
+    const found = new Uint8Array(index.count).fill(1);
+    for (const one of query.terms) {
+      const passes = new Uint8Array(index.count);
+      for (const field of one.fields) orMask(passes, fieldColumn(index, field), one.test);
+      const keep = one.negated ? 0 : 1;
+      for (let run = 0; run < found.length; run++) if (passes[run] !== keep) found[run] = 0;
+    }
+    return found;
+  }
+
+  function orMask(mask, column, test) {
+    if (column.codes) {
+      const passes = Uint8Array.from(column.values, (value) => (test(value) ? 1 : 0));
+      for (let run = 0; run < mask.length; run++) mask[run] |= passes[column.codes[run]];
+    } else {
+      for (let run = 0; run < mask.length; run++) if (!mask[run] && test(column.values[run])) mask[run] = 1;
+    }
+  }
+
+  /** The positions of the index's runs in sortRuns's order (by `field`, ties by `tiebreak`, then position). */
+  function sortIndex(index, field, tiebreak = field) {
+    const first = sortKeys(index, field), second = sortKeys(index, tiebreak);
+    const down = field.startsWith("-"), tieDown = tiebreak.startsWith("-");
+    return Array.from({ length: index.count }, (_, run) => run)
+      .sort((a, b) => compareSortValues(first[a], first[b], down) || compareSortValues(second[a], second[b], tieDown) || a - b);
+  }
+
+  function sortKeys(index, spec) {
+    const column = fieldColumn(index, spec.replace(/^-/, ""));
+    if (!column.codes) return column.values.map(sortValue);
+    const keys = column.values.map(sortValue);
+    return Array.from(column.codes, (code) => keys[code]);
+  }
+
+  /** {values, codes}: run i's value of `field` as resolveField gives it, from the index's columns. */
+  function fieldColumn(index, field) {
+    if (Object.hasOwn(RUN_FIELDS, field)) return index.column(RUN_FIELDS[field]);
+    const dot = field.indexOf(".");
+    const prefix = field.slice(0, dot);
+    if (dot >= 0 && Object.hasOwn(SECTION_PREFIXES, prefix)) {
+      return sectionColumn(index.section(SECTION_PREFIXES[prefix]), field.slice(dot + 1), index.count);
+    }
+    const config = sectionColumn(index.section("config"), field, index.count);
+    const summary = sectionColumn(index.section("summary"), field, index.count);
+    if (isEmpty(summary)) return config;
+    if (isEmpty(config)) return summary;
+    return perRun(index.count, (run) => valueOf(config, run) ?? valueOf(summary, run));
+  }
+
+  /** lookup(section's object, path) for every run: the key itself, else a key that is a prefix of it. */
+  function sectionColumn(section, path, count) {
+    const exact = section.keys.includes(path);
+    const prefixes = [];
+    for (let position = 0; position < path.length; position++) {
+      if (path[position] === "." && section.keys.includes(path.slice(0, position))) {
+        prefixes.push({ key: path.slice(0, position), rest: path.slice(position + 1) });
+      }
+    }
+    if (!prefixes.length) return exact ? section.column(path) : { values: [null], codes: new Uint8Array(count) };
+    const inner = prefixes.map(({ key, rest }) => {
+      const column = section.column(key);
+      const presence = section.presence(key);
+      const looked = column.codes ? column.values.map((value) => lookup(value, rest)) : null;
+      return (run) => (!presence[run] ? null : looked ? looked[column.codes[run]] : lookup(column.values[run], rest));
+    });
+    const exactColumn = exact ? section.column(path) : null;
+    const exactPresence = exact ? section.presence(path) : null;
+    return perRun(count, (run) => {
+      if (exact && exactPresence[run]) return valueOf(exactColumn, run) ?? null; // as lookup: found, even if null
+      for (const valueAt of inner) {
+        const found = valueAt(run);
+        if (found !== null) return found;
+      }
+      return null;
+    });
+  }
+
+  function perRun(count, valueAt) {
+    return { values: Array.from({ length: count }, (_, run) => valueAt(run)), codes: null };
+  }
+
+  function valueOf(column, run) {
+    return (column.codes ? column.values[column.codes[run]] : column.values[run]) ?? null;
+  }
+
+  function isEmpty(column) {
+    return column.codes !== null && column.values.length === 1 && column.values[0] === null;
   }
 
   function parseTerm(queryText, start) {
@@ -303,5 +399,6 @@
     return [1, found.map((item) => text(item).toLowerCase()).join(", ")];
   }
 
-  window.TrackerQuery = Object.freeze({ parse, matches, resolveField, compareForSort, sortRuns, globMatches });
+  window.TrackerQuery = Object.freeze({ parse, matches, resolveField, compareForSort, sortRuns, globMatches,
+                                        matchIndex, sortIndex, fieldColumn });
 })();

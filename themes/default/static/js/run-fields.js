@@ -6,9 +6,10 @@
  * Reads: runs shaped like the rows of data/index.js ({config, summary, ...}), oldest first.
  * tracker/formatting.py (flatten, run_fields) follows the same cases: tests/contracts/flatten.json
  * and tests/contracts/columns.json, which both test suites run.
- * Exposes: window.TrackerFields = {of(runs), flatten(config)}: of(runs) ->
+ * Exposes: window.TrackerFields = {of(runs), ofIndex(index), flatten(config)}: of(runs) ->
  *   {params: [dotted config keys], metrics: [summary names], defaultColumns: ["config.lr", "summary.acc", ...]},
- *   names in the order they first appear; flatten(config) -> {"opt.lr": 1, ...}.
+ *   names in the order they first appear; ofIndex(index) the same for the runs of a TrackerIndex
+ *   (index-data.js), from its columns; flatten(config) -> {"opt.lr": 1, ...}.
  */
 (function () {
   "use strict";
@@ -80,15 +81,93 @@
     for (const [key, seen] of first) {
       if (counts.get(key) < runs.length && seen !== missing) varying.add(key); // later runs lack it
     }
-    const params = [...first.keys()];
+    return fieldsOf([...first.keys()], varying, [...metrics]);
+  }
+
+  /**
+   * of(index.rows()), worked out on the index's columns (TrackerIndex, index-data.js) without making
+   * a row: each distinct value of a dictionary-coded column is flattened once. The order of the
+   * keys comes from the runs that bring a key in, which are flattened whole, as of() does.
+   */
+  function ofIndex(index) {
+    const count = index.count;
+    const config = index.section("config");
+    const missing = comparable(null);
+    const first = new Map(); // dotted key -> comparable() of its value in the first run that has it
+    const counts = new Map();
+    const varying = new Set();
+    const columns = config.keys.map((key) => ({ key, column: config.column(key), presence: config.presence(key) }));
+    // 1. the order of the keys and their first values: a run can bring in a key only when its value
+    // of some config key is one not seen before (or an object, in a column without repeats)
+    const seen = columns.map(({ column }) => (column.codes ? new Uint8Array(column.values.length) : null));
+    for (let run = 0; run < count; run++) {
+      let fresh = false;
+      columns.forEach(({ column, presence }, position) => {
+        if (!presence[run]) return;
+        if (column.codes) {
+          if (!seen[position][column.codes[run]]) { seen[position][column.codes[run]] = 1; fresh = true; }
+        } else if (!first.has(columns[position].key) || isObject(column.values[run])) {
+          fresh = true;
+        }
+      });
+      if (!fresh) continue;
+      const values = Object.create(null);
+      for (const key of config.keysOf(run)) values[key] = valueAt(config.column(key), run);
+      for (const [key, value] of Object.entries(flatten(values))) {
+        if (first.has(key)) continue;
+        first.set(key, comparable(value));
+        if (run > 0 && first.get(key) !== missing) varying.add(key); // earlier runs lack it
+      }
+    }
+    // 2. how many runs have each dotted key, and whether its value ever differs from the first
+    const note = (key, value, times) => {
+      counts.set(key, (counts.get(key) || 0) + times);
+      if (!varying.has(key) && comparable(value) !== first.get(key)) varying.add(key);
+    };
+    for (const { key, column, presence } of columns) {
+      if (column.codes) {
+        const times = new Float64Array(column.values.length);
+        for (let run = 0; run < count; run++) if (presence[run]) times[column.codes[run]] += 1;
+        column.values.forEach((value, code) => {
+          if (times[code]) for (const [name, item] of Object.entries(flatten({ [key]: value }))) note(name, item, times[code]);
+        });
+      } else {
+        for (let run = 0; run < count; run++) {
+          if (!presence[run]) continue;
+          const value = column.values[run];
+          if (isObject(value)) {
+            for (const [name, item] of Object.entries(flatten({ [key]: value }))) note(name, item, 1);
+          } else if (varying.has(key)) {
+            counts.set(key, counts.get(key) + 1);
+          } else {
+            note(key, value, 1);
+          }
+        }
+      }
+    }
+    for (const [key, seenFirst] of first) {
+      if (counts.get(key) < count && seenFirst !== missing) varying.add(key); // later runs lack it
+    }
+    return fieldsOf([...first.keys()], varying, index.section("summary").keys);
+  }
+
+  function isObject(value) {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+  }
+
+  function valueAt(column, run) {
+    return column.codes ? column.values[column.codes[run]] : column.values[run];
+  }
+
+  function fieldsOf(params, varying, metrics) {
     return {
       params,
-      metrics: [...metrics],
+      metrics,
       defaultColumns: params.filter((key) => varying.has(key)).slice(0, DEFAULT_PARAM_COLUMNS)
         .map((key) => `config.${key}`)
-        .concat([...metrics].slice(0, DEFAULT_METRIC_COLUMNS).map((name) => `summary.${name}`)),
+        .concat(metrics.slice(0, DEFAULT_METRIC_COLUMNS).map((name) => `summary.${name}`)),
     };
   }
 
-  window.TrackerFields = Object.freeze({ of, flatten });
+  window.TrackerFields = Object.freeze({ of, ofIndex, flatten });
 })();
