@@ -147,9 +147,10 @@ def times_json(times: list, origin: float | None) -> str:
     if origin is None:
         origin = next((t for t in times if type(t) in _NUMBERS), 0.0)
     if set(map(type, times)) <= _NUMBERS:
-        seconds = list(map(sub, times, repeat(origin)))
-        if _finite(sum(seconds)):
-            milliseconds = list(map(round, map(mul, seconds, repeat(1000.0))))  # in C: no Python step per point
+        scaled = list(map(mul, map(sub, times, repeat(origin)), repeat(1000.0)))  # floats, in C
+        if _finite(sum(scaled)):
+            # float.__round__ is round() without its lookup of __round__: a third of its time
+            milliseconds = list(map(float.__round__, scaled))
             deltas = milliseconds[:1] + list(map(sub, milliseconds[1:], milliseconds))
             return "[" + ("%d," * len(deltas))[:-1] % tuple(deltas) + "]"
     parts, previous = [], 0

@@ -89,6 +89,15 @@ def test_times_are_millisecond_deltas_whose_sums_are_each_time_rounded():
     assert seconds == [None if t is None else round((t - CREATED) * 1000) for t in times]
 
 
+def test_times_round_half_to_even_ints_included():
+    # whole-second ints beside floats, and products that land on a half millisecond
+    created = 1_000_000
+    times = [created, created + 1, created + 2.5 / 1000, created + 3.5 / 1000, created + 0.0015, 1_790_000_000]
+    axis = data_of({"x": History(list(range(len(times))), [0.5] * len(times), times)}, created=created)["timeAxes"][0]
+    expected = [round((t - created) * 1000) for t in times]
+    assert axis == expected[:1] + [b - a for a, b in zip(expected, expected[1:])]
+
+
 def test_metrics_logged_together_share_one_time_axis():
     times = [CREATED + 1.0, CREATED + 2.5]
     data = data_of({"a": History([0, 1], [1.0, 2.0], times), "b": History([0, 1], [3.0, 4.0], list(times)),
