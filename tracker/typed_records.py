@@ -87,7 +87,9 @@ def _load_decoder():
         _decode = False
         return _decode
 
-    class Metrics(msgspec.Struct, tag_field="type", tag="metrics", forbid_unknown_fields=True):
+    # gc=False: a record holds numbers and a dict of numbers, never a cycle, so the collector need
+    # not track the thousand a chunk decodes (about 4% of the decode)
+    class Metrics(msgspec.Struct, tag_field="type", tag="metrics", forbid_unknown_fields=True, gc=False):
         step: int
         time: int | float
         values: dict[str, int | float]
