@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from tracker.segments import without_credentials
-from tracker.store_backends import install_hint
+from tracker.store_backends import install_hint, missing_bucket
 
 from .errors import SiteError
 
@@ -64,7 +64,8 @@ class Bucket:
         except ImportError:
             raise BucketBackendMissing(url, protocol, None) from None
         try:
-            self.fs, root = fsspec.core.url_to_fs(self.url, **(storage_options or {}))
+            # An instance of its own: fsspec's shared one keeps the endpoint and credentials it was made with.
+            self.fs, root = fsspec.core.url_to_fs(self.url, skip_instance_cache=True, **(storage_options or {}))
         except ImportError as exc:  # fsspec knows the protocol; its package is missing
             raise BucketBackendMissing(url, protocol, exc.name or _module_named_in(str(exc))) from None
         except ValueError as exc:  # "Protocol not known"
@@ -81,8 +82,11 @@ class Bucket:
         self.fs.invalidate_cache(self.root)  # another process may have changed it since this one looked
         try:  # a prefix with no objects lists as empty; FileNotFoundError is a bucket that does not exist
             found = self.fs.find(self.root)
+            missing = None if found else missing_bucket(self.url, self.fs, self.root)
         except Exception as exc:
             raise BucketError(self.url, "listing the objects", exc) from exc
+        if missing:
+            raise BucketError(self.url, "listing the objects", FileNotFoundError(f"no such bucket or container: {missing}"))
         prefix = self.root + "/"
         return {path[len(prefix):] for path in found if path.startswith(prefix) and not path.endswith("/")}
 

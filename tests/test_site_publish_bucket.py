@@ -1,5 +1,6 @@
 """`tracker build --out s3://bucket/site`: a site published to a real S3-compatible server (moto's server
-mode on 127.0.0.1, as s3fs's own tests use), fetched back over HTTP; republishing uploads only what changed."""
+mode on 127.0.0.1, as s3fs's own tests use), fetched back over HTTP; republishing uploads only what changed.
+The same publish from runs in a store, on GCS (gcp-storage-emulator) and Azure Blob (Azurite)."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,8 @@ import pytest
 
 import tracker
 from frameworks import require_framework
-from s3_server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, S3Server, s3_environment, s3_server  # noqa: F401 (a fixture)
+from s3_server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, S3Server, s3_environment
+from store_servers import BACKENDS, azure_server, backend_bucket, gcs_server, s3_server  # noqa: F401 (fixtures)
 from test_site_support import append_record, log_run, run_cli
 
 boto3 = require_framework("boto3", extra="dev")
@@ -190,6 +192,98 @@ def test_runs_from_a_store_and_the_site_to_a_bucket_share_one_cache(tmp_path, mo
     assert status == 200
     status, _, body = http_get(s3_server, bucket, "site/data/index.js")
     assert status == 200 and b"stored-0" in body and b"stored-1" in body
+
+
+def stored_headers(backend, path: str) -> tuple[str, str | None]:
+    """(Content-Type, Cache-Control) of an object as its backend stores them."""
+    info = backend.fs.info(path)
+    if backend.protocol == "az":
+        return info["content_settings"]["content_type"], info["content_settings"]["cache_control"]
+    return info["contentType"], info.get("cacheControl")
+
+
+def served(backend, key: str) -> tuple[int, str, bytes]:
+    """A plain HTTP GET of an object, as a browser asks a public bucket: (status, Content-Type, body)."""
+    try:
+        with urllib.request.urlopen(f"{backend.http_base}/{key}", timeout=10) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, "", b""
+
+
+@pytest.mark.parametrize("backend_bucket", ["gs", "az"], indirect=True)
+def test_a_site_from_runs_in_a_store_is_published_to_the_bucket_and_republished_by_its_changes(
+        tmp_path, monkeypatch, backend_bucket):
+    """The CI shape on GCS and Azure: runs logged to <bucket>/runs, the site built from them and
+    published to <bucket>/site; a run added and one removed, then only what changed is sent."""
+    store = backend_bucket
+    for name, value in store.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TRACKER_SPOOL", str(tmp_path / "spool"))
+    runs, site, cache = store.url("runs"), store.url("site"), tmp_path / "cache"
+
+    def log(name: str) -> str:
+        run = tracker.init(project="store", name=name, dir=runs, capture=False)
+        run.log({"loss": 0.5}, step=0)
+        run.finish()
+        return run.id
+
+    first = [log("stored-0"), log("stored-1")]
+    assert build_to(runs, site, "--cache", str(cache))[1:] == (0, 0)
+    before = local_site_files(str(cache / "site"))
+    prefix = f"{store.bucket}/site/"
+    store.fs.invalidate_cache()
+    assert {path[len(prefix):] for path in store.fs.find(prefix)} == set(before) | {SYNC_MANIFEST}
+
+    # What a browser gets, and the headers each object was given
+    status, content_type, body = served(store, "site/index.html")
+    assert status == 200 and b"Experiments" in body and body == (cache / "site" / "index.html").read_bytes()
+    status, _, body = served(store, "site/data/index.js")
+    assert status == 200 and b"stored-0" in body and b"stored-1" in body
+    plotly = next(relative for relative in before if relative.startswith("assets/vendor/plotly-"))
+    for relative in ("index.html", "data/index.js", "assets/css/site.css", plotly, SYNC_MANIFEST):
+        expected = object_headers(relative)
+        content_type, cache_control = stored_headers(store, prefix + relative)
+        if store.protocol == "gs":  # the emulator keeps the media type only: 'text/html' of 'text/html; charset=utf-8'
+            content_type = content_type + expected.content_type[len(content_type):]
+        assert (content_type, cache_control) == (expected.content_type, expected.cache_control), relative
+        if relative != SYNC_MANIFEST:
+            assert served(store, f"site/{relative}")[1].split(";")[0] == expected.content_type.split(";")[0]
+
+    added = log("stored-2")
+    store.fs.rm(f"{store.bucket}/runs/{first[0]}", recursive=True)
+    uploaded, removed, unchanged = build_to(runs, site, "--cache", str(cache))
+
+    after = local_site_files(str(cache / "site"))
+    differs = sorted(relative for relative in after if before.get(relative) != after[relative])
+    gone = sorted(set(before) - set(after))
+    assert (uploaded, removed, unchanged) == (len(differs), len(gone), len(after) - len(differs))
+    assert f"data/runs/{added}.js" in differs and f"runs/{first[0]}/index.html" in gone
+    assert not any(first[1] in relative for relative in differs)  # the untouched run is not sent again
+    store.fs.invalidate_cache()
+    held = {path[len(prefix):]: store.fs.cat_file(path) for path in store.fs.find(prefix)}
+    assert set(held) == set(after) | {SYNC_MANIFEST}
+    assert served(store, f"site/runs/{first[0]}/index.html")[0] == 404
+    assert served(store, f"site/runs/{added}/index.html")[0] == 200
+    for relative, data in held.items():  # credentials reach the server, never an object
+        assert not any(secret.encode() in data for secret in store.secrets), relative
+
+
+@pytest.mark.parametrize("backend_bucket", BACKENDS, indirect=True)
+def test_a_missing_bucket_of_each_backend_is_one_error_line(tmp_path, monkeypatch, backend_bucket):
+    for name, value in backend_bucket.env.items():
+        monkeypatch.setenv(name, value)
+    log_run(tmp_path / "runs", "only", metrics=[{"loss": 1.0}])
+    url = f"{backend_bucket.protocol}://no-such-bucket-here/site"
+    code, stdout, stderr = run_cli("build", "--runs", str(tmp_path / "runs"), "--out", url, "--cache",
+                                   str(tmp_path / "cache"))
+    assert (code, stdout) == (1, "")
+    assert stderr.startswith(f"tracker: error: {url}: listing the objects failed: FileNotFoundError: "), stderr
+    assert not (tmp_path / "cache").exists()  # found before building
+    runs = f"{backend_bucket.protocol}://no-such-bucket-here/runs"
+    monkeypatch.setenv("TRACKER_CACHE_DIR", str(tmp_path / "store-cache"))
+    assert run_cli("ls", "--runs", runs) == \
+        (2, "", f"tracker: error: --runs {runs}: no such bucket or container\n")
 
 
 def test_a_prefix_holding_other_objects_is_refused(tmp_path, s3):

@@ -213,6 +213,8 @@ def test_tracker_dir_may_name_a_store_and_commands_that_write_beside_the_runs_re
 
 def test_a_store_whose_backend_is_not_installed_is_one_line_naming_the_package(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "gcsfs", None)  # as if not installed: importing it raises ImportError
+    for protocol in ("gs", "gcs"):  # and not yet loaded by fsspec (another test may have used gs://)
+        monkeypatch.delitem(sys.modules["fsspec.registry"]._registry, protocol, raising=False)
     monkeypatch.setenv("TRACKER_CACHE_DIR", str(tmp_path / "cache"))
 
     code, stdout, stderr = run_cli("ls", "--runs", "gs://team-runs/experiments")

@@ -31,3 +31,13 @@ def missing_backend(url: str) -> str | None:
         if name and importlib.util.find_spec(name) is None:
             return f"{name}, which is not installed: {install_hint(protocol)}"
     return None
+
+
+def missing_bucket(url: str, fs, root: str) -> str | None:
+    """The bucket (or Azure container) of ``root`` when it does not exist, else None. Asked after a
+    listing came back empty: adlfs lists a missing container as empty, where s3fs and gcsfs raise
+    FileNotFoundError, and a publish or sync would otherwise go on as if into an empty prefix."""
+    if protocol_of(url) not in BACKEND_MODULES:
+        return None  # file://, memory://: no buckets
+    bucket = root.strip("/").split("/", 1)[0]
+    return None if fs.exists(bucket) else bucket

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from .atomic_file import replace_file, replacing
 from .errors import TrackerError
 from .segments import SegmentGapError, assemble, is_store_url, without_credentials
-from .store_backends import BACKEND_MODULES, install_hint
+from .store_backends import BACKEND_MODULES, install_hint, missing_bucket
 from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, next_state,
                          object_version, plan_sync, safe_key)
 
@@ -181,10 +181,13 @@ class StoreCache:
         fs.invalidate_cache()  # a poll must see what the writers uploaded since the last one
         try:
             found = fs.find(root, withdirs=False, detail=True)
+            missing = not found and missing_bucket(self.url, fs, root)
         except FileNotFoundError:
-            raise StoreError(self.url, "no such bucket or container") from None
+            missing = True
         except Exception as exc:  # each backend raises its own types (botocore, aiohttp, azure...)
             raise StoreError(self.url, f"listing failed: {type(exc).__name__}: {exc}") from exc
+        if missing:
+            raise StoreError(self.url, "no such bucket or container")
         prefix = root + "/"
         objects = {}
         for path, info in found.items():
