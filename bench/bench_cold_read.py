@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -50,6 +51,7 @@ from sitegen.redaction import redact_source, redact_tokens
 from sitegen.render import Renderer, data_script_text, script_json
 from sitegen.run_data import run_data_json
 from sitegen.theme import resolve_theme
+from tracker.cyclic_gc import cyclic_gc_paused
 from tracker.event_lines import record_chunks
 from tracker.problems import Problems
 from tracker.reader import created_time
@@ -182,12 +184,14 @@ def step_breakdown(runs: Path, count: int) -> dict[str, float]:
         spent[step] += time.process_time() - started
         return result
 
-    with tempfile.TemporaryDirectory() as staging, warnings.catch_warnings():
+    # the cycle collector paused, as render_run pauses it for each run
+    with tempfile.TemporaryDirectory() as staging, warnings.catch_warnings(), cyclic_gc_paused():
         warnings.simplefilter("ignore")
         for folder in map(str, folders):
             Path(folder, "events.jsonl").read_bytes()  # in the page cache, as for the floor, which reads first
             timed(BREAKDOWN_STEPS[0], lambda: [None for _ in record_chunks(f"{folder}/events.jsonl", Problems())])
-            csv = CsvSpool(staging, created_time(folder), redact_tokens, hold_records=PAGE_POINTS_PER_SERIES)
+            csv = CsvSpool(staging, partial(created_time, folder), redact_tokens,
+                           hold_records=PAGE_POINTS_PER_SERIES)
             run = timed(BREAKDOWN_STEPS[1], read_run, folder, on_metrics=csv)
             csv.discard()
             source = timed(BREAKDOWN_STEPS[2], load_source, run)

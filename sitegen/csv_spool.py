@@ -30,12 +30,17 @@ _spool_numbers = itertools.count()
 
 class CsvSpool:
     """Call it with ``(steps, times, values)``, parallel lists of metrics records (load_run's
-    on_metrics); then ``close(relative)`` or ``discard()``."""
+    on_metrics); then ``close(relative)`` or ``discard()``. ``created()`` gives the run's creation
+    time, the CSV's origin: it is asked only once a file is started, so a run whose series fit its
+    page costs no second open of its events file."""
 
-    def __init__(self, staging: str, created: float | None, clean_name: Callable[[str], str], hold_records: int):
+    def __init__(self, staging: str, created: Callable[[], float | None], clean_name: Callable[[str], str],
+                 hold_records: int):
         self.staging = staging
         self.relative = f"{SPOOL_FOLDER.format(pid=os.getpid())}/{next(_spool_numbers)}.csv.gz"
-        self.csv = MetricsCsv(created, clean_name)
+        self.created = created
+        self.clean_name = clean_name
+        self.csv: MetricsCsv | None = None  # made with the file
         self.hold_records = hold_records
         self.pending: list[tuple] = []
         self.handle = None
@@ -82,6 +87,7 @@ class CsvSpool:
 
     def _write(self) -> None:
         if self.handle is None:
+            self.csv = MetricsCsv(self.created(), self.clean_name)
             self.handle = open_gzip(self.staging, self.relative, GZIP_LEVEL)
             self.handle.write(HEADER.encode("utf-8"))
         self.handle.write(self.csv.rows(self.pending).encode("utf-8"))

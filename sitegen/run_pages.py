@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 
 from tracker.cyclic_gc import cyclic_gc_paused
 from tracker.errors import RunFormatError
@@ -75,7 +76,7 @@ def render_run(folder: str, key: str, settings: PageSettings, staging: str,
 
 def _render_run(folder: str, key: str, settings: PageSettings, staging: str, media_budget_bytes: int) -> RunOutcome:
     outcome = RunOutcome(folder, key)
-    csv = CsvSpool(staging, created_time(folder), redact_tokens, hold_records=PAGE_POINTS_PER_SERIES)
+    csv = CsvSpool(staging, partial(created_time, folder), redact_tokens, hold_records=PAGE_POINTS_PER_SERIES)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # per-line problems are kept on run.warnings and shown on its page
