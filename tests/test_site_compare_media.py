@@ -94,8 +94,15 @@ def compare_url(media_site, scheme: str, view: str = "", names=("alpha", "beta")
 
 def open_compare(page, media_site, scheme: str, view: str = ""):
     requests, dialogs = open_page(page, media_site, scheme, compare_url(media_site, scheme, view))
-    page.wait_for_selector("#compare-media:not([hidden]) .compare-media-panel")
+    scroll_to_media(page)
     return requests, dialogs
+
+
+def scroll_to_media(page, key: str | None = None) -> None:
+    """Scroll to the media section (or the panel of ``key``) as a person would: a panel is drawn
+    once it comes near the viewport."""
+    page.wait_for_selector("#compare-media:not([hidden]) .compare-media-panel")
+    page.locator(f".compare-media-panel[data-key='{key}']" if key else "#compare-media").scroll_into_view_if_needed()
 
 
 def column_images(page, key: str) -> dict[str, list[str]]:
@@ -194,6 +201,7 @@ def test_of_three_runs_the_pair_to_swipe_is_chosen_and_kept_in_the_link(page, me
     files = {name: media_files(media_site["runs"][name]["path"], "samples") for name in names}
     open_page(page, media_site, "file", compare_url(media_site, "file", "&key=samples&mode=swipe&step=2"
                                                     f"&pair={ids['gamma']},{ids['alpha']}", names))
+    scroll_to_media(page)
     stage = page.locator(".compare-media-pair .compare-media-stage").first
     stage.locator("img.compare-media-b").wait_for()
     assert page.get_by_label("First", exact=True).input_value() == ids["gamma"]
@@ -251,7 +259,9 @@ def test_the_confusion_matrix_difference_is_the_difference_of_the_two_runs(page,
 @pytest.mark.parametrize("scheme", ["file", "http"])
 def test_payloads_in_captions_and_table_cells_show_as_text(page, media_site, scheme):
     requests, dialogs = open_compare(page, media_site, scheme)
+    scroll_to_media(page, "worst")
     page.wait_for_selector(".compare-media-panel[data-key='worst'] td")
+    scroll_to_media(page, "payload")
     page.wait_for_selector(".compare-media-panel[data-key='payload'] figcaption")
     page.wait_for_timeout(300)
     assert dialogs == [] and page.evaluate("window.__pwned === undefined")
@@ -267,6 +277,7 @@ def test_payloads_in_captions_and_table_cells_show_as_text(page, media_site, sch
 def test_a_run_without_media_is_named_and_runs_without_any_show_no_section(page, media_site):
     alpha, (plain, other_plain) = media_site["runs"]["alpha"]["id"], media_site["plain"]
     open_page(page, media_site, "file", f"compare.html#runs={alpha},{plain}")
+    scroll_to_media(page)
     page.wait_for_selector("#compare-media:not([hidden]) .compare-media-run")
     assert page.locator("#compare-media-note").inner_text() == "No media logged by no-media-0."
     runs = page.locator(".compare-media-panel[data-key='samples'] .compare-media-run")

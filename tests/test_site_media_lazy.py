@@ -1,6 +1,7 @@
 """A run page of forty media keys in real headless Chromium: only the panels near the viewport are
 drawn and load their data scripts, scrolling draws the next, printing draws them all; each panel
-moved on its own keeps its step in the URL, and a cold link reopens every panel at its step."""
+moved on its own keeps its step in the URL, and a cold link reopens every panel at its step. The
+compare view of two such runs draws its panels as they come into view too."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,20 +27,23 @@ def logged_text(number: int, step: int) -> str:
 @pytest.fixture(scope="module")
 def lazy_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("lazy-runs")
-    run = tracker.init(project="media", name="forty-keys", dir=str(root), capture=False)
-    for step in range(STEPS):
-        for number in range(KEYS):
-            if number in IMAGE_KEYS:
-                pixels = np.full((8, 8, 3), 40 * step + number, np.uint8)
-                run.log({key_name(number): tracker.Image(pixels, caption=logged_text(number, step))}, step=step)
-            else:
-                run.log_text(key_name(number), logged_text(number, step), step=step)
-    run.finish()
+    ids = []
+    for name in ("forty-keys", "forty-more"):
+        run = tracker.init(project="media", name=name, dir=str(root), capture=False)
+        for step in range(STEPS):
+            for number in range(KEYS):
+                if number in IMAGE_KEYS:
+                    pixels = np.full((8, 8, 3), 40 * step + number, np.uint8)
+                    run.log({key_name(number): tracker.Image(pixels, caption=logged_text(number, step))}, step=step)
+                else:
+                    run.log_text(key_name(number), logged_text(number, step), step=step)
+        run.finish()
+        ids.append(run.path.rstrip("/").rsplit("/", 1)[-1])
     out = tmp_path_factory.mktemp("lazy-site")
     code, stdout, _ = run_cli("build", "--runs", str(root), "--out", str(out))
     assert code == 0, stdout
-    run_id = run.path.rstrip("/").rsplit("/", 1)[-1]
-    return {"out": out, "page": f"runs/{run_id}/index.html", "bases": {"file": out.as_uri() + "/"}}
+    return {"out": out, "page": f"runs/{ids[0]}/index.html", "compare": f"compare.html#runs={','.join(ids)}",
+            "bases": {"file": out.as_uri() + "/"}}
 
 
 def panel(page, number: int):
@@ -126,4 +130,34 @@ def test_a_hand_edited_panels_entry_naming_no_panel_is_skipped(page, lazy_site):
     open_page(page, lazy_site, "file", lazy_site["page"] + "#step=0&panels=3-2,999-1,x-1,5")
     assert shown_text(page, 3) == logged_text(3, 2)
     assert shown_text(page, 5) == logged_text(5, 0)
+    assert page.errors == []
+
+
+def test_the_compare_view_draws_its_panels_as_they_come_into_view(page, lazy_site):
+    requests, _ = open_page(page, lazy_site, "file", lazy_site["compare"])
+    page.wait_for_selector("#compare-media:not([hidden]) .compare-media-panel")
+    page.locator("#compare-media").scroll_into_view_if_needed()
+    page.wait_for_selector(".compare-media-body:not([aria-busy]) pre.media-text")
+    page.wait_for_timeout(300)
+    drawn = page.evaluate("""() => [...document.querySelectorAll('.compare-media-panel')]
+        .filter((panel) => !panel.querySelector('.compare-media-body[aria-busy]')).map((panel) => panel.dataset.key)""")
+    assert 0 < len(drawn) <= KEYS // 2 and key_name(KEYS - 1) not in drawn
+    # both runs logged the same texts: one script per drawn text panel
+    assert media_scripts(requests) == len([key for key in drawn if int(key[3:]) not in IMAGE_KEYS])
+    last = page.locator(f".compare-media-panel[data-key='{key_name(KEYS - 1)}']")
+    last.scroll_into_view_if_needed()
+    last.locator("pre.media-text").nth(1).wait_for()
+    assert last.locator("pre.media-text").all_inner_texts() == [logged_text(KEYS - 1, STEPS - 1)] * 2
+    # the step slider (at the top of the section) redraws the panels near it at the new step, and
+    # the last one when it is scrolled to again
+    page.locator("#compare-media-step").fill("0")
+    page.wait_for_function("document.getElementById('compare-media-step-value').textContent === 'step 0'")
+    first = page.locator(f".compare-media-panel[data-key='{key_name(1)}']")
+    first.locator("pre.media-text").nth(1).wait_for()
+    assert first.locator("pre.media-text").all_inner_texts() == [logged_text(1, 0)] * 2
+    last = page.locator(f".compare-media-panel[data-key='{key_name(KEYS - 1)}']")
+    assert last.locator(".compare-media-body[aria-busy]").count() == 1
+    last.scroll_into_view_if_needed()
+    last.locator("pre.media-text").nth(1).wait_for()
+    assert last.locator("pre.media-text").all_inner_texts() == [logged_text(KEYS - 1, 0)] * 2
     assert page.errors == []

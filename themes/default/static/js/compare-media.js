@@ -15,7 +15,10 @@
  * (default: side by side), pair=<run id>,<run id> (the First and Second choice, shown for more
  * than two runs). Overlay, swipe and difference compare those two when both have the key at the
  * step, else the first two runs, in the hash's order, that have it.
- * Run names, keys, captions and cells go in as text (textContent; the renderers do the same).
+ * A panel's runs are drawn, and their data scripts loaded, once the panel comes near the viewport
+ * (TrackerMediaPanels.whenNear); until then its body is an empty aria-busy box as tall as the key's
+ * panel was before the last change (or WAITING_HEIGHT_PX), so the page keeps its place as a slider
+ * moves. Run names, keys, captions and cells go in as text (textContent; the renderers do the same).
  */
 (function () {
   "use strict";
@@ -41,6 +44,7 @@
                  ["swipe", "Swipe (images)", "image"], ["difference", "Difference (confusion matrices)", "confusion_matrix"]];
   const OVERLAID_KINDS = new Set(["roc_curve", "pr_curve"]); // every run's curves in one chart
   const PAIR_START_PERCENT = 50; // the overlay's opacity and the swipe divider's place when drawn
+  const WAITING_HEIGHT_PX = 240; // an undrawn panel's body, when the key had no drawn panel before
 
   const label = (run) => run.name || run.id;
 
@@ -174,6 +178,7 @@
   /** One column per run, each drawn by the kind's renderer: the side-by-side view. */
   function drawColumns(body, entry, step) {
     const columns = element("div", "compare-media-runs");
+    const renders = [];
     for (const run of state.runs) {
       const column = element("div", "compare-media-run");
       column.dataset.runId = run.id;
@@ -186,12 +191,13 @@
       } else {
         head.appendChild(element("span", "muted compare-media-run-step", stepNote(series, step)));
         if (series.kind !== entry.kind) head.appendChild(element("span", "muted", `logged as ${series.kind.replace(/_/g, " ")}`));
-        Panels.render(series.kind, box, Panels.itemAt(series, step), { root: ROOT, series, step });
+        renders.push(Panels.render(series.kind, box, Panels.itemAt(series, step), { root: ROOT, series, step }));
       }
       column.append(head, box);
       columns.appendChild(column);
     }
     body.appendChild(columns);
+    return Promise.all(renders);
   }
 
   function drawOverlaid(body, entry, step) {
@@ -199,7 +205,7 @@
       .flatMap((run) => itemsOf(entry, run, step));
     const box = element("div", "compare-media-overlaid");
     body.appendChild(box);
-    Panels.render(entry.kind, box, items, { root: ROOT, step });
+    return Panels.render(entry.kind, box, items, { root: ROOT, step });
   }
 
   function drawDifference(body, entry, step) {
@@ -210,19 +216,15 @@
                  element("span", "muted", ` · ${pairStepNote(entry, [first, second], step)}`));
     const box = element("div", "compare-media-difference");
     body.append(title, box);
-    if (!a.file || !b.file) {
-      Panels.render(entry.kind, box, [a, b], { root: ROOT });
-      return;
-    }
-    Promise.all([Panels.load(ROOT, a), Panels.load(ROOT, b)]).then(([one, two]) => {
+    if (!a.file || !b.file) return Panels.render(entry.kind, box, [a, b], { root: ROOT });
+    return Promise.all([Panels.load(ROOT, a), Panels.load(ROOT, b)]).then(([one, two]) => {
       if (JSON.stringify(one.labels) === JSON.stringify(two.labels)) {
-        Panels.render(entry.kind, box, [a, b], { root: ROOT, difference: true });
-      } else { // a difference of unlike classes means nothing: both shown instead
-        box.appendChild(element("p", "media-notice", "The two runs' classes differ: their matrices are shown side by side."));
-        const both = element("div");
-        box.appendChild(both);
-        Panels.render(entry.kind, both, [a, b], { root: ROOT });
-      }
+        return Panels.render(entry.kind, box, [a, b], { root: ROOT, difference: true });
+      } // a difference of unlike classes means nothing: both shown instead
+      box.appendChild(element("p", "media-notice", "The two runs' classes differ: their matrices are shown side by side."));
+      const both = element("div");
+      box.appendChild(both);
+      return Panels.render(entry.kind, both, [a, b], { root: ROOT });
     }, (error) => box.appendChild(element("p", "media-error", `Could not show this: ${error.message}`)));
   }
 
@@ -310,7 +312,8 @@
     return figure;
   }
 
-  function drawPanel(entry, step, number) {
+  /** A panel of `entry` at `step`: its head now, its body once near the viewport (`height`: its box until then). */
+  function drawPanel(entry, step, number, height) {
     const panel = element("section", "compare-media-panel");
     panel.dataset.key = entry.key;
     panel.dataset.kind = entry.kind;
@@ -320,19 +323,29 @@
     panel.setAttribute("aria-labelledby", title.id);
     head.append(title, element("span", "media-kind muted", entry.kind.replace(/_/g, " ")));
     const body = element("div", "compare-media-body");
+    body.setAttribute("aria-busy", "true");
+    body.style.minHeight = `${height || WAITING_HEIGHT_PX}px`;
     panel.append(head, body);
     const mode = controls.mode.value;
     const modeKind = (MODES.find(([value]) => value === mode) || [])[2];
     const paired = modeKind === entry.kind && pairOf(entry, step).length === 2;
     panel.dataset.mode = paired ? mode : OVERLAID_KINDS.has(entry.kind) ? "overlaid" : "side";
+    const drawn = () => {
+      body.style.minHeight = "";
+      body.removeAttribute("aria-busy");
+    };
+    Panels.whenNear(panel, () => Promise.resolve(drawBody(body, entry, step, mode, modeKind, paired)).then(drawn, drawn));
+    return panel;
+  }
+
+  function drawBody(body, entry, step, mode, modeKind, paired) {
     if (modeKind === entry.kind && !paired) {
       body.appendChild(element("p", "muted", `${mode === "difference" ? "A difference" : "This mode"} needs two runs with this key at or before step ${step}.`));
     }
-    if (paired && mode === "difference") drawDifference(body, entry, step);
-    else if (paired) drawPairs(body, entry, step, mode);
-    else if (OVERLAID_KINDS.has(entry.kind)) drawOverlaid(body, entry, step);
-    else drawColumns(body, entry, step);
-    return panel;
+    if (paired && mode === "difference") return drawDifference(body, entry, step);
+    if (paired) return drawPairs(body, entry, step, mode);
+    if (OVERLAID_KINDS.has(entry.kind)) return drawOverlaid(body, entry, step);
+    return drawColumns(body, entry, step);
   }
 
   let frame = null;
@@ -349,8 +362,15 @@
     const step = currentStep();
     // the old panels' plots let go of their window listeners before they are dropped
     holder.querySelectorAll(".js-plotly-plot").forEach((plot) => window.Plotly.purge(plot));
+    // each key's new panel waits in a box as tall as its old one: the page keeps its scroll place
+    const heights = new Map();
+    for (const old of holder.querySelectorAll(".compare-media-panel")) {
+      Panels.stopWaiting(old);
+      heights.set(old.dataset.key, old.querySelector(".compare-media-body").offsetHeight);
+    }
     // Fresh panels each time: a renderer still loading for an old step draws into a detached node.
-    holder.replaceChildren(...shownKeys().map((entry, number) => drawPanel(entry, step, number)));
+    holder.replaceChildren(...shownKeys().map((entry, number) => drawPanel(entry, step, number, heights.get(entry.key))));
+    Panels.drawNearNow();
   }
 
   // ---- start ----------------------------------------------------------------------------------------
