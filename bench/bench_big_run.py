@@ -64,7 +64,7 @@ def measure(run: Path, work: Path) -> dict:
     runs = run.parent
     events = run / "events.jsonl"
     floor = run_measured([sys.executable, "-c", FLOOR_CODE, str(events)])
-    (runs / ".tracker-listing.json").unlink(missing_ok=True)
+    (runs / ".tracker-listing.jsonl").unlink(missing_ok=True)
     listing = run_measured([sys.executable, "-m", "tracker.cli", "ls", "--runs", str(runs)])
     out = Path(tempfile.mkdtemp(prefix="big-run-site-", dir=work))
     try:

@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from tracker.listing import LISTING_FILE, LISTING_FORMAT, list_runs
+from tracker.listing import LISTING_FILE, list_runs
+from tracker.listing_cache import LISTING_FORMAT
 from test_site_support import append_record, log_run, run_cli
 
 T0 = 1_790_000_000.0
@@ -18,6 +19,12 @@ def ls_json(runs) -> dict[str, dict]:
     code, stdout, stderr = run_cli("ls", "--runs", str(runs), "--json")
     assert code == 0, stderr
     return {row["name"]: row for row in map(json.loads, stdout.splitlines())}
+
+
+def cache_lines(runs) -> tuple[dict, list[list]]:
+    """The listing cache's header and its entry lines, [folder name, key, row, problems] each."""
+    header, *lines = (runs / LISTING_FILE).read_text().splitlines()
+    return json.loads(header), [json.loads(line) for line in lines]
 
 
 def events_file(run_path: str) -> str:
@@ -73,8 +80,9 @@ def test_a_removed_run_leaves_the_listing_and_its_cache(tmp_path):
     assert sorted(ls_json(runs)) == ["gone", "stays"]
     shutil.rmtree(gone)
     assert sorted(ls_json(runs)) == ["stays"]
-    cached = json.loads((runs / LISTING_FILE).read_text())["runs"]
-    assert list(cached) == [os.path.basename(path) for path in os.listdir(runs) if not path.startswith(".")]
+    _, cached = cache_lines(runs)  # a cache of few runs is rewritten whole: its dead line goes at once
+    assert [entry[0] for entry in cached] == [os.path.basename(path) for path in os.listdir(runs)
+                                              if not path.startswith(".")]
 
 
 def test_a_cache_that_cannot_be_written_or_read_only_costs_time(tmp_path):
@@ -87,7 +95,7 @@ def test_a_cache_that_cannot_be_written_or_read_only_costs_time(tmp_path):
     (runs / LISTING_FILE).rmdir()
     (runs / LISTING_FILE).write_text("{not json")
     assert sorted(ls_json(runs)) == ["one"]
-    assert json.loads((runs / LISTING_FILE).read_text())["format"] == LISTING_FORMAT  # replaced by a good one
+    assert cache_lines(runs)[0] == {"format": LISTING_FORMAT}  # replaced by a good one
 
 
 def test_the_cache_is_not_taken_for_a_run_by_the_site(tmp_path):
@@ -139,3 +147,59 @@ def test_a_listing_from_the_cache_gives_the_values_the_first_listing_read(tmp_pa
     assert math.isnan(from_cache[0]["summary"]["loss"]) if value != value else \
            from_cache[0]["summary"]["loss"] == value
     assert from_cache[0]["config"] == {"text": "caf\u00e9", "big": 2**70}
+
+
+def test_a_changed_run_appends_its_line_and_the_cache_is_rewritten_once_dead_lines_pile_up(tmp_path):
+    runs = tmp_path / "runs"
+    paths = [log_run(runs, f"run-{n}", config={"lr": n / 10}, metrics=[{"loss": 1.0}]) for n in range(16)]
+    list_runs(runs)
+    written = (runs / LISTING_FILE).read_bytes()
+    assert [entry[0] for entry in cache_lines(runs)[1]] == sorted(os.path.basename(path) for path in paths)
+
+    append_record(paths[3], {"type": "metrics", "time": T0, "step": 1, "values": {"loss": 0.25}})
+    assert [row["summary"]["loss"] for row in list_runs(runs).rows if row["name"] == "run-3"] == [0.25]
+    grown = (runs / LISTING_FILE).read_bytes()
+    assert grown.startswith(written)  # one line appended, nothing rewritten
+    _, lines = cache_lines(runs)
+    assert len(lines) == 17 and lines[-1][0] == os.path.basename(paths[3]) and lines[-1][2]["summary"] == {"loss": 0.25}
+    assert list_runs(runs).rows == list_runs(runs).rows  # read back from the cache: the later line wins
+
+    for path in paths[5], paths[7]:
+        append_record(path, {"type": "metrics", "time": T0, "step": 1, "values": {"loss": 0.5}})
+    rows = {row["name"]: row for row in list_runs(runs).rows}  # 3 dead lines: more than 16 / 8
+    assert [rows[f"run-{n}"]["summary"] for n in (3, 5, 7)] == [{"loss": 0.25}, {"loss": 0.5}, {"loss": 0.5}]
+    _, lines = cache_lines(runs)
+    assert len(lines) == 16 and len({entry[0] for entry in lines}) == 16  # rewritten: one line a run
+
+
+def test_a_cache_line_that_cannot_be_read_costs_only_its_run_a_read(tmp_path):
+    runs = tmp_path / "runs"
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": float(n)}]) for n in range(10)]
+    first = list_runs(runs).rows
+    header, *lines = (runs / LISTING_FILE).read_bytes().splitlines()
+    lines[4] = lines[4][:40]  # torn, as by a listing killed while appending
+    lines[6] = lines[6].replace(b'"status":"finished"', b'"status":7')  # shaped wrong
+    (runs / LISTING_FILE).write_bytes(b"\n".join([header, *lines, b""]))
+    # Garble every run without changing its size or time: only runs read again can see it.
+    for path in paths:
+        info = os.stat(events_file(path))
+        with open(events_file(path), "r+b") as handle:
+            handle.write(b"x" * info.st_size)
+        os.utime(events_file(path), ns=(info.st_atime_ns, info.st_mtime_ns))
+    listing = list_runs(runs)
+    unread = {json.loads(lines[6])[0], lines[4][2:].split(b'"')[0].decode()}
+    assert sorted(os.path.basename(path) for path, _ in listing.errors) == sorted(unread)
+    assert listing.rows == [row for row in first if os.path.basename(row["path"]) not in unread]
+
+
+def test_a_cache_cut_mid_line_or_of_the_older_format_is_replaced(tmp_path):
+    runs = tmp_path / "runs"
+    for n in range(10):
+        log_run(runs, f"run-{n}", metrics=[{"loss": float(n)}])
+    (runs / ".tracker-listing.json").write_text('{"format": 2, "runs": {}}')  # an older version's cache
+    first = list_runs(runs).rows
+    assert not (runs / ".tracker-listing.json").exists()
+    text = (runs / LISTING_FILE).read_bytes()
+    (runs / LISTING_FILE).write_bytes(text[:-30])  # a line cut short, no line end
+    assert list_runs(runs).rows == first
+    assert (runs / LISTING_FILE).read_bytes() == text  # rewritten whole: nothing appended to the cut line

@@ -214,15 +214,16 @@ def test_a_listing_cache_entry_missing_a_field_is_read_again(tmp_path):
     path = good_run(tmp_path)
     code, stdout, _ = run_cli("ls", "--runs", str(tmp_path))
     assert code == 0
-    cache = json.loads((tmp_path / LISTING_FILE).read_text())
-    entry = cache["runs"][os.path.basename(path)]
-    del entry[1]["summary"]
-    entry[1]["tags"] = "not a list"
-    (tmp_path / LISTING_FILE).write_text(json.dumps(cache))
+    header, line = (tmp_path / LISTING_FILE).read_text().splitlines()
+    entry = json.loads(line)
+    assert entry[0] == os.path.basename(path)
+    del entry[2]["summary"]
+    entry[2]["tags"] = "not a list"
+    (tmp_path / LISTING_FILE).write_text(f"{header}\n{json.dumps(entry)}\n")
     for _ in range(2):
         code, again, stderr = run_cli("ls", "--runs", str(tmp_path))
         assert (code, again, stderr) == (0, stdout, "")
-    assert "summary" in json.loads((tmp_path / LISTING_FILE).read_text())["runs"][os.path.basename(path)][1]
+    assert "summary" in json.loads((tmp_path / LISTING_FILE).read_text().splitlines()[-1])[2]
 
 
 def test_unreadable_run_path_is_named_once(tmp_path):

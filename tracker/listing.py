@@ -4,10 +4,11 @@ when the run changed.
 A run whose writers all ended is read from the head and tail of its files (tail_reading.py: the
 end records carry each file's final state), a few kilobytes whatever its length. Any other run
 (running, crashed, written by an older version) is read whole, which for 10,000 runs of 1,000
-steps takes minutes. So each runs folder also keeps a cache, LISTING_FILE, of every run's fields
-under its content key (run_keys.py): a listing reads only the runs whose files changed since the
-last one. A run that was running is always read again, because its status also depends on the
-clock (a stale heartbeat means "crashed" with no file changing). Problems found reading a run
+steps takes minutes. So each runs folder also keeps a cache, LISTING_FILE (listing_cache.py), of
+every run's fields under its content key (run_keys.py): a listing reads only the runs whose files
+changed since the last one, and appends their lines to the cache. A run that was running is
+always read again, because its status also depends on the clock (a stale heartbeat means
+"crashed" with no file changing). Problems found reading a run
 (corrupt lines) are kept with it and warned about again on every listing. Runs read from their
 ends are read in this process, unless there are so many that the cores' share saves more than
 the workers cost (_ends_workers_pay: a first listing of 12,500 runs on 2 cores; then the workers
@@ -18,23 +19,19 @@ deleting it is always safe.
 """
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from dataclasses import dataclass, field
 
-from .atomic_file import replace_file
 from .cyclic_gc import cyclic_gc_paused
 from .errors import RunFormatError, RunNotFoundError
-from .event_lines import open_regular
-from .fast_json import decode_fast
 from .layout import runs_root
+from .listing_cache import LISTING_FILE, entry_line, read_cache, write_cache  # LISTING_FILE: named from here too
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
 from .run_keys import FolderScan, RunFolders, candidate_folders, copy_rank, scan_folder
 from .tail_reading import row_from_files
 
-LISTING_FILE = ".tracker-listing.json"
 # Runs read from their ends go to worker processes only when the cores' share of the work saves
 # more than the workers cost: starting them, and pickling each run's row there and unpickling it
 # here. Measured at a load of 2 to 12 on 2 cores (bench/bench_listing.py; docs/benchmarks.md):
@@ -43,12 +40,6 @@ ENDS_RESULT_S = 12e-6  # CPU to send a run's (scan, row) back from a worker
 WORKERS_START_S = 0.3  # wall time to start the workers (0.2 s idle, up to 1 s at a load of 12)
 ENDS_PARALLEL_MIN_RUNS = 3_000  # and never for fewer runs than this
 ENDS_RUNS_PER_TASK = 250  # runs per round trip to a worker: about 15 ms of reading from their ends
-LISTING_FORMAT = 2  # 2: rows read with the record checks of record_schema.py
-# The fields of a cached row and their types: an entry that does not match is read again.
-_TEXT, _OPTIONAL_TEXT, _OPTIONAL_NUMBER = (str,), (str, type(None)), (int, float, type(None))
-ROW_FIELDS = {"id": _TEXT, "name": _TEXT, "project": _TEXT, "group": _OPTIONAL_TEXT, "status": _TEXT,
-              "tags": (list,), "user": _OPTIONAL_TEXT, "host": _OPTIONAL_TEXT, "notes": _TEXT,
-              "created": _OPTIONAL_NUMBER, "duration_s": _OPTIONAL_NUMBER, "config": (dict,), "summary": (dict,)}
 
 
 @dataclass
@@ -67,38 +58,55 @@ def list_runs(*roots, now: float | None = None) -> Listing:
 
 
 def _list_runs(roots: tuple, now: float | None) -> Listing:
-    listing, ranked = Listing(), []
+    listing, rows = Listing(), []
     for root_index, root in enumerate(roots or (None,)):
         root = runs_root(root)
-        cached = _read_cache(root)
-        folders, read = _scan_and_read(root, cached, now)
+        cached = read_cache(root)
+        folders, read = _scan_and_read(root, cached.entries, now)
         listing.errors += folders.problems
-        entries = {}
+        kept, new = [], []  # the cache's lines of the runs to keep: as the file holds them, and new ones
         for path, key in folders.found:
-            name = os.path.basename(path)
             if path in read:
-                fields, problems, error = read[path]
+                row, problems, error = read[path]
                 if error is not None:
                     listing.errors.append((path, error))
                     continue
-                entry = [key, fields, problems]
+                if row["status"] != "running":  # read again next time anyway: not worth a line
+                    new.append(entry_line(_folder_name(path), key, row, problems))
             else:
-                entry = cached[name]
-            for problem in entry[2]:
+                _, row, problems, line = cached.entries[_folder_name(path)]
+                kept.append(line)
+            for problem in problems:
                 warnings.warn(f"tracker: {problem}", stacklevel=3)  # list_runs's caller
-            if entry[1]["status"] != "running":  # read again next time anyway: not worth a rewrite
-                entries[name] = entry
-            ranked.append((copy_rank(entry[1]["id"], path, root_index), entry[1] | {"path": path}))
-        if entries != cached:
-            _write_cache(root, entries)
-    chosen = {}
-    for _, row in sorted(ranked, key=lambda item: item[0]):
-        if row["id"] in chosen:
-            listing.copies.append((row["id"], chosen[row["id"]]["path"], row["path"]))
-        else:
-            chosen[row["id"]] = row
-    listing.rows = sorted(chosen.values(), key=lambda row: (row["created"] or 0.0, row["id"]))
+            row["path"] = path  # the row is this listing's own, decoded or read just now: no copy
+            rows.append((root_index, row))
+        write_cache(root, cached, kept + new, len(new))
+    listing.rows, listing.copies = _one_per_id(rows)
     return listing
+
+
+def _folder_name(path: str) -> str:
+    """os.path.basename of a path that candidate_folders made (its root joined to a name), in a
+    tenth of its time."""
+    return path.rpartition(os.sep)[2]
+
+
+def _one_per_id(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[tuple[str, str, str]]]:
+    """(rows, copies) of Listing: of (root index, row) pairs, one row per run id, the one that
+    copy_rank ranks first, oldest first; the others as (run id, folder listed, copy skipped)."""
+    ids = {row["id"] for _, row in rows}
+    if len(ids) == len(rows):  # every id once, as usual: nothing to rank
+        chosen = [row for _, row in rows]
+        copies = []
+    else:
+        by_id, copies = {}, []
+        for _, row in sorted(rows, key=lambda item: copy_rank(item[1]["id"], item[1]["path"], item[0])):
+            if row["id"] in by_id:
+                copies.append((row["id"], by_id[row["id"]]["path"], row["path"]))
+            else:
+                by_id[row["id"]] = row
+        chosen = list(by_id.values())
+    return sorted(chosen, key=lambda row: (row["created"] or 0.0, row["id"])), copies
 
 
 def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolders, dict[str, tuple]]:
@@ -107,7 +115,7 @@ def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolde
     folders the cache does not name (_ends_workers_pay: a first listing), they scan those folders
     as well as read them: finding 10,000 folders' keys takes 0.2 s of one core."""
     candidates = candidate_folders(root)
-    unknown = [path for path, problem in candidates if problem is None and os.path.basename(path) not in cached]
+    unknown = [path for path, problem in candidates if problem is None and _folder_name(path) not in cached]
     scanned = {}
     if _ends_workers_pay(len(unknown)):
         batches = [unknown[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(unknown), ENDS_RUNS_PER_TASK)]
@@ -125,7 +133,7 @@ def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolde
         else:
             folders.add(scan_folder(path))
     to_read = [(path, folders.events[path]) for path, key in folders.found
-               if path not in read and _stale(cached.get(os.path.basename(path)), key)]
+               if path not in read and _stale(cached.get(_folder_name(path)), key)]
     read.update(zip((path for path, _ in to_read), _read_runs(to_read, now)))
     return folders, read
 
@@ -145,7 +153,7 @@ def _scan_and_read_batch(paths: list[str], now: float | None) -> list[tuple[Fold
         return [(scan, None if scan.key is None else _read_run((scan.path, scan.events), now)) for scan in scans]
 
 
-def _stale(entry: list | None, key: str) -> bool:
+def _stale(entry: tuple | None, key: str) -> bool:
     return entry is None or entry[0] != key or entry[1]["status"] == "running"
 
 
@@ -196,77 +204,6 @@ def _read_whole(path: str, now: float | None) -> tuple[dict | None, list[str], s
         except (RunFormatError, OSError) as exc:
             return None, [], failure_reason(path, exc)
     return run.as_filterable(), list(run.warnings), None
-
-
-def _read_cache(root: str) -> dict:
-    """{run folder name: [key, fields, problems]}; empty when there is no usable cache. An entry
-    not shaped as _write_cache writes it (edited by hand, or by another version) is left out,
-    so its run is read again."""
-    try:
-        with open_regular(os.path.join(root, LISTING_FILE)) as handle:
-            text = handle.read()
-        data = decode_fast(text)
-        if data is None:  # msgspec refused it (a NaN in a row, or no msgspec): json decides
-            data = json.loads(text)
-        runs = data["runs"] if data.get("format") == LISTING_FORMAT else {}
-        return {name: entry for name, entry in runs.items() if _valid_entry(entry)}
-    except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
-        return {}
-
-
-def _valid_entry(entry) -> bool:
-    if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
-            and isinstance(entry[1], dict) and isinstance(entry[2], list)):
-        return False
-    fields = entry[1]
-    return (all(isinstance(fields.get(name, ...), types) for name, types in ROW_FIELDS.items())
-            and all(isinstance(problem, str) for problem in entry[2]))
-
-
-def _write_cache(root: str, entries: dict) -> None:
-    """Replace the cache atomically; a folder that cannot be written (read-only, full) keeps none."""
-    if not os.path.isdir(root):
-        return
-    try:
-        replace_file(os.path.join(root, LISTING_FILE), _cache_text({"format": LISTING_FORMAT, "runs": entries}))
-    except (OSError, ValueError, TypeError):
-        pass  # the next listing reads the runs again: the cache only saves time
-
-
-def _cache_text(data: dict) -> bytes | str:
-    """The cache's JSON: msgspec's encoding (a tenth of json.dumps's time: 10 ms for 10,000 runs)
-    where it writes what json.dumps writes, else json's. msgspec writes NaN and the infinities as
-    null and refuses text with a lone surrogate; json keeps both."""
-    try:
-        # imported here as fast_json imports its decoder: only on use (a listing has decoded by now)
-        from msgspec.json import encode
-    except ImportError:  # a light install: json writes it
-        encode = None
-    if encode is not None and _all_finite(data):
-        try:
-            return encode(data)
-        except (TypeError, ValueError, OverflowError):
-            pass
-    return json.dumps(data, separators=(",", ":"))
-
-
-def _all_finite(value) -> bool:
-    """Whether no float in ``value`` (dicts and lists of JSON values) is NaN or infinite."""
-    kind = type(value)
-    if kind is float:
-        return value - value == 0.0  # NaN - NaN and inf - inf are NaN
-    if kind is dict:
-        value = value.values()
-    elif kind is not list:
-        return True
-    for item in value:
-        kind = type(item)
-        if kind is float:
-            if item - item != 0.0:
-                return False
-        elif (kind is dict or kind is list) and not _all_finite(item):
-            return False
-    return True
 
 
 def find_run(query: str, *roots, max_points: int | None = None) -> RunRecord:

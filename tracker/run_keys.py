@@ -111,9 +111,11 @@ def scan_folder(path: str) -> FolderScan:
         problems.append((inner, f"a run folder {where}; not read (move it into the runs folder)"))
     if not has_events:
         return FolderScan(path, None, [], problems)
-    stats.sort()
+    if len(stats) > 1:
+        stats.sort()
     key = hashlib.blake2b("\n".join(stats).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-    return FolderScan(path, key, [os.path.join(path, name) for name in _in_reading_order(events)], problems)
+    folder = path if path.endswith(os.sep) else path + os.sep  # os.path.join, in a tenth of its time
+    return FolderScan(path, key, [folder + name for name in _in_reading_order(events)], problems)
 
 
 def _scan_files(folder: str, prefix: str, stats: list[str], nested: list[str] | None = None,
@@ -123,26 +125,28 @@ def _scan_files(folder: str, prefix: str, stats: list[str], nested: list[str] | 
     Sub-folders of ``folder`` that hold an events file themselves are added to ``nested``, and the
     names in ``folder`` that events_files() takes to ``events`` (whatever they are: a reader of
     the run opens them and finds out). The top folder failing to open raises; a sub-folder failing
-    to open is left out of the key."""
+    to open is left out of the key. Called for every run folder on every listing: kept lean."""
     has_events = False
     with os.scandir(folder) as entries:
         for entry in entries:
-            if events is not None and is_events_file(entry.name):
-                events.append(entry.name)
+            name = entry.name
+            is_events = name.startswith("events") and name.endswith(".jsonl")  # is_events_file, inlined
+            if is_events and events is not None:
+                events.append(name)
             try:
                 if entry.is_dir(follow_symlinks=False):
                     try:
-                        inner_events = _scan_files(entry.path, f"{prefix}{entry.name}/", stats)
+                        inner_events = _scan_files(entry.path, f"{prefix}{name}/", stats)
                     except OSError:
                         continue
-                    if inner_events and nested is not None and entry.name not in RUN_LAYOUT_FOLDERS:
+                    if inner_events and nested is not None and name not in RUN_LAYOUT_FOLDERS:
                         nested.append(entry.path)
                     continue
                 info = entry.stat()
             except OSError:
                 continue  # vanished while listing; the next reader sees the folder as it is then
-            stats.append(f"{prefix}{entry.name}\0{info.st_size}\0{info.st_mtime_ns}")
-            has_events = has_events or is_events_file(entry.name)
+            stats.append(f"{prefix}{name}\0{info.st_size}\0{info.st_mtime_ns}")
+            has_events = has_events or is_events
     return has_events
 
 
@@ -163,4 +167,6 @@ def events_files(path: str) -> list[str]:
 
 
 def _in_reading_order(names: list[str]) -> list[str]:
+    if len(names) == 1:  # the usual run: no sort
+        return names
     return sorted(names, key=lambda name: (name != MAIN_EVENTS_FILE, name))

@@ -1,0 +1,176 @@
+"""tracker ls's cache of each run's row: JSON lines, a line appended per changed run, rewritten whole now and then.
+
+LISTING_FILE in a runs folder holds a header line, ``{"format":3}``, then one line per run:
+``[folder name, content key (run_keys.py), row (RunRecord.as_filterable()), problems]``. A line
+further down supersedes an earlier one of the same folder. A listing that read a few runs again
+appends their lines, rather than rewriting a file of 55 MB for 100,000 runs; it rewrites the file
+(atomic_file.py) when the dead lines (superseded, of a folder gone, unreadable) outnumber an eighth
+of the live ones, and when the file was missing or of another format.
+
+Each line is decoded and type-checked by msgspec in one call; a line it refuses (a NaN or an
+infinity, which json writes as bare tokens; a lone surrogate; a line torn by a killed writer) is
+read by json and checked in Python, and a line neither takes is left out: its run is read again.
+Two listings at once may both append, or one append to the file the other just replaced: a line
+lost or written twice costs a read, never a wrong row, as an entry is used only while its key is
+the one of its folder's files now. The cache is only a cache: deleting it is always safe.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, TypedDict, Union
+
+from .atomic_file import replace_file
+from .event_lines import open_regular
+
+try:  # msgspec decodes and checks a line in one call; a light install reads them with json
+    import msgspec
+except ImportError:
+    msgspec = None
+
+LISTING_FILE = ".tracker-listing.jsonl"
+LEGACY_LISTING_FILE = ".tracker-listing.json"  # format 2, one JSON object: removed once replaced
+LISTING_FORMAT = 3  # 3: JSON lines, appended per changed run
+HEADER = json.dumps({"format": LISTING_FORMAT}, separators=(",", ":")).encode()
+DEAD_LINES_PER_LIVE = 1 / 8  # more dead lines than this per live one: the file is rewritten
+# The fields of a cached row and their types: an entry that does not match is read again.
+_TEXT, _OPTIONAL_TEXT, _OPTIONAL_NUMBER = (str,), (str, type(None)), (int, float, type(None))
+ROW_FIELDS = {"id": _TEXT, "name": _TEXT, "project": _TEXT, "group": _OPTIONAL_TEXT, "status": _TEXT,
+              "tags": (list,), "user": _OPTIONAL_TEXT, "host": _OPTIONAL_TEXT, "notes": _TEXT,
+              "created": _OPTIONAL_NUMBER, "duration_s": _OPTIONAL_NUMBER, "config": (dict,), "summary": (dict,)}
+
+# (key, row, problems, the line as the file holds it) of one run folder
+CacheEntry = tuple[str, dict, list, bytes]
+
+
+@dataclass
+class CachedRuns:
+    """What a runs folder's cache holds: each run folder's last entry, by folder name."""
+
+    entries: dict[str, CacheEntry] = field(default_factory=dict)
+    lines: int = 0         # entry lines in the file, superseded and unreadable ones included
+    usable: bool = False   # the file is there, of this format: lines may be appended to it
+
+
+class _Row(TypedDict):
+    """ROW_FIELDS for msgspec. Unlike the Python check it refuses a bool for a number, and drops a
+    field it does not name; this version writes neither."""
+
+    id: str
+    name: str
+    project: str
+    group: Union[str, None]
+    status: str
+    tags: list
+    user: Union[str, None]
+    host: Union[str, None]
+    notes: str
+    created: Union[int, float, None]
+    duration_s: Union[int, float, None]
+    config: dict[str, Any]
+    summary: dict[str, Any]
+
+
+_decode_line = msgspec.json.Decoder(tuple[str, str, _Row, list[str]]).decode if msgspec else None
+_encode = msgspec.json.Encoder().encode if msgspec else None
+
+
+def read_cache(root: str) -> CachedRuns:
+    """The cache of the runs folder ``root``; empty when there is none or it cannot be read."""
+    cached = CachedRuns()
+    try:
+        with open_regular(os.path.join(root, LISTING_FILE)) as handle:
+            data = handle.read()
+    except (OSError, ValueError):
+        return cached
+    header, _, body = data.partition(b"\n")
+    if header != HEADER:
+        return cached
+    # a file cut short (a listing killed while appending) is rewritten: a line appended to it would
+    # join the cut one
+    cached.usable = data.endswith(b"\n")
+    entries = cached.entries
+    for line in body.split(b"\n"):
+        if not line:
+            continue
+        cached.lines += 1
+        entry = _decoded(line)
+        if entry is not None:
+            name, key, row, problems = entry
+            entries[name] = (key, row, problems, line)
+    return cached
+
+
+def _decoded(line: bytes) -> tuple | None:
+    """[name, key, row, problems] of a line shaped as entry_line writes it; else None."""
+    if _decode_line is not None:
+        try:
+            return _decode_line(line)
+        except (ValueError, RecursionError):  # msgspec's errors are ValueErrors: json decides
+            pass
+    try:
+        entry = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str) and isinstance(entry[1], str)
+            and isinstance(entry[2], dict) and isinstance(entry[3], list)):
+        return None
+    row = entry[2]
+    if not (all(isinstance(row.get(name, ...), types) for name, types in ROW_FIELDS.items())
+            and all(isinstance(problem, str) for problem in entry[3])):
+        return None
+    return entry
+
+
+def entry_line(name: str, key: str, row: dict, problems: list[str]) -> bytes:
+    """The cache's line for one run folder: msgspec's JSON (a tenth of json.dumps's time) where it
+    writes what json.dumps does, else json's; msgspec writes NaN and the infinities as null and
+    refuses text with a lone surrogate, where json keeps both."""
+    entry = [name, key, row, problems]
+    if _encode is not None and _all_finite(row):
+        try:
+            return _encode(entry)
+        except (TypeError, ValueError, OverflowError):
+            pass
+    return json.dumps(entry, separators=(",", ":")).encode()
+
+
+def write_cache(root: str, cached: CachedRuns, live: list[bytes], new: int) -> None:
+    """Bring the cache up to date with ``live``, the lines of every run to keep, of which the last
+    ``new`` are not in the file yet: appended, unless the file is to be rewritten whole (see the
+    module doc). A folder that cannot be written (read-only, full) keeps what it had, or none."""
+    if not os.path.isdir(root):
+        return
+    path = os.path.join(root, LISTING_FILE)
+    dead = cached.lines - (len(live) - new)
+    try:
+        if cached.usable and dead <= len(live) * DEAD_LINES_PER_LIVE:
+            if new:
+                with open(path, "ab") as handle:  # one write: appends of two listings do not interleave
+                    handle.write(b"".join(line + b"\n" for line in live[len(live) - new:]))
+            return
+        replace_file(path, b"\n".join([HEADER, *live, b""]))
+        if not cached.usable:  # a first listing by this version: the older format's file is dead weight
+            os.remove(os.path.join(root, LEGACY_LISTING_FILE))
+    except (OSError, ValueError, TypeError):
+        pass  # the next listing reads the runs again, or the older file lingers: the cache only saves time
+
+
+def _all_finite(value) -> bool:
+    """Whether no float in ``value`` (dicts and lists of JSON values) is NaN or infinite."""
+    kind = type(value)
+    if kind is float:
+        return value - value == 0.0  # NaN - NaN and inf - inf are NaN
+    if kind is dict:
+        value = value.values()
+    elif kind is not list:
+        return True
+    for item in value:
+        kind = type(item)
+        if kind is float:
+            if item - item != 0.0:
+                return False
+        elif (kind is dict or kind is list) and not _all_finite(item):
+            return False
+    return True
