@@ -277,3 +277,36 @@ def test_a_store_whose_backend_is_not_installed_is_refused_before_anything_is_cr
                                          r"not installed: pip install fsspec tracker_test_no_such_backend$"):
         tracker.init(dir="nosuch://key:secret@bucket/runs", capture=False)
     assert not (tmp_path / "spool").exists()
+
+
+def test_a_run_resumed_into_a_store_whose_spool_is_gone_keeps_its_config_tags_and_steps(store, tmp_path, monkeypatch):
+    """The run's first writer finished and left the spool (or ran on another machine): the resume
+    reads the run back from the store, as a local resume reads its folder."""
+    import tracker
+    from tracker.store_cache import StoreCache
+
+    fs, bucket, env, _ = store
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
+                 "TRACKER_SPOOL"):
+        monkeypatch.setenv(name, env[name])
+    url = env["TRACKER_DIR"]
+    first = tracker.init(project="store", name="first", config={"lr": 0.1}, tags=["baseline"], dir=url,
+                         capture=False)
+    for step in range(5):
+        first.log({"loss": 1.0 / (step + 1)})
+    first.finish()
+    assert not os.path.exists(first.path)  # uploaded, so gone from the spool
+
+    resumed = tracker.init(id=first.id, resume=True, dir=url, capture=False)
+    assert (resumed.project, resumed.name, resumed.config) == ("store", "first", {"lr": 0.1})
+    resumed.config["epochs"] = 3
+    resumed.log({"loss": 0.1})  # no step given: the one after the run's last
+    resumed.finish()
+
+    cache = StoreCache(url, folder=str(tmp_path / "cache"))
+    cache.sync()
+    run = load_run(os.path.join(cache.runs_folder, first.id))
+    assert (run.project, run.name, run.status) == ("store", "first", "finished")
+    assert run.config == {"lr": 0.1, "epochs": 3} and run.tags == ["baseline"]
+    assert run.histories["loss"].steps == [0, 1, 2, 3, 4, 5]
+    assert [writer.status for writer in run.writers] == ["finished", "finished"]

@@ -79,19 +79,25 @@ def init(project: str | None = None, name: str | None = None, config: dict | Non
     first_writer = created and not (store and (resume or joins))
     events_file = MAIN_EVENTS_FILE if first_writer else f"events-{writer_id}.jsonl"
     now = time.time()
-    previous = None if created or not records_logs else _previous_run(path)
+    if not records_logs:
+        previous = None
+    elif store and (resume or joins):  # the run's records are in the store; this spool may hold none of them
+        previous = _previous_run_in_store(store, run_id, path)
+    else:
+        previous = None if created else _previous_run(path)
     if previous is not None:
         project = (previous.project or project) if project == "default" else project
         name = name or previous.name
         group = group or previous.group
     name = str(name or run_id)
     head = []
-    if created or joins:  # every rank of a job writes the same run record: no rank waits on another's
+    if created and previous is None or joins:  # every rank of a job writes the same run record: none waits
         head.append({"type": "run", "schema": SCHEMA_VERSION, "id": run_id, "project": project,
                      "name": name, "group": group, "time": now})
     writer = RecordWriter(os.path.join(path, events_file), os.path.join(path, f"heartbeat-{writer_id}.json"),
                           writer_id, media_budget_bytes=media_budget_bytes, **_store_heartbeat(store))
-    head.append(_start_record(writer, now, place, resumed=bool(resume) if joins else not created))
+    resumed = bool(resume) if joins else not created or previous is not None  # in a store: found there
+    head.append(_start_record(writer, now, place, resumed=resumed))
     writer.remember_head(head)  # written again if the run folder is deleted mid-run
     _write_now(os.path.join(path, events_file), head)
     if place.without_shared_id:
@@ -222,6 +228,13 @@ def _previous_run(path: str):
     from .resume import previous_run
 
     return previous_run(path)
+
+
+def _previous_run_in_store(url: str, run_id: str, spool_folder: str):
+    # Imported here, as _previous_run's: only a resume into a store reads the run back from it.
+    from .store_resume import previous_run_in_store
+
+    return previous_run_in_store(url, run_id, spool_folder)
 
 
 def _start_record(writer: RecordWriter, now: float, place: JobPlace, resumed: bool) -> dict:

@@ -50,6 +50,22 @@ class Store:
         except FileNotFoundError:
             pass
 
+    def get_bytes(self, relatives: list[str]) -> dict[str, bytes]:
+        """The objects named (relative to the run), fetched together, less those not found (an
+        open segment closed since the listing); raises any other error the store answers."""
+        paths = {f"{self.root}/{relative}": relative for relative in relatives}
+        answers = self.fs.cat(list(paths), on_error="return") if paths else {}
+        if len(paths) == 1 and not isinstance(answers, dict):  # cat() of one path answers its bytes
+            answers = {next(iter(paths)): answers}
+        found = {}
+        for path, relative in paths.items():
+            answer = answers.get(path, FileNotFoundError(path))
+            if isinstance(answer, bytes):
+                found[relative] = answer
+            elif not isinstance(answer, FileNotFoundError):
+                raise answer
+        return found
+
     def sizes(self) -> dict[str, int]:
         """Every object of the run, by path relative to it, with its size: fresh from the store."""
         self.fs.invalidate_cache(self.root)
