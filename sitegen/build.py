@@ -11,7 +11,9 @@ is rendered and --strict has had its say:
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
 import os
 import shutil
@@ -20,11 +22,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from tracker.fast_json import decode_fast
 from tracker.version import __version__
 
 from .assets import plan_assets
 from .commit_diffs import commit_diff_texts
 from .discover import discover
+from .folder_stamps import STAMPS_FILE, FolderStamps, read_stamps
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .identity import RunChoice
 from .index_data import index_files
@@ -42,7 +46,9 @@ from .run_pages import RunOutcome, render_runs
 from .redaction import redact_tokens
 from .theme import resolve_theme
 
-SITE_MARKER = ".tracker-site"  # marks a folder this command built, so a rebuild may replace it
+SITE_MARKER = ".tracker-site"
+RUN_FOLDERS = os.path.dirname(run_folder("x"))        # where each run's folder of pages is
+RUN_DATA_FOLDER = os.path.dirname(run_data_file("x"))  # where each run's data file is  # marks a folder this command built, so a rebuild may replace it
 DEFAULT_TITLE = "Experiments"
 REPORT_RUNS_KEPT = 256  # runs read for report blocks kept in memory: reports often show one sweep several ways
 
@@ -95,22 +101,23 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
     started = time.monotonic()
     theme = resolve_theme(options.theme)
     out = os.path.abspath(options.out)
-    with locked_output(out):
+    with locked_output(out), CollectorPause() as pause:
         check_output_folder(out)
-        report = _build_locked(options, theme, out, progress)
+        report = _build_locked(options, theme, out, progress, pause)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildReport:
-    found = discover(options.runs)
-    assets, plotly = plan_assets(theme.static_dirs)
-    settings = PageSettings(options.title or DEFAULT_TITLE, theme, plotly, f"tracker {__version__}", options.base_url,
-                            options.now)
+def _build_locked(options: BuildOptions, theme, out: str, progress, pause: CollectorPause) -> BuildReport:
+    stamps = FolderStamps(None, time.time()) if options.full else read_stamps(out, time.time())
+    found = discover(options.runs, stamps)
     manifest = Manifest(site_key(theme, {"title": options.title, "base_url": options.base_url}))
     previous = None if options.full else read_manifest(out)
     incremental = previous is not None and previous.site_key == manifest.site_key
     choice = RunChoice(found, previous.known_ids() if incremental else {})
+    assets, plotly = plan_assets(theme.static_dirs)
+    settings = PageSettings(options.title or DEFAULT_TITLE, theme, plotly, f"tracker {__version__}", options.base_url,
+                            options.now)
     media_budget = run_media_budget_bytes(len(found.keys), options.media_budget_mb, options.run_media_budget_mb)
 
     staging = staging_path(out)
@@ -118,7 +125,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
     os.makedirs(staging)
     try:
         kept, shown, workers = render_shown_runs(choice, previous if incremental else None, out, settings, staging,
-                                                 progress, media_budget)
+                                                 progress, media_budget, pause)
         manifest.runs = kept | {run_id: _entry(outcome) for run_id, outcome in shown.items()}
         manifest.copies = {found.keys[copy.folder]: copy.run_id for copy in choice.copies()}
         unreadable = {**found.problems, **choice.unreadable}  # folders discovery could not use, runs that failed to read
@@ -131,13 +138,15 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
             raise SiteError(f"no readable runs in {where}" + (f" ({len(errors)} unreadable)" if errors else "")
                             + "; log some with tracker.init() or try 'tracker demo'")
         renderer = Renderer(theme)
-        reports = site_reports(options, manifest, choice, renderer, settings)
+        entries = manifest.in_site_order()
+        reports = site_reports(options, entries, choice, renderer, settings)
         if options.strict and reports.problems:
             raise StrictBuildError(reports.problems)
-        texts = site_pages(renderer, settings, manifest, errors, reports.links) | reports.texts
-        texts |= commit_diff_texts([entry.row_json for entry in sorted(  # the compare view's commit diffs
-            manifest.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))],
-            [os.getcwd(), *found.roots], out if incremental else None)
+        diffs, manifest.commits = commit_diff_texts(  # the compare view's commit diffs
+            [entry.commit for entry in entries], [os.getcwd(), *found.roots], out if incremental else None,
+            previous.commits if incremental else None)
+        texts = site_pages(renderer, settings, manifest, entries, errors, reports.links) | reports.texts | diffs
+        texts[STAMPS_FILE] = stamps.to_text()
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
         shared = {relative for entry in manifest.runs.values() for relative in entry.shared}  # still referenced
         run_files += sorted({relative for outcome in shown.values() for relative in outcome.shared
@@ -147,11 +156,9 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
             for relative in restored:  # deleted by hand: the site key covers changed assets, not missing ones
                 copy_file(staging, relative, assets[relative])
             run_files += restored
-            slugs = [entry.head["slug"] for entry in kept.values()]  # a run's files: its folder and data file
-            media = {relative for entry in kept.values() for relative in entry.media_files}
-            update_site(out, staging, run_files, texts,
-                        {run_data_file(slug) for slug in slugs} | set(assets) | media | shared,
-                        {run_folder(slug) for slug in slugs})
+            media = {relative for entry in kept.values() if entry.media for relative in entry.media_files}
+            update_site(out, staging, run_files, texts, set(assets) | media | shared,
+                        {entry.head["slug"] for entry in kept.values()})
         else:
             for relative, text in texts.items():
                 write_text(staging, relative, text)
@@ -171,7 +178,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
                        report_problems=reports.problems)
 
 
-def site_reports(options: BuildOptions, manifest: Manifest, choice: RunChoice, renderer: Renderer,
+def site_reports(options: BuildOptions, entries: list[RunEntry], choice: RunChoice, renderer: Renderer,
                  settings: PageSettings) -> SiteReports:
     """The report pages (reports.py), their blocks filled from the runs the site shows: fields
     from the index rows, histories and media read again only for the runs a block draws."""
@@ -186,15 +193,45 @@ def site_reports(options: BuildOptions, manifest: Manifest, choice: RunChoice, r
     def load(run_id: str):
         return read_run(folders[run_id], now=settings.now)
 
-    entries = sorted(manifest.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))
     rows = [json.loads(entry.row_json) for entry in entries]
     return build_reports(files, ReportRuns(rows, load), renderer, settings)
 
 
 def media_left_out(manifest: Manifest) -> tuple[int, int, int]:
     """(items, bytes, runs) the media budget left out of the site, over every run it shows."""
-    counts = [entry.media.get("left_out") or [0, 0] for entry in manifest.runs.values()]
+    counts = [entry.media["left_out"] for entry in manifest.runs.values() if entry.media.get("left_out")]
     return sum(items for items, _ in counts), sum(size for _, size in counts), sum(items > 0 for items, _ in counts)
+
+
+class CollectorPause:
+    """Python's cyclic garbage collector off for a build's work over every run's entry (reading the
+    manifest, discovery, writing the index and manifest), which makes hundreds of thousands of
+    objects that live to the end, so that each of the collector's passes walks all of them again:
+    a sixth of a rebuild's CPU at 20,000 runs. ``lifted()`` turns it back on where runs render."""
+
+    def __init__(self):
+        self.paused = False  # True between enter and exit when the collector was on
+
+    def __enter__(self) -> CollectorPause:
+        self.paused = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.paused:
+            gc.enable()
+            self.paused = False
+
+    @contextlib.contextmanager
+    def lifted(self):
+        if not self.paused:
+            yield
+            return
+        gc.enable()
+        try:
+            yield
+        finally:
+            gc.disable()
 
 
 def check_output_folder(out: str) -> None:
@@ -204,8 +241,8 @@ def check_output_folder(out: str) -> None:
 
 
 def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, settings: PageSettings,
-                      staging: str, progress=None, media_budget: int = run_media_budget_bytes(0)
-                      ) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
+                      staging: str, progress=None, media_budget: int = run_media_budget_bytes(0),
+                      pause: CollectorPause | None = None) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
     """Render into ``staging`` what the site must show anew, and keep the rest of ``previous``.
 
     Returns the entries kept, by run id, the outcome of each run id shown from a folder rendered
@@ -215,34 +252,42 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
     were deleted by hand). What is read can make another folder the one shown, so this repeats
     until nothing is left to render. Unreadable folders end up in ``choice.unreadable``. A kept
     run whose media would change under ``media_budget`` (each run's share) is rendered again.
+    The collector, if ``pause`` holds it, runs while runs render here (their garbage has cycles).
     """
+    pause = pause or CollectorPause()
     rendered: dict[str, RunOutcome] = {}
+    kept: dict[str, RunEntry] = {}
+    judged: dict[str, str] = {}  # run id -> the folder it was judged from: a later pass judges only changes
     most_workers = 1
-    in_site = _run_files_in_site(out) if previous else set()
+    in_site = _run_files_in_site(out) if previous else (set(), set())
     while True:
-        kept = {}
         jobs = [folder for folder in choice.unknown() if folder not in rendered]
         for run_id, folder in choice.shown().items():
-            entry = previous.runs.get(run_id) if previous else None
+            if judged.get(run_id) == folder:
+                continue
+            judged[run_id] = folder
+            kept.pop(run_id, None)
             if folder in rendered:
                 continue
-            if entry is not None and entry.key == choice.found.keys[folder] and entry.settled \
-                    and _run_files_exist(entry.head["slug"], in_site) and entry.media_still_fits(media_budget):
+            entry = previous.runs.get(run_id) if previous else None
+            if entry is not None and _page_still_right(entry, choice.found.keys[folder], in_site, media_budget):
                 kept[run_id] = entry
             else:
                 jobs.append(folder)
         if not jobs:
             break
-        outcomes, workers = render_runs([(folder, choice.found.keys[folder]) for folder in jobs], settings,
-                                        staging, progress, media_budget)
+        with pause.lifted():
+            outcomes, workers = render_runs([(folder, choice.found.keys[folder]) for folder in jobs], settings,
+                                            staging, progress, media_budget)
         most_workers = max(most_workers, workers)
         for outcome in outcomes:
             rendered[outcome.folder] = outcome
             choice.learn(outcome.folder, outcome.head["id"] if outcome.error is None else None,
                          outcome.error and relative_to_runs_folder(outcome.error, outcome.folder))
-    shown = {run_id: rendered[folder] for run_id, folder in choice.shown().items() if folder in rendered}
+    shown_from = choice.shown()
+    shown = {run_id: rendered[folder] for run_id, folder in shown_from.items() if folder in rendered}
     _render_again_where_copies_wrote(shown, rendered, choice, settings, staging, media_budget)
-    return kept, shown, most_workers
+    return {run_id: entry for run_id, entry in kept.items() if run_id in shown_from}, shown, most_workers
 
 
 def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dict[str, RunOutcome],
@@ -267,35 +312,41 @@ def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dic
             choice.learn(outcome.folder, None, relative_to_runs_folder(outcome.error, outcome.folder))
 
 
-def _run_files_exist(slug: str, in_site: set[str]) -> bool:
-    """Whether a kept run's folder and data file are still in the site (``in_site``: see
-    _run_files_in_site), so that files deleted by hand are made again."""
-    return run_folder(slug) in in_site and run_data_file(slug) in in_site
+def _page_still_right(entry: RunEntry, key: str, in_site: tuple[set[str], set[str]], media_budget: int) -> bool:
+    """Whether the site's page of ``entry`` is the one its folder (of ``key``) would make now: the
+    same files, not running, its folder and data file still in the site (``in_site``: see
+    _run_files_in_site; files deleted by hand are made again), the same media under ``media_budget``."""
+    head = entry.head
+    return (entry.key == key and head["status"] != "running" and head["slug"] in in_site[0]
+            and head["slug"] + ".js" in in_site[1] and (not entry.media or entry.media_still_fits(media_budget)))
 
 
-def _run_files_in_site(out: str) -> set[str]:
-    """The site-relative paths of the run folders and run data files in ``out``: two directory
-    reads, where a stat of each kept page was a tenth of a rebuild of 10,000 runs. A page deleted
-    alone from a run folder that is still there goes unnoticed until its run changes."""
-    found = set()
-    for folder in (run_folder("x"), run_data_file("x")):
-        parent = os.path.dirname(folder)
-        try:
-            found.update(f"{parent}/{name}" for name in os.listdir(os.path.join(out, parent)))
-        except OSError:
-            pass
-    return found
+def _run_files_in_site(out: str) -> tuple[set[str], set[str]]:
+    """The names in the site's folder of run folders and in its folder of run data files: two
+    directory reads, where a stat of each kept page was a tenth of a rebuild of 10,000 runs. A page
+    deleted alone from a run folder that is still there goes unnoticed until its run changes."""
+    return _names_in(out, RUN_FOLDERS), _names_in(out, RUN_DATA_FOLDER)
+
+
+def _names_in(out: str, relative: str) -> set[str]:
+    try:
+        return set(os.listdir(os.path.join(out, relative)))
+    except OSError:
+        return set()
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
-    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings, outcome.media, outcome.shared)
+    row = decode_fast(outcome.row_json.encode())
+    commit = (row if isinstance(row, dict) else json.loads(outcome.row_json)).get("commit")
+    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings, outcome.media, outcome.shared,
+                    commit if isinstance(commit, str) else None)
 
 
-def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest,
+def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest, entries: list[RunEntry],
                errors: list[tuple[str, str]], reports: list[dict] = ()) -> dict[str, str]:
     """The pages and files made from all runs at once: index, its data, compare, project, marker,
-    manifest. ``reports``: the index's links to the report pages ({title, url})."""
-    entries = sorted(manifest.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))
+    manifest. ``entries``: the manifest's, in site order (Manifest.in_site_order); ``reports``:
+    the index's links to the report pages ({title, url})."""
     heads = [entry.head for entry in entries]
     projects = len({head["project"] for head in heads})
     overview = f"{len(heads)} runs in {projects} project{'s' if projects != 1 else ''}"
@@ -320,7 +371,8 @@ def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, s
                 unchanged_runs: set[str]) -> None:
     """Move the re-rendered runs' files into ``out``, replace the site pages, then remove every
     file that neither they nor ``owned`` name: removed runs, files a run no longer has, strays
-    (the folders of ``unchanged_runs``, which nothing touched, are not looked into).
+    (the folders and data files of ``unchanged_runs``, slugs of runs nothing touched, are kept
+    and not looked into).
 
     Each file is replaced atomically; the manifest is written last, so a build stopped half-way
     leaves keys that make the next build render those runs again.
@@ -336,14 +388,19 @@ def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, s
     replace_text(out, MANIFEST_FILE, manifest)
 
 
-def site_files(out: str, skipped: set[str]) -> list[str]:
-    """Every file in the site folder, site-relative with '/', except below the ``skipped`` folders
-    (the pages of unchanged runs: not listing ten thousand folders keeps a rebuild fast)."""
+def site_files(out: str, unchanged_runs: set[str]) -> list[str]:
+    """Every file in the site folder, site-relative with '/', except the folders and data files of
+    ``unchanged_runs`` (slugs): the two folders that hold one of each per run are judged by name,
+    where naming every file in them was a tenth of a rebuild of 100,000 runs."""
     found = []
+    unchanged_data = {os.path.basename(run_data_file(slug)) for slug in unchanged_runs}
     for parent, folders, names in os.walk(out):
         relative_parent = os.path.relpath(parent, out).replace(os.sep, "/")
         prefix = "" if relative_parent == "." else relative_parent + "/"
-        folders[:] = [name for name in folders if prefix + name not in skipped]
+        if relative_parent == RUN_FOLDERS:
+            folders[:] = set(folders) - unchanged_runs
+        elif relative_parent == RUN_DATA_FOLDER:
+            names = set(names) - unchanged_data
         found.extend(prefix + name for name in names)
     return found
 

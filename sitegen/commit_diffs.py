@@ -14,14 +14,18 @@ Each diff is ``data/commits/<hash>-<hash>.js`` (the two full hashes sorted), reg
 "notice"}``: the diff from the older commit to the newer one. ``data/commits/index.js``, written by
 every build, names them (``TrackerData.commitDiffIndex = {"repository": bool, "keys": [...]}``), so
 the compare view loads only files that exist.
+
+Which commit a run's short hash names is asked of git once (KnownCommits, kept in the manifest):
+a rebuild asks only about the commits of runs it has not seen, and asks again about those the
+checkout lacked only once its refs have changed (a fetch or a commit may have brought them in).
 """
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
+from dataclasses import dataclass, field
 
-from tracker.code_diff import commit_diff, find_repository, resolve_commits
+from tracker.code_diff import commit_diff, find_repository, refs_digest, resolve_commits
 
 from .render import data_script_text, script_json
 
@@ -50,18 +54,33 @@ def commit_pairs(commits: list[str], runs_per_commit: dict[str, int]) -> list[tu
     return list(dict.fromkeys(pairs))[:MAX_COMMIT_PAIRS]
 
 
-def commit_diff_texts(row_texts: list[str], start_dirs: list[str], previous_out: str | None = None) -> dict[str, str]:
-    """The commit diff files for the index rows (JSON texts, oldest run first), by site path, and
-    their index; none but the index when no folder of ``start_dirs`` is in a git checkout. A diff
-    that ``previous_out`` (the site being rebuilt) holds is taken from it: two commits' diff never
-    changes, and a live rebuild need not run git for every pair again."""
+@dataclass
+class KnownCommits:
+    """What the checkout answered about short hashes: {short: full hash, or "" for none}, and the
+    digest of its refs at the time (code_diff.refs_digest)."""
+
+    refs: str | None = None
+    full: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"refs": self.refs, "full": self.full}
+
+
+def commit_diff_texts(shorts: list[str | None], start_dirs: list[str], previous_out: str | None = None,
+                      known: KnownCommits | None = None) -> tuple[dict[str, str], KnownCommits]:
+    """The commit diff files for the runs' commits (short hashes as their index rows have them,
+    oldest run first), by site path, and their index; none but the index when no folder of
+    ``start_dirs`` is in a git checkout. Also what is now known of the commits, for the next build
+    (``known``: what the last one knew). A diff that ``previous_out`` (the site being rebuilt)
+    holds is taken from it: two commits' diff never changes, and a live rebuild need not run git
+    for every pair again."""
     root = next((found for folder in start_dirs if (found := find_repository(folder))), None)
     if root is None:
-        return {COMMIT_DIFF_INDEX_FILE: _index_text(False, [])}
-    shorts = [commit for text in row_texts if isinstance(commit := json.loads(text).get("commit"), str)]
-    full = resolve_commits(root, shorts)
-    counts = Counter(full[short] for short in shorts if short in full)
-    commits = list(dict.fromkeys(full[short] for short in shorts if short in full))
+        return {COMMIT_DIFF_INDEX_FILE: _index_text(False, [])}, KnownCommits()
+    shorts = [short for short in shorts if isinstance(short, str)]
+    known = _resolve(root, shorts, known or KnownCommits())
+    counts = Counter(known.full[short] for short in shorts if known.full.get(short))
+    commits = list(dict.fromkeys(known.full[short] for short in shorts if known.full.get(short)))
     texts, keys = {}, []
     for older, newer in commit_pairs(commits, counts):
         relative = commit_diff_file(older, newer)
@@ -75,7 +94,19 @@ def commit_diff_texts(row_texts: list[str], start_dirs: list[str], previous_out:
             text = data_script_text("commitDiffs", commit_diff_key(older, newer), script_json(value))
         keys.append(commit_diff_key(older, newer))
         texts[relative] = text
-    return texts | {COMMIT_DIFF_INDEX_FILE: _index_text(True, sorted(keys))}
+    return texts | {COMMIT_DIFF_INDEX_FILE: _index_text(True, sorted(keys))}, known
+
+
+def _resolve(root: str, shorts: list[str], known: KnownCommits) -> KnownCommits:
+    """The full hash of each of ``shorts`` that the checkout has, asking git only about those
+    ``known`` has no answer for (or answered "none" for, when the refs changed since)."""
+    refs = refs_digest(root)
+    answers = known.full if refs is not None and refs == known.refs else \
+        {short: full for short, full in known.full.items() if full}
+    asked = [short for short in dict.fromkeys(shorts) if short not in answers]
+    found = resolve_commits(root, asked) if asked else {}
+    answers = answers | {short: found.get(short, "") for short in asked}
+    return KnownCommits(refs, {short: answers[short] for short in dict.fromkeys(shorts)})
 
 
 def _previous_text(out: str | None, relative: str) -> str | None:

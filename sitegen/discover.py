@@ -3,7 +3,8 @@
 A folder's key (see tracker/run_keys.py) hashes its files' names, sizes and modification times;
 here the folder's name is hashed in too, because which copy of a run the site shows depends on it
 (see identity.py): a key names one folder as it is now. Every run folder is listed, copies of one
-run included; a folder's run id is known only once it is read.
+run included; a folder's run id is known only once it is read. Given the last build's stamps
+(folder_stamps.py), a folder whose stamp still holds keeps its key without being listed.
 """
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import os
 from dataclasses import dataclass, field
 
 from tracker.layout import runs_root
-from tracker.run_keys import find_run_folders
+from tracker.run_keys import candidate_folders, scan_folder
+
+from .folder_stamps import FolderStamps
 
 
 @dataclass
@@ -24,6 +27,10 @@ class Discovery:
     root_of: dict[str, int] = field(default_factory=dict)  # folder -> index of its root in ``roots``
     problems: dict[str, str] = field(default_factory=dict)  # folder -> why it is not read (unopenable, nested)
 
+    def add_problem(self, folder: str, reason: str, root_index: int) -> None:
+        self.problems.setdefault(folder, reason)
+        self.root_of.setdefault(folder, root_index)
+
     def relative(self, folder: str) -> str:
         """``folder`` as messages and the site name it: relative to its runs folder, never the
         build machine's absolute path."""
@@ -31,20 +38,38 @@ class Discovery:
         return os.path.relpath(folder, root)
 
 
-def discover(roots: list[str] | None) -> Discovery:
-    """Every run folder under each runs folder (one folder per machine or CI job merges into one site)."""
+def discover(roots: list[str] | None, stamps: FolderStamps | None = None) -> Discovery:
+    """Every run folder under each runs folder (one folder per machine or CI job merges into one site).
+    ``stamps``: the last build's, checked for each folder, and this build's added to them."""
+    stamps = stamps or FolderStamps()
     resolved = [os.path.abspath(runs_root(root)) for root in (roots or [None])]
     found = Discovery([], {}, resolved, [root for root in resolved if not os.path.isdir(root)])
     for index, root in enumerate(resolved):
-        folders = find_run_folders(root)
-        for folder, reason in folders.problems:  # the site names folders relative to their runs folder
-            found.problems.setdefault(folder, reason.replace(root + os.sep, ""))
-            found.root_of.setdefault(folder, index)
-        for folder, files_key in folders.found:
-            if folder in found.keys:
-                continue  # the same runs folder given twice
-            found.folders.append(folder)
-            found.root_of[folder] = index
-            name = os.path.basename(folder).encode("utf-8", "surrogateescape")
-            found.keys[folder] = hashlib.blake2b(name + b"\0" + files_key.encode(), digest_size=16).hexdigest()
+        for folder, problem in candidate_folders(root):
+            if problem is not None:  # the site names folders relative to their runs folder
+                found.add_problem(folder, problem.replace(root + os.sep, ""), index)
+            elif folder not in found.keys:  # else the same runs folder given twice
+                name = os.path.basename(folder)
+                key = stamps.known_key(index, folder, name)
+                if key is None:
+                    key = _scan(folder, name, root, index, stamps, found)
+                if key is not None:
+                    found.folders.append(folder)
+                    found.root_of[folder] = index
+                    found.keys[folder] = key
     return found
+
+
+def _scan(folder: str, name: str, root: str, index: int, stamps: FolderStamps, found: Discovery) -> str | None:
+    """The key of a folder its stamp does not vouch for (None: not a run folder), from a full read."""
+    stamp = stamps.take(folder, name)  # before the key: a change in between shows as a changed stamp
+    scan = scan_folder(folder)
+    for inner, reason in scan.problems:
+        found.add_problem(inner, reason.replace(root + os.sep, ""), index)
+    if scan.key is None:
+        return None
+    name_bytes = name.encode("utf-8", "surrogateescape")
+    key = hashlib.blake2b(name_bytes + b"\0" + scan.key.encode(), digest_size=16).hexdigest()
+    if stamp is not None and not scan.problems:  # problems are found by reading: read it each time
+        stamps.keep(index, name, (key, *stamp))
+    return key

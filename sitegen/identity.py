@@ -71,5 +71,7 @@ class RunChoice:
         return {run_id: folders[0] for run_id, folders in self.holders().items()}
 
     def copies(self) -> list[Copy]:
-        return [Copy(run_id, folder, folders[0]) for run_id, folders in sorted(self.holders().items())
-                for folder in folders[1:]]
+        holders = self.holders()
+        return [Copy(run_id, folder, holders[run_id][0])
+                for run_id in sorted(run_id for run_id, folders in holders.items() if len(folders) > 1)
+                for folder in holders[run_id][1:]]

@@ -20,9 +20,15 @@ import errno
 import fcntl
 import os
 import shutil
+import time
 import warnings
 
 from .errors import SiteLockedError
+
+# A build turned away names the holder's pid, which the holder writes just after it takes the lock:
+# a busy machine can run the other build in between, so it looks again a few times (0.1 s at most).
+HOLDER_PID_WAITS = 10
+HOLDER_PID_WAIT_S = 0.01
 
 
 def lock_path(out: str) -> str:
@@ -68,6 +74,11 @@ def _lock(path: str, out: str) -> tuple[int, bool]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _holder(fd)
+            for _ in range(HOLDER_PID_WAITS):  # the holder writes its pid right after it locks
+                if holder is not None:
+                    break
+                time.sleep(HOLDER_PID_WAIT_S)
+                holder = _holder(fd)
             os.close(fd)
             raise SiteLockedError(out, holder) from None
         except OSError as exc:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 
 import tracker
 
+from sitegen.folder_stamps import RACY_S, STAMPS_FILE
 from sitegen.index_data import index_of_text
 from test_site_support import append_record, float32, log_run, run_cli, run_data, site_files
 
@@ -181,3 +183,21 @@ def test_rebuild_removes_files_a_run_no_longer_has_and_strays(tmp_path):
     assert not (site / "stray.txt").exists()
     assert (site / "runs" / os.path.basename(kept) / "index.html").is_file()
     assert (site / "data" / "runs" / f"{os.path.basename(kept)}.js").is_file()
+
+
+def test_a_rebuild_through_the_folder_stamps_sees_every_changed_run(tmp_path):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0}]) for n in range(4)]
+    time.sleep(RACY_S + 0.5)  # the folders' times are older than RACY_S: the build stamps them
+    build(runs, site)
+    stamps = json.loads((site / STAMPS_FILE).read_text())["roots"][0]
+    assert sorted(stamps) == sorted(os.path.basename(path) for path in paths)
+
+    append_record(paths[0], {"type": "metrics", "time": 2e9, "step": 5, "values": {"loss": 0.01}})
+    os.makedirs(os.path.join(paths[1], "files"), exist_ok=True)
+    with open(os.path.join(paths[1], "files", "notes.txt"), "w") as handle:
+        handle.write("a file added in a sub-folder\n")
+    with open(os.path.join(paths[2], "events-w1.jsonl"), "w") as handle:  # a second writer's file
+        handle.write("")
+    assert REPORT.match(build(runs, site)).groups() == ("4", "3", "1")
+    assert float32(0.01) in run_data(site, os.path.basename(paths[0]))["metrics"]["loss"]["values"]

@@ -13,6 +13,7 @@ Everything shown is redacted like the capture's texts (``redact_file_text``).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -231,6 +232,13 @@ def find_repository(start_dir: str) -> str | None:
     """The root of the git checkout holding ``start_dir``, or None (no git, not a checkout)."""
     output = _git(start_dir, "rev-parse", "--show-toplevel")
     return output.decode("utf-8", "surrogateescape").strip() or None if output is not None else None
+
+
+def refs_digest(root: str) -> str | None:
+    """A digest of the checkout's HEAD and refs (``git show-ref --head``): it changes when a commit,
+    fetch or checkout may have brought commits in; None when git cannot tell."""
+    output = _git(root, "show-ref", "--head")
+    return hashlib.sha256(output).hexdigest() if output else None
 
 
 def resolve_commit(root: str, revision: str) -> str | None:
