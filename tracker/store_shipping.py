@@ -33,7 +33,9 @@ class Store:
         import fsspec  # here only: see the module docstring
 
         self.url = without_credentials(url)
-        self.fs, root = fsspec.core.url_to_fs(url)
+        # An instance of its own: fsspec's shared one keeps the endpoint and credentials it was made
+        # with, and a later run of this process would write where an earlier one did.
+        self.fs, root = fsspec.core.url_to_fs(url, skip_instance_cache=True)
         if hasattr(self.fs, "auto_mkdir"):  # a local or mounted file system: folders as needed
             self.fs.auto_mkdir = True
         self.root = posixpath.join(root.rstrip("/"), run_id)
