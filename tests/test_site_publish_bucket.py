@@ -22,6 +22,7 @@ from test_site_support import append_record, log_run, run_cli
 
 boto3 = require_framework("boto3", extra="dev")
 
+from tracker.store_cache import StoreCache  # noqa: E402
 from sitegen.publish import (LONG_CACHE_CONTROL, SHORT_CACHE_CONTROL, SYNC_MANIFEST, local_site_files,  # noqa: E402
                              object_headers, plan_sync, publish)
 
@@ -250,8 +251,15 @@ def test_a_site_from_runs_in_a_store_is_published_to_the_bucket_and_republished_
         if relative != SYNC_MANIFEST:
             assert served(store, f"site/{relative}")[1].split(";")[0] == expected.content_type.split(";")[0]
 
+    # The store's listing gives each object a version that holds still: a second sync downloads nothing
+    synced = StoreCache(runs, folder=str(tmp_path / "runs-cache"))
+    assert synced.sync().downloaded == len(store.fs.find(f"{store.bucket}/runs")) > 0
+    assert (synced.sync().downloaded, synced.sync().removed) == (0, 0)
+
     added = log("stored-2")
     store.fs.rm(f"{store.bucket}/runs/{first[0]}", recursive=True)
+    report = synced.sync()
+    assert report.downloaded == len(store.fs.find(f"{store.bucket}/runs/{added}")) and report.removed > 0
     uploaded, removed, unchanged = build_to(runs, site, "--cache", str(cache))
 
     after = local_site_files(str(cache / "site"))
