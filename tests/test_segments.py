@@ -40,6 +40,9 @@ def test_store_urls_are_told_from_local_folders():
 def test_credentials_are_taken_out_of_a_url():
     assert without_credentials("s3://AKIA:secret@bucket/prefix") == "s3://bucket/prefix"
     assert without_credentials("s3://bucket/prefix") == "s3://bucket/prefix"
+    # adlfs's container@account form names the container: kept, or tracker sync would upload elsewhere
+    assert without_credentials("abfs://runs@team.dfs.core.windows.net/x") == "abfs://runs@team.dfs.core.windows.net/x"
+    assert without_credentials("abfs://runs:secret@team.dfs.core.windows.net/x") == "abfs://team.dfs.core.windows.net/x"
 
 
 def test_names_sort_in_offset_order_and_parse_back():

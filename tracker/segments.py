@@ -26,6 +26,7 @@ OFFSET_DIGITS = 16  # zero-padded, so the names sort in offset order
 _SEGMENT_NAME = re.compile(r"^(\d{16})(\.open)?$")
 # A scheme of two characters or more, so that a Windows drive (C:\runs) is never taken for one.
 _STORE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+_ACCOUNT_HOST_SCHEMES = {"abfs", "abfss", "az"}  # adlfs: <container>@<account host> is no credential
 
 
 def is_store_url(location) -> bool:
@@ -35,11 +36,16 @@ def is_store_url(location) -> bool:
 
 
 def without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` removed: for messages and the files a spool or cache keeps."""
+    """``url`` with any ``user:password@`` removed: for messages and the files a spool or cache keeps.
+    Azure's ``abfs://container@account.dfs.core.windows.net/path`` keeps its ``container@``: it
+    names the container, and without it ``tracker sync`` would upload to another one."""
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    if parts.scheme.lower() in _ACCOUNT_HOST_SCHEMES and ":" not in userinfo:
+        return url
+    return urlunsplit(parts._replace(netloc=host))
 
 
 def is_segmented(name: str) -> bool:
