@@ -1,7 +1,7 @@
 """Cold build against its floor: how far ``tracker build`` is from parsing every events line once.
 
     python bench/bench_cold_read.py [--runs 1000] [--rebuild-runs 10000] [--repeats 3] [--work DIR]
-                                    [--breakdown 60] [--output /tmp/bench_sections/cold_build.md]
+                                    [--breakdown 60] [--no-light] [--output /tmp/bench_sections/cold_build.md]
 
 Synthetic finished runs of 1,000 steps x 5 metrics (bench/synthetic_runs.py, cached in --work as
 bench_site.py caches them; the two share the default folder). Measured, interleaved, medians of
@@ -14,7 +14,8 @@ bench_site.py caches them; the two share the default folder). Measured, interlea
    and CPU time of the process tree (its worker processes included, as rusage counts them);
 4. the same build as a light install makes it, msgspec blocked in every process of the build (a
    sitecustomize on PYTHONPATH): the build with json decoding. Both builds' run data files must
-   be byte for byte the same, or the benchmark fails.
+   be byte for byte the same, or the benchmark fails. --no-light leaves this build out (a tree whose
+   site modules need msgspec cannot build without it).
 
 Then, at --rebuild-runs runs: a cold build, and a rebuild after one record is appended to one run
 (median of 5, a different run each time) next to bench_site.py's floor, a fresh process that
@@ -126,27 +127,31 @@ def run_data_digest(out: Path) -> str:
     return digest.hexdigest()
 
 
-def measure_cold(work: Path, count: int, repeats: int) -> dict:
+def measure_cold(work: Path, count: int, repeats: int, light: bool = True) -> dict:
     runs = synthetic_runs(work, count, STEPS, METRICS)
-    fast_env = dict(BUILD_ENV, PYTHONPATH=str(REPO_ROOT))
-    json_env = light_install_env(work / "no-msgspec")
+    builds = [("cold", dict(BUILD_ENV, PYTHONPATH=str(REPO_ROOT)))]
+    if light:
+        builds.append(("cold_json", light_install_env(work / "no-msgspec")))
     samples: dict[str, list] = {"floor": [], "json_floor": [], "cold": [], "cold_json": []}
     for _ in range(repeats):  # interleaved, so a busy moment of a shared machine hits all four alike
         samples["floor"].append(floor_s(MSGSPEC_FLOOR_CODE, runs))
         samples["json_floor"].append(floor_s(JSON_FLOOR_CODE, runs))
-        for name, env in (("cold", fast_env), ("cold_json", json_env)):
+        for name, env in builds:
             out = work / f"cold-{name}-{count}"
             shutil.rmtree(out, ignore_errors=True)
             samples[name].append(timed_build(runs, out, env))
-    same = run_data_digest(work / f"cold-cold-{count}") == run_data_digest(work / f"cold-cold_json-{count}")
-    assert same, "the builds with msgspec and with json made different run data files"
+    same = None
+    if light:
+        same = run_data_digest(work / f"cold-cold-{count}") == run_data_digest(work / f"cold-cold_json-{count}")
+        assert same, "the builds with msgspec and with json made different run data files"
     return {"runs": count, "lines": samples["floor"][0]["lines"],
             "floor_s": median(floor["seconds"] for floor in samples["floor"]),
             "floor_cpu_s": median(floor["cpu_s"] for floor in samples["floor"]),
             "json_floor_s": median(floor["seconds"] for floor in samples["json_floor"]),
             "cold_s": median(wall for wall, _ in samples["cold"]), "cold_cpu_s": median(cpu for _, cpu in samples["cold"]),
-            "cold_json_s": median(wall for wall, _ in samples["cold_json"]),
-            "cold_json_cpu_s": median(cpu for _, cpu in samples["cold_json"]), "same_run_data": same}
+            "cold_json_s": median(wall for wall, _ in samples["cold_json"]) if light else None,
+            "cold_json_cpu_s": median(cpu for _, cpu in samples["cold_json"]) if light else None,
+            "same_run_data": same}
 
 
 def measure_rebuild(work: Path, count: int) -> dict:
@@ -212,8 +217,9 @@ def render_report(results: dict) -> str:
     cpu_ratio = cold["cold_cpu_s"] / cold["floor_cpu_s"]
     rows = [[f"{cold['runs']:,}", f"{cold['lines']:,}", f"{cold['floor_s']:.2f}", f"{cold['floor_cpu_s']:.2f}",
              f"{cold['json_floor_s']:.2f}", f"{cold['cold_s']:.2f}", f"{cold['cold_cpu_s']:.2f}", f"{ratio:.1f}x",
-             f"{cpu_ratio:.1f}x", f"{cold['cold_json_s']:.2f}", f"{cold['cold_json_cpu_s']:.2f}",
-             f"{cold['cold_json_cpu_s'] / cold['cold_cpu_s']:.2f}x"]]
+             f"{cpu_ratio:.1f}x"] + ([f"{cold['cold_json_s']:.2f}", f"{cold['cold_json_cpu_s']:.2f}",
+                                      f"{cold['cold_json_cpu_s'] / cold['cold_cpu_s']:.2f}x"]
+                                     if cold["cold_json_s"] is not None else ["not built"] * 3)]
     parts = [
         f"Measured on {results['date']} at commit {results['revision']} with `{results['command']}` on "
         f"{results['machine']}; load average {results['load_before']} before, {results['load_after']} after.",
@@ -262,13 +268,15 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tracker-bench-site",
                         help="where synthetic runs and sites go (shared with bench_site.py)")
     parser.add_argument("--output", type=Path, help="write the Markdown section here too")
+    parser.add_argument("--no-light", dest="light", action="store_false",
+                        help="leave out the light-install build (msgspec blocked)")
     parser.add_argument("--breakdown", type=int, default=0, metavar="N",
                         help="time each step of a run page over N of the cold runs (default 0: not done)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
     print(f"{args.runs} runs, cold ...", file=sys.stderr, flush=True)
-    cold = measure_cold(args.work, args.runs, args.repeats)
+    cold = measure_cold(args.work, args.runs, args.repeats, args.light)
     print(json.dumps(cold), file=sys.stderr, flush=True)
     breakdown = None
     if args.breakdown:
@@ -285,6 +293,7 @@ def main(argv=None) -> int:
                                                         ("--rebuild-runs", args.rebuild_runs, 10000),
                                                         ("--repeats", args.repeats, 3),
                                                         ("--breakdown", args.breakdown, 0)) if value != default)
+    command += "" if args.light else " --no-light"
     results = {**run_facts(command, load_before), "repeats": args.repeats, "cold": cold, "rebuild": rebuild,
                "breakdown": breakdown}
     report = HEADING + "\n\n" + render_report(results)
