@@ -9,7 +9,7 @@
  *    row(i) -> run i's row as docs/site-data.md documents it (oldest first; made on first use),
  *    rows() -> every row (made on first use: the index table never needs them all),
  *    column(key) -> {values, codes}: run i's value of a row key is values[codes[i]], or values[i]
- *      when codes is null (a column without repeats),
+ *      when codes is null (a column without repeats; floats stored as base64 doubles, decoded here),
  *    section("config" | "summary") -> {keys (in the order they first appear), column(key) (null
  *      where a run lacks the key), presence(key) -> Uint8Array (1 where a run has it), keysOf(i)}}.
  * query.js filters and sorts on columns; run-fields.js finds the config keys and metrics on them.
@@ -48,15 +48,53 @@
   /** A stored column as {values, codes}. */
   function decode(stored) {
     if (Array.isArray(stored)) return { values: stored, codes: null };
+    if (typeof stored.f64 === "string") return { values: floats(stored.f64), codes: null };
     const { values, codes } = stored;
-    if (typeof codes !== "string") return { values, codes };
-    const decoded = new Uint8Array(codes.length);
+    // one kind of array for every column's codes, so the loops over them stay monomorphic (fast)
+    if (typeof codes !== "string") return { values, codes: Uint32Array.from(codes) };
+    const decoded = new Uint32Array(codes.length);
     for (let position = 0; position < codes.length; position++) decoded[position] = CODE_OF[codes.charCodeAt(position)];
     return { values, codes: decoded };
   }
 
+  /** Base64 of little-endian doubles (as the run data's series), NaN standing for null. */
+  function floats(base64) {
+    const text = atob(base64);
+    const bytes = new Uint8Array(text.length);
+    for (let position = 0; position < text.length; position++) bytes[position] = text.charCodeAt(position);
+    const doubles = new Float64Array(bytes.buffer, 0, bytes.length >> 3);
+    const values = new Array(doubles.length);
+    for (let position = 0; position < doubles.length; position++) {
+      const value = doubles[position];
+      values[position] = value === value ? value : null; // NaN is null
+    }
+    return values;
+  }
+
+  /** Run `run`'s value of a column of floats, without decoding the others: the 8 bytes are within
+   * at most 4 groups of 4 base64 characters. */
+  function oneFloat(base64, run) {
+    const first = Math.floor((run * 8) / 3), last = Math.floor((run * 8 + 7) / 3);
+    const text = atob(base64.slice(first * 4, (last + 1) * 4));
+    const bytes = new Uint8Array(8);
+    for (let position = 0; position < 8; position++) bytes[position] = text.charCodeAt(run * 8 - first * 3 + position);
+    const value = new Float64Array(bytes.buffer)[0];
+    return value === value ? value : null;
+  }
+
   function valueAt(column, position) {
     return column.codes ? column.values[column.codes[position]] : column.values[position];
+  }
+
+  /** (key, run) -> value, for making rows: from the decoded column once there is one, else one
+   * value at a time where that is cheaper than the whole column (floats, columns made from another). */
+  function cellReader(stored, column) {
+    return (key, run) => {
+      const source = stored[key];
+      if (source && typeof source.f64 === "string" && !column.decoded(key)) return oneFloat(source.f64, run);
+      if (typeof source === "string" && DERIVED[key] && !column.decoded(key)) return DERIVED[key].value(cellReader(stored, column)(DERIVED[key].from, run));
+      return valueAt(column(key), run);
+    };
   }
 
   function fromColumns(data) {
@@ -74,18 +112,20 @@
           columns.set(key, from.codes ? { values: from.values.map(DERIVED[key].value), codes: from.codes }
             : { values: from.values.map(DERIVED[key].value), codes: null });
         } else {
-          columns.set(key, source === undefined ? { values: [null], codes: new Uint8Array(count) } : decode(source));
+          columns.set(key, source === undefined ? { values: [null], codes: new Uint32Array(count) } : decode(source));
         }
       }
       return columns.get(key);
     }
+
+    column.decoded = (key) => columns.has(key);
 
     function section(name) {
       if (!sections.has(name)) sections.set(name, storedSection(stored[name], count));
       return sections.get(name);
     }
 
-    return indexOf(data, count, keys, column, section);
+    return indexOf(data, count, keys, column, section, cellReader(stored, column));
   }
 
   /** config or summary: keys, each run's keys (dictionary-coded positions), a column per key. */
@@ -95,15 +135,18 @@
     const shapeKeys = shapes.values.map((positions) => positions.map((position) => stored.keys[position]));
     const columns = new Map();
     const presences = new Map();
+    const byKey = Object.fromEntries(stored.keys.map((key, position) => [key, stored.columns[position]]));
+    function column(key) {
+      if (!columns.has(key)) {
+        columns.set(key, Object.hasOwn(byKey, key) ? decode(byKey[key]) : { values: [null], codes: new Uint32Array(count) });
+      }
+      return columns.get(key);
+    }
+    column.decoded = (key) => columns.has(key);
     return {
       keys: stored.keys,
-      column(key) {
-        if (!columns.has(key)) {
-          const position = stored.keys.indexOf(key);
-          columns.set(key, position < 0 ? { values: [null], codes: new Uint8Array(count) } : decode(stored.columns[position]));
-        }
-        return columns.get(key);
-      },
+      column,
+      cell: cellReader(byKey, column),
       presence(key) {
         if (!presences.has(key)) {
           const has = Uint8Array.from(shapeKeys, (names) => (names.includes(key) ? 1 : 0));
@@ -118,7 +161,7 @@
   }
 
   function emptySection(count) {
-    return { keys: [], column: () => ({ values: [null], codes: new Uint8Array(count) }),
+    return { keys: [], column: () => ({ values: [null], codes: new Uint32Array(count) }), cell: () => null,
              presence: () => new Uint8Array(count), keysOf: () => [] };
   }
 
@@ -136,6 +179,7 @@
         sections.set(name, {
           keys,
           column: (key) => ({ values: objects.map((object) => (Object.hasOwn(object, key) ? object[key] : null)), codes: null }),
+          cell: (key, run) => (Object.hasOwn(objects[run], key) ? objects[run][key] : null),
           presence: (key) => Uint8Array.from(objects, (object) => (Object.hasOwn(object, key) ? 1 : 0)),
           keysOf: (run) => Object.keys(objects[run]),
         });
@@ -143,11 +187,11 @@
       return sections.get(name);
     }
 
-    const index = indexOf(data, rows.length, keys, column, section);
+    const index = indexOf(data, rows.length, keys, column, section, (key, run) => rows[run][key] ?? null);
     return Object.assign(index, { row: (run) => rows[run], rows: () => rows });
   }
 
-  function indexOf(data, count, keys, column, section) {
+  function indexOf(data, count, keys, column, section, cell) {
     const made = new Array(count);
     let all = null;
 
@@ -158,10 +202,10 @@
           if (SECTIONS.includes(key)) {
             const found = section(key);
             const object = {};
-            for (const name of found.keysOf(run)) object[name] = valueAt(found.column(name), run);
+            for (const name of found.keysOf(run)) object[name] = found.cell(name, run);
             value[key] = object;
           } else {
-            value[key] = valueAt(column(key), run);
+            value[key] = cell(key, run);
           }
         }
         made[run] = value;

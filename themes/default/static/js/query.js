@@ -57,7 +57,8 @@
 
   function freeText(needle, negated) {
     const lowered = needle.toLowerCase();
-    return term(FREE_TEXT_FIELDS, (value) => items(value).some((item) => text(item).toLowerCase().includes(lowered)), negated);
+    return term(FREE_TEXT_FIELDS, (value) => typeof value === "string" ? value.toLowerCase().includes(lowered)
+      : items(value).some((item) => text(item).toLowerCase().includes(lowered)), negated);
   }
 
   function comparison(field, op, value, number, negated) {
@@ -77,6 +78,7 @@
     }
 
     return term([field], (value) => {
+      if (typeof value === "string" || typeof value === "number") return op === "!=" ? !test(value, "=") : test(value, op);
       const found = items(value);
       if (op === "!=") return found.length > 0 && !found.some((item) => test(item, "="));
       return found.some((item) => test(item, op));
@@ -172,17 +174,45 @@
 
   /** The positions of the index's runs in sortRuns's order (by `field`, ties by `tiebreak`, then position). */
   function sortIndex(index, field, tiebreak = field) {
-    const first = sortKeys(index, field), second = sortKeys(index, tiebreak);
-    const down = field.startsWith("-"), tieDown = tiebreak.startsWith("-");
-    return Array.from({ length: index.count }, (_, run) => run)
-      .sort((a, b) => compareSortValues(first[a], first[b], down) || compareSortValues(second[a], second[b], tieDown) || a - b);
+    const first = sortKeys(index, field);
+    const second = tiebreak === field ? null : sortKeys(index, tiebreak);
+    const order = new Array(index.count);
+    for (let run = 0; run < index.count; run++) order[run] = run;
+    return order.sort((a, b) => first.compare(a, b) || (second && second.compare(a, b)) || a - b);
   }
 
+  // Each run's sortValue as a rank (0 a number, 1 text, 2 missing) and a number or a text, in arrays
+  // made once: compareSortValues's order without an object per run.
   function sortKeys(index, spec) {
-    const column = fieldColumn(index, spec.replace(/^-/, ""));
-    if (!column.codes) return column.values.map(sortValue);
-    const keys = column.values.map(sortValue);
-    return Array.from(column.codes, (code) => keys[code]);
+    const descending = spec.startsWith("-");
+    const column = fieldColumn(index, descending ? spec.slice(1) : spec);
+    const count = index.count;
+    const ranks = new Uint8Array(count), numbers = new Float64Array(count), texts = new Array(count);
+    const put = (run, key) => {
+      if (key === null) { ranks[run] = 2; return; }
+      ranks[run] = key[0];
+      if (key[0] === 0) numbers[run] = key[1]; else texts[run] = key[1];
+    };
+    if (column.codes) {
+      const keys = column.values.map(sortValue);
+      for (let run = 0; run < count; run++) put(run, keys[column.codes[run]]);
+    } else {
+      for (let run = 0; run < count; run++) {
+        const value = column.values[run];
+        if (typeof value === "number") { if (value === value) numbers[run] = value; else ranks[run] = 2; } // NaN: missing
+        else put(run, sortValue(value));
+      }
+    }
+    const sign = descending ? -1 : 1;
+    return {
+      compare(a, b) {
+        const left = ranks[a], right = ranks[b];
+        if (left === 2 || right === 2) return (left === 2) - (right === 2); // missing last either way
+        if (left !== right) return sign * (left - right);
+        if (left === 0) return sign * ((numbers[a] > numbers[b]) - (numbers[a] < numbers[b]));
+        return sign * ((texts[a] > texts[b]) - (texts[a] < texts[b]));
+      },
+    };
   }
 
   /** {values, codes}: run i's value of `field` as resolveField gives it, from the index's columns. */
@@ -209,7 +239,7 @@
         prefixes.push({ key: path.slice(0, position), rest: path.slice(position + 1) });
       }
     }
-    if (!prefixes.length) return exact ? section.column(path) : { values: [null], codes: new Uint8Array(count) };
+    if (!prefixes.length) return exact ? section.column(path) : { values: [null], codes: new Uint32Array(count) };
     const inner = prefixes.map(({ key, rest }) => {
       const column = section.column(key);
       const presence = section.presence(key);

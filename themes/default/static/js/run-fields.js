@@ -96,21 +96,31 @@
     const first = new Map(); // dotted key -> comparable() of its value in the first run that has it
     const counts = new Map();
     const varying = new Set();
-    const columns = config.keys.map((key) => ({ key, column: config.column(key), presence: config.presence(key) }));
-    // 1. the order of the keys and their first values: a run can bring in a key only when its value
-    // of some config key is one not seen before (or an object, in a column without repeats)
-    const seen = columns.map(({ column }) => (column.codes ? new Uint8Array(column.values.length) : null));
-    for (let run = 0; run < count; run++) {
-      let fresh = false;
-      columns.forEach(({ column, presence }, position) => {
-        if (!presence[run]) return;
-        if (column.codes) {
-          if (!seen[position][column.codes[run]]) { seen[position][column.codes[run]] = 1; fresh = true; }
-        } else if (!first.has(columns[position].key) || isObject(column.values[run])) {
-          fresh = true;
+    const columns = config.keys.map((key) => {
+      const column = config.column(key), presence = config.presence(key);
+      let present = 0;
+      for (let run = 0; run < count; run++) present += presence[run];
+      return { key, column, presence, present };
+    });
+    // 1. the order of the keys and their first values: a run brings in a key only when its value of
+    // some config key is one not seen before (a new key, a new object), so only such runs are flattened
+    const fresh = new Set();
+    for (const { column, presence } of columns) {
+      if (column.codes) {
+        const firstRun = new Int32Array(column.values.length).fill(-1);
+        for (let run = 0; run < count; run++) {
+          if (presence[run] && firstRun[column.codes[run]] < 0) { firstRun[column.codes[run]] = run; fresh.add(run); }
         }
-      });
-      if (!fresh) continue;
+      } else {
+        let found = false;
+        for (let run = 0; run < count; run++) {
+          if (!presence[run]) continue;
+          if (!found) { fresh.add(run); found = true; }
+          if (isObject(column.values[run])) fresh.add(run);
+        }
+      }
+    }
+    for (const run of [...fresh].sort((a, b) => a - b)) {
       const values = Object.create(null);
       for (const key of config.keysOf(run)) values[key] = valueAt(config.column(key), run);
       for (const [key, value] of Object.entries(flatten(values))) {
@@ -124,25 +134,26 @@
       counts.set(key, (counts.get(key) || 0) + times);
       if (!varying.has(key) && comparable(value) !== first.get(key)) varying.add(key);
     };
-    for (const { key, column, presence } of columns) {
+    for (const { key, column, presence, present } of columns) {
       if (column.codes) {
         const times = new Float64Array(column.values.length);
         for (let run = 0; run < count; run++) if (presence[run]) times[column.codes[run]] += 1;
         column.values.forEach((value, code) => {
           if (times[code]) for (const [name, item] of Object.entries(flatten({ [key]: value }))) note(name, item, times[code]);
         });
-      } else {
+        continue;
+      }
+      let objects = false;
+      for (let run = 0; run < count; run++) if (presence[run] && isObject(column.values[run])) { objects = true; break; }
+      if (objects) { // each run's object flattened (a column whose objects rarely repeat)
         for (let run = 0; run < count; run++) {
-          if (!presence[run]) continue;
-          const value = column.values[run];
-          if (isObject(value)) {
-            for (const [name, item] of Object.entries(flatten({ [key]: value }))) note(name, item, 1);
-          } else if (varying.has(key)) {
-            counts.set(key, counts.get(key) + 1);
-          } else {
-            note(key, value, 1);
-          }
+          if (presence[run]) for (const [name, item] of Object.entries(flatten({ [key]: column.values[run] }))) note(name, item, 1);
         }
+        continue;
+      }
+      counts.set(key, present);
+      for (let run = 0; run < count && !varying.has(key); run++) {
+        if (presence[run] && comparable(column.values[run]) !== first.get(key)) varying.add(key);
       }
     }
     for (const [key, seenFirst] of first) {

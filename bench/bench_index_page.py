@@ -1,0 +1,205 @@
+"""Index page at scale (issue 17): the index by column against the whole rows it replaced, in Chromium.
+
+    python bench/bench_index_page.py [--rows 20000,100000] [--rounds 5] [--base 9b99469]
+                                     [--work DIR] [--screenshots DIR] [--output /tmp/bench_sections/index_page.md]
+
+Two sites of the same two synthetic runs are built, one by the code at ``--base`` (data/index.js
+as whole rows, its scripts reading them) and one by this checkout; then each gets the same
+``--rows`` index rows, in the documented row shape, each its own run (made as bench/synthetic_runs.py
+makes runs: a learning rate, seed and metrics of its own, a few values of batch size, dropout,
+optimizer and depth), written as each code writes them. For each size, ``--rounds`` rounds
+measure the two in turn, each in a fresh Chromium (bench_site.py ``measure_index``): the index
+interactive ("tracker:index-ready") next to the floor, a blank page that loads only the same
+data/index.js; a search keystroke (``optimizer:adam``) and a sort by a metric answered. Also the
+build's side: ``index_files`` of the rows against the old join, in this process.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_site import BUILD_ENV, CHROMIUM, build_argv, measure_index
+from common import REPO_ROOT, markdown_table, median, print_report, run_facts, verdict
+from synthetic_runs import START_TIME, write_runs
+
+from sitegen.index_data import MAX_COMPARE_RUNS, index_files, index_of_text
+from sitegen.render import data_script_text, script_json
+from tracker.rundiff import LOWER_IS_BETTER_WORDS
+
+HEADING = "## The index page at 100,000 runs: the index by column"
+DEFAULT_OUTPUT = Path("/tmp/bench_sections/index_page.md")
+DEFAULT_BASE = "9b99469"  # the last commit whose data/index.js held whole rows
+TARGET_READY_MS = 1000.0
+TARGET_SEARCH_MS = 100.0
+SCREEN_SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def synthetic_rows(template: dict, count: int) -> list[dict]:
+    """``count`` index rows shaped like ``template`` (a built row), each its own run."""
+    rows = []
+    for number in range(count):
+        rng = random.Random(number)
+        lr = 10 ** rng.uniform(-4, -1)
+        run_id = f"20261129-{number:06d}-{rng.getrandbits(32):08x}"
+        created = START_TIME + number * 60.0
+        row = dict(template)
+        row.update(id=run_id, name=f"sweep-{number}", slug=run_id, url=f"runs/{run_id}/index.html",
+                   project=f"project-{number % 4}", created=created, last_seen=created + 100.0,
+                   duration_s=100.0, tags=["synthetic", rng.choice(["baseline", "ablation"])],
+                   commit=f"{rng.getrandbits(28):07x}",
+                   config={"lr": lr, "batch_size": rng.choice([32, 64, 128, 256]),
+                           "dropout": round(rng.uniform(0, 0.5), 3), "seed": number,
+                           "optimizer": rng.choice(["adam", "sgd"]), "model": {"depth": rng.randint(2, 12)}},
+                   summary={"train/loss": rng.random(), "valid/loss": rng.random(), "valid/acc": rng.random(),
+                            "lr": lr * rng.random(), "grad_norm": 3 * rng.random()})
+        rows.append(row)
+    return rows
+
+
+def whole_rows_text(row_texts: list[str]) -> str:
+    """data/index.js as the code before the columns wrote it: the row texts joined."""
+    rest = script_json({"unreadable": [], "maxCompareRuns": MAX_COMPARE_RUNS,
+                        "lowerIsBetter": list(LOWER_IS_BETTER_WORDS)})
+    return data_script_text("index", None, '{"runs":[' + ",".join(row_texts) + "]," + rest[1:])
+
+
+def build_sites(work: Path, base: str) -> dict[str, Path]:
+    """The two sites of two runs: "before" built by the code at ``base``, "after" by this checkout."""
+    runs = work / "runs"
+    if not runs.exists():
+        write_runs(str(runs), 2, steps=20)
+    source = work / f"code-{base}"
+    if not source.exists():
+        source.mkdir()
+        archive = subprocess.run(["git", "archive", base, "tracker", "sitegen", "themes"], cwd=REPO_ROOT,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    sites = {"before": work / "site-before", "after": work / "site-after"}
+    for name, site in sites.items():
+        shutil.rmtree(site, ignore_errors=True)
+        env = dict(BUILD_ENV, PYTHONPATH=str(source)) if name == "before" else BUILD_ENV
+        subprocess.run(build_argv(runs, site), env=env, cwd=tempfile.gettempdir(), check=True,
+                       stdout=subprocess.DEVNULL)
+    return sites
+
+
+def encode_seconds(row_texts: list[str], repeats: int) -> dict:
+    """The build's index step: index_files against the old join, medians of ``repeats``."""
+    columns, joined = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        index_files(row_texts, [])
+        columns.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        whole_rows_text(row_texts)
+        joined.append(time.perf_counter() - start)
+    return {"columns_s": median(columns), "join_s": median(joined)}
+
+
+def measure_size(sites: dict[str, Path], count: int, rounds: int) -> dict:
+    template = index_of_text((sites["after"] / "data" / "index.js").read_text(encoding="utf-8"))["runs"][0]
+    row_texts = [script_json(row) for row in synthetic_rows(template, count)]
+    texts = {"before": whole_rows_text(row_texts), "after": index_files(row_texts, [])["data/index.js"]}
+    for name, site in sites.items():
+        (site / "data" / "index.js").write_text(texts[name], encoding="utf-8")
+    samples = {name: [] for name in sites}
+    for _ in range(rounds):
+        for name, site in sites.items():
+            samples[name].append(measure_index(site, 1))
+    result = {"rows": count, **encode_seconds(row_texts, 3)}
+    for name in sites:
+        taken = samples[name]
+        result[name] = {"bytes": len(texts[name].encode("utf-8")),
+                        **{key: median(sample[key] for sample in taken)
+                           for key in ("ready_ms", "blank_ms", "search_ms", "sort_ms")},
+                        "ratio": median(sample["ready_ms"] / sample["blank_ms"] for sample in taken)}
+    return result
+
+
+def screenshots(site: Path, folder: Path) -> list[Path]:
+    """The index page at desktop and phone width, light and dark."""
+    from playwright.sync_api import sync_playwright
+
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        for size, (width, height) in SCREEN_SIZES.items():
+            for scheme in ("light", "dark"):
+                page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
+                page.goto((site / "index.html").as_uri())
+                page.wait_for_function("performance.getEntriesByName('tracker:index-ready').length > 0",
+                                       timeout=60_000)
+                path = folder / f"index-{size}-{scheme}.png"
+                page.screenshot(path=str(path))
+                taken.append(path)
+                page.close()
+        browser.close()
+    return taken
+
+
+def render_report(facts: dict, results: list[dict], rounds: int) -> str:
+    rows = []
+    for result in results:
+        for name in ("before", "after"):
+            found = result[name]
+            rows.append([f"{result['rows']:,}", name, f"{found['bytes'] / 1e6:.1f} MB",
+                         f"{found['bytes'] / result['rows']:.0f}", f"{found['blank_ms']:.0f} ms",
+                         f"{found['ready_ms']:.0f} ms", f"{found['ratio']:.2f}x", f"{found['search_ms']:.0f} ms",
+                         f"{found['sort_ms']:.0f} ms",
+                         verdict(found["ready_ms"] <= TARGET_READY_MS and found["search_ms"] <= TARGET_SEARCH_MS)])
+    table = markdown_table(["rows", "code", "data/index.js", "bytes a row", "blank page (floor)", "interactive",
+                            "interactive / floor", "search answered", "sort answered",
+                            f"<= {TARGET_READY_MS:.0f} ms and <= {TARGET_SEARCH_MS:.0f} ms"], rows)
+    encode = markdown_table(["rows", "index_files (columns)", "the old join"],
+                            [[f"{result['rows']:,}", f"{result['columns_s']:.2f} s", f"{result['join_s']:.3f} s"]
+                             for result in results])
+    return "\n\n".join([
+        HEADING,
+        f"`{facts['command']}` on {facts['date']} at {facts['revision']}; {facts['machine']}; one-minute load "
+        f"average {facts['load_before']} before and {facts['load_after']} after.",
+        table,
+        f"- Medians of {rounds} rounds, before and after in turn, each a fresh Chromium (headless, from file://); "
+        "\"before\" is the code at the base commit with data/index.js as whole rows, \"after\" this checkout. "
+        "The floor loads only the same data/index.js. Search: `optimizer:adam` typed, until the table changes "
+        "(the 40 ms pause above 2,000 runs included); sort: a metric column's header clicked.",
+        "The build's side, the index's data file from the rows' texts (in-process, median of 3):",
+        encode,
+    ]) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="20000,100000", help="comma-separated index sizes")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--base", default=DEFAULT_BASE, help="the commit whose code is 'before'")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tracker-bench-index-page")
+    parser.add_argument("--screenshots", type=Path, help="folder for screenshots of the largest index")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
+    args.work.mkdir(parents=True, exist_ok=True)
+    sites = build_sites(args.work, args.base)
+    results = []
+    for count in (int(size) for size in args.rows.split(",")):
+        print(f"{count} rows ...", file=sys.stderr, flush=True)
+        results.append(measure_size(sites, count, args.rounds))
+        print(results[-1], file=sys.stderr, flush=True)
+    if args.screenshots:
+        for path in screenshots(sites["after"], args.screenshots):
+            print(f"screenshot: {path}", file=sys.stderr)
+    facts = run_facts("python bench/bench_index_page.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                      load_before)
+    print_report(render_report(facts, results, args.rounds), args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
