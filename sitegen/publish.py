@@ -38,6 +38,7 @@ from tracker.version import __version__
 from .bucket import Bucket, ObjectHeaders
 from .build import SITE_MARKER, BuildOptions, BuildReport, build
 from .errors import SiteError
+from .folder_stamps import STAMPS_FILE
 
 SYNC_MANIFEST = ".tracker-site-manifest.json"
 SYNC_MANIFEST_FORMAT = 1
@@ -60,6 +61,9 @@ CONTENT_TYPES = {
 }
 FILE_TYPES = {SITE_MARKER: "application/json", "Dockerfile": TEXT}  # names with no telling suffix
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# The times of this machine's run folders, for its next build: another build (a CI job without the
+# cache) takes others, so published they would be sent again each time, and no page reads them.
+LOCAL_STATE_FILES = frozenset({STAMPS_FILE})
 
 
 class BucketNotASiteError(SiteError):
@@ -116,12 +120,15 @@ def object_headers(relative: str) -> ObjectHeaders:
 
 
 def local_site_files(folder: str) -> dict[str, SiteFile]:
-    """Every file of a built site folder, by site-relative path, with its hash and headers."""
+    """Every file of a built site folder that the bucket gets, by site-relative path, with its hash
+    and headers: all but the build's own state of this machine (LOCAL_STATE_FILES)."""
     found = {}
     for parent, _, names in os.walk(folder):
         for name in names:
             path = os.path.join(parent, name)
             relative = os.path.relpath(path, folder).replace(os.sep, "/")
+            if relative in LOCAL_STATE_FILES:
+                continue
             digest, size = _file_sha256(path)
             headers = object_headers(relative)
             found[relative] = SiteFile(digest, size, headers.content_type, headers.cache_control)
