@@ -24,6 +24,7 @@ from store_servers import BACKENDS, azure_server, backend_bucket, gcs_server, jo
 
 from tracker.reader import load_run  # noqa: E402
 from tracker.segments import assemble, events_file_of, parse_segment, plan_segments  # noqa: E402
+from tracker.store_cache import cache_folder  # noqa: E402
 
 UPLOAD_INTERVAL_S = 0.3
 
@@ -194,6 +195,8 @@ def test_a_killed_run_leaves_its_points_up_to_the_last_upload_then_tracker_sync_
     assert listed.returncode == 0, listed.stderr
     assert [line.split()[2:4] for line in listed.stdout.splitlines() if line.startswith(run_id)] == \
         [["store", "crashed"]]  # as the reader of the store sees it
+    with open(os.path.join(cache_folder(url, str(tmp_path / "cache")), "runs", run_id, "events.jsonl"), "rb") as cached:
+        assert cached.read() == whole  # the store's cache rebuilt the events file from this backend's listing
     no_credentials_in(held, [spool, tmp_path / "cache"], backend_bucket.secrets)
 
 
