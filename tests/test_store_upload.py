@@ -20,7 +20,8 @@ from frameworks import require_framework
 
 s3fs = require_framework("s3fs", extra="s3")
 
-from store_servers import BACKENDS, azure_server, backend_bucket, gcs_server, job_environment, s3_server  # noqa: E402,F401,E501 (fixtures)
+from store_servers import (BACKENDS, azure_server, backend_bucket, gcs_server, job_environment,  # noqa: E402,F401
+                           s3_server)  # the fixtures a test may use: a server per backend, started when asked for
 
 from tracker.reader import load_run  # noqa: E402
 from tracker.segments import assemble, events_file_of, parse_segment, plan_segments  # noqa: E402
