@@ -29,9 +29,10 @@ def previous_run_in_store(url: str, run_id: str, spool_folder: str) -> PreviousR
     try:
         events = _events_from_store(Store(url, run_id))
     except Exception as exc:  # each backend raises its own types: all mean "not now"
-        warnings.warn(f"tracker: cannot read run {run_id} back from {without_credentials(url)} to resume it "
-                      f"({type(exc).__name__}: {exc}); it goes on without its earlier config, tags and last step",
-                      RuntimeWarning, stacklevel=4)
+        # Also a fresh job's rank zero asks (its id may be a requeued job's): say what is at stake, not more.
+        warnings.warn(f"tracker: cannot read run {run_id} back from {without_credentials(url)} "
+                      f"({type(exc).__name__}: {exc}); what it logged before, if anything, is not carried over "
+                      "(config, tags, last step). Training continues", RuntimeWarning, stacklevel=4)
         events = {}
     with tempfile.TemporaryDirectory(prefix="tracker-resume-") as folder:
         for name, data in events.items():
