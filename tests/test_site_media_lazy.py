@@ -60,6 +60,13 @@ def media_scripts(requests: list[str]) -> int:
     return sum(1 for url in requests if "/media/" in url and url.endswith(".js") and "/data/media/" not in url)
 
 
+def wait_until_drawn_panels_loaded_their_scripts(page, panel_class: str, body_class: str) -> None:
+    """Until as many text scripts are in the page as text panels are drawn: none still loading."""
+    page.wait_for_function(f"""() => [...document.scripts].filter((script) => /\\/media\\/..\\/[0-9a-f]{{64}}\\.js$/.test(script.src)).length
+        === [...document.querySelectorAll('.{panel_class}')].filter((panel) => panel.querySelector('pre.media-text')
+            && !panel.querySelector('.{body_class}[aria-busy]')).length""")
+
+
 def shown_text(page, number: int) -> str:
     """What the panel shows, once drawn: a text's text or an image's caption."""
     found = panel(page, number)
@@ -75,6 +82,7 @@ def test_only_the_panels_near_the_viewport_are_drawn_and_scrolling_draws_the_nex
     page.locator("#media").scroll_into_view_if_needed()
     page.wait_for_function("document.querySelectorAll('.media-panel-body:not([aria-busy])').length > 0")
     page.wait_for_timeout(300)  # the observer's reports for what the scroll brought near
+    wait_until_drawn_panels_loaded_their_scripts(page, "media-panel", "media-panel-body")
     first = drawn_keys(page)
     assert 0 < len(first) <= KEYS // 2, first
     assert key_name(KEYS - 1) not in first
@@ -84,6 +92,7 @@ def test_only_the_panels_near_the_viewport_are_drawn_and_scrolling_draws_the_nex
     assert page.locator(".media-panel .media-panel-body[aria-busy] > *").count() == 0  # undrawn bodies are empty
 
     assert shown_text(page, KEYS - 1) == logged_text(KEYS - 1, STEPS - 1)
+    wait_until_drawn_panels_loaded_their_scripts(page, "media-panel", "media-panel-body")
     later = drawn_keys(page)
     assert key_name(KEYS - 1) in later and set(first) <= set(later)  # a drawn panel stays drawn
     assert len(later) < KEYS
@@ -139,6 +148,7 @@ def test_the_compare_view_draws_its_panels_as_they_come_into_view(page, lazy_sit
     page.locator("#compare-media").scroll_into_view_if_needed()
     page.wait_for_selector(".compare-media-body:not([aria-busy]) pre.media-text")
     page.wait_for_timeout(300)
+    wait_until_drawn_panels_loaded_their_scripts(page, "compare-media-panel", "compare-media-body")
     drawn = page.evaluate("""() => [...document.querySelectorAll('.compare-media-panel')]
         .filter((panel) => !panel.querySelector('.compare-media-body[aria-busy]')).map((panel) => panel.dataset.key)""")
     assert 0 < len(drawn) <= KEYS // 2 and key_name(KEYS - 1) not in drawn
