@@ -13,7 +13,7 @@ import pytest
 import tracker
 from sitegen.index_data import index_data_json, index_of_text
 from test_site_support import log_run, run_cli
-from tracker.formatting import flatten, format_duration, format_value, run_fields
+from tracker.formatting import flatten, format_column, format_duration, format_value, run_fields
 from tracker.grouping import NONE, aggregate, band, band_bounds, group_rows
 from tracker.rundiff import LOWER_IS_BETTER_WORDS, lower_is_better
 from tracker.values import TEXT_TO_NON_FINITE
@@ -92,6 +92,16 @@ def test_duration_text(case):
 def test_value_text(case):
     assert format_value(case["value"]) == case["text"]
     assert format_value(as_read(case["value"])) == case["text"]
+
+
+def test_a_column_of_values_has_each_values_text():
+    # tracker ls formats a column of floats in one map and formats again what %g writes otherwise
+    values = [as_read(case["value"]) for case in TEXT["value"]]
+    floats = [value for value in values if type(value) is float]
+    assert len(floats) >= 10
+    for column in values, floats, floats[::-1], [0.5, *floats], [floats[0]]:
+        assert format_column(column) == [format_value(value) for value in column]
+    assert format_column(floats) == [case["text"] for case in TEXT["value"] if type(as_read(case["value"])) is float]
 
 
 def test_missing_text_is_the_contracts():

@@ -5,9 +5,12 @@ import json
 import math
 import os
 import shutil
+import time
+from pathlib import Path
 
 import pytest
 
+from tracker import run_keys
 from tracker.listing import LISTING_FILE, list_runs
 from tracker.listing_cache import LISTING_FORMAT
 from test_site_support import append_record, log_run, run_cli
@@ -203,3 +206,48 @@ def test_a_cache_cut_mid_line_or_of_the_older_format_is_replaced(tmp_path):
     (runs / LISTING_FILE).write_bytes(text[:-30])  # a line cut short, no line end
     assert list_runs(runs).rows == first
     assert (runs / LISTING_FILE).read_bytes() == text  # rewritten whole: nothing appended to the cut line
+
+
+def scanned_folders(monkeypatch, runs) -> list[str]:
+    """The run folders that os.scandir lists from now on (the runs folder itself left out)."""
+    listed = []
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) != str(runs):
+            listed.append(os.path.basename(os.fspath(path)))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    return listed
+
+
+def test_a_run_folder_whose_stamp_holds_is_not_listed_again(tmp_path, monkeypatch):
+    monkeypatch.setattr("tracker.run_keys.RACY_S", 0.0)  # stamp folders changed a moment ago
+    runs = tmp_path / "runs"
+    paths = {name: log_run(runs, name, metrics=[{"loss": 1.0}]) for name in ("a", "b", "c")}
+    time.sleep(0.05)
+    first = list_runs(runs).rows
+    assert all(entry[4] is not None for entry in cache_lines(runs)[1])
+    listed = scanned_folders(monkeypatch, runs)
+    assert list_runs(runs).rows == first and listed == []  # two stats a run, no directory read
+
+    (Path(paths["b"]) / "notes.txt").write_text("a file added: its folder's change time moves on")
+    append_record(paths["c"], {"type": "metrics", "time": T0, "step": 1, "values": {"loss": 0.5}})
+    rows = {row["name"]: row for row in list_runs(runs).rows}
+    assert set(listed) == {os.path.basename(paths[name]) for name in ("b", "c")}  # "a" only stat'ed again
+    assert rows["c"]["summary"] == {"loss": 0.5} and rows["a"] == first[0]
+    keys = {entry[0]: entry[1] for entry in cache_lines(runs)[1]}
+    assert keys[os.path.basename(paths["b"])] == run_keys.scan_folder(paths["b"]).key  # the file is in its key
+
+
+def test_a_folder_changed_within_racy_s_is_not_stamped(tmp_path):
+    runs = tmp_path / "runs"
+    path = log_run(runs, "fresh", metrics=[{"loss": 1.0}])
+    list_runs(runs)
+    assert [entry[4] for entry in cache_lines(runs)[1]] == [None]  # its times are as new as the listing
+    scan = run_keys.scan_folder(path, stamped=True)
+    assert scan.stamp is None and scan.key == run_keys.scan_folder(path).key
+    old = time.time() - 60
+    os.utime(path, (old, old))  # the modification time only: a change time cannot be set back
+    assert run_keys.scan_folder(path, stamped=True).stamp is None

@@ -9,7 +9,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 
 from .values import NON_FINITE_TO_TEXT
 
@@ -72,6 +72,21 @@ def format_value(value) -> str:
     return str(value)
 
 
+def format_column(values: list) -> list[str]:
+    """[format_value(value) for value in values], for a column of a table: a column of floats
+    (every metric, most config values) is formatted by one map in C, then only the cells that "%g"
+    writes otherwise than format_value are formatted again: whole numbers from 1e6 on (an exponent),
+    NaN and the infinities ("nan", "inf") and -0."""
+    if not values or set(map(type, values)) != {float}:
+        return [format_value(value) for value in values]
+    texts = list(map(format, values, repeat(".6g")))
+    joined = "\n".join(texts)
+    if "e+" in joined or "n" in joined or "-0\n" in joined + "\n":
+        return [format_value(value) if "e+" in text or "n" in text or text == "-0" else text
+                for value, text in zip(values, texts)]
+    return texts
+
+
 def format_bytes(size: float | None) -> str:
     if size is None:
         return "-"
@@ -115,11 +130,10 @@ def flatten(mapping: dict, prefix: str = "") -> dict:
     run-fields.js's flatten follows the same cases (tests/contracts/flatten.json)."""
     flat = {}
     for key, value in mapping.items():
-        name = f"{prefix}{key}"
         if isinstance(value, dict) and value:
-            flat.update(flatten(value, f"{name}."))
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
-            flat[name] = value
+            flat[key if not prefix and type(key) is str else f"{prefix}{key}"] = value
     return flat
 
 

@@ -29,7 +29,7 @@ from .layout import runs_root
 from .listing_cache import LISTING_FILE, entry_line, read_cache, write_cache  # LISTING_FILE: named from here too
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
-from .run_keys import FolderScan, RunFolders, candidate_folders, copy_rank, scan_folder
+from .run_keys import FolderScan, RunFolders, candidate_folders, copy_rank, scan_folder, stamp_holds
 from .tail_reading import row_from_files
 
 # Runs read from their ends go to worker processes only when the cores' share of the work saves
@@ -62,20 +62,24 @@ def _list_runs(roots: tuple, now: float | None) -> Listing:
     for root_index, root in enumerate(roots or (None,)):
         root = runs_root(root)
         cached = read_cache(root)
-        folders, read = _scan_and_read(root, cached.entries, now)
+        folders, stamps, read = _scan_and_read(root, cached.entries, now)
         listing.errors += folders.problems
         kept, new = [], []  # the cache's lines of the runs to keep: as the file holds them, and new ones
         for path, key in folders.found:
+            name = _folder_name(path)
             if path in read:
                 row, problems, error = read[path]
                 if error is not None:
                     listing.errors.append((path, error))
                     continue
                 if row["status"] != "running":  # read again next time anyway: not worth a line
-                    new.append(entry_line(_folder_name(path), key, row, problems))
+                    new.append(entry_line(name, key, row, problems, stamps.get(path)))
             else:
-                _, row, problems, line = cached.entries[_folder_name(path)]
-                kept.append(line)
+                _, row, problems, stamp, line = cached.entries[name]
+                if path in stamps and stamps[path] != stamp:  # scanned again: the stamp it took next time
+                    new.append(entry_line(name, key, row, problems, stamps[path]))
+                else:
+                    kept.append(line)
             for problem in problems:
                 warnings.warn(f"tracker: {problem}", stacklevel=3)  # list_runs's caller
             row["path"] = path  # the row is this listing's own, decoded or read just now: no copy
@@ -109,33 +113,44 @@ def _one_per_id(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[tuple[st
     return sorted(chosen, key=lambda row: (row["created"] or 0.0, row["id"])), copies
 
 
-def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolders, dict[str, tuple]]:
-    """The run folders of ``root`` (as run_keys.find_run_folders finds them) and (fields, problems,
-    error) of each one that the cache does not hold as it is now. When workers pay for so many
-    folders the cache does not name (_ends_workers_pay: a first listing), they scan those folders
-    as well as read them: finding 10,000 folders' keys takes 0.2 s of one core."""
+def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolders, dict[str, tuple], dict[str, tuple]]:
+    """The run folders of ``root`` (as run_keys.find_run_folders finds them), the stamps of those
+    scanned (by path), and (fields, problems, error) of each one that the cache does not hold as it
+    is now. A folder whose cached stamp holds keeps its cached key unscanned (run_keys.stamp_holds:
+    two stats for the usual run). When workers pay for so many folders the cache does not name
+    (_ends_workers_pay: a first listing), they scan those folders as well as read them: finding
+    10,000 folders' keys takes 0.2 s of one core."""
     candidates = candidate_folders(root)
-    unknown = [path for path, problem in candidates if problem is None and _folder_name(path) not in cached]
     scanned = {}
-    if _ends_workers_pay(len(unknown)):
-        batches = [unknown[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(unknown), ENDS_RUNS_PER_TASK)]
-        for batch in map_on_cores(_scan_and_read_batch, batches, (now,), min_items=2, per_task=1)[0]:
-            scanned.update((scan.path, (scan, result)) for scan, result in batch)
-    folders, read = RunFolders(), {}
+    if _ends_workers_pay(len(candidates)):
+        unknown = [path for path, problem in candidates if problem is None and _folder_name(path) not in cached]
+        if _ends_workers_pay(len(unknown)):
+            batches = [unknown[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(unknown), ENDS_RUNS_PER_TASK)]
+            for batch in map_on_cores(_scan_and_read_batch, batches, (now,), min_items=2, per_task=1)[0]:
+                scanned.update((scan.path, (scan, result)) for scan, result in batch)
+    folders, stamps, read = RunFolders(), {}, {}
     for path, problem in candidates:
         if problem is not None:
             folders.problems.append((path, problem))
-        elif path in scanned:
+            continue
+        if path in scanned:
             scan, result = scanned[path]
-            folders.add(scan)
             if scan.key is not None:
                 read[path] = result
         else:
-            folders.add(scan_folder(path))
+            entry = cached.get(_folder_name(path))
+            if entry is not None and entry[3] is not None and entry[1]["status"] != "running" \
+                    and stamp_holds(path, entry[3]):
+                folders.found.append((path, entry[0]))  # as it was: not read, so its events are not needed
+                continue
+            scan = scan_folder(path, stamped=True)
+        folders.add(scan)
+        if scan.key is not None:
+            stamps[path] = scan.stamp
     to_read = [(path, folders.events[path]) for path, key in folders.found
                if path not in read and _stale(cached.get(_folder_name(path)), key)]
     read.update(zip((path for path, _ in to_read), _read_runs(to_read, now)))
-    return folders, read
+    return folders, stamps, read
 
 
 def _ends_workers_pay(runs: int) -> bool:
@@ -149,7 +164,7 @@ def _ends_workers_pay(runs: int) -> bool:
 def _scan_and_read_batch(paths: list[str], now: float | None) -> list[tuple[FolderScan, tuple | None]]:
     """Each folder's scan and, when it is a run folder, _read_run of it, on a worker."""
     with cyclic_gc_paused():
-        scans = [scan_folder(path) for path in paths]
+        scans = [scan_folder(path, stamped=True) for path in paths]
         return [(scan, None if scan.key is None else _read_run((scan.path, scan.events), now)) for scan in scans]
 
 

@@ -1,7 +1,8 @@
 """tracker ls's cache of each run's row: JSON lines, a line appended per changed run, rewritten whole now and then.
 
 LISTING_FILE in a runs folder holds a header line, ``{"format":3}``, then one line per run:
-``[folder name, content key (run_keys.py), row (RunRecord.as_filterable()), problems]``. A line
+``[folder name, content key, row (RunRecord.as_filterable()), problems, stamp]``, the key and the
+stamp (null when the folder was too recently changed to stamp) as run_keys.py makes them. A line
 further down supersedes an earlier one of the same folder. A listing that read a few runs again
 appends their lines, rather than rewriting a file of 55 MB for 100,000 runs; it rewrites the file
 (atomic_file.py) when the dead lines (superseded, of a folder gone, unreadable) outnumber an eighth
@@ -23,6 +24,7 @@ from typing import Any, TypedDict, Union
 
 from .atomic_file import replace_file
 from .event_lines import open_regular
+from .run_keys import FolderStamp
 
 try:  # msgspec decodes and checks a line in one call; a light install reads them with json
     import msgspec
@@ -40,8 +42,8 @@ ROW_FIELDS = {"id": _TEXT, "name": _TEXT, "project": _TEXT, "group": _OPTIONAL_T
               "tags": (list,), "user": _OPTIONAL_TEXT, "host": _OPTIONAL_TEXT, "notes": _TEXT,
               "created": _OPTIONAL_NUMBER, "duration_s": _OPTIONAL_NUMBER, "config": (dict,), "summary": (dict,)}
 
-# (key, row, problems, the line as the file holds it) of one run folder
-CacheEntry = tuple[str, dict, list, bytes]
+# (key, row, problems, stamp, the line as the file holds it) of one run folder
+CacheEntry = tuple[str, dict, list, Union[FolderStamp, None], bytes]
 
 
 @dataclass
@@ -72,7 +74,8 @@ class _Row(TypedDict):
     summary: dict[str, Any]
 
 
-_decode_line = msgspec.json.Decoder(tuple[str, str, _Row, list[str]]).decode if msgspec else None
+_decode_line = msgspec.json.Decoder(tuple[str, str, _Row, list[str], Union[FolderStamp, None]]).decode \
+    if msgspec else None
 _encode = msgspec.json.Encoder().encode if msgspec else None
 
 
@@ -97,13 +100,13 @@ def read_cache(root: str) -> CachedRuns:
         cached.lines += 1
         entry = _decoded(line)
         if entry is not None:
-            name, key, row, problems = entry
-            entries[name] = (key, row, problems, line)
+            name, key, row, problems, stamp = entry
+            entries[name] = (key, row, problems, stamp, line)
     return cached
 
 
 def _decoded(line: bytes) -> tuple | None:
-    """[name, key, row, problems] of a line shaped as entry_line writes it; else None."""
+    """[name, key, row, problems, stamp] of a line shaped as entry_line writes it; else None."""
     if _decode_line is not None:
         try:
             return _decode_line(line)
@@ -113,21 +116,33 @@ def _decoded(line: bytes) -> tuple | None:
         entry = json.loads(line)
     except (ValueError, RecursionError):
         return None
-    if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str) and isinstance(entry[1], str)
+    if not (isinstance(entry, list) and len(entry) == 5 and isinstance(entry[0], str) and isinstance(entry[1], str)
             and isinstance(entry[2], dict) and isinstance(entry[3], list)):
         return None
     row = entry[2]
     if not (all(isinstance(row.get(name, ...), types) for name, types in ROW_FIELDS.items())
             and all(isinstance(problem, str) for problem in entry[3])):
         return None
+    if not _is_stamp(entry[4]):
+        entry[4] = None  # the run is listed from its line, its folder scanned again
     return entry
 
 
-def entry_line(name: str, key: str, row: dict, problems: list[str]) -> bytes:
+def _is_stamp(value) -> bool:
+    """Whether a stamp read by json is shaped as run_keys.FolderStamp (msgspec checks its own)."""
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], list) and isinstance(value[1], list)):
+        return False
+    return (all(isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and type(item[1]) is int
+                for item in value[0])
+            and all(isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
+                    and type(item[1]) is int and type(item[2]) is int for item in value[1]))
+
+
+def entry_line(name: str, key: str, row: dict, problems: list[str], stamp: FolderStamp | None) -> bytes:
     """The cache's line for one run folder: msgspec's JSON (a tenth of json.dumps's time) where it
     writes what json.dumps does, else json's; msgspec writes NaN and the infinities as null and
     refuses text with a lone surrogate, where json keeps both."""
-    entry = [name, key, row, problems]
+    entry = [name, key, row, problems, stamp]
     if _encode is not None and _all_finite(row):
         try:
             return _encode(entry)

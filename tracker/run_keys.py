@@ -5,11 +5,22 @@ when anything in the run does. ``tracker ls`` (listing.py) and ``tracker build``
 what they made of a run under its key and read the run again only when the key changes. Finding
 the folders and their keys takes one directory read per run and one stat per file: about 0.2 s
 for 10,000 runs. This is the one place that says which folders of a runs folder are runs.
+
+A scan may also stamp the folder (``scan_folder(path, stamped=True)``): the change time of the
+folder and of each sub-folder, and each file's size and modification time. Creating, removing or
+renaming an entry changes its folder's change time, so while every time and size of a stamp holds
+(``stamp_holds``: a stat each, two for the usual run of one events file, where listing the folder
+takes four system calls and a stat) the folder holds the same files as when its key was made, and
+its key is the same. Times have a resolution (ext4 a few milliseconds, NFS or FAT up to seconds),
+so a change in the same tick as the stamp could leave every time as it was (git's "racy" entries):
+a folder with a time within RACY_S of the scan's start is not stamped. The folder's own time is
+taken before it is listed, so an entry added while it is listed shows as a changed stamp.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 
 from .layout import MAIN_EVENTS_FILE
@@ -27,6 +38,12 @@ def is_events_file(name: str) -> bool:
 
 # Folders of a run's own layout (docs/format.md): an events file below them is not a nested run.
 RUN_LAYOUT_FOLDERS = frozenset({"files", "artifacts"})
+RACY_S = 2.0  # a folder changed this recently is not stamped (time resolutions up to FAT's 2 s)
+_UNSTAMPABLE = float("inf")  # the change time of an entry that could not be stat'ed: always racy
+
+# (sub-folders as (relative path, change time in ns), "" the folder itself; files as (relative path,
+# size, modification time in ns)): the tuples of tuples that msgspec decodes, so stamps compare equal
+FolderStamp = tuple[list[tuple[str, int]], list[tuple[str, int, int]]]
 
 
 @dataclass
@@ -72,6 +89,7 @@ class FolderScan:
     key: str | None                  # None: not a run folder (no events file), or not readable
     events: list[str]                # its events files, in load_run's order
     problems: list[tuple[str, str]]  # (path, why it is not read), as RunFolders.problems
+    stamp: FolderStamp | None = None  # with stamped=True: see the module doc; None when racy or not asked
 
 
 def candidate_folders(root: str) -> list[tuple[str, str | None]]:
@@ -98,11 +116,14 @@ def candidate_folders(root: str) -> list[tuple[str, str | None]]:
     return folders
 
 
-def scan_folder(path: str) -> FolderScan:
-    """The key, events files and problems of one folder that candidate_folders found."""
+def scan_folder(path: str, stamped: bool = False) -> FolderScan:
+    """The key, events files and problems of one folder that candidate_folders found; with
+    ``stamped``, its stamp too (None for a folder changed within RACY_S, or with problems)."""
     stats, nested, events = [], [], []
+    stamp = ([], [], []) if stamped else None  # sub-folders, files, every change time seen
+    started_ns = time.time_ns()
     try:
-        has_events = _scan_files(path, "", stats, nested, events)
+        has_events = _scan_files(path, "", stats, nested, events, stamp)
     except OSError as exc:
         return FolderScan(path, None, [], [(path, f"cannot open ({exc.strerror})")])
     problems = []
@@ -115,18 +136,45 @@ def scan_folder(path: str) -> FolderScan:
         stats.sort()
     key = hashlib.blake2b("\n".join(stats).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
     folder = path if path.endswith(os.sep) else path + os.sep  # os.path.join, in a tenth of its time
-    return FolderScan(path, key, [folder + name for name in _in_reading_order(events)], problems)
+    if stamp is not None and (problems or max(stamp[2]) >= started_ns - RACY_S * 1e9):
+        stamp = None
+    return FolderScan(path, key, [folder + name for name in _in_reading_order(events)], problems,
+                      None if stamp is None else (stamp[0], stamp[1]))
+
+
+def stamp_holds(path: str, stamp: FolderStamp) -> bool:
+    """Whether the folder ``path`` still has every time and size of ``stamp`` (see the module doc):
+    then it holds the same files, and its key is the one made with the stamp."""
+    folders, files = stamp
+    folder = path if path.endswith(os.sep) else path + os.sep
+    stat = os.stat
+    try:
+        for relative, ctime_ns in folders:
+            if (stat(path) if not relative else os.lstat(folder + relative)).st_ctime_ns != ctime_ns:
+                return False
+        for relative, size, mtime_ns in files:
+            info = stat(folder + relative)
+            if info.st_size != size or info.st_mtime_ns != mtime_ns:
+                return False
+    except OSError:
+        return False
+    return True
 
 
 def _scan_files(folder: str, prefix: str, stats: list[str], nested: list[str] | None = None,
-                events: list[str] | None = None) -> bool:
+                events: list[str] | None = None, stamp: tuple[list, list, list] | None = None) -> bool:
     """Add "relative path NUL size NUL mtime in ns" of every file below ``folder`` to ``stats``
     (scandir: one call per folder, a stat per file); True when ``folder`` holds an events file.
     Sub-folders of ``folder`` that hold an events file themselves are added to ``nested``, and the
     names in ``folder`` that events_files() takes to ``events`` (whatever they are: a reader of
-    the run opens them and finds out). The top folder failing to open raises; a sub-folder failing
-    to open is left out of the key. Called for every run folder on every listing: kept lean."""
+    the run opens them and finds out); each folder's and file's times to ``stamp``. The top folder
+    failing to open raises; a sub-folder failing to open is left out of the key. Called for every
+    run folder on a listing that finds no stamp: kept lean."""
     has_events = False
+    if stamp is not None:  # the folder's time before its entries: one added meanwhile changes it
+        info = os.stat(folder) if not prefix else os.lstat(folder)
+        stamp[0].append((prefix[:-1], info.st_ctime_ns))
+        stamp[2].append(info.st_ctime_ns)
     with os.scandir(folder) as entries:
         for entry in entries:
             name = entry.name
@@ -136,16 +184,23 @@ def _scan_files(folder: str, prefix: str, stats: list[str], nested: list[str] | 
             try:
                 if entry.is_dir(follow_symlinks=False):
                     try:
-                        inner_events = _scan_files(entry.path, f"{prefix}{name}/", stats)
+                        inner_events = _scan_files(entry.path, f"{prefix}{name}/", stats, stamp=stamp)
                     except OSError:
+                        if stamp is not None:  # left out of the key: a stamp could not see it come back
+                            stamp[2].append(_UNSTAMPABLE)
                         continue
                     if inner_events and nested is not None and name not in RUN_LAYOUT_FOLDERS:
                         nested.append(entry.path)
                     continue
                 info = entry.stat()
-            except OSError:
-                continue  # vanished while listing; the next reader sees the folder as it is then
+            except OSError:  # vanished while listing, or a link to nothing: the next reader sees it as it is
+                if stamp is not None:
+                    stamp[2].append(_UNSTAMPABLE)
+                continue
             stats.append(f"{prefix}{name}\0{info.st_size}\0{info.st_mtime_ns}")
+            if stamp is not None:
+                stamp[1].append((f"{prefix}{name}", info.st_size, info.st_mtime_ns))
+                stamp[2].append(info.st_ctime_ns)
             has_events = has_events or is_events
     return has_events
 

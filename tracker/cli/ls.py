@@ -6,13 +6,14 @@ import json
 import sys
 
 from .. import query
+from ..cyclic_gc import cyclic_gc_paused
 from ..grouping import DATASET_PREFIXES, group_rows, metric_aggregates
 from ..listing import list_runs
 from ..reader import copy_message, load_run
 from ..values import replace_non_finite
 from . import add_runs_option
-from ..formatting import (DEFAULT_METRIC_COLUMNS, DEFAULT_PARAM_COLUMNS, column_table, flat_config, format_duration,
-                          format_time, format_value, run_fields, table)
+from ..formatting import (DEFAULT_METRIC_COLUMNS, DEFAULT_PARAM_COLUMNS, column_table, flat_config, format_column,
+                          format_duration, format_time, format_value, run_fields, table)
 
 
 def add_parser(commands) -> None:
@@ -43,6 +44,11 @@ AGG_CHOICES = ("mean", "std", "min", "max", "count", "stderr")
 
 
 def run_ls(args) -> int:
+    with cyclic_gc_paused():  # 100,000 rows' dicts, rescanned by every collection the table's lists would start
+        return _run_ls(args)
+
+
+def _run_ls(args) -> int:
     selected = query.parse(args.filter)  # parse first: a bad filter fails before any reading
     group_fields, aggs = _grouping_options(args)
     listing = list_runs(*(args.runs or []))
@@ -71,8 +77,8 @@ def run_ls(args) -> int:
                [fields["project"] for fields in rows], [fields["status"] for fields in rows],
                [format_time(fields["created"]) for fields in rows],
                [format_duration(fields["duration_s"]) for fields in rows],
-               *([format_value(config.get(name)) for config in configs] for name in params),
-               *([format_value(fields["summary"].get(name)) for fields in rows] for name in metrics)]
+               *(format_column([config.get(name) for config in configs]) for name in params),
+               *(format_column([fields["summary"].get(name) for fields in rows]) for name in metrics)]
     print(column_table(headers, columns))
     return 0
 
