@@ -37,6 +37,7 @@ ASSIGNMENT = "TrackerData.index="
 
 _decode_rows = msgspec.json.Decoder(list[dict]).decode
 _encode = msgspec.json.encode
+_decode = msgspec.json.decode
 # What script_json escapes: msgspec writes these characters as they are.
 _SCRIPT_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
                    ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
@@ -80,14 +81,17 @@ def section_of(objects: list[dict], share: float = DICTIONARY_SHARE) -> dict:
     in that list (dictionary-coded: most runs share them), and a column per key, null where a run
     lacks the key."""
     shapes = list(map(tuple, objects))
+    shape_codes = {shape: code for code, shape in enumerate(dict.fromkeys(shapes))}  # first seen first
     positions: dict[str, int] = {}
-    for shape in dict.fromkeys(shapes):  # distinct, first seen first: keys in the order they first appear
+    for shape in shape_codes:  # so the keys come in the order they first appear
         for key in shape:
             positions.setdefault(key, len(positions))
-    as_positions = {shape: [positions[key] for key in shape] for shape in dict.fromkeys(shapes)}
+    distinct = [[positions[key] for key in shape] for shape in shape_codes]
+    codes = list(map(shape_codes.__getitem__, shapes))
+    shapes_column = (_coded(distinct, codes) if objects and len(distinct) <= share * len(objects)
+                     else list(map(distinct.__getitem__, codes)))
     columns = [column_of(list(map(dict.get, objects, repeat(key))), share) for key in positions]
-    return {"keys": list(positions), "shapes": column_of(list(map(as_positions.__getitem__, shapes)), share),
-            "columns": columns}
+    return {"keys": list(positions), "shapes": shapes_column, "columns": columns}
 
 
 def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
@@ -96,17 +100,19 @@ def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
     CODE_ALPHABET's characters when there are few enough values, else numbers; else the values as
     they are, floats (and nulls) as _floats packs them."""
     types = set(map(type, values))
-    keys = values if types <= _HASHABLE and len(types & _NUMERIC) <= 1 else list(map(_encode, values))
-    distinct = dict.fromkeys(keys)
+    as_they_are = types <= _HASHABLE and len(types & _NUMERIC) <= 1
+    keys = values if as_they_are else list(map(_encode, values))
+    distinct = dict.fromkeys(keys)  # first seen first
     if not values or len(distinct) > share * len(values):
         return _floats(values) if float in types and types <= _FLOATS else values
     code_of = {key: code for code, key in enumerate(distinct)}
-    codes = list(map(code_of.__getitem__, keys))
-    first_at = dict(zip(reversed(codes), range(len(codes) - 1, -1, -1)))  # code -> the first run that has it
-    distinct_values = [values[first_at[code]] for code in range(len(code_of))]
-    if len(code_of) <= len(CODE_ALPHABET):
-        return {"values": distinct_values, "codes": "".join(map(CODE_ALPHABET.__getitem__, codes))}
-    return {"values": distinct_values, "codes": codes}
+    return _coded(list(code_of) if as_they_are else list(map(_decode, code_of)), list(map(code_of.__getitem__, keys)))
+
+
+def _coded(distinct: list, codes: list[int]) -> dict:
+    if len(distinct) <= len(CODE_ALPHABET):
+        return {"values": distinct, "codes": "".join(map(CODE_ALPHABET.__getitem__, codes))}
+    return {"values": distinct, "codes": codes}
 
 
 # Dict keys equal exactly for values JSON writes the same: the values themselves when they are
@@ -121,7 +127,8 @@ def _floats(values: list) -> dict:
     """{"f64": base64 of little-endian doubles}, null as NaN (a row never holds a NaN float: the
     non-finite are strings): 11 characters a value where JSON takes up to 24, and the browser
     decodes them without parsing numbers."""
-    packed = struct.pack(f"<{len(values)}d", *(math.nan if value is None else value for value in values))
+    floats = values if None not in values else [math.nan if value is None else value for value in values]
+    packed = struct.pack(f"<{len(values)}d", *floats)
     return {"f64": base64.b64encode(packed).decode("ascii")}
 
 
