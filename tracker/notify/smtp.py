@@ -54,7 +54,10 @@ class EmailNotifier:
         if self.starttls and self.tls:
             raise NotifySpecError(spec, "starttls=1 upgrades a plain connection, and smtps:// is TLS from the start: "
                                         "use smtp://...?starttls=1 (port 587) or smtps:// (port 465)")
-        self.cafile = (query.get("cafile") or [os.environ.get("TRACKER_SMTP_CAFILE") or None])[-1]
+        if "cafile" in query and not (self.tls or self.starttls):
+            raise NotifySpecError(spec, "cafile= names the CA of a TLS connection: add starttls=1, or use smtps://")
+        cafile = (query.get("cafile") or [os.environ.get("TRACKER_SMTP_CAFILE") or None])[-1]
+        self.cafile = os.path.abspath(cafile) if cafile else None  # a script that changes directory still finds it
         if self.cafile:
             try:  # a CA file that cannot be read is found now, not at the first alert
                 self.tls_context()
