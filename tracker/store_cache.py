@@ -105,6 +105,20 @@ def cache_folder(url: str, cache_dir: str | None = None) -> str:
     return os.path.join(os.path.abspath(cache_dir) if cache_dir else default_cache_dir(), STORES_FOLDER, digest)
 
 
+def store_url(runs_folder: str) -> str | None:
+    """The URL (without credentials) of the store whose cache's runs folder ``runs_folder`` is, as
+    its last sync recorded it; None for any other folder. For messages that name what a person asked
+    for (``tracker ls``: "no runs in s3://bucket/prefix"), not the cache's path."""
+    if os.path.basename(runs_folder) != RUNS_FOLDER:
+        return None
+    try:
+        with open(os.path.join(os.path.dirname(runs_folder), STATE_FILE), encoding="utf-8") as handle:
+            url = json.load(handle).get("url")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return url if isinstance(url, str) else None
+
+
 def open_store(url: str, storage_options: dict | None = None):
     """(fsspec filesystem, root path) of a store URL; a StoreError names the package to install."""
     protocol = url.split("://", 1)[0].lower()

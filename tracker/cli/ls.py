@@ -67,7 +67,7 @@ def _run_ls(args) -> int:
             print(json.dumps(replace_non_finite(fields)))
         return 0
     if not rows:
-        print("no runs" + (" match the filter" if args.filter else f" in {', '.join(args.runs or ['the runs folder'])}"))
+        print("no runs" + (" match the filter" if args.filter else f" in {_where(args.runs)}"))
         return 0
     configs = [flat_config(fields["config"]) for fields in rows]
     params, metrics = _columns(args.columns, rows, configs)
@@ -92,6 +92,15 @@ def _columns(chosen: str | None, rows: list[dict], configs: list[dict]) -> tuple
         return params, [name for name in names if name not in params]
     fields = run_fields(rows, configs)  # the same rule as the site index's default columns
     return fields.varying[:DEFAULT_PARAM_COLUMNS], fields.metrics[:DEFAULT_METRIC_COLUMNS]
+
+
+def _where(runs: list[str] | None) -> str:
+    """The runs folders listed, as named: a store's URL for the cache folder read in its place."""
+    # Imported here: only a listing that found nothing asks, and the store's modules are not the
+    # listing's to load (fsspec itself is loaded by a sync only).
+    from ..store_cache import store_url
+
+    return ", ".join(store_url(folder) or folder for folder in runs) if runs else "the runs folder"
 
 
 def _grouping_options(args) -> tuple[list[str], list[str]]:
@@ -125,7 +134,7 @@ def _print_groups(rows: list[dict], fields: list[str], aggs: list[str], args) ->
                                                  "aggregates": found})))
         return 0
     if not groups:
-        print("no runs" + (" match the filter" if args.filter else f" in {', '.join(args.runs or ['the runs folder'])}"))
+        print("no runs" + (" match the filter" if args.filter else f" in {_where(args.runs)}"))
         return 0
     columns = [(metric, name) for metric in metrics
                for name in aggs + (["skipped"] if any(found[metric]["skipped"] for found in aggregates) else [])]
