@@ -48,7 +48,8 @@ from .theme import resolve_theme
 
 SITE_MARKER = ".tracker-site"
 RUN_FOLDERS = os.path.dirname(run_folder("x"))        # where each run's folder of pages is
-RUN_DATA_FOLDER = os.path.dirname(run_data_file("x"))  # where each run's data file is  # marks a folder this command built, so a rebuild may replace it
+RUN_DATA_FOLDER = os.path.dirname(run_data_file("x"))  # where each run's data file is,
+RUN_DATA_SUFFIX = run_data_file("")[len(RUN_DATA_FOLDER) + 1:]  # named by its slug and this  # marks a folder this command built, so a rebuild may replace it
 DEFAULT_TITLE = "Experiments"
 REPORT_RUNS_KEPT = 256  # runs read for report blocks kept in memory: reports often show one sweep several ways
 
@@ -169,7 +170,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, pause: Colle
         shutil.rmtree(staging, ignore_errors=True)
     written = sorted(run_files) + sorted(texts) + ([] if incremental else sorted(assets))
     return BuildReport(out, runs_built=len(manifest.runs), runs_rendered=len(shown),
-                       runs_running=sum(not entry.settled for entry in manifest.runs.values()),
+                       runs_running=sum(entry.status == "running" for entry in manifest.runs.values()),
                        incremental=incremental, skipped=errors, findings=findings,
                        copies=[copy.message(found) for copy in choice.copies()],
                        pages=sum(path.endswith(".html") for path in texts) + len(manifest.runs),
@@ -260,17 +261,19 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
     judged: dict[str, str] = {}  # run id -> the folder it was judged from: a later pass judges only changes
     most_workers = 1
     in_site = _run_files_in_site(out) if previous else (set(), set())
+    entries, keys = previous.runs if previous else {}, choice.found.keys
     while True:
         jobs = [folder for folder in choice.unknown() if folder not in rendered]
-        for run_id, folder in choice.shown().items():
-            if judged.get(run_id) == folder:
-                continue
-            judged[run_id] = folder
+        shown_from = choice.shown()
+        # the (id, folder) pairs not judged yet: all at first, then those a read changed (a set difference in C)
+        fresh = sorted(shown_from.items() - judged.items()) if judged else shown_from.items()
+        judged.update(fresh)
+        for run_id, folder in fresh:
             kept.pop(run_id, None)
             if folder in rendered:
                 continue
-            entry = previous.runs.get(run_id) if previous else None
-            if entry is not None and _page_still_right(entry, choice.found.keys[folder], in_site, media_budget):
+            entry = entries.get(run_id)
+            if entry is not None and _page_still_right(entry, keys[folder], in_site, media_budget):
                 kept[run_id] = entry
             else:
                 jobs.append(folder)
@@ -318,7 +321,7 @@ def _page_still_right(entry: RunEntry, key: str, in_site: tuple[set[str], set[st
     _run_files_in_site; files deleted by hand are made again), the same media under ``media_budget``."""
     head = entry.head
     return (entry.key == key and head["status"] != "running" and head["slug"] in in_site[0]
-            and head["slug"] + ".js" in in_site[1] and (not entry.media or entry.media_still_fits(media_budget)))
+            and head["slug"] + RUN_DATA_SUFFIX in in_site[1] and (not entry.media or entry.media_still_fits(media_budget)))
 
 
 def _run_files_in_site(out: str) -> tuple[set[str], set[str]]:
@@ -390,17 +393,28 @@ def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, s
 
 def site_files(out: str, unchanged_runs: set[str]) -> list[str]:
     """Every file in the site folder, site-relative with '/', except the folders and data files of
-    ``unchanged_runs`` (slugs): the two folders that hold one of each per run are judged by name,
-    where naming every file in them was a tenth of a rebuild of 100,000 runs."""
+    ``unchanged_runs`` (slugs): the two folders that hold one of each per run are listed by name
+    and the names compared as sets, where walking them was a tenth of a rebuild of 100,000 runs."""
+    per_run = (RUN_FOLDERS, RUN_DATA_FOLDER)
+    found = _files_below(out, "", skipped=per_run)
+    for name in _names_in(out, RUN_FOLDERS) - unchanged_runs:
+        found += _files_below(out, f"{RUN_FOLDERS}/{name}")
+    unchanged_data = {slug + RUN_DATA_SUFFIX for slug in unchanged_runs}
+    found += [f"{RUN_DATA_FOLDER}/{name}" for name in _names_in(out, RUN_DATA_FOLDER) - unchanged_data]
+    return found
+
+
+def _files_below(out: str, relative: str, skipped: tuple[str, ...] = ()) -> list[str]:
+    """The site-relative paths of the files at or below ``relative`` (a file or a folder), not
+    looking into the ``skipped`` folders."""
+    top = os.path.join(out, relative)
+    if os.path.islink(top) or not os.path.isdir(top):  # never walked through: a link may lead out of the site
+        return [relative] if os.path.lexists(top) else []
     found = []
-    unchanged_data = {os.path.basename(run_data_file(slug)) for slug in unchanged_runs}
-    for parent, folders, names in os.walk(out):
+    for parent, folders, names in os.walk(top):
         relative_parent = os.path.relpath(parent, out).replace(os.sep, "/")
         prefix = "" if relative_parent == "." else relative_parent + "/"
-        if relative_parent == RUN_FOLDERS:
-            folders[:] = set(folders) - unchanged_runs
-        elif relative_parent == RUN_DATA_FOLDER:
-            names = set(names) - unchanged_data
+        folders[:] = [name for name in folders if prefix + name not in skipped]
         found.extend(prefix + name for name in names)
     return found
 

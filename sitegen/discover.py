@@ -45,18 +45,20 @@ def discover(roots: list[str] | None, stamps: FolderStamps | None = None) -> Dis
     resolved = [os.path.abspath(runs_root(root)) for root in (roots or [None])]
     found = Discovery([], {}, resolved, [root for root in resolved if not os.path.isdir(root)])
     for index, root in enumerate(resolved):
+        named = len(os.path.join(root, ""))  # a folder's name follows its root and a separator
+        candidates = []
         for folder, problem in candidate_folders(root):
             if problem is not None:  # the site names folders relative to their runs folder
                 found.add_problem(folder, problem.replace(root + os.sep, ""), index)
             elif folder not in found.keys:  # else the same runs folder given twice
-                name = os.path.basename(folder)
-                key = stamps.known_key(index, folder, name)
-                if key is None:
-                    key = _scan(folder, name, root, index, stamps, found)
-                if key is not None:
-                    found.folders.append(folder)
-                    found.root_of[folder] = index
-                    found.keys[folder] = key
+                candidates.append((folder, folder[named:]))
+        known = stamps.known_keys(index, candidates)
+        for folder, name in candidates:
+            key = known.get(folder) or _scan(folder, name, root, index, stamps, found)
+            if key is not None:
+                found.folders.append(folder)
+                found.root_of[folder] = index
+                found.keys[folder] = key
     return found
 
 

@@ -43,28 +43,19 @@ class FolderStamps:
         self.current: list[dict[str, Stamp]] = []
         self._racy_ns = int((started_s - RACY_S) * 1e9)
 
-    def known_key(self, root_index: int, folder: str, name: str) -> str | None:
-        """The key of ``folder`` (named ``name`` in runs folder ``root_index``) from its stamp when
-        every time and size in it is as it was, else None."""
-        if root_index >= len(self.previous):
-            return None
-        stamp = self.previous[root_index].get(name)
-        if stamp is None:
-            return None
-        key, folders, files = stamp
-        try:
-            for relative, ctime_ns in folders:
-                info = os.stat(folder) if not relative else os.lstat(os.path.join(folder, relative))
-                if info.st_ctime_ns != ctime_ns:
-                    return None
-            for relative, size, mtime_ns in files:
-                info = os.stat(os.path.join(folder, relative))
-                if info.st_size != size or info.st_mtime_ns != mtime_ns:
-                    return None
-        except OSError:
-            return None
-        self.keep(root_index, name, stamp)
-        return key
+    def known_keys(self, root_index: int, folders: list[tuple[str, str]]) -> dict[str, str]:
+        """{folder: key} of the ``folders`` ((path, name) in runs folder ``root_index``) whose
+        stamp holds: every time and size in it is as it was. One loop for them all: at 100,000
+        runs a call per folder was a tenth of the check."""
+        previous = self.previous[root_index] if root_index < len(self.previous) else {}
+        current = self._current(root_index)
+        keys = {}
+        for folder, name in folders:
+            stamp = previous.get(name)
+            if stamp is not None and _holds(folder, stamp[1], stamp[2]):
+                current[name] = stamp
+                keys[folder] = stamp[0]
+        return keys
 
     def take(self, folder: str, name: str) -> tuple | None:
         """The folder's times and sizes now, before its key is made; None when it cannot be
@@ -78,9 +69,12 @@ class FolderStamps:
         return folders, files
 
     def keep(self, root_index: int, name: str, stamp: Stamp) -> None:
+        self._current(root_index)[name] = stamp
+
+    def _current(self, root_index: int) -> dict[str, Stamp]:
         while len(self.current) <= root_index:
             self.current.append({})
-        self.current[root_index][name] = stamp
+        return self.current[root_index]
 
     def to_text(self) -> str:
         return encode({"format": STAMPS_FORMAT, "roots": self.current}).decode() + "\n"
@@ -105,6 +99,21 @@ class FolderStamps:
     def _check_time(self, ctime_ns: int) -> None:
         if ctime_ns >= self._racy_ns:
             raise _Unstampable("changed within RACY_S of the build's start")
+
+
+def _holds(folder: str, folders: list[tuple[str, int]], files: list[tuple[str, int, int]]) -> bool:
+    """Whether the folder's sub-folders' ctimes and files' sizes and mtimes are the stamp's."""
+    try:
+        for relative, ctime_ns in folders:  # the run folder itself ("") may be a link, as discovery allows
+            if (os.lstat(f"{folder}/{relative}") if relative else os.stat(folder)).st_ctime_ns != ctime_ns:
+                return False
+        for relative, size, mtime_ns in files:
+            info = os.stat(f"{folder}/{relative}")
+            if info.st_size != size or info.st_mtime_ns != mtime_ns:
+                return False
+    except OSError:
+        return False
+    return True
 
 
 class _Unstampable(Exception):

@@ -9,7 +9,6 @@ every folder it has seen, under the folder's key, so a rebuild reads only new or
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from tracker.run_keys import copy_rank
@@ -38,7 +37,8 @@ class RunChoice:
         self.found = found
         self.ids: dict[str, str | None] = {folder: known_ids.get(found.keys[folder]) for folder in found.folders}
         self.unreadable: dict[str, str] = {}  # folder -> why it could not be read
-        self._holders: dict[str, list[str]] | None = None
+        self._holders: dict[str, list[str]] | None = None  # made once, then kept up to date by learn()
+        self._shown: dict[str, str] = {}
 
     def unknown(self) -> list[str]:
         """Folders to read before their id is known."""
@@ -50,25 +50,42 @@ class RunChoice:
             self.unreadable[folder] = error or "unreadable"
         else:
             self.unreadable.pop(folder, None)
-        self.ids[folder] = run_id
-        self._holders = None
+        before, self.ids[folder] = self.ids.get(folder), run_id
+        if self._holders is not None and before != run_id:  # a rebuild learns of a few folders of many
+            if before is not None:
+                self._holders[before].remove(folder)
+                self._rank(before)
+            if run_id is not None:
+                self._holders.setdefault(run_id, []).append(folder)
+                self._rank(run_id)
 
     def holders(self) -> dict[str, list[str]]:
         """Readable folders of each known id, the one to show first."""
         if self._holders is None:
-            by_id = defaultdict(list)
+            self._holders = {}
             for folder, run_id in self.ids.items():
                 if run_id is not None and folder not in self.unreadable:
-                    by_id[run_id].append(folder)
-            for run_id, folders in by_id.items():
+                    self._holders.setdefault(run_id, []).append(folder)
+            self._shown = {run_id: folders[0] for run_id, folders in self._holders.items()}
+            for run_id, folders in self._holders.items():
                 if len(folders) > 1:
-                    folders.sort(key=lambda folder: copy_rank(run_id, folder, self.found.root_of[folder]))
-            self._holders = by_id
+                    self._rank(run_id)
         return self._holders
+
+    def _rank(self, run_id: str) -> None:
+        """Put the folder to show first among ``run_id``'s (or forget the id when it has none)."""
+        folders = self._holders[run_id]
+        if not folders:
+            del self._holders[run_id], self._shown[run_id]
+            return
+        if len(folders) > 1:
+            folders.sort(key=lambda folder: copy_rank(run_id, folder, self.found.root_of[folder]))
+        self._shown[run_id] = folders[0]
 
     def shown(self) -> dict[str, str]:
         """{run id: the folder the site shows it from}."""
-        return {run_id: folders[0] for run_id, folders in self.holders().items()}
+        self.holders()
+        return dict(self._shown)
 
     def copies(self) -> list[Copy]:
         holders = self.holders()

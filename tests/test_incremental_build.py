@@ -176,11 +176,20 @@ def test_rebuild_removes_files_a_run_no_longer_has_and_strays(tmp_path):
     copies = list((site / "runs" / slug / "artifacts").iterdir())
     assert [path.read_bytes() for path in copies] == [b"\0" * 64]
     (site / "stray.txt").write_text("left by hand")
+    (site / "runs" / "gone-run").mkdir()  # where runs' folders and data files are: judged by name
+    (site / "runs" / "gone-run" / "index.html").write_text("a run no longer shown")
+    (site / "data" / "runs" / "gone-run.js").write_text("// its data")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the site's")
+    (site / "runs" / "link").symlink_to(outside)  # removed as a link, never walked through
 
     os.remove(stored)  # the run changed: its page is rendered again, without the copy
     assert REPORT.match(build(runs, site)).groups() == ("2", "1", "1")
     assert not any(path.exists() for path in copies)
     assert not (site / "stray.txt").exists()
+    assert not (site / "runs" / "gone-run").exists() and not (site / "data" / "runs" / "gone-run.js").exists()
+    assert not (site / "runs" / "link").is_symlink() and (outside / "keep.txt").read_text() == "not the site's"
     assert (site / "runs" / os.path.basename(kept) / "index.html").is_file()
     assert (site / "data" / "runs" / f"{os.path.basename(kept)}.js").is_file()
 
