@@ -399,11 +399,23 @@
     state.groupBy = (hash.groupby || []).filter((field) => known.has(field)).slice(0, 2);
     state.groupAgg = GROUP_AGGS.includes(hash.agg) ? hash.agg : "std";
     openGroups.clear();
+    // the expanded groups, by their key's JSON (a key no group has any more opens nothing)
+    for (const key of state.groupBy.length ? hash.open || [] : []) if (isGroupKey(key)) openGroups.add(key);
     syncGroupControls();
   }
 
+  function isGroupKey(text) {
+    try {
+      const key = JSON.parse(text);
+      return Array.isArray(key) && key.length >= 1 && key.length <= state.groupBy.length;
+    } catch (error) {
+      return false; // a hand-edited link: that group stays closed
+    }
+  }
+
   function groupsView() {
-    return { groupby: state.groupBy.length ? state.groupBy : null, agg: state.groupAgg === "std" ? null : state.groupAgg };
+    return { groupby: state.groupBy.length ? state.groupBy : null, agg: state.groupAgg === "std" ? null : state.groupAgg,
+             open: state.groupBy.length && openGroups.size ? [...openGroups] : null };
   }
 
   /** The metric a sort by a metric column sorts groups by, or null (groups then keep their key order). */
@@ -624,8 +636,8 @@
   buildPicker();
   setUpGroups();
   if (View) {
-    restoreView(View.read(["cols", "sel", "groupby"]));
-    View.onChange(["cols", "sel", "groupby"], (hash) => { restoreView(hash); render(); updateCompare(); });
+    restoreView(View.read(["cols", "sel", "groupby", "open"]));
+    View.onChange(["cols", "sel", "groupby", "open"], (hash) => { restoreView(hash); render(); updateCompare(); });
   }
   render();
   updateCompare();
