@@ -1,7 +1,7 @@
 """Scale benchmark (issue 17): many runs on the local file system, a 100,000-row index page, a 64-writer run.
 
     python bench/bench_scale.py [--runs 100000] [--steps 100] [--index-rows 100000] [--writers 64]
-                                [--writer-steps 1000] [--repeats 3] [--parts runs,writers] [--work DIR]
+                                [--writer-steps 1000] [--repeats 3] [--parts runs,writers,rebuild] [--work DIR]
                                 [--keep] [--output /tmp/bench_sections/scale.md]
 
 Three parts, each a ratio to a floor measured in the same run:
@@ -19,6 +19,9 @@ Three parts, each a ratio to a floor measured in the same run:
    logging its own metric series of ``--writer-steps`` steps, against a run of one writer that logs
    the same points (the same steps, all the series in each record): ``tracker build`` of that one
    run, cold, in a fresh process, interleaved, median kept.
+
+``--parts rebuild`` measures the rebuild of part 1 alone (no listing, no page), with the CPU time
+of the build and of the floor beside their wall times.
 
 Everything generated lives under --work (a temporary folder by default) and is deleted at the end
 unless --keep is given; a kept runs folder and site are measured again without being remade. The
@@ -86,8 +89,9 @@ def ls_argv(runs: Path) -> list[str]:
     return [sys.executable, "-m", "tracker.cli", "ls", "--runs", str(runs)]
 
 
-def measure_many_runs(work: Path, count: int, steps: int, repeats: int) -> dict:
-    """Part 1: write, build cold, list once; then ls and rebuild after one changed run, each beside its floor."""
+def many_runs(work: Path, count: int, steps: int, list_first: bool = True) -> tuple[Path, Path, dict]:
+    """The runs folder and its site, written and built cold unless kept from an earlier invocation,
+    and the times of doing so (None: kept). ``list_first``: also time a first ``tracker ls``."""
     runs, site = work / f"runs-{count}x{steps}", work / f"site-{count}"
     written_s = first_ls_s = cold_s = None  # None: kept from an earlier invocation (--keep)
     if not (runs / ".complete").exists():
@@ -98,9 +102,17 @@ def measure_many_runs(work: Path, count: int, steps: int, repeats: int) -> dict:
         written_s = time.perf_counter() - started
         (runs / ".complete").write_text("written by bench/synthetic_runs.py\n")
         (runs / LISTING_FILE).unlink(missing_ok=True)
-        first_ls_s = timed(ls_argv(runs))
+        if list_first:
+            first_ls_s = timed(ls_argv(runs))
     if not (site / "index.html").exists():
         cold_s = timed(build_argv(runs, site))
+    return runs, site, {"runs": count, "steps": steps, "written_s": written_s, "first_ls_s": first_ls_s,
+                        "cold_s": cold_s, "site": str(site)}
+
+
+def measure_many_runs(work: Path, count: int, steps: int, repeats: int) -> dict:
+    """Part 1: write, build cold, list once; then ls and rebuild after one changed run, each beside its floor."""
+    runs, site, made = many_runs(work, count, steps)
     folders = sorted(path for path in runs.iterdir() if path.is_dir())
     ls_s, ls_floor_s, build_s, build_floor_s = [], [], [], []
     for position in range(repeats):
@@ -110,11 +122,28 @@ def measure_many_runs(work: Path, count: int, steps: int, repeats: int) -> dict:
         append_point(folders[(position * 104729 + 3) % len(folders)])
         build_s.append(timed(build_argv(runs, site)))
         build_floor_s.append(scan_floor_s(runs))
-    return {"runs": count, "steps": steps, "written_s": written_s, "first_ls_s": first_ls_s, "cold_s": cold_s,
-            "ls_s": median(ls_s), "ls_floor_s": median(ls_floor_s),
+    return {**made, "ls_s": median(ls_s), "ls_floor_s": median(ls_floor_s),
             "ls_ratio": median(a / b for a, b in zip(ls_s, ls_floor_s)),
             "build_s": median(build_s), "build_floor_s": median(build_floor_s),
-            "build_ratio": median(a / b for a, b in zip(build_s, build_floor_s)), "site": str(site)}
+            "build_ratio": median(a / b for a, b in zip(build_s, build_floor_s))}
+
+
+def measure_rebuilds(work: Path, count: int, steps: int, repeats: int) -> dict:
+    """The rebuild alone: ``repeats`` times, one record appended to one run, then ``tracker build``
+    and the scan floor, each a fresh process, with the CPU time of each beside its wall time (on
+    this shared machine the wall time is mostly the wait for a core)."""
+    runs, site, made = many_runs(work, count, steps, list_first=False)
+    folders = sorted(path for path in runs.iterdir() if path.is_dir())
+    builds, floors = [], []
+    for position in range(repeats):
+        append_point(folders[(position * 104729 + 3) % len(folders)])
+        builds.append(timed_with_cpu(build_argv(runs, site)))
+        floors.append(timed_with_cpu([sys.executable, "-c", SCAN_FLOOR_CODE, str(runs)]))
+    return {**made, "build_s": median(wall for wall, _ in builds), "build_cpu_s": median(cpu for _, cpu in builds),
+            "floor_s": median(wall for wall, _ in floors), "floor_cpu_s": median(cpu for _, cpu in floors),
+            "ratio": median(a[0] / b[0] for a, b in zip(builds, floors)),
+            "cpu_ratio": median(a[1] / b[1] for a, b in zip(builds, floors)),
+            "python_cpu_s": timed_with_cpu([sys.executable, "-c", "pass"])[1]}
 
 
 def widen_index(site: Path, rows_wanted: int) -> int:
@@ -206,6 +235,9 @@ def render(results: dict, command: str) -> str:
         many_rows, many_notes = _many_runs_report(results["many"], results["pages"], results["repeats"])
         rows += many_rows
         notes += many_notes
+    if "rebuilds" in results:
+        rows += _rebuild_rows(results["rebuilds"])
+        notes.append(_rebuild_note(results["rebuilds"], results["repeats"]))
     if "writers" in results:
         rows += _writers_rows(results["writers"])
         notes.append(_writers_note(results["writers"], results["repeats"]))
@@ -259,6 +291,28 @@ def _seconds(value: float | None) -> str:
     return "(kept from an earlier invocation)" if value is None else f"{value:.1f} s"
 
 
+def _rebuild_rows(rebuilds: dict) -> list:
+    runs = rebuilds["runs"]
+    return [
+        [f"`tracker build` after one changed run, {runs:,} runs, wall", f"{rebuilds['build_s']:.2f} s",
+         f"{rebuilds['floor_s']:.2f} s", f"{rebuilds['ratio']:.1f}x",
+         f"<= {TARGET_CHANGED_S:g} s, <= {TARGET_CHANGED_RATIO:g}x",
+         verdict(rebuilds["build_s"] <= TARGET_CHANGED_S and rebuilds["ratio"] <= TARGET_CHANGED_RATIO)],
+        ["the same, CPU of the process", f"{rebuilds['build_cpu_s']:.2f} s", f"{rebuilds['floor_cpu_s']:.2f} s",
+         f"{rebuilds['cpu_ratio']:.1f}x", f"<= {TARGET_CHANGED_S:g} s, <= {TARGET_CHANGED_RATIO:g}x",
+         verdict(rebuilds["build_cpu_s"] <= TARGET_CHANGED_S and rebuilds["cpu_ratio"] <= TARGET_CHANGED_RATIO)],
+    ]
+
+
+def _rebuild_note(rebuilds: dict, repeats: int) -> str:
+    return (f"- Rebuild: {rebuilds['runs']:,} finished runs of {rebuilds['steps']} steps x 5 metrics "
+            f"(bench/synthetic_runs.py) on the local file system, written in {_seconds(rebuilds['written_s'])}, "
+            f"cold build {_seconds(rebuilds['cold_s'])}; medians of {repeats} fresh processes, each after one "
+            "record appended to a different run, the floor (a fresh process that lists every run folder and "
+            "stats its files) right after each; CPU is the process's own (user + system; a fresh `python -c "
+            f"pass` takes {rebuilds['python_cpu_s']:.2f} s of it).")
+
+
 def _writers_rows(writers: dict) -> list:
     return [
         [f"cold build of one run, {writers['writers']} writers x {writers['steps']:,} steps, wall",
@@ -277,7 +331,7 @@ def _writers_note(writers: dict, repeats: int) -> str:
             f"(a fresh `python -c pass` takes {writers['python_s']:.2f} s).")
 
 
-PARTS = ("runs", "writers")
+PARTS = ("runs", "writers", "rebuild")
 
 
 def main(argv=None) -> int:
@@ -289,7 +343,8 @@ def main(argv=None) -> int:
     parser.add_argument("--writer-steps", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--parts", default=",".join(PARTS),
-                        help="which parts to measure: runs (ls, rebuild and the index page), writers")
+                        help="which parts to measure: runs (ls, rebuild and the index page), writers, "
+                             "rebuild (the rebuild alone, wall and CPU)")
     parser.add_argument("--work", type=Path, help="folder for the runs and sites (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep --work's contents at the end")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
@@ -309,6 +364,10 @@ def main(argv=None) -> int:
             print(f"{args.writers} writers ...", file=sys.stderr, flush=True)
             results["writers"] = measure_writers(work, args.writers, args.writer_steps, args.repeats)
             print(json.dumps(results["writers"]), file=sys.stderr, flush=True)
+        if "rebuild" in parts:
+            print(f"rebuild of {args.runs:,} runs ...", file=sys.stderr, flush=True)
+            results["rebuilds"] = measure_rebuilds(work, args.runs, args.steps, args.repeats)
+            print(json.dumps(results["rebuilds"]), file=sys.stderr, flush=True)
         if "runs" in parts:
             print(f"{args.runs:,} runs ...", file=sys.stderr, flush=True)
             results["many"] = measure_many_runs(work, args.runs, args.steps, args.repeats)

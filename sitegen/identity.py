@@ -9,6 +9,7 @@ every folder it has seen, under the folder's key, so a rebuild reads only new or
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from tracker.run_keys import copy_rank
@@ -37,8 +38,9 @@ class RunChoice:
         self.found = found
         self.ids: dict[str, str | None] = {folder: known_ids.get(found.keys[folder]) for folder in found.folders}
         self.unreadable: dict[str, str] = {}  # folder -> why it could not be read
-        self._holders: dict[str, list[str]] | None = None  # made once, then kept up to date by learn()
-        self._shown: dict[str, str] = {}
+        # made once, then kept up to date by learn(): a rebuild learns of a few folders of 100,000
+        self._shown: dict[str, str] | None = None   # run id -> the folder shown
+        self._copied: dict[str, list[str]] = {}     # run id held by several folders -> them, the shown one first
 
     def unknown(self) -> list[str]:
         """Folders to read before their id is known."""
@@ -51,44 +53,54 @@ class RunChoice:
         else:
             self.unreadable.pop(folder, None)
         before, self.ids[folder] = self.ids.get(folder), run_id
-        if self._holders is not None and before != run_id:  # a rebuild learns of a few folders of many
+        if self._shown is not None and before != run_id:
             if before is not None:
-                self._holders[before].remove(folder)
-                self._rank(before)
+                self._leave(before, folder)
             if run_id is not None:
-                self._holders.setdefault(run_id, []).append(folder)
-                self._rank(run_id)
-
-    def holders(self) -> dict[str, list[str]]:
-        """Readable folders of each known id, the one to show first."""
-        if self._holders is None:
-            self._holders = {}
-            for folder, run_id in self.ids.items():
-                if run_id is not None and folder not in self.unreadable:
-                    self._holders.setdefault(run_id, []).append(folder)
-            self._shown = {run_id: folders[0] for run_id, folders in self._holders.items()}
-            for run_id, folders in self._holders.items():
-                if len(folders) > 1:
-                    self._rank(run_id)
-        return self._holders
-
-    def _rank(self, run_id: str) -> None:
-        """Put the folder to show first among ``run_id``'s (or forget the id when it has none)."""
-        folders = self._holders[run_id]
-        if not folders:
-            del self._holders[run_id], self._shown[run_id]
-            return
-        if len(folders) > 1:
-            folders.sort(key=lambda folder: copy_rank(run_id, folder, self.found.root_of[folder]))
-        self._shown[run_id] = folders[0]
+                self._join(run_id, folder)
 
     def shown(self) -> dict[str, str]:
         """{run id: the folder the site shows it from}."""
-        self.holders()
+        if self._shown is None:
+            readable = {folder: run_id for folder, run_id in self.ids.items()
+                        if run_id is not None and folder not in self.unreadable}
+            self._shown = {run_id: folder for folder, run_id in readable.items()}
+            if len(self._shown) < len(readable):  # copies: group the folders of the ids held twice
+                twice = {run_id for run_id, count in Counter(readable.values()).items() if count > 1}
+                for folder, run_id in readable.items():
+                    if run_id in twice:
+                        self._copied.setdefault(run_id, []).append(folder)
+                for run_id in twice:
+                    self._rank(run_id)
         return dict(self._shown)
 
     def copies(self) -> list[Copy]:
-        holders = self.holders()
-        return [Copy(run_id, folder, holders[run_id][0])
-                for run_id in sorted(run_id for run_id, folders in holders.items() if len(folders) > 1)
-                for folder in holders[run_id][1:]]
+        self.shown()
+        return [Copy(run_id, folder, self._copied[run_id][0])
+                for run_id in sorted(self._copied) for folder in self._copied[run_id][1:]]
+
+    def _join(self, run_id: str, folder: str) -> None:
+        if run_id in self._copied:
+            self._copied[run_id].append(folder)
+        elif run_id in self._shown:
+            self._copied[run_id] = [self._shown[run_id], folder]
+        else:
+            self._shown[run_id] = folder
+            return
+        self._rank(run_id)
+
+    def _leave(self, run_id: str, folder: str) -> None:
+        folders = self._copied.get(run_id)
+        if folders is None:
+            del self._shown[run_id]
+            return
+        folders.remove(folder)
+        self._rank(run_id)
+        if len(folders) == 1:
+            del self._copied[run_id]
+
+    def _rank(self, run_id: str) -> None:
+        """Put the folder to show first among ``run_id``'s several."""
+        folders = self._copied[run_id]
+        folders.sort(key=lambda folder: copy_rank(run_id, folder, self.found.root_of[folder]))
+        self._shown[run_id] = folders[0]
