@@ -5,7 +5,7 @@
  * data of the JSON kinds and text from the scripts media/<aa>/<sha256>.js, which load() inserts on
  * demand and which fill TrackerData.mediaFiles[<sha256>]. Needs window.Plotly (plotly figures,
  * histograms, ROC/PR curves) and window.TrackerChartStyle (chart-style.js) loaded before any
- * renderer runs; reads no global while it loads.
+ * renderer runs; reads no other module's global while it loads.
  *
  * Exposes: window.TrackerMediaPanels = {KINDS, STEPPED_KINDS, DATA_KINDS, renderers, render, load,
  *   itemAt, leftOutNotice, safeFigure, whenNear, drawNearNow, stopWaiting}.
