@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .cyclic_gc import cyclic_gc_paused
 from .errors import RunFormatError, RunNotFoundError
@@ -40,6 +41,7 @@ ENDS_RESULT_S = 12e-6  # CPU to send a run's (scan, row) back from a worker
 WORKERS_START_S = 0.3  # wall time to start the workers (0.2 s idle, up to 1 s at a load of 12)
 ENDS_PARALLEL_MIN_RUNS = 3_000  # and never for fewer runs than this
 ENDS_RUNS_PER_TASK = 250  # runs per round trip to a worker: about 15 ms of reading from their ends
+_CREATED, _CREATED_AND_ID = itemgetter("created"), itemgetter("created", "id")
 
 
 @dataclass
@@ -110,7 +112,9 @@ def _one_per_id(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[tuple[st
             else:
                 by_id[row["id"]] = row
         chosen = list(by_id.values())
-    return sorted(chosen, key=lambda row: (row["created"] or 0.0, row["id"])), copies
+    if None in map(_CREATED, chosen):
+        return sorted(chosen, key=lambda row: (row["created"] or 0.0, row["id"])), copies
+    return sorted(chosen, key=_CREATED_AND_ID), copies  # the same order, the keys got in C
 
 
 def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolders, dict[str, tuple], dict[str, tuple]]:

@@ -94,23 +94,29 @@ def read_cache(root: str) -> CachedRuns:
     # join the cut one
     cached.usable = data.endswith(b"\n")
     entries = cached.entries
-    for line in body.split(b"\n"):
+    lines = body.split(b"\n")
+    cached.lines = len(lines) - lines.count(b"")
+    decode = _decode_line or _decoded
+    for line in lines:
         if not line:
             continue
-        cached.lines += 1
-        entry = _decoded(line)
+        try:  # msgspec inline: a call a line fewer for 100,000 lines
+            entry = decode(line)
+        except (ValueError, RecursionError):  # msgspec's errors are ValueErrors: json decides
+            entry = _decoded(line, typed=False)
         if entry is not None:
             name, key, row, problems, stamp = entry
             entries[name] = (key, row, problems, stamp, line)
     return cached
 
 
-def _decoded(line: bytes) -> tuple | None:
-    """[name, key, row, problems, stamp] of a line shaped as entry_line writes it; else None."""
-    if _decode_line is not None:
+def _decoded(line: bytes, typed: bool = True) -> tuple | None:
+    """[name, key, row, problems, stamp] of a line shaped as entry_line writes it; else None.
+    ``typed=False``: msgspec refused the line already, json decides."""
+    if typed and _decode_line is not None:
         try:
             return _decode_line(line)
-        except (ValueError, RecursionError):  # msgspec's errors are ValueErrors: json decides
+        except (ValueError, RecursionError):
             pass
     try:
         entry = json.loads(line)

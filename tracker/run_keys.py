@@ -22,6 +22,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from .layout import MAIN_EVENTS_FILE
 
@@ -38,6 +39,7 @@ def is_events_file(name: str) -> bool:
 
 # Folders of a run's own layout (docs/format.md): an events file below them is not a nested run.
 RUN_LAYOUT_FOLDERS = frozenset({"files", "artifacts"})
+_NAME = attrgetter("name")  # a DirEntry's name, got in C: 100,000 folders are sorted by it
 RACY_S = 2.0  # a folder changed this recently is not stamped (time resolutions up to FAT's 2 s)
 _UNSTAMPABLE = float("inf")  # the change time of an entry that could not be stat'ed: always racy
 
@@ -97,7 +99,7 @@ def candidate_folders(root: str) -> list[tuple[str, str | None]]:
     one that cannot be opened: the first step of find_run_folders, one directory read; the
     second, scan_folder of each, may run anywhere (a first listing runs it on its workers)."""
     try:
-        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+        entries = sorted(os.scandir(root), key=_NAME)
     except FileNotFoundError:
         return []
     except OSError as exc:
