@@ -110,7 +110,7 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
 
 
 def _build_locked(options: BuildOptions, theme, out: str, progress, pause: CollectorPause) -> BuildReport:
-    stamps = FolderStamps(None, time.time()) if options.full else read_stamps(out, time.time())
+    stamps = FolderStamps() if options.full else read_stamps(out)
     found = discover(options.runs, stamps)
     manifest = Manifest(site_key(theme, {"title": options.title, "base_url": options.base_url}))
     previous = None if options.full else read_manifest(out)

@@ -64,14 +64,13 @@ def discover(roots: list[str] | None, stamps: FolderStamps | None = None) -> Dis
 
 def _scan(folder: str, name: str, root: str, index: int, stamps: FolderStamps, found: Discovery) -> str | None:
     """The key of a folder its stamp does not vouch for (None: not a run folder), from a full read."""
-    stamp = stamps.take(folder, name)  # before the key: a change in between shows as a changed stamp
-    scan = scan_folder(folder)
+    scan = scan_folder(folder, stamped=True)
     for inner, reason in scan.problems:
         found.add_problem(inner, reason.replace(root + os.sep, ""), index)
     if scan.key is None:
         return None
     name_bytes = name.encode("utf-8", "surrogateescape")
     key = hashlib.blake2b(name_bytes + b"\0" + scan.key.encode(), digest_size=16).hexdigest()
-    if stamp is not None and not scan.problems:  # problems are found by reading: read it each time
-        stamps.keep(index, name, (key, *stamp))
+    if scan.stamp is not None:  # none when racy or with problems (found by reading: read it each time)
+        stamps.keep(index, name, key, scan.stamp)
     return key

@@ -1,16 +1,17 @@
-"""Discovery with the last build's folder stamps (sitegen/folder_stamps.py) gives the keys a full
-read gives, whatever changed in the runs folder since; folders changed too recently to trust their
-times, or with names the published stamps file must not hold, are read every time."""
+"""Discovery with the last build's folder stamps (sitegen/folder_stamps.py, made by
+tracker/run_keys.py) gives the keys a full read gives, whatever changed in the runs folder since;
+folders changed too recently to trust their times, or with names the published stamps file must
+not hold, are read every time."""
 from __future__ import annotations
 
 import json
 import shutil
-import time
 
 import pytest
 
 from sitegen.discover import discover
-from sitegen.folder_stamps import RACY_S, STAMPS_FILE, FolderStamps, read_stamps
+from sitegen.folder_stamps import STAMPS_FILE, FolderStamps, read_stamps
+from tracker import run_keys
 
 TOKEN = "ghp_" + "a1B2" * 9  # a GitHub token's shape
 
@@ -23,13 +24,14 @@ def make_run(root, name, files=("events.jsonl",)):
     return folder
 
 
-def later() -> float:
-    """A build start far enough after the test's writes that none of them is racy."""
-    return time.time() + RACY_S + 5
+@pytest.fixture
+def trusted_times(monkeypatch):
+    """The folders of a test are all changed just now: trust their times (no folder is racy)."""
+    monkeypatch.setattr(run_keys, "RACY_S", -60.0)
 
 
 def stamped(root) -> FolderStamps:
-    stamps = FolderStamps(None, later())
+    stamps = FolderStamps()
     discover([str(root)], stamps)
     return stamps
 
@@ -49,40 +51,40 @@ CHANGES = {
 
 
 @pytest.mark.parametrize("change", sorted(CHANGES))
-def test_keys_from_stamps_are_the_keys_a_full_read_gives(tmp_path, change):
+def test_keys_from_stamps_are_the_keys_a_full_read_gives(tmp_path, trusted_times, change):
     root = tmp_path / "runs"
     make_run(root, "a")
     make_run(root, "b", ["events.jsonl", "files/notes.txt"])
     last = stamped(root)
     assert sorted(last.current[0]) == ["a", "b"]
     CHANGES[change](root)
-    with_stamps = discover([str(root)], FolderStamps(last.current, later()))
+    with_stamps = discover([str(root)], FolderStamps(last.current))
     read_whole = discover([str(root)])
     assert with_stamps.keys == read_whole.keys
     assert with_stamps.folders == read_whole.folders
 
 
-def test_an_unchanged_folder_keeps_its_key_without_being_read(tmp_path):
+def test_an_unchanged_folder_keeps_its_key_without_being_read(tmp_path, trusted_times):
     root = tmp_path / "runs"
     folder = make_run(root, "a")
     last = stamped(root)
     key = last.current[0]["a"][0]
     # a stamp that vouches for a key no read would give shows that the folder was not read
     previous = [{"a": ("key-from-the-stamp", *last.current[0]["a"][1:])}]
-    found = discover([str(root)], FolderStamps(previous, later()))
+    found = discover([str(root)], FolderStamps(previous))
     assert found.keys[str(folder)] == "key-from-the-stamp" != key
 
 
 def test_a_folder_changed_just_before_the_build_is_not_stamped(tmp_path):
     root = tmp_path / "runs"
     make_run(root, "a")
-    stamps = FolderStamps(None, time.time())  # the build starts now: "a" changed within RACY_S
+    stamps = FolderStamps()  # "a" changed within RACY_S of the scan
     found = discover([str(root)], stamps)
     assert found.folders and not any(stamps.current)
 
 
 @pytest.mark.parametrize("name", [f"run-{TOKEN}", "caf\udce9"])
-def test_a_folder_with_a_name_the_stamps_must_not_hold_is_not_stamped(tmp_path, name):
+def test_a_folder_with_a_name_the_stamps_must_not_hold_is_not_stamped(tmp_path, trusted_times, name):
     root = tmp_path / "runs"
     make_run(root, "plain")
     folder = root / name
@@ -92,21 +94,21 @@ def test_a_folder_with_a_name_the_stamps_must_not_hold_is_not_stamped(tmp_path, 
     assert list(stamps.current[0]) == ["plain"]
 
 
-def test_a_token_shaped_file_name_keeps_its_folder_out_of_the_stamps(tmp_path):
+def test_a_token_shaped_file_name_keeps_its_folder_out_of_the_stamps(tmp_path, trusted_times):
     root = tmp_path / "runs"
     make_run(root, "a", ["events.jsonl", f"artifacts/{TOKEN}.txt"])
     assert not any(stamped(root).current)
 
 
-def test_the_stamps_file_round_trips_and_a_damaged_one_is_not_used(tmp_path):
+def test_the_stamps_file_round_trips_and_a_damaged_one_is_not_used(tmp_path, trusted_times):
     root, site = tmp_path / "runs", tmp_path / "site"
     make_run(root, "a")
     site.mkdir()
     (site / STAMPS_FILE).write_text(stamped(root).to_text())
-    assert read_stamps(str(site), later()).previous == stamped(root).current
+    assert read_stamps(str(site)).previous == stamped(root).current
     data = json.loads((site / STAMPS_FILE).read_text())
     data["roots"][0]["a"][2][0][1] = "not a size"
     (site / STAMPS_FILE).write_text(json.dumps(data))
-    assert read_stamps(str(site), later()).previous == []
+    assert read_stamps(str(site)).previous == []
     (site / STAMPS_FILE).write_text('{"format": 1, "roots": [')
-    assert read_stamps(str(site), later()).previous == []
+    assert read_stamps(str(site)).previous == []

@@ -8,9 +8,10 @@ import time
 
 import tracker
 
-from sitegen.folder_stamps import RACY_S, STAMPS_FILE
+from sitegen.folder_stamps import STAMPS_FILE
 from sitegen.index_data import index_of_text
 from test_site_support import append_record, float32, log_run, run_cli, run_data, site_files
+from tracker.run_keys import RACY_S
 
 REPORT = re.compile(r"built (\d+) runs? \((\d+) re-rendered, (\d+) unchanged\); \d+ pages, \d+ files in \d+\.\ds\n")
 
