@@ -125,8 +125,9 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, pause: Colle
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
     try:
-        kept, shown, workers = render_shown_runs(choice, previous if incremental else None, out, settings, staging,
-                                                 progress, media_budget, pause)
+        in_site = _run_files_in_site(out) if incremental else (set(), set())
+        kept, shown, workers = render_shown_runs(choice, previous if incremental else None, in_site, settings,
+                                                 staging, progress, media_budget, pause)
         manifest.runs = kept | {run_id: _entry(outcome) for run_id, outcome in shown.items()}
         manifest.copies = {found.keys[copy.folder]: copy.run_id for copy in choice.copies()}
         unreadable = {**found.problems, **choice.unreadable}  # folders discovery could not use, runs that failed to read
@@ -159,7 +160,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, pause: Colle
             run_files += restored
             media = {relative for entry in kept.values() if entry.media for relative in entry.media_files}
             update_site(out, staging, run_files, texts, set(assets) | media | shared,
-                        {entry.head["slug"] for entry in kept.values()})
+                        {entry.head["slug"] for entry in kept.values()}, in_site)
         else:
             for relative, text in texts.items():
                 write_text(staging, relative, text)
@@ -170,7 +171,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, pause: Colle
         shutil.rmtree(staging, ignore_errors=True)
     written = sorted(run_files) + sorted(texts) + ([] if incremental else sorted(assets))
     return BuildReport(out, runs_built=len(manifest.runs), runs_rendered=len(shown),
-                       runs_running=sum(entry.status == "running" for entry in manifest.runs.values()),
+                       runs_running=[entry.head["status"] for entry in entries].count("running"),
                        incremental=incremental, skipped=errors, findings=findings,
                        copies=[copy.message(found) for copy in choice.copies()],
                        pages=sum(path.endswith(".html") for path in texts) + len(manifest.runs),
@@ -200,7 +201,7 @@ def site_reports(options: BuildOptions, entries: list[RunEntry], choice: RunChoi
 
 def media_left_out(manifest: Manifest) -> tuple[int, int, int]:
     """(items, bytes, runs) the media budget left out of the site, over every run it shows."""
-    counts = [entry.media["left_out"] for entry in manifest.runs.values() if entry.media.get("left_out")]
+    counts = [entry.media["left_out"] for entry in manifest.runs.values() if entry.media and entry.media.get("left_out")]
     return sum(items for items, _ in counts), sum(size for _, size in counts), sum(items > 0 for items, _ in counts)
 
 
@@ -241,7 +242,8 @@ def check_output_folder(out: str) -> None:
         raise OutputFolderError(out)
 
 
-def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, settings: PageSettings,
+def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tuple[set[str], set[str]],
+                      settings: PageSettings,
                       staging: str, progress=None, media_budget: int = run_media_budget_bytes(0),
                       pause: CollectorPause | None = None) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
     """Render into ``staging`` what the site must show anew, and keep the rest of ``previous``.
@@ -253,6 +255,7 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
     were deleted by hand). What is read can make another folder the one shown, so this repeats
     until nothing is left to render. Unreadable folders end up in ``choice.unreadable``. A kept
     run whose media would change under ``media_budget`` (each run's share) is rendered again.
+    ``in_site``: the site's run folders and data files by name (_run_files_in_site).
     The collector, if ``pause`` holds it, runs while runs render here (their garbage has cycles).
     """
     pause = pause or CollectorPause()
@@ -260,7 +263,6 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, out: str, se
     kept: dict[str, RunEntry] = {}
     judged: dict[str, str] = {}  # run id -> the folder it was judged from: a later pass judges only changes
     most_workers = 1
-    in_site = _run_files_in_site(out) if previous else (set(), set())
     entries, keys = previous.runs if previous else {}, choice.found.keys
     while True:
         jobs = [folder for folder in choice.unknown() if folder not in rendered]
@@ -371,11 +373,12 @@ def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest, e
 
 
 def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, str], owned: set[str],
-                unchanged_runs: set[str]) -> None:
+                unchanged_runs: set[str], in_site: tuple[set[str], set[str]]) -> None:
     """Move the re-rendered runs' files into ``out``, replace the site pages, then remove every
     file that neither they nor ``owned`` name: removed runs, files a run no longer has, strays
     (the folders and data files of ``unchanged_runs``, slugs of runs nothing touched, are kept
-    and not looked into).
+    and not looked into; ``in_site``: the names in the site's folders of run folders and data
+    files before this build, _run_files_in_site: what this build adds there is in ``run_files``).
 
     Each file is replaced atomically; the manifest is written last, so a build stopped half-way
     leaves keys that make the next build render those runs again.
@@ -387,20 +390,21 @@ def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, s
     for relative, text in texts.items():
         replace_text(out, relative, text)
     keep = owned | set(run_files) | set(texts) | {MANIFEST_FILE}
-    remove_files(out, [relative for relative in site_files(out, unchanged_runs) if relative not in keep])
+    remove_files(out, [relative for relative in site_files(out, unchanged_runs, in_site) if relative not in keep])
     replace_text(out, MANIFEST_FILE, manifest)
 
 
-def site_files(out: str, unchanged_runs: set[str]) -> list[str]:
-    """Every file in the site folder, site-relative with '/', except the folders and data files of
-    ``unchanged_runs`` (slugs): the two folders that hold one of each per run are listed by name
-    and the names compared as sets, where walking them was a tenth of a rebuild of 100,000 runs."""
+def site_files(out: str, unchanged_runs: set[str], in_site: tuple[set[str], set[str]]) -> list[str]:
+    """Every file in the site folder that was there before this build or is in a run folder, site-
+    relative with '/', except the folders and data files of ``unchanged_runs`` (slugs): the two
+    folders that hold one of each per run are judged by the names ``in_site`` lists (see
+    update_site), compared as sets, where walking them was a tenth of a rebuild of 100,000 runs."""
     per_run = (RUN_FOLDERS, RUN_DATA_FOLDER)
     found = _files_below(out, "", skipped=per_run)
-    for name in _names_in(out, RUN_FOLDERS) - unchanged_runs:
+    for name in in_site[0] - unchanged_runs:
         found += _files_below(out, f"{RUN_FOLDERS}/{name}")
     unchanged_data = {slug + RUN_DATA_SUFFIX for slug in unchanged_runs}
-    found += [f"{RUN_DATA_FOLDER}/{name}" for name in _names_in(out, RUN_DATA_FOLDER) - unchanged_data]
+    found += [f"{RUN_DATA_FOLDER}/{name}" for name in in_site[1] - unchanged_data]
     return found
 
 
