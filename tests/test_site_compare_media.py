@@ -106,15 +106,20 @@ def scroll_to_media(page, key: str | None = None) -> None:
 
 
 def column_images(page, key: str) -> dict[str, list[str]]:
-    """The image files each run's column shows in the panel of `key`, by run name."""
+    """The image files each run's column shows in the panel of `key`, by run name, once it is drawn."""
+    page.wait_for_selector(f".compare-media-panel[data-key='{key}'] .compare-media-body:not([aria-busy]) .compare-media-run")
     return page.evaluate("""(key) => Object.fromEntries([...document.querySelectorAll('.compare-media-panel')]
         .filter((panel) => panel.dataset.key === key)[0].querySelectorAll('.compare-media-run')
         .values().map((column) => [column.querySelector('.compare-media-run-name').textContent,
                                    [...column.querySelectorAll('img')].map((img) => img.getAttribute('src'))]))""", key)
 
 
-def wait_for_step(page, step: int) -> None:
+def wait_for_step(page, step: int, key: str = "samples") -> None:
+    """Until the slider says ``step`` and the panel of ``key`` (logged at every step) shows it in each run."""
     page.wait_for_function(f"document.getElementById('compare-media-step-value').textContent === 'step {step}'")
+    page.wait_for_function(f"""() => {{
+        const notes = [...document.querySelectorAll(".compare-media-panel[data-key='{key}'] .compare-media-run-step")];
+        return notes.length > 0 && notes.every((note) => note.textContent === 'step {step}'); }}""")
 
 
 @pytest.mark.parametrize("scheme", ["file", "http"])
