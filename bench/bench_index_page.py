@@ -221,7 +221,7 @@ def render_report(facts: dict, results: list[dict], rounds: int) -> str:
         f"- Medians of {rounds} rounds, before and after in turn, each a fresh Chromium (headless, from file://); "
         "\"before\" is the code at the base commit with data/index.js as whole rows, \"after\" this checkout. "
         "The floor loads only the same data/index.js. Search: `optimizer:adam` typed, until the table changes "
-        "(the 40 ms pause above 2,000 runs included); sort: a metric column's header clicked. Wall times, and in "
+        "(\"before\" pauses 40 ms after a keystroke above 2,000 runs: included); sort: a metric column's header clicked. Wall times, and in "
         "brackets the CPU milliseconds of the page's main thread (ThreadTime) over the same span: the main "
         "thread's share of the work, which the load of this shared machine does not stretch.",
         "The build's side, the index's data file from the rows' texts (in-process, median of 3):",
