@@ -56,7 +56,8 @@ class FolderStamps:
         """Keep a folder's key with the stamp its scan took, unless a name in it must not be published."""
         folders, files = stamp
         if all(map(_publishable, [name, *(relative for relative, _ in folders), *(relative for relative, _, _ in files)])):
-            self._current(root_index)[name] = (key, folders, files)
+            # as tuples, as Stamp decodes them (run_keys makes lists, as its JSON lines decode them)
+            self._current(root_index)[name] = (key, list(map(tuple, folders)), list(map(tuple, files)))
 
     def _current(self, root_index: int) -> dict[str, Stamp]:
         while len(self.current) <= root_index:
