@@ -262,13 +262,15 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tup
     rendered: dict[str, RunOutcome] = {}
     kept: dict[str, RunEntry] = {}
     judged: dict[str, str] = {}  # run id -> the folder it was judged from: a later pass judges only changes
+    moved: set[str] | None = None  # the ids whose folders a pass read (None: the first pass judges every id)
     most_workers = 1
     entries, keys = previous.runs if previous else {}, choice.found.keys
     while True:
         jobs = [folder for folder in choice.unknown() if folder not in rendered]
         shown_from = choice.shown()
-        # the (id, folder) pairs not judged yet: all at first, then those a read changed (a set difference in C)
-        fresh = sorted(shown_from.items() - judged.items()) if judged else shown_from.items()
+        fresh = shown_from.items() if moved is None else \
+            [(run_id, shown_from[run_id]) for run_id in sorted(moved)
+             if run_id in shown_from and judged.get(run_id) != shown_from[run_id]]
         judged.update(fresh)
         for run_id, folder in fresh:
             kept.pop(run_id, None)
@@ -285,8 +287,10 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tup
             outcomes, workers = render_runs([(folder, choice.found.keys[folder]) for folder in jobs], settings,
                                             staging, progress, media_budget)
         most_workers = max(most_workers, workers)
+        moved = set()
         for outcome in outcomes:
             rendered[outcome.folder] = outcome
+            moved |= {choice.ids[outcome.folder], outcome.head["id"] if outcome.error is None else None} - {None}
             choice.learn(outcome.folder, outcome.head["id"] if outcome.error is None else None,
                          outcome.error and relative_to_runs_folder(outcome.error, outcome.folder))
     shown_from = choice.shown()
