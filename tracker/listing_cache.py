@@ -168,7 +168,10 @@ def write_cache(root: str, cached: CachedRuns, live: list[bytes], new: int) -> N
     try:
         if cached.usable and dead <= len(live) * DEAD_LINES_PER_LIVE:
             if new:
-                with open(path, "ab") as handle:  # one write: appends of two listings do not interleave
+                # one write, so appends of two listings do not interleave; never O_CREAT: a file
+                # deleted since it was read is not started again without its header
+                descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+                with os.fdopen(descriptor, "wb") as handle:
                     handle.write(b"".join(line + b"\n" for line in live[len(live) - new:]))
             return
         replace_file(path, b"\n".join([HEADER, *live, b""]))
