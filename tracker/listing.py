@@ -132,7 +132,7 @@ def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolde
             batches = [unknown[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(unknown), ENDS_RUNS_PER_TASK)]
             for batch in map_on_cores(_scan_and_read_batch, batches, (now,), min_items=2, per_task=1)[0]:
                 scanned.update((scan.path, (scan, result)) for scan, result in batch)
-    folders, stamps, read = RunFolders(), {}, {}
+    folders, stamps, read, to_read = RunFolders(), {}, {}, []
     for path, problem in candidates:
         if problem is not None:
             folders.problems.append((path, problem))
@@ -151,8 +151,8 @@ def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolde
         folders.add(scan)
         if scan.key is not None:
             stamps[path] = scan.stamp
-    to_read = [(path, folders.events[path]) for path, key in folders.found
-               if path not in read and _stale(cached.get(_folder_name(path)), key)]
+            if path not in read and _stale(cached.get(_folder_name(path)), scan.key):
+                to_read.append((path, scan.events))
     read.update(zip((path for path, _ in to_read), _read_runs(to_read, now)))
     return folders, stamps, read
 

@@ -149,10 +149,16 @@ def scan_folder(path: str, stamped: bool = False) -> FolderScan:
 def stamp_holds(path: str, stamp: FolderStamp) -> bool:
     """Whether the folder ``path`` still has every time and size of ``stamp`` (see the module doc):
     then it holds the same files, and its key is the one made with the stamp."""
-    folders, files = stamp
     folder = path if path.endswith(os.sep) else path + os.sep
     stat = os.stat
     try:
+        folders, files = stamp
+        if len(folders) == 1 and len(files) == 1:  # the usual run: its folder and one events file
+            (relative, ctime_ns), (name, size, mtime_ns) = folders[0], files[0]
+            if relative or stat(path).st_ctime_ns != ctime_ns:
+                return False
+            info = stat(folder + name)
+            return info.st_size == size and info.st_mtime_ns == mtime_ns
         for relative, ctime_ns in folders:
             if (stat(path) if not relative else os.lstat(folder + relative)).st_ctime_ns != ctime_ns:
                 return False
