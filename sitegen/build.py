@@ -36,20 +36,18 @@ from .load import read_run
 from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key
 from .media_plan import DEFAULT_RUN_MEDIA_BUDGET_MB, DEFAULT_SITE_MEDIA_BUDGET_MB, run_media_budget_bytes
 from .model import (PageSettings, compare_context, index_context, project_context,
-                    relative_to_runs_folder, run_data_file, run_folder)
-from .output import copy_file, move_into, remove_files, replace_text, swap_in, write_text
+                    relative_to_runs_folder)
+from .output import copy_file, remove_files, swap_in, write_text
 from .output_lock import locked_output, staging_path
 from .render import Renderer, script_json
 from .report_blocks import ReportRuns
 from .reports import SiteReports, build_reports, default_reports_folder, find_report_files
 from .run_pages import RunOutcome, render_runs
+from .site_update import RUN_DATA_SUFFIX, run_files_in_site, update_site
 from .redaction import redact_tokens
 from .theme import resolve_theme
 
-SITE_MARKER = ".tracker-site"
-RUN_FOLDERS = os.path.dirname(run_folder("x"))        # where each run's folder of pages is
-RUN_DATA_FOLDER = os.path.dirname(run_data_file("x"))  # where each run's data file is,
-RUN_DATA_SUFFIX = run_data_file("")[len(RUN_DATA_FOLDER) + 1:]  # named by its slug and this  # marks a folder this command built, so a rebuild may replace it
+SITE_MARKER = ".tracker-site"  # marks a folder this command built, so a rebuild may replace it
 DEFAULT_TITLE = "Experiments"
 REPORT_RUNS_KEPT = 256  # runs read for report blocks kept in memory: reports often show one sweep several ways
 
@@ -125,7 +123,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, pause: Colle
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
     try:
-        in_site = _run_files_in_site(out) if incremental else (set(), set())
+        in_site = run_files_in_site(out) if incremental else (set(), set())
         kept, shown, workers = render_shown_runs(choice, previous if incremental else None, in_site, settings,
                                                  staging, progress, media_budget, pause)
         manifest.runs = kept | {run_id: _entry(outcome) for run_id, outcome in shown.items()}
@@ -255,7 +253,7 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tup
     were deleted by hand). What is read can make another folder the one shown, so this repeats
     until nothing is left to render. Unreadable folders end up in ``choice.unreadable``. A kept
     run whose media would change under ``media_budget`` (each run's share) is rendered again.
-    ``in_site``: the site's run folders and data files by name (_run_files_in_site).
+    ``in_site``: the site's run folders and data files by name (site_update.run_files_in_site).
     The collector, if ``pause`` holds it, runs while runs render here (their garbage has cycles).
     """
     pause = pause or CollectorPause()
@@ -324,24 +322,10 @@ def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dic
 def _page_still_right(entry: RunEntry, key: str, in_site: tuple[set[str], set[str]], media_budget: int) -> bool:
     """Whether the site's page of ``entry`` is the one its folder (of ``key``) would make now: the
     same files, not running, its folder and data file still in the site (``in_site``: see
-    _run_files_in_site; files deleted by hand are made again), the same media under ``media_budget``."""
+    site_update.run_files_in_site; files deleted by hand are made again), the same media under ``media_budget``."""
     head = entry.head
     return (entry.key == key and head["status"] != "running" and head["slug"] in in_site[0]
             and head["slug"] + RUN_DATA_SUFFIX in in_site[1] and (not entry.media or entry.media_still_fits(media_budget)))
-
-
-def _run_files_in_site(out: str) -> tuple[set[str], set[str]]:
-    """The names in the site's folder of run folders and in its folder of run data files: two
-    directory reads, where a stat of each kept page was a tenth of a rebuild of 10,000 runs. A page
-    deleted alone from a run folder that is still there goes unnoticed until its run changes."""
-    return _names_in(out, RUN_FOLDERS), _names_in(out, RUN_DATA_FOLDER)
-
-
-def _names_in(out: str, relative: str) -> set[str]:
-    try:
-        return set(os.listdir(os.path.join(out, relative)))
-    except OSError:
-        return set()
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
@@ -374,57 +358,6 @@ def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest, e
                                       "runs": {head["id"]: head["slug"] for head in heads}}) + "\n"
     texts[MANIFEST_FILE] = manifest.to_text()
     return texts
-
-
-def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, str], owned: set[str],
-                unchanged_runs: set[str], in_site: tuple[set[str], set[str]]) -> None:
-    """Move the re-rendered runs' files into ``out``, replace the site pages, then remove every
-    file that neither they nor ``owned`` name: removed runs, files a run no longer has, strays
-    (the folders and data files of ``unchanged_runs``, slugs of runs nothing touched, are kept
-    and not looked into; ``in_site``: the names in the site's folders of run folders and data
-    files before this build, _run_files_in_site: what this build adds there is in ``run_files``).
-
-    Each file is replaced atomically; the manifest is written last, so a build stopped half-way
-    leaves keys that make the next build render those runs again.
-    """
-    for relative in run_files:
-        move_into(staging, out, relative)
-    texts = dict(texts)
-    manifest = texts.pop(MANIFEST_FILE)
-    for relative, text in texts.items():
-        replace_text(out, relative, text)
-    keep = owned | set(run_files) | set(texts) | {MANIFEST_FILE}
-    remove_files(out, [relative for relative in site_files(out, unchanged_runs, in_site) if relative not in keep])
-    replace_text(out, MANIFEST_FILE, manifest)
-
-
-def site_files(out: str, unchanged_runs: set[str], in_site: tuple[set[str], set[str]]) -> list[str]:
-    """Every file in the site folder that was there before this build or is in a run folder, site-
-    relative with '/', except the folders and data files of ``unchanged_runs`` (slugs): the two
-    folders that hold one of each per run are judged by the names ``in_site`` lists (see
-    update_site), compared as sets, where walking them was a tenth of a rebuild of 100,000 runs."""
-    per_run = (RUN_FOLDERS, RUN_DATA_FOLDER)
-    found = _files_below(out, "", skipped=per_run)
-    for name in in_site[0] - unchanged_runs:
-        found += _files_below(out, f"{RUN_FOLDERS}/{name}")
-    unchanged_data = {slug + RUN_DATA_SUFFIX for slug in unchanged_runs}
-    found += [f"{RUN_DATA_FOLDER}/{name}" for name in in_site[1] - unchanged_data]
-    return found
-
-
-def _files_below(out: str, relative: str, skipped: tuple[str, ...] = ()) -> list[str]:
-    """The site-relative paths of the files at or below ``relative`` (a file or a folder), not
-    looking into the ``skipped`` folders."""
-    top = os.path.join(out, relative)
-    if os.path.islink(top) or not os.path.isdir(top):  # never walked through: a link may lead out of the site
-        return [relative] if os.path.lexists(top) else []
-    found = []
-    for parent, folders, names in os.walk(top):
-        relative_parent = os.path.relpath(parent, out).replace(os.sep, "/")
-        prefix = "" if relative_parent == "." else relative_parent + "/"
-        folders[:] = [name for name in folders if prefix + name not in skipped]
-        found.extend(prefix + name for name in names)
-    return found
 
 
 def print_progress(done: int, total: int) -> None:
