@@ -4,9 +4,9 @@ LISTING_FILE in a runs folder holds a header line, ``{"format":3}``, then one li
 ``[folder name, content key, row (RunRecord.as_filterable()), problems, stamp]``, the key and the
 stamp (null when the folder was too recently changed to stamp) as run_keys.py makes them. A line
 further down supersedes an earlier one of the same folder. A listing that read a few runs again
-appends their lines, rather than rewriting a file of 55 MB for 100,000 runs; it rewrites the file
+appends their lines, rather than rewriting a file of 60 MB for 100,000 runs; it rewrites the file
 (atomic_file.py) when the dead lines (superseded, of a folder gone, unreadable) outnumber an eighth
-of the live ones, and when the file was missing or of another format.
+of the live ones, and when the file was missing, cut mid-line or of another format.
 
 Each line is decoded and type-checked by msgspec in one call; a line it refuses (a NaN or an
 infinity, which json writes as bare tokens; a lone surrogate; a line torn by a killed writer) is
