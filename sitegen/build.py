@@ -28,8 +28,8 @@ from tracker.version import __version__
 from .assets import plan_assets
 from .commit_diffs import commit_diff_texts
 from .discover import discover
-from .folder_stamps import STAMPS_FILE, FolderStamps, read_stamps
 from .errors import OutputFolderError, SiteError, StrictBuildError
+from .folder_stamps import STAMPS_FILE, FolderStamps, read_stamps
 from .identity import RunChoice
 from .index_data import index_files
 from .load import read_run
@@ -241,9 +241,9 @@ def check_output_folder(out: str) -> None:
 
 
 def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tuple[set[str], set[str]],
-                      settings: PageSettings,
-                      staging: str, progress=None, media_budget: int = run_media_budget_bytes(0),
-                      pause: CollectorPause | None = None) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
+                      settings: PageSettings, staging: str, progress=None,
+                      media_budget: int = run_media_budget_bytes(0), pause: CollectorPause | None = None
+                      ) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
     """Render into ``staging`` what the site must show anew, and keep the rest of ``previous``.
 
     Returns the entries kept, by run id, the outcome of each run id shown from a folder rendered
