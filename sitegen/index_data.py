@@ -15,15 +15,18 @@ import base64
 import math
 import struct
 from itertools import repeat
+from operator import itemgetter
 
 import msgspec
 
+from tracker.cyclic_gc import cyclic_gc_paused
 from tracker.rundiff import LOWER_IS_BETTER_WORDS
 
 from .render import data_script_text, script_json
 
 MAX_COMPARE_RUNS = 50
 DICTIONARY_SHARE = 0.5  # a column is dictionary-coded when at most this share of its values are distinct
+SAMPLE = 1000  # ... and when at most that share of its first SAMPLE values are
 INDEX_FORMAT = 2  # 1 was {"runs": [row, ...]}; index-data.js reads both
 SECTIONS = ("config", "summary")  # the row keys whose objects are stored a column per key
 # Columns left out when every run's value follows from another column: "url": "slug" stands for
@@ -52,8 +55,9 @@ def index_files(row_texts: list[str], errors: list[tuple[str, str]]) -> dict[str
 def index_data_json(row_texts: list[str], errors: list[tuple[str, str]]) -> str:
     """TrackerData.index as script-safe JSON text: the rows by column (see the module docstring),
     the unreadable folders, and what the compare view needs."""
-    rows = _decode_rows("[" + ",".join(row_texts) + "]")
-    body = _script_safe(_encode({"format": INDEX_FORMAT, "count": len(rows), "columns": columns_of(rows)}))
+    with cyclic_gc_paused():  # millions of containers, no cycle among them: the collector only rescans them
+        rows = _decode_rows("[" + ",".join(row_texts) + "]")
+        body = _script_safe(_encode({"format": INDEX_FORMAT, "count": len(rows), "columns": columns_of(rows)}))
     rest = script_json({"unreadable": [{"path": path, "reason": reason} for path, reason in errors],
                         # the compare view: how many runs at most, and tracker diff's rule for which value is best
                         "maxCompareRuns": MAX_COMPARE_RUNS, "lowerIsBetter": list(LOWER_IS_BETTER_WORDS)})
@@ -64,12 +68,17 @@ def columns_of(rows: list[dict], share: float = DICTIONARY_SHARE) -> dict:
     """Row key -> its column; config and summary as sections (section_of). Every value passes
     through C (map, dict.fromkeys): at 100,000 runs a Python loop per value cost seconds."""
     keys = list(rows[0]) if rows else []  # every row has index_row's keys, in its order
+    try:  # every row's values in one call a row, then turned into columns
+        by_key = dict(zip(keys, map(list, zip(*map(itemgetter(*keys), rows))))) if len(keys) > 1 else {}
+    except KeyError:  # a row without one of the keys: a column at a time
+        by_key = {}
     columns = {}
     for key in keys:
-        values = list(map(dict.get, rows, repeat(key)))
+        values = by_key.get(key) or list(map(dict.get, rows, repeat(key)))
         if key in SECTIONS:
             columns[key] = section_of([value or {} for value in values], share)
-        elif key in DERIVED and values == list(map(DERIVED[key][1], map(dict.get, rows, repeat(DERIVED[key][0])))):
+        elif key in DERIVED and values == list(map(DERIVED[key][1], by_key.get(DERIVED[key][0])
+                                                      or map(dict.get, rows, repeat(DERIVED[key][0])))):
             columns[key] = DERIVED[key][0]
         else:
             columns[key] = column_of(values, share)
@@ -102,8 +111,11 @@ def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
     types = set(map(type, values))
     as_they_are = types <= _HASHABLE and len(types & _NUMERIC) <= 1
     keys = values if as_they_are else list(map(_encode, values))
+    # a first look at the first values spares hashing every value of a column that barely repeats
+    if not values or len(dict.fromkeys(keys[:SAMPLE])) > share * min(len(values), SAMPLE):
+        return _floats(values) if float in types and types <= _FLOATS else values
     distinct = dict.fromkeys(keys)  # first seen first
-    if not values or len(distinct) > share * len(values):
+    if len(distinct) > share * len(values):
         return _floats(values) if float in types and types <= _FLOATS else values
     code_of = {key: code for code, key in enumerate(distinct)}
     return _coded(list(code_of) if as_they_are else list(map(_decode, code_of)), list(map(code_of.__getitem__, keys)))
