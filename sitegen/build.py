@@ -7,7 +7,8 @@ is rendered and --strict has had its say:
 - a full build assembles the whole site in the staging folder beside --out and swaps it in;
 - a rebuild into a site this command made is incremental (see manifest.py): only run folders whose
   files changed are read and rendered, their staged files are moved over the old ones one by one,
-  the index is rewritten from the rows the manifest kept, and the manifest is written last.
+  the index is rewritten from the rows the manifest kept, and the manifest is written last (the
+  changed runs' records appended to it).
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from .folder_stamps import STAMPS_FILE, FolderStamps, read_stamps
 from .identity import RunChoice
 from .index_data import index_files
 from .load import read_run
-from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key
+from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key, write_manifest
 from .media_plan import DEFAULT_RUN_MEDIA_BUDGET_MB, DEFAULT_SITE_MEDIA_BUDGET_MB, run_media_budget_bytes
 from .model import (PageSettings, compare_context, index_context, project_context,
                     relative_to_runs_folder)
@@ -145,7 +146,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, pause: Colle
         diffs, manifest.commits = commit_diff_texts(  # the compare view's commit diffs
             [entry.commit for entry in entries], [os.getcwd(), *found.roots], out if incremental else None,
             previous.commits if incremental else None)
-        texts = site_pages(renderer, settings, manifest, entries, errors, reports.links) | reports.texts | diffs
+        texts = site_pages(renderer, settings, entries, errors, reports.links) | reports.texts | diffs
         texts[STAMPS_FILE] = stamps.to_text()
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
         shared = {relative for entry in manifest.runs.values() for relative in entry.shared}  # still referenced
@@ -159,15 +160,17 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, pause: Colle
             media = {relative for entry in kept.values() if entry.media for relative in entry.media_files}
             update_site(out, staging, run_files, texts, set(assets) | media | shared,
                         {entry.head["slug"] for entry in kept.values()}, in_site)
+            write_manifest(out, manifest, previous)  # last: a build stopped before it renders its runs again
         else:
             for relative, text in texts.items():
                 write_text(staging, relative, text)
+            write_text(staging, MANIFEST_FILE, manifest.to_text())
             for relative, source in assets.items():
                 copy_file(staging, relative, source)
             swap_in(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    written = sorted(run_files) + sorted(texts) + ([] if incremental else sorted(assets))
+    written = sorted(run_files) + sorted([*texts, MANIFEST_FILE]) + ([] if incremental else sorted(assets))
     return BuildReport(out, runs_built=len(manifest.runs), runs_rendered=len(shown),
                        runs_running=[entry.head["status"] for entry in entries].count("running"),
                        incremental=incremental, skipped=errors, findings=findings,
@@ -335,11 +338,11 @@ def _entry(outcome: RunOutcome) -> RunEntry:
                     commit if isinstance(commit, str) else None)
 
 
-def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest, entries: list[RunEntry],
+def site_pages(renderer: Renderer, settings: PageSettings, entries: list[RunEntry],
                errors: list[tuple[str, str]], reports: list[dict] = ()) -> dict[str, str]:
-    """The pages and files made from all runs at once: index, its data, compare, project, marker,
-    manifest. ``entries``: the manifest's, in site order (Manifest.in_site_order); ``reports``:
-    the index's links to the report pages ({title, url})."""
+    """The pages and files made from all runs at once: index, its data, compare, project, marker
+    (the manifest is written apart: write_manifest). ``entries``: the manifest's, in site order
+    (Manifest.in_site_order); ``reports``: the index's links to the report pages ({title, url})."""
     heads = [entry.head for entry in entries]
     projects = len({head["project"] for head in heads})
     overview = f"{len(heads)} runs in {projects} project{'s' if projects != 1 else ''}"
@@ -356,7 +359,6 @@ def site_pages(renderer: Renderer, settings: PageSettings, manifest: Manifest, e
     texts["project.html"] = renderer.render("project.html", context, "the project page")
     texts[SITE_MARKER] = script_json({"generator": settings.generator, "theme": settings.theme.name,
                                       "runs": {head["id"]: head["slug"] for head in heads}}) + "\n"
-    texts[MANIFEST_FILE] = manifest.to_text()
     return texts
 
 

@@ -14,6 +14,17 @@ made from a copy that has since gone is made again from the folder now shown. Th
 copies are kept too, under their keys, so that telling copies apart needs no read. No path is
 kept, so moving a runs folder keeps the manifest valid and the public site shows no build-machine
 paths. Everything in it (rows, heads, findings) is redacted.
+
+The file (MANIFEST_FILE) is a line ``{"format":9}``, then records of two lines each: a run's
+entry, ``[id, key, head, findings, media, shared, commit]``, then its row of data/index.js as
+script-safe JSON text; or a build's end, ``{"site_key", "runs" (how many), "copies",
+"commits"}``, then an empty line. A later entry of an id supersedes an earlier one. A rebuild
+appends the entries of the runs it rendered and its end, in one write (write_manifest), so
+that a rebuild after one changed run among 100,000 writes two records, not 100 MB; the file is
+written whole when superseded records pass an eighth of the live ones, on a full build and when
+a run is removed. A reader takes the records up to the last whole end record: a build killed
+while appending leaves the manifest it started from, which is safe (see read_manifest). Each
+entry line is decoded and checked by msgspec; its row is kept as text, never parsed.
 """
 from __future__ import annotations
 
@@ -27,6 +38,7 @@ from typing import Any, TypedDict
 from msgspec import DecodeError, Struct, ValidationError, convert
 from msgspec.json import Decoder, Encoder
 
+from tracker.atomic_file import replace_file
 from tracker.version import __version__
 
 from .assets import plan_assets
@@ -35,7 +47,10 @@ from .model import ROW_HEAD_FIELDS
 from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
-MANIFEST_FORMAT = 8  # 8: each run's commit, and what the checkout answered about the commits
+MANIFEST_FORMAT = 9  # 9: records appended per changed run; 8: each run's commit, what the checkout answered
+HEADER = json.dumps({"format": MANIFEST_FORMAT}, separators=(",", ":")) + "\n"
+HEADER_BYTES = HEADER.encode()
+DEAD_BYTES_PER_LIVE = 1 / 8  # superseded records past this share of the live ones: the file is rewritten
 
 
 @dataclass
@@ -72,11 +87,22 @@ class RunEntry:
 
 
 @dataclass
+class StoredManifest:
+    """Where the manifest file read stands: what a rebuild needs to append to it rather than write it whole."""
+
+    end: int                  # bytes of it that are whole records up to the last end of a build
+    dead: int                 # bytes of records that later ones supersede (and of older build ends)
+    sizes: dict[str, int]     # run id -> bytes of its live entry record
+    end_size: int             # bytes of the last build's end record
+
+
+@dataclass
 class Manifest:
     site_key: str
     runs: dict[str, RunEntry] = field(default_factory=dict)  # run id -> entry
     copies: dict[str, str] = field(default_factory=dict)     # key of a folder the site skips -> its run id
     commits: KnownCommits = field(default_factory=KnownCommits)  # the full hashes of the runs' commits
+    stored: StoredManifest | None = field(default=None, repr=False, compare=False)  # when read from a file
 
     def in_site_order(self) -> list[RunEntry]:
         """The entries as the site lists its runs: oldest first, then by id."""
@@ -87,60 +113,145 @@ class Manifest:
         return {entry.key: run_id for run_id, entry in self.runs.items()} | self.copies
 
     def to_text(self) -> str:
-        """Line 1 is JSON of everything but the rows; then each run's row, one per line, in the same
-        order. A rebuild parses line 1 only and copies the rows of unchanged runs as text. An entry
-        is [key, head, findings, media, shared, commit]; the files a run owns follow from its slug
-        (model.run_folder), its media files are listed in media and its shared environment files
-        in shared."""
-        runs = sorted(self.runs.items())
-        header = {"format": MANIFEST_FORMAT, "site_key": self.site_key,
-                  "runs": {run_id: [entry.key, entry.head, entry.findings, entry.media, entry.shared, entry.commit]
-                           for run_id, entry in runs},
-                  "copies": dict(sorted(self.copies.items())), "commits": self.commits.to_json()}
-        return "\n".join([_header_text(header)] + [entry.row_json for _, entry in runs]) + "\n"
+        """The whole file: the format line, each run's entry record (by id), the build's end record."""
+        return "".join([HEADER, *(_entry_record(run_id, entry) for run_id, entry in sorted(self.runs.items())),
+                        _end_record(self)])
 
 
-def _header_text(header: dict) -> str:
-    """msgspec writes the header in a tenth of json's time (0.3 s for 20,000 runs), but writes NaN
-    and infinities as null and refuses lone surrogates: json writes those headers."""
-    if all(isfinite(created) for entry in header["runs"].values()
-           if type(created := entry[1]["created"]) is float):
+def _entry_record(run_id: str, entry: RunEntry) -> str:
+    """[id, key, head, findings, media, shared, commit], then its row on a line of its own."""
+    return _line([run_id, entry.key, entry.head, entry.findings, entry.media, entry.shared, entry.commit],
+                 entry.head["created"]) + "\n" + entry.row_json + "\n"
+
+
+def _end_record(manifest: Manifest) -> str:
+    """What is true of the whole site once a build ends; an empty second line."""
+    return _line({"site_key": manifest.site_key, "runs": len(manifest.runs), "copies": dict(sorted(manifest.copies.items())),
+                  "commits": manifest.commits.to_json()}, None) + "\n\n"
+
+
+def _line(value, created) -> str:
+    """msgspec writes a line in a tenth of json's time, but writes NaN and infinities as null and
+    refuses lone surrogates: json writes those lines (only a head's "created" is a float)."""
+    if type(created) is not float or isfinite(created):
         try:
-            return _encode(header).decode()
+            return _encode(value).decode()
         except UnicodeEncodeError:
             pass
-    return json.dumps(header, separators=(",", ":"))
+    return json.dumps(value, separators=(",", ":"))
+
+
+def write_manifest(out: str, manifest: Manifest, previous: Manifest | None) -> None:
+    """Bring ``out``'s manifest file from ``previous`` (as read_manifest read it) to ``manifest``:
+    the records of the runs that changed and an end record appended in one write, or the file
+    replaced whole (atomic_file.py) when there is no file to append to, the site key changed, a
+    run was removed (the file is published with the site: a removed run's lines must go with it),
+    or the bytes of superseded records would pass DEAD_BYTES_PER_LIVE of the live ones."""
+    stored = previous.stored if previous is not None else None
+    old = previous.runs if previous is not None else {}
+    path = os.path.join(out, MANIFEST_FILE)
+    if stored is not None and previous.site_key == manifest.site_key and old.keys() <= manifest.runs.keys():
+        changed = sorted((run_id, entry) for run_id, entry in manifest.runs.items() if old.get(run_id) is not entry)
+        records = [_entry_record(run_id, entry) for run_id, entry in changed] + [_end_record(manifest)]
+        appended = "".join(records).encode()
+        dead = stored.dead + stored.end_size + sum(stored.sizes.get(run_id, 0) for run_id, _ in changed)
+        live = stored.end + len(appended) - dead
+        if dead <= live * DEAD_BYTES_PER_LIVE:
+            try:
+                _append(path, stored.end, appended)
+                return
+            except FileNotFoundError:
+                pass  # removed since it was read: written whole below
+    replace_file(path, manifest.to_text())
+
+
+def _append(path: str, end: int, records: bytes) -> None:
+    """Append ``records`` at byte ``end`` of the file, cutting what a build killed while appending
+    left after it (the last whole build ended there), in one write: a build killed during this
+    one leaves a cut tail that readers skip."""
+    with open(path, "r+b") as handle:
+        handle.truncate(end)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(records)
 
 
 def read_manifest(out: str) -> Manifest | None:
-    """The manifest a previous build left in ``out``; None when there is none or it is unreadable."""
+    """The manifest a previous build left in ``out``; None when there is none or it is unreadable.
+
+    Records after the last whole end record (a build killed while appending) are not read: the
+    manifest is the one that build started from, whose keys make the next build render again the
+    runs that build replaced."""
     try:
         with open(os.path.join(out, MANIFEST_FILE), "rb") as handle:
-            line = handle.readline()
-            rows = handle.read().decode("utf-8").split("\n")
-        header = _decode_header(line)
-        if header is None or header.format != MANIFEST_FORMAT:
+            data = handle.read()
+        if not data.startswith(HEADER_BYTES):
             return None
-        if rows.pop() != "" or len(rows) != len(header.runs):
-            return None  # cut short: a row per run, each ended by a newline
-        runs = {run_id: RunEntry(entry.key, entry.head, row, entry.findings, entry.media, entry.shared, entry.commit)
-                for (run_id, entry), row in zip(header.runs.items(), rows)}
-        if not (all(map(str.__eq__, (entry.head["id"] for entry in runs.values()), runs))
-                and all(isinstance(name, str) for entry in runs.values() if entry.media
-                        for name in entry.media.get("files", []))):
+        lines = data[len(HEADER_BYTES):].decode("utf-8").split("\n")
+        torn = lines.pop()  # what follows the last line end: "" unless a write was cut
+        metas, rows = lines[0::2], lines[1::2]
+        last = next((index for index in range(len(rows) - 1, -1, -1) if metas[index][:1] == "{"), None)
+        if last is None:
             return None
-        return Manifest(header.site_key, runs, header.copies, KnownCommits(header.commits.refs, header.commits.full))
+        return _manifest_of(metas, rows, last, len(data) if not torn and last == len(rows) - 1 and len(metas) == len(rows)
+                            else len(HEADER_BYTES) + len("".join(f"{meta}\n{row}\n" for meta, row
+                                                                  in zip(metas[:last + 1], rows)).encode()))
     except (OSError, ValueError, TypeError, AttributeError):
         return None  # no usable manifest: the build is a full one, never a wrong incremental one
 
 
-# The header's shape, checked by msgspec as it decodes (a hand-edited or damaged manifest must not
-# break a rebuild); a head is model.row_head()'s dict, the fields the site pages read typed.
+def _manifest_of(metas: list[str], rows: list[str], last: int, end: int) -> Manifest | None:
+    """The manifest of the records up to ``metas[last]``, the last build's end; None if one is not
+    shaped as written (checked by msgspec as it decodes: a hand-edited or damaged manifest must not
+    break a rebuild)."""
+    runs: dict[str, RunEntry] = {}
+    sizes: dict[str, int] = {}
+    dead = 0
+    ending, end_record = None, None
+    decode_entry = _decode_entry
+    for index in range(last + 1):
+        meta, row = metas[index], rows[index]
+        is_entry = meta[:1] == "["
+        try:
+            record = decode_entry(meta) if is_entry else _decode_end(meta)
+        except ValidationError:
+            return None
+        except DecodeError:  # json's NaN or lone surrogate (see _line)
+            record = _json_record(meta, _Entry if is_entry else _End)
+        if type(record) is _Entry:
+            if record.head["id"] != record.id or not all(isinstance(name, str) for name in record.media.get("files", ())):
+                return None
+            runs[record.id] = RunEntry(record.key, record.head, row, record.findings, record.media, record.shared,
+                                       record.commit)
+            dead += sizes.get(record.id, 0)
+            sizes[record.id] = len(meta) + len(row) + 2
+        elif type(record) is _End and not row:
+            if ending is not None:
+                dead += len(metas[ending]) + 2
+            ending, end_record = index, record
+        else:
+            return None
+    if end_record.runs != len(runs):
+        return None
+    return Manifest(end_record.site_key, runs, end_record.copies,
+                    KnownCommits(end_record.commits.refs, end_record.commits.full),
+                    StoredManifest(end, dead, sizes, len(metas[ending]) + 2))
+
+
+def _json_record(meta: str, shape: type):
+    try:
+        return convert(json.loads(meta), shape)
+    except (ValueError, RecursionError):  # ValidationError is a ValueError
+        return None
+
+
+# A record's shape; a head is model.row_head()'s dict, the fields the site pages read typed.
 _Head = TypedDict("_Head", {name: {"id": str, "slug": str, "status": str, "created": float | int | None}.get(name, Any)
                             for name in ROW_HEAD_FIELDS})
 
 
 class _Entry(Struct, array_like=True):
+    id: str
     key: str
     head: _Head
     findings: list[str]
@@ -154,31 +265,16 @@ class _Commits(Struct):
     full: dict[str, str]
 
 
-class _Header(Struct):
-    format: int
+class _End(Struct):
     site_key: str
-    runs: dict[str, _Entry]
+    runs: int       # how many runs the manifest holds once this build ended
     copies: dict[str, str]
     commits: _Commits
 
 
-_decode = Decoder(_Header).decode
+_decode_entry = Decoder(_Entry).decode
+_decode_end = Decoder(_End).decode
 _encode = Encoder().encode
-
-
-def _decode_header(line: bytes) -> _Header | None:
-    """Line 1 by msgspec; by json where msgspec refuses the text (a lone surrogate, NaN: what
-    _header_text left to json), then checked by msgspec. None when it is not a header."""
-    try:
-        return _decode(line)
-    except ValidationError:
-        return None
-    except DecodeError:
-        pass
-    try:
-        return convert(json.loads(line), _Header)
-    except (ValueError, RecursionError):  # ValidationError is a ValueError
-        return None
 
 
 def site_key(theme: Theme, settings: dict) -> str:

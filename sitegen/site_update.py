@@ -40,18 +40,16 @@ def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, s
     and not looked into; ``in_site``: the names in the site's folders of run folders and data
     files before this build, run_files_in_site: what this build adds there is in ``run_files``).
 
-    Each file is replaced atomically; the manifest is written last, so a build stopped half-way
-    leaves keys that make the next build render those runs again.
+    Each file is replaced atomically; the caller writes the manifest after this (manifest.py's
+    write_manifest), so a build stopped half-way leaves keys that make the next build render
+    those runs again.
     """
     for relative in run_files:
         move_into(staging, out, relative)
-    texts = dict(texts)
-    manifest = texts.pop(MANIFEST_FILE)
     for relative, text in texts.items():
         replace_text(out, relative, text)
     keep = owned | set(run_files) | set(texts) | {MANIFEST_FILE}
     remove_files(out, [relative for relative in site_files(out, unchanged_runs, in_site) if relative not in keep])
-    replace_text(out, MANIFEST_FILE, manifest)
 
 
 def site_files(out: str, unchanged_runs: set[str], in_site: tuple[set[str], set[str]]) -> list[str]:

@@ -159,7 +159,7 @@ def test_a_manifest_cut_short_means_a_full_build(tmp_path):
     build(runs, site)
     manifest = site / ".tracker-manifest.json"
     lines = manifest.read_text().split("\n")
-    manifest.write_text("\n".join(lines[:-2]) + "\n")  # the last run's row is gone
+    manifest.write_text("\n".join(lines[:-4]) + "\n")  # the build's end is gone, and the last run's row
     assert re.match(r"built 2 runs; \d+ pages", build(runs, site))  # full: no "(re-rendered, unchanged)"
     assert len(index_run_ids(site)) == 2
 

@@ -1,6 +1,6 @@
-"""The build manifest's header is written and read by msgspec, and by json where msgspec would
-change it (sitegen/manifest.py): a manifest of odd text and numbers reads back as it was written,
-and one whose header does not have the written shape is not used (the build is a full one)."""
+"""The build manifest's lines are written and read by msgspec, and by json where msgspec would
+change them (sitegen/manifest.py): a manifest of odd text and numbers reads back as it was written,
+and one whose lines do not have the written shape is not used (the build is a full one)."""
 from __future__ import annotations
 
 import json
@@ -38,41 +38,46 @@ def test_a_manifest_reads_back_as_it_was_written(tmp_path, name):
     assert repr(read_manifest(str(tmp_path))) == repr(written)
 
 
-def test_msgspec_writes_the_ordinary_header_and_json_what_msgspec_would_change():
-    plain = MANIFESTS["plain"].to_text().splitlines()[0]
-    assert fast_json.decode_fast(plain) is not None and json.loads(plain)["format"] == MANIFEST_FORMAT
-    assert "\\udce9" in MANIFESTS["lone surrogate"].to_text().splitlines()[0]  # json's escape, which msgspec refuses
-    assert '"created":NaN' in MANIFESTS["NaN created"].to_text().splitlines()[0]  # msgspec would write null
+def test_msgspec_writes_the_ordinary_lines_and_json_what_msgspec_would_change():
+    plain = MANIFESTS["plain"].to_text().splitlines()
+    assert json.loads(plain[0]) == {"format": MANIFEST_FORMAT}
+    assert all(fast_json.decode_fast(line) is not None for line in plain[1:] if line)
+    assert "\\udce9" in MANIFESTS["lone surrogate"].to_text().splitlines()[1]  # json's escape, which msgspec refuses
+    assert '"created":NaN' in MANIFESTS["NaN created"].to_text().splitlines()[1]  # msgspec would write null
 
 
-def damage(header: dict, change: str) -> None:
-    entry = header["runs"]["a"]
+def damage(lines: list, change: str) -> None:
+    """Change the decoded lines of MANIFESTS["plain"]: [format, entry a, row a, entry b, row b, end, ""]."""
+    entry, end = lines[1], lines[5]
     if change == "created is text":
-        entry[1]["created"] = "yesterday"
+        entry[2]["created"] = "yesterday"
     elif change == "no slug":
-        del entry[1]["slug"]
+        del entry[2]["slug"]
     elif change == "id of another run":
-        entry[1]["id"] = "b"
+        entry[2]["id"] = "b"
     elif change == "entry cut short":
-        del entry[5]
+        del entry[6]
     elif change == "a finding that is not text":
-        entry[2] = [1]
+        entry[3] = [1]
     elif change == "a media file that is not text":
-        entry[3]["files"] = [None]
+        entry[4]["files"] = [None]
     elif change == "commit is a number":
-        entry[5] = 7
+        entry[6] = 7
     elif change == "no commits":
-        del header["commits"]
+        del end["commits"]
+    elif change == "a run fewer than the end counts":
+        end["runs"] = 3
     elif change == "an older format":
-        header["format"] = MANIFEST_FORMAT - 1
+        lines[0]["format"] = MANIFEST_FORMAT - 1
 
 
 @pytest.mark.parametrize("change", ["created is text", "no slug", "id of another run", "entry cut short",
                                     "a finding that is not text", "a media file that is not text",
-                                    "commit is a number", "no commits", "an older format"])
+                                    "commit is a number", "no commits", "a run fewer than the end counts",
+                                    "an older format"])
 def test_a_damaged_manifest_means_a_full_build(tmp_path, change):
-    lines = MANIFESTS["plain"].to_text().split("\n")
-    header = json.loads(lines[0])
-    damage(header, change)
-    (tmp_path / MANIFEST_FILE).write_text("\n".join([json.dumps(header)] + lines[1:]), encoding="utf-8")
+    lines = [json.loads(line) if line else line for line in MANIFESTS["plain"].to_text().split("\n")]
+    damage(lines, change)
+    (tmp_path / MANIFEST_FILE).write_text("\n".join(json.dumps(line) if line != "" else "" for line in lines),
+                                          encoding="utf-8")
     assert read_manifest(str(tmp_path)) is None
