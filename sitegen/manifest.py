@@ -33,7 +33,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from math import isfinite
-from typing import Any, TypedDict
+from typing import Any, TypedDict, Union
 
 from msgspec import DecodeError, Struct, ValidationError, convert
 from msgspec.json import Decoder, Encoder
@@ -88,12 +88,14 @@ class RunEntry:
 
 @dataclass
 class StoredManifest:
-    """Where the manifest file read stands: what a rebuild needs to append to it rather than write it whole."""
+    """Where the manifest file read stands: what a rebuild needs to append to it rather than write it whole.
+    Lengths are in characters (bytes for ASCII text): they only weigh superseded records against live ones."""
 
-    end: int                  # bytes of it that are whole records up to the last end of a build
-    dead: int                 # bytes of records that later ones supersede (and of older build ends)
-    sizes: dict[str, int]     # run id -> bytes of its live entry record
-    end_size: int             # bytes of the last build's end record
+    end: int           # bytes of its whole records, up to the last build's end: appended records follow
+    length: int        # characters of those records
+    dead: int          # of which superseded: older entries of a run, older builds' ends
+    entry_size: float  # an entry record's mean length: a superseded one is counted as that
+    end_size: int      # the last build's end record's length
 
 
 @dataclass
@@ -119,8 +121,8 @@ class Manifest:
 
 
 def _entry_record(run_id: str, entry: RunEntry) -> str:
-    """[id, key, head, findings, media, shared, commit], then its row on a line of its own."""
-    return _line([run_id, entry.key, entry.head, entry.findings, entry.media, entry.shared, entry.commit],
+    """[key, head, findings, media, shared, commit] (the head holds the id), then its row on a line of its own."""
+    return _line([entry.key, entry.head, entry.findings, entry.media, entry.shared, entry.commit],
                  entry.head["created"]) + "\n" + entry.row_json + "\n"
 
 
@@ -152,13 +154,11 @@ def write_manifest(out: str, manifest: Manifest, previous: Manifest | None) -> N
     path = os.path.join(out, MANIFEST_FILE)
     if stored is not None and previous.site_key == manifest.site_key and old.keys() <= manifest.runs.keys():
         changed = sorted((run_id, entry) for run_id, entry in manifest.runs.items() if old.get(run_id) is not entry)
-        records = [_entry_record(run_id, entry) for run_id, entry in changed] + [_end_record(manifest)]
-        appended = "".join(records).encode()
-        dead = stored.dead + stored.end_size + sum(stored.sizes.get(run_id, 0) for run_id, _ in changed)
-        live = stored.end + len(appended) - dead
-        if dead <= live * DEAD_BYTES_PER_LIVE:
+        appended = "".join([*(_entry_record(run_id, entry) for run_id, entry in changed), _end_record(manifest)])
+        dead = stored.dead + stored.end_size + stored.entry_size * sum(run_id in old for run_id, _ in changed)
+        if dead <= (stored.length + len(appended) - dead) * DEAD_BYTES_PER_LIVE:
             try:
-                _append(path, stored.end, appended)
+                _append(path, stored.end, appended.encode())
                 return
             except FileNotFoundError:
                 pass  # removed since it was read: written whole below
@@ -187,62 +187,55 @@ def read_manifest(out: str) -> Manifest | None:
             data = handle.read()
         if not data.startswith(HEADER_BYTES):
             return None
-        lines = data[len(HEADER_BYTES):].decode("utf-8").split("\n")
-        torn = lines.pop()  # what follows the last line end: "" unless a write was cut
+        # up to the last line end: what follows is a write cut short, maybe in the middle of a character
+        lines = data[len(HEADER_BYTES):data.rfind(b"\n") + 1].decode("utf-8").split("\n")
+        lines.pop()
         metas, rows = lines[0::2], lines[1::2]
         last = next((index for index in range(len(rows) - 1, -1, -1) if metas[index][:1] == "{"), None)
         if last is None:
             return None
-        return _manifest_of(metas, rows, last, len(data) if not torn and last == len(rows) - 1 and len(metas) == len(rows)
-                            else len(HEADER_BYTES) + len("".join(f"{meta}\n{row}\n" for meta, row
-                                                                  in zip(metas[:last + 1], rows)).encode()))
+        end = len(data)
+        if last < len(metas) - 1 or not data.endswith(b"\n"):  # a cut tail
+            del metas[last + 1:], rows[last + 1:]
+            end = len(HEADER_BYTES) + len("".join(f"{meta}\n{row}\n" for meta, row in zip(metas, rows)).encode())
+        return _manifest_of(metas, rows, end)
     except (OSError, ValueError, TypeError, AttributeError):
         return None  # no usable manifest: the build is a full one, never a wrong incremental one
 
 
-def _manifest_of(metas: list[str], rows: list[str], last: int, end: int) -> Manifest | None:
-    """The manifest of the records up to ``metas[last]``, the last build's end; None if one is not
-    shaped as written (checked by msgspec as it decodes: a hand-edited or damaged manifest must not
-    break a rebuild)."""
-    runs: dict[str, RunEntry] = {}
-    sizes: dict[str, int] = {}
-    dead = 0
-    ending, end_record = None, None
-    decode_entry = _decode_entry
-    for index in range(last + 1):
-        meta, row = metas[index], rows[index]
-        is_entry = meta[:1] == "["
-        try:
-            record = decode_entry(meta) if is_entry else _decode_end(meta)
-        except ValidationError:
-            return None
-        except DecodeError:  # json's NaN or lone surrogate (see _line)
-            record = _json_record(meta, _Entry if is_entry else _End)
-        if type(record) is _Entry:
-            if record.head["id"] != record.id or not all(isinstance(name, str) for name in record.media.get("files", ())):
-                return None
-            runs[record.id] = RunEntry(record.key, record.head, row, record.findings, record.media, record.shared,
-                                       record.commit)
-            dead += sizes.get(record.id, 0)
-            sizes[record.id] = len(meta) + len(row) + 2
-        elif type(record) is _End and not row:
-            if ending is not None:
-                dead += len(metas[ending]) + 2
-            ending, end_record = index, record
-        else:
-            return None
-    if end_record.runs != len(runs):
+def _manifest_of(metas: list[str], rows: list[str], end: int) -> Manifest | None:
+    """The manifest of these records (``end`` bytes of the file), the last a build's end; None if one is not shaped as written
+    (checked by msgspec as it decodes: a hand-edited or damaged manifest must not break a rebuild)."""
+    try:  # all lines in one call
+        records = _decode_records("[" + ",".join(metas) + "]")
+    except ValidationError:
         return None
-    return Manifest(end_record.site_key, runs, end_record.copies,
-                    KnownCommits(end_record.commits.refs, end_record.commits.full),
-                    StoredManifest(end, dead, sizes, len(metas[ending]) + 2))
+    except DecodeError:  # json's NaN or lone surrogate (see _line): line by line, json where msgspec refuses
+        records = list(map(_record, metas))
+    runs = {record.head["id"]: RunEntry(record.key, record.head, row, record.findings, record.media, record.shared,
+                                        record.commit)
+            for record, row in zip(records, rows) if type(record) is _Entry}
+    ends = [index for index, record in enumerate(records) if type(record) is dict]
+    if any(rows[index] for index in ends) or records[-1]["runs"] != len(runs):
+        return None
+    length = sum(map(len, metas)) + sum(map(len, rows)) + 2 * len(metas)
+    ends_length = sum(len(metas[index]) + 2 for index in ends)
+    entry_size = (length - ends_length) / max(1, len(records) - len(ends))
+    last = records[-1]
+    return Manifest(last["site_key"], runs, last["copies"], KnownCommits(last["commits"]["refs"], last["commits"]["full"]),
+                    StoredManifest(end, length, ends_length - len(metas[-1]) - 2
+                                   + round(entry_size * (len(records) - len(ends) - len(runs))), entry_size,
+                                   len(metas[-1]) + 2))
 
 
-def _json_record(meta: str, shape: type):
+def _record(meta: str):
+    """One line by msgspec, or by json where msgspec refuses the text; ValidationError where it is not shaped as written."""
     try:
-        return convert(json.loads(meta), shape)
-    except (ValueError, RecursionError):  # ValidationError is a ValueError
-        return None
+        return _decode_record(meta)
+    except ValidationError:
+        raise
+    except DecodeError:
+        return convert(json.loads(meta), _Record)
 
 
 # A record's shape; a head is model.row_head()'s dict, the fields the site pages read typed.
@@ -250,30 +243,33 @@ _Head = TypedDict("_Head", {name: {"id": str, "slug": str, "status": str, "creat
                             for name in ROW_HEAD_FIELDS})
 
 
+_Media = TypedDict("_Media", {"files": list[str], "budget": Any, "wanted": Any, "left_out": Any}, total=False)
+
+
 class _Entry(Struct, array_like=True):
-    id: str
     key: str
     head: _Head
     findings: list[str]
-    media: dict[str, Any]
+    media: _Media
     shared: list[str]
     commit: str | None
 
 
-class _Commits(Struct):
+class _Commits(TypedDict):
     refs: str | None
     full: dict[str, str]
 
 
-class _End(Struct):
+class _End(TypedDict):
     site_key: str
     runs: int       # how many runs the manifest holds once this build ended
     copies: dict[str, str]
     commits: _Commits
 
 
-_decode_entry = Decoder(_Entry).decode
-_decode_end = Decoder(_End).decode
+_Record = Union[_Entry, _End]
+_decode_records = Decoder(list[_Record]).decode
+_decode_record = Decoder(_Record).decode
 _encode = Encoder().encode
 
 

@@ -59,7 +59,8 @@ def test_the_file_is_written_whole_once_superseded_records_pass_an_eighth_or_a_r
 
 def test_a_build_killed_while_appending_leaves_the_manifest_it_started_from(tmp_path):
     runs, site = tmp_path / "runs", tmp_path / "site"
-    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0}]) for n in range(12)]
+    # text of more bytes than characters: the file is cut at a byte offset
+    paths = [log_run(runs, f"run-{n} caf\u00e9 \u2028", notes="\u00fc" * n, metrics=[{"loss": 1.0}]) for n in range(12)]
     build_site(runs, site)
     before_text, before = manifest_bytes(site), repr(read_manifest(str(site)))
     change(paths[7], 1)

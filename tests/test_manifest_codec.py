@@ -48,21 +48,21 @@ def test_msgspec_writes_the_ordinary_lines_and_json_what_msgspec_would_change():
 
 def damage(lines: list, change: str) -> None:
     """Change the decoded lines of MANIFESTS["plain"]: [format, entry a, row a, entry b, row b, end, ""]."""
-    entry, end = lines[1], lines[5]
+    entry, end = lines[1], lines[5]  # entry: [key, head, findings, media, shared, commit]
     if change == "created is text":
-        entry[2]["created"] = "yesterday"
+        entry[1]["created"] = "yesterday"
     elif change == "no slug":
-        del entry[2]["slug"]
+        del entry[1]["slug"]
     elif change == "id of another run":
-        entry[2]["id"] = "b"
+        entry[1]["id"] = "b"
     elif change == "entry cut short":
-        del entry[6]
+        del entry[5]
     elif change == "a finding that is not text":
-        entry[3] = [1]
+        entry[2] = [1]
     elif change == "a media file that is not text":
-        entry[4]["files"] = [None]
+        entry[3]["files"] = [None]
     elif change == "commit is a number":
-        entry[6] = 7
+        entry[5] = 7
     elif change == "no commits":
         del end["commits"]
     elif change == "a run fewer than the end counts":
