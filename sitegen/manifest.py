@@ -206,8 +206,8 @@ def read_manifest(out: str) -> Manifest | None:
 def _manifest_of(metas: list[str], rows: list[str], end: int) -> Manifest | None:
     """The manifest of these records (``end`` bytes of the file), the last a build's end; None if one is not shaped as written
     (checked by msgspec as it decodes: a hand-edited or damaged manifest must not break a rebuild)."""
-    try:  # all lines in one call
-        records = _decode_records("[" + ",".join(metas) + "]")
+    try:  # msgspec's decoder mapped over the lines: no Python call a line
+        records = list(map(_decode_record, metas))
     except ValidationError:
         return None
     except DecodeError:  # json's NaN or lone surrogate (see _line): line by line, json where msgspec refuses
@@ -268,7 +268,6 @@ class _End(TypedDict):
 
 
 _Record = Union[_Entry, _End]
-_decode_records = Decoder(list[_Record]).decode
 _decode_record = Decoder(_Record).decode
 _encode = Encoder().encode
 
