@@ -16,9 +16,9 @@ kept, so moving a runs folder keeps the manifest valid and the public site shows
 paths. Everything in it (rows, heads, findings) is redacted.
 
 The file (MANIFEST_FILE) is a line ``{"format":9}``, then records of two lines each: a run's
-entry, ``[id, key, head, findings, media, shared, commit]``, then its row of data/index.js as
-script-safe JSON text; or a build's end, ``{"site_key", "runs" (how many), "copies",
-"commits"}``, then an empty line. A later entry of an id supersedes an earlier one. A rebuild
+entry, ``[key, head, findings, media, shared, commit]`` (the head holds its id), then its row
+of data/index.js as script-safe JSON text; or a build's end, ``{"site_key", "runs" (how many),
+"copies", "commits"}``, then an empty line. A later entry of an id supersedes an earlier one. A rebuild
 appends the entries of the runs it rendered and its end, in one write (write_manifest), so
 that a rebuild after one changed run among 100,000 writes two records, not 100 MB; the file is
 written whole when superseded records pass an eighth of the live ones, on a full build and when
@@ -116,11 +116,11 @@ class Manifest:
 
     def to_text(self) -> str:
         """The whole file: the format line, each run's entry record (by id), the build's end record."""
-        return "".join([HEADER, *(_entry_record(run_id, entry) for run_id, entry in sorted(self.runs.items())),
+        return "".join([HEADER, *(_entry_record(entry) for _, entry in sorted(self.runs.items())),
                         _end_record(self)])
 
 
-def _entry_record(run_id: str, entry: RunEntry) -> str:
+def _entry_record(entry: RunEntry) -> str:
     """[key, head, findings, media, shared, commit] (the head holds the id), then its row on a line of its own."""
     return _line([entry.key, entry.head, entry.findings, entry.media, entry.shared, entry.commit],
                  entry.head["created"]) + "\n" + entry.row_json + "\n"
@@ -154,7 +154,7 @@ def write_manifest(out: str, manifest: Manifest, previous: Manifest | None) -> N
     path = os.path.join(out, MANIFEST_FILE)
     if stored is not None and previous.site_key == manifest.site_key and old.keys() <= manifest.runs.keys():
         changed = sorted((run_id, entry) for run_id, entry in manifest.runs.items() if old.get(run_id) is not entry)
-        appended = "".join([*(_entry_record(run_id, entry) for run_id, entry in changed), _end_record(manifest)])
+        appended = "".join([*(_entry_record(entry) for _, entry in changed), _end_record(manifest)])
         dead = stored.dead + stored.end_size + stored.entry_size * sum(run_id in old for run_id, _ in changed)
         if dead <= (stored.length + len(appended) - dead) * DEAD_BYTES_PER_LIVE:
             try:
