@@ -137,18 +137,34 @@ def section_of(objects: list, share: float = DICTIONARY_SHARE) -> dict:
     column per key, null where a run lacks the key."""
     if set(map(type, objects)) != {dict}:
         objects = [value or {} for value in objects]
-    shapes = list(map(tuple, objects))
-    shape_codes = {shape: code for code, shape in enumerate(dict.fromkeys(shapes))}  # first seen first
+    shapes = _shapes(objects)
+    representatives = dict(zip(shapes, objects))  # an object of each shape, the shapes in the order first seen
+    shape_codes = {shape: code for code, shape in enumerate(representatives)}
     positions: dict[str, int] = {}
-    for shape in shape_codes:  # so the keys come in the order they first appear
-        for key in shape:
+    keys_of_shapes = list(map(tuple, representatives.values()))
+    for keys in keys_of_shapes:  # so the keys come in the order they first appear
+        for key in keys:
             positions.setdefault(key, len(positions))
-    distinct = [[positions[key] for key in shape] for shape in shape_codes]
+    distinct = [[positions[key] for key in keys] for keys in keys_of_shapes]
     codes = list(map(shape_codes.__getitem__, shapes))
     shapes_column = (_coded(distinct, codes) if objects and len(distinct) <= share * len(objects)
                      else list(map(distinct.__getitem__, codes)))
     columns = [column_of(list(map(dict.get, objects, repeat(key))), share) for key in positions]
     return {"keys": list(positions), "shapes": shapes_column, "columns": columns}
+
+
+def _shapes(objects: list[dict]) -> list:
+    """Each object's keys (which, in which order) as one dict key: their names joined by NUL, a
+    string, whose hash is computed once for the two lookups where a tuple's is computed each time
+    (0.06 s a section at 100,000 runs); their tuple when a string could stand for two shapes."""
+    texts = list(map("\0".join, objects))
+    sizes = list(map(len, objects))
+    empty = sizes.count(0)
+    # every NUL a separator (no key holds one), and "" standing only for {} or only for {"": ...}
+    if (sum(map(str.count, texts, repeat("\0"))) == sum(sizes) - (len(sizes) - empty)
+            and (not empty or texts.count("") == empty)):
+        return texts
+    return list(map(tuple, objects))
 
 
 def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
@@ -161,10 +177,10 @@ def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
     keys = values if as_they_are else list(map(_encode, values))
     # a first look at the first values spares hashing every value of a column that barely repeats
     if not values or len(dict.fromkeys(keys[:SAMPLE])) > share * min(len(values), SAMPLE):
-        return _floats(values) if float in types and types <= _FLOATS else values
+        return _floats(values, type(None) in types) if float in types and types <= _FLOATS else values
     distinct = dict.fromkeys(keys)  # first seen first
     if len(distinct) > share * len(values):
-        return _floats(values) if float in types and types <= _FLOATS else values
+        return _floats(values, type(None) in types) if float in types and types <= _FLOATS else values
     distinct_values = list(distinct) if as_they_are else list(map(_decode, distinct))
     if len(distinct) <= len(CODE_ALPHABET):  # each value's character straight away: no list of numbers
         return {"values": distinct_values, "codes": "".join(map(dict(zip(distinct, CODE_ALPHABET)).__getitem__, keys))}
@@ -185,11 +201,11 @@ _NUMERIC = {int, float, bool}
 _FLOATS = {float, type(None)}
 
 
-def _floats(values: list) -> dict:
+def _floats(values: list, with_nulls: bool) -> dict:
     """{"f64": base64 of little-endian doubles}, null as NaN (a row never holds a NaN float: the
     non-finite are strings): 11 characters a value where JSON takes up to 24, and the browser
     decodes them without parsing numbers."""
-    packed = array("d", values if None not in values else [math.nan if value is None else value for value in values])
+    packed = array("d", [math.nan if value is None else value for value in values] if with_nulls else values)
     if sys.byteorder == "big":
         packed.byteswap()
     return {"f64": base64.b64encode(packed).decode("ascii")}

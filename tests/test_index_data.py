@@ -77,6 +77,19 @@ def test_a_column_that_does_not_follow_from_another_is_kept():
     assert index_of_text(text)["runs"] == rows
 
 
+@pytest.mark.parametrize("configs", [[{}, {"": 1}], [{"a\0b": 1}, {"a": 1, "b": 2}], [{"a\0": 1, "b": 2}, {"a": 1, "\0b": 2}]],
+                         ids=["empty and the empty key", "a key holding NUL", "NUL moved between keys"])
+def test_configs_whose_keys_join_to_the_same_text_keep_their_own_keys(configs):
+    """The build tells the shapes of configs apart by their keys joined by NUL when no key holds one."""
+    rows = [row(number, config=configs[number % 2]) for number in range(40)]
+    assert index_of_text(encoded(rows))["runs"] == rows
+
+
+def test_a_row_that_is_not_an_object_is_named_by_its_place():
+    with pytest.raises(msgspec.ValidationError, match=r"Expected `object`, got `null` - at `\$\[1\]`"):
+        index_files([script_json(row(0)), "null"], [])
+
+
 def test_the_file_is_script_safe():
     line = next(line for line in encoded(hostile_rows()).splitlines() if line.startswith(ASSIGNMENT))
     data = line.removeprefix(ASSIGNMENT)
