@@ -15,6 +15,7 @@ import importlib.util
 import os
 import sys
 import warnings
+from typing import NoReturn
 
 from ..version import DISTRIBUTION, __version__
 from ..errors import TrackerError
@@ -69,9 +70,14 @@ def command_named(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command of ``argv``; without it, of the process's own command line (as the
+    ``tracker`` script and ``python -m tracker.cli`` call it), which a command may then end
+    itself once its output is out (args.ends_process, end_process)."""
+    ends_process = argv is None
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(command_named(argv))
     args = parser.parse_args(argv)
+    args.ends_process = ends_process
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
@@ -85,6 +91,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2 if isinstance(exc, (ValueError, TrackerError)) else 1
         except KeyboardInterrupt:
             return 130
+
+
+def end_process(code: int) -> NoReturn:
+    """End the process with ``code`` as soon as stdout and stderr are flushed, leaving its objects
+    to the operating system: freeing 100,000 listed runs' dicts one by one takes tracker ls 0.3 s.
+    Only for a command whose args.ends_process says the process is its own; a flush that fails
+    (a closed pipe) raises as the print before it would have."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:

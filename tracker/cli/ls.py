@@ -11,7 +11,7 @@ from ..grouping import DATASET_PREFIXES, group_rows, metric_aggregates
 from ..listing import list_runs
 from ..reader import copy_message, load_run
 from ..values import replace_non_finite
-from . import add_runs_option
+from . import add_runs_option, end_process
 from ..formatting import (DEFAULT_METRIC_COLUMNS, DEFAULT_PARAM_COLUMNS, column_table, flat_config, format_column,
                           format_duration, format_time, format_value, run_fields, table)
 
@@ -65,7 +65,7 @@ def _run_ls(args) -> int:
     if args.json:
         for fields in rows:
             print(json.dumps(replace_non_finite(fields)))
-        return 0
+        return _done(args)
     if not rows:
         print("no runs" + (" match the filter" if args.filter else f" in {_where(args.runs)}"))
         return 0
@@ -80,7 +80,7 @@ def _run_ls(args) -> int:
                *(format_column([config.get(name) for config in configs]) for name in params),
                *(format_column([fields["summary"].get(name) for fields in rows]) for name in metrics)]
     print(column_table(headers, columns))
-    return 0
+    return _done(args)
 
 
 def _columns(chosen: str | None, rows: list[dict], configs: list[dict]) -> tuple[list[str], list[str]]:
@@ -132,7 +132,7 @@ def _print_groups(rows: list[dict], fields: list[str], aggs: list[str], args) ->
         for group, found in zip(groups, aggregates):
             print(json.dumps(replace_non_finite({"key": dict(zip(fields, group.key)), "runs": len(group.rows),
                                                  "aggregates": found})))
-        return 0
+        return _done(args)
     if not groups:
         print("no runs" + (" match the filter" if args.filter else f" in {_where(args.runs)}"))
         return 0
@@ -142,6 +142,14 @@ def _print_groups(rows: list[dict], fields: list[str], aggs: list[str], args) ->
     body = [[*group.key, str(len(group.rows)), *(_aggregate_text(found[metric][name]) for metric, name in columns)]
             for group, found in zip(groups, aggregates)]
     print(table(headers, body))
+    return _done(args)
+
+
+def _done(args) -> int:
+    """0; or, when the process is this command's own (args.ends_process), the process ended with
+    0 at once, from the frame that still holds the rows: freeing them is work for nothing."""
+    if getattr(args, "ends_process", False):
+        end_process(0)
     return 0
 
 
