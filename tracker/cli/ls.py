@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 
 from .. import query
 from ..cyclic_gc import cyclic_gc_paused
@@ -12,8 +13,8 @@ from ..listing import list_runs
 from ..reader import copy_message, load_run
 from ..values import replace_non_finite
 from . import add_runs_option, end_process
-from ..formatting import (DEFAULT_METRIC_COLUMNS, DEFAULT_PARAM_COLUMNS, column_table, flat_config, format_column,
-                          format_duration, format_time, format_value, run_fields, table)
+from ..formatting import (DEFAULT_METRIC_COLUMNS, DEFAULT_PARAM_COLUMNS, column_table, config_columns, format_column,
+                          format_durations, format_time, format_value, run_fields, table)
 
 
 def add_parser(commands) -> None:
@@ -69,26 +70,26 @@ def _run_ls(args) -> int:
     if not rows:
         print("no runs" + (" match the filter" if args.filter else f" in {_where(args.runs)}"))
         return 0
-    configs = [flat_config(fields["config"]) for fields in rows]
+    configs = config_columns([fields["config"] for fields in rows])
     params, metrics = _columns(args.columns, rows, configs)
     headers = ["id", "name", "project", "status", "start", "duration", *params, *metrics]
     # Column by column: each a list comprehension, 100,000 runs' worth of text in a fraction of a second.
     columns = [[fields["id"] for fields in rows], [fields["name"] for fields in rows],
                [fields["project"] for fields in rows], [fields["status"] for fields in rows],
                [format_time(fields["created"]) for fields in rows],
-               [format_duration(fields["duration_s"]) for fields in rows],
-               *(format_column([config.get(name) for config in configs]) for name in params),
+               format_durations([fields["duration_s"] for fields in rows]),
+               *(format_column(configs[name]) for name in params),
                *(format_column([fields["summary"].get(name) for fields in rows]) for name in metrics)]
     print(column_table(headers, columns))
     return _done(args)
 
 
-def _columns(chosen: str | None, rows: list[dict], configs: list[dict]) -> tuple[list[str], list[str]]:
+def _columns(chosen: str | None, rows: list[dict], configs: Mapping[str, list]) -> tuple[list[str], list[str]]:
     """(params, metrics) to show: those of --columns, else the first that vary and the first metrics.
-    ``configs``: the rows' configs, flattened."""
+    ``configs``: the rows' configs, flattened into columns (config_columns)."""
     if chosen:
         names = [name.strip() for name in chosen.split(",") if name.strip()]
-        params = [name for name in names if any(name in config for config in configs)]
+        params = [name for name in names if name in configs]
         return params, [name for name in names if name not in params]
     fields = run_fields(rows, configs)  # the same rule as the site index's default columns
     return fields.varying[:DEFAULT_PARAM_COLUMNS], fields.metrics[:DEFAULT_METRIC_COLUMNS]
@@ -125,7 +126,7 @@ def _print_groups(rows: list[dict], fields: list[str], aggs: list[str], args) ->
     if any(name.startswith(DATASET_PREFIXES) for name in fields):
         rows = [dict(row, datasets=_datasets(row["path"])) for row in rows]  # the listing keeps no dataset hashes
     groups = group_rows(rows, fields)
-    _, metrics = _columns(args.columns, rows, [flat_config(row["config"]) for row in rows])
+    _, metrics = _columns(args.columns, rows, config_columns([row["config"] for row in rows]))
     metrics = [name for name in metrics if any(isinstance(row["summary"].get(name), (int, float)) for row in rows)]
     aggregates = [metric_aggregates(group.rows, metrics) for group in groups]
     if args.json:
