@@ -87,14 +87,14 @@ def read_cache(root: str) -> CachedRuns:
             data = handle.read()
     except (OSError, ValueError):
         return cached
-    header, _, body = data.partition(b"\n")
-    if header != HEADER:
+    if not data.startswith(HEADER + b"\n") and data != HEADER:
         return cached
     # a file cut short (a listing killed while appending) is rewritten: a line appended to it would
     # join the cut one
     cached.usable = data.endswith(b"\n")
     entries = cached.entries
-    lines = body.split(b"\n")
+    lines = data.split(b"\n")  # not partitioned first: that copied the 60 MB after the header
+    del lines[0]
     cached.lines = len(lines) - lines.count(b"")
     decode = _decode_line or _decoded
     for line in lines:
