@@ -1,5 +1,7 @@
 """Secret detection: names, command lines, URLs and token shapes."""
 import hashlib
+import subprocess
+import sys
 
 import pytest
 
@@ -52,6 +54,21 @@ def test_url_credentials_are_stripped():
     assert strip_url_credentials(f"https://user:{GITHUB_TOKEN}@github.com/a/b.git") == "https://github.com/a/b.git"
     assert strip_url_credentials("https://tok@gitlab.com/a/b") == "https://gitlab.com/a/b"
     assert strip_url_credentials("git@github.com:a/b.git") == "git@github.com:a/b.git"
+
+
+def test_url_credentials_after_a_long_run_of_scheme_characters():
+    # the scheme is matched 64 characters back at most: the run's head stays as it was
+    assert strip_url_credentials("x" * 100 + "https://user:pw@host/p") == "x" * 100 + "https://host/p"
+    assert strip_url_credentials("ssh://git:pw@host/x") == "ssh://git@host/x"
+
+
+def test_a_long_note_logs_in_linear_time(tmp_path):
+    # The URL pattern once started a scan to the end of a run of letters at every letter: a 50 KB
+    # note took 6 s in init(), a 1 MB one would take most of an hour. 60 s is a hang, not a target.
+    script = ("import tracker; run = tracker.init(project='p', dir='runs', notes='x' * 1_000_000 + ' a://' * 20_000); "
+              "run.finish()")
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, timeout=60)
+    assert (tmp_path / "runs").is_dir()
 
 
 def test_argv_redaction():

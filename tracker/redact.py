@@ -55,9 +55,13 @@ _TOKEN_KINDS = {f"g{index}": kind for index, kind in enumerate(TOKEN_PATTERNS)}
 _URL_CREDENTIALS_SHAPE = re.compile(f"(?P<g{list(TOKEN_PATTERNS).index('URL credentials')}>"
                                    f"{TOKEN_PATTERNS['URL credentials']})")
 # Greedy up to the last "@" before the path, so a password containing "@" goes entirely; or, when
-# the colon is not followed by a port, a password holding "/" up to the first "@".
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)"
-                              r"(?P<userinfo>[^/\s]+|[^\s/:@]*:(?!\d{1,5}(?:[/?#\s]|$))[^\s@]+)@")
+# the colon is not followed by a port, a password holding "/" up to the first "@". The scheme is
+# at most 64 characters and the user info at most 512 (as the token pattern's): unbounded, every
+# letter of a long run without "://" (a 50 KB note) started a scan to the run's end, quadratic
+# (seconds in init()); a longer scheme run keeps its head unmatched, and the replacement gives the
+# scheme back, so the text comes out the same.
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,63}://)"
+                              r"(?P<userinfo>[^/\s]{1,512}|[^\s/:@]{0,256}:(?!\d{1,5}(?:[/?#\s]|$))[^\s@]{1,512})@")
 
 # Secrets found by their context: (kind, lower-cased literals a match holds, pattern). The part
 # replaced is the group "secret" (for an assignment, the value, and only when its name is secret).
