@@ -47,6 +47,9 @@ from tracker.end_state import FileState
 from tracker.line_encoding import BatchEncoder
 from tracker.listing import LISTING_FILE
 
+from sitegen.index_data import index_files, index_of_text
+from sitegen.render import script_json
+
 HEADING = "## Scale: 100,000 runs, a 100,000-row index, a 64-writer run"
 DEFAULT_OUTPUT = Path("/tmp/bench_sections/scale.md")
 TARGET_CHANGED_S = 3.0        # tracker ls / rebuild after one changed run, on 2 cores
@@ -54,7 +57,6 @@ TARGET_CHANGED_RATIO = 5.0    # ... against the scan floor
 TARGET_READY_MS = 1000.0      # the 100,000-row index interactive
 TARGET_SEARCH_MS = 100.0      # a search keystroke answered
 TARGET_WRITERS_RATIO = 2.0    # the many-writer run's build against one writer's with the same points
-INDEX_PREFIX = "TrackerData.index="
 # The commands run outside any git checkout: inside one (this repository), a build resolves every
 # distinct commit of the runs with git for the compare view's diffs (sitegen/commit_diffs.py), and
 # each synthetic run has a commit of its own, which real runs do not.
@@ -147,11 +149,10 @@ def measure_rebuilds(work: Path, count: int, steps: int, repeats: int) -> dict:
 
 
 def widen_index(site: Path, rows_wanted: int) -> int:
-    """Rewrite the site's data/index.js with ``rows_wanted`` rows copied from its own, each its own run."""
+    """Rewrite the site's data/index.js with ``rows_wanted`` rows copied from its own, each its own
+    run, written as a build writes it (sitegen/index_data.py index_files)."""
     index_file = site / "data" / "index.js"
-    text = index_file.read_text(encoding="utf-8")
-    head, _, body = text.partition(INDEX_PREFIX)
-    index = json.loads(body.rstrip().rstrip(";"))
+    index = index_of_text(index_file.read_text(encoding="utf-8"))
     built = index["runs"]
     rows = []
     for number in range(rows_wanted):
@@ -160,8 +161,9 @@ def widen_index(site: Path, rows_wanted: int) -> int:
         row.update(id=slug, name=f"sweep-{number}", slug=slug, url=f"runs/{slug}/index.html",
                    created=START_TIME + number * 60.0)
         rows.append(row)
-    index["runs"] = rows
-    index_file.write_text(head + INDEX_PREFIX + json.dumps(index, separators=(",", ":")) + ";\n", encoding="utf-8")
+    errors = [(item["path"], item["reason"]) for item in index["unreadable"]]
+    texts = index_files([script_json(row) for row in rows], errors)
+    index_file.write_text(texts["data/index.js"], encoding="utf-8")
     return len(rows)
 
 
