@@ -12,9 +12,7 @@ is rendered and --strict has had its say:
 """
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import json
 import os
 import shutil
@@ -23,7 +21,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tracker.fast_json import decode_fast
+from tracker.cyclic_gc import cyclic_gc_paused
 from tracker.version import __version__
 
 from .assets import plan_assets
@@ -101,14 +99,18 @@ def build(options: BuildOptions, progress=None) -> BuildReport:
     started = time.monotonic()
     theme = resolve_theme(options.theme)
     out = os.path.abspath(options.out)
-    with locked_output(out), CollectorPause() as pause:
+    # The cycle collector off for the build: reading the manifest, discovery and writing the index
+    # make hundreds of thousands of objects that live to the end, which each of its passes walked
+    # again (a sixth of a rebuild's CPU at 20,000 runs); a run's page, the one place with garbage
+    # in cycles, is rendered with the collector paused too and leaves none (test_no_reference_cycles).
+    with locked_output(out), cyclic_gc_paused():
         check_output_folder(out)
-        report = _build_locked(options, theme, out, progress, pause)
+        report = _build_locked(options, theme, out, progress)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _build_locked(options: BuildOptions, theme, out: str, progress, pause: CollectorPause) -> BuildReport:
+def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildReport:
     stamps = FolderStamps() if options.full else read_stamps(out)
     found = discover(options.runs, stamps)
     manifest = Manifest(site_key(theme, {"title": options.title, "base_url": options.base_url}))
@@ -126,7 +128,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, pause: Colle
     try:
         in_site = run_files_in_site(out) if incremental else (set(), set())
         kept, shown, workers = render_shown_runs(choice, previous if incremental else None, in_site, settings,
-                                                 staging, progress, media_budget, pause)
+                                                 staging, progress, media_budget)
         manifest.runs = kept | {run_id: _entry(outcome) for run_id, outcome in shown.items()}
         manifest.copies = {found.keys[copy.folder]: copy.run_id for copy in choice.copies()}
         unreadable = {**found.problems, **choice.unreadable}  # folders discovery could not use, runs that failed to read
@@ -206,37 +208,6 @@ def media_left_out(manifest: Manifest) -> tuple[int, int, int]:
     return sum(items for items, _ in counts), sum(size for _, size in counts), sum(items > 0 for items, _ in counts)
 
 
-class CollectorPause:
-    """Python's cyclic garbage collector off for a build's work over every run's entry (reading the
-    manifest, discovery, writing the index and manifest), which makes hundreds of thousands of
-    objects that live to the end, so that each of the collector's passes walks all of them again:
-    a sixth of a rebuild's CPU at 20,000 runs. ``lifted()`` turns it back on where runs render."""
-
-    def __init__(self):
-        self.paused = False  # True between enter and exit when the collector was on
-
-    def __enter__(self) -> CollectorPause:
-        self.paused = gc.isenabled()
-        gc.disable()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self.paused:
-            gc.enable()
-            self.paused = False
-
-    @contextlib.contextmanager
-    def lifted(self):
-        if not self.paused:
-            yield
-            return
-        gc.enable()
-        try:
-            yield
-        finally:
-            gc.disable()
-
-
 def check_output_folder(out: str) -> None:
     """Refuse to replace a non-empty folder that this command did not build."""
     if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, SITE_MARKER)):
@@ -245,7 +216,7 @@ def check_output_folder(out: str) -> None:
 
 def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tuple[set[str], set[str]],
                       settings: PageSettings, staging: str, progress=None,
-                      media_budget: int = run_media_budget_bytes(0), pause: CollectorPause | None = None
+                      media_budget: int = run_media_budget_bytes(0)
                       ) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
     """Render into ``staging`` what the site must show anew, and keep the rest of ``previous``.
 
@@ -257,9 +228,7 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tup
     until nothing is left to render. Unreadable folders end up in ``choice.unreadable``. A kept
     run whose media would change under ``media_budget`` (each run's share) is rendered again.
     ``in_site``: the site's run folders and data files by name (site_update.run_files_in_site).
-    The collector, if ``pause`` holds it, runs while runs render here (their garbage has cycles).
     """
-    pause = pause or CollectorPause()
     rendered: dict[str, RunOutcome] = {}
     entries, keys = previous.runs if previous else {}, choice.found.keys
     shown_from = choice.shown()
@@ -269,9 +238,8 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tup
     read_ids: set[str] = set()  # the ids whose folders were read: kept entries of those are checked at the end
     most_workers = 1
     while jobs:
-        with pause.lifted():
-            outcomes, workers = render_runs([(folder, choice.found.keys[folder]) for folder in jobs], settings,
-                                            staging, progress, media_budget)
+        outcomes, workers = render_runs([(folder, choice.found.keys[folder]) for folder in jobs], settings,
+                                        staging, progress, media_budget)
         most_workers = max(most_workers, workers)
         moved = set()
         for outcome in outcomes:
@@ -335,10 +303,8 @@ def _kept_pages(entries: dict[str, RunEntry], shown_from: dict[str, str], keys: 
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
-    row = decode_fast(outcome.row_json.encode())
-    commit = (row if isinstance(row, dict) else json.loads(outcome.row_json)).get("commit")
     return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings, outcome.media, outcome.shared,
-                    commit if isinstance(commit, str) else None)
+                    outcome.commit)
 
 
 def site_pages(renderer: Renderer, settings: PageSettings, entries: list[RunEntry],

@@ -39,6 +39,7 @@ class RunOutcome:
     key: str
     head: dict = field(default_factory=dict)  # model.row_head() of its index row
     row_json: str = ""                        # its index row, script-safe JSON
+    commit: str | None = None                 # its index row's short commit hash (the manifest keeps it)
     findings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     shared: list[str] = field(default_factory=list)  # files it shares by content with other runs (environments.py)
@@ -131,7 +132,7 @@ def _render_run(folder: str, key: str, settings: PageSettings, staging: str, med
                 outcome.findings.append(str(finding))
             outcome.files.append(relative)
     row = index_row(source)
-    outcome.head, outcome.row_json = row_head(row), script_json(row)
+    outcome.head, outcome.row_json, outcome.commit = row_head(row), script_json(row), row["commit"]
     return outcome
 
 
