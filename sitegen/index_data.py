@@ -26,7 +26,7 @@ import msgspec
 from tracker.cyclic_gc import cyclic_gc_paused
 from tracker.rundiff import LOWER_IS_BETTER_WORDS
 
-from .render import data_script_text, script_json
+from .render import data_script_text, script_json, script_safe
 
 MAX_COMPARE_RUNS = 50
 DICTIONARY_SHARE = 0.5  # a column is dictionary-coded when at most this share of its values are distinct
@@ -44,9 +44,6 @@ ASSIGNMENT = "TrackerData.index="
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
-# What script_json escapes: msgspec writes these characters as they are.
-_SCRIPT_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
-                   ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
 
 
 def index_files(row_texts: list[str], errors: list[tuple[str, str]]) -> dict[str, str]:
@@ -60,7 +57,7 @@ def index_data_json(row_texts: list[str], errors: list[tuple[str, str]]) -> str:
     the unreadable folders, and what the compare view needs."""
     with cyclic_gc_paused():  # millions of containers, no cycle among them: the collector only rescans them
         columns = _columns(_values_by_key(row_texts))
-        body = _script_safe(_encode({"format": INDEX_FORMAT, "count": len(row_texts), "columns": columns}))
+        body = script_safe(_encode({"format": INDEX_FORMAT, "count": len(row_texts), "columns": columns}).decode())
         del columns  # freed before the collector runs again: alive, millions of young containers for it to scan
     rest = script_json({"unreadable": [{"path": path, "reason": reason} for path, reason in errors],
                         # the compare view: how many runs at most, and tracker diff's rule for which value is best
@@ -210,13 +207,6 @@ def _floats(values: list, with_nulls: bool) -> dict:
     if sys.byteorder == "big":
         packed.byteswap()
     return {"f64": base64.b64encode(packed).decode("ascii")}
-
-
-def _script_safe(data: bytes) -> str:
-    for char, escaped in _SCRIPT_ESCAPES:
-        if char in data:
-            data = data.replace(char, escaped)
-    return data.decode("utf-8")
 
 
 def index_of_text(text: str) -> dict:

@@ -22,10 +22,15 @@ _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\
 
 def script_json(value) -> str:
     """JSON that is safe inside <script> and in a .js file: no '</script>', no line separators."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return script_safe(json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+
+
+def script_safe(json_text: str) -> str:
+    """JSON text (from any encoder) made safe inside <script> and in a .js file, as script_json's."""
     for char, escaped in _SCRIPT_ESCAPES.items():
-        text = text.replace(char, escaped)
-    return text
+        if char in json_text:
+            json_text = json_text.replace(char, escaped)
+    return json_text
 
 
 def data_script_text(kind: str, key: str | None, json_text: str) -> str:
