@@ -35,8 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import (RESULT_PREFIX, git_revision, machine_description, markdown_table, median, run_child, today,
-                    verdict, write_section)
+from common import (RESULT_PREFIX, git_revision, machine_description, markdown_table, median, report_section, run_child,
+                    today, verdict)
 from synthetic_runs import write_runs
 
 from tracker.listing_cache import LEGACY_LISTING_FILE, LISTING_FILE
@@ -205,9 +205,7 @@ def main(argv=None) -> int:
                                                   ("whole-runs", args.whole_runs)) if value != parser.get_default(name.replace("-", "_")))
     results = measure(args)
     report = render(results, command)
-    print(report)
-    write_section(HEADING, report, args.output)
-    print(f"wrote the '{HEADING}' section of {args.output}", file=sys.stderr)
+    report_section(HEADING, report, args.output)
     return 0
 
 

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from bench_site import SCAN_FLOOR_CODE, append_point
-from common import git_revision, machine_description, markdown_table, median, today, verdict, write_section
+from common import git_revision, machine_description, markdown_table, median, report_section, today, verdict
 from synthetic_runs import write_runs
 
 HEADING = "## tracker ls after one changed run, at scale"
@@ -151,9 +151,7 @@ def main(argv=None) -> int:
         if value not in (None, parser.get_default(name)) and name != "output")
     results = measure(args)
     report = render(results, command.strip())
-    print(report)
-    write_section(HEADING, report, args.output)
-    print(f"wrote the '{HEADING}' section of {args.output}", file=sys.stderr)
+    report_section(HEADING, report, args.output)
     return 0
 
 

@@ -191,6 +191,13 @@ def write_section(heading: str, body: str, path: Path = BENCHMARKS_DOC) -> None:
     path.write_text(replace_section(document, heading, body), encoding="utf-8")
 
 
+def report_section(heading: str, report: str, path: Path = BENCHMARKS_DOC) -> None:
+    """Print a bench's report and put it in ``path`` as the section under ``heading``, saying so on stderr."""
+    print(report)
+    write_section(heading, report, path)
+    print(f"wrote the '{heading}' section of {path}", file=sys.stderr)
+
+
 def us(seconds: float) -> str:
     """Seconds as microseconds for a table cell: two decimals while they still mean something."""
     micro = seconds * 1e6
