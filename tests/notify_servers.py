@@ -204,3 +204,9 @@ class SmtpServer:
     def close(self) -> None:
         self.tcp.shutdown()
         self.tcp.server_close()
+
+    def __enter__(self) -> SmtpServer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

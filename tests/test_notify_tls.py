@@ -33,11 +33,8 @@ def serving(tls: str, certificates: dict, certificate: str = "cert") -> SmtpServ
 
 
 def test_starttls_upgrades_before_logging_in_and_trusts_the_ca_of_cafile(certificates, login):
-    server = serving("starttls", certificates)
-    try:
+    with serving("starttls", certificates) as server:
         notifier_from(f"smtp://127.0.0.1:{server.port}?to=ops@example.org&starttls=1&cafile={certificates['ca']}").send(EVENT)
-    finally:
-        server.close()
     [received] = server.messages
     assert received["tls"].startswith("TLSv1.") and received["auth"] == ("bot", PASSWORD)
     assert received["to"] == ["ops@example.org"]
@@ -47,36 +44,26 @@ def test_starttls_upgrades_before_logging_in_and_trusts_the_ca_of_cafile(certifi
 
 def test_smtps_is_tls_from_the_start_with_the_ca_from_the_environment(certificates, login, monkeypatch):
     monkeypatch.setenv("TRACKER_SMTP_CAFILE", certificates["ca"])
-    server = serving("smtps", certificates)
-    try:
+    with serving("smtps", certificates) as server:
         notifier_from(f"smtps://127.0.0.1:{server.port}?to=ops@example.org").send(EVENT)
-    finally:
-        server.close()
     [received] = server.messages
     assert received["tls"].startswith("TLSv1.") and received["auth"] == ("bot", PASSWORD)
 
 
 def test_ssl_cert_file_is_honoured_as_openssl_does(certificates, login, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", certificates["ca"])
-    server = serving("smtps", certificates)
-    try:
+    with serving("smtps", certificates) as server:
         notifier_from(f"smtps://127.0.0.1:{server.port}?to=ops@example.org").send(EVENT)
-    finally:
-        server.close()
     assert [received["auth"] for received in server.messages] == [("bot", PASSWORD)]
 
 
 @pytest.mark.parametrize("tls", ["starttls", "smtps"])
 @pytest.mark.parametrize("trusted", ["ca", None])
 def test_an_untrusted_certificate_fails_clearly_before_the_password_is_sent(certificates, login, tls, trusted):
-    server = serving(tls, certificates, certificate="self_signed")
     scheme, upgrade = ("smtp", "&starttls=1") if tls == "starttls" else ("smtps", "")
     cafile = f"&cafile={certificates['ca']}" if trusted else ""
-    try:
-        with pytest.raises(NotifyError) as caught:
-            notifier_from(f"{scheme}://127.0.0.1:{server.port}?to=ops@example.org{upgrade}{cafile}").send(EVENT)
-    finally:
-        server.close()
+    with serving(tls, certificates, certificate="self_signed") as server, pytest.raises(NotifyError) as caught:
+        notifier_from(f"{scheme}://127.0.0.1:{server.port}?to=ops@example.org{upgrade}{cafile}").send(EVENT)
     by = f"the CA file {certificates['ca']}" if trusted else "the system's CAs"
     assert str(caught.value) == (
         f"email via 127.0.0.1:{server.port} to ops@example.org: the server's TLS certificate is not trusted "
@@ -87,12 +74,9 @@ def test_an_untrusted_certificate_fails_clearly_before_the_password_is_sent(cert
 
 
 def test_starttls_on_a_server_without_it_fails_without_logging_in_in_the_clear(login):
-    server = SmtpServer()  # plain, offering no STARTTLS
-    try:
+    with SmtpServer() as server:  # plain, offering no STARTTLS
         with pytest.raises(NotifyError) as caught:
             notifier_from(f"smtp://127.0.0.1:{server.port}?to=ops@example.org&starttls=1").send(EVENT)
-    finally:
-        server.close()
     assert str(caught.value).endswith("SMTPNotSupportedError: STARTTLS extension not supported by server.")
     assert server.messages == []
 
@@ -122,15 +106,12 @@ def test_a_ca_file_that_holds_no_certificate_is_refused_at_once(tmp_path):
 
 
 def test_the_login_never_reaches_the_runs_records(certificates, login, tmp_path):
-    server = serving("starttls", certificates)
-    try:
+    with serving("starttls", certificates) as server:
         spec = f"smtp://127.0.0.1:{server.port}?to=ops@example.org&starttls=1&cafile={certificates['ca']}"
         run = tracker.init(project="vision", name="tls", dir=str(tmp_path), capture=False, notify=spec)
         run.log({"loss": 1.0}, step=0)
         run.alert("loss is NaN", "at step 0", level="error")
         run.finish()
-    finally:
-        server.close()
     [received] = server.messages
     assert received["tls"] and received["auth"] == ("bot", PASSWORD)
     assert received["message"]["Subject"] == "[error] vision/tls: loss is NaN"
