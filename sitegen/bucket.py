@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from tracker.segments import without_credentials
-from tracker.store_backends import install_hint, missing_bucket
+from tracker.store_backends import install_hint, missing_bucket, own_filesystem
 
 from .errors import SiteError
 
@@ -59,13 +59,13 @@ class Bucket:
         self.url = url.rstrip("/")
         protocol = self.url.split("://", 1)[0].lower()
         try:
-            # Optional: the [s3], [gcs] and [azure] extras. Imported here so that nothing else loads it.
-            import fsspec.core
+            # Optional: the [s3], [gcs] and [azure] extras. Tried first to tell a missing fsspec
+            # from a missing backend (own_filesystem imports it again, from the module cache).
+            import fsspec.core  # noqa: F401
         except ImportError:
             raise BucketBackendMissing(url, protocol, None) from None
         try:
-            # An instance of its own: fsspec's shared one keeps the endpoint and credentials it was made with.
-            self.fs, root = fsspec.core.url_to_fs(self.url, skip_instance_cache=True, **(storage_options or {}))
+            self.fs, root = own_filesystem(self.url, storage_options)
         except ImportError as exc:  # fsspec knows the protocol; its package is missing
             raise BucketBackendMissing(url, protocol, exc.name or _module_named_in(str(exc))) from None
         except ValueError as exc:  # "Protocol not known"

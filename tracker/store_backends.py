@@ -1,4 +1,4 @@
-"""Which fsspec backend a store URL needs, and the pip command that installs it (no import of either)."""
+"""Which fsspec backend a store URL needs, the pip command that installs it, and a client of its own (fsspec imported on use only)."""
 from __future__ import annotations
 
 import importlib.util
@@ -21,6 +21,16 @@ def install_hint(protocol: str) -> str:
     if module in BACKEND_EXTRAS:
         return f"pip install '{DISTRIBUTION}[{BACKEND_EXTRAS[module]}]'"
     return f"pip install fsspec {module}" if module else "pip install fsspec"
+
+
+def own_filesystem(url: str, storage_options: dict | None = None):
+    """(fsspec filesystem, root path) of ``url``, an instance of its own: fsspec shares one per
+    backend and options, made with the endpoint and credentials of its time, with its listings
+    cache, and a later run or build of this process would use it after they changed. Raises what
+    fsspec raises: ImportError for a missing backend, ValueError for an unknown protocol."""
+    import fsspec.core  # optional (the store extras): loaded only for a store, and slow to import
+
+    return fsspec.core.url_to_fs(url, skip_instance_cache=True, **(storage_options or {}))
 
 
 def missing_backend(url: str) -> str | None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from .atomic_file import replace_file, replacing
 from .errors import TrackerError
 from .segments import SegmentGapError, assemble, is_store_url, without_credentials
-from .store_backends import BACKEND_MODULES, install_hint, missing_bucket
+from .store_backends import BACKEND_MODULES, install_hint, missing_bucket, own_filesystem
 from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, next_state,
                          object_version, plan_sync, safe_key)
 
@@ -123,14 +123,14 @@ def open_store(url: str, storage_options: dict | None = None):
     """(fsspec filesystem, root path) of a store URL; a StoreError names the package to install."""
     protocol = url.split("://", 1)[0].lower()
     try:
-        import fsspec.core  # optional (the [s3] extra, or fsspec and a backend): loaded only for a store
+        # optional (the [s3] extra, or fsspec and a backend): tried first to tell a missing fsspec
+        # from a missing backend
+        import fsspec.core  # noqa: F401
     except ImportError:
         raise StoreError(url, "reading a store needs fsspec, which is not installed: "
                               f"{install_hint(protocol)}") from None
     try:
-        # An instance of its own: fsspec would share one per backend and options, with its listings
-        # cache, and reuse it after the environment (the endpoint, credentials) changed.
-        fs, root = fsspec.core.url_to_fs(url.rstrip("/"), skip_instance_cache=True, **(storage_options or {}))
+        fs, root = own_filesystem(url.rstrip("/"), storage_options)
     except ImportError:  # fsspec knows the protocol; its backend's package is missing
         raise StoreError(url, f"reading {protocol}:// needs {BACKEND_MODULES.get(protocol, 'its fsspec backend')}, "
                               f"which is not installed: {install_hint(protocol)}") from None

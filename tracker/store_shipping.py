@@ -17,6 +17,7 @@ from .layout import MAIN_EVENTS_FILE
 from .run_keys import is_events_file
 from .segments import (closed_segment_name, open_segment_name, parse_segment, plan_segments, segments_folder,
                        whole_lines, without_credentials)
+from .store_backends import own_filesystem
 
 SEGMENT_BYTES = int(float(os.environ.get("TRACKER_SEGMENT_MB", "4")) * 2**20)
 SEGMENT_AGE_S = float(os.environ.get("TRACKER_SEGMENT_AGE_S", "300"))
@@ -30,12 +31,8 @@ class Store:
     """A run's place in a store: ``<url>/<run id>/``, through fsspec."""
 
     def __init__(self, url: str, run_id: str):
-        import fsspec  # here only: see the module docstring
-
         self.url = without_credentials(url)
-        # An instance of its own: fsspec's shared one keeps the endpoint and credentials it was made
-        # with, and a later run of this process would write where an earlier one did.
-        self.fs, root = fsspec.core.url_to_fs(url, skip_instance_cache=True)
+        self.fs, root = own_filesystem(url)  # fsspec imported here only: see the module docstring
         if hasattr(self.fs, "auto_mkdir"):  # a local or mounted file system: folders as needed
             self.fs.auto_mkdir = True
         self.root = posixpath.join(root.rstrip("/"), run_id)
