@@ -18,7 +18,7 @@
  *              prefixed to curve names and captions when several runs are drawn at once).
  *     options: {root: the site root relative to the page ("../../" on a run page, "" on compare),
  *              series: the key's entry {key, kind, steps, items} (histogram: the heatmap is drawn
- *              over all of its steps), step: the step shown (histogram: its line on the heatmap),
+ *              over its steps, at most HEATMAP_STEPS of them evenly spaced), step: the step shown (histogram: its line on the heatmap),
  *              normalised: confusion matrix starts normalised per true class (default false),
  *              difference: confusion_matrix of two items draws items[0] - items[1] (compare)}.
  *   render(kind, container, items, options): renderers[kind], with the left-out notice for items
@@ -50,6 +50,9 @@
   const STEPPED_KINDS = KINDS.filter((kind) => kind !== "histogram"); // a histogram shows all its steps
   const TABLE_ROWS_SHOWN = 500; // rows drawn at once; the search narrows the rest
   const HEATMAP_BINS = 64;      // histograms of different edges are redrawn on one grid of this many bins
+  // Columns of a histogram's heatmap: each is a script to load, and a heatmap wider than this shows no
+  // more on a screen; a longer series is shown at evenly spaced steps, its first, last and marked kept.
+  const HEATMAP_STEPS = 200;
 
   const loading = new Map();
 
@@ -396,17 +399,33 @@
     return { centers, columns };
   }
 
+  /** At most HEATMAP_STEPS of ``columns`` ({item, step}, in step order), evenly spaced, keeping the first,
+   *  the last and the one at ``markedStep``. */
+  function heatmapColumns(columns, markedStep) {
+    if (columns.length <= HEATMAP_STEPS) return columns;
+    const chosen = new Set();
+    for (let index = 0; index < HEATMAP_STEPS - 1; index += 1) {
+      chosen.add(Math.round(index * (columns.length - 1) / (HEATMAP_STEPS - 2)));
+    }
+    const marked = columns.findIndex((one) => one.step === markedStep);
+    if (marked >= 0) chosen.add(marked);
+    return [...chosen].sort((a, b) => a - b).map((index) => columns[index]);
+  }
+
   function renderHistogram(container, items, options) {
     container.replaceChildren();
     const series = options.series;
     const firsts = series ? series.items.map((at) => at[0]) : items;
     const steps = series ? series.steps : items.map((_, position) => position);
-    const kept = firsts.map((item, position) => ({ item, step: steps[position] })).filter((one) => one.item && one.item.file);
-    const leftOut = firsts.length - kept.length;
+    const withFile = firsts.map((item, position) => ({ item, step: steps[position] })).filter((one) => one.item && one.item.file);
+    const leftOut = firsts.length - withFile.length;
+    const kept = heatmapColumns(withFile, options.step);
     const plot = element("div", "media-plot media-heatmap");
     container.appendChild(plot);
     if (leftOut) container.appendChild(element("p", "media-left-out",
       `left out: ${leftOut} of ${firsts.length} steps (${(firsts.find((item) => item && !item.file) || {}).leftOut || "no file"})`));
+    if (kept.length < withFile.length) container.appendChild(element("p", "media-notice",
+      `showing ${kept.length} of ${withFile.length} steps, evenly spaced`));
     if (!kept.length) return Promise.resolve();
     return Promise.all(kept.map((one) => load(options.root, one.item))).then((histograms) => {
       const grid = histogramGrid(histograms);
