@@ -322,18 +322,13 @@
     title.id = `compare-media-panel-${number}`;
     panel.setAttribute("aria-labelledby", title.id);
     head.append(title, element("span", "media-kind muted", entry.kind.replace(/_/g, " ")));
-    const body = element("div", "compare-media-body");
-    body.setAttribute("aria-busy", "true");
-    body.style.minHeight = `${height || WAITING_HEIGHT_PX}px`;
+    const body = Panels.waitingBody("compare-media-body", height || WAITING_HEIGHT_PX);
     panel.append(head, body);
     const mode = controls.mode.value;
     const modeKind = (MODES.find(([value]) => value === mode) || [])[2];
     const paired = modeKind === entry.kind && pairOf(entry, step).length === 2;
     panel.dataset.mode = paired ? mode : OVERLAID_KINDS.has(entry.kind) ? "overlaid" : "side";
-    const drawn = () => {
-      body.style.minHeight = "";
-      body.removeAttribute("aria-busy");
-    };
+    const drawn = () => Panels.bodyDrawn(body);
     Panels.whenNear(panel, () => Promise.resolve(drawBody(body, entry, step, mode, modeKind, paired)).then(drawn, drawn));
     return panel;
   }

@@ -8,7 +8,7 @@
  * renderer runs; reads no other module's global while it loads.
  *
  * Exposes: window.TrackerMediaPanels = {KINDS, STEPPED_KINDS, DATA_KINDS, renderers, render, load,
- *   itemAt, leftOutNotice, safeFigure, whenNear, drawNearNow, stopWaiting}.
+ *   itemAt, leftOutNotice, safeFigure, whenNear, drawNearNow, stopWaiting, waitingBody, bodyDrawn}.
  *   renderers[kind](container, items, options) -> Promise, one per kind of docs/format.md:
  *     image, table, figure, histogram, text, audio, video, confusion_matrix, roc_curve, pr_curve,
  *     feature_importance. It empties `container` and draws `items` into it.
@@ -36,6 +36,9 @@
  *   drawNearNow(): draws at once the waiting elements near the viewport now, rather than on the
  *     observer's first report a frame later (so the first screen is drawn before the load event).
  *   stopWaiting(element): forgets an element whose panel was replaced before it was drawn.
+ *   waitingBody(className, heightPx) -> a panel body not drawn yet: aria-busy, holding heightPx of
+ *     the page so that panels drawn above it do not move what the reader looks at;
+ *     bodyDrawn(body) ends that once its panel is drawn (or failed).
  * Everything logged (captions, cells, titles, names, text) goes in as text: textContent, or
  * TrackerChartStyle.text() in plotly labels; SVG figures are shown with <img>, never inlined.
  */
@@ -695,6 +698,18 @@
     observer.observe(target);
   }
 
+  function waitingBody(className, heightPx) {
+    const body = element("div", className);
+    body.setAttribute("aria-busy", "true");
+    body.style.minHeight = `${heightPx}px`;
+    return body;
+  }
+
+  function bodyDrawn(body) {
+    body.style.minHeight = "";
+    body.removeAttribute("aria-busy");
+  }
+
   function drawNearNow() {
     const bottom = window.innerHeight + NEAR_VIEW_PX;
     for (const target of [...waiting.keys()]) {
@@ -708,5 +723,5 @@
 
   window.TrackerMediaPanels = Object.freeze({ KINDS, STEPPED_KINDS, DATA_KINDS: Object.freeze([...DATA_KINDS]),
                                               renderers, render, load, itemAt, leftOutNotice, safeFigure,
-                                              whenNear, drawNearNow, stopWaiting });
+                                              whenNear, drawNearNow, stopWaiting, waitingBody, bodyDrawn });
 })();

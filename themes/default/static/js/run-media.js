@@ -86,9 +86,7 @@
       head.appendChild(element("span", "media-panel-step-value muted",
         `steps ${series.steps[0]}–${series.steps[series.steps.length - 1]}`));
     }
-    const body = element("div", "media-panel-body");
-    body.setAttribute("aria-busy", "true");
-    body.style.minHeight = `${WAITING_HEIGHT_PX[series.kind] || WAITING_HEIGHT_DEFAULT_PX}px`;
+    const body = Panels.waitingBody("media-panel-body", WAITING_HEIGHT_PX[series.kind] || WAITING_HEIGHT_DEFAULT_PX);
     panel.append(head, body);
     state.body = body;
     Panels.whenNear(panel, () => {
@@ -122,10 +120,7 @@
     if (state.drawn === step) return;
     state.drawn = step;
     const items = state.stepped ? series.items[state.position] || [] : [];
-    const drawn = () => {
-      state.body.style.minHeight = "";
-      state.body.removeAttribute("aria-busy");
-    };
+    const drawn = () => Panels.bodyDrawn(state.body);
     Panels.render(series.kind, state.body, items, { root, series, step }).then(drawn, drawn);
   }
 
