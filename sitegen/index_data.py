@@ -8,12 +8,14 @@ keys (which and in which order) as one more dictionary-coded column. The logical
 documented one (docs/site-data.md); index-data.js (TrackerIndex) rebuilds rows from the columns
 and query.js filters and sorts on the columns directly. ``index_of_text`` decodes the file back
 into rows for tests and tools.
+
+A rebuild updates the last build's file instead (index_update.py).
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
-import struct
 import sys
 from array import array
 from functools import lru_cache
@@ -41,6 +43,7 @@ DERIVED = {"url": ("slug", "runs/{}/index.html".format), "slug": ("id", str)}
 # None of them needs escaping in a JS string or in HTML.
 CODE_ALPHABET = "()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 ASSIGNMENT = "TrackerData.index="
+INDEX_DATA_FILE = "data/index.js"
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
@@ -49,16 +52,27 @@ _decode = msgspec.json.decode
 def index_files(row_texts: list[str], errors: list[tuple[str, str]]) -> dict[str, str]:
     """Site path -> text of the index's data files, given every run's index row (script-safe JSON
     text, oldest first) and the folders the build could not read."""
-    return {"data/index.js": data_script_text("index", None, index_data_json(row_texts, errors))}
+    return {INDEX_DATA_FILE: data_script_text("index", None, index_data_json(row_texts, errors))}
 
 
 def index_data_json(row_texts: list[str], errors: list[tuple[str, str]]) -> str:
     """TrackerData.index as script-safe JSON text: the rows by column (see the module docstring),
     the unreadable folders, and what the compare view needs."""
     with cyclic_gc_paused():  # millions of containers, no cycle among them: the collector only rescans them
-        columns = _columns(_values_by_key(row_texts))
-        body = script_safe(_encode({"format": INDEX_FORMAT, "count": len(row_texts), "columns": columns}).decode())
-        del columns  # freed before the collector runs again: alive, millions of young containers for it to scan
+        return index_json(_columns(_values_by_key(row_texts)), len(row_texts), errors)
+
+
+def index_digest(text: str) -> str:
+    """What names one data/index.js text: the manifest keeps it, so that a rebuild updates only
+    the file the manifest's rows made (a build stopped after writing the index and before the
+    manifest leaves another one)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def index_json(columns: dict, count: int, errors: list[tuple[str, str]]) -> str:
+    """TrackerData.index's text from its ``columns`` (_columns) of ``count`` runs."""
+    body = script_safe(_encode({"format": INDEX_FORMAT, "count": count, "columns": columns}).decode())
+    del columns  # freed before the collector runs again: alive, millions of young containers for it to scan
     rest = script_json({"unreadable": [{"path": path, "reason": reason} for path, reason in errors],
                         # the compare view: how many runs at most, and tracker diff's rule for which value is best
                         "maxCompareRuns": MAX_COMPARE_RUNS, "lowerIsBetter": list(LOWER_IS_BETTER_WORDS)})
@@ -79,15 +93,15 @@ def _values_by_key(row_texts: list[str]) -> dict[str, list]:
     if not row_texts:
         return {}
     keys = tuple(_decode(row_texts[0]))
-    rows = _decoded(_row_decoder(keys), row_texts)
-    return {key: list(map(getter, rows)) for key, getter in zip(keys, map(attrgetter, _field_names(len(keys))))}
+    rows = _decoded(row_decoder(keys), row_texts)
+    return {key: list(map(getter, rows)) for key, getter in zip(keys, map(attrgetter, field_names(len(keys))))}
 
 
 @lru_cache(maxsize=4)
-def _row_decoder(keys: tuple[str, ...]):
+def row_decoder(keys: tuple[str, ...]):
     """A decoder of one row text into a struct with a field per key (any value, None when missing);
     a key the first row lacks is skipped, as columns_of skips it."""
-    names = _field_names(len(keys))  # a row key need not be an identifier: the fields are renamed
+    names = field_names(len(keys))  # a row key need not be an identifier: the fields are renamed
     row_type = msgspec.defstruct("IndexRow", [(name, Any, None) for name in names],
                                  rename=dict(zip(names, keys)), gc=False)
     return msgspec.json.Decoder(row_type).decode
@@ -106,7 +120,7 @@ def _decoded(decode, row_texts: list[str]) -> list:
         raise
 
 
-def _field_names(count: int) -> list[str]:
+def field_names(count: int) -> list[str]:
     return [f"field_{position}" for position in range(count)]
 
 
@@ -138,17 +152,23 @@ def section_of(objects: list, share: float = DICTIONARY_SHARE) -> dict:
     shapes = _shapes(objects)
     representatives = dict(zip(shapes, objects))  # an object of each shape, the shapes in the order first seen
     shape_codes = {shape: code for code, shape in enumerate(representatives)}
-    positions: dict[str, int] = {}
     keys_of_shapes = list(map(tuple, representatives.values()))
-    for keys in keys_of_shapes:  # so the keys come in the order they first appear
-        for key in keys:
-            positions.setdefault(key, len(positions))
+    positions = key_positions(keys_of_shapes)
     distinct = [[positions[key] for key in keys] for keys in keys_of_shapes]
     codes = list(map(shape_codes.__getitem__, shapes))
-    shapes_column = (_coded(distinct, codes) if objects and len(distinct) <= share * len(objects)
+    shapes_column = (coded(distinct, codes) if objects and len(distinct) <= share * len(objects)
                      else list(map(distinct.__getitem__, codes)))
     columns = [column_of(list(map(dict.get, objects, repeat(key))), share) for key in positions]
     return {"keys": list(positions), "shapes": shapes_column, "columns": columns}
+
+
+def key_positions(keys_of_shapes: list[tuple]) -> dict[str, int]:
+    """A section's keys in the order they first appear in its shapes (first seen first), by position."""
+    positions: dict[str, int] = {}
+    for keys in keys_of_shapes:
+        for key in keys:
+            positions.setdefault(key, len(positions))
+    return positions
 
 
 def _shapes(objects: list[dict]) -> list:
@@ -171,11 +191,12 @@ def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
     CODE_ALPHABET's characters when there are few enough values, else numbers; else the values as
     they are, floats (and nulls) as _floats packs them."""
     types = set(map(type, values))
-    as_they_are = types <= _HASHABLE and len(types & _NUMERIC) <= 1
-    keys = values if as_they_are else list(map(_encode, values))
-    # a first look at the first values spares hashing every value of a column that barely repeats
-    if not values or len(dict.fromkeys(keys[:SAMPLE])) > share * min(len(values), SAMPLE):
+    as_they_are = not compared_as_json(types)
+    sample = values[:SAMPLE] if as_they_are else list(map(_encode, values[:SAMPLE]))
+    # a first look at the first values spares hashing (or encoding) every value of a column that barely repeats
+    if not values or len(dict.fromkeys(sample)) > share * min(len(values), SAMPLE):
         return _floats(values, type(None) in types) if float in types and types <= _FLOATS else values
+    keys = values if as_they_are else list(map(_encode, values))
     distinct = dict.fromkeys(keys)  # first seen first
     if len(distinct) > share * len(values):
         return _floats(values, type(None) in types) if float in types and types <= _FLOATS else values
@@ -185,7 +206,7 @@ def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
     return {"values": distinct_values, "codes": list(map(dict(zip(distinct, range(len(distinct)))).__getitem__, keys))}
 
 
-def _coded(distinct: list, codes: list[int]) -> dict:
+def coded(distinct: list, codes: list[int]) -> dict:
     if len(distinct) <= len(CODE_ALPHABET):
         return {"values": distinct, "codes": "".join(map(CODE_ALPHABET.__getitem__, codes))}
     return {"values": distinct, "codes": codes}
@@ -197,6 +218,12 @@ def _coded(distinct: list, codes: list[int]) -> dict:
 _HASHABLE = {str, int, float, bool, type(None)}
 _NUMERIC = {int, float, bool}
 _FLOATS = {float, type(None)}
+
+
+def compared_as_json(types: set[type]) -> bool:
+    """Whether values of these types are told apart by their JSON (not hashable, or numbers of
+    two types, which a dict takes for one key: 1, 1.0, True) rather than by themselves."""
+    return not (types <= _HASHABLE and len(types & _NUMERIC) <= 1)
 
 
 def _floats(values: list, with_nulls: bool) -> dict:
@@ -212,8 +239,7 @@ def _floats(values: list, with_nulls: bool) -> dict:
 def index_of_text(text: str) -> dict:
     """TrackerData.index as the documented shape ({"runs": [row, ...], "unreadable", ...}), from
     the text of data/index.js: what index-data.js rebuilds in the browser, for tests and tools."""
-    line = next(line for line in text.splitlines() if line.startswith(ASSIGNMENT))
-    index = msgspec.json.decode(line.removeprefix(ASSIGNMENT).removesuffix(";"))
+    index = msgspec.json.decode(assigned_json(text))
     if "runs" in index:
         return index
     columns = index.pop("columns")
@@ -222,18 +248,31 @@ def index_of_text(text: str) -> dict:
     return {"runs": rows_of(columns, count), **index}
 
 
+def assigned_json(text: str) -> str:
+    """The JSON text data/index.js assigns to TrackerData.index (ValueError when there is none)."""
+    start = 0 if text.startswith(ASSIGNMENT) else text.index("\n" + ASSIGNMENT) + 1
+    end = text.find("\n", start)
+    return text[start + len(ASSIGNMENT):end if end >= 0 else len(text)].removesuffix(";")
+
+
 def rows_of(columns: dict, count: int) -> list[dict]:
     """Rows from columns_of's columns."""
+    values = values_of_columns(columns, count)
+    return [{key: values[key][position] for key in columns} for position in range(count)]
+
+
+def values_of_columns(columns: dict, count: int) -> dict[str, list]:
+    """Row key -> every row's value (a section's: each row's object), in the columns' order."""
     values = {}
     for key, column in columns.items():
         if key in SECTIONS:
-            values[key] = _section_values(column, count)
+            values[key] = section_values(column, count)
         elif not isinstance(column, str):
-            values[key] = _column_values(column)
+            values[key] = column_values(column)
     for key, column in columns.items():
         if isinstance(column, str):
             values[key] = _derived(key, columns, values)
-    return [{key: values[key][position] for key in columns} for position in range(count)]
+    return {key: values[key] for key in columns}
 
 
 def _derived(key: str, columns: dict, values: dict) -> list:
@@ -243,19 +282,25 @@ def _derived(key: str, columns: dict, values: dict) -> list:
     return list(map(value_of, values[source]))
 
 
-def _column_values(column: list | dict) -> list:
+def column_values(column: list | dict) -> list:
+    """A column's values, one per run (column_of's inverse), each step a pass in C."""
     if isinstance(column, list):
         return column
     if "f64" in column:
-        packed = base64.b64decode(column["f64"])
-        return [None if math.isnan(value) else value for value in struct.unpack(f"<{len(packed) // 8}d", packed)]
+        packed = array("d", base64.b64decode(column["f64"]))
+        if sys.byteorder == "big":
+            packed.byteswap()
+        values = packed.tolist()
+        nulls = list(map(math.isnan, values))
+        if any(nulls):  # null was packed as NaN
+            values = [None if null else value for value, null in zip(values, nulls)]
+        return values
     codes = column["codes"]
-    if isinstance(codes, str):
-        codes = map(CODE_ALPHABET.index, codes)
-    return [column["values"][code] for code in codes]
+    of_code = dict(zip(CODE_ALPHABET, column["values"])) if isinstance(codes, str) else column["values"]
+    return list(map(of_code.__getitem__, codes))
 
 
-def _section_values(section: dict, count: int) -> list[dict]:
-    shapes = _column_values(section["shapes"])
-    columns = [_column_values(column) for column in section["columns"]]
-    return [{section["keys"][key]: columns[key][position] for key in shapes[position]} for position in range(count)]
+def section_values(section: dict, count: int) -> list[dict]:
+    """Each run's object of a section (section_of's inverse)."""
+    keys, shapes, columns = section["keys"], column_values(section["shapes"]), list(map(column_values, section["columns"]))
+    return [{keys[key]: columns[key][position] for key in shape} for position, shape in zip(range(count), shapes)]

@@ -18,7 +18,9 @@ paths. Everything in it (rows, heads, findings) is redacted.
 The file (MANIFEST_FILE) is a line ``{"format":9}``, then records of two lines each: a run's
 entry, ``[key, head, findings, media, shared, commit]`` (the head holds its id), then its row
 of data/index.js as script-safe JSON text; or a build's end, ``{"site_key", "runs" (how many),
-"copies", "commits"}``, then an empty line. A later entry of an id supersedes an earlier one. A rebuild
+"copies", "commits", "index"}``, then an empty line ("index": index_data.index_digest of the
+data/index.js that build wrote, so that the next one updates that file rather than make it again
+from every row). A later entry of an id supersedes an earlier one. A rebuild
 appends the entries of the runs it rendered and its end, in one write (write_manifest), so
 that a rebuild after one changed run among 100,000 writes two records, not 100 MB; the file is
 written whole when superseded records pass an eighth of the live ones, on a full build and when
@@ -33,7 +35,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from math import isfinite
-from typing import Any, TypedDict, Union
+from typing import Any, NotRequired, TypedDict, Union
 
 from msgspec import DecodeError, Struct, ValidationError, convert
 from msgspec.json import Decoder, Encoder
@@ -105,6 +107,7 @@ class Manifest:
     runs: dict[str, RunEntry] = field(default_factory=dict)  # run id -> entry
     copies: dict[str, str] = field(default_factory=dict)     # key of a folder the site skips -> its run id
     commits: KnownCommits = field(default_factory=KnownCommits)  # the full hashes of the runs' commits
+    index: str | None = None  # index_data.index_digest of the data/index.js made from these runs' rows
     stored: StoredManifest | None = field(default=None, repr=False, compare=False)  # when read from a file
 
     def in_site_order(self) -> list[RunEntry]:
@@ -130,7 +133,7 @@ def _entry_record(entry: RunEntry) -> str:
 def _end_record(manifest: Manifest) -> str:
     """What is true of the whole site once a build ends; an empty second line."""
     return _line({"site_key": manifest.site_key, "runs": len(manifest.runs), "copies": dict(sorted(manifest.copies.items())),
-                  "commits": manifest.commits.to_json()}, None) + "\n\n"
+                  "commits": manifest.commits.to_json(), "index": manifest.index}, None) + "\n\n"
 
 
 def _line(value, created) -> str:
@@ -226,7 +229,7 @@ def _manifest_of(metas: list[str], rows: list[str], end: int) -> Manifest | None
     entry_size = (length - ends_length) / max(1, len(records) - len(ends))
     last = records[-1]
     return Manifest(last["site_key"], runs, last["copies"], KnownCommits(last["commits"]["refs"], last["commits"]["full"]),
-                    StoredManifest(end, length, ends_length - len(metas[-1]) - 2
+                    last.get("index"), StoredManifest(end, length, ends_length - len(metas[-1]) - 2
                                    + round(entry_size * (len(records) - len(ends) - len(runs))), entry_size,
                                    len(metas[-1]) + 2))
 
@@ -288,6 +291,7 @@ class _End(TypedDict):
     runs: int       # how many runs the manifest holds once this build ended
     copies: dict[str, str]
     commits: _Commits
+    index: NotRequired[str | None]  # absent in a manifest written before it was kept
 
 
 class _Format8(Struct):

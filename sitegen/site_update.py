@@ -32,6 +32,15 @@ def _names_in(out: str, relative: str) -> set[str]:
         return set()
 
 
+def read_site_text(out: str, relative: str) -> str | None:
+    """A text file the last build wrote (None when it is gone or unreadable: the build makes it anew)."""
+    try:
+        with open(os.path.join(out, relative), encoding="utf-8", errors="surrogatepass") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def update_site(out: str, staging: str, run_files: list[str], texts: dict[str, str], owned: set[str],
                 unchanged_runs: set[str], in_site: tuple[set[str], set[str]]) -> None:
     """Move the re-rendered runs' files into ``out``, replace the site pages, then remove every

@@ -4,11 +4,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 
 import tracker
 
+from sitegen.build import previous_index
 from sitegen.folder_stamps import STAMPS_FILE
+from sitegen.manifest import MANIFEST_FILE, read_manifest
 from sitegen.index_data import index_of_text
 from test_site_support import append_record, float32, log_run, run_cli, run_data, site_files
 from tracker.run_keys import RACY_S
@@ -138,6 +141,57 @@ def test_rebuilt_index_data_equals_a_full_builds(tmp_path):
         (tmp_path / "full" / "data" / "index.js").read_bytes()
     assert incremental == full
     assert b"</script>" not in full and "\u2028".encode() not in full
+
+
+def site_bytes(site) -> dict[str, bytes]:
+    """Every file of a site but the manifest and the stamps (they say how the site was built, not what it shows)."""
+    skipped = {MANIFEST_FILE, STAMPS_FILE}
+    return {os.path.relpath(path, site): open(path, "rb").read() for path in site_files(site)
+            if os.path.basename(path) not in skipped}
+
+
+def test_a_rebuild_after_runs_added_changed_and_removed_is_the_site_a_full_build_makes(tmp_path):
+    """The index's data file updated from the last build's (sitegen/index_update.py) and every page:
+    the same bytes as a full build of the same runs, rebuild after rebuild."""
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    paths = [log_run(runs, f"run-{n}", config={"lr": 0.1 * (n % 3), "layers": n % 2}, tags=["sweep"] if n % 2 else [],
+                     metrics=[{"loss": 1.0 / (n + 1)}]) for n in range(8)]
+    build(runs, site)
+    assert previous_index(str(site), read_manifest(str(site))) == (site / "data" / "index.js").read_text("utf-8")
+    for step, edit in enumerate(["change", "add", "remove first", "change first", "add a config key"]):
+        if edit == "change":
+            append_record(paths[3], {"type": "metrics", "time": 2e9, "step": 5, "values": {"loss": 0.01, "acc": 0.5}})
+        elif edit == "add":
+            paths.append(log_run(runs, "run-new", config={"lr": 0.7, "optimizer": "adam"}, metrics=[{"loss": 0.5}]))
+        elif edit == "remove first":
+            shutil.rmtree(paths.pop(0))
+        elif edit == "change first":
+            append_record(paths[0], {"type": "metrics", "time": 2e9, "step": 6, "values": {"loss": 0.02}})
+        else:
+            paths.append(log_run(runs, "run-wide", config={"lr": 0.1, "width": [64, 64]}, metrics=[{"loss": 0.4}]))
+        build(runs, site)
+        full = tmp_path / f"full-{step}"
+        shutil.copytree(runs, tmp_path / f"runs-{step}")
+        build(tmp_path / f"runs-{step}", full)
+        assert site_bytes(site) == site_bytes(full), edit
+
+
+def test_an_index_the_manifest_does_not_name_is_made_again_from_every_row(tmp_path):
+    """A build stopped after it replaced data/index.js and before it wrote the manifest: the next
+    build does not update that file (its rows are not the manifest's) but makes it whole."""
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0 / (n + 1)}]) for n in range(4)]
+    build(runs, site)
+    manifest_before = (site / MANIFEST_FILE).read_bytes()
+    append_record(paths[1], {"type": "metrics", "time": 2e9, "step": 5, "values": {"loss": 0.01}})
+    build(runs, site)
+    (site / MANIFEST_FILE).write_bytes(manifest_before)  # as if stopped before the manifest was written
+    assert previous_index(str(site), read_manifest(str(site))) is None
+    append_record(paths[2], {"type": "metrics", "time": 2e9, "step": 5, "values": {"loss": 0.02}})
+    assert REPORT.match(build(runs, site)).groups() == ("4", "2", "2")
+    shutil.copytree(runs, tmp_path / "runs-again")
+    build(tmp_path / "runs-again", tmp_path / "full")
+    assert site_bytes(site) == site_bytes(tmp_path / "full")
 
 
 def test_manifest_names_runs_by_id_so_a_moved_runs_folder_stays_incremental(tmp_path):

@@ -100,6 +100,7 @@ def test_no_runs():
     assert index_of_text(encoded([]))["runs"] == []
 
 
+
 LOAD_JS = """
 () => {
   const index = window.TrackerIndex.load();
