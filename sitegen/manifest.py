@@ -49,10 +49,9 @@ from .model import ROW_HEAD_FIELDS
 from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
-MANIFEST_FORMAT = 9  # 9: records appended per changed run; 8: each run's commit, what the checkout answered
+MANIFEST_FORMAT = 9  # 9: records appended per changed run (another format's file means a full build)
 HEADER = json.dumps({"format": MANIFEST_FORMAT}, separators=(",", ":")) + "\n"
 HEADER_BYTES = HEADER.encode()
-FORMAT_8_START = b'{"format":8,'  # the previous format, still read (_format_8)
 DEAD_BYTES_PER_LIVE = 1 / 8  # superseded records past this share of the live ones: the file is rewritten
 
 
@@ -189,8 +188,6 @@ def read_manifest(out: str) -> Manifest | None:
     try:
         with open(os.path.join(out, MANIFEST_FILE), "rb") as handle:
             data = handle.read()
-        if data.startswith(FORMAT_8_START):
-            return _format_8(data)
         if not data.startswith(HEADER_BYTES):
             return None
         # up to the last line end: what follows is a write cut short, maybe in the middle of a character
@@ -234,26 +231,6 @@ def _manifest_of(metas: list[str], rows: list[str], end: int) -> Manifest | None
                                    len(metas[-1]) + 2))
 
 
-def _format_8(data: bytes) -> Manifest | None:
-    """A manifest of format 8 (line 1: JSON of everything but the rows, which follow one a line),
-    read so that the first build by this version is a rebuild, not a full one (20 minutes at
-    100,000 runs); that build writes the file whole in this format (nothing to append to)."""
-    line, _, rest = data.partition(b"\n")
-    try:
-        header = _decode_format_8(line)
-    except ValidationError:
-        return None
-    except DecodeError:  # json's NaN or lone surrogate
-        header = convert(json.loads(line), _Format8)
-    rows = rest.decode("utf-8").split("\n")
-    if rows.pop() != "" or len(rows) != len(header.runs) \
-            or any(run_id != entry.head["id"] for run_id, entry in header.runs.items()):
-        return None
-    runs = {run_id: RunEntry(entry.key, entry.head, row, entry.findings, entry.media, entry.shared, entry.commit)
-            for (run_id, entry), row in zip(header.runs.items(), rows)}
-    return Manifest(header.site_key, runs, header.copies, KnownCommits(header.commits["refs"], header.commits["full"]))
-
-
 def _record(meta: str):
     """One line by msgspec, or by json where msgspec refuses the text; ValidationError where it is not shaped as written."""
     try:
@@ -294,16 +271,7 @@ class _End(TypedDict):
     index: NotRequired[str | None]  # absent in a manifest written before it was kept
 
 
-class _Format8(Struct):
-    format: int
-    site_key: str
-    runs: dict[str, _Entry]
-    copies: dict[str, str]
-    commits: _Commits
-
-
 _Record = Union[_Entry, _End]
-_decode_format_8 = Decoder(_Format8).decode
 _decode_record = Decoder(_Record).decode
 _encode = Encoder().encode
 

@@ -8,7 +8,6 @@ import shutil
 
 from sitegen.build import BuildOptions, build
 from sitegen.manifest import MANIFEST_FILE, read_manifest
-from test_manifest_codec import format_8_text
 from test_site_support import append_record, log_run
 
 
@@ -84,13 +83,3 @@ def test_a_build_killed_while_appending_leaves_the_manifest_it_started_from(tmp_
     assert repr(read_manifest(str(site))) == repr(read_manifest(str(tmp_path / "full")))
     assert (site / "data" / "index.js").read_bytes() == (tmp_path / "full" / "data" / "index.js").read_bytes()
 
-
-def test_the_first_build_after_an_upgrade_from_format_8_is_a_rebuild_and_writes_format_9(tmp_path):
-    runs, site = tmp_path / "runs", tmp_path / "site"
-    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0}]) for n in range(3)]
-    build_site(runs, site)
-    (site / MANIFEST_FILE).write_text(format_8_text(read_manifest(str(site))), encoding="utf-8")
-    change(paths[1], 1)
-    report = build_site(runs, site)
-    assert (report.incremental, report.runs_rendered) == (True, 1)
-    assert manifest_bytes(site).startswith(b'{"format":9}\n') and read_manifest(str(site)).stored is not None
