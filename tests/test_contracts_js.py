@@ -153,7 +153,7 @@ RECORD_READS_JS = """
   let loader;
   Object.defineProperty(window, "TrackerIndex", {
     get: () => loader,
-    set: (value) => { loader = { load: () => { const index = value.load(); return index && recording(index); } }; },
+    set: (value) => { loader = { ...value, load: () => { const index = value.load(); return index && recording(index); } }; },
   });
   window.__contractReads = () => Object.fromEntries(Object.entries(reads).map(([kind, keys]) => [kind, [...keys].sort()]));
 })();

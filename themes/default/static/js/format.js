@@ -1,5 +1,8 @@
 /* Value and duration text shared by the index table, the compare tables and the project view.
- * Reads: nothing. Exposes: window.TrackerFormat = {formatValue, formatDuration, MISSING}.
+ * Reads: nothing. Exposes: window.TrackerFormat = {formatValue, formatNumber, formatDuration, formatDate,
+ * formatCount, MISSING}. <script src="format.js" data-prepare> makes the date and count formatters
+ * at load rather than on first use: a page's first Intl formatter costs 10-100 ms or more (ICU's
+ * locale data), which the index page, loading format.js before data/index.js, pays while that parses.
  * Non-finite numbers arrive as the markers "NaN", "Infinity", "-Infinity" and are shown as such.
  * tracker/formatting.py (format_value, format_duration) gives the same text for the cases in
  * tests/contracts/text.json, which both test suites run.
@@ -66,5 +69,27 @@
     return h ? `${h}h${String(m).padStart(2, "0")}m` : m ? `${m}m${String(s).padStart(2, "0")}s` : `${s}s`;
   }
 
-  window.TrackerFormat = Object.freeze({ formatValue, formatNumber, formatDuration, MISSING });
+  let dateFormat = null, countFormat = null;
+
+  /** A unix time as the reader's local date and time ("Nov 29, 2026, 10:00 AM"); none is MISSING. */
+  function formatDate(unixSeconds) {
+    if (!unixSeconds) return MISSING;
+    // one formatter for every call: toLocaleString builds one per call, 15 ms of a 100-row page
+    dateFormat = dateFormat || new Intl.DateTimeFormat(undefined,
+      { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    return dateFormat.format(new Date(unixSeconds * 1000));
+  }
+
+  /** A count with thousands separators, the same on every machine: 10,000. */
+  function formatCount(count) {
+    countFormat = countFormat || new Intl.NumberFormat("en-US");
+    return countFormat.format(count);
+  }
+
+  if (document.currentScript && document.currentScript.hasAttribute("data-prepare")) {
+    formatDate(1);
+    formatCount(1);
+  }
+
+  window.TrackerFormat = Object.freeze({ formatValue, formatNumber, formatDuration, formatDate, formatCount, MISSING });
 })();

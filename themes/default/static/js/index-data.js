@@ -59,10 +59,7 @@
 
   /** Base64 of little-endian doubles (as the run data's series), NaN standing for null. */
   function floats(base64) {
-    const text = atob(base64);
-    const bytes = new Uint8Array(text.length);
-    for (let position = 0; position < text.length; position++) bytes[position] = text.charCodeAt(position);
-    const doubles = new Float64Array(bytes.buffer, 0, bytes.length >> 3);
+    const doubles = new Float64Array(bytesOf(base64).buffer);
     const values = new Array(doubles.length);
     for (let position = 0; position < doubles.length; position++) {
       const value = doubles[position];
@@ -71,30 +68,49 @@
     return values;
   }
 
+  /** The bytes of a base64 text: natively where the browser can (Uint8Array.fromBase64), else by atob. */
+  function bytesOf(base64) {
+    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(base64);
+    const text = atob(base64);
+    const bytes = new Uint8Array(text.length);
+    for (let position = 0; position < text.length; position++) bytes[position] = text.charCodeAt(position);
+    return bytes;
+  }
+
   /** Run `run`'s value of a column of floats, without decoding the others: the 8 bytes are within
    * at most 4 groups of 4 base64 characters. */
   function oneFloat(base64, run) {
     const first = Math.floor((run * 8) / 3), last = Math.floor((run * 8 + 7) / 3);
-    const text = atob(base64.slice(first * 4, (last + 1) * 4));
-    const bytes = new Uint8Array(8);
-    for (let position = 0; position < 8; position++) bytes[position] = text.charCodeAt(run * 8 - first * 3 + position);
-    const value = new Float64Array(bytes.buffer)[0];
+    const bytes = bytesOf(base64.slice(first * 4, (last + 1) * 4));
+    const value = new Float64Array(bytes.buffer.slice(run * 8 - first * 3, run * 8 - first * 3 + 8))[0];
     return value === value ? value : null;
   }
 
+  /** Run `position`'s value of a column {values, codes} (index.column, section.column): the one
+   * reading of a column, which query.js and run-fields.js use too (as TrackerIndex.valueAt). */
   function valueAt(column, position) {
     return column.codes ? column.values[column.codes[position]] : column.values[position];
   }
 
-  /** (key, run) -> value, for making rows: from the decoded column once there is one, else one
-   * value at a time where that is cheaper than the whole column (floats, columns made from another). */
+  /** Run `run`'s value of a stored column, read from its stored form: the rows of one page need no
+   * column decoded (a decoded column is read as such: it is there already). */
+  function storedValueAt(stored, run) {
+    if (Array.isArray(stored)) return stored[run];
+    if (typeof stored.f64 === "string") return oneFloat(stored.f64, run);
+    const { values, codes } = stored;
+    return values[typeof codes === "string" ? CODE_OF[codes.charCodeAt(run)] : codes[run]];
+  }
+
+  /** (key, run) -> value, for making rows: from the decoded column once there is one, else from
+   * the stored column (a column made from another: from that one's value). */
   function cellReader(stored, column) {
-    return (key, run) => {
-      const source = stored[key];
-      if (source && typeof source.f64 === "string" && !column.decoded(key)) return oneFloat(source.f64, run);
-      if (typeof source === "string" && DERIVED[key] && !column.decoded(key)) return DERIVED[key].value(cellReader(stored, column)(DERIVED[key].from, run));
-      return valueAt(column(key), run);
+    const cell = (key, run) => {
+      if (column.decoded(key)) return valueAt(column(key), run);
+      const source = Object.hasOwn(stored, key) ? stored[key] : undefined;
+      if (typeof source === "string" && DERIVED[key]) return DERIVED[key].value(cell(DERIVED[key].from, run));
+      return source === undefined ? null : storedValueAt(source, run);
     };
+    return cell;
   }
 
   function fromColumns(data) {
@@ -151,7 +167,8 @@
         if (!presences.has(key)) {
           const has = Uint8Array.from(shapeKeys, (names) => (names.includes(key) ? 1 : 0));
           const found = new Uint8Array(count);
-          for (let run = 0; run < count; run++) found[run] = has[shapes.codes ? shapes.codes[run] : run];
+          if (has.every((one) => one === 1)) found.fill(1); // every run has it: the common case, no pass
+          else for (let run = 0; run < count; run++) found[run] = has[shapes.codes ? shapes.codes[run] : run];
           presences.set(key, found);
         }
         return presences.get(key);
@@ -225,6 +242,6 @@
     };
   }
 
-  window.TrackerIndex = Object.freeze({ load });
+  window.TrackerIndex = Object.freeze({ load, valueAt });
   load();
 })();

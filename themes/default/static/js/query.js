@@ -176,9 +176,20 @@
   function sortIndex(index, field, tiebreak = field) {
     const first = sortKeys(index, field);
     const second = tiebreak === field ? null : sortKeys(index, tiebreak);
-    const order = new Array(index.count);
-    for (let run = 0; run < index.count; run++) order[run] = run;
-    return order.sort((a, b) => first.compare(a, b) || (second && second.compare(a, b)) || a - b);
+    const compare = (a, b) => first.compare(a, b) || (second && second.compare(a, b)) || a - b;
+    const count = index.count;
+    const order = new Array(count);
+    // the runs are stored oldest first, so the default order (newest first) is often the stored one
+    // reversed: two passes that confirm an order already there cost less than a sort of 100,000
+    let ascending = true, descending = true;
+    for (let run = 1; run < count && (ascending || descending); run++) {
+      const order = compare(run - 1, run);
+      ascending = ascending && order < 0;
+      descending = descending && order > 0;
+    }
+    const reversed = descending && !ascending;
+    for (let run = 0; run < count; run++) order[run] = reversed ? count - 1 - run : run;
+    return ascending || descending ? order : order.sort(compare);
   }
 
   // Each run's sortValue as a rank (0 a number, 1 text, 2 missing) and a number or a text, in arrays
@@ -263,7 +274,7 @@
   }
 
   function valueOf(column, run) {
-    return (column.codes ? column.values[column.codes[run]] : column.values[run]) ?? null;
+    return window.TrackerIndex.valueAt(column, run) ?? null; // the index's columns come from index-data.js
   }
 
   function isEmpty(column) {

@@ -96,33 +96,29 @@
     const first = new Map(); // dotted key -> comparable() of its value in the first run that has it
     const counts = new Map();
     const varying = new Set();
+    // 1. one pass over each key's runs: the runs that bring in a key (a value of some config key not
+    // seen before: a new key, a new object; only they are flattened whole, below), how many runs have
+    // each value of a coded column, and which plain columns hold objects
+    const fresh = new Set();
     const columns = config.keys.map((key) => {
       const column = config.column(key), presence = config.presence(key);
-      let present = 0;
-      for (let run = 0; run < count; run++) present += presence[run];
-      return { key, column, presence, present };
-    });
-    // 1. the order of the keys and their first values: a run brings in a key only when its value of
-    // some config key is one not seen before (a new key, a new object), so only such runs are flattened
-    const fresh = new Set();
-    for (const { column, presence } of columns) {
       if (column.codes) {
-        const firstRun = new Int32Array(column.values.length).fill(-1);
-        for (let run = 0; run < count; run++) {
-          if (presence[run] && firstRun[column.codes[run]] < 0) { firstRun[column.codes[run]] = run; fresh.add(run); }
-        }
-      } else {
-        let found = false;
-        for (let run = 0; run < count; run++) {
-          if (!presence[run]) continue;
-          if (!found) { fresh.add(run); found = true; }
-          if (isObject(column.values[run])) fresh.add(run);
-        }
+        const codes = column.codes, times = new Float64Array(column.values.length);
+        for (let run = 0; run < count; run++) if (presence[run] && times[codes[run]]++ === 0) fresh.add(run);
+        return { key, column, presence, times };
       }
-    }
+      const values = column.values;
+      let present = 0, objects = false;
+      for (let run = 0; run < count; run++) {
+        if (!presence[run]) continue;
+        if (present++ === 0) fresh.add(run);
+        if (isObject(values[run])) { objects = true; fresh.add(run); }
+      }
+      return { key, column, presence, present, objects };
+    });
     for (const run of [...fresh].sort((a, b) => a - b)) {
       const values = Object.create(null);
-      for (const key of config.keysOf(run)) values[key] = valueAt(config.column(key), run);
+      for (const key of config.keysOf(run)) values[key] = window.TrackerIndex.valueAt(config.column(key), run);
       for (const [key, value] of Object.entries(flatten(values))) {
         if (first.has(key)) continue;
         first.set(key, comparable(value));
@@ -134,26 +130,20 @@
       counts.set(key, (counts.get(key) || 0) + times);
       if (!varying.has(key) && comparable(value) !== first.get(key)) varying.add(key);
     };
-    for (const { key, column, presence, present } of columns) {
-      if (column.codes) {
-        const times = new Float64Array(column.values.length);
-        for (let run = 0; run < count; run++) if (presence[run]) times[column.codes[run]] += 1;
+    for (const { key, column, presence, present, objects, times } of columns) {
+      if (times) {
         column.values.forEach((value, code) => {
           if (times[code]) for (const [name, item] of Object.entries(flatten({ [key]: value }))) note(name, item, times[code]);
         });
-        continue;
-      }
-      let objects = false;
-      for (let run = 0; run < count; run++) if (presence[run] && isObject(column.values[run])) { objects = true; break; }
-      if (objects) { // each run's object flattened (a column whose objects rarely repeat)
+      } else if (objects) { // each run's object flattened (a column whose objects rarely repeat)
         for (let run = 0; run < count; run++) {
           if (presence[run]) for (const [name, item] of Object.entries(flatten({ [key]: column.values[run] }))) note(name, item, 1);
         }
-        continue;
-      }
-      counts.set(key, present);
-      for (let run = 0; run < count && !varying.has(key); run++) {
-        if (presence[run] && comparable(column.values[run]) !== first.get(key)) varying.add(key);
+      } else {
+        counts.set(key, present);
+        for (let run = 0; run < count && !varying.has(key); run++) {
+          if (presence[run] && comparable(column.values[run]) !== first.get(key)) varying.add(key);
+        }
       }
     }
     for (const [key, seenFirst] of first) {
@@ -164,10 +154,6 @@
 
   function isObject(value) {
     return value !== null && typeof value === "object" && !Array.isArray(value);
-  }
-
-  function valueAt(column, run) {
-    return column.codes ? column.values[column.codes[run]] : column.values[run];
   }
 
   function fieldsOf(params, varying, metrics) {
