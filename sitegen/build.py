@@ -306,8 +306,8 @@ def _kept_pages(entries: dict[str, RunEntry], shown_from: dict[str, str], keys: 
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
-    return RunEntry(outcome.key, outcome.head, outcome.row_json, outcome.findings, outcome.media, outcome.shared,
-                    outcome.commit)
+    return RunEntry(outcome.key, outcome.head, outcome.findings, outcome.media, outcome.shared, outcome.commit,
+                    outcome.row_json)
 
 
 def site_pages(renderer: Renderer, settings: PageSettings, entries: list[RunEntry],

@@ -34,7 +34,9 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 from math import isfinite
+from operator import is_not, itemgetter
 from typing import Any, NotRequired, TypedDict, Union
 
 from msgspec import DecodeError, Struct, ValidationError, convert
@@ -55,17 +57,34 @@ HEADER_BYTES = HEADER.encode()
 DEAD_BYTES_PER_LIVE = 1 / 8  # superseded records past this share of the live ones: the file is rewritten
 
 
-@dataclass
-class RunEntry:
-    """One run folder as the last build left it."""
+# A record's shape; a head is model.row_head()'s dict, the fields the site pages read typed.
+_Head = TypedDict("_Head", {name: {"id": str, "slug": str, "status": str, "created": float | int | None}.get(name, Any)
+                            for name in ROW_HEAD_FIELDS})
 
-    key: str                                             # discover.Discovery.keys: its folder's name and files
-    head: dict                                           # model.row_head(): what every site page needs
-    row_json: str                                        # its whole row of data/index.js, script-safe JSON
-    findings: list[str] = field(default_factory=list)    # redactions, for --strict and the report
-    media: dict = field(default_factory=dict)            # media_output.publish_run_media's record; {} for none
-    shared: list[str] = field(default_factory=list)      # environment files it shares by content (environments.py)
-    commit: str | None = None                            # its row's short commit hash (commit_diffs.py)
+
+_Media = TypedDict("_Media", {"files": list[str], "budget": Any, "wanted": Any, "left_out": Any}, total=False)
+
+
+class RunEntry(Struct, array_like=True, gc=False):
+    """One run folder as the last build left it. Its entry line decodes straight into one (a msgspec
+    Struct, made in C: a Python object a run was a fifth of reading 100,000), its row added as read."""
+
+    key: str                 # discover.Discovery.keys: its folder's name and files
+    head: _Head              # model.row_head(): what every site page needs
+    findings: list[str]      # redactions, for --strict and the report
+    media: _Media            # media_output.publish_run_media's record; {} for none
+    shared: list[str]        # environment files it shares by content (environments.py)
+    commit: str | None       # its row's short commit hash (commit_diffs.py)
+    row: Any = ""            # its whole row of data/index.js, script-safe JSON (row_json); UTF-8 bytes as read
+
+    @property
+    def row_json(self) -> str:
+        """The row as text: a manifest read keeps the bytes, and decodes only the rows a build reads."""
+        return self.row if type(self.row) is str else self.row.decode("utf-8")
+
+    def __repr__(self) -> str:  # the row as text, however it is held: a read entry shows as the one written
+        return (f"RunEntry(key={self.key!r}, head={self.head!r}, row_json={self.row_json!r}, findings={self.findings!r}, "
+                f"media={self.media!r}, shared={self.shared!r}, commit={self.commit!r})")
 
     @property
     def status(self) -> str:
@@ -91,10 +110,10 @@ class RunEntry:
 @dataclass
 class StoredManifest:
     """Where the manifest file read stands: what a rebuild needs to append to it rather than write it whole.
-    Lengths are in characters (bytes for ASCII text): they only weigh superseded records against live ones."""
+    Lengths are in bytes: they only weigh superseded records against live ones."""
 
     end: int           # bytes of its whole records, up to the last build's end: appended records follow
-    length: int        # characters of those records
+    length: int        # bytes of those records, the format line left out
     dead: int          # of which superseded: older entries of a run, older builds' ends
     entry_size: float  # an entry record's mean length: a superseded one is counted as that
     end_size: int      # the last build's end record's length
@@ -156,12 +175,13 @@ def write_manifest(out: str, manifest: Manifest, previous: Manifest | None) -> N
     old = previous.runs if previous is not None else {}
     path = os.path.join(out, MANIFEST_FILE)
     if stored is not None and previous.site_key == manifest.site_key and old.keys() <= manifest.runs.keys():
-        changed = sorted((run_id, entry) for run_id, entry in manifest.runs.items() if old.get(run_id) is not entry)
-        appended = "".join([*(_entry_record(entry) for _, entry in changed), _end_record(manifest)])
+        changed = sorted(((run_id, entry) for run_id, entry in manifest.runs.items() if old.get(run_id) is not entry),
+                         key=itemgetter(0))
+        appended = "".join([*(_entry_record(entry) for _, entry in changed), _end_record(manifest)]).encode()
         dead = stored.dead + stored.end_size + stored.entry_size * sum(run_id in old for run_id, _ in changed)
         if dead <= (stored.length + len(appended) - dead) * DEAD_BYTES_PER_LIVE:
             try:
-                _append(path, stored.end, appended.encode())
+                _append(path, stored.end, appended)
                 return
             except FileNotFoundError:
                 pass  # removed since it was read: written whole below
@@ -190,24 +210,23 @@ def read_manifest(out: str) -> Manifest | None:
             data = handle.read()
         if not data.startswith(HEADER_BYTES):
             return None
-        # up to the last line end: what follows is a write cut short, maybe in the middle of a character
-        lines = data[len(HEADER_BYTES):data.rfind(b"\n") + 1].decode("utf-8").split("\n")
+        # up to the last line end: what follows is a write cut short, maybe in the middle of a character;
+        # split as bytes: msgspec decodes the entry lines from bytes, and a row is decoded only when used
+        lines = data[len(HEADER_BYTES):data.rfind(b"\n") + 1].split(b"\n")
         lines.pop()
         metas, rows = lines[0::2], lines[1::2]
-        last = next((index for index in range(len(rows) - 1, -1, -1) if metas[index][:1] == "{"), None)
+        last = next((index for index in range(len(rows) - 1, -1, -1) if metas[index][:1] == b"{"), None)
         if last is None:
             return None
-        end = len(data)
         if last < len(metas) - 1 or not data.endswith(b"\n"):  # a cut tail
             del metas[last + 1:], rows[last + 1:]
-            end = len(HEADER_BYTES) + len("".join(f"{meta}\n{row}\n" for meta, row in zip(metas, rows)).encode())
-        return _manifest_of(metas, rows, end)
+        return _manifest_of(metas, rows)
     except (OSError, ValueError, TypeError, AttributeError):
         return None  # no usable manifest: the build is a full one, never a wrong incremental one
 
 
-def _manifest_of(metas: list[str], rows: list[str], end: int) -> Manifest | None:
-    """The manifest of these records (``end`` bytes of the file), the last a build's end; None if one is not shaped as written
+def _manifest_of(metas: list[bytes], rows: list[bytes]) -> Manifest | None:
+    """The manifest of these records, the last a build's end; None if one is not shaped as written
     (checked by msgspec as it decodes: a hand-edited or damaged manifest must not break a rebuild)."""
     try:  # msgspec's decoder mapped over the lines: no Python call a line
         records = list(map(_decode_record, metas))
@@ -215,23 +234,27 @@ def _manifest_of(metas: list[str], rows: list[str], end: int) -> Manifest | None
         return None
     except DecodeError:  # json's NaN or lone surrogate (see _line): line by line, json where msgspec refuses
         records = list(map(_record, metas))
-    runs = {record.head["id"]: RunEntry(record.key, record.head, row, record.findings, record.media, record.shared,
-                                        record.commit)
-            for record, row in zip(records, rows) if type(record) is _Entry}
+    entries = [record for record in records if type(record) is RunEntry]
     ends = [index for index, record in enumerate(records) if type(record) is dict]
-    if any(rows[index] for index in ends) or records[-1]["runs"] != len(runs):
+    if any(rows[index] for index in ends):
+        return None
+    for entry, row in zip(entries, compress(rows, map(is_not, map(type, records), repeat(dict)))):
+        entry.row = row
+    runs = {entry.head["id"]: entry for entry in entries}
+    if records[-1]["runs"] != len(runs):
         return None
     length = sum(map(len, metas)) + sum(map(len, rows)) + 2 * len(metas)
     ends_length = sum(len(metas[index]) + 2 for index in ends)
     entry_size = (length - ends_length) / max(1, len(records) - len(ends))
     last = records[-1]
     return Manifest(last["site_key"], runs, last["copies"], KnownCommits(last["commits"]["refs"], last["commits"]["full"]),
-                    last.get("index"), StoredManifest(end, length, ends_length - len(metas[-1]) - 2
-                                   + round(entry_size * (len(records) - len(ends) - len(runs))), entry_size,
-                                   len(metas[-1]) + 2))
+                    last.get("index"), StoredManifest(len(HEADER_BYTES) + length, length,
+                                                      ends_length - len(metas[-1]) - 2
+                                                      + round(entry_size * (len(records) - len(ends) - len(runs))),
+                                                      entry_size, len(metas[-1]) + 2))
 
 
-def _record(meta: str):
+def _record(meta: bytes):
     """One line by msgspec, or by json where msgspec refuses the text; ValidationError where it is not shaped as written."""
     try:
         return _decode_record(meta)
@@ -239,23 +262,6 @@ def _record(meta: str):
         raise
     except DecodeError:
         return convert(json.loads(meta), _Record)
-
-
-# A record's shape; a head is model.row_head()'s dict, the fields the site pages read typed.
-_Head = TypedDict("_Head", {name: {"id": str, "slug": str, "status": str, "created": float | int | None}.get(name, Any)
-                            for name in ROW_HEAD_FIELDS})
-
-
-_Media = TypedDict("_Media", {"files": list[str], "budget": Any, "wanted": Any, "left_out": Any}, total=False)
-
-
-class _Entry(Struct, array_like=True):
-    key: str
-    head: _Head
-    findings: list[str]
-    media: _Media
-    shared: list[str]
-    commit: str | None
 
 
 class _Commits(TypedDict):
@@ -271,7 +277,7 @@ class _End(TypedDict):
     index: NotRequired[str | None]  # absent in a manifest written before it was kept
 
 
-_Record = Union[_Entry, _End]
+_Record = Union[RunEntry, _End]
 _decode_record = Decoder(_Record).decode
 _encode = Encoder().encode
 

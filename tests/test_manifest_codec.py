@@ -16,9 +16,9 @@ from tracker import fast_json
 def entry(run_id: str, name: str, created) -> RunEntry:
     head = {"id": run_id, "slug": run_id, "url": f"runs/{run_id}/", "name": name, "project": "p",
             "status": "finished", "created": created}
-    return RunEntry(f"key-{run_id}", head, '{"id":"%s"}' % run_id, [f"redacted in {name}"],
+    return RunEntry(f"key-{run_id}", head, [f"redacted in {name}"],
                     {"files": ["media/ab/" + "ab" * 32 + ".png"], "budget": 5 << 20, "wanted": 10}, ["env-1"],
-                    "abc1234")
+                    "abc1234", '{"id":"%s"}' % run_id)
 
 
 MANIFESTS = {
