@@ -39,7 +39,7 @@ from common import (RESULT_PREFIX, git_revision, machine_description, markdown_t
                     today, verdict)
 from synthetic_runs import write_runs
 
-from tracker.listing_cache import LEGACY_LISTING_FILE, LISTING_FILE
+from tracker.listing_cache import LEGACY_LISTING_FILES, LISTING_FILE
 
 HEADING = "## tracker ls from the files' ends"
 DEFAULT_OUTPUT = Path("/tmp/bench_sections/listing.md")
@@ -91,8 +91,8 @@ def prepare(work: Path, name: str, runs: int, steps: int, end_state: bool) -> Pa
 
 
 def without_cache(folder: Path) -> None:
-    """No listing cache of this version, nor of a --before tree older than the JSON-lines cache."""
-    for name in LISTING_FILE, LEGACY_LISTING_FILE:
+    """No listing cache of this version, nor of a --before tree of an older format."""
+    for name in LISTING_FILE, *LEGACY_LISTING_FILES:
         (folder / name).unlink(missing_ok=True)
 
 

@@ -8,6 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from tracker import run_keys
@@ -25,9 +26,25 @@ def ls_json(runs) -> dict[str, dict]:
 
 
 def cache_lines(runs) -> tuple[dict, list[list]]:
-    """The listing cache's header and its entry lines, [folder name, key, row, problems] each."""
-    header, *lines = (runs / LISTING_FILE).read_text().splitlines()
-    return json.loads(header), [json.loads(line) for line in lines]
+    """The listing cache's header and its entries, [folder name, key, row, problems, stamp] each:
+    those of its msgpack block, then those of its JSON lines."""
+    header_line, _, rest = (runs / LISTING_FILE).read_bytes().partition(b"\n")
+    header = json.loads(header_line)
+    block, lines = rest[:header["bulk"]], rest[header["bulk"] + 1:].splitlines()
+    return header, [list(entry) for entry in (msgspec.msgpack.decode(block) if block else [])] + list(map(json.loads, lines))
+
+
+def cache_as_json_lines(runs) -> list[bytes]:
+    """The cache rewritten with no block, each entry a JSON line (as a light install writes it),
+    for a test to edit; its lines."""
+    header, entries = cache_lines(runs)
+    lines = [json.dumps(entry, separators=(",", ":")).encode() for entry in entries]
+    write_json_lines_cache(runs, lines)
+    return lines
+
+
+def write_json_lines_cache(runs, lines: list[bytes]) -> None:
+    (runs / LISTING_FILE).write_bytes(b"\n".join([b'{"format":%d,"bulk":0}' % LISTING_FORMAT, b"", *lines, b""]))
 
 
 def events_file(run_path: str) -> str:
@@ -98,7 +115,7 @@ def test_a_cache_that_cannot_be_written_or_read_only_costs_time(tmp_path):
     (runs / LISTING_FILE).rmdir()
     (runs / LISTING_FILE).write_text("{not json")
     assert sorted(ls_json(runs)) == ["one"]
-    assert cache_lines(runs)[0] == {"format": LISTING_FORMAT}  # replaced by a good one
+    assert cache_lines(runs)[0]["format"] == LISTING_FORMAT  # replaced by a good one
 
 
 def test_the_cache_is_not_taken_for_a_run_by_the_site(tmp_path):
@@ -179,10 +196,11 @@ def test_a_cache_line_that_cannot_be_read_costs_only_its_run_a_read(tmp_path):
     runs = tmp_path / "runs"
     paths = [log_run(runs, f"run-{n}", metrics=[{"loss": float(n)}]) for n in range(10)]
     first = list_runs(runs).rows
-    header, *lines = (runs / LISTING_FILE).read_bytes().splitlines()
+    lines = cache_as_json_lines(runs)
+    assert list_runs(runs).rows == first  # a cache of JSON lines only is read as well
     lines[4] = lines[4][:40]  # torn, as by a listing killed while appending
     lines[6] = lines[6].replace(b'"status":"finished"', b'"status":7')  # shaped wrong
-    (runs / LISTING_FILE).write_bytes(b"\n".join([header, *lines, b""]))
+    write_json_lines_cache(runs, lines)
     # Garble every run without changing its size or time: only runs read again can see it.
     for path in paths:
         info = os.stat(events_file(path))
@@ -197,15 +215,72 @@ def test_a_cache_line_that_cannot_be_read_costs_only_its_run_a_read(tmp_path):
 
 def test_a_cache_cut_mid_line_or_of_the_older_format_is_replaced(tmp_path):
     runs = tmp_path / "runs"
-    for n in range(10):
-        log_run(runs, f"run-{n}", metrics=[{"loss": float(n)}])
-    (runs / ".tracker-listing.json").write_text('{"format": 2, "runs": {}}')  # an older version's cache
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": float(n)}]) for n in range(10)]
+    (runs / ".tracker-listing.json").write_text('{"format": 2, "runs": {}}')  # older versions' caches
+    (runs / ".tracker-listing.jsonl").write_text('{"format":3}\n')
     first = list_runs(runs).rows
-    assert not (runs / ".tracker-listing.json").exists()
+    assert not (runs / ".tracker-listing.json").exists() and not (runs / ".tracker-listing.jsonl").exists()
     text = (runs / LISTING_FILE).read_bytes()
-    (runs / LISTING_FILE).write_bytes(text[:-30])  # a line cut short, no line end
+    (runs / LISTING_FILE).write_bytes(text[:-30])  # the block cut short, as by a disk that filled up
     assert list_runs(runs).rows == first
-    assert (runs / LISTING_FILE).read_bytes() == text  # rewritten whole: nothing appended to the cut line
+    assert (runs / LISTING_FILE).read_bytes() == text  # rewritten whole
+
+    append_record(paths[3], {"type": "metrics", "time": T0, "step": 1, "values": {"loss": 0.5}})
+    changed = list_runs(runs).rows
+    grown = (runs / LISTING_FILE).read_bytes()
+    assert grown.startswith(text) and grown.endswith(b"\n")  # run-3's line appended
+    (runs / LISTING_FILE).write_bytes(grown[:-30])  # that line cut short, as by a listing killed while appending
+    assert list_runs(runs).rows == changed
+    entries = {entry[0]: entry for entry in cache_lines(runs)[1]}  # rewritten whole: nothing appended to the cut line
+    assert len(entries) == len(cache_lines(runs)[1]) == 10
+    assert entries[os.path.basename(paths[3])][2]["summary"] == {"loss": 0.5}
+
+
+def test_a_block_with_an_entry_shaped_wrong_costs_only_that_run_a_read(tmp_path):
+    runs = tmp_path / "runs"
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": float(n)}]) for n in range(4)]
+    first = list_runs(runs).rows
+    header, entries = cache_lines(runs)
+    wrong = next(entry for entry in entries if entry[0] == os.path.basename(paths[1]))
+    wrong[2]["status"] = 7  # msgspec's typed decoding refuses the block: each entry checked alone
+    block = msgspec.msgpack.encode(entries)
+    (runs / LISTING_FILE).write_bytes(b'{"format":%d,"bulk":%d}\n%s\n' % (LISTING_FORMAT, len(block), block))
+    with open(events_file(paths[1]), "r+b") as handle:  # garbled: "run-1", read again, cannot be read
+        info = os.stat(events_file(paths[1]))
+        handle.write(b"x" * info.st_size)
+    os.utime(events_file(paths[1]), ns=(info.st_atime_ns, info.st_mtime_ns))
+    listing = list_runs(runs)
+    assert [path for path, _ in listing.errors] == [paths[1]]
+    assert listing.rows == [row for row in first if row["name"] != "run-1"]
+
+
+def test_a_light_install_reads_and_writes_the_cache_as_json_lines(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    for n in range(3):
+        log_run(runs, f"run-{n}", config={"lr": math.nan if n == 1 else n / 10}, metrics=[{"loss": float(n)}])
+    first = list_runs(runs).rows
+    for name in ("msgspec", "_decode_line", "_decode_block", "_encode", "_encode_block"):
+        monkeypatch.setattr(f"tracker.listing_cache.{name}", None)
+    assert json.dumps(list_runs(runs).rows) == json.dumps(first)  # the block unread: every run read again
+    header, entries = cache_lines(runs)
+    assert header["bulk"] == 0 and len(entries) == 3
+    assert json.dumps(list_runs(runs).rows) == json.dumps(first)
+    monkeypatch.undo()
+    assert json.dumps(list_runs(runs).rows) == json.dumps(first)  # and msgspec reads its lines
+
+
+def test_a_flat_stamp_holds_while_the_folder_stamp_it_flattens_does(tmp_path, monkeypatch):
+    monkeypatch.setattr("tracker.run_keys.RACY_S", 0.0)  # stamp folders changed a moment ago
+    run = Path(log_run(tmp_path / "runs", "one", metrics=[{"loss": 1.0}]))
+    (run / "files" / "deep").mkdir(parents=True, exist_ok=True)
+    (run / "files" / "deep" / "a.txt").write_text("a")
+    time.sleep(0.05)
+    scan = run_keys.scan_folder(str(run), stamped=True)
+    flat = run_keys.flat_stamp(scan.stamp)
+    assert flat[0] == len(scan.stamp[0]) >= 3 and run_keys.flat_stamp_holds(str(run), flat)
+    assert not run_keys.flat_stamp_holds(str(run), flat[:-1]) and not run_keys.flat_stamp_holds(str(run), ["x"])
+    (run / "files" / "deep" / "b.txt").write_text("b")
+    assert not run_keys.flat_stamp_holds(str(run), flat) and not run_keys.stamp_holds(str(run), scan.stamp)
 
 
 def scanned_folders(monkeypatch, runs) -> list[str]:

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import tempfile
 
+import msgspec
 import pytest
 
 import tracker
 from tracker.listing import LISTING_FILE, list_runs
+from tracker.listing_cache import LISTING_FORMAT
 from tracker.reader import load_run, scan
 from test_site_support import append_record, log_run, run_cli
 
@@ -214,16 +216,17 @@ def test_a_listing_cache_entry_missing_a_field_is_read_again(tmp_path):
     path = good_run(tmp_path)
     code, stdout, _ = run_cli("ls", "--runs", str(tmp_path))
     assert code == 0
-    header, line = (tmp_path / LISTING_FILE).read_text().splitlines()
-    entry = json.loads(line)
+    header, block = (tmp_path / LISTING_FILE).read_bytes().split(b"\n", 1)  # (listing_cache.py)
+    entry = list(msgspec.msgpack.decode(block[:json.loads(header)["bulk"]])[0])
     assert entry[0] == os.path.basename(path)
     del entry[2]["summary"]
     entry[2]["tags"] = "not a list"
-    (tmp_path / LISTING_FILE).write_text(f"{header}\n{json.dumps(entry)}\n")
+    (tmp_path / LISTING_FILE).write_text(f'{{"format":{LISTING_FORMAT},"bulk":0}}\n\n{json.dumps(entry)}\n')
     for _ in range(2):
         code, again, stderr = run_cli("ls", "--runs", str(tmp_path))
         assert (code, again, stderr) == (0, stdout, "")
-    assert "summary" in json.loads((tmp_path / LISTING_FILE).read_text().splitlines()[-1])[2]
+    header, block = (tmp_path / LISTING_FILE).read_bytes().split(b"\n", 1)  # rewritten: the run's entry whole
+    assert "summary" in msgspec.msgpack.decode(block[:json.loads(header)["bulk"]])[0][2]
 
 
 def test_unreadable_run_path_is_named_once(tmp_path):

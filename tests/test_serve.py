@@ -201,7 +201,7 @@ def test_files_beside_the_runs_such_as_the_ls_cache_do_not_rebuild(tmp_path, ser
     built = lambda: [line for line in log.read_text().splitlines() if line.startswith("built ")]  # noqa: E731
     poll(lambda: len(built()) == 1, 10, "the first build")
     listing = subprocess.run(TRACKER + ["ls", "--runs", str(runs)], capture_output=True, text=True)
-    assert listing.returncode == 0 and (runs / ".tracker-listing.jsonl").is_file()
+    assert listing.returncode == 0 and (runs / ".tracker-listing.cache").is_file()
     time.sleep(2.5)  # debounce, rebuild gap and a watcher wake-up, all passed
     assert len(built()) == 1, built()
     run = next(path for path in runs.iterdir() if path.is_dir())

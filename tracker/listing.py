@@ -27,10 +27,10 @@ from operator import itemgetter
 from .cyclic_gc import cyclic_gc_paused
 from .errors import RunFormatError, RunNotFoundError
 from .layout import runs_root
-from .listing_cache import LISTING_FILE, CachedRuns, entry_line, read_cache, write_cache  # LISTING_FILE: named from here too
+from .listing_cache import LISTING_FILE, CachedRuns, CacheEntry, read_cache, write_cache  # LISTING_FILE: named from here too
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
-from .run_keys import FolderScan, RunFolders, candidate_folders, copy_rank, scan_folder, stamp_holds
+from .run_keys import FolderScan, candidate_entries, copy_rank, flat_stamp, flat_stamp_holds, scan_folder
 from .tail_reading import row_from_files
 
 # Runs read from their ends go to worker processes only when the cores' share of the work saves
@@ -41,7 +41,7 @@ ENDS_RESULT_S = 12e-6  # CPU to send a run's (scan, row) back from a worker
 WORKERS_START_S = 0.3  # wall time to start the workers (0.2 s idle, up to 1 s at a load of 12)
 ENDS_PARALLEL_MIN_RUNS = 3_000  # and never for fewer runs than this
 ENDS_RUNS_PER_TASK = 250  # runs per round trip to a worker: about 15 ms of reading from their ends
-_CREATED, _CREATED_AND_ID = itemgetter("created"), itemgetter("created", "id")
+_ID, _CREATED, _CREATED_AND_ID = itemgetter("id"), itemgetter("created"), itemgetter("created", "id")
 
 
 @dataclass
@@ -64,54 +64,110 @@ def list_runs(*roots, now: float | None = None) -> Listing:
 
 
 def _list_runs(roots: tuple, now: float | None) -> Listing:
-    listing, rows = Listing(), []
-    for root_index, root in enumerate(roots or (None,)):
+    listing, rows_by_root = Listing(), []
+    for root in roots or (None,):
         root = runs_root(root)
         cached = read_cache(root)
-        folders, stamps, read = _scan_and_read(root, cached.entries, now)
-        listing.errors += folders.problems
-        kept, new = [], []  # the cache's lines of the runs to keep: as the file holds them, and new ones
-        for path, key in folders.found:
-            name = _folder_name(path)
-            if path in read:
-                row, problems, error = read[path]
-                if error is not None:
-                    listing.errors.append((path, error))
-                    continue
-                if row["status"] != "running":  # read again next time anyway: not worth a line
-                    new.append(entry_line(name, key, row, problems, stamps.get(path)))
-            else:
-                _, row, problems, stamp, line = cached.entries[name]
-                if path in stamps and stamps[path] != stamp:  # scanned again: the stamp it took next time
-                    new.append(entry_line(name, key, row, problems, stamps[path]))
-                else:
-                    kept.append(line)
-            for problem in problems:
-                warnings.warn(f"tracker: {problem}", stacklevel=3)  # list_runs's caller
-            row["path"] = path  # the row is this listing's own, decoded or read just now: no copy
-            rows.append((root_index, row))
-        write_cache(root, cached, kept + new, len(new))
+        rows, kept, new = [], [], []
+        _list_root(root, cached.entries, now, listing, rows, kept, new)
+        write_cache(root, cached, kept, new)
         listing.caches.append(cached)
-    listing.rows, listing.copies = _one_per_id(rows)
+        rows_by_root.append(rows)
+    listing.rows, listing.copies = _one_per_id(rows_by_root)
     return listing
 
 
-def _folder_name(path: str) -> str:
-    """os.path.basename of a path that candidate_folders made (its root joined to a name), in a
-    tenth of its time."""
-    return path.rpartition(os.sep)[2]
+def _list_root(root: str, cached: dict[str, CacheEntry], now: float | None, listing: Listing, rows: list[dict],
+               kept: list[CacheEntry], new: list[CacheEntry]) -> None:
+    """Add the runs of the runs folder ``root`` to ``rows`` and what could not be read to the
+    listing's errors; add to ``kept`` the cache entries that still hold and to ``new`` those made
+    for runs read or scanned again. One pass over the folders, in the order of their names: a
+    folder whose cached stamp holds is listed from its entry unscanned (run_keys.flat_stamp_holds:
+    two stats for the usual run); any other is scanned here, or on the workers when they pay for
+    so many folders the cache does not name (_ends_workers_pay: a first listing; finding 10,000
+    folders' keys takes 0.2 s of one core), and read when its key is not the cached one."""
+    candidates = candidate_entries(root)
+    scanned = _scanned_on_workers(candidates, cached, now)
+    problems, warned = [], []  # folders not read; (position, problems) of runs read with problems
+    pending, to_read, read = [], [], {}  # (position, name, path, key, stamp, entry) of the folders scanned
+    for position, (name, path, problem) in enumerate(candidates):
+        if problem is not None:
+            problems.append((path, problem))
+            continue
+        entry = cached.get(name)
+        if entry is not None and entry[4] is not None:  # (a folder scanned on the workers has none)
+            row = entry[2]
+            if row["status"] != "running" and flat_stamp_holds(path, entry[4]):
+                kept.append(entry)  # as it was: not read, so its events are not needed
+                if entry[3]:
+                    warned.append((position, entry[3]))
+                row["path"] = path  # the row is this listing's own, decoded just now: no copy
+                rows.append(row)
+                continue
+        scan, result = scanned.get(path) or (scan_folder(path, stamped=True), None)
+        problems += scan.problems
+        if scan.key is None:
+            continue
+        stamp = None if scan.stamp is None else flat_stamp(scan.stamp)
+        if result is not None:
+            pending.append((position, name, path, scan.key, stamp, None))
+            read[path] = result
+        elif _stale(entry, scan.key):
+            pending.append((position, name, path, scan.key, stamp, None))
+            to_read.append((path, scan.events))
+        else:
+            pending.append((position, name, path, scan.key, stamp, entry))
+    listing.errors += problems
+    read.update(zip((path for path, _ in to_read), _read_runs(to_read, now)))
+    for position, name, path, key, stamp, entry in pending:
+        if entry is None:
+            row, found, error = read[path]
+            if error is not None:
+                listing.errors.append((path, error))
+                continue
+            if row["status"] != "running":  # read again next time anyway: not worth an entry
+                new.append((name, key, row, found, stamp))
+        else:
+            row, found = entry[2], entry[3]
+            if stamp != entry[4]:  # scanned again: the stamp it took, for next time
+                new.append((name, key, row, found, stamp))
+            else:
+                kept.append(entry)
+        if found:
+            warned.append((position, found))
+        row["path"] = path
+        rows.append(row)
+    for _, found in sorted(warned, key=itemgetter(0)):
+        for problem in found:
+            warnings.warn(f"tracker: {problem}", stacklevel=4)  # list_runs's caller
 
 
-def _one_per_id(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[tuple[str, str, str]]]:
-    """(rows, copies) of Listing: of (root index, row) pairs, one row per run id, the one that
+def _scanned_on_workers(candidates: list[tuple[str, str, str | None]], cached: dict,
+                        now: float | None) -> dict[str, tuple]:
+    """{path: (scan, result of _read_run or None)} of the folders the cache does not name, scanned
+    and read on every core when the workers pay for that many (a first listing); else {}."""
+    if not _ends_workers_pay(len(candidates)) or not _ends_workers_pay(
+            len(set(map(itemgetter(0), candidates)).difference(cached))):  # counted in C: no loop a listing
+        return {}
+    unknown = [path for name, path, problem in candidates if problem is None and name not in cached]
+    batches = [unknown[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(unknown), ENDS_RUNS_PER_TASK)]
+    scanned = {}
+    for batch in map_on_cores(_scan_and_read_batch, batches, (now,), min_items=2, per_task=1)[0]:
+        scanned.update((scan.path, (scan, result)) for scan, result in batch)
+    return scanned
+
+
+def _one_per_id(rows_by_root: list[list[dict]]) -> tuple[list[dict], list[tuple[str, str, str]]]:
+    """(rows, copies) of Listing: of each runs folder's rows, one row per run id, the one that
     copy_rank ranks first, oldest first; the others as (run id, folder listed, copy skipped)."""
-    ids = {row["id"] for _, row in rows}
-    if len(ids) == len(rows):  # every id once, as usual: nothing to rank
-        chosen = [row for _, row in rows]
+    chosen = rows_by_root[0] if len(rows_by_root) == 1 else [row for rows in rows_by_root for row in rows]
+    if len(set(map(_ID, chosen))) == len(chosen):  # every id once, as usual: nothing to rank
         copies = []
     else:
         by_id, copies = {}, []
-        for _, row in sorted(rows, key=lambda item: copy_rank(item[1]["id"], item[1]["path"], item[0])):
+        ranked = sorted(((root_index, row) for root_index, rows in enumerate(rows_by_root) for row in rows),
+                        key=lambda item: copy_rank(item[1]["id"], item[1]["path"], item[0]))
+        for _, row in ranked:
             if row["id"] in by_id:
                 copies.append((row["id"], by_id[row["id"]]["path"], row["path"]))
             else:
@@ -120,46 +176,6 @@ def _one_per_id(rows: list[tuple[int, dict]]) -> tuple[list[dict], list[tuple[st
     if None in map(_CREATED, chosen):
         return sorted(chosen, key=lambda row: (row["created"] or 0.0, row["id"])), copies
     return sorted(chosen, key=_CREATED_AND_ID), copies  # the same order, the keys got in C
-
-
-def _scan_and_read(root: str, cached: dict, now: float | None) -> tuple[RunFolders, dict[str, tuple], dict[str, tuple]]:
-    """The run folders of ``root`` (as run_keys.find_run_folders finds them), the stamps of those
-    scanned (by path), and (fields, problems, error) of each one that the cache does not hold as it
-    is now. A folder whose cached stamp holds keeps its cached key unscanned (run_keys.stamp_holds:
-    two stats for the usual run). When workers pay for so many folders the cache does not name
-    (_ends_workers_pay: a first listing), they scan those folders as well as read them: finding
-    10,000 folders' keys takes 0.2 s of one core."""
-    candidates = candidate_folders(root)
-    scanned = {}
-    if _ends_workers_pay(len(candidates)):
-        unknown = [path for path, problem in candidates if problem is None and _folder_name(path) not in cached]
-        if _ends_workers_pay(len(unknown)):
-            batches = [unknown[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(unknown), ENDS_RUNS_PER_TASK)]
-            for batch in map_on_cores(_scan_and_read_batch, batches, (now,), min_items=2, per_task=1)[0]:
-                scanned.update((scan.path, (scan, result)) for scan, result in batch)
-    folders, stamps, read, to_read = RunFolders(), {}, {}, []
-    for path, problem in candidates:
-        if problem is not None:
-            folders.problems.append((path, problem))
-            continue
-        if path in scanned:
-            scan, result = scanned[path]
-            if scan.key is not None:
-                read[path] = result
-        else:
-            entry = cached.get(_folder_name(path))
-            if entry is not None and entry[3] is not None and entry[1]["status"] != "running" \
-                    and stamp_holds(path, entry[3]):
-                folders.found.append((path, entry[0]))  # as it was: not read, so its events are not needed
-                continue
-            scan = scan_folder(path, stamped=True)
-        folders.add(scan)
-        if scan.key is not None:
-            stamps[path] = scan.stamp
-            if path not in read and _stale(cached.get(_folder_name(path)), scan.key):
-                to_read.append((path, scan.events))
-    read.update(zip((path for path, _ in to_read), _read_runs(to_read, now)))
-    return folders, stamps, read
 
 
 def _ends_workers_pay(runs: int) -> bool:
@@ -177,8 +193,8 @@ def _scan_and_read_batch(paths: list[str], now: float | None) -> list[tuple[Fold
         return [(scan, None if scan.key is None else _read_run((scan.path, scan.events), now)) for scan in scans]
 
 
-def _stale(entry: tuple | None, key: str) -> bool:
-    return entry is None or entry[0] != key or entry[1]["status"] == "running"
+def _stale(entry: CacheEntry | None, key: str) -> bool:
+    return entry is None or entry[1] != key or entry[2]["status"] == "running"
 
 
 def _read_runs(runs: list[tuple[str, list[str]]], now: float | None) -> list[tuple[dict | None, list[str], str | None]]:
