@@ -16,7 +16,6 @@ import itertools
 import os
 from collections import Counter
 from collections.abc import Callable
-from operator import itemgetter
 
 from .metrics_csv import GZIP_LEVEL, HEADER, RECORDS_PER_CHUNK, MetricsCsv
 from .output import open_gzip, remove_file, remove_folder_if_empty, rename_file
@@ -30,7 +29,8 @@ _spool_numbers = itertools.count()
 
 class CsvSpool:
     """Call it with ``(steps, times, values)``, parallel lists of metrics records (load_run's
-    on_metrics); then ``close(relative)`` or ``discard()``. ``created()`` gives the run's creation
+    on_metrics), or ``add_columns(steps, times, keys, columns)`` for a stretch of records that all
+    hold ``keys``; then ``close(relative)`` or ``discard()``. ``created()`` gives the run's creation
     time, the CSV's origin: it is asked only once a file is started, so a run whose series fit its
     page costs no second open of its events file."""
 
@@ -42,24 +42,21 @@ class CsvSpool:
         self.clean_name = clean_name
         self.csv: MetricsCsv | None = None  # made with the file
         self.hold_records = hold_records
+        # Held stretches, in the order read: (steps, times, values dicts) or (steps, times, keys,
+        # columns); kept as they came, so a run whose series fit its page costs no copy of them.
         self.pending: list[tuple] = []
+        self.pending_records = 0
         self.handle = None
-        self.points_per_key: Counter = Counter()  # of the first self.counted held records
+        self.points_per_key: Counter = Counter()  # of the first self.counted held stretches
         self.counted = 0
         self.next_check = RECORDS_PER_CHUNK  # counted once per chunk of records, never in a short run
 
     def __call__(self, steps: list, times: list, values: list) -> None:
-        pending = self.pending
-        pending += zip(steps, times, values)
-        if self.handle is not None:
-            if len(pending) >= RECORDS_PER_CHUNK:
-                self._write()
-            return
-        if len(pending) >= self.next_check:
-            if self._most_points() > self.hold_records:
-                self._write()
-            else:
-                self.next_check = len(pending) + RECORDS_PER_CHUNK
+        self._hold((steps, times, values))
+
+    def add_columns(self, steps: list, times: list, keys: tuple, columns: tuple) -> None:
+        """Records ``(step, time, dict(zip(keys, values)))``, given as a column of values per key."""
+        self._hold((steps, times, keys, columns))
 
     def close(self, relative: str) -> None:
         """Write what is held and put the file at ``relative`` in the staging folder."""
@@ -78,10 +75,27 @@ class CsvSpool:
             remove_folder_if_empty(self.staging, os.path.dirname(self.relative))
         self.pending = []
 
+    def _hold(self, stretch: tuple) -> None:
+        self.pending.append(stretch)
+        self.pending_records += len(stretch[0])
+        if self.handle is not None:
+            if self.pending_records >= RECORDS_PER_CHUNK:
+                self._write()
+            return
+        if self.pending_records >= self.next_check:
+            if self._most_points() > self.hold_records:
+                self._write()
+            else:
+                self.next_check = self.pending_records + RECORDS_PER_CHUNK
+
     def _most_points(self) -> int:
         """The most points any metric has among the held records."""
-        fresh = itertools.islice(self.pending, self.counted, None)
-        self.points_per_key.update(itertools.chain.from_iterable(map(itemgetter(2), fresh)))  # keys, counted in C
+        for stretch in self.pending[self.counted:]:
+            if len(stretch) == 3:  # a dict per record: its keys, counted in C
+                self.points_per_key.update(itertools.chain.from_iterable(stretch[2]))
+            else:
+                for key in stretch[2]:
+                    self.points_per_key[key] += len(stretch[0])
         self.counted = len(self.pending)
         return max(self.points_per_key.values(), default=0)
 
@@ -90,5 +104,11 @@ class CsvSpool:
             self.csv = MetricsCsv(self.created(), self.clean_name)
             self.handle = open_gzip(self.staging, self.relative, GZIP_LEVEL)
             self.handle.write(HEADER.encode("utf-8"))
-        self.handle.write(self.csv.rows(self.pending).encode("utf-8"))
-        self.pending = []
+        for stretch in self.pending:
+            if len(stretch) == 3:
+                records = zip(*stretch)
+            else:
+                steps, times, keys, columns = stretch
+                records = zip(steps, times, [dict(zip(keys, row)) for row in zip(*columns)])
+            self.handle.write(self.csv.rows(records).encode("utf-8"))
+        self.pending, self.pending_records, self.counted = [], 0, 0

@@ -26,7 +26,7 @@ def test_many_writers_with_series_that_fit_the_page_write_no_file(tmp_path):
     spool = CsvSpool(str(tmp_path), lambda: asked.append(1) or CREATED, str, hold_records=BUDGET)
     for rank in range(64):
         feed_writer(spool, f"rank{rank}/loss", range(1_000))
-    assert len(spool.pending) == 64_000
+    assert spool.pending_records == 64_000
     assert files_under(tmp_path) == []
     spool.discard()
     assert files_under(tmp_path) == []
@@ -58,3 +58,27 @@ def test_the_same_text_gzips_to_the_same_bytes_whatever_the_staging_name(tmp_pat
             handle.write(b"step,loss\n0,0.5\n")
     first, second = (tmp_path / "9.csv").read_bytes(), (tmp_path / "17.csv").read_bytes()
     assert first == second and gzip.decompress(first) == b"step,loss\n0,0.5\n"
+
+
+def test_columns_and_dicts_write_the_same_rows(tmp_path):
+    """add_columns (a stretch whose records all hold the same keys) gives the CSV the rows that a
+    dict per record gives, in the same order, and counts toward the budget alike."""
+    steps = list(range(BUDGET + 10))
+    times = [CREATED + step / 2 for step in steps]
+    losses, accuracies = [1.0 / (step + 1) for step in steps], [step % 7 for step in steps]
+    texts = []
+    for as_columns in (False, True):
+        spool = CsvSpool(str(tmp_path / str(as_columns)), lambda: CREATED, str, hold_records=BUDGET)
+        for start in range(0, len(steps), 1_000):
+            part = slice(start, start + 1_000)
+            if as_columns:
+                spool.add_columns(steps[part], times[part], ("loss", "acc"), (losses[part], accuracies[part]))
+            else:
+                spool(steps[part], times[part], [{"loss": loss, "acc": acc}
+                                                 for loss, acc in zip(losses[part], accuracies[part])])
+        spool.close("run/metrics.csv.gz")
+        texts.append((tmp_path / str(as_columns) / "run" / "metrics.csv.gz").read_bytes())
+    assert texts[0] == texts[1]
+    rows = gzip.decompress(texts[1]).decode().splitlines()
+    assert len(rows) == 1 + 2 * len(steps) and rows[1:3] == ["loss,0,0,2026-09-21T14:13:20.000Z,1.0",
+                                                            "acc,0,0,2026-09-21T14:13:20.000Z,0"]

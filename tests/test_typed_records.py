@@ -141,8 +141,61 @@ def test_what_the_stretch_takes_and_leaves():
     stretch = metrics_stretch(data, 10, MIN_STRETCH_LINES + 2)
     assert stretch.numbers == range(11, 11 + MIN_STRETCH_LINES)
     assert data[stretch.start:stretch.end].decode().splitlines() == lines
-    assert stretch.times[1] == T0 + 0.5 and stretch.values[2] == {"loss": 1 / 3, "acc": 2, "lr": 0.1}
-    assert type(stretch.values[2]["acc"]) is int and not any(map(math.isnan, stretch.times))
+    assert stretch.times[1] == T0 + 0.5 and stretch.keys == ("loss", "acc", "lr") and stretch.values is None
+    assert [column[2] for column in stretch.columns] == [1 / 3, 2, 0.1]  # every record holds those keys
+    assert type(stretch.columns[1][2]) is int and not any(map(math.isnan, stretch.times))
     assert metrics_stretch(data.replace(lines[3].encode(), ODD_LINES[0].encode()), 10, MIN_STRETCH_LINES + 2) is None  # a NaN marker
     shorter = "\n".join(lines[:MIN_STRETCH_LINES - 1]).encode() + b"\n"
     assert metrics_stretch(shorter, 1, MIN_STRETCH_LINES - 1) is None  # too short to pay
+
+
+def test_a_stretch_of_several_key_sets_comes_as_dicts():
+    lines = [metrics_line(step) for step in range(MIN_STRETCH_LINES)]
+    lines[4] = compact({"type": "metrics", "step": 4, "time": T0 + 2, "values": {"val/loss": 0.5}})
+    data = ("\n".join(lines) + "\n").encode()
+    stretch = metrics_stretch(data, 1, len(lines))
+    assert stretch.keys == () and stretch.columns == ()
+    assert stretch.values[4] == {"val/loss": 0.5} and stretch.values[5] == {"loss": 1 / 6, "acc": 5, "lr": 0.1}
+
+
+def test_records_of_one_key_set_in_another_order_give_the_same_series(tmp_path, monkeypatch):
+    """Values are taken by name: the series are those of the record-by-record read. Only the order
+    of one record's values in its on_metrics dict (and so of its rows in the CSV) follows the
+    stretch's first record."""
+    lines = [metrics_line(step) for step in range(20)]
+    lines[7] = compact({"type": "metrics", "step": 7, "time": T0 + 3.5, "values": {"lr": 0.2, "loss": 0.3, "acc": 7}})
+    folder = write_run(tmp_path / "r", lines)
+    typed, detailed = [], []
+    read = load_run(folder, now=T0 + 1000, on_metrics=lambda *call: typed.extend(zip(*call)))
+    with monkeypatch.context() as patch:
+        patch.setattr(typed_records, "_decode", False)
+        whole = load_run(folder, now=T0 + 1000, on_metrics=lambda *call: detailed.extend(zip(*call)))
+    assert {name: vars(history) for name, history in read.histories.items()} == \
+        {name: vars(history) for name, history in whole.histories.items()}
+    assert list(read.histories) == list(whole.histories) == ["loss", "acc", "lr"]
+    assert typed == detailed and list(typed[7][2]) == ["loss", "acc", "lr"]
+
+
+def test_columns_reach_a_spool_that_takes_them(tmp_path, monkeypatch):
+    """An on_metrics with add_columns gets a keyed stretch as columns, the same records otherwise."""
+    lines = [metrics_line(step) for step in range(30)]
+    lines[12] = ODD_LINES[0]  # a NaN marker: this chunk's records come one by one
+    first = write_run(tmp_path / "a", lines)
+    second = write_run(tmp_path / "b", [metrics_line(step) for step in range(30)])
+
+    class Columns:
+        def __init__(self):
+            self.records, self.stretches = [], 0
+
+        def __call__(self, steps, times, values):
+            self.records.extend(zip(steps, times, values))
+
+        def add_columns(self, steps, times, keys, columns):
+            self.stretches += 1
+            self.records.extend(zip(steps, times, [dict(zip(keys, row)) for row in zip(*columns)]))
+
+    for folder, stretches in ((first, 0), (second, 1)):
+        spool, plain = Columns(), []
+        load_run(folder, now=T0 + 1000, on_metrics=spool)
+        load_run(folder, now=T0 + 1000, on_metrics=lambda *call: plain.extend(zip(*call)))
+        assert spool.stretches == stretches and repr(spool.records) == repr(plain)

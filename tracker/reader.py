@@ -172,7 +172,9 @@ def load_run(path: str, now: float | None = None, *, max_points: int | None = No
     of points logged either way. ``on_metrics(steps, times, values)`` is called with parallel lists
     of the metrics records as they are read, a stretch at a time and in file order, each record's
     ``(step, time, values)`` as iter_metrics() yields it: a run is read once for its page and its
-    full-data CSV.
+    full-data CSV. When ``on_metrics`` has an ``add_columns(steps, times, keys, columns)`` method,
+    a stretch of records that all hold the same keys comes to it as a column of values per key
+    (in the first record's key order) instead of a dict per record.
     """
     files = events_files(path)
     if not files:

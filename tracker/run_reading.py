@@ -162,8 +162,15 @@ class RunReading:
         pending = ([], [], [], [])  # steps, times, values, line numbers
         for piece in pieces:
             if type(piece) is MetricsStretch:
-                for column, new in zip(pending, (piece.steps, piece.times, piece.values, piece.numbers)):
-                    column += new
+                if piece.keys:  # a column per key already: the records before it are gathered first
+                    if pending[0]:
+                        self._gather_metrics(metric_columns, *pending, file)
+                        for column in pending:
+                            column.clear()
+                    self._add_columns(metric_columns, piece)
+                else:
+                    for column, new in zip(pending, (piece.steps, piece.times, piece.values, piece.numbers)):
+                        column += new
                 latest = max(piece.times)
                 if latest_metric_time is None or latest > latest_metric_time:
                     latest_metric_time = latest
@@ -265,6 +272,26 @@ class RunReading:
                 if self.on_metrics is not None:
                     self.on_metrics(steps, times, values)
             start = end
+
+    def _add_columns(self, columns: dict, stretch: MetricsStretch) -> None:
+        """Add a typed stretch whose records all hold the same keys (typed_records.py) to ``columns``."""
+        steps, times = stretch.steps, stretch.times
+        for key, values in zip(stretch.keys, stretch.columns):
+            column = _column(columns, key)
+            column[0].extend(steps)
+            column[1].extend(values)
+            column[2].extend(times)
+        if self.on_metrics is None:
+            return
+        keys = stretch.keys
+        plain = all(map(str.isascii, keys))
+        add_columns = getattr(self.on_metrics, "add_columns", None)
+        if add_columns is not None and plain:
+            add_columns(steps, times, keys, stretch.columns)
+            return
+        # each record's values as a dict, under storable names, as _gather_metrics gives them
+        keys = keys if plain else tuple(map(clean_key, keys))
+        self.on_metrics(steps, times, [dict(zip(keys, row)) for row in zip(*stretch.columns)])
 
     def _gather(self, columns: dict, step, values: dict, wall_time: float, number: int, kind: str,
                 file: str) -> dict:

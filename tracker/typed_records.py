@@ -6,7 +6,14 @@ from the first line that starts as the writer starts a metrics record to the end
 and decodes them as a list of msgspec Structs whose types are record_schema's test for a good
 metrics record (good_point): a step that is an int, a time that is a number within
 [0, MAX_UNIX_TIME_S], values that are plain ints and floats, nothing else. Decoding and checking
-then happen in C, without a dict per record, and the stretch comes back as parallel columns.
+then happen in C, and the stretch comes back as parallel columns.
+
+A training loop logs the same keys at every step, so the stretch is first decoded with the keys
+of its first record as the fields of a Struct (one decoder per key set, kept): every record must
+then hold exactly those keys, and each key's values come out as a column without a dict per
+record (about half the decode and fold of dicts). A stretch whose key sets differ is decoded with
+values as dicts instead. The columns follow the first record's key order; a record that holds the
+same keys in another order gives the same columns (its values are taken by name).
 
 Anything else in between (a system record, a "NaN" marker, a bool, an extra field, a lone
 surrogate) makes msgspec refuse the stretch and the caller parses the chunk as before
@@ -32,6 +39,9 @@ MIN_STRETCH_LINES = 8  # a shorter stretch costs more to cut out than its typed 
 _STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
 
 _decode = None  # msgspec's decoder of a list of metrics records once built; False without msgspec
+_msgspec = None  # the module, once _decode is built
+_keyed_decoders: dict[tuple, object] = {}  # a decoder of a list of metrics records per key set of values
+MAX_KEYED_DECODERS = 256  # key sets seen in one process (a build worker reads many runs of few key sets)
 
 
 class MetricsStretch(NamedTuple):
@@ -41,7 +51,9 @@ class MetricsStretch(NamedTuple):
     numbers: range       # the 1-based line number of each record
     steps: list
     times: list
-    values: list         # each record's values dict, keys in the order written
+    values: list | None  # each record's values dict, keys in the order written; None when keyed:
+    keys: tuple = ()     # when every record holds these keys (and no other):
+    columns: tuple = ()  # the values of each key, a list per key
 
 
 def metrics_stretch(lines: bytes, first_line: int, line_count: int) -> MetricsStretch | None:
@@ -64,22 +76,61 @@ def metrics_stretch(lines: bytes, first_line: int, line_count: int) -> MetricsSt
     array = bytearray(b"[")
     array += lines[start:end].replace(b"\n", b",")
     array[-1] = 0x5D  # the last line's "," becomes the "]" that closes the array
-    try:
-        records = decode(array)
-    except (ValueError, RecursionError):  # msgspec.DecodeError and ValidationError are ValueErrors
+    keys = _first_keys(lines, start)
+    if keys is None:  # its first record is not one the typed decode takes: nor is the stretch
         return None
+    records = None
+    if keys:
+        try:
+            records = _keyed_decoder(keys)(array)
+        except (ValueError, RecursionError):  # msgspec.DecodeError and ValidationError are ValueErrors
+            pass
+    if records is None:  # the key sets differ (or a record is bad): values as dicts
+        keys = ()
+        try:
+            records = decode(array)
+        except (ValueError, RecursionError):
+            return None
     if len(records) != count:  # a line of two records joined by a comma: json refuses that line
         return None
     times = list(map(_TIME, records))
     if not (0 <= min(times) and max(times) <= MAX_UNIX_TIME_S):
         return None
     first = first_line + head_count
-    return MetricsStretch(start, end, range(first, first + count), list(map(_STEP, records)), times,
-                          list(map(_VALUES, records)))
+    steps, values = list(map(_STEP, records)), list(map(_VALUES, records))
+    if not keys:
+        return MetricsStretch(start, end, range(first, first + count), steps, times, values)
+    columns = tuple(list(map(attrgetter(f"f{index}"), values)) for index in range(len(keys)))
+    return MetricsStretch(start, end, range(first, first + count), steps, times, None, keys, columns)
+
+
+def _first_keys(lines: bytes, start: int) -> tuple | None:
+    """The keys of the first record's values, when that record decodes typed."""
+    try:
+        (record,) = _decode(b"[" + lines[start:lines.find(b"\n", start)] + b"]")
+    except (ValueError, RecursionError):
+        return None
+    return tuple(record.values)
+
+
+def _keyed_decoder(keys: tuple):
+    """A decoder of a list of metrics records whose values hold exactly ``keys``, as Structs."""
+    decoder = _keyed_decoders.get(keys)
+    if decoder is None:
+        msgspec = _msgspec
+        fields = [(f"f{index}", int | float) for index in range(len(keys))]  # keys need not be identifiers
+        values = msgspec.defstruct("Values", fields, rename={f"f{index}": key for index, key in enumerate(keys)},
+                                   forbid_unknown_fields=True, gc=False)
+        record = msgspec.defstruct("Metrics", [("step", int), ("time", int | float), ("values", values)],
+                                   tag_field="type", tag="metrics", forbid_unknown_fields=True, gc=False)
+        if len(_keyed_decoders) >= MAX_KEYED_DECODERS:
+            _keyed_decoders.clear()
+        decoder = _keyed_decoders[keys] = msgspec.json.Decoder(list[record]).decode
+    return decoder
 
 
 def _load_decoder():
-    global _decode
+    global _decode, _msgspec
     try:
         # Imported here: only readers decode, and a training script must not pay for the import.
         import msgspec
@@ -94,5 +145,6 @@ def _load_decoder():
         time: int | float
         values: dict[str, int | float]
 
+    _msgspec = msgspec
     _decode = msgspec.json.Decoder(list[Metrics]).decode
     return _decode
