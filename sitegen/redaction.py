@@ -87,7 +87,7 @@ def _clean(value, key: str, label: str, found: list[Finding]):
     ``found``. Module-level, not nested in redact_source: a nested function that calls itself is a
     reference cycle, left for the cycle collector with every run."""
     if isinstance(value, str):
-        text, kinds = redact_token_shapes(value)
+        text, kinds = _redacted_shapes(value)
         if kinds:
             found.append(Finding(label, key, sorted(set(kinds))))
         return text
@@ -105,11 +105,31 @@ def _clean(value, key: str, label: str, found: list[Finding]):
     return value
 
 
+# Short texts a build scans again and again (metric names, config keys, package names, hosts):
+# each scan is a few dozen str.find calls, and a run's record holds some fifty such texts, most of
+# them the same as the previous run's. The scan is a pure function of the text.
+MEMO_MAX_CHARS = 256
+MEMO_MAX_TEXTS = 50_000  # about 10 MB at most; forgotten all at once when full
+_memo: dict[str, tuple[str, list[str]]] = {}
+
+
+def _redacted_shapes(text: str) -> tuple[str, list[str]]:
+    """redact_token_shapes(text), remembered for short texts."""
+    if len(text) > MEMO_MAX_CHARS:
+        return redact_token_shapes(text)
+    known = _memo.get(text)
+    if known is None:
+        if len(_memo) >= MEMO_MAX_TEXTS:
+            _memo.clear()
+        known = _memo[text] = redact_token_shapes(text)
+    return known
+
+
 def redact_tokens(text: str) -> str:
     """One string with its token shapes redacted, for messages the site shows that come from
     outside a run (paths, read errors). Token shapes only, unlike tracker.redact.redact_text, which
     also strips URL credentials from what a run logs."""
-    return redact_token_shapes(text)[0]
+    return _redacted_shapes(text)[0]
 
 
 def _published_file_name(name: str, used: set[str]) -> str:
