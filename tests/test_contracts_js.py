@@ -82,7 +82,7 @@ INDEX_COLUMNS_JS = """
 @pytest.mark.parametrize("share", [0.0, 1.0], ids=["plain columns", "dictionary-coded columns"])
 def test_run_fields_on_an_index(page, tmp_path, share):
     """TrackerFields.ofIndex on the cases' runs as the build stores them: the same as of(runs)."""
-    load_modules(page, tmp_path, ("run-fields.js", "index-data.js"))
+    load_modules(page, tmp_path, ("run-fields.js", "base64.js", "index-data.js"))
     cases = json.loads(contract_text("columns"))["cases"]
     datas = [{"format": 2, "count": len(case["runs"]), "columns": columns_of(case["runs"], share)} for case in cases]
     evaluated = page.evaluate(INDEX_COLUMNS_JS, datas)

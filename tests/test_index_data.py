@@ -119,6 +119,7 @@ def test_the_browser_loader_makes_the_same_rows(page, tmp_path, first):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "index.js").write_text(encoded(rows), encoding="utf-8")
     (tmp_path / "index.html").write_text('<!doctype html><meta charset="utf-8"><script src="data/index.js"></script>'
+                                         f'<script src="{(JS / "base64.js").as_uri()}"></script>'
                                          f'<script src="{(JS / "index-data.js").as_uri()}"></script>')
     page.goto((tmp_path / "index.html").as_uri())
     if first == "a column first":

@@ -11,6 +11,7 @@ from sitegen.index_data import columns_of
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_JS = ROOT / "themes" / "default" / "static" / "js" / "query.js"
 INDEX_DATA_JS = ROOT / "themes" / "default" / "static" / "js" / "index-data.js"
+BASE64_JS = ROOT / "themes" / "default" / "static" / "js" / "base64.js"
 CASES = json.loads((Path(__file__).parent / "query_cases.json").read_text())
 
 RUN_CASES_JS = """
@@ -141,7 +142,7 @@ def index_results(request, page, tmp_path):
             else {"format": 2, "count": len(runs), "columns": columns_of(runs, share)})
     html = tmp_path / "query.html"
     html.write_text('<!doctype html><meta charset="utf-8">'
-                    + "".join(f'<script src="{path.as_uri()}"></script>' for path in (QUERY_JS, INDEX_DATA_JS)))
+                    + "".join(f'<script src="{path.as_uri()}"></script>' for path in (QUERY_JS, BASE64_JS, INDEX_DATA_JS)))
     page.goto(html.as_uri())
     results = page.evaluate(RUN_INDEX_CASES_JS, [CASES, data])
     assert page.errors == []
@@ -164,3 +165,32 @@ def test_the_loader_gives_back_the_rows(index_results):
     keys = list(CASES["runs"][0])  # an index row has every key; a case's run may lack some (null)
     expected = [{key: run.get(key) for key in keys} for run in CASES["runs"]]
     assert index_results["rows"] in (expected, CASES["runs"])  # the old format gives its rows as they are
+
+
+# --- sortIndex on an order already there (the stored order, or it reversed), with ties ---------------
+
+SORT_BOTH_WAYS_JS = """
+([data, rows, fields]) => {
+  const query = window.TrackerQuery;
+  window.TrackerData = { index: data };
+  const index = window.TrackerIndex.load();
+  return fields.map((field) => [query.sortIndex(index, field).map((run) => rows[run].id),
+                                query.sortRuns(rows, field).map((run) => run.id)]);
+}
+"""
+
+
+@pytest.mark.parametrize("created", [[1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1], [1, 2, 2, 3, 3, 4], [4, 3, 3, 2, 2, 1],
+                                     [1, None, 2, 3, 4, 5], [2, 2, 2, 2, 2, 2], [5], []],
+                         ids=["ascending", "descending", "ascending-ties", "descending-ties", "missing", "all-equal",
+                              "one", "none"])
+def test_sort_of_an_order_already_there_is_sortRuns_order(page, tmp_path, created):
+    rows = [{"id": f"r{at}", "name": f"n{at % 2}", "created": value} for at, value in enumerate(created)]
+    data = {"format": 2, "count": len(rows), "columns": columns_of(rows, 0.0)}
+    html = tmp_path / "sort.html"
+    html.write_text('<!doctype html><meta charset="utf-8">'
+                    + "".join(f'<script src="{path.as_uri()}"></script>' for path in (QUERY_JS, BASE64_JS, INDEX_DATA_JS)))
+    page.goto(html.as_uri())
+    found = page.evaluate(SORT_BOTH_WAYS_JS, [data, rows, ["created", "-created", "name", "-name", "id", "-id"]])
+    assert page.errors == []
+    assert [by_columns for by_columns, _ in found] == [by_rows for _, by_rows in found]

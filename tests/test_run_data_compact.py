@@ -126,7 +126,8 @@ def decoded_in_chromium(page, tmp_path, histories: dict) -> dict:
     (tmp_path / "data.js").write_text(data_script_text("runs", "r1", run_data_json(RunSource(run, "r1"))))
     html = tmp_path / "page.html"
     html.write_text(f'<!doctype html><meta charset="utf-8"><section id="charts" data-run-id="r1"></section>'
-                    f'<script src="data.js"></script><script src="{(JS / "run-data.js").as_uri()}"></script>')
+                    f'<script src="data.js"></script><script src="{(JS / "base64.js").as_uri()}"></script>'
+                    f'<script src="{(JS / "run-data.js").as_uri()}"></script>')
     page.goto(html.as_uri())
     result = page.evaluate("""() => {
         const run = window.TrackerRunData.current(), out = {};

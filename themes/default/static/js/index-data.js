@@ -14,6 +14,7 @@
  *      where a run lacks the key), presence(key) -> Uint8Array (1 where a run has it), keysOf(i)}}.
  * query.js filters and sorts on columns; run-fields.js finds the config keys and metrics on them.
  * TrackerData.index.runs still gives every row (made when first read), for a theme's own scripts.
+ * Uses: window.TrackerBase64 (base64.js, loaded before this) for the columns of floats.
  */
 (function () {
   "use strict";
@@ -59,7 +60,8 @@
 
   /** Base64 of little-endian doubles (as the run data's series), NaN standing for null. */
   function floats(base64) {
-    const doubles = new Float64Array(bytesOf(base64).buffer);
+    const bytes = window.TrackerBase64.bytesOf(base64);
+    const doubles = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 3);
     const values = new Array(doubles.length);
     for (let position = 0; position < doubles.length; position++) {
       const value = doubles[position];
@@ -68,21 +70,13 @@
     return values;
   }
 
-  /** The bytes of a base64 text: natively where the browser can (Uint8Array.fromBase64), else by atob. */
-  function bytesOf(base64) {
-    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(base64);
-    const text = atob(base64);
-    const bytes = new Uint8Array(text.length);
-    for (let position = 0; position < text.length; position++) bytes[position] = text.charCodeAt(position);
-    return bytes;
-  }
-
   /** Run `run`'s value of a column of floats, without decoding the others: the 8 bytes are within
    * at most 4 groups of 4 base64 characters. */
   function oneFloat(base64, run) {
     const first = Math.floor((run * 8) / 3), last = Math.floor((run * 8 + 7) / 3);
-    const bytes = bytesOf(base64.slice(first * 4, (last + 1) * 4));
-    const value = new Float64Array(bytes.buffer.slice(run * 8 - first * 3, run * 8 - first * 3 + 8))[0];
+    const bytes = window.TrackerBase64.bytesOf(base64.slice(first * 4, (last + 1) * 4));
+    const start = bytes.byteOffset + run * 8 - first * 3;
+    const value = new Float64Array(bytes.buffer.slice(start, start + 8))[0];
     return value === value ? value : null;
   }
 

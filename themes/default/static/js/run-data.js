@@ -12,6 +12,7 @@
  * downsample(values), nonFiniteTrace(series, x, color, prefix), valueText(value, series)}: after
  * resolve(), each series' times is its array of seconds since created (null where a point has none);
  * decode() gives plain arrays. The series helpers are shared by the run page's charts and the compare page's.
+ * Uses: window.TrackerBase64 (base64.js, loaded before this) to unpack the values.
  */
 (function () {
   "use strict";
@@ -50,10 +51,8 @@
 
   /** The values of a series as a plain array: base64 -> little-endian float32 or float64. */
   function unpack(text, bits) {
-    const binary = atob(text || "");
-    const bytes = new Uint8Array(binary.length);
-    for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
-    const view = new DataView(bytes.buffer);
+    const bytes = window.TrackerBase64.bytesOf(text || "");
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const size = bits === 64 ? 8 : 4;
     const values = new Array(Math.floor(bytes.length / size));
     for (let index = 0; index < values.length; index++) {
