@@ -28,7 +28,7 @@ from .assets import plan_assets
 from .commit_diffs import commit_diff_texts
 from .discover import discover
 from .errors import OutputFolderError, SiteError, StrictBuildError
-from .folder_stamps import STAMPS_FILE, FolderStamps, read_stamps
+from .folder_stamps import STAMPS_FILE, FolderStamps, read_stamps, write_stamps
 from .identity import RunChoice
 from .index_data import INDEX_DATA_FILE, index_digest, index_files
 from .index_update import updated_index_files
@@ -152,7 +152,6 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
         texts = site_pages(renderer, settings, entries, errors, reports.links,
                            previous_index(out, previous) if incremental else None, kept) | reports.texts | diffs
         manifest.index = index_digest(texts[INDEX_DATA_FILE])
-        texts[STAMPS_FILE] = stamps.to_text()
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
         shared = {relative for entry in manifest.runs.values() for relative in entry.shared}  # still referenced
         run_files += sorted({relative for outcome in shown.values() for relative in outcome.shared
@@ -163,19 +162,21 @@ def _build_locked(options: BuildOptions, theme, out: str, progress) -> BuildRepo
                 copy_file(staging, relative, assets[relative])
             run_files += restored
             media = {relative for entry in kept.values() if entry.media for relative in entry.media_files}
-            update_site(out, staging, run_files, texts, set(assets) | media | shared,
+            update_site(out, staging, run_files, texts, set(assets) | media | shared | {STAMPS_FILE},
                         {entry.head["slug"] for entry in kept.values()}, in_site)
+            write_stamps(out, stamps)
             write_manifest(out, manifest, previous)  # last: a build stopped before it renders its runs again
         else:
             for relative, text in texts.items():
                 write_text(staging, relative, text)
+            write_text(staging, STAMPS_FILE, stamps.to_text())
             write_text(staging, MANIFEST_FILE, manifest.to_text())
             for relative, source in assets.items():
                 copy_file(staging, relative, source)
             swap_in(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    written = sorted(run_files) + sorted([*texts, MANIFEST_FILE]) + ([] if incremental else sorted(assets))
+    written = sorted(run_files) + sorted([*texts, MANIFEST_FILE, STAMPS_FILE]) + ([] if incremental else sorted(assets))
     return BuildReport(out, runs_built=len(manifest.runs), runs_rendered=len(shown),
                        runs_running=[entry.head["status"] for entry in entries].count("running"),
                        incremental=incremental, skipped=errors, findings=findings,

@@ -5,12 +5,15 @@ not hold, are read every time."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
 
+from sitegen.build import BuildOptions, build
 from sitegen.discover import discover
 from sitegen.folder_stamps import STAMPS_FILE, FolderStamps, read_stamps
+from test_site_support import append_record, log_run
 from tracker import run_keys
 
 TOKEN = "ghp_" + "a1B2" * 9  # a GitHub token's shape
@@ -103,12 +106,65 @@ def test_a_token_shaped_file_name_keeps_its_folder_out_of_the_stamps(tmp_path, t
 def test_the_stamps_file_round_trips_and_a_damaged_one_is_not_used(tmp_path, trusted_times):
     root, site = tmp_path / "runs", tmp_path / "site"
     make_run(root, "a")
+    make_run(root, "b")
     site.mkdir()
     (site / STAMPS_FILE).write_text(stamped(root).to_text())
     assert read_stamps(str(site)).previous == stamped(root).current
-    data = json.loads((site / STAMPS_FILE).read_text())
-    data["roots"][0]["a"][2][0][1] = "not a size"
-    (site / STAMPS_FILE).write_text(json.dumps(data))
+    lines = (site / STAMPS_FILE).read_text().splitlines()
+    line = json.loads(lines[1])
+    line[4][0][1] = "not a size"
+    (site / STAMPS_FILE).write_text("\n".join([lines[0], json.dumps(line), *lines[2:]]) + "\n")
     assert read_stamps(str(site)).previous == []
-    (site / STAMPS_FILE).write_text('{"format": 1, "roots": [')
+    (site / STAMPS_FILE).write_text('{"format": 3}\n')
     assert read_stamps(str(site)).previous == []
+    # format 1, one JSON object, as builds before format 2 wrote it: still read
+    roots = [{name: [key, folders, files] for name, (key, folders, files) in stamped(root).current[0].items()}]
+    (site / STAMPS_FILE).write_text(json.dumps({"format": 1, "roots": roots}, separators=(",", ":")))
+    stamps = read_stamps(str(site))
+    assert stamps.previous == stamped(root).current and stamps.stored is None  # written whole next time
+
+
+def build_site(runs, site):
+    return build(BuildOptions(runs=[str(runs)], out=str(site)))
+
+
+def test_a_rebuild_appends_the_changed_folders_stamps_and_a_killed_append_leaves_stamps_that_hold(
+        tmp_path, trusted_times):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0}]) for n in range(40)]
+    build_site(runs, site)
+    before_text, before = (site / STAMPS_FILE).read_bytes(), read_stamps(str(site)).previous
+    append_record(paths[4], {"type": "metrics", "time": 2e9, "step": 100, "values": {"loss": 0.5}})
+    shutil.rmtree(paths[7])
+    report = build_site(runs, site)
+    assert (report.incremental, report.runs_rendered) == (True, 1)
+    appended = (site / STAMPS_FILE).read_bytes()
+    assert appended.startswith(before_text) and appended.count(b"\n") == before_text.count(b"\n") + 2
+    after = read_stamps(str(site)).previous
+    assert sorted(after[0]) == sorted(set(before[0]) - {os.path.basename(paths[7])})
+    # A killed write leaves a prefix of what it wrote: every stamp read is the one before or the one after.
+    for cut in range(len(before_text), len(appended)):
+        (site / STAMPS_FILE).write_bytes(appended[:cut])
+        read = read_stamps(str(site)).previous[0]
+        assert all(stamp in (before[0].get(name), after[0].get(name)) for name, stamp in read.items()), cut
+    (site / STAMPS_FILE).write_bytes(appended[:len(before_text) + 10])
+    append_record(paths[2], {"type": "metrics", "time": 2e9, "step": 100, "values": {"loss": 0.5}})
+    assert build_site(runs, site).runs_rendered == 1
+    text = (site / STAMPS_FILE).read_bytes()
+    assert text.startswith(before_text) and b"\n\n" not in text and text.endswith(b"\n")
+    assert read_stamps(str(site)).stored.end == len(text)  # the cut line was removed before the append
+    fresh = FolderStamps()
+    discover([str(runs)], fresh)
+    assert read_stamps(str(site)).previous == fresh.current  # what a full read stamps
+
+
+def test_the_stamps_file_is_written_whole_once_superseded_lines_pass_an_eighth(tmp_path, trusted_times):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0}]) for n in range(16)]
+    build_site(runs, site)
+    whole = (site / STAMPS_FILE).read_bytes().count(b"\n")
+    assert whole == 1 + 16
+    for step, path in enumerate(paths[:3]):
+        append_record(path, {"type": "metrics", "time": 2e9, "step": 100 + step, "values": {"loss": 0.5}})
+        build_site(runs, site)
+    assert (site / STAMPS_FILE).read_bytes().count(b"\n") == whole  # 3 superseded lines > 16 / 8: rewritten
