@@ -6,7 +6,9 @@ copied into ``--rows`` runs of their own (bench_index_page.synthetic_rows: ids, 
 summaries vary as a sweep's do), as the build keeps them: script-safe JSON texts. Each measurement is
 a fresh process that loads the texts, then takes the CPU seconds of index_files and of the floor:
 msgspec decoding the same texts into dicts in one call (what any use of the rows pays). Both
-versions' outputs are compared byte for byte.
+versions' outputs are compared byte for byte. This checkout's process also times what a rebuild
+after one changed run pays (sitegen/index_update.py updated_index_files: the file just made, one
+row in the middle changed), and checks it against index_files of the changed rows.
 
     python bench/bench_index_files.py [--rows 20000 100000] [--repeats 3] [--base COMMIT]
 """
@@ -88,8 +90,29 @@ def child(module_file: str, texts_file: str) -> None:
     del rows
     floor_s = time.process_time() - start
     gc.enable()
-    digest = hashlib.sha256(index_files(texts, [])["data/index.js"].encode()).hexdigest()
-    emit_result({"index_files_s": index_files_s, "floor_s": floor_s, "sha256": digest})
+    previous = index_files(texts, [])["data/index.js"]
+    digest = hashlib.sha256(previous.encode()).hexdigest()
+    emit_result({"index_files_s": index_files_s, "floor_s": floor_s, "sha256": digest,
+                 **({} if module_file else update_after_one_change(previous, texts))})
+
+
+def update_after_one_change(previous: str, texts: list[str]) -> dict:
+    """The CPU seconds of updating ``previous`` (index_files of ``texts``) after one row changed, and
+    whether it is the file index_files makes of the changed rows."""
+    import msgspec
+
+    from sitegen.index_data import index_files
+    from sitegen.index_update import updated_index_files
+    from sitegen.render import script_json
+    rows = [msgspec.json.decode(texts[0]), msgspec.json.decode(texts[len(texts) // 2])]
+    changed = rows[1] | {"summary": {**(rows[1]["summary"] or {}), "loss": 0.125}, "status": "crashed"}
+    texts = [*texts[:len(texts) // 2], script_json(changed), *texts[len(texts) // 2 + 1:]]
+    given = {rows[0]["id"]: texts[0], changed["id"]: texts[len(texts) // 2]}
+    ids = [row["id"] for row in map(msgspec.json.decode, texts)]
+    start = time.process_time()
+    updated = updated_index_files(previous, ids, given, [])
+    update_s = time.process_time() - start
+    return {"update_s": update_s, "update_same": updated == index_files(texts, [])}
 
 
 def measure(work: Path, count: int, base: str, repeats: int) -> dict:
@@ -105,6 +128,9 @@ def measure(work: Path, count: int, base: str, repeats: int) -> dict:
         result[name] = {"index_files_s": median(sample["index_files_s"] for sample in found),
                         "floor_s": median(sample["floor_s"] for sample in found),
                         "ratio": median(sample["index_files_s"] / sample["floor_s"] for sample in found)}
+    result["update_s"] = median(sample["update_s"] for sample in samples["after"])
+    result["update_ratio"] = median(sample["update_s"] / sample["floor_s"] for sample in samples["after"])
+    result["update_same"] = all(sample["update_same"] for sample in samples["after"])
     return result
 
 
@@ -118,7 +144,11 @@ def report(results: list[dict], facts: dict, base: str, repeats: int) -> str:
             rows.append([f"{result['rows']:,}", f"{name} ({base})" if name == "before" else "after",
                          f"{found['index_files_s']:.2f} s", f"{found['floor_s']:.2f} s", f"{found['ratio']:.2f}x",
                          target, met])
+        rows.append([f"{result['rows']:,}", "after: a rebuild's update, one row changed",
+                     f"{result['update_s']:.2f} s", f"{result['after']['floor_s']:.2f} s",
+                     f"{result['update_ratio']:.2f}x", "", ""])
     same = all(result["same_bytes"] for result in results)
+    update_same = all(result["update_same"] for result in results)
     return "\n".join([
         HEADING, "",
         f"`{facts['command']}` on {facts['date']} at {facts['revision']}; {facts['machine']}; one-minute load "
@@ -126,7 +156,10 @@ def report(results: list[dict], facts: dict, base: str, repeats: int) -> str:
         markdown_table(["runs", "code", "index_files, CPU", "floor", "ratio", "target", "met"], rows), "",
         f"- Medians of {repeats} fresh processes a version, before and after interleaved. The floor: msgspec "
         "decoding the same row texts, joined, into dicts in one call, with the cycle collector paused.",
-        f"- The two versions' data/index.js are {'byte-identical' if same else '**not** byte-identical'}.", ""])
+        f"- The two versions' data/index.js are {'byte-identical' if same else '**not** byte-identical'}; the "
+        "update (sitegen/index_update.py: the file just made, the middle row's summary and status changed, the "
+        "rebuild's given rows that one and the first) is "
+        f"{'byte-identical' if update_same else '**not** byte-identical'} to index_files of the changed rows.", ""])
 
 
 def main() -> None:
