@@ -40,3 +40,34 @@ def test_one_run_has_no_differing_keys(page, tmp_path):
     fields = fields_of(page, tmp_path, [{"config": {"lr": 0.1}, "summary": {"loss": 1}}])
     assert fields == {"params": ["lr"], "metrics": ["loss"], "defaultColumns": ["summary.loss"]}
     assert fields_of(page, tmp_path, []) == {"params": [], "metrics": [], "defaultColumns": []}
+
+
+JS = FIELDS_JS.parent
+
+
+def test_of_index_on_columns_of_floats_is_of_the_rows(page, tmp_path):
+    """ofIndex reads a column of floats a value at a time while few values tell whether it varies, then
+    decodes it: a key the same in 200 runs but one (late), the same in all, missing in some, NaN in one."""
+    from sitegen.index_data import columns_of
+
+    runs = []
+    for at in range(200):
+        config = {"late": 0.5 if at != 150 else 0.25, "same": 1.5, "lr": 10.0 ** -(at % 5), "nan": float("nan") if at == 120 else 2.5}
+        if at % 3:
+            config["sometimes"] = 0.125
+        runs.append({"id": f"r{at}", "config": config, "summary": {"loss": at / 7}})
+    html = tmp_path / "fields.html"
+    html.write_text('<!doctype html><meta charset="utf-8">'
+                    + "".join(f'<script src="{(JS / name).as_uri()}"></script>' for name in ("run-fields.js", "base64.js", "index-data.js")))
+    page.goto(html.as_uri())
+    data = {"format": 2, "count": len(runs), "columns": columns_of(runs, 0.0)}
+    assert all("f64" in column for column in data["columns"]["config"]["columns"]), "the case needs columns of floats"
+    by_index, by_rows = page.evaluate("""(data) => {
+      window.TrackerData = { index: data };
+      const index = window.TrackerIndex.load();
+      const byIndex = window.TrackerFields.ofIndex(index);
+      return [byIndex, window.TrackerFields.of(index.rows())];
+    }""", data)
+    assert page.errors == []
+    assert by_index == by_rows
+    assert by_index["defaultColumns"][:3] == ["config.late", "config.lr", "config.nan"]

@@ -11,7 +11,10 @@
  *    column(key) -> {values, codes}: run i's value of a row key is values[codes[i]], or values[i]
  *      when codes is null (a column without repeats; floats stored as base64 doubles, decoded here),
  *    section("config" | "summary") -> {keys (in the order they first appear), column(key) (null
- *      where a run lacks the key), presence(key) -> Uint8Array (1 where a run has it), keysOf(i)}}.
+ *      where a run lacks the key), cell(key, i) (run i's value, without decoding the column),
+ *      numeric(key) (true where the column holds only numbers and null: stored as floats),
+ *      presence(key) -> Uint8Array (1 where a run has it), keysOf(i)}},
+ *    and TrackerIndex.valueAt(column, i): run i's value of a column.
  * query.js filters and sorts on columns; run-fields.js finds the config keys and metrics on them.
  * TrackerData.index.runs still gives every row (made when first read), for a theme's own scripts.
  * Uses: window.TrackerBase64 (base64.js, loaded before this) for the columns of floats.
@@ -54,6 +57,7 @@
     // one kind of array for every column's codes, so the loops over them stay monomorphic (fast)
     if (typeof codes !== "string") return { values, codes: Uint32Array.from(codes) };
     const decoded = new Uint32Array(codes.length);
+    if (values.length === 1) return { values, codes: decoded }; // one value: every code is 0 already
     for (let position = 0; position < codes.length; position++) decoded[position] = CODE_OF[codes.charCodeAt(position)];
     return { values, codes: decoded };
   }
@@ -157,6 +161,7 @@
       keys: stored.keys,
       column,
       cell: cellReader(byKey, column),
+      numeric: (key) => Object.hasOwn(byKey, key) && typeof byKey[key].f64 === "string",
       presence(key) {
         if (!presences.has(key)) {
           const has = Uint8Array.from(shapeKeys, (names) => (names.includes(key) ? 1 : 0));
@@ -173,7 +178,7 @@
 
   function emptySection(count) {
     return { keys: [], column: () => ({ values: [null], codes: new Uint32Array(count) }), cell: () => null,
-             presence: () => new Uint8Array(count), keysOf: () => [] };
+             numeric: () => false, presence: () => new Uint8Array(count), keysOf: () => [] };
   }
 
   /** The older index of whole rows: the same interface, its columns read off the rows. */
@@ -191,6 +196,7 @@
           keys,
           column: (key) => ({ values: objects.map((object) => (Object.hasOwn(object, key) ? object[key] : null)), codes: null }),
           cell: (key, run) => (Object.hasOwn(objects[run], key) ? objects[run][key] : null),
+          numeric: () => false,
           presence: (key) => Uint8Array.from(objects, (object) => (Object.hasOwn(object, key) ? 1 : 0)),
           keysOf: (run) => Object.keys(objects[run]),
         });

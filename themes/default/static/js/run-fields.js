@@ -101,7 +101,13 @@
     // each value of a coded column, and which plain columns hold objects
     const fresh = new Set();
     const columns = config.keys.map((key) => {
-      const column = config.column(key), presence = config.presence(key);
+      const presence = config.presence(key);
+      if (config.numeric(key)) { // floats: no objects, and a few values tell whether they vary
+        const firstRun = presence.indexOf(1);
+        if (firstRun >= 0) fresh.add(firstRun);
+        return { key, numeric: true, presence, present: firstRun < 0 ? 0 : presenceCount(presence, firstRun) };
+      }
+      const column = config.column(key);
       if (column.codes) {
         const codes = column.codes, times = new Float64Array(column.values.length);
         for (let run = 0; run < count; run++) if (presence[run] && times[codes[run]]++ === 0) fresh.add(run);
@@ -118,7 +124,7 @@
     });
     for (const run of [...fresh].sort((a, b) => a - b)) {
       const values = Object.create(null);
-      for (const key of config.keysOf(run)) values[key] = window.TrackerIndex.valueAt(config.column(key), run);
+      for (const key of config.keysOf(run)) values[key] = config.cell(key, run);
       for (const [key, value] of Object.entries(flatten(values))) {
         if (first.has(key)) continue;
         first.set(key, comparable(value));
@@ -130,8 +136,11 @@
       counts.set(key, (counts.get(key) || 0) + times);
       if (!varying.has(key) && comparable(value) !== first.get(key)) varying.add(key);
     };
-    for (const { key, column, presence, present, objects, times } of columns) {
-      if (times) {
+    for (const { key, column, presence, present, objects, times, numeric } of columns) {
+      if (numeric) {
+        counts.set(key, present);
+        if (differs(config, key, presence, first.get(key))) varying.add(key);
+      } else if (times) {
         column.values.forEach((value, code) => {
           if (times[code]) for (const [name, item] of Object.entries(flatten({ [key]: value }))) note(name, item, times[code]);
         });
@@ -150,6 +159,27 @@
       if (counts.get(key) < count && seenFirst !== missing) varying.add(key); // later runs lack it
     }
     return fieldsOf([...first.keys()], varying, index.section("summary").keys);
+  }
+
+  function presenceCount(presence, from) {
+    let present = 0;
+    for (let run = from; run < presence.length; run++) present += presence[run];
+    return present;
+  }
+
+  /** Whether some run's value of a config key of floats differs from `seen` (comparable()): read a
+   * value at a time (the column stays packed) while that is cheap, then on the decoded column. */
+  function differs(config, key, presence, seen) {
+    const CELLS_READ_ALONE = 64;
+    let run = 0;
+    for (let read = 0; run < presence.length && read < CELLS_READ_ALONE; run++) {
+      if (!presence[run]) continue;
+      if (comparable(config.cell(key, run)) !== seen) return true;
+      read++;
+    }
+    const values = config.column(key).values;
+    for (; run < presence.length; run++) if (presence[run] && comparable(values[run]) !== seen) return true;
+    return false;
   }
 
   function isObject(value) {
