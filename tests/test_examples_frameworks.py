@@ -87,3 +87,18 @@ def test_wandb_compat_example_runs_unchanged_but_for_its_import(tmp_path):
     assert len(run.history("loss").steps) == 20
     assert run.summary["final_loss"] < run.history("loss").values[0]
     assert run.tags == ["example"]
+
+
+def test_ray_tune_example_makes_a_run_per_trial_with_its_config_and_iterations(tmp_path):
+    require_framework("ray", extra="ray")
+    out = run_example("ray_tune_sweep.py", tmp_path / "runs", "--quick")
+    runs = tracker.runs(tmp_path / "runs")
+    assert len(runs) == 3 and all(run.status == "finished" for run in runs), [(run.name, run.status) for run in runs]
+    assert {run.project for run in runs} == {"ray-tune-example"}
+    assert sorted(run.config["lr"] for run in runs) == [0.01, 0.3, 3.0]
+    for run in runs:
+        steps = run.history("val_loss").steps
+        assert steps and steps == sorted(steps) and len(steps) <= 20  # ASHA may stop a trial early
+        assert run.history("weights/norm").steps == steps
+    best = max(runs, key=lambda run: run.summary["val_acc"])
+    assert f"best lr {best.config['lr']}:" in out
