@@ -18,7 +18,8 @@ work, so each column is packed the cheapest way that keeps what a chart and the 
      "metrics": {name: {"values": "<base64>", "valueBits": 32 | 64, "times": <axis index>,
                         "stepRange": [first, count, stride]  or  "steps": [int],
                         "count": <points logged>  (only when the series was reduced while reading)}},
-     "system": {...same...}}
+     "system": {...same...},
+     "code": {"commit", "branch"}  (only for a run without a code file: code_data.py)}
 """
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ _INTS, _NUMBERS = {int}, {int, float}
 _BIG_ENDIAN = sys.byteorder == "big"
 
 
-def run_data_json(source: RunSource) -> str:
-    """The JSON text of one run's data file."""
+def run_data_json(source: RunSource, code: dict | None = None) -> str:
+    """The JSON text of one run's data file; ``code``: its commit and branch when the run has no
+    code file (code_data.commit_only)."""
     run = source.run
     origin = run.created
     axis_texts: list[str] = []
@@ -60,7 +62,8 @@ def run_data_json(source: RunSource) -> str:
     metrics = series_group(run.histories)
     system = series_group(run.system)
     head = script_json({"id": run.id, "name": run.name, "created": run.created})[:-1]
-    return f'{head},"timeAxes":[{",".join(axis_texts)}],"metrics":{metrics},"system":{system}}}'
+    tail = "" if code is None else f',"code":{script_json(code)}'
+    return f'{head},"timeAxes":[{",".join(axis_texts)}],"metrics":{metrics},"system":{system}{tail}}}'
 
 
 class SameColumns:

@@ -16,7 +16,7 @@ from tracker.errors import RunFormatError
 from tracker.parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from tracker.reader import created_time
 
-from .code_data import code_data_file, code_data_json
+from .code_data import code_data, code_data_file, commit_only
 from .csv_spool import CsvSpool
 from .environments import environment_context, shared_environment, write_shared_files
 from .load import PAGE_POINTS_PER_SERIES, is_reduced, load_source, read_run
@@ -96,14 +96,16 @@ def _render_run(folder: str, key: str, settings: PageSettings, staging: str, med
     page = run_url(source)
     media, media_findings, outcome.media = publish_run_media(source, media_budget_bytes, staging, run_label(source))
     outcome.findings += media_findings
+    code, code_findings = code_data(source)  # the compare view's code section
+    in_data = commit_only(code)  # a run without a patch or script: no code file, its commit in its data
     texts = {page: renderer.render("run.html", run_context(settings.title, source)
                                    | settings.common("../../", page, run_description(run)) | {"media": media},
                                    run.path),
-             run_data_file(source.slug): data_script_text("runs", run.id, run_data_json(source))}
+             run_data_file(source.slug): data_script_text("runs", run.id, run_data_json(source, in_data))}
     if source.diff_text:
         texts[f"{run_folder(source.slug)}/diff.patch"] = source.diff_text
-    code_json, code_findings = code_data_json(source)  # the compare view's code section
-    texts[code_data_file(source.slug)] = data_script_text("code", run.id, code_json)
+    if in_data is None:
+        texts[code_data_file(source.slug)] = data_script_text("code", run.id, script_json(code))
     outcome.findings += [str(finding) for finding in code_findings]
     for relative, text in texts.items():
         write_text(staging, relative, text)

@@ -142,14 +142,20 @@ def test_build_outside_a_repository_writes_no_commit_diff(code_runs, tmp_path):
     assert all((out / "runs" / run_id / "code.js").is_file() for run_id in code_runs["ids"].values())
 
 
-def test_a_run_without_capture_has_a_code_file_of_nulls(tmp_path):
-    run = tracker.init(project="code", name="bare", dir=str(tmp_path / "runs"), capture=False)
-    run.finish()
+def test_a_run_without_a_patch_or_script_has_its_commit_in_its_run_data_and_no_code_file(tmp_path):
+    bare = tracker.init(project="code", name="bare", dir=str(tmp_path / "runs"), capture=False)
+    bare.finish()
+    on_git = tracker.init(project="code", name="on git", dir=str(tmp_path / "runs"), capture=False)
+    on_git.finish()
+    with open(tmp_path / "runs" / on_git.id / "events.jsonl", "a", encoding="utf-8") as events:  # as capture writes it
+        events.write(json.dumps({"type": "git", "time": 1.8e9, "commit": "a" * 40, "branch": "main",
+                                 "dirty": False}) + "\n")
     done = tracker_cli("build", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "site"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert data_of(tmp_path / "site" / "runs" / run.id / "code.js", f'TrackerData.code["{run.id}"]=') == {
-        "commit": None, "branch": None, "patch": None, "patchCut": False, "script": None, "scriptText": None,
-        "scriptCut": False}
+    for run, code in ((bare, {"commit": None, "branch": None}), (on_git, {"commit": "a" * 40, "branch": "main"})):
+        assert not (tmp_path / "site" / "runs" / run.id / "code.js").exists()
+        data = data_of(tmp_path / "site" / "data" / "runs" / f"{run.id}.js", f'TrackerData.runs["{run.id}"]=')
+        assert list(data)[-1] == "code" and data["code"] == code
 
 
 def data_of(path, marker: str):

@@ -235,9 +235,10 @@ def series_steps(series: dict) -> list[int]:
 def run_data_problems(data: dict) -> list[str]:
     """Every way one run's data differs from the contract, each naming the run, series and key."""
     where = f"run {data.get('id')}"
-    problems = [f"{where}: keys {list(data)}, expected {list(RUN_DATA['run'])}"] if list(data) != list(RUN_DATA["run"]) else []
+    expected = [key for key, spec in RUN_DATA["run"].items() if key in data or not spec.get("optional")]
+    problems = [f"{where}: keys {list(data)}, expected {expected}"] if list(data) != expected else []
     problems += [f"{where}.{key}: {json_type(data.get(key))}" for key, spec in RUN_DATA["run"].items()
-                 if json_type(data.get(key)) not in spec["types"]]
+                 if key in expected and json_type(data.get(key)) not in spec["types"]]
     axes = data.get("timeAxes") or []
     problems += [f"{where}.timeAxes: {axis!r}" for axis in axes
                  if not all(isinstance(delta, int) or delta is None for delta in axis)]

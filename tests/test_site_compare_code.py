@@ -138,3 +138,45 @@ def test_a_site_built_outside_the_repository_says_why_it_has_no_commit_diff(page
     assert page.locator("#compare-code-commits pre").count() == 0
     assert ["d-add", "+lr = 0.2"] in diff_lines(page, "compare-code-scripts")  # the snapshots need no repository
     assert page.errors == []  # no request for a file the site lacks
+
+
+def test_runs_without_a_patch_or_script_compare_from_their_run_data_without_a_code_file(page, code_site, tmp_path):
+    """Runs that captured a commit but no patch or script have no code.js (their run data holds the
+    commit and branch): the Code section says what it said with the file, and asks for no such file."""
+    import json
+    import shutil
+
+    import tracker
+
+    runs = tmp_path / "runs"
+    shutil.copytree(code_site["runs"], runs)
+    bare = {}
+    for name, commit in (("bare-a", code_site["commits"][0]), ("bare-b", code_site["commits"][1])):
+        run = tracker.init(project="code", name=name, dir=str(runs), capture=False)
+        run.finish()
+        with open(runs / run.id / "events.jsonl", "a", encoding="utf-8") as events:  # as capture writes it
+            events.write(json.dumps({"type": "git", "time": 1.8e9, "commit": commit, "branch": "main",
+                                     "dirty": False}) + "\n")
+        bare[name] = run.id
+    out = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "tracker.cli", "build", "--runs", str(runs), "--out", str(out)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not any((out / "runs" / run_id / "code.js").exists() for run_id in bare.values())
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{out.as_uri()}/compare.html#runs={bare['bare-a']},{bare['bare-b']}")
+    page.wait_for_selector("#compare-code-scripts")
+    first, second = (commit[:12] for commit in code_site["commits"])
+    assert page.locator("#compare-code-commits p").inner_text().startswith(
+        f"bare-a is at commit {first}, bare-b at {second}. No diff of the two commits here")
+    assert page.locator("#compare-code-patches").get_by_text("Neither run had uncommitted changes").is_visible()
+    assert page.locator("#compare-code-scripts").get_by_text("Neither run has a snapshot of its entry script").is_visible()
+    assert not any(url.endswith("/code.js") for url in requests) and page.errors == []
+    # one run with a code file beside one without: the patch and script of the one that has them
+    page.goto(f"{out.as_uri()}/compare.html#runs={bare['bare-b']},{code_site['ids']['third']}")
+    page.wait_for_selector("#compare-code-scripts")
+    assert page.locator("#compare-code-commits").get_by_text(f"Both at commit {second} (main).").is_visible()
+    assert ["d-add", f"++{PAYLOAD_LINE}"] in diff_lines(page, "compare-code-patches")  # the patch's added line, added
+    assert ["d-add", "+lr = 0.2"] in diff_lines(page, "compare-code-scripts")
+    assert page.errors == []

@@ -1,10 +1,12 @@
 /*
  * compare-code.js: the compare page's Code section: how two of the chosen runs' code differs.
  *
- * Reads: TrackerCompare.onReady (compare-data.js): the chosen index rows (slug, name, id); loads with
- * TrackerCompare.loadScript, never fetched (so file:// works):
- * - each shown run's runs/<slug>/code.js (sitegen/code_data.py): TrackerData.code[<run id>] =
- *   {commit, branch, patch, patchCut, script, scriptText, scriptCut};
+ * Reads: TrackerCompare.onReady (compare-data.js): the chosen index rows (slug, name, id) and their run
+ * data files (TrackerData.runs[<run id>].code = {commit, branch} for a run without a patch or a script
+ * snapshot, which has no code file); loads with TrackerCompare.loadScript, never fetched (so file:// works):
+ * - for each other shown run (or a site built before run data held "code"), its runs/<slug>/code.js
+ *   (sitegen/code_data.py): TrackerData.code[<run id>] = {commit, branch, patch, patchCut, script,
+ *   scriptText, scriptCut};
  * - when the two commits differ, data/commits/index.js (sitegen/commit_diffs.py):
  *   TrackerData.commitDiffIndex = {repository, keys}, the pairs the site holds (the build makes them
  *   only inside the runs' git checkout, a bounded set), and the pair's data/commits/<hash>-<hash>.js
@@ -126,13 +128,21 @@
 
   let drawing = 0; // the latest draw: an earlier one still loading must not draw over it
 
+  /** A run's code record, or null when the site has none for it. */
+  async function codeOf(run) {
+    const data = ((window.TrackerData || {}).runs || {})[run.id];
+    if (data && data.code) { // no patch and no script: the run data holds all there is
+      return { commit: data.code.commit, branch: data.code.branch, patch: null, patchCut: false, script: null,
+               scriptText: null, scriptCut: false };
+    }
+    const ready = await load(`runs/${encodeURIComponent(run.slug)}/code.js`);
+    return ready ? ((window.TrackerData || {}).code || {})[run.id] || null : null;
+  }
+
   async function draw(a, b) {
     const ticket = ++drawing;
-    // every run of a site has its code file (nulls when it captured none)
-    const ready = await Promise.all([a, b].map((run) => load(`runs/${encodeURIComponent(run.slug)}/code.js`)));
+    const [codeA, codeB] = await Promise.all([a, b].map(codeOf));
     if (ticket !== drawing) return;
-    const codes = (window.TrackerData || {}).code || {};
-    const codeA = ready[0] ? codes[a.id] || null : null, codeB = ready[1] ? codes[b.id] || null : null;
     parts.replaceChildren();
     summary.textContent = `${nameOf(a)} → ${nameOf(b)}: lines removed from ${nameOf(a)} in red, added in ${nameOf(b)} in green.`;
     if (!codeA && !codeB) {
