@@ -266,7 +266,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--base", default=DEFAULT_BASE, help="the commit whose code is 'before'")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tracker-bench-index-page")
-    parser.add_argument("--screenshots", type=Path, help="folder for screenshots of the largest index")
+    parser.add_argument("--screenshots", type=Path, help="folder for screenshots of the largest index (before/, after/)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
@@ -277,9 +277,10 @@ def main(argv=None) -> int:
         print(f"{count} rows ...", file=sys.stderr, flush=True)
         results.append(measure_size(sites, count, args.rounds))
         print(results[-1], file=sys.stderr, flush=True)
-    if args.screenshots:
-        for path in screenshots(sites["after"], args.screenshots):
-            print(f"screenshot: {path}", file=sys.stderr)
+    if args.screenshots:  # the largest index, as each code shows it: to look at side by side
+        for name, site in sites.items():
+            for path in screenshots(site, args.screenshots / name):
+                print(f"screenshot: {path}", file=sys.stderr)
     facts = run_facts("python bench/bench_index_page.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                       load_before)
     facts["base"] = args.base

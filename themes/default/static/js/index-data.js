@@ -85,7 +85,7 @@
   }
 
   /** Run `position`'s value of a column {values, codes} (index.column, section.column): the one
-   * reading of a column, which query.js and run-fields.js use too (as TrackerIndex.valueAt). */
+   * reading of a column, which query.js and index-table.js use too (as TrackerIndex.valueAt). */
   function valueAt(column, position) {
     return column.codes ? column.values[column.codes[position]] : column.values[position];
   }

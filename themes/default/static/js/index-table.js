@@ -6,7 +6,7 @@
  *   url, alerts (a badge when any; and any field a filter names, through TrackerQuery). Only the
  *   rows of the page shown are made: filters and sorts run on the index's columns.
  * Uses: window.TrackerQuery (query.js) for the filter grammar and the sort order (matchIndex, sortIndex);
- *   window.TrackerFormat (format.js) for values and durations;
+ *   window.TrackerFormat (format.js) for values, durations, dates and counts;
  *   window.TrackerFields (run-fields.js, ofIndex) for the config keys, metrics and default columns;
  *   window.TrackerViewState (view-state.js) to keep the view in the URL's hash:
  *   #q=<filter>&sort=[-]<field>&cols=<field>,<field>&group=1&sel=<id>,<id>&page=<n>&per=<rows per page>
