@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from operator import countOf, itemgetter
 
 from msgspec import DecodeError, Struct
 from msgspec.json import Decoder, encode
@@ -42,8 +43,9 @@ FORMAT_1_START = b'{"format":1,'
 DEAD_LINES_PER_LIVE = 1 / 8  # superseded lines past this share of the live ones: the file is rewritten
 MAX_ROOTS = 4096  # a line naming a later runs folder is damaged: the file is not used
 
-# [key, [[sub-folder, ctime ns], ...], [[file, size, mtime ns], ...]]: the key and run_keys.FolderStamp
-Stamp = tuple[str, list[tuple[str, int]], list[tuple[str, int, int]]]
+# Its line: [runs folder position, name, key, [[sub-folder, ctime ns], ...], [[file, size, mtime ns], ...]],
+# the key and run_keys.FolderStamp; kept as the line decodes, so that reading makes no other object a folder
+Stamp = tuple[int, str, str | None, list[tuple[str, int]], list[tuple[str, int, int]]]
 
 
 @dataclass
@@ -60,6 +62,7 @@ class FolderStamps:
     def __init__(self, previous: list[dict[str, Stamp]] | None = None, stored: StoredStamps | None = None):
         self.previous = previous or []
         self.current: list[dict[str, Stamp]] = []
+        self.renewed: list[tuple[int, str]] = []  # (runs folder position, name) of each stamp taken by this build
         self.stored = stored  # None: there is no file in this format to append to
 
     def known_keys(self, root_index: int, folders: list[tuple[str, str]]) -> dict[str, str]:
@@ -71,9 +74,9 @@ class FolderStamps:
         keys = {}
         for folder, name in folders:
             stamp = previous.get(name)
-            if stamp is not None and stamp_holds(folder, stamp[1:]):
+            if stamp is not None and stamp_holds(folder, stamp[3:]):
                 current[name] = stamp
-                keys[folder] = stamp[0]
+                keys[folder] = stamp[2]
         return keys
 
     def keep(self, root_index: int, name: str, key: str, stamp: FolderStamp) -> None:
@@ -81,7 +84,8 @@ class FolderStamps:
         folders, files = stamp
         if all(map(_publishable, [name, *(relative for relative, _ in folders), *(relative for relative, _, _ in files)])):
             # as tuples, as Stamp decodes them (run_keys makes lists, as its JSON lines decode them)
-            self._current(root_index)[name] = (key, list(map(tuple, folders)), list(map(tuple, files)))
+            self._current(root_index)[name] = (root_index, name, key, list(map(tuple, folders)), list(map(tuple, files)))
+            self.renewed.append((root_index, name))
 
     def _current(self, root_index: int) -> dict[str, Stamp]:
         while len(self.current) <= root_index:
@@ -90,30 +94,23 @@ class FolderStamps:
 
     def to_text(self) -> str:
         """The whole file: the format line, a line a stamp."""
-        return (HEADER + b"".join(_line(root_index, name, stamp) for root_index, stamps in enumerate(self.current)
-                                  for name, stamp in stamps.items())).decode()
+        return (HEADER + b"".join(_line(stamp) for stamps in self.current for stamp in stamps.values())).decode()
 
     def changed_lines(self) -> tuple[bytes, int]:
         """The lines that bring the last build's stamps to this build's (a stamp taken anew, a folder
         no longer stamped), and how many lines of the file, old or these, they leave superseded."""
-        lines, superseded = [], 0
-        for root_index, stamps in enumerate(self.current):
-            previous = self.previous[root_index] if root_index < len(self.previous) else {}
-            changed = [(name, stamp) for name, stamp in stamps.items() if previous.get(name) is not stamp]
-            lines += [_line(root_index, name, stamp) for name, stamp in changed]
-            superseded += sum(name in previous for name, _ in changed)
+        lines = [_line(self.current[root_index][name]) for root_index, name in self.renewed]
+        superseded = sum(root_index < len(self.previous) and name in self.previous[root_index]
+                         for root_index, name in self.renewed)
         for root_index, previous in enumerate(self.previous):
             lost = sorted(previous.keys() - (self.current[root_index] if root_index < len(self.current) else {}).keys())
-            lines += [_line(root_index, name, _NOT_STAMPED) for name in lost]
+            lines += [_line((root_index, name, None, [], [])) for name in lost]  # no longer stamped
             superseded += 2 * len(lost)  # its stamp's line and this one
         return b"".join(lines), superseded
 
 
-_NOT_STAMPED = (None, [], [])  # the line of a folder the last build stamped and this one did not
-
-
-def _line(root_index: int, name: str, stamp) -> bytes:
-    return encode([root_index, name, *stamp]) + b"\n"
+def _line(stamp: Stamp) -> bytes:
+    return encode(stamp) + b"\n"
 
 
 def write_stamps(out: str, stamps: FolderStamps) -> None:
@@ -152,14 +149,14 @@ def _publishable(name: str) -> bool:
     return redact_tokens(name) == name
 
 
-class _StampsFile(Struct):  # format 1
+class _StampsFile(Struct):  # format 1: [key, folders, files] by name
     format: int
-    roots: list[dict[str, Stamp]]
+    roots: list[dict[str, tuple[str, list[tuple[str, int]], list[tuple[str, int, int]]]]]
 
 
 _DECODER = Decoder(_StampsFile)  # checks every type as it decodes: a damaged file is not used
 # [root, name, key or None, folders, files]: checked as it decodes, as the format-1 file was
-_decode_line = Decoder(tuple[int, str, str | None, list[tuple[str, int]], list[tuple[str, int, int]]]).decode
+_decode_lines = Decoder(list[Stamp]).decode
 
 
 def read_stamps(out: str) -> FolderStamps:
@@ -168,22 +165,36 @@ def read_stamps(out: str) -> FolderStamps:
         with open(os.path.join(out, STAMPS_FILE), "rb") as handle:
             data = handle.read()
         if data.startswith(FORMAT_1_START):
-            return FolderStamps(_DECODER.decode(data).roots)
+            return FolderStamps([{name: (index, name, *stamp) for name, stamp in stamps.items()}
+                                 for index, stamps in enumerate(_DECODER.decode(data).roots)])
         if not data.startswith(HEADER):
             return FolderStamps()
         end = data.rfind(b"\n") + 1  # what follows is a line a killed build cut short
         lines = data[len(HEADER):end].split(b"\n")
         lines.pop()
-        roots: list[dict[str, Stamp]] = []
-        for line in map(_decode_line, lines):
-            if not 0 <= line[0] <= MAX_ROOTS:
-                return FolderStamps()
-            while len(roots) <= line[0]:
-                roots.append({})
-            if line[2] is None:
-                roots[line[0]].pop(line[1], None)
-            else:
-                roots[line[0]][line[1]] = line[2:]
+        records = _decode_lines(b"[" + b",".join(lines) + b"]")  # one call, checked as it decodes
     except (OSError, DecodeError, ValueError):
         return FolderStamps()
-    return FolderStamps(roots, StoredStamps(end, len(lines) - sum(map(len, roots))))
+    roots = _roots_of(records)
+    return FolderStamps(roots, StoredStamps(end, len(records) - sum(map(len, roots)))) if roots is not None \
+        else FolderStamps()
+
+
+def _roots_of(records: list[tuple]) -> list[dict[str, Stamp]] | None:
+    """Each runs folder's stamps by name, from the lines in order (a later one of a name wins, a
+    null key removes it); None when a line names a runs folder past MAX_ROOTS. The usual file, of
+    one runs folder, in C but for the folders no longer stamped."""
+    positions = set(map(itemgetter(0), records))
+    if positions and not 0 <= min(positions) <= max(positions) <= MAX_ROOTS:
+        return None
+    roots: list[dict[str, Stamp]] = [{} for _ in range(max(positions, default=-1) + 1)]
+    if len(roots) == 1:
+        roots[0] = dict(zip(map(itemgetter(1), records), records))
+    else:
+        for line in records:
+            roots[line[0]][line[1]] = line
+    if countOf(map(itemgetter(2), records), None):  # folders no longer stamped
+        for stamps in roots:
+            for name in [name for name, stamp in stamps.items() if stamp[2] is None]:
+                del stamps[name]
+    return roots

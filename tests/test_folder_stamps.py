@@ -71,9 +71,9 @@ def test_an_unchanged_folder_keeps_its_key_without_being_read(tmp_path, trusted_
     root = tmp_path / "runs"
     folder = make_run(root, "a")
     last = stamped(root)
-    key = last.current[0]["a"][0]
+    key = last.current[0]["a"][2]
     # a stamp that vouches for a key no read would give shows that the folder was not read
-    previous = [{"a": ("key-from-the-stamp", *last.current[0]["a"][1:])}]
+    previous = [{"a": (0, "a", "key-from-the-stamp", *last.current[0]["a"][3:])}]
     found = discover([str(root)], FolderStamps(previous))
     assert found.keys[str(folder)] == "key-from-the-stamp" != key
 
@@ -118,7 +118,7 @@ def test_the_stamps_file_round_trips_and_a_damaged_one_is_not_used(tmp_path, tru
     (site / STAMPS_FILE).write_text('{"format": 3}\n')
     assert read_stamps(str(site)).previous == []
     # format 1, one JSON object, as builds before format 2 wrote it: still read
-    roots = [{name: [key, folders, files] for name, (key, folders, files) in stamped(root).current[0].items()}]
+    roots = [{name: [key, folders, files] for name, (_, _, key, folders, files) in stamped(root).current[0].items()}]
     (site / STAMPS_FILE).write_text(json.dumps({"format": 1, "roots": roots}, separators=(",", ":")))
     stamps = read_stamps(str(site))
     assert stamps.previous == stamped(root).current and stamps.stored is None  # written whole next time
