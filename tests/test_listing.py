@@ -326,3 +326,18 @@ def test_a_folder_changed_within_racy_s_is_not_stamped(tmp_path):
     old = time.time() - 60
     os.utime(path, (old, old))  # the modification time only: a change time cannot be set back
     assert run_keys.scan_folder(path, stamped=True).stamp is None
+
+
+def test_a_warm_listing_tells_folders_from_files_and_links_as_a_cold_one_does(tmp_path):
+    runs = tmp_path / "runs"
+    kept = log_run(runs, "kept", metrics=[{"loss": 1.0}])
+    (runs / "notes.txt").write_text("not a run")
+    (runs / "dangling").symlink_to(tmp_path / "nowhere")
+    (runs / "loop").symlink_to(runs / "loop")
+    (runs / "link").symlink_to(kept)  # a second folder of the same run: a copy
+    (runs / ".hidden").mkdir()
+    cold = list_runs(runs)
+    warm = list_runs(runs)  # its cache names "kept" and "link": their stamps tell they are folders
+    assert [(row["name"], row["path"]) for row in warm.rows] == [(row["name"], row["path"]) for row in cold.rows]
+    assert warm.errors == cold.errors == [(str(runs / "loop"), "cannot open (Too many levels of symbolic links)")]
+    assert warm.copies == cold.copies == [(os.path.basename(kept), kept, str(runs / "link"))]

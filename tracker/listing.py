@@ -30,7 +30,8 @@ from .layout import runs_root
 from .listing_cache import LISTING_FILE, CachedRuns, CacheEntry, read_cache, write_cache  # LISTING_FILE: named from here too
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
-from .run_keys import FolderScan, candidate_entries, copy_rank, flat_stamp, flat_stamp_holds, scan_folder
+from .run_keys import (FolderScan, candidate_entries, candidate_names, copy_rank, flat_stamp, flat_stamp_holds,
+                       folder_problem, scan_folder)
 from .tail_reading import row_from_files
 
 # Runs read from their ends go to worker processes only when the cores' share of the work saves
@@ -86,8 +87,10 @@ def _list_root(root: str, cached: dict[str, CacheEntry], now: float | None, list
     two stats for the usual run); any other is scanned here, or on the workers when they pay for
     so many folders the cache does not name (_ends_workers_pay: a first listing; finding 10,000
     folders' keys takes 0.2 s of one core), and read when its key is not the cached one."""
-    candidates = candidate_entries(root)
-    scanned = _scanned_on_workers(candidates, cached, now)
+    # With a cache, the folders are told from files only where no stamp holds (its stats tell)
+    checked = not cached
+    candidates = candidate_entries(root) if checked else candidate_names(root)
+    scanned = _scanned_on_workers(candidates, checked, cached, now)
     problems, warned = [], []  # folders not read; (position, problems) of runs read with problems
     pending, to_read, read = [], [], {}  # (position, name, path, key, stamp, entry) of the folders scanned
     for position, (name, path, problem) in enumerate(candidates):
@@ -103,6 +106,12 @@ def _list_root(root: str, cached: dict[str, CacheEntry], now: float | None, list
                     warned.append((position, entry[3]))
                 row["path"] = path  # the row is this listing's own, decoded just now: no copy
                 rows.append(row)
+                continue
+        if not checked:
+            problem = folder_problem(path)
+            if problem is not None:
+                if problem:
+                    problems.append((path, problem))
                 continue
         scan, result = scanned.get(path) or (scan_folder(path, stamped=True), None)
         problems += scan.problems
@@ -142,14 +151,16 @@ def _list_root(root: str, cached: dict[str, CacheEntry], now: float | None, list
             warnings.warn(f"tracker: {problem}", stacklevel=4)  # list_runs's caller
 
 
-def _scanned_on_workers(candidates: list[tuple[str, str, str | None]], cached: dict,
+def _scanned_on_workers(candidates: list[tuple[str, str, str | None]], checked: bool, cached: dict,
                         now: float | None) -> dict[str, tuple]:
     """{path: (scan, result of _read_run or None)} of the folders the cache does not name, scanned
-    and read on every core when the workers pay for that many (a first listing); else {}."""
+    and read on every core when the workers pay for that many (a first listing); else {}.
+    ``checked``: whether the candidates are known to be folders (candidate_entries)."""
     if not _ends_workers_pay(len(candidates)) or not _ends_workers_pay(
             len(set(map(itemgetter(0), candidates)).difference(cached))):  # counted in C: no loop a listing
         return {}
-    unknown = [path for name, path, problem in candidates if problem is None and name not in cached]
+    unknown = [path for name, path, problem in candidates
+               if problem is None and name not in cached and (checked or folder_problem(path) is None)]
     batches = [unknown[start:start + ENDS_RUNS_PER_TASK] for start in range(0, len(unknown), ENDS_RUNS_PER_TASK)]
     scanned = {}
     for batch in map_on_cores(_scan_and_read_batch, batches, (now,), min_items=2, per_task=1)[0]:

@@ -23,6 +23,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from operator import attrgetter
+from stat import S_ISDIR
 from typing import Union
 
 from .layout import MAIN_EVENTS_FILE
@@ -132,6 +133,33 @@ def candidate_entries(root: str) -> list[tuple[str, str, str | None]]:
             continue
         folders.append((name, entry.path, None))
     return folders
+
+
+def candidate_names(root: str) -> list[tuple[str, str, str | None]]:
+    """candidate_entries, without telling folders from files: each name of ``root`` that may be a
+    run folder, by name (os.listdir, sorted as strings: no entry objects, a third of the time for
+    100,000 names). For a listing whose cache stamps most folders: a stamp that holds stat'ed the
+    folder and a file inside it, so it is a folder; folder_problem tells the others."""
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        return [(os.path.basename(root), root, f"cannot open the runs folder ({exc.strerror})")]
+    names.sort()
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    return [(name, prefix + name, None) for name in names if not name.startswith(".")]  # is_run_folder_name
+
+
+def folder_problem(path: str) -> str | None:
+    """For a name candidate_names gave: None when it is a folder (or a link to one), "" when it is
+    not, else why it cannot be opened, as candidate_entries tells them."""
+    try:
+        return None if S_ISDIR(os.stat(path).st_mode) else ""
+    except FileNotFoundError:  # gone, or a link to nothing: not a folder, as DirEntry.is_dir() says
+        return ""
+    except OSError as exc:  # a symbolic link loop, or a link into a folder we may not open
+        return f"cannot open ({exc.strerror})"
 
 
 def scan_folder(path: str, stamped: bool = False) -> FolderScan:
