@@ -22,6 +22,8 @@ from pathlib import Path
 from bench_site import run_measured
 from common import BENCHMARKS_DOC, git_revision, machine_description, markdown_table, today, write_section
 
+from tracker.listing_cache import LISTING_FILE
+
 HEADING = "## Big run"
 FULL_STEPS = 1_000_000
 QUICK_STEPS = 50_000
@@ -64,7 +66,7 @@ def measure(run: Path, work: Path) -> dict:
     runs = run.parent
     events = run / "events.jsonl"
     floor = run_measured([sys.executable, "-c", FLOOR_CODE, str(events)])
-    (runs / ".tracker-listing.jsonl").unlink(missing_ok=True)
+    (runs / LISTING_FILE).unlink(missing_ok=True)
     listing = run_measured([sys.executable, "-m", "tracker.cli", "ls", "--runs", str(runs)])
     out = Path(tempfile.mkdtemp(prefix="big-run-site-", dir=work))
     try:
