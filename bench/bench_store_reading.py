@@ -45,13 +45,19 @@ TARGET_RATIO = 5.0  # a sync or tracker ls after one changed run, against the li
 LIVE_RUN = "live-run"
 
 
+def run_objects(runs_folder: str, run_id: str) -> dict[str, bytes]:
+    """One synthetic run as the store holds it: its events one closed segment, a console log."""
+    with open(os.path.join(runs_folder, run_id, "events.jsonl"), "rb") as handle:
+        events = handle.read()
+    return {f"{run_id}/{segments_folder('events.jsonl')}/{closed_segment_name(0)}": events,
+            f"{run_id}/console.log": b"epoch 1/1\n"}
+
+
 def store_objects(runs_folder: str) -> dict[str, bytes]:
-    """Every synthetic run as the store holds it: its events one closed segment, a console log."""
+    """Every synthetic run of ``runs_folder`` as the store holds it (``run_objects``)."""
     objects = {}
     for run_id in sorted(os.listdir(runs_folder)):
-        with open(os.path.join(runs_folder, run_id, "events.jsonl"), "rb") as handle:
-            objects[f"{run_id}/{segments_folder('events.jsonl')}/{closed_segment_name(0)}"] = handle.read()
-        objects[f"{run_id}/console.log"] = b"epoch 1/1\n"
+        objects |= run_objects(runs_folder, run_id)
     return objects
 
 

@@ -30,6 +30,7 @@ import fsspec  # noqa: E402  (s3_server skips this module without s3fs, which br
 
 from tracker.reader import load_run
 from tracker.segments import closed_segment_name, open_segment_name, segments_folder
+from tracker.store_backends import list_files
 from tracker.store_cache import STATE_FILE, StoreCache, cache_folder, extend_events_file
 from tracker.store_plan import StoreObject, empty_state, plan_sync
 
@@ -132,6 +133,48 @@ def test_files_and_runs_gone_from_the_store_are_removed():
     plan = plan_sync(listing(("r2/files/diff.patch", 9, "d")), state, lambda key: 10)
     assert plan.removed == ["r1/console.log", "r2/console.log", "r2/events.jsonl"]
     assert plan.removed_runs == ["r1"]
+
+
+def test_a_plan_is_cut_into_batches_that_keep_each_events_files_segments_together():
+    seg = "r1/events.jsonl.segments/"
+    listed = listing((seg + "0000000000000000", 100, "e1"), (seg + "0000000000000100", 60, "e2"),
+                     (seg + "0000000000000160.open", 9, "e3"), ("r1/console.log", 7, "c1"),
+                     ("r2/console.log", 7, "c2"), ("r2/heartbeat-w1.json", 5, "h1"))
+    plan = plan_sync(listed, empty_state(), lambda key: 0)
+
+    batches = list(plan.batches(2))
+
+    assert [batch.keys() for batch in batches] == [
+        ["r1/console.log", "r2/console.log"], ["r2/heartbeat-w1.json", seg + "0000000000000000",
+                                               seg + "0000000000000100", seg + "0000000000000160.open"]]
+    assert [key for batch in batches for key in batch.keys()] == plan.keys()
+    assert list(plan_sync(listed, {**empty_state(), "objects": {key: obj.stamp for key, obj in listed.items()},
+                                   "closed": {"r1/events.jsonl": 160}}, lambda key: 169).batches(2)) == []
+
+
+def test_a_sync_in_batches_of_two_objects_makes_the_same_cache_as_one_batch(tmp_path, monkeypatch):
+    fs = fsspec.filesystem("memory")
+    store = f"memory://{tmp_path.name}/runs"
+    for name in ("b1", "b2", "b3"):
+        put_run_folder(fs, store, log_run(tmp_path / "local", name, metrics=[{"loss": 1.0 / (step + 1)}
+                                                                            for step in range(12)]), segment_lines=4)
+    whole = StoreCache(store, str(tmp_path / "whole"))
+    whole_report = whole.sync()
+    monkeypatch.setattr("tracker.store_cache.DOWNLOAD_BATCH", 2)  # each cat() now fetches two objects
+    batched = StoreCache(store, str(tmp_path / "batched"))
+
+    report = batched.sync()
+
+    assert (report.downloaded, report.downloaded_bytes, report.problems) == (
+        whole_report.downloaded, whole_report.downloaded_bytes, []) and report.downloaded == report.listed > 6
+    for parent, _, names in os.walk(whole.runs_folder):
+        for name in names:
+            path = os.path.join(parent, name)
+            with open(path, "rb") as one, open(path.replace(whole.folder, batched.folder, 1), "rb") as other:
+                assert other.read() == one.read(), name
+    states = [json.load(open(os.path.join(cache.folder, STATE_FILE))) for cache in (whole, batched)]
+    assert [(state["objects"], state["closed"]) for state in states[1:]] == [(states[0]["objects"], states[0]["closed"])]
+    assert batched.sync().downloaded == 0
 
 
 def test_a_local_events_file_only_grows_and_is_replaced_only_when_its_bytes_differ(tmp_path):
@@ -243,6 +286,33 @@ def synced_line(stderr: str) -> tuple[int, int, int, int]:
     found = SYNCED.search(stderr)
     assert found, stderr
     return int(found.group(2)), int(found.group(3)), int(found.group(4)), int(found.group(5))
+
+
+def test_the_listing_of_a_bucket_is_what_find_answers_from_its_flat_pages(tmp_path, bucket, s3_server):
+    name, fs = bucket
+    keys = [f"runs/r{n}/events.jsonl.segments/{closed_segment_name(0)}" for n in range(3)]
+    keys += ["runs/r0/console.log", "runs/r1/media/images/a.png", "runs/r2/", "runs-other/r9/console.log"]
+    for number, key in enumerate(keys):
+        fs.pipe_file(f"{name}/{key}", b"x\n" * (number + 1))
+    s3_server.requests.clear()
+
+    listed = list_files(fs, f"{name}/runs")
+
+    assert s3_server.listings(name) == 1 and len(s3_server.requests) == 1  # one page: no HEAD, no GET
+    fs.invalidate_cache()
+    found = fs.find(f"{name}/runs", withdirs=False, detail=True)
+    assert sorted(listed) == sorted(found) == sorted(f"{name}/{key}" for key in keys[:-1])
+    assert {path: (info["size"], info["ETag"]) for path, info in listed.items()} == {
+        path: (info["size"], info["ETag"]) for path, info in found.items()}
+    with pytest.raises(FileNotFoundError):
+        list_files(fs, "no-such-bucket-here/runs")
+    s3_server.requests.clear()
+
+    report = StoreCache(f"s3://{name}/runs", str(tmp_path / "cache")).sync()
+
+    assert report.downloaded == 5 and not report.problems  # the placeholder "r2/" is no file of a run
+    assert sorted((method, path) for method, path, query in s3_server.requests) == sorted(
+        [("GET", f"/{name}")] + [("GET", f"/{name}/{key}") for key in keys[:5]])  # one GET each, no HEAD
 
 
 def test_tracker_ls_lists_the_runs_of_a_bucket(tmp_path, bucket, s3_server):

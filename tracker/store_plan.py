@@ -9,9 +9,10 @@ each events file how many bytes of closed segments its local copy holds.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .segments import SEGMENTS_SUFFIX, Segment, SegmentPlan, events_file_of, parse_segment, plan_segments
+from .segments import OFFSET_DIGITS, SEGMENTS_SUFFIX, SegmentPlan, events_file_of, parse_segment, plan_segments
 
 STATE_FORMAT = 1
 
@@ -51,9 +52,27 @@ class SyncPlan:
     events: list[EventsPlan] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)           # local files whose objects are gone
     removed_runs: list[str] = field(default_factory=list)      # run folders with no object left
+    segmented: set[str] = field(default_factory=set)           # events keys with segments listed
 
     def keys(self) -> list[str]:
         return self.files + [key for events in self.events for key in events.keys()]
+
+    def batches(self, keys_per_batch: int) -> Iterator[SyncPlan]:
+        """The files and events files to download, cut into plans of about ``keys_per_batch``
+        objects (an events file's segments stay together), in order; the removals stay here."""
+        batch, size = SyncPlan(), 0
+        for item in [*self.files, *self.events]:
+            if isinstance(item, str):
+                batch.files.append(item)
+                size += 1
+            else:
+                batch.events.append(item)
+                size += len(item.keys())
+            if size >= keys_per_batch:
+                yield batch
+                batch, size = SyncPlan(), 0
+        if batch.files or batch.events:
+            yield batch
 
 
 def empty_state() -> dict:
@@ -96,42 +115,67 @@ def plan_sync(listed: dict[str, StoreObject], state: dict, local_size) -> SyncPl
     """
     applied, closed = state["objects"], state["closed"]
     plan = SyncPlan()
-    segments_of: dict[str, list[Segment]] = {}
+    segments_of: dict[str, list[StoreObject]] = {}
     plain = []
+    holds_segments: dict[str, bool] = {}  # by a folder's last part: a few names for all the runs
     for key, obj in listed.items():
-        if is_segment_key(key):
-            segment = parse_segment(key.rsplit("/", 1)[1], obj.size)
-            if segment is not None:
-                segments_of.setdefault(key.rsplit("/", 1)[0], []).append(segment)
+        folder = key.rpartition("/")[0]
+        last = folder.rpartition("/")[2]
+        holds = holds_segments.get(last)
+        if holds is None:
+            holds = holds_segments[last] = last.endswith(SEGMENTS_SUFFIX) and events_file_of(last) is not None
+        if holds:
+            segments_of.setdefault(folder, []).append(obj)
         else:
             plain.append(key)
-    for folder, found in sorted(segments_of.items()):
+    for folder, objects in sorted(segments_of.items()):
         events_key = folder[: -len(SEGMENTS_SUFFIX)]
-        rebuild = local_size(events_key) < closed.get(events_key, 0)
-        start = 0 if rebuild else closed.get(events_key, 0)
+        held = closed.get(events_key, 0)
+        if held and closed_within(objects, held) and local_size(events_key) >= held:
+            plan.segmented.add(events_key)  # a finished run synced before: nothing new (most of a big store)
+            continue
+        found = [segment for obj in objects if (segment := parse_segment(obj.key.rpartition("/")[2], obj.size))]
+        if not found:
+            continue  # only objects a person left there
+        plan.segmented.add(events_key)
+        rebuild = local_size(events_key) < held
+        start = 0 if rebuild else held
         segments = plan_segments(found, start, where=folder)
         if segments.open is not None and not rebuild and not segments.closed \
                 and applied.get(f"{folder}/{segments.open.name}") == listed[f"{folder}/{segments.open.name}"].stamp:
             segments.open = None  # its bytes are in the local file already
         if segments.closed or segments.open or segments.problems or rebuild:
             plan.events.append(EventsPlan(events_key, folder, segments, rebuild))
-    segmented = {folder[: -len(SEGMENTS_SUFFIX)] for folder in segments_of}
+    segmented = plan.segmented
     plan.files = sorted(key for key in plain if key not in segmented and applied.get(key) != listed[key].stamp)
-    plan.removed = sorted(key for key in applied if key not in listed and not is_segment_key(key))
-    plan.removed += sorted(key for key in closed if key not in segmented and key not in listed)
-    runs_now = {key.split("/", 1)[0] for key in listed}
-    plan.removed_runs = sorted({key.split("/", 1)[0] for key in [*applied, *closed]} - runs_now)
+    gone = [key for key in applied if key not in listed]
+    gone_events = [key for key in closed if key not in segmented and key not in listed]
+    plan.removed = sorted(key for key in gone if not is_segment_key(key)) + sorted(gone_events)
+    # Only a run with an object gone can have gone whole.
+    runs_left = {key.split("/", 1)[0] for key in gone + gone_events}
+    if runs_left:
+        runs_left -= {key.split("/", 1)[0] for key in listed}
+    plan.removed_runs = sorted(runs_left)
     return plan
 
 
+def closed_within(objects: list[StoreObject], end: int) -> bool:
+    """Whether every object is a closed segment that ends by byte ``end``: ``plan_segments`` from
+    ``end`` then has nothing to add, and is not asked (it parses each name)."""
+    for obj in objects:
+        name = obj.key[-OFFSET_DIGITS - 1:]
+        if name[0] != "/" or not name[1:].isdecimal() or int(name[1:]) + obj.size > end:
+            return False
+    return True
+
+
 def next_state(state: dict, listed: dict[str, StoreObject], applied: set[str], closed_ends: dict[str, int],
-               url: str) -> dict:
+               url: str, segmented: set[str]) -> dict:
     """The state after a sync: the stamps of the plain files and open segments applied, now or
     before, that are still listed; the closed bytes each events file holds, for those whose
-    segments are still listed."""
+    segments are still listed (``segmented``, the plan's)."""
     objects = {key: stamp for key, stamp in state["objects"].items() if key in listed}
     objects |= {key: listed[key].stamp for key in applied}
-    segmented = {key.rsplit("/", 1)[0][: -len(SEGMENTS_SUFFIX)] for key in listed if is_segment_key(key)}
     return {"format": STATE_FORMAT, "url": url, "objects": objects,
             "closed": {key: end for key, end in closed_ends.items() if key in segmented},
             "synced_at": time.time()}
