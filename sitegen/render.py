@@ -63,14 +63,16 @@ def _template_cache() -> jinja2.BytecodeCache | None:
 
 
 class Renderer:
-    """Renders named templates of one theme."""
+    """Renders named templates of one theme. ``auto_reload=False``: templates are read once, never
+    checked again (Jinja stats each template a page includes, about ten a run page, every render);
+    for a process that ends with its build, such as a build's worker."""
 
-    def __init__(self, theme: Theme):
+    def __init__(self, theme: Theme, auto_reload: bool = True):
         self.theme = theme
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder) for folder in theme.template_dirs]),
             undefined=jinja2.StrictUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True,
-            bytecode_cache=_template_cache())
+            bytecode_cache=_template_cache(), auto_reload=auto_reload)
         self.env.filters.update(tojs=lambda value: jinja2.utils.markupsafe.Markup(script_json(value)),
                                 value=format_value, bytes=format_bytes, duration=format_duration)
 

@@ -7,6 +7,7 @@ wrote), so a build holds one run per worker plus the index rows, however many ru
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from functools import partial
@@ -92,7 +93,10 @@ def _render_run(folder: str, key: str, settings: PageSettings, staging: str, med
     run = source.run
     renderer = _renderers.get((settings.theme.name, tuple(settings.theme.folders)))
     if renderer is None:
-        renderer = _renderers[(settings.theme.name, tuple(settings.theme.folders))] = Renderer(settings.theme)
+        # A build's worker ends with its build: its templates need no check for edits (tracker
+        # serve renders small builds in its own long-lived process, and picks edits up)
+        renderer = _renderers[(settings.theme.name, tuple(settings.theme.folders))] = Renderer(
+            settings.theme, auto_reload=not _in_build_worker())
     page = run_url(source)
     media, media_findings, outcome.media = publish_run_media(source, media_budget_bytes, staging, run_label(source))
     outcome.findings += media_findings
@@ -136,6 +140,12 @@ def _render_run(folder: str, key: str, settings: PageSettings, staging: str, med
     row = index_row(source)
     outcome.head, outcome.row_json, outcome.commit = row_head(row), script_json(row), row["commit"]
     return outcome
+
+
+def _in_build_worker() -> bool:
+    """Whether this process is a worker that map_on_cores started (its parent is a pool's)."""
+    multiprocessing = sys.modules.get("multiprocessing")  # never imported here just to ask
+    return multiprocessing is not None and multiprocessing.parent_process() is not None
 
 
 def _shared_texts(shared, renderer: Renderer, settings: PageSettings) -> dict[str, str]:
