@@ -182,6 +182,7 @@ def test_a_changed_run_appends_its_line_and_the_cache_is_rewritten_once_dead_lin
     assert grown.startswith(written)  # one line appended, nothing rewritten
     _, lines = cache_lines(runs)
     assert len(lines) == 17 and lines[-1][0] == os.path.basename(paths[3]) and lines[-1][2]["summary"] == {"loss": 0.25}
+    assert not [entry for entry in lines if "path" in entry[2]]
     assert list_runs(runs).rows == list_runs(runs).rows  # read back from the cache: the later line wins
 
     for path in paths[5], paths[7]:
@@ -190,6 +191,7 @@ def test_a_changed_run_appends_its_line_and_the_cache_is_rewritten_once_dead_lin
     assert [rows[f"run-{n}"]["summary"] for n in (3, 5, 7)] == [{"loss": 0.25}, {"loss": 0.5}, {"loss": 0.5}]
     _, lines = cache_lines(runs)
     assert len(lines) == 16 and len({entry[0] for entry in lines}) == 16  # rewritten: one line a run
+    assert not [entry for entry in lines if "path" in entry[2]]  # the listing's own field, left out
 
 
 def test_a_cache_line_that_cannot_be_read_costs_only_its_run_a_read(tmp_path):

@@ -69,24 +69,20 @@ def _list_runs(roots: tuple, now: float | None) -> Listing:
     for root in roots or (None,):
         root = runs_root(root)
         cached = read_cache(root)
-        rows, kept, new = [], [], []
-        _list_root(root, cached.entries, now, listing, rows, kept, new)
-        write_cache(root, cached, kept, new)
+        rows_by_root.append(_list_root(root, cached, now, listing))
         listing.caches.append(cached)
-        rows_by_root.append(rows)
     listing.rows, listing.copies = _one_per_id(rows_by_root)
     return listing
 
 
-def _list_root(root: str, cached: dict[str, CacheEntry], now: float | None, listing: Listing, rows: list[dict],
-               kept: list[CacheEntry], new: list[CacheEntry]) -> None:
-    """Add the runs of the runs folder ``root`` to ``rows`` and what could not be read to the
-    listing's errors; add to ``kept`` the cache entries that still hold and to ``new`` those made
-    for runs read or scanned again. One pass over the folders, in the order of their names: a
+def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing) -> list[dict]:
+    """The rows of the runs of the runs folder ``root``; what could not be read goes to the
+    listing's errors, and the cache is brought up to date. One pass over the folders, in the order of their names: a
     folder whose cached stamp holds is listed from its entry unscanned (run_keys.flat_stamp_holds:
     two stats for the usual run); any other is scanned here, or on the workers when they pay for
     so many folders the cache does not name (_ends_workers_pay: a first listing; finding 10,000
     folders' keys takes 0.2 s of one core), and read when its key is not the cached one."""
+    cached, rows, kept, new = cache.entries, [], [], []  # kept: the cache's entries that hold; new: for the others
     # With a cache, the folders are told from files only where no stamp holds (its stats tell)
     checked = not cached
     candidates = candidate_entries(root) if checked else candidate_names(root)
@@ -128,6 +124,7 @@ def _list_root(root: str, cached: dict[str, CacheEntry], now: float | None, list
             pending.append((position, name, path, scan.key, stamp, entry))
     listing.errors += problems
     read.update(zip((path for path, _ in to_read), _read_runs(to_read, now)))
+    located = []  # (row, its folder) of the runs read or scanned again
     for position, name, path, key, stamp, entry in pending:
         if entry is None:
             row, found, error = read[path]
@@ -144,11 +141,15 @@ def _list_root(root: str, cached: dict[str, CacheEntry], now: float | None, list
                 kept.append(entry)
         if found:
             warned.append((position, found))
-        row["path"] = path
+        located.append((row, path))
         rows.append(row)
+    write_cache(root, cache, kept, new)
+    for row, path in located:  # after writing: the file's rows are as_filterable()'s, without it
+        row["path"] = path
     for _, found in sorted(warned, key=itemgetter(0)):
         for problem in found:
             warnings.warn(f"tracker: {problem}", stacklevel=4)  # list_runs's caller
+    return rows
 
 
 def _scanned_on_workers(candidates: list[tuple[str, str, str | None]], checked: bool, cached: dict,

@@ -196,10 +196,10 @@ def entry_line(name: str, key: str, row: dict, problems: list[str], stamp: FlatS
 
 
 def write_cache(root: str, cached: CachedRuns, kept: list[CacheEntry], new: list[CacheEntry]) -> None:
-    """Bring the cache up to date: ``kept``, the entries of the file to keep, and ``new``, those
-    not in it yet, appended as JSON lines unless the file is to be rewritten whole (see the module
-    doc); their rows are written without the "path" a listing adds. A folder that cannot be written
-    (read-only, full) keeps what it had, or none."""
+    """Bring the cache up to date: ``kept``, the entries of the file to keep (their rows may carry
+    the "path" a listing adds, which the file leaves out), and ``new``, those not in it yet,
+    appended as JSON lines unless the file is to be rewritten whole (see the module doc). A
+    folder that cannot be written (read-only, full) keeps what it had, or none."""
     if not os.path.isdir(root):
         return
     path = os.path.join(root, LISTING_FILE)
@@ -212,9 +212,9 @@ def write_cache(root: str, cached: CachedRuns, kept: list[CacheEntry], new: list
                 # deleted since it was read is not started again without its header
                 descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
                 with os.fdopen(descriptor, "wb") as handle:
-                    handle.write(b"".join(entry_line(*_without_path(entry)) + b"\n" for entry in new))
+                    handle.write(b"".join(entry_line(*entry) + b"\n" for entry in new))
             return
-        replace_file(path, _whole_file([*map(_without_path, kept), *map(_without_path, new)]))
+        replace_file(path, _whole_file([*map(_without_path, kept), *new]))
         if not cached.usable:  # a first listing by this version: the older formats' files are dead weight
             for legacy in LEGACY_LISTING_FILES:
                 with contextlib.suppress(FileNotFoundError):
@@ -226,7 +226,11 @@ def write_cache(root: str, cached: CachedRuns, kept: list[CacheEntry], new: list
 def _without_path(entry: CacheEntry) -> CacheEntry:
     """An entry as the file holds it: its row without the "path" that the listing added."""
     name, key, row, problems, stamp = entry
-    return name, key, {field: value for field, value in row.items() if field != "path"}, problems, stamp
+    if "path" not in row:
+        return entry
+    row = row.copy()  # a copy in C, then one key off: a third of a comprehension's time
+    del row["path"]
+    return name, key, row, problems, stamp
 
 
 def _whole_file(entries: list[CacheEntry]) -> bytes:
