@@ -156,7 +156,7 @@ def section_of(objects: list, share: float = DICTIONARY_SHARE) -> dict:
     positions = key_positions(keys_of_shapes)
     distinct = [[positions[key] for key in keys] for keys in keys_of_shapes]
     codes = list(map(shape_codes.__getitem__, shapes))
-    shapes_column = (coded(distinct, codes) if objects and len(distinct) <= share * len(objects)
+    shapes_column = (_coded(distinct, codes) if objects and len(distinct) <= share * len(objects)
                      else list(map(distinct.__getitem__, codes)))
     columns = [column_of(list(map(dict.get, objects, repeat(key))), share) for key in positions]
     return {"keys": list(positions), "shapes": shapes_column, "columns": columns}
@@ -206,7 +206,7 @@ def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
     return {"values": distinct_values, "codes": list(map(dict(zip(distinct, range(len(distinct)))).__getitem__, keys))}
 
 
-def coded(distinct: list, codes: list[int]) -> dict:
+def _coded(distinct: list, codes: list[int]) -> dict:
     if len(distinct) <= len(CODE_ALPHABET):
         return {"values": distinct, "codes": "".join(map(CODE_ALPHABET.__getitem__, codes))}
     return {"values": distinct, "codes": codes}
@@ -257,11 +257,11 @@ def assigned_json(text: str) -> str:
 
 def rows_of(columns: dict, count: int) -> list[dict]:
     """Rows from columns_of's columns."""
-    values = values_of_columns(columns, count)
+    values = _values_of_columns(columns, count)
     return [{key: values[key][position] for key in columns} for position in range(count)]
 
 
-def values_of_columns(columns: dict, count: int) -> dict[str, list]:
+def _values_of_columns(columns: dict, count: int) -> dict[str, list]:
     """Row key -> every row's value (a section's: each row's object), in the columns' order."""
     values = {}
     for key, column in columns.items():

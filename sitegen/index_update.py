@@ -128,8 +128,8 @@ class _Update:
         return self._values[key]
 
     def _previous_values(self, key: str) -> list:
-        column = self.previous[key]  # a string: derived from another column
-        if isinstance(column, str):
+        column = self.previous[key]
+        if isinstance(column, str):  # derived from another column
             return list(map(DERIVED[key][1], self._previous_values(DERIVED[key][0])))
         return column_values(column)
 
