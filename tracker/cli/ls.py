@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
+from operator import itemgetter, methodcaller
 
 from .. import query
 from ..cyclic_gc import cyclic_gc_paused
@@ -42,6 +43,7 @@ def add_parser(commands) -> None:
 
 
 AGG_CHOICES = ("mean", "std", "min", "max", "count", "stderr")
+_SUMMARY, _CREATED, _DURATION = itemgetter("summary"), itemgetter("created"), itemgetter("duration_s")
 
 
 def run_ls(args) -> int:
@@ -73,13 +75,13 @@ def _run_ls(args) -> int:
     configs = config_columns([fields["config"] for fields in rows])
     params, metrics = _columns(args.columns, rows, configs)
     headers = ["id", "name", "project", "status", "start", "duration", *params, *metrics]
-    # Column by column: each a list comprehension, 100,000 runs' worth of text in a fraction of a second.
-    columns = [[fields["id"] for fields in rows], [fields["name"] for fields in rows],
-               [fields["project"] for fields in rows], [fields["status"] for fields in rows],
-               [format_time(fields["created"]) for fields in rows],
-               format_durations([fields["duration_s"] for fields in rows]),
+    # Column by column, each field got by a map in C: 100,000 runs' worth of text in a fraction of a second.
+    summaries = list(map(_SUMMARY, rows))
+    columns = [*(list(map(itemgetter(name), rows)) for name in ("id", "name", "project", "status")),
+               list(map(format_time, map(_CREATED, rows))),
+               format_durations(list(map(_DURATION, rows))),
                *(format_column(configs[name]) for name in params),
-               *(format_column([fields["summary"].get(name) for fields in rows]) for name in metrics)]
+               *(format_column(list(map(methodcaller("get", name), summaries))) for name in metrics)]
     print(column_table(headers, columns))
     return _done(args)
 
