@@ -13,6 +13,10 @@ from every row makes, byte for byte (tests/test_index_update.py checks random re
 """
 from __future__ import annotations
 
+import base64
+import math
+import sys
+from array import array
 from itertools import chain, compress, repeat
 from operator import attrgetter, sub
 
@@ -81,8 +85,8 @@ def _pieces(ids: list[str], rows: dict, previous_ids: list[str], count: int) -> 
     return pieces
 
 
-def _spliced(previous, pieces: list, given: list, fill=None) -> list | str:
-    """A sequence (a list, or a string of codes) of the updated runs: the previous one's stretches
+def _spliced(previous, pieces: list, given: list, fill=None) -> list | str | bytes:
+    """A sequence (a list, a string of codes, packed doubles) of the updated runs: the previous one's stretches
     (``fill`` for each of them when there is no previous one) and the ``given`` runs' items in turn."""
     given_items = iter(given)
     parts = []
@@ -91,8 +95,8 @@ def _spliced(previous, pieces: list, given: list, fill=None) -> list | str:
             parts.append(previous[piece[0]:piece[1]] if previous is not None else [fill] * (piece[1] - piece[0]))
         else:
             parts.append(next(given_items))
-    if isinstance(previous, str):
-        return "".join(parts)
+    if isinstance(previous, (str, bytes)):
+        return previous[:0].join(parts)
     for place, piece in enumerate(pieces):  # a given value in a list of its own: it may be a list itself
         if type(piece) is not list:
             parts[place] = [parts[place]]
@@ -146,6 +150,10 @@ class _Update:
 
     def column(self, column, given: list):
         """A column of values (index_data.column_of's forms) with the given runs' values put in."""
+        if isinstance(column, dict) and "f64" in column:
+            packed = _spliced_floats(column["f64"], self.pieces, given, self.count)
+            if packed is not None:
+                return packed
         if isinstance(column, dict) and "codes" in column:
             recoded = _recoded(column["values"], column["codes"], self.pieces, given, self.count, True)
             if recoded is not None:
@@ -170,6 +178,28 @@ class _Update:
         previous = dict(zip(keys, section["columns"]))
         columns = [self.column(previous.get(key), [found.get(key) for found in objects]) for key in positions]
         return {"keys": list(positions), "shapes": {"values": distinct, "codes": recoded["codes"]}, "columns": columns}
+
+
+def _spliced_floats(packed: str, pieces: list, given: list, count: int) -> dict | None:
+    """A column of floats packed as base64 doubles (index_data._floats), spliced as bytes; None
+    where a cold build would not pack it: a given value neither a float nor null, or too few
+    distinct values among the first SAMPLE (it would code them)."""
+    if not all(type(value) is float or value is None for value in given):
+        return None
+    doubles = array("d", [math.nan if value is None else value for value in given])
+    if sys.byteorder == "big":
+        doubles.byteswap()
+    given_bytes = doubles.tobytes()
+    merged = _spliced(base64.b64decode(packed), [[8 * piece[0], 8 * piece[1]] if type(piece) is list else piece
+                                                 for piece in pieces],
+                      [given_bytes[8 * place:8 * place + 8] for place in range(len(given))])
+    first = array("d", merged[:8 * SAMPLE])
+    if sys.byteorder == "big":
+        first.byteswap()
+    distinct = len(dict.fromkeys(None if math.isnan(value) else value for value in first))  # null was packed as NaN
+    if distinct < 2 or distinct <= DICTIONARY_SHARE * min(count, SAMPLE):
+        return None  # a float is there (two values, one not null), and a cold build would not code them
+    return {"f64": base64.b64encode(merged).decode("ascii")}
 
 
 def _recoded(values: list, codes: str | list[int], pieces: list, given: list, count: int,
