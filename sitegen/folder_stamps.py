@@ -34,11 +34,12 @@ from msgspec.json import Decoder, encode
 from tracker.atomic_file import replace_file
 from tracker.run_keys import FolderStamp, stamp_holds
 
+from .output import append_at
 from .redaction import redact_tokens
 
 STAMPS_FILE = ".tracker-folders.json"
 STAMPS_FORMAT = 2
-HEADER = b'{"format":2}\n'
+HEADER = b'{"format":%d}\n' % STAMPS_FORMAT
 FORMAT_1_START = b'{"format":1,'
 DEAD_LINES_PER_LIVE = 1 / 8  # superseded lines past this share of the live ones: the file is rewritten
 MAX_ROOTS = 4096  # a line naming a later runs folder is damaged: the file is not used
@@ -117,27 +118,16 @@ def write_stamps(out: str, stamps: FolderStamps) -> None:
     """Bring ``out``'s stamps file from the one read (``stamps.stored``) to ``stamps.current``: the
     changed lines appended in one write, or the file replaced whole (atomic_file.py) when there is
     none to append to or superseded lines would pass DEAD_LINES_PER_LIVE of the live ones."""
-    path = os.path.join(out, STAMPS_FILE)
     if stamps.stored is not None:
         lines, superseded = stamps.changed_lines()
         dead = stamps.stored.dead + superseded
         if dead <= sum(map(len, stamps.current)) * DEAD_LINES_PER_LIVE:
             try:
-                _append(path, stamps.stored.end, lines)
+                append_at(out, STAMPS_FILE, stamps.stored.end, lines)
                 return
             except FileNotFoundError:
                 pass  # removed since it was read: written whole below
-    replace_file(path, stamps.to_text())
-
-
-def _append(path: str, end: int, lines: bytes) -> None:
-    """Append ``lines`` at byte ``end``, cutting a line a killed build left cut short, in one write."""
-    with open(path, "r+b") as handle:
-        handle.truncate(end)
-    if lines:
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(lines)
+    replace_file(os.path.join(out, STAMPS_FILE), stamps.to_text())
 
 
 def _publishable(name: str) -> bool:

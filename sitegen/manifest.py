@@ -48,6 +48,7 @@ from tracker.version import __version__
 from .assets import plan_assets
 from .commit_diffs import KnownCommits
 from .model import ROW_HEAD_FIELDS
+from .output import append_at
 from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
@@ -181,22 +182,11 @@ def write_manifest(out: str, manifest: Manifest, previous: Manifest | None) -> N
         dead = stored.dead + stored.end_size + stored.entry_size * sum(run_id in old for run_id, _ in changed)
         if dead <= (stored.length + len(appended) - dead) * DEAD_BYTES_PER_LIVE:
             try:
-                _append(path, stored.end, appended)
+                append_at(out, MANIFEST_FILE, stored.end, appended)
                 return
             except FileNotFoundError:
                 pass  # removed since it was read: written whole below
     replace_file(path, manifest.to_text())
-
-
-def _append(path: str, end: int, records: bytes) -> None:
-    """Append ``records`` at byte ``end`` of the file, cutting what a build killed while appending
-    left after it (the last whole build ended there), in one write: a build killed during this
-    one leaves a cut tail that readers skip."""
-    with open(path, "r+b") as handle:
-        handle.truncate(end)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(records)
 
 
 def read_manifest(out: str) -> Manifest | None:
