@@ -76,7 +76,8 @@ def whole_rows_text(row_texts: list[str]) -> str:
 
 def writes_columns(site: Path) -> bool:
     """Whether the code that built ``site`` writes data/index.js by column (else as whole rows)."""
-    return '"columns":' in (site / "data" / "index.js").read_text(encoding="utf-8")
+    with open(site / "data" / "index.js", encoding="utf-8") as data:
+        return 'TrackerData.index={"format":' in data.read(4096)  # whole rows begin {"runs":[
 
 
 def build_sites(work: Path, base: str) -> dict[str, Path]:
