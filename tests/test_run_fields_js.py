@@ -52,13 +52,14 @@ def test_of_index_on_columns_of_floats_is_of_the_rows(page, tmp_path):
 
     runs = []
     for at in range(200):
-        config = {"late": 0.5 if at != 150 else 0.25, "same": 1.5, "lr": 10.0 ** -(at % 5), "nan": float("nan") if at == 120 else 2.5}
+        config = {"late": 0.5 if at != 150 else 0.25, "same": 1.5, "lr": 10.0 ** -(at % 5),
+                  "nan": float("nan") if at == 120 else 2.5}
         if at % 3:
             config["sometimes"] = 0.125
         runs.append({"id": f"r{at}", "config": config, "summary": {"loss": at / 7}})
     html = tmp_path / "fields.html"
-    html.write_text('<!doctype html><meta charset="utf-8">'
-                    + "".join(f'<script src="{(JS / name).as_uri()}"></script>' for name in ("run-fields.js", "base64.js", "index-data.js")))
+    html.write_text('<!doctype html><meta charset="utf-8">' + "".join(
+        f'<script src="{(JS / name).as_uri()}"></script>' for name in ("run-fields.js", "base64.js", "index-data.js")))
     page.goto(html.as_uri())
     data = {"format": 2, "count": len(runs), "columns": columns_of(runs, 0.0)}
     assert all("f64" in column for column in data["columns"]["config"]["columns"]), "the case needs columns of floats"
