@@ -87,45 +87,44 @@ def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing
     checked = not cached
     candidates = candidate_entries(root) if checked else candidate_names(root)
     scanned = _scanned_on_workers(candidates, checked, cached, now)
-    problems, warned = [], []  # folders not read; (position, problems) of runs read with problems
-    pending, to_read, read = [], [], {}  # (position, name, path, key, stamp, entry) of the folders scanned
-    for position, (name, path, problem) in enumerate(candidates):
+    problems, warned = [], []  # folders not read; (folder name, problems) of runs listed with problems
+    pending, to_read, read = [], [], {}  # (name, path, key, stamp, entry) of the folders scanned
+    get, keep, add = cached.get, kept.append, rows.append  # bound once: the loop runs 100,000 times
+    for name, path, problem in candidates:
+        entry = get(name)
+        if entry is not None and problem is None:
+            stamp, row = entry[4], entry[2]
+            if stamp is not None and row["status"] != "running" and flat_stamp_holds(path, stamp):
+                keep(entry)  # as it was: not read, so its events are not needed
+                if entry[3]:
+                    warned.append((name, entry[3]))
+                row["path"] = path  # the row is this listing's own, decoded just now: no copy
+                add(row)
+                continue
+        if problem is None and not checked:
+            problem = folder_problem(path)
+            if problem == "":  # not a folder
+                continue
         if problem is not None:
             problems.append((path, problem))
             continue
-        entry = cached.get(name)
-        if entry is not None and entry[4] is not None:  # (a folder scanned on the workers has none)
-            row = entry[2]
-            if row["status"] != "running" and flat_stamp_holds(path, entry[4]):
-                kept.append(entry)  # as it was: not read, so its events are not needed
-                if entry[3]:
-                    warned.append((position, entry[3]))
-                row["path"] = path  # the row is this listing's own, decoded just now: no copy
-                rows.append(row)
-                continue
-        if not checked:
-            problem = folder_problem(path)
-            if problem is not None:
-                if problem:
-                    problems.append((path, problem))
-                continue
         scan, result = scanned.get(path) or (scan_folder(path, stamped=True), None)
         problems += scan.problems
         if scan.key is None:
             continue
         stamp = None if scan.stamp is None else flat_stamp(scan.stamp)
         if result is not None:
-            pending.append((position, name, path, scan.key, stamp, None))
+            pending.append((name, path, scan.key, stamp, None))
             read[path] = result
         elif _stale(entry, scan.key):
-            pending.append((position, name, path, scan.key, stamp, None))
+            pending.append((name, path, scan.key, stamp, None))
             to_read.append((path, scan.events))
         else:
-            pending.append((position, name, path, scan.key, stamp, entry))
+            pending.append((name, path, scan.key, stamp, entry))
     listing.errors += problems
     read.update(zip((path for path, _ in to_read), _read_runs(to_read, now)))
     located = []  # (row, its folder) of the runs read or scanned again
-    for position, name, path, key, stamp, entry in pending:
+    for name, path, key, stamp, entry in pending:
         if entry is None:
             row, found, error = read[path]
             if error is not None:
@@ -140,13 +139,13 @@ def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing
             else:
                 kept.append(entry)
         if found:
-            warned.append((position, found))
+            warned.append((name, found))
         located.append((row, path))
         rows.append(row)
     write_cache(root, cache, kept, new)
     for row, path in located:  # after writing: the file's rows are as_filterable()'s, without it
         row["path"] = path
-    for _, found in sorted(warned, key=itemgetter(0)):
+    for _, found in sorted(warned, key=itemgetter(0)):  # in the order of the folders' names
         for problem in found:
             warnings.warn(f"tracker: {problem}", stacklevel=4)  # list_runs's caller
     return rows

@@ -57,6 +57,7 @@ FolderStamp = list[list[list[Union[str, int]]]]
 # lists fewer to decode, keep and free).
 FlatStamp = list[Union[str, int]]
 _USUAL_FLAT_STAMP = 6  # the length of a flat stamp of one folder and one file
+_stat, _SEP = os.stat, os.sep  # looked up once: flat_stamp_holds runs for every run of a listing
 
 
 @dataclass
@@ -229,9 +230,9 @@ def flat_stamp_holds(path: str, stamp: FlatStamp) -> bool:
     try:
         if len(stamp) == _USUAL_FLAT_STAMP:
             count, relative, ctime_ns, name, size, mtime_ns = stamp
-            if count != 1 or relative or os.stat(path).st_ctime_ns != ctime_ns:
+            if count != 1 or relative or _stat(path).st_ctime_ns != ctime_ns:
                 return False
-            info = os.stat(path + name if path.endswith(os.sep) else path + os.sep + name)
+            info = _stat(path + name if path[-1] == _SEP else path + _SEP + name)
             return info.st_size == size and info.st_mtime_ns == mtime_ns
         count = stamp[0]
         folders = [stamp[start:start + 2] for start in range(1, 1 + 2 * count, 2)]
