@@ -42,6 +42,11 @@ DERIVED = {"url": ("slug", "runs/{}/index.html".format), "slug": ("id", str)}
 # fewer: a character costs the browser less to parse than a number in an array (and a byte less).
 # None of them needs escaping in a JS string or in HTML.
 CODE_ALPHABET = "()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+# A column of strings that barely repeat (ids, names, commits) is one string, its values joined by
+# the first of these characters that none of them holds: the browser parses one string where it
+# parsed a string a run (at 100,000 runs that was half the time data/index.js took to load), and
+# index-data.js splits it when the column is first read. None needs escaping in JSON or HTML.
+JOIN_SEPARATORS = "|~^`"
 ASSIGNMENT = "TrackerData.index="
 INDEX_DATA_FILE = "data/index.js"
 
@@ -189,21 +194,33 @@ def column_of(values: list, share: float = DICTIONARY_SHARE) -> list | dict:
     """{"values": distinct, "codes": position per run} when at most ``share`` of the values are
     distinct (the file is then smaller, and a filter tests each value once), the codes a string of
     CODE_ALPHABET's characters when there are few enough values, else numbers; else the values as
-    they are, floats (and nulls) as _floats packs them."""
+    _undistinct keeps them."""
     types = set(map(type, values))
     as_they_are = not compared_as_json(types)
     sample = values[:SAMPLE] if as_they_are else list(map(_encode, values[:SAMPLE]))
     # a first look at the first values spares hashing (or encoding) every value of a column that barely repeats
     if not values or len(dict.fromkeys(sample)) > share * min(len(values), SAMPLE):
-        return _floats(values, type(None) in types) if float in types and types <= _FLOATS else values
+        return _undistinct(values, types)
     keys = values if as_they_are else list(map(_encode, values))
     distinct = dict.fromkeys(keys)  # first seen first
     if len(distinct) > share * len(values):
-        return _floats(values, type(None) in types) if float in types and types <= _FLOATS else values
+        return _undistinct(values, types)
     distinct_values = list(distinct) if as_they_are else list(map(_decode, distinct))
     if len(distinct) <= len(CODE_ALPHABET):  # each value's character straight away: no list of numbers
         return {"values": distinct_values, "codes": "".join(map(dict(zip(distinct, CODE_ALPHABET)).__getitem__, keys))}
     return {"values": distinct_values, "codes": list(map(dict(zip(distinct, range(len(distinct)))).__getitem__, keys))}
+
+
+def _undistinct(values: list, types: set[type]) -> list | dict:
+    """A column whose values barely repeat: floats (and nulls) packed, strings joined, else as they are."""
+    if float in types and types <= _FLOATS:
+        return _floats(values, type(None) in types)
+    if types == _STRINGS:
+        for separator in JOIN_SEPARATORS:
+            joined = separator.join(values)
+            if joined.count(separator) == len(values) - 1:  # no value holds it: split gives them back
+                return {"joined": joined, "separator": separator}
+    return values
 
 
 def _coded(distinct: list, codes: list[int]) -> dict:
@@ -218,6 +235,7 @@ def _coded(distinct: list, codes: list[int]) -> dict:
 _HASHABLE = {str, int, float, bool, type(None)}
 _NUMERIC = {int, float, bool}
 _FLOATS = {float, type(None)}
+_STRINGS = {str}
 
 
 def compared_as_json(types: set[type]) -> bool:
@@ -286,6 +304,8 @@ def column_values(column: list | dict) -> list:
     """A column's values, one per run (column_of's inverse), each step a pass in C."""
     if isinstance(column, list):
         return column
+    if "joined" in column:
+        return column["joined"].split(column["separator"])
     if "f64" in column:
         packed = array("d", base64.b64decode(column["f64"]))
         if sys.byteorder == "big":

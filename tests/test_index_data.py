@@ -73,7 +73,8 @@ def test_a_column_that_does_not_follow_from_another_is_kept():
     rows = [row(number) for number in range(3)]
     rows[1] |= {"slug": "other", "url": "runs/elsewhere/index.html"}
     text = encoded(rows)
-    assert isinstance(columns_of_text(text)["url"], list) and isinstance(columns_of_text(text)["slug"], list)
+    columns = columns_of_text(text)
+    assert (columns["url"]["separator"], columns["slug"]["separator"]) == ("|", "|")  # stored, not derived
     assert index_of_text(text)["runs"] == rows
 
 
@@ -132,3 +133,20 @@ def test_the_browser_loader_makes_the_same_rows(page, tmp_path, first):
     assert loaded["unreadable"] == [{"path": "bad", "reason": "unreadable: <why>"}]
     assert loaded["ids"] == [found["id"] for found in rows]
     assert loaded["sections"][:3] == ["seed", "lr", "nested"]
+
+
+@pytest.mark.parametrize("names, separator", [
+    (["a", "b", "c"], "|"),
+    (["a|b", "c", "d"], "~"),             # the first separator that no value holds
+    (["a|~^", "b", ""], "`"),
+    (["a|", "b~", "c^", "d`"], None),     # every separator taken: the values as a list
+], ids=["bar", "tilde", "backtick", "none-free"])
+def test_strings_that_barely_repeat_are_one_string_split_on_a_free_separator(names, separator):
+    rows = [row(number) | {"name": name} for number, name in enumerate(names)]
+    columns = columns_of_text(encoded(rows))
+    if separator is None:
+        assert columns["name"] == names
+    else:
+        assert columns["name"] == {"joined": separator.join(names), "separator": separator}
+    assert columns["id"]["separator"] == "|"  # ids, unique: joined too
+    assert [found["name"] for found in index_of_text(encoded(rows))["runs"]] == names

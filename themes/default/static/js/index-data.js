@@ -9,7 +9,8 @@
  *    row(i) -> run i's row as docs/site-data.md documents it (oldest first; made on first use),
  *    rows() -> every row (made on first use: the index table never needs them all),
  *    column(key) -> {values, codes}: run i's value of a row key is values[codes[i]], or values[i]
- *      when codes is null (a column without repeats; floats stored as base64 doubles, decoded here),
+ *      when codes is null (a column without repeats; floats stored as base64 doubles and strings
+ *      stored joined in one, decoded here),
  *    section("config" | "summary") -> {keys (in the order they first appear), column(key) (null
  *      where a run lacks the key), cell(key, i) (run i's value, without decoding the column),
  *      numeric(key) (true where the column holds only numbers and null: stored as floats),
@@ -49,9 +50,22 @@
     return loaded.index;
   }
 
+  const splitColumns = new WeakMap(); // a stored column of joined strings -> its values, split once
+
+  /** The values of a column stored as one string (sitegen/index_data.py JOIN_SEPARATORS). */
+  function joinedValues(stored) {
+    let values = splitColumns.get(stored);
+    if (!values) {
+      values = stored.joined.split(stored.separator);
+      splitColumns.set(stored, values);
+    }
+    return values;
+  }
+
   /** A stored column as {values, codes}. */
   function decode(stored) {
     if (Array.isArray(stored)) return { values: stored, codes: null };
+    if (typeof stored.joined === "string") return { values: joinedValues(stored), codes: null };
     if (typeof stored.f64 === "string") return { values: floats(stored.f64), codes: null };
     const { values, codes } = stored;
     // one kind of array for every column's codes, so the loops over them stay monomorphic (fast)
@@ -94,6 +108,7 @@
    * column decoded (a decoded column is read as such: it is there already). */
   function storedValueAt(stored, run) {
     if (Array.isArray(stored)) return stored[run];
+    if (typeof stored.joined === "string") return joinedValues(stored)[run];
     if (typeof stored.f64 === "string") return oneFloat(stored.f64, run);
     const { values, codes } = stored;
     return values[typeof codes === "string" ? CODE_OF[codes.charCodeAt(run)] : codes[run]];
