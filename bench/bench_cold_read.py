@@ -179,7 +179,7 @@ def step_breakdown(runs: Path, count: int) -> dict[str, float]:
     """{step: CPU ms per run} of rendering the first ``count`` runs of ``runs``, step by step."""
     theme = resolve_theme(None)
     settings = PageSettings("Experiments", theme, plan_assets(theme.static_dirs)[1], "tracker", None, None)
-    renderer = Renderer(theme)
+    renderer = Renderer(theme, auto_reload=False)  # as a build's worker renders (run_pages.render_run)
     folders = sorted(path for path in runs.iterdir() if path.is_dir())[:count]
     spent = dict.fromkeys(BREAKDOWN_STEPS, 0.0)
 
