@@ -31,7 +31,8 @@ def cache_lines(runs) -> tuple[dict, list[list]]:
     header_line, _, rest = (runs / LISTING_FILE).read_bytes().partition(b"\n")
     header = json.loads(header_line)
     block, lines = rest[:header["bulk"]], rest[header["bulk"] + 1:].splitlines()
-    return header, [list(entry) for entry in (msgspec.msgpack.decode(block) if block else [])] + list(map(json.loads, lines))
+    entries = [list(entry) for entry in msgspec.msgpack.decode(block)] if block else []
+    return header, entries + [json.loads(line) for line in lines]
 
 
 def cache_as_json_lines(runs) -> list[bytes]:

@@ -77,11 +77,12 @@ def _list_runs(roots: tuple, now: float | None) -> Listing:
 
 def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing) -> list[dict]:
     """The rows of the runs of the runs folder ``root``; what could not be read goes to the
-    listing's errors, and the cache is brought up to date. One pass over the folders, in the order of their names: a
-    folder whose cached stamp holds is listed from its entry unscanned (run_keys.flat_stamp_holds:
-    two stats for the usual run); any other is scanned here, or on the workers when they pay for
-    so many folders the cache does not name (_ends_workers_pay: a first listing; finding 10,000
-    folders' keys takes 0.2 s of one core), and read when its key is not the cached one."""
+    listing's errors, and the cache is brought up to date. One pass over the folders, in the
+    order of their names: a folder whose cached stamp holds is listed from its entry unscanned
+    (run_keys.flat_stamp_holds: two stats for the usual run); any other is scanned here, or on the
+    workers when they pay for so many folders the cache does not name (_ends_workers_pay: a first
+    listing; finding 10,000 folders' keys takes 0.2 s of one core), and read when its key is not
+    the cached one."""
     cached, rows, kept, new = cache.entries, [], [], []  # kept: the cache's entries that hold; new: for the others
     # With a cache, the folders are told from files only where no stamp holds (its stats tell)
     checked = not cached
