@@ -113,8 +113,10 @@ def serve(port: int, runs_folder: str, runs: int) -> None:
         path = environ.get("PATH_INFO", "")
         if path == COUNTS_PATH:
             start_response("200 OK", [("Content-Type", "application/json")])
+            usage = resource.getrusage(resource.RUSAGE_SELF)
             with lock:
-                return [json.dumps({"counts": counts, "server": filled}).encode()]
+                return [json.dumps({"counts": counts, "server": filled,
+                                    "cpu_s": usage.ru_utime + usage.ru_stime}).encode()]
         kind = request_kind(environ["REQUEST_METHOD"], path, environ.get("QUERY_STRING", ""))
         with lock:
             counts[kind] = counts.get(kind, 0) + 1
@@ -179,11 +181,9 @@ class Timer:
     def __init__(self, endpoint: str, env: dict):
         self.endpoint, self.env = endpoint, env
 
-    def counts(self) -> dict:
-        return server_facts(self.endpoint)["counts"]
 
     def run(self, argv: list[str]) -> dict:
-        before_counts = self.counts()
+        server_before = server_facts(self.endpoint)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(argv, env=self.env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -192,13 +192,15 @@ class Timer:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv[:4])} exited {done.returncode}: {done.stderr[-800:]}")
-        after_counts = self.counts()
+        server_after = server_facts(self.endpoint)
+        before_counts, after_counts = server_before["counts"], server_after["counts"]
         requests = {kind: after_counts[kind] - before_counts.get(kind, 0) for kind in after_counts
                     if after_counts[kind] != before_counts.get(kind, 0)}
+        server_cpu = server_after["cpu_s"] - server_before["cpu_s"]
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        print(f"{' '.join(argv[2:5])[:60]!r}: {wall:.2f} s wall, {cpu:.2f} s CPU, {requests}", file=sys.stderr,
-              flush=True)
-        return {"wall_s": wall, "cpu_s": cpu, "requests": requests, "stderr": done.stderr.strip()[-300:]}
+        print(f"{' '.join(argv[2:5])[:60]!r}: {wall:.2f} s wall, {cpu:.2f} s CPU, server {server_cpu:.2f} s CPU, "
+              f"{requests}", file=sys.stderr, flush=True)
+        return {"wall_s": wall, "cpu_s": cpu, "server_cpu_s": server_cpu, "requests": requests, "stderr": done.stderr.strip()[-300:]}
 
 
 def seed_cache(url: str, cache_dir: str, runs_folder: str) -> float:
@@ -213,9 +215,8 @@ def seed_cache(url: str, cache_dir: str, runs_folder: str) -> float:
             for run in sorted({obj.key.split("/", 1)[0] for obj in objects} - {CHANGING_RUN}):
                 local |= run_objects(runs_folder, run)
             fetched = {obj.key: local[obj.key] for obj in objects if obj.key in local}
-            fetched |= super()._download([obj for obj in objects if obj.key not in local], report)
-            report.downloaded = len(fetched)
-            return fetched
+            report.downloaded += len(fetched)
+            return fetched | super()._download([obj for obj in objects if obj.key not in local], report)
 
     started = time.perf_counter()
     print(SeededCache(url, cache_folder(url, cache_dir)).sync().line(), file=sys.stderr)
@@ -265,6 +266,7 @@ def measure(endpoint: str, args, work: str) -> dict:
 
 def summary(samples: list[dict]) -> dict:
     return {"wall_s": median(s["wall_s"] for s in samples), "cpu_s": median(s["cpu_s"] for s in samples),
+            "server_cpu_s": median(s["server_cpu_s"] for s in samples),
             "requests": samples[-1]["requests"], "samples": len(samples), "last_stderr": samples[-1]["stderr"]}
 
 
@@ -286,24 +288,25 @@ def requests_cell(requests: dict) -> str:
 def report(args, server: dict, results: dict, facts: dict) -> str:
     floor = results["floor"]
     rows = [["floor: a fresh process lists the prefix (boto3, ListObjectsV2)", f"{floor['wall_s']:.2f}",
-             f"{floor['cpu_s']:.2f}", requests_cell(floor["requests"]), "-", "-", "-", "-"]]
+             f"{floor['cpu_s']:.2f}", f"{floor['server_cpu_s']:.2f}", requests_cell(floor["requests"]), "-", "-", "-",
+             "-"]]
     for name, label, targeted in MEASURES:
         if name not in results:
             continue
         measured = results[name]
-        ratio = measured["wall_s"] / floor["wall_s"]
-        met = "-" if not targeted else verdict(ratio <= TARGET_RATIO and measured["wall_s"] <= TARGET_S) \
-            if name != "sync" else verdict(ratio <= TARGET_RATIO)
-        rows.append([label, f"{measured['wall_s']:.2f}", f"{measured['cpu_s']:.2f}",
-                     requests_cell(measured["requests"]), f"{floor['wall_s']:.2f}", f"{ratio:.2f}x",
-                     f"<= {TARGET_S:g} s, <= {TARGET_RATIO:g}x" if targeted and name != "sync" else
-                     (f"<= {TARGET_RATIO:g}x" if targeted else "-"), met])
-    table = markdown_table(["measure", "wall s", "CPU s", "requests", "floor wall s", "ratio to floor", "target",
-                            "met"], rows)
+        wall_ratio, cpu_ratio = measured["wall_s"] / floor["wall_s"], measured["cpu_s"] / floor["cpu_s"]
+        target = f"<= {TARGET_S:g} s, <= {TARGET_RATIO:g}x" if name != "sync" else f"<= {TARGET_RATIO:g}x"
+        met = verdict(max(wall_ratio, cpu_ratio) <= TARGET_RATIO and (name == "sync" or measured["wall_s"] <= TARGET_S))
+        rows.append([label, f"{measured['wall_s']:.2f}", f"{measured['cpu_s']:.2f}", f"{measured['server_cpu_s']:.2f}",
+                     requests_cell(measured["requests"]), f"{wall_ratio:.2f}x", f"{cpu_ratio:.2f}x",
+                     target if targeted else "-", met if targeted else "-"])
+    table = markdown_table(["measure", "wall s", "CPU s", "server CPU s", "requests", "wall / floor's",
+                            "CPU / floor's", "target", "met"], rows)
     return (f"`{facts['command']}` ({facts['date']}, {facts['revision']}, {facts['machine']}; load "
             f"{facts['load_before']} before, {facts['load_after']} after; medians of {args.repeats}). "
             f"{args.runs:,} runs of {args.steps} steps ({server['objects']:,} objects, put in moto's server "
-            f"through its backend in {server['fill_s']:.0f} s; the server process held {server['rss_mb']:,.0f} MB).\n\n"
+            f"through its backend in {server['fill_s']:.0f} s; the server process held {server['rss_mb']:,.0f} MB). "
+            "CPU: the measured process and the children it waited for; server CPU: moto's process meanwhile.\n\n"
             f"{table}\n")
 
 
