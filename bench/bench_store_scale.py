@@ -44,7 +44,7 @@ import urllib.request
 from pathlib import Path
 
 from bench_store_reading import free_port, live_head, live_lines, run_objects
-from common import REPO_ROOT, machine_description, markdown_table, median, print_report, run_facts, verdict
+from common import REPO_ROOT, markdown_table, median, print_report, run_facts, verdict
 from synthetic_runs import run_id, write_runs
 
 from tracker.segments import closed_segment_name, segments_folder
