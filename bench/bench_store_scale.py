@@ -200,7 +200,8 @@ class Timer:
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         print(f"{' '.join(argv[2:5])[:60]!r}: {wall:.2f} s wall, {cpu:.2f} s CPU, server {server_cpu:.2f} s CPU, "
               f"{requests}", file=sys.stderr, flush=True)
-        return {"wall_s": wall, "cpu_s": cpu, "server_cpu_s": server_cpu, "requests": requests, "stderr": done.stderr.strip()[-300:]}
+        return {"wall_s": wall, "cpu_s": cpu, "server_cpu_s": server_cpu, "requests": requests,
+                "stderr": done.stderr.strip()[-300:]}
 
 
 def seed_cache(url: str, cache_dir: str, runs_folder: str) -> float:

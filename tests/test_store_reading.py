@@ -173,7 +173,7 @@ def test_a_sync_in_batches_of_two_objects_makes_the_same_cache_as_one_batch(tmp_
             with open(path, "rb") as one, open(path.replace(whole.folder, batched.folder, 1), "rb") as other:
                 assert other.read() == one.read(), name
     states = [json.load(open(os.path.join(cache.folder, STATE_FILE))) for cache in (whole, batched)]
-    assert [(state["objects"], state["closed"]) for state in states[1:]] == [(states[0]["objects"], states[0]["closed"])]
+    assert (states[1]["objects"], states[1]["closed"]) == (states[0]["objects"], states[0]["closed"])
     assert batched.sync().downloaded == 0
 
 
