@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..segments import is_store_url
-from . import BUILD_MODULES, add_runs_option, add_site_options, require_site_packages
+from . import BUILD_MODULES, add_runs_option, add_site_options, end_process, require_site_packages
 
 
 def add_parser(commands) -> None:
@@ -74,11 +74,14 @@ def run_build(args) -> int:
     progress = print_progress if sys.stderr.isatty() else None
     if is_store_url(args.out):
         return publish_to_bucket(options, args.cache, progress)
-    report = build(options, progress=progress)
+    made = [] if args.ends_process else None  # the build's manifests and discovery, left to the process's end
+    report = build(options, progress=progress, keep=made)
     for line in report_warnings(report):
         print(line, file=sys.stderr)
     print(report_line(report))
     print(f"open {report.index_path}")
+    if made is not None:  # the site is written and closed: end here rather than free what the build made
+        end_process(0)
     return 0
 
 
