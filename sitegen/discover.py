@@ -21,7 +21,7 @@ from .folder_stamps import FolderStamps
 @dataclass
 class Discovery:
     folders: list[str]  # absolute run folders, in the order of the roots, then by name
-    keys: dict[str, str] = field(default_factory=dict)  # folder -> key
+    keys: dict[str, str] = field(default_factory=dict)  # folder -> key, of each of ``folders`` in its order
     roots: list[str] = field(default_factory=list)
     missing_roots: list[str] = field(default_factory=list)
     root_of: dict[str, int] = field(default_factory=dict)  # folder -> index of its root in ``roots``

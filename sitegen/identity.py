@@ -36,7 +36,9 @@ class RunChoice:
 
     def __init__(self, found: Discovery, known_ids: dict[str, str]):
         self.found = found
-        self.ids: dict[str, str | None] = {folder: known_ids.get(found.keys[folder]) for folder in found.folders}
+        # found.keys lists found.folders in their order: the ids mapped over its keys in C (a rebuild of
+        # 100,000 runs spent 0.1 s here a step an id)
+        self.ids: dict[str, str | None] = dict(zip(found.keys, map(known_ids.get, found.keys.values())))
         self.unreadable: dict[str, str] = {}  # folder -> why it could not be read
         # made once, then kept up to date by learn(): a rebuild learns of a few folders of 100,000
         self._shown: dict[str, str] | None = None   # run id -> the folder shown
