@@ -80,6 +80,22 @@ def writes_columns(site: Path) -> bool:
         return 'TrackerData.index={"format":' in data.read(4096)  # whole rows begin {"runs":[
 
 
+CODE_OF_SITE: dict[Path, Path | None] = {}  # each site's code for columns_text (None: this checkout)
+# Run by the code at --base (PYTHONPATH): data/index.js as that code writes the rows read from stdin
+ENCODE_AS_BASE = ("import sys; from sitegen.index_data import index_files; "
+                  "sys.stdout.write(index_files(sys.stdin.read().split(chr(10)), [])['data/index.js'])")
+
+
+def columns_text(code: Path | None, row_texts: list[str]) -> str:
+    """data/index.js of ``row_texts`` by column, as the code under ``code`` writes it (None: this
+    checkout): a base may store a column in a form this checkout does not, and its scripts not
+    read this checkout's forms."""
+    if code is None:
+        return index_files(row_texts, [])["data/index.js"]
+    return subprocess.run([sys.executable, "-c", ENCODE_AS_BASE], input="\n".join(row_texts), text=True,
+                          env=dict(os.environ, PYTHONPATH=str(code)), cwd=code, capture_output=True, check=True).stdout
+
+
 def build_sites(work: Path, base: str) -> dict[str, Path]:
     """The two sites of two runs: "before" built by the code at ``base``, "after" by this checkout."""
     runs = work / "runs"
@@ -92,6 +108,7 @@ def build_sites(work: Path, base: str) -> dict[str, Path]:
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
     sites = {"before": work / "site-before", "after": work / "site-after"}
+    CODE_OF_SITE.update({sites["before"]: source, sites["after"]: None})
     for name, site in sites.items():
         shutil.rmtree(site, ignore_errors=True)
         env = dict(BUILD_ENV, PYTHONPATH=str(source)) if name == "before" else BUILD_ENV
@@ -184,8 +201,8 @@ MEASURES = ("ready_ms", "blank_ms", "search_ms", "sort_ms", "drawn_ms", "ready_c
 def measure_size(sites: dict[str, Path], count: int, rounds: int) -> dict:
     template = index_of_text((sites["after"] / "data" / "index.js").read_text(encoding="utf-8"))["runs"][0]
     row_texts = [script_json(row) for row in synthetic_rows(template, count)]
-    by_column = index_files(row_texts, [])["data/index.js"]
-    texts = {name: by_column if writes_columns(site) else whole_rows_text(row_texts) for name, site in sites.items()}
+    texts = {name: columns_text(CODE_OF_SITE[site], row_texts) if writes_columns(site) else whole_rows_text(row_texts)
+             for name, site in sites.items()}
     for name, site in sites.items():
         (site / "data" / "index.js").write_text(texts[name], encoding="utf-8")
     samples = {name: [] for name in sites}
