@@ -73,13 +73,10 @@ def append_at(root: str, relative: str, end: int, data: bytes) -> None:
     """Cut ``relative`` to its first ``end`` bytes (what a build stopped while appending left after
     them) and append ``data`` in one write: a build stopped during it leaves a prefix of ``data``,
     which the file's reader skips (manifest.py, folder_stamps.py). FileNotFoundError when it is gone."""
-    path = site_path(root, relative)
-    with open(path, "r+b") as handle:
+    with open(site_path(root, relative), "r+b") as handle:
         handle.truncate(end)
-    if data:
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        handle.seek(end)
+        handle.write(data)
 
 
 def copy_file(root: str, relative: str, source: str) -> None:

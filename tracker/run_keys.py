@@ -198,10 +198,7 @@ def stamp_holds(path: str, stamp: FolderStamp) -> bool:
         folders, files = stamp
         if len(folders) == 1 and len(files) == 1:  # the usual run: its folder and one events file
             (relative, ctime_ns), (name, size, mtime_ns) = folders[0], files[0]
-            if relative or stat(path).st_ctime_ns != ctime_ns:
-                return False
-            info = stat(folder + name)
-            return info.st_size == size and info.st_mtime_ns == mtime_ns
+            return not relative and _usual_stamp_holds(path, ctime_ns, name, size, mtime_ns)
         for relative, ctime_ns in folders:
             if (stat(path) if not relative else os.lstat(folder + relative)).st_ctime_ns != ctime_ns:
                 return False
@@ -212,6 +209,15 @@ def stamp_holds(path: str, stamp: FolderStamp) -> bool:
     except (OSError, ValueError, TypeError):  # gone; or a stamp not shaped as scan_folder makes one
         return False
     return True
+
+
+def _usual_stamp_holds(path: str, ctime_ns: int, name: str, size: int, mtime_ns: int) -> bool:
+    """The usual run's stamp (its folder and one file in it) holds: two stats. Raises OSError
+    when either is gone (the callers say False)."""
+    if _stat(path).st_ctime_ns != ctime_ns:
+        return False
+    info = _stat(path + name if path[-1] == _SEP else path + _SEP + name)
+    return info.st_size == size and info.st_mtime_ns == mtime_ns
 
 
 def flat_stamp(stamp: FolderStamp) -> FlatStamp:
@@ -230,10 +236,7 @@ def flat_stamp_holds(path: str, stamp: FlatStamp) -> bool:
     try:
         if len(stamp) == _USUAL_FLAT_STAMP:
             count, relative, ctime_ns, name, size, mtime_ns = stamp
-            if count != 1 or relative or _stat(path).st_ctime_ns != ctime_ns:
-                return False
-            info = _stat(path + name if path[-1] == _SEP else path + _SEP + name)
-            return info.st_size == size and info.st_mtime_ns == mtime_ns
+            return count == 1 and not relative and _usual_stamp_holds(path, ctime_ns, name, size, mtime_ns)
         count = stamp[0]
         folders = [stamp[start:start + 2] for start in range(1, 1 + 2 * count, 2)]
         files = [stamp[start:start + 3] for start in range(1 + 2 * count, len(stamp), 3)]

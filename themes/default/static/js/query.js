@@ -183,9 +183,9 @@
     // reversed: two passes that confirm an order already there cost less than a sort of 100,000
     let ascending = true, descending = true;
     for (let run = 1; run < count && (ascending || descending); run++) {
-      const order = compare(run - 1, run);
-      ascending = ascending && order < 0;
-      descending = descending && order > 0;
+      const sign = compare(run - 1, run);
+      ascending = ascending && sign < 0;
+      descending = descending && sign > 0;
     }
     const reversed = descending && !ascending;
     for (let run = 0; run < count; run++) order[run] = reversed ? count - 1 - run : run;
