@@ -9,6 +9,7 @@ import time
 from sitegen.render import Renderer
 from sitegen.run_pages import _in_build_worker
 from sitegen.theme import resolve_theme
+from tracker.parallel import map_on_cores
 
 
 def test_an_edited_template_is_read_again_only_when_asked(tmp_path):
@@ -26,5 +27,11 @@ def test_an_edited_template_is_read_again_only_when_asked(tmp_path):
     assert once.render("note.html", {"word": "b"}, "x") == "first b"
 
 
-def test_the_calling_process_is_no_build_worker():
+def in_build_worker(_item) -> bool:
+    return _in_build_worker()
+
+
+def test_the_calling_process_is_no_build_worker_and_a_pool_worker_is():
     assert _in_build_worker() is False
+    flags, workers = map_on_cores(in_build_worker, [0, 1], min_items=2, per_task=1)
+    assert flags == [workers > 1] * 2  # on one core map_on_cores runs them here: no worker then
