@@ -39,8 +39,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def poll(check, timeout: float, what: str):
-    """Call ``check`` until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
+def poll(check, timeout: float, what: str, interval: float = 0.1):
+    """Call ``check`` every ``interval`` seconds until it returns something truthy; fail naming
+    ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -49,7 +50,7 @@ def poll(check, timeout: float, what: str):
             result = None
         if result:
             return result
-        time.sleep(0.1)
+        time.sleep(interval)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
 

@@ -39,10 +39,15 @@ def start_build(runs, site) -> subprocess.Popen:
 
 
 def workers_of(process: subprocess.Popen, at_least: int) -> list[psutil.Process]:
-    """The build's process tree once it has ``at_least`` processes: workers, forkserver, resource tracker."""
+    """The build's process tree once it has ``at_least`` processes: workers, forkserver, resource tracker.
+    Looked at every 10 ms: a build of these runs keeps its workers for a few tenths of a second."""
     parent = psutil.Process(process.pid)
-    return poll(lambda: len(parent.children(recursive=True)) >= at_least and parent.children(recursive=True),
-                30, f"{at_least} worker processes of the build")
+
+    def tree() -> list[psutil.Process] | None:
+        children = parent.children(recursive=True)
+        return children if len(children) >= at_least else None
+
+    return poll(tree, 30, f"{at_least} worker processes of the build", interval=0.01)
 
 
 def survivors(processes: list[psutil.Process]) -> list[psutil.Process]:
