@@ -29,6 +29,20 @@ from .errors import SiteLockedError
 # a busy machine can run the other build in between, so it looks again a few times (0.1 s at most).
 HOLDER_PID_WAITS = 10
 HOLDER_PID_WAIT_S = 0.01
+# The lock files this process holds open. A process forked meanwhile (a build's workers, see
+# tracker/parallel.py) closes its copies at once: a copy shares the lock, which would outlive a
+# killed build for as long as its workers take to notice (half a second).
+_held_fds: set[int] = set()
+
+
+def _close_held_in_child() -> None:
+    for fd in _held_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held_fds.clear()
+
+
+os.register_at_fork(after_in_child=_close_held_in_child)
 
 
 def lock_path(out: str) -> str:
@@ -52,6 +66,7 @@ def locked_output(out: str):
     os.makedirs(os.path.dirname(out), exist_ok=True)
     path = lock_path(out)
     fd, locked = _lock(path, out)
+    _held_fds.add(fd)
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
@@ -61,6 +76,7 @@ def locked_output(out: str):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(path)
+        _held_fds.discard(fd)
         os.close(fd)  # releases the lock
 
 

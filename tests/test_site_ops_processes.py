@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 import sitegen.run_pages
+from sitegen.output_lock import locked_output
 from scripts import script_env
 from test_serve import http_json, poll
 from test_site_support import log_run, run_cli
@@ -39,7 +40,8 @@ def start_build(runs, site) -> subprocess.Popen:
 
 
 def workers_of(process: subprocess.Popen, at_least: int) -> list[psutil.Process]:
-    """The build's process tree once it has ``at_least`` processes: workers, forkserver, resource tracker.
+    """The build's process tree once it has ``at_least`` processes: its workers (forked: tracker
+    build runs no thread of its own when it starts them; see tracker/parallel.py).
     Looked at every 10 ms: a build of these runs keeps its workers for a few tenths of a second."""
     parent = psutil.Process(process.pid)
 
@@ -62,7 +64,7 @@ def leftovers(site) -> list[str]:
 def test_a_killed_build_leaves_no_worker_and_the_next_build_cleans_up(many_runs, tmp_path, kill):
     site = tmp_path / "site"
     build = start_build(many_runs, site)
-    tree = workers_of(build, 3)
+    tree = workers_of(build, 2)
     build.send_signal(kill)
     assert build.wait(timeout=10) == -kill
     assert poll(lambda: not survivors(tree), 10, "every worker to exit after the build was killed")
@@ -73,10 +75,42 @@ def test_a_killed_build_leaves_no_worker_and_the_next_build_cleans_up(many_runs,
     assert stdout.startswith(f"built {RUNS} runs;") and leftovers(site) == []
 
 
+HOLD_AND_FORK = """
+import os, sys, time
+from sitegen.output_lock import locked_output
+with locked_output(sys.argv[1]):
+    if os.fork() == 0:  # a worker, which outlives its build for a while
+        time.sleep(60)
+        os._exit(0)
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_process_forked_by_a_build_killed_with_sigkill_does_not_hold_its_lock(tmp_path):
+    """A build's forked workers outlive a SIGKILL of the build by up to half a second: a copy of the
+    lock's descriptor in them would turn the next build away meanwhile."""
+    site = str(tmp_path / "site")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_AND_FORK, site], stdout=subprocess.PIPE, text=True,
+                              env=script_env())
+    forked: list[psutil.Process] = []
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        forked += psutil.Process(holder.pid).children()
+        holder.kill()
+        holder.wait(timeout=10)
+        assert forked and forked[0].is_running()
+        with locked_output(site):  # SiteLockedError if the forked copy still held the lock
+            pass
+    finally:
+        for process in [holder, *forked]:
+            process.kill()
+
+
 def test_a_second_build_into_the_same_folder_fails_at_once_naming_the_first(many_runs, tmp_path):
     site = tmp_path / "site"
     first = start_build(many_runs, site)
-    workers_of(first, 3)  # mid-build, holding the lock
+    workers_of(first, 2)  # mid-build, holding the lock
     code, stdout, stderr = run_cli("build", "--runs", str(many_runs), "--out", str(site))
     assert (code, stdout) == (2, "")
     assert stderr == (f"tracker: error: another build is writing to {site} (pid {first.pid}); wait for it to "
