@@ -111,6 +111,12 @@ def _start_worker(parent_pid: int) -> None:
 def _exit_when_gone(parent_pid: int) -> None:
     import time
 
+    if os.getppid() == parent_pid:  # forked by it: once it is gone, the worker has another parent
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_INTERVAL_S)
+        os._exit(1)
+    # Started by a forkserver, whose child it is: psutil is asked (importing it took 50-110 ms of
+    # a worker's start, which a forked worker spares)
     import psutil
 
     try:
