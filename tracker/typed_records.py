@@ -36,9 +36,9 @@ from .record_schema import MAX_UNIX_TIME_S
 METRICS_LINE_START = b'{"type":"metrics","step":'
 MIN_STRETCH_LINES = 8  # a shorter stretch costs more to cut out than its typed decode saves
 
-_decode = None  # msgspec's decoder of a list of metrics records once built; False without msgspec
+_decode = None  # msgspec's decoder of metrics lines (a record a line) once built; False without msgspec
 _msgspec = None  # the module, once _decode is built
-_keyed_decoders: dict[tuple, object] = {}  # a decoder of a list of metrics records per key set of values
+_keyed_decoders: dict[tuple, object] = {}  # a decoder of metrics lines per key set of values
 MAX_KEYED_DECODERS = 256  # key sets seen in one process (a build worker reads many runs of few key sets)
 
 
@@ -71,25 +71,26 @@ def metrics_stretch(lines: bytes, first_line: int, line_count: int) -> MetricsSt
     decode = _decode if _decode is not None else _load_decoder()
     if decode is False:
         return None
-    array = bytearray(b"[")
-    array += lines[start:end].replace(b"\n", b",")
-    array[-1] = 0x5D  # the last line's "," becomes the "]" that closes the array
+    # Decoded a line at a time, where a copy with each newline made a comma decoded as one array
+    # (two copies of the chunk): a blank line, which the array refused, is skipped, and the count
+    # below refuses the stretch then
+    stretch = memoryview(lines)[start:end]
     keys = _first_keys(lines, start)
     if keys is None:  # its first record is not one the typed decode takes: nor is the stretch
         return None
     records = None
     if keys:
         try:
-            records = _keyed_decoder(keys)(array)
+            records = _keyed_decoder(keys)(stretch)
         except (ValueError, RecursionError):  # msgspec.DecodeError and ValidationError are ValueErrors
             pass
     if records is None:  # the key sets differ (or a record is bad): values as dicts
         keys = ()
         try:
-            records = decode(array)
+            records = decode(stretch)
         except (ValueError, RecursionError):
             return None
-    if len(records) != count:  # a line of two records joined by a comma: json refuses that line
+    if len(records) != count:  # a blank line in between: json refuses it
         return None
     astuple = _msgspec.structs.astuple
     steps, times, values = map(list, zip(*map(astuple, records)))  # one pass, where a getter a field took three
@@ -106,14 +107,14 @@ def metrics_stretch(lines: bytes, first_line: int, line_count: int) -> MetricsSt
 def _first_keys(lines: bytes, start: int) -> tuple | None:
     """The keys of the first record's values, when that record decodes typed."""
     try:
-        (record,) = _decode(b"[" + lines[start:lines.find(b"\n", start)] + b"]")
+        (record,) = _decode(memoryview(lines)[start:lines.find(b"\n", start)])
     except (ValueError, RecursionError):
         return None
     return tuple(record.values)
 
 
 def _keyed_decoder(keys: tuple):
-    """A decoder of a list of metrics records whose values hold exactly ``keys``, as Structs."""
+    """A decoder of metrics lines whose values hold exactly ``keys``, as a list of Structs."""
     decoder = _keyed_decoders.get(keys)
     if decoder is None:
         msgspec = _msgspec
@@ -124,7 +125,7 @@ def _keyed_decoder(keys: tuple):
                                    tag_field="type", tag="metrics", forbid_unknown_fields=True, gc=False)
         if len(_keyed_decoders) >= MAX_KEYED_DECODERS:
             _keyed_decoders.clear()
-        decoder = _keyed_decoders[keys] = msgspec.json.Decoder(list[record]).decode
+        decoder = _keyed_decoders[keys] = msgspec.json.Decoder(record).decode_lines
     return decoder
 
 
@@ -145,5 +146,5 @@ def _load_decoder():
         values: dict[str, int | float]
 
     _msgspec = msgspec
-    _decode = msgspec.json.Decoder(list[Metrics]).decode
+    _decode = msgspec.json.Decoder(Metrics).decode_lines
     return _decode
