@@ -19,11 +19,10 @@ that does not parse.
 from __future__ import annotations
 
 import os
-import stat
 import time
 from dataclasses import dataclass
 from itertools import groupby
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from .event_lines import parse_lines
 from .problems import Problems
@@ -44,10 +43,12 @@ HEAD_BYTES = 4096  # the run and start records fit in this, and the first line a
 TAIL_BYTES = 4096  # an end record with a few dozen metrics and config keys fits in this
 MAX_ENDS_BYTES = 64 << 20  # a head or an end record longer than this: the file is read whole
 _HEAD_TYPES = ("run", "start")  # a tuple: a type that is no string (a list, by hand) is simply not in it
-_HEAD_STARTS = (b'{"type":"run"', b'{"type":"start"')
+_RUN_START, _START_START = b'{"type":"run"', b'{"type":"start"'
+_HEAD_STARTS = (_RUN_START, _START_START)
 _TYPED_START = b'{"type":"'
 _STATE_FIELD = b'"state":'  # a last line without it has no state: no need to parse it
 _FIRST = itemgetter(0)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _CONTAINERS = (dict, list)
 
 
@@ -207,14 +208,13 @@ def _file_bytes(file: str) -> tuple[bytes, bytes, int] | None:
     """The head lines of one events file, its last line (with its state) and where that starts;
     None when the file does not end with such a line."""
     try:
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(file, _OPEN_FLAGS)
     except OSError:
         return None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):  # a FIFO named like an events file: never wait on it
-            return None
-        return _ends_bytes(fd, info.st_size, file)
+        # the size by lseek, not fstat (half the time: no stat result to build); a FIFO named
+        # like an events file fails here (ESPIPE, by POSIX) and is never waited on
+        return _ends_bytes(fd, os.lseek(fd, 0, os.SEEK_END), file)
     except OSError:
         return None
     finally:
@@ -228,7 +228,7 @@ def _ends_bytes(fd: int, size: int, file: str) -> tuple[bytes, bytes, int] | Non
     line, start, tail = last
     if _STATE_FIELD not in line:
         return None
-    head = _head(fd, start, tail if size - len(tail) == 0 else None, file)
+    head = _head(fd, start, tail if size <= len(tail) else None, file)
     return None if head is None else (head, line, start)
 
 
@@ -261,11 +261,11 @@ def _last_line(fd: int, size: int) -> tuple[bytes, int, bytes] | None:
     with a newline (a torn last line, or an empty file)."""
     window = TAIL_BYTES
     while True:
-        start = max(0, size - window)
+        start = size - window if size > window else 0
         tail = os.pread(fd, size - start, start)
-        if len(tail) != size - start or not tail.endswith(b"\n"):
+        if len(tail) != size - start or tail[-1:] != b"\n":
             return None
-        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        cut = tail.rfind(b"\n", 0, -1)
         if cut >= 0:
             return tail[cut + 1:], start + cut + 1, tail
         if start == 0:
@@ -277,14 +277,32 @@ def _last_line(fd: int, size: int) -> tuple[bytes, int, bytes] | None:
 
 def _head(fd: int, region: int, whole: bytes | None, file: str) -> bytes | None:
     """The lines of the leading run and start records among the first ``region`` bytes (those
-    before the end record); ``whole`` is the file when the tail read held all of it.
+    before the end record); ``whole`` is the file when the tail read held all of it."""
+    data = whole[:region] if whole is not None else os.pread(fd, min(HEAD_BYTES, region), 0)
+    usual = _usual_head(data)
+    return usual if usual is not None else _head_by_lines(fd, region, data, file)
+
+
+def _usual_head(data: bytes) -> bytes | None:
+    """The usual head, a run and a start record before a record of another type, found without
+    _head_by_lines' loop (which ends the head at the same byte); None for any other."""
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    if second >= 0 and data.startswith(_RUN_START) and data.startswith(_START_START, first + 1) \
+            and data.startswith(_TYPED_START, second + 1) and not data.startswith(_HEAD_STARTS, second + 1):
+        return data[:second + 1]
+    return None
+
+
+def _head_by_lines(fd: int, region: int, data: bytes, file: str) -> bytes | None:
+    """_head line by line, from ``data`` (the file's first bytes), reading more while the head
+    may go on past it.
 
     Lines are told apart before parsing: one that starts ``{"type":"run"`` or ``{"type":"start"``
     may belong to the head, one that starts ``{"type":"`` with another type does not (it ends the
     head), any other is parsed to see. The caller parses the head lines, with the end record."""
-    window = HEAD_BYTES
+    window = HEAD_BYTES  # what data holds, or all of the region
     while True:
-        data = whole[:region] if whole is not None else os.pread(fd, min(window, region), 0)
         end, position = None, 0
         while True:
             cut = data.find(b"\n", position)
@@ -299,6 +317,7 @@ def _head(fd: int, region: int, whole: bytes | None, file: str) -> bytes | None:
             if window >= MAX_ENDS_BYTES:
                 return None
             window *= 16
+            data = os.pread(fd, min(window, region), 0)
             continue
         end = position if end is None else end  # the file may be its head and its end record
         return data[:end]
@@ -318,6 +337,14 @@ def _is_head_line(line: bytes, file: str) -> bool:
 # typed_row goes one step further for the listing: msgspec checks the records' types as it decodes
 # them (typed_ends.py), where plain_row runs check_record and check_end_state in Python.
 
+# The fields a row takes from each of the usual run's records, in the order usual_row unpacks them
+RUN_FIELDS = ("id", "name", "project", "group", "time")
+START_FIELDS = ("writer", "time", "user", "host")
+END_FIELDS = ("status", "writer", "time")
+# ... got from msgspec's Structs in C (typed_row), where dicts of the records took three copies
+_run_fields, _start_fields, _end_fields = attrgetter(*RUN_FIELDS), attrgetter(*START_FIELDS), attrgetter(*END_FIELDS)
+
+
 def plain_row(path: str, ends: list[tuple[str, FileEnds]]) -> dict | None:
     """``run_from_ends(path, ends).as_filterable()`` for a run of one events file whose head is its
     run and start records and whose end record is its start's writer's, ended and not before it
@@ -335,7 +362,8 @@ def plain_row(path: str, ends: list[tuple[str, FileEnds]]) -> dict | None:
     for record in (run, start, end):
         if check_record(record, file, problems) is not record or problems:
             return None  # a field dropped or cleaned: the general way gives what a full read does
-    return usual_row(path, file, run, start, end, found.state)
+    return usual_row(path, file, tuple(map(run.get, RUN_FIELDS)), tuple(map(start.get, START_FIELDS)),
+                     tuple(map(end.get, END_FIELDS)), found.state)
 
 
 def typed_row(path: str, file: str, head: bytes, line: bytes, start: int) -> dict | None:
@@ -353,7 +381,7 @@ def typed_row(path: str, file: str, head: bytes, line: bytes, start: int) -> dic
     if records is None:
         return None
     run, start_record, end = records
-    state = end["state"]
+    state = end.state
     state.setdefault("notes", None)  # as check_end_state gives it
     if state["bytes"] != start:
         return None  # lines were added, lost or changed before the end record
@@ -362,35 +390,41 @@ def typed_row(path: str, file: str, head: bytes, line: bytes, start: int) -> dic
             for entry in table.values():
                 if type(entry[2]) in _CONTAINERS and not is_bounded(entry[2]):
                     return None
-    return usual_row(path, file, run, start_record, end, state)
+    return usual_row(path, file, _run_fields(run), _start_fields(start_record), _end_fields(end), state)
 
 
-def usual_row(path: str, file: str, run: dict, start: dict, end: dict, state: dict) -> dict | None:
-    """The row of a run of one events file from its run, start and end records and the end
-    record's state, each as the record check leaves it; None when its writers or times hold
-    what only the general way settles."""
-    status = end.get("status") or "finished"
-    started_by, ended_by = start.get("writer"), end.get("writer")
+def usual_row(path: str, file: str, run: tuple, start: tuple, end: tuple, state: dict) -> dict | None:
+    """The row of a run of one events file from the fields of its run, start and end records
+    (RUN_FIELDS, START_FIELDS, END_FIELDS: None where absent) and the end record's state, each as
+    the record check leaves it; None when its writers or times hold what only the general way
+    settles."""
+    run_id, name, project, group, run_time = run
+    started_by, started, user, host = start
+    status, ended_by, ended = end
+    status = status or "finished"
     if not (started_by and ended_by):  # a record that names no writer is the file's writer's
         started_by = started_by or writer_of_file(file)
         ended_by = ended_by or writer_of_file(file)
     if started_by != ended_by or status == "running":
         return None  # two writers, or an end record that says it is still running
-    run_time, started, ended = run.get("time"), start.get("time"), end.get("time")
     if ended is not None and started is not None and ended < started:
         return None  # a problem a full read reports
     # the writer as RunReading settles it: seen from the run record's time, ended at its end record's
     last_seen = max(run_time or 0.0, started or 0.0)
     end_time = max(ended or last_seen or 0.0, started or 0.0)
     created = run_time if run_time is not None else started
-    run_id = run.get("id") or os.path.basename(os.path.normpath(path))
+    run_id = run_id or os.path.basename(os.path.normpath(path))
     summary = {name: metric["last"][1] for name, metric in state["metrics"].items()}
-    summary.update((key, decode_number(entry[2])) for key, entry in state["summary"].items())
+    if state["summary"]:
+        summary.update((key, decode_number(entry[2])) for key, entry in state["summary"].items())
     # present tags by the (time, line) that set them; tags one record added keep their order
-    tags = sorted([((entry[0], entry[1]), tag) for tag, entry in state["tags"].items() if entry[2]], key=_FIRST)
-    return {"id": run_id, "name": run.get("name") or run_id, "project": run.get("project") or "default",
-            "group": run.get("group"), "status": status, "tags": [tag for _, tag in tags],
-            "user": start.get("user") or None, "host": start.get("host") or None,
-            "notes": state["notes"][2] if state["notes"] is not None else "", "created": created,
+    tags = [((entry[0], entry[1]), tag) for tag, entry in state["tags"].items() if entry[2]]
+    if len(tags) > 1:
+        tags.sort(key=_FIRST)
+    notes = state["notes"]
+    return {"id": run_id, "name": name or run_id, "project": project or "default",
+            "group": group, "status": status, "tags": [tag for _, tag in tags],
+            "user": user or None, "host": host or None,
+            "notes": notes[2] if notes is not None else "", "created": created,
             "duration_s": None if created is None else max(0.0, (end_time or last_seen or created) - created),
             "config": {key: entry[2] for key, entry in state["config"].items()}, "summary": summary}

@@ -88,20 +88,21 @@ def _usual_decoder():
 
 
 _decoder = _usual_decoder()
-_as_dict = msgspec.structs.asdict
 
 
-def decode_usual(data: bytes) -> tuple[dict, dict, dict] | None:
+def decode_usual(data: bytes) -> tuple[msgspec.Struct, msgspec.Struct, msgspec.Struct] | None:
     """The run, start and end records of ``data``, a JSON array of exactly those three, each as a
-    dict of every field its schema names (None where absent), the end record's ``state`` checked;
-    None when ``data`` is anything else (then check the records the detailed way)."""
+    Struct with every field its schema names as an attribute (None where absent), the end
+    record's ``state`` checked (a dict); None when ``data`` is anything else (then check the
+    records the detailed way)."""
     if _decoder is None:
         return None
     decode, (run_struct, start_struct, end_struct) = _decoder
     try:
-        run, start, end = decode(data)
+        records = decode(data)
     except (ValueError, RecursionError):  # msgspec.ValidationError and DecodeError are ValueErrors
         return None
+    run, start, end = records
     if type(run) is not run_struct or type(start) is not start_struct or type(end) is not end_struct:
         return None
-    return _as_dict(run), _as_dict(start), _as_dict(end)
+    return records
