@@ -20,13 +20,15 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
+from operator import add, attrgetter, countOf, eq, itemgetter, not_
 
 from tracker.cyclic_gc import cyclic_gc_paused
 from tracker.version import __version__
 
 from .assets import plan_assets
 from .commit_diffs import commit_diff_texts
-from .discover import discover
+from .discover import discover, resolved_roots
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .folder_stamps import STAMPS_FILE, FolderStamps, read_stamps, write_stamps
 from .identity import RunChoice
@@ -44,6 +46,7 @@ from .report_blocks import ReportRuns
 from .reports import SiteReports, build_reports, default_reports_folder, find_report_files
 from .run_pages import RunOutcome, render_runs
 from .site_update import RUN_DATA_SUFFIX, read_site_text, run_files_in_site, update_site
+from .stamp_checks import stamps_checked_aside
 from .redaction import redact_tokens
 from .theme import resolve_theme
 
@@ -92,12 +95,14 @@ class BuildReport:
         return os.path.join(self.out, "index.html")
 
 
-def build(options: BuildOptions, progress=None, keep: list | None = None) -> BuildReport:
+def build(options: BuildOptions, progress=None, keep: list | None = None, forks: bool = False) -> BuildReport:
     """Build the site described by ``options``; ``progress(done, total)`` is called per run page.
 
     ``keep``: a list the build's large objects (the manifests, discovery, stamps) are added to
     rather than freed as it returns, for a caller that ends its process right after (tracker
     build: freeing 100,000 runs' entries one by one is 0.3 s of work for nothing).
+    ``forks``: the process is the build's own (tracker build; never a library call from a training
+    script): a child forked from it checks the last build's stamps on a second core (stamp_checks.py).
     Raises SiteLockedError at once when another build is writing to the same --out.
     """
     started = time.monotonic()
@@ -109,18 +114,23 @@ def build(options: BuildOptions, progress=None, keep: list | None = None) -> Bui
     # in cycles, is rendered with the collector paused too and leaves none (test_no_reference_cycles).
     with locked_output(out), cyclic_gc_paused():
         check_output_folder(out)
-        report = _build_locked(options, theme, out, progress, keep)
+        report = _build_locked(options, theme, out, progress, keep, forks)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list | None) -> BuildReport:
+def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list | None, forks: bool) -> BuildReport:
     stamps = FolderStamps() if options.full else read_stamps(out)
-    found = discover(options.runs, stamps)
     manifest = Manifest(site_key(theme, {"title": options.title, "base_url": options.base_url}))
-    previous = None if options.full else read_manifest(out)
-    incremental = previous is not None and previous.site_key == manifest.site_key
-    choice = RunChoice(found, previous.known_ids() if incremental else {})
+    with stamps_checked_aside(stamps, resolved_roots(options.runs), allowed=forks) as checks:
+        # what the last build left, read while a child checks the stamps (discover asks it last)
+        previous = None if options.full else read_manifest(out)
+        incremental = previous is not None and previous.site_key == manifest.site_key
+        known_ids = previous.known_ids() if incremental else {}
+        in_site = run_files_in_site(out) if incremental else (set(), set())
+        previous_data = previous_index(out, previous) if incremental else None
+        found = discover(options.runs, stamps, checks)
+    choice = RunChoice(found, known_ids)
     assets, plotly = plan_assets(theme.static_dirs)
     settings = PageSettings(options.title or DEFAULT_TITLE, theme, plotly, f"tracker {__version__}", options.base_url,
                             options.now)
@@ -130,14 +140,13 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
     try:
-        in_site = run_files_in_site(out) if incremental else (set(), set())
         kept, shown, workers = render_shown_runs(choice, previous if incremental else None, in_site, settings,
                                                  staging, progress, media_budget)
         manifest.runs = kept | {run_id: _entry(outcome) for run_id, outcome in shown.items()}
         manifest.copies = {found.keys[copy.folder]: copy.run_id for copy in choice.copies()}
         unreadable = {**found.problems, **choice.unreadable}  # folders discovery could not use, runs that failed to read
         errors = sorted((redact_tokens(found.relative(folder)), redact_tokens(reason)) for folder, reason in unreadable.items())
-        findings = [finding for entry in manifest.runs.values() for finding in entry.findings]
+        findings = list(chain.from_iterable(map(attrgetter("findings"), manifest.runs.values())))
         if options.strict and (findings or errors):
             raise StrictBuildError(findings + [f"unreadable run {path}: {reason}" for path, reason in errors])
         if not manifest.runs:
@@ -150,13 +159,13 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
         if options.strict and reports.problems:
             raise StrictBuildError(reports.problems)
         diffs, manifest.commits = commit_diff_texts(  # the compare view's commit diffs
-            [entry.commit for entry in entries], [os.getcwd(), *found.roots], out if incremental else None,
+            list(map(attrgetter("commit"), entries)), [os.getcwd(), *found.roots], out if incremental else None,
             previous.commits if incremental else None)
         texts = site_pages(renderer, settings, entries, errors, reports.links,
-                           previous_index(out, previous) if incremental else None, kept) | reports.texts | diffs
+                           previous_data, kept) | reports.texts | diffs
         manifest.index = index_digest(texts[INDEX_DATA_FILE])
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
-        shared = {relative for entry in manifest.runs.values() for relative in entry.shared}  # still referenced
+        shared = set(chain.from_iterable(map(attrgetter("shared"), manifest.runs.values())))  # still referenced
         run_files += sorted({relative for outcome in shown.values() for relative in outcome.shared
                              if not (incremental and os.path.isfile(os.path.join(out, relative)))})  # new ones
         if incremental:
@@ -164,9 +173,10 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
             for relative in restored:  # deleted by hand: the site key covers changed assets, not missing ones
                 copy_file(staging, relative, assets[relative])
             run_files += restored
-            media = {relative for entry in kept.values() if entry.media for relative in entry.media_files}
+            with_media = compress(kept.values(), map(attrgetter("media"), kept.values()))
+            media = set(chain.from_iterable(map(attrgetter("media_files"), with_media)))
             update_site(out, staging, run_files, texts, set(assets) | media | shared | {STAMPS_FILE},
-                        {entry.head["slug"] for entry in kept.values()}, in_site)
+                        set(map(itemgetter("slug"), map(attrgetter("head"), kept.values()))), in_site)
             write_stamps(out, stamps)
             write_manifest(out, manifest, previous)  # last: a build stopped before it renders its runs again
         else:
@@ -183,7 +193,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
     if keep is not None:
         keep += [stamps, found, previous, manifest, choice, in_site, kept, shown, entries, texts]
     return BuildReport(out, runs_built=len(manifest.runs), runs_rendered=len(shown),
-                       runs_running=[entry.head["status"] for entry in entries].count("running"),
+                       runs_running=countOf(map(itemgetter("status"), map(attrgetter("head"), entries)), "running"),
                        incremental=incremental, skipped=errors, findings=findings,
                        copies=[copy.message(found) for copy in choice.copies()],
                        pages=sum(path.endswith(".html") for path in texts) + len(manifest.runs),
@@ -213,7 +223,8 @@ def site_reports(options: BuildOptions, entries: list[RunEntry], choice: RunChoi
 
 def media_left_out(manifest: Manifest) -> tuple[int, int, int]:
     """(items, bytes, runs) the media budget left out of the site, over every run it shows."""
-    counts = [entry.media["left_out"] for entry in manifest.runs.values() if entry.media and entry.media.get("left_out")]
+    with_media = compress(manifest.runs.values(), map(attrgetter("media"), manifest.runs.values()))
+    counts = [entry.media["left_out"] for entry in with_media if entry.media.get("left_out")]
     return sum(items for items, _ in counts), sum(size for _, size in counts), sum(items > 0 for items, _ in counts)
 
 
@@ -302,13 +313,26 @@ def _kept_pages(entries: dict[str, RunEntry], shown_from: dict[str, str], keys: 
     """The ``entries`` (by run id) whose page in the site is the one their folder (``shown_from``,
     of ``keys``) would make now: the same files, not running, its folder and data file still in
     the site (``in_site``: see site_update.run_files_in_site; files deleted by hand are made
-    again), the same media under ``media_budget``. One comprehension for every id of a rebuild:
-    a call per id was a tenth of judging 100,000 runs."""
+    again), the same media under ``media_budget``. Judged in C over every id of a rebuild, then
+    the few that fail a test by name: a Python step an id was a tenth of judging 100,000 runs."""
     folders, data_files = in_site
-    return {run_id: entry for run_id, folder in shown_from.items()
-            if (entry := entries.get(run_id)) is not None and entry.key == keys[folder]
-            and (head := entry.head)["status"] != "running" and head["slug"] in folders
-            and head["slug"] + RUN_DATA_SUFFIX in data_files and (not entry.media or entry.media_still_fits(media_budget))}
+    ids = list(compress(shown_from, map(entries.__contains__, shown_from)))
+    chosen = list(map(entries.__getitem__, ids))
+    same = list(map(eq, map(attrgetter("key"), chosen), map(keys.__getitem__, map(shown_from.__getitem__, ids))))
+    ids, chosen = list(compress(ids, same)), list(compress(chosen, same))
+    heads = list(map(attrgetter("head"), chosen))
+    slugs = list(map(itemgetter("slug"), heads))
+    gone = set(slugs) - folders
+    gone.update(name[:-len(RUN_DATA_SUFFIX)] for name in set(map(add, slugs, repeat(RUN_DATA_SUFFIX))) - data_files)
+    failing = set(compress(ids, map("running".__eq__, map(itemgetter("status"), heads))))
+    if gone:
+        failing.update(compress(ids, map(gone.__contains__, slugs)))
+    failing.update(run_id for run_id, entry in compress(zip(ids, chosen), map(attrgetter("media"), chosen))
+                   if not entry.media_still_fits(media_budget))
+    kept = dict(zip(ids, chosen))
+    for run_id in failing:
+        del kept[run_id]
+    return kept
 
 
 def _entry(outcome: RunOutcome) -> RunEntry:
@@ -324,8 +348,8 @@ def site_pages(renderer: Renderer, settings: PageSettings, entries: list[RunEntr
     (Manifest.in_site_order); ``reports``: the index's links to the report pages ({title, url});
     ``previous_data``: the last build's data/index.js (previous_index), updated with the rows of
     the entries not ``kept`` from that build rather than made from every row."""
-    heads = [entry.head for entry in entries]
-    projects = len({head["project"] for head in heads})
+    heads = list(map(attrgetter("head"), entries))
+    projects = len(set(map(itemgetter("project"), heads)))
     overview = f"{len(heads)} runs in {projects} project{'s' if projects != 1 else ''}"
     texts = {}
     context = (index_context(settings.title, heads, errors) | settings.common("", "index.html", overview)
@@ -338,8 +362,9 @@ def site_pages(renderer: Renderer, settings: PageSettings, entries: list[RunEntr
     context = project_context(settings.title) | settings.common("", "project.html",
                                                                 f"Which parameters move the score: {overview}")
     texts["project.html"] = renderer.render("project.html", context, "the project page")
+    slugs = dict(zip(map(itemgetter("id"), heads), map(itemgetter("slug"), heads)))
     texts[SITE_MARKER] = script_json({"generator": settings.generator, "theme": settings.theme.name,
-                                      "runs": {head["id"]: head["slug"] for head in heads}}) + "\n"
+                                      "runs": slugs}) + "\n"
     return texts
 
 
@@ -355,9 +380,11 @@ def index_data_files(entries: list[RunEntry], errors: list[tuple[str, str]], pre
     runs 0.3 s, where making it from every row takes 1.6 s), or from every row when there is none
     or it cannot be updated (index_update.updated_index_files); the same bytes either way."""
     if previous_data is not None and entries:
-        given = {entry.head["id"]: entry.row_json for entry in entries if entry.head["id"] not in kept}
-        given[entries[0].head["id"]] = entries[0].row_json
-        files = updated_index_files(previous_data, [entry.head["id"] for entry in entries], given, errors)
+        ids = list(map(itemgetter("id"), map(attrgetter("head"), entries)))
+        changed = compress(zip(ids, entries), map(not_, map(kept.__contains__, ids)))
+        given = {run_id: entry.row_json for run_id, entry in changed}
+        given[ids[0]] = entries[0].row_json
+        files = updated_index_files(previous_data, ids, given, errors)
         if files is not None:
             return files
     return index_files([entry.row_json for entry in entries], errors)

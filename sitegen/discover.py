@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import itemgetter, not_
 
 from tracker.layout import runs_root
-from tracker.run_keys import candidate_folders, scan_folder
+from tracker.run_keys import candidate_entries, candidate_names, folder_problem, scan_folder
 
 from .folder_stamps import FolderStamps
+from .stamp_checks import StampChecks
 
 
 @dataclass
@@ -38,28 +41,46 @@ class Discovery:
         return os.path.relpath(folder, root)
 
 
-def discover(roots: list[str] | None, stamps: FolderStamps | None = None) -> Discovery:
+def discover(roots: list[str] | None, stamps: FolderStamps | None = None,
+             checks: StampChecks | None = None) -> Discovery:
     """Every run folder under each runs folder (one folder per machine or CI job merges into one site).
-    ``stamps``: the last build's, checked for each folder, and this build's added to them."""
+    ``stamps``: the last build's, checked for each folder, and this build's added to them;
+    ``checks``: a child checking them meanwhile (stamp_checks.py), asked once the folders are listed."""
     stamps = stamps or FolderStamps()
-    resolved = [os.path.abspath(runs_root(root)) for root in (roots or [None])]
+    resolved = resolved_roots(roots)
     found = Discovery([], {}, resolved, [root for root in resolved if not os.path.isdir(root)])
-    for index, root in enumerate(resolved):
-        named = len(os.path.join(root, ""))  # a folder's name follows its root and a separator
-        candidates = []
-        for folder, problem in candidate_folders(root):
-            if problem is not None:  # the site names folders relative to their runs folder
-                found.add_problem(folder, problem.replace(root + os.sep, ""), index)
-            elif folder not in found.keys:  # else the same runs folder given twice
-                candidates.append((folder, folder[named:]))
-        known = stamps.known_keys(index, candidates)
-        for folder, name in candidates:
-            key = known.get(folder) or _scan(folder, name, root, index, stamps, found)
-            if key is not None:
-                found.folders.append(folder)
-                found.root_of[folder] = index
-                found.keys[folder] = key
+    # A runs folder with stamps is listed by name alone (no entry objects): a stamp that holds
+    # stat'ed its folder, and the names without one are told apart by a stat (folder_problem).
+    by_name = [index < len(stamps.previous) and bool(stamps.previous[index]) for index in range(len(resolved))]
+    listings = [(candidate_names if by_name[index] else candidate_entries)(root) for index, root in enumerate(resolved)]
+    verdicts = checks.verdicts() if checks is not None else None
+    for index, (root, entries) in enumerate(zip(resolved, listings)):
+        if any(map(itemgetter(2), entries)):
+            for _, path, problem in entries:
+                if problem is not None:  # the site names folders relative to their runs folder
+                    found.add_problem(path, problem.replace(root + os.sep, ""), index)
+            entries = [entry for entry in entries if entry[2] is None]
+        if not found.keys.keys().isdisjoint(map(itemgetter(1), entries)):  # the same runs folder given twice
+            entries = [entry for entry in entries if entry[1] not in found.keys]
+        names, paths = list(map(itemgetter(0), entries)), list(map(itemgetter(1), entries))
+        keys = stamps.known_keys(index, paths, names, verdicts[index] if verdicts and index < len(verdicts) else None)
+        for place in list(compress(range(len(keys)), map(not_, keys))):  # no stamp vouches for it: read it
+            path = paths[place]
+            problem = folder_problem(path) if by_name[index] else None
+            if problem:
+                found.add_problem(path, problem.replace(root + os.sep, ""), index)
+            elif problem is None:
+                keys[place] = _scan(path, names[place], root, index, stamps, found)
+        paths = list(compress(paths, keys))
+        found.folders += paths
+        found.keys.update(zip(paths, filter(None, keys)))
+        found.root_of.update(zip(paths, repeat(index)))
     return found
+
+
+def resolved_roots(roots: list[str] | None) -> list[str]:
+    """The absolute runs folders of --runs (the default one when none is given), in its order."""
+    return [os.path.abspath(runs_root(root)) for root in (roots or [None])]
 
 
 def _scan(folder: str, name: str, root: str, index: int, stamps: FolderStamps, found: Discovery) -> str | None:

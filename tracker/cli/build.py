@@ -75,7 +75,7 @@ def run_build(args) -> int:
     if is_store_url(args.out):
         return publish_to_bucket(options, args.cache, progress)
     made = [] if args.ends_process else None  # the build's manifests and discovery, left to the process's end
-    report = build(options, progress=progress, keep=made)
+    report = build(options, progress=progress, keep=made, forks=args.ends_process)
     for line in report_warnings(report):
         print(line, file=sys.stderr)
     print(report_line(report))

@@ -1,0 +1,143 @@
+"""The last build's folder stamps checked by a forked child (sitegen/stamp_checks.py): the same keys
+as the build's own checks give, whatever changed in the runs folder; a child that gives no whole
+answer leaves the checks to the build; the child never holds the build's lock; and ``tracker build``
+run as a process, which checks through the child, rebuilds the site a full build makes."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from sitegen.discover import discover
+from sitegen.folder_stamps import FolderStamps
+from sitegen.output_lock import locked_output
+from sitegen.stamp_checks import fork_checks, stamps_checked_aside
+from test_folder_stamps import CHANGES, make_run, stamped, trusted_times  # noqa: F401 (the fixture, used below)
+from test_incremental_build import site_bytes
+from test_site_support import append_record, log_run
+from tracker.run_keys import RACY_S, stamp_holds
+
+pytestmark = pytest.mark.usefixtures("trusted_times")  # the runs of a test are stamped though just made
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_the_childs_verdicts_give_the_keys_a_full_read_gives(tmp_path, change):
+    root = tmp_path / "runs"
+    make_run(root, "a")
+    make_run(root, "b", ["events.jsonl", "files/notes.txt"])
+    make_run(root, "c")
+    last = stamped(root).current
+    CHANGES[change](root)
+    stamps = FolderStamps(last)
+    checks = fork_checks(stamps, [str(root)])
+    assert checks is not None
+    expected = bytes(stamp_holds(os.path.join(root, name), stamp[3:]) for name, stamp in last[0].items())
+    found = discover([str(root)], stamps, checks)
+    assert checks.verdicts() is None  # taken by discovery, once
+    read_whole = discover([str(root)])
+    assert (found.keys, found.folders) == (read_whole.keys, read_whole.folders)
+    assert stamps.current[0] == {name: stamp for name, stamp in stamped(root).current[0].items()
+                                 if name not in last[0] or expected[list(last[0]).index(name)] == 0} | {
+        name: stamp for name, stamp, holds in zip(last[0], last[0].values(), expected) if holds}
+    assert expected.count(0) >= 1 or change == "a folder added"
+
+
+def test_the_verdicts_are_a_byte_a_stamp_in_the_stamps_order(tmp_path):
+    root = tmp_path / "runs"
+    for name in ("a", "b", "c", "d"):
+        make_run(root, name)
+    last = stamped(root).current
+    (root / "b" / "events.jsonl").open("a").write('{"type": "tags"}\n')
+    shutil.rmtree(root / "d")
+    checks = fork_checks(FolderStamps(last), [str(root)])
+    assert checks.verdicts() == [bytes([1, 0, 1, 0])]
+
+
+def test_a_child_killed_before_it_answers_leaves_the_checks_to_the_build(tmp_path):
+    root = tmp_path / "runs"
+    for name in ("a", "b"):
+        make_run(root, name)
+    last = stamped(root).current
+    (root / "a" / "events.jsonl").open("a").write('{"type": "tags"}\n')
+    # stamps of folders that are gone besides: enough checks that the kill comes before the answer
+    stamps = FolderStamps([last[0] | {f"gone-{n}": (0, f"gone-{n}", "k", [["", 1]], [["events.jsonl", 1, 1]])
+                                      for n in range(200000)}])
+    checks = fork_checks(stamps, [str(root)])
+    os.kill(checks.pid, signal.SIGKILL)
+    assert checks.verdicts() is None
+    found = discover([str(root)], stamps, checks)  # its verdicts taken: the build checks the stamps itself
+    assert found.keys == discover([str(root)]).keys
+    assert list(stamps.current[0]) == ["b", "a"]  # "b" held, "a" read and stamped again
+
+
+def test_no_child_where_the_build_does_not_own_its_process_or_has_no_stamps(tmp_path):
+    root = tmp_path / "runs"
+    make_run(root, "a")
+    last = stamped(root).current
+    with stamps_checked_aside(FolderStamps(last), [str(root)], allowed=False) as checks:
+        assert checks is None
+    with stamps_checked_aside(FolderStamps(), [str(root)], allowed=True) as checks:
+        assert checks is None
+
+
+CHILD_OUTLIVES_ITS_BUILD = """
+import os, sys
+from sitegen.folder_stamps import FolderStamps
+from sitegen.output_lock import locked_output
+from sitegen.stamp_checks import fork_checks
+out = sys.argv[1]
+# stamps of folders that do not exist: each check a failed stat, enough of them to take the child a while
+stamps = FolderStamps([{f"n{i}": (0, f"n{i}", "k", [["", 1]], [["events.jsonl", 1, 1]]) for i in range(400000)}])
+with locked_output(out):
+    checks = fork_checks(stamps, [out + "-runs"])
+    print(checks.pid, flush=True)
+    os.kill(os.getpid(), 9)  # the build killed while its child checks
+"""
+
+
+def test_a_killed_builds_lock_is_free_while_its_child_still_checks(tmp_path):
+    out = str(tmp_path / "site")
+    done = subprocess.run([sys.executable, "-c", CHILD_OUTLIVES_ITS_BUILD, out], capture_output=True, text=True)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    child = int(done.stdout)
+    os.kill(child, 0)  # still checking (else this test shows nothing): raises when it is gone
+    with locked_output(out):  # raises SiteLockedError if the child held the lock
+        pass
+    for _ in range(100):  # it ends on its own once it finds no one to answer
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+
+
+REPORT = re.compile(r"built (\d+) runs? \((\d+) re-rendered, (\d+) unchanged\)")
+
+
+def tracker_build(runs, site) -> str:
+    done = subprocess.run([sys.executable, "-m", "tracker.cli", "build", "--runs", str(runs), "--out", str(site)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_tracker_build_as_a_process_rebuilds_the_site_a_full_build_makes(tmp_path):
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    paths = [log_run(runs, f"run-{n}", config={"lr": 0.1 * n}, metrics=[{"loss": 1.0 / (n + 1)}]) for n in range(6)]
+    time.sleep(RACY_S + 0.5)  # the folders' times are older than RACY_S: the build stamps them
+    tracker_build(runs, site)
+    append_record(paths[2], {"type": "metrics", "time": 2e9, "step": 5, "values": {"loss": 0.01}})
+    shutil.rmtree(paths[4])
+    with open(os.path.join(paths[5], "events-w1.jsonl"), "w") as handle:  # a second writer's file
+        handle.write("")
+    log_run(runs, "run-new", config={"lr": 0.9}, metrics=[{"loss": 0.3}])
+    assert REPORT.match(tracker_build(runs, site)).groups() == ("6", "3", "3")
+    shutil.copytree(runs, tmp_path / "runs-copy")
+    tracker_build(tmp_path / "runs-copy", tmp_path / "full")
+    assert site_bytes(site) == site_bytes(tmp_path / "full")
