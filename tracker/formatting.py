@@ -149,18 +149,34 @@ def column_table(headers: list[str], columns: list[list[str]], max_width: int = 
     """``table`` of the cells given column by column (each column a list of one cell per row): the
     widths and the cuts come from each column at once, and each line is one %-format, so a table
     of 100,000 runs costs about a tenth of a second."""
-    cut = []
-    for column in columns:
-        if column and max(map(len, column)) > max_width:
-            column = [_cut(cell, max_width) for cell in column]
-        cut.append(column)
+    return "\n".join(column_table_lines(headers, columns, max_width)[0])
+
+
+def column_table_lines(headers: list[str], columns: list[list[str]],
+                       max_width: int = 40) -> tuple[list[str], list[list[str]], list[int]]:
+    """column_table's lines (the headers, the rule, a line a row), with the columns as cut and
+    each column's width: what tracker ls keeps to print the table again with a few rows changed
+    (tracker/ls_table_cache.py)."""
+    cut = [cut_column(column, max_width) for column in columns]
     headers = [_cut(header, max_width) for header in headers]
     widths = [max(len(header), max(map(len, column), default=0)) for header, column in zip(headers, cut)]
-    # every column but the last padded to its width; the last unpadded, as rstrip() would leave it
-    line = "  ".join([*(f"%-{width}s" for width in widths[:-1]), "%s"])
+    line = row_format(widths)
     lines = [(line % tuple(headers)).rstrip(), "  ".join("-" * width for width in widths)]
     lines += [(line % cells).rstrip() for cells in zip(*cut)]
-    return "\n".join(lines)
+    return lines, cut, widths
+
+
+def cut_column(column: list[str], max_width: int = 40) -> list[str]:
+    """A table's column with each cell longer than ``max_width`` cut with an ellipsis."""
+    if column and max(map(len, column)) > max_width:
+        return [_cut(cell, max_width) for cell in column]
+    return column
+
+
+def row_format(widths: list[int]) -> str:
+    """The %-format of a table's line: every column but the last padded to its width, the last
+    unpadded (the line is then rstrip()ed, as column_table does)."""
+    return "  ".join([*(f"%-{width}s" for width in widths[:-1]), "%s"])
 
 
 def _cut(text: str, width: int) -> str:

@@ -50,6 +50,9 @@ class Listing:
     rows: list[dict] = field(default_factory=list)     # as_filterable() and "path", oldest first
     errors: list[tuple[str, str]] = field(default_factory=list)  # (run folder, why it could not be read)
     copies: list[tuple[str, str, str]] = field(default_factory=list)  # (run id, folder listed, copy skipped)
+    # each listed row's content key (run_keys.py) by its "path"; none for a running run, whose row
+    # also depends on the clock: a row with the same key is the same row (ls_table_cache.py)
+    keys: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # each runs folder's cache as read, freed with the rows rather than before them: its 100,000
     # entries' stamps and lines took 0.2 s to free, which a process that ends once it has printed
     # the rows (tracker ls, cli.end_process) never spends
@@ -69,20 +72,21 @@ def _list_runs(roots: tuple, now: float | None) -> Listing:
     for root in roots or (None,):
         root = runs_root(root)
         cached = read_cache(root)
-        rows_by_root.append(_list_root(root, cached, now, listing))
+        rows_by_root.append(_list_root(root, cached, now, listing, listing.keys))
         listing.caches.append(cached)
     listing.rows, listing.copies = _one_per_id(rows_by_root)
     return listing
 
 
-def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing) -> list[dict]:
+def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing,
+               keys: dict[str, str]) -> list[dict]:
     """The rows of the runs of the runs folder ``root``; what could not be read goes to the
     listing's errors, and the cache is brought up to date. One pass over the folders, in the
     order of their names: a folder whose cached stamp holds is listed from its entry unscanned
     (run_keys.flat_stamp_holds: two stats for the usual run); any other is scanned here, or on the
     workers when they pay for so many folders the cache does not name (_ends_workers_pay: a first
     listing; finding 10,000 folders' keys takes 0.2 s of one core), and read when its key is not
-    the cached one."""
+    the cached one. Each row's key goes to ``keys`` by its folder, but a running run's."""
     cached, rows, kept, new = cache.entries, [], [], []  # kept: the cache's entries that hold; new: for the others
     # With a cache, the folders are told from files only where no stamp holds (its stats tell)
     checked = not cached
@@ -90,7 +94,8 @@ def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing
     scanned = _scanned_on_workers(candidates, checked, cached, now)
     problems, warned = [], []  # folders not read; (folder name, problems) of runs listed with problems
     pending, to_read, read = [], [], {}  # (name, path, key, stamp, entry) of the folders scanned
-    get, keep, add = cached.get, kept.append, rows.append  # bound once: the loop runs 100,000 times
+    get, keep, add, key_paths, row_keys = cached.get, kept.append, rows.append, [], []
+    add_path, add_key = key_paths.append, row_keys.append  # bound once: the loop runs 100,000 times
     for name, path, problem in candidates:
         entry = get(name)
         if entry is not None and problem is None:
@@ -101,6 +106,8 @@ def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing
                     warned.append((name, entry[3]))
                 row["path"] = path  # the row is this listing's own, decoded just now: no copy
                 add(row)
+                add_path(path)
+                add_key(entry[1])
                 continue
         if problem is None and not checked:
             problem = folder_problem(path)
@@ -143,7 +150,11 @@ def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing
             warned.append((name, found))
         located.append((row, path))
         rows.append(row)
+        if row["status"] != "running":
+            add_path(path)
+            add_key(key)
     write_cache(root, cache, kept, new)
+    keys.update(zip(key_paths, row_keys))
     for row, path in located:  # after writing: the file's rows are as_filterable()'s, without it
         row["path"] = path
     for _, found in sorted(warned, key=itemgetter(0)):  # in the order of the folders' names

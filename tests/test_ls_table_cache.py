@@ -1,0 +1,154 @@
+"""tracker ls prints its last table again with only the changed rows' lines made anew
+(tracker/ls_table_cache.py): byte for byte the table it makes whole, whatever changed in between."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import time
+
+import pytest
+
+import tracker.cli.ls as ls_command
+from tracker import ls_table_cache
+from tracker.ls_table_cache import TABLE_FILE
+
+from test_site_support import run_cli
+
+T0 = 1_790_000_000.0
+SHAPES = [[], ["--sort=-loss"], ["--sort=name"], ["--columns", "lr,loss,opt.name,nothing"], ["--filter", "lr>0.01"],
+          ["--project", "p1", "--sort=-lr"], ["--columns", "extra"]]
+VALUES = ["", 0.5, 3, 1e-7, 123456789.0, 2.5e21, -0.0, math.nan, math.inf, "adam", "a  ", "  b", "wide " * 12,
+          "caf\u00e9 \u4e2d\u6587", None, True, [1, 2], {"k": 1}, 10 ** 25, 0.1 + 0.2]
+LOSSES = [0.5, 3, 1e-7, 123456789.0, 2.5e21, -0.0, math.nan, math.inf, 1e300]
+
+
+def write_run(root, name: str, rng: random.Random, ended: bool = True) -> None:
+    """A run folder of a few records, its config, name and values drawn from ``rng``."""
+    created = T0 + rng.randrange(0, 10_000) * 60
+    config = {"lr": rng.choice([0.001, 0.01, 0.1, rng.random()]), "batch": rng.choice([16, 32]),
+              "opt": {"name": rng.choice(["adam", "sgd", "a-long-optimizer-name-" * rng.randint(1, 3)])},
+              "const": 5}
+    if rng.random() < 0.5:  # a column that is the last of some tables, where a line's trailing spaces are cut
+        config["extra"] = rng.choice(VALUES)
+    records = [{"type": "run", "schema": 1, "id": name, "project": rng.choice(["p1", "p2"]),
+                "name": rng.choice(["run", "x", "\u00e9t\u00e9", "a-very-long-name-past-forty-characters-of-width"])
+                + f"-{rng.randrange(1000)}", "group": None, "time": created},
+               {"type": "start", "writer": "w0", "time": created, "pid": 1, "host": "h", "user": "u", "resumed": False,
+                "rank": None, "heartbeat_interval_s": 2.0},
+               {"type": "config", "time": created, "values": config}]
+    for step in range(rng.randint(1, 3)):
+        values = {"loss": rng.choice(LOSSES + [rng.random()])}
+        if rng.random() < 0.3:
+            values[rng.choice(["acc", "m2"])] = rng.choice(VALUES)
+        records.append({"type": "metrics", "step": step, "time": created + step, "values": values})
+    if ended:
+        records.append({"type": "end", "writer": "w0", "time": created + rng.randint(1, 5000), "status":
+                        rng.choice(["finished", "finished", "failed"]), "error": None})
+    os.makedirs(os.path.join(root, name), exist_ok=True)
+    with open(os.path.join(root, name, "events.jsonl"), "w", encoding="utf-8") as handle:
+        handle.write("".join(json.dumps(record) + "\n" for record in records))
+
+
+def edit(root, rng: random.Random, serial: list[int]) -> None:
+    """One random change to the runs folder, of the kinds a listing meets between two runs of ls."""
+    names = sorted(name for name in os.listdir(root) if not name.startswith("."))
+    kind = rng.choice(["append", "append", "rewrite", "add", "remove", "running", "none"])
+    name = rng.choice(names)
+    if kind == "append":  # as a resumed writer does: the row's summary changes, maybe its width
+        with open(os.path.join(root, name, "events.jsonl"), "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"type": "metrics", "step": 99, "time": T0,
+                                     "values": {"loss": rng.choice(LOSSES + [rng.random()])}}) + "\n")
+    elif kind in ("rewrite", "running"):
+        write_run(root, name, rng, ended=kind == "rewrite")
+    elif kind == "add":
+        serial[0] += 1
+        write_run(root, f"run-{serial[0]:04d}", rng)
+    elif kind == "remove" and len(names) > 5:
+        shutil.rmtree(os.path.join(root, name))
+
+
+@pytest.mark.parametrize("seed", range(len(SHAPES)))
+def test_random_changes_print_what_the_whole_table_prints(tmp_path, monkeypatch, seed):
+    monkeypatch.setattr(ls_table_cache, "TABLE_MIN_ROWS", 1)
+    rng = random.Random(seed)
+    root = tmp_path / "runs"
+    for index in range(40):
+        write_run(root, f"run-{index:04d}", rng)
+    serial, spliced_tables = [40], []
+
+    def recorded_splice(*arguments):
+        table = ls_table_cache.spliced(*arguments)
+        spliced_tables.append(table)
+        return table
+
+    monkeypatch.setattr(ls_command, "spliced", recorded_splice)
+    shape = SHAPES[seed]
+    for _ in range(60):
+        edit(root, rng, serial)
+        if rng.random() < 0.2:
+            shape = rng.choice(SHAPES)
+        with monkeypatch.context() as whole:  # the table made whole, as without the cache
+            whole.setattr(ls_command, "read_table", lambda *arguments: None)
+            whole.setattr(ls_command, "write_table", lambda *arguments: None)
+            expected = run_cli("ls", "--runs", str(root), *shape)
+        assert run_cli("ls", "--runs", str(root), *shape) == expected
+    # most listings spliced the last table; the others could not (a width moved, another shape)
+    assert sum(table is not None for table in spliced_tables) > len(spliced_tables) / 2
+
+
+def test_a_running_run_is_made_anew_every_time(tmp_path, monkeypatch):
+    """A running run's row changes with the clock, its files as they were: never taken as kept."""
+    monkeypatch.setattr(ls_table_cache, "TABLE_MIN_ROWS", 1)
+    rng = random.Random(3)
+    root = tmp_path / "runs"
+    for index in range(10):
+        write_run(root, f"run-{index:04d}", rng)
+    started = time.time() - 5
+    (root / "live").mkdir()
+    (root / "live" / "events.jsonl").write_text("".join(json.dumps(record) + "\n" for record in [
+        {"type": "run", "schema": 1, "id": "live", "project": "p1", "name": "live", "group": None, "time": started},
+        {"type": "start", "writer": "w0", "time": started, "pid": os.getpid(), "host": "h", "user": "u",
+         "resumed": False, "rank": None, "heartbeat_interval_s": 600.0},
+        {"type": "metrics", "step": 0, "time": started, "values": {"loss": 1.0}}]))
+    printed = []
+    for _ in range(2):
+        with monkeypatch.context() as whole:
+            whole.setattr(ls_command, "read_table", lambda *arguments: None)
+            whole.setattr(ls_command, "write_table", lambda *arguments: None)
+            expected = run_cli("ls", "--runs", str(root))
+        printed.append(run_cli("ls", "--runs", str(root)))
+        assert printed[-1] == expected
+        assert "running" in expected[1]
+        time.sleep(1.1)
+    assert printed[0] != printed[1]  # its duration, a second on
+
+
+def test_a_cut_or_changed_file_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setattr(ls_table_cache, "TABLE_MIN_ROWS", 1)
+    rng = random.Random(7)
+    root = tmp_path / "runs"
+    for index in range(20):
+        write_run(root, f"run-{index:04d}", rng)
+    printed = run_cli("ls", "--runs", str(root))
+    whole = (root / TABLE_FILE).read_bytes()
+    header, _, body = whole.partition(b"\n")
+    assert json.loads(header)["rows"] == 20
+    lines = body.decode().split("\n")
+    # a row's line changed in the file (its CRC now wrong): the file is not believed
+    forged = whole.replace(lines[-1].encode(), lines[-1].encode().replace(b"run", b"RUN"))
+    assert forged != whole
+    for damaged in [whole[:cut] for cut in (0, 10, len(header) + 1, len(whole) // 2, len(whole) - 1)] + [forged]:
+        (root / TABLE_FILE).write_bytes(damaged)
+        assert run_cli("ls", "--runs", str(root)) == printed
+        assert (root / TABLE_FILE).read_bytes() == whole  # made whole, and kept again
+
+
+def test_a_small_table_keeps_no_file(tmp_path):
+    root = tmp_path / "runs"
+    write_run(root, "run-0001", random.Random(1))
+    code, out, _ = run_cli("ls", "--runs", str(root))
+    assert code == 0 and "run-0001" in out
+    assert not (root / TABLE_FILE).exists()

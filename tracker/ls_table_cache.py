@@ -1,0 +1,193 @@
+"""tracker ls's last table, kept beside the listing cache, so that a listing after a few changed runs prints it again with only their lines made anew.
+
+Formatting the table of 100,000 runs takes about a second, more than reading them from the
+listing cache. Yet after one changed run all but one of its lines are the ones printed last
+time. So a table of TABLE_MIN_ROWS rows or more is kept in TABLE_FILE, in the (first) runs
+folder, with what shaped it (the options, the runs folders, the time zone, the code that
+formats: ``shape``) and, for each row, its run folder, its content key (listing.Listing.keys:
+the same key, the same row) and the length of each of its cells. The next listing of the same
+shape takes each row whose folder and key are the same from the kept lines, makes the lines of
+the others (``spliced``), and checks that the columns are the ones shown and each column's width
+is the one kept; anything else (another shape, more than an eighth of the rows changed, a width
+that moved, a file cut short or unreadable) makes the whole table as before. Either way the
+text is byte for byte what column_table makes of the same rows (tests/test_ls_table_cache.py).
+
+The file: a JSON header line (format, shape, row count, headers, widths, the byte size of each
+part and a CRC-32 of them all), then the parts: the folders' paths and the keys, each joined by
+line ends; each column's cell lengths, one byte a row; the table's text. It is replaced whole
+(atomic_file.py); a file cut or changed anywhere fails its CRC and is ignored. It is only a
+cache: deleting it is always safe.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import zlib
+from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import itemgetter
+
+from . import formatting
+from .atomic_file import replace_file
+from .formatting import column_table_lines, cut_column, row_format
+
+TABLE_FILE = ".tracker-ls-table.cache"
+TABLE_FORMAT = 1
+TABLE_MIN_ROWS = 1_000  # a smaller table is made in a few milliseconds: no file for it
+MAX_CHANGED_SHARE = 1 / 8  # more rows changed than this share: the whole table is made again
+MAX_HEADER_BYTES = 1 << 20  # a first line longer than this is not a header of this format
+_TEXT_ERRORS = "surrogatepass"  # folder names and cells may hold lone surrogates: kept as they are
+_PATH = itemgetter("path")
+
+
+@dataclass
+class Table:
+    """A table as column_table_lines makes it, with each row's run folder and content key."""
+
+    headers: list[str]   # as given (uncut)
+    paths: list[str]     # each row's run folder, in the table's order
+    keys: list           # each row's content key; "" kept for a row without one (a running run)
+    lengths: list[bytes]  # each column's cells' lengths (as cut, at most the 40 characters of a cut)
+    widths: list[int]
+    lines: list[str]     # the header line, the rule, then a line a row
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def table_shape(**shaping) -> str:
+    """The shape of a table: ``shaping`` (the options and runs folders that chose and ordered its
+    rows and columns) with the time zone its start times were written in and the code that
+    formats it (an edited module formats anew), as one string to compare."""
+    code = []
+    for path in (formatting.__file__, __file__):
+        try:
+            info = os.stat(path)
+            code.append([path, info.st_size, info.st_mtime_ns])
+        except (OSError, TypeError):
+            code.append([path])
+    try:
+        zone = os.path.realpath("/etc/localtime")
+        zone_stat = os.stat(zone)
+        zone_file = [zone, zone_stat.st_size, zone_stat.st_mtime_ns]
+    except OSError:
+        zone_file = None
+    return json.dumps({**shaping, "format": TABLE_FORMAT, "tz": os.environ.get("TZ"), "zone_file": zone_file,
+                       "zones": [time.tzname, time.timezone, time.altzone, time.daylight], "code": code},
+                      sort_keys=True)
+
+
+def full_table(headers: list[str], columns: list[list[str]], rows: list[dict], keys: dict[str, str]) -> Table:
+    """The table of ``columns`` (one list of cells per column, a cell per row of ``rows``), as
+    column_table makes it, with what ``spliced`` needs. ``keys``: each row's key by its path."""
+    lines, cut, widths = column_table_lines(headers, columns)
+    paths = list(map(_PATH, rows))
+    return Table(headers, paths, list(map(keys.get, paths, repeat(""))),
+                 [_lengths(column) for column in cut], widths, lines)
+
+
+def spliced(last: Table, headers: list[str], rows: list[dict], keys: dict[str, str], cells) -> Table | None:
+    """The table of ``rows`` (with ``headers``), made from ``last`` where rows are the same (same
+    folder, same key) and by ``cells(changed rows) -> columns of their cells`` for the others;
+    None when it cannot be: other headers, too many rows changed, a column's width not the same."""
+    if headers != last.headers:
+        return None
+    paths = list(map(_PATH, rows))
+    new_keys = list(map(keys.get, paths, repeat("")))  # "": a running run's, never the same as kept
+    if paths == last.paths:  # the same rows in the same order, as after a few runs changed
+        changed = list(compress(range(len(paths)), map(_differ, new_keys, last.keys)))
+        if not changed:
+            return last
+        if len(changed) > len(paths) * MAX_CHANGED_SHARE:
+            return None
+        lines = last.lines.copy()
+        lengths = [bytearray(column) for column in last.lengths]
+    else:  # runs added, gone or reordered: each row's kept line found by its folder
+        kept_keys = dict(zip(last.paths, last.keys))
+        changed = list(compress(range(len(paths)), map(_differ, new_keys, map(kept_keys.get, paths, repeat("")))))
+        if len(changed) > len(paths) * MAX_CHANGED_SHARE:
+            return None
+        index = dict(zip(last.paths, range(len(last.paths))))
+        at = list(map(index.get, paths, repeat(0)))  # a new row's 0 is replaced below
+        lines = [*last.lines[:2], *map(last.lines.__getitem__, [place + 2 for place in at])]
+        lengths = [bytearray(map(column.__getitem__, at)) for column in last.lengths]
+    columns = [cut_column(column) for column in cells([rows[place] for place in changed])] if changed else []
+    for column, column_lengths in zip(columns, lengths):
+        for place, cell in zip(changed, column):
+            column_lengths[place] = len(cell)
+    header_lengths = list(map(len, cut_column(list(headers))))
+    widths = [max(max(column, default=0), header) for column, header in zip(lengths, header_lengths)]
+    if widths != last.widths:
+        return None  # a cell wider than its column, or the widest one gone: every line moves
+    line = row_format(widths)
+    for place, row_cells in zip(changed, zip(*columns)):
+        lines[place + 2] = (line % row_cells).rstrip()
+    return Table(headers, paths, new_keys, list(map(bytes, lengths)), widths, lines)
+
+
+def _differ(key: str, kept: str) -> bool:
+    """Whether a row's key is not its kept one; a row without a key ("") differs from any."""
+    return not key or key != kept
+
+
+def _lengths(column: list[str]) -> bytes:
+    return bytes(map(len, column))
+
+
+def read_table(root: str, shape: str) -> Table | None:
+    """The table kept in ``root`` when it has this ``shape`` and is whole; else None."""
+    try:
+        with open(os.path.join(root, TABLE_FILE), "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    header_end = data.find(b"\n", 0, MAX_HEADER_BYTES)
+    try:
+        header = json.loads(data[:header_end]) if header_end > 0 else None
+        if not isinstance(header, dict) or header.get("format") != TABLE_FORMAT or header.get("shape") != shape:
+            return None
+        count, sizes, headers, widths = header["rows"], header["sizes"], header["headers"], header["widths"]
+        body = memoryview(data)[header_end + 1:]
+        if len(body) != sum(sizes) or zlib.crc32(body) != header["crc32"]:
+            return None  # cut short, or written over: made again
+        parts, start = [], 0
+        for size in sizes:
+            parts.append(body[start:start + size])
+            start += size
+        paths_part, keys_part, lengths_part, text_part = parts
+        paths = str(paths_part, "utf-8", _TEXT_ERRORS).split("\n")
+        keys = str(keys_part, "ascii").split("\n")
+        lines = str(text_part, "utf-8", _TEXT_ERRORS).split("\n")
+        lengths = [bytes(lengths_part[start:start + count]) for start in range(0, count * len(widths), count)]
+        if not (len(paths) == len(keys) == count == len(lines) - 2 and len(lengths) == len(widths) == len(headers)
+                and len(lengths_part) == count * len(widths)):
+            return None
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+    return Table(headers, paths, keys, lengths, widths, lines)
+
+
+def write_table(root: str, shape: str, table: Table) -> None:
+    """Keep ``table`` in ``root`` for the next listing of this ``shape``: a table of fewer than
+    TABLE_MIN_ROWS rows, or one whose folders or cells hold a line end, is not kept (nor is the
+    file of an older table). A folder that cannot be written keeps what it had."""
+    count = len(table.paths)
+    if count < TABLE_MIN_ROWS:
+        return
+    try:
+        paths = "\n".join(table.paths)
+        if paths.count("\n") != count - 1 or len(table.lines) != count + 2:
+            return  # a folder's name or a cell with a line end: the parts would not split back
+        parts = [paths.encode("utf-8", _TEXT_ERRORS), "\n".join(table.keys).encode("ascii"),
+                 b"".join(table.lengths), table.text.encode("utf-8", _TEXT_ERRORS)]
+        crc = 0
+        for part in parts:
+            crc = zlib.crc32(part, crc)
+        header = json.dumps({"format": TABLE_FORMAT, "shape": shape, "rows": count, "headers": table.headers,
+                             "widths": table.widths, "sizes": list(map(len, parts)), "crc32": crc},
+                            separators=(",", ":"))
+        replace_file(os.path.join(root, TABLE_FILE), b"".join([header.encode(), b"\n", *parts]))
+    except (OSError, ValueError):
+        pass  # the next listing makes the whole table: the file only saves time
