@@ -118,26 +118,42 @@ def test_a_killed_builds_lock_is_free_while_its_child_still_checks(tmp_path):
 
 
 REPORT = re.compile(r"built (\d+) runs? \((\d+) re-rendered, (\d+) unchanged\)")
+# tracker build as its own process, each fork it makes said on stderr
+TRACKER_BUILD_COUNTING_FORKS = """
+import os, sys
+fork = os.fork
+def counted_fork():
+    pid = fork()
+    if pid:
+        os.write(2, b"forked a child\\n")
+    return pid
+os.fork = counted_fork
+sys.argv = ["tracker", "build", "--runs", sys.argv[1], "--out", sys.argv[2]]
+from tracker.cli import main
+sys.exit(main())
+"""
 
 
-def tracker_build(runs, site) -> str:
-    done = subprocess.run([sys.executable, "-m", "tracker.cli", "build", "--runs", str(runs), "--out", str(site)],
+def tracker_build(runs, site) -> tuple[str, int]:
+    """tracker build's first line, and how many children it forked."""
+    done = subprocess.run([sys.executable, "-c", TRACKER_BUILD_COUNTING_FORKS, str(runs), str(site)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return done.stdout
+    return done.stdout.splitlines()[0], done.stderr.count("forked a child")
 
 
-def test_tracker_build_as_a_process_rebuilds_the_site_a_full_build_makes(tmp_path):
+def test_tracker_build_as_a_process_rebuilds_through_the_child_the_site_a_full_build_makes(tmp_path):
     runs, site = tmp_path / "runs", tmp_path / "site"
     paths = [log_run(runs, f"run-{n}", config={"lr": 0.1 * n}, metrics=[{"loss": 1.0 / (n + 1)}]) for n in range(6)]
     time.sleep(RACY_S + 0.5)  # the folders' times are older than RACY_S: the build stamps them
-    tracker_build(runs, site)
+    assert tracker_build(runs, site)[1] == 0  # no stamps to check yet
     append_record(paths[2], {"type": "metrics", "time": 2e9, "step": 5, "values": {"loss": 0.01}})
     shutil.rmtree(paths[4])
     with open(os.path.join(paths[5], "events-w1.jsonl"), "w") as handle:  # a second writer's file
         handle.write("")
     log_run(runs, "run-new", config={"lr": 0.9}, metrics=[{"loss": 0.3}])
-    assert REPORT.match(tracker_build(runs, site)).groups() == ("6", "3", "3")
+    line, forks = tracker_build(runs, site)
+    assert REPORT.match(line).groups() == ("6", "3", "3") and forks == 1
     shutil.copytree(runs, tmp_path / "runs-copy")
     tracker_build(tmp_path / "runs-copy", tmp_path / "full")
     assert site_bytes(site) == site_bytes(tmp_path / "full")
