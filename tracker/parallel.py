@@ -102,6 +102,7 @@ def _start_worker(parent_pid: int) -> None:
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked one had its parent's handler (tracker serve's)
     gc.freeze()
     gc.enable()
     threading.Thread(target=_exit_when_gone, args=(parent_pid,), name="tracker-parent-watch",
