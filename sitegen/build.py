@@ -254,7 +254,7 @@ def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tup
     shown_from = choice.shown()
     judged = dict(shown_from)  # run id -> the folder it was judged from: a later pass judges only changes
     kept = _kept_pages(entries, shown_from, keys, in_site, media_budget)
-    jobs = choice.unknown() + [folder for run_id, folder in shown_from.items() if run_id not in kept]
+    jobs = choice.unknown() + list(compress(shown_from.values(), map(not_, map(kept.__contains__, shown_from))))
     read_ids: set[str] = set()  # the ids whose folders were read: kept entries of those are checked at the end
     most_workers = 1
     while jobs:
@@ -316,9 +316,10 @@ def _kept_pages(entries: dict[str, RunEntry], shown_from: dict[str, str], keys: 
     again), the same media under ``media_budget``. Judged in C over every id of a rebuild, then
     the few that fail a test by name: a Python step an id was a tenth of judging 100,000 runs."""
     folders, data_files = in_site
-    ids = list(compress(shown_from, map(entries.__contains__, shown_from)))
+    known = list(map(entries.__contains__, shown_from))
+    ids = list(compress(shown_from, known))
     chosen = list(map(entries.__getitem__, ids))
-    same = list(map(eq, map(attrgetter("key"), chosen), map(keys.__getitem__, map(shown_from.__getitem__, ids))))
+    same = list(map(eq, map(attrgetter("key"), chosen), map(keys.__getitem__, compress(shown_from.values(), known))))
     ids, chosen = list(compress(ids, same)), list(compress(chosen, same))
     heads = list(map(attrgetter("head"), chosen))
     slugs = list(map(itemgetter("slug"), heads))

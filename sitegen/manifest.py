@@ -132,7 +132,12 @@ class Manifest:
 
     def in_site_order(self) -> list[RunEntry]:
         """The entries as the site lists its runs: oldest first, then by id."""
-        return sorted(self.runs.values(), key=lambda entry: (entry.head["created"] or 0.0, entry.head["id"]))
+        heads = list(map(attrgetter("head"), self.runs.values()))
+        created = list(map(itemgetter("created"), heads))
+        if None in created:
+            created = [time or 0.0 for time in created]
+        # tuples compared in C, where a key function was called for each of 100,000 runs (ids are unique)
+        return list(map(itemgetter(2), sorted(zip(created, map(itemgetter("id"), heads), self.runs.values()))))
 
     def known_ids(self) -> dict[str, str]:
         """{folder key: run id} of every folder the last build read."""
@@ -177,8 +182,8 @@ def write_manifest(out: str, manifest: Manifest, previous: Manifest | None) -> N
     old = previous.runs if previous is not None else {}
     path = os.path.join(out, MANIFEST_FILE)
     if stored is not None and previous.site_key == manifest.site_key and old.keys() <= manifest.runs.keys():
-        changed = sorted(((run_id, entry) for run_id, entry in manifest.runs.items() if old.get(run_id) is not entry),
-                         key=itemgetter(0))
+        runs = manifest.runs  # the entries not kept from ``previous`` as read, picked in C
+        changed = sorted(compress(runs.items(), map(is_not, map(old.get, runs), runs.values())), key=itemgetter(0))
         appended = "".join([*(_entry_record(entry) for _, entry in changed), _end_record(manifest)]).encode()
         dead = stored.dead + stored.end_size + stored.entry_size * sum(run_id in old for run_id, _ in changed)
         if dead <= (stored.length + len(appended) - dead) * DEAD_BYTES_PER_LIVE:
