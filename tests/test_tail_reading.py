@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from tracker.tail_reading import HEAD_BYTES, _file_bytes, _head_by_lines, _usual_head
+from tracker.tail_reading import HEAD_BYTES, _file_bytes, _has_escape, _head_by_lines, _usual_head
 
 RUN = {"type": "run", "schema": 1, "id": "r1", "project": "p", "name": "n", "time": 1.0}
 START = {"type": "start", "writer": "w0", "time": 1.0, "host": "h", "user": "u"}
@@ -84,3 +84,9 @@ def test_what_is_no_file_with_ends_gives_none_at_once(tmp_path, kind):
     else:
         path.write_bytes(line(RUN) + line(START) + line(END)[:-3])
     assert _file_bytes(str(path)) is None
+
+
+def test_a_line_with_a_unicode_escape_is_told_from_one_without():
+    assert _has_escape(b'{"name":"caf\\u00e9"}') and _has_escape(b'{"a":"\\"","b":"\\ud800"}')
+    assert not _has_escape(b'{"name":"plain"}') and not _has_escape(b'{"quote":"\\"u\\""}')
+    assert _has_escape(b'{"path":"C:\\\\users"}')  # an escaped backslash before a u: taken as one, to be safe
