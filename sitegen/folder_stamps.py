@@ -87,10 +87,8 @@ class FolderStamps:
         # in C: a Python step a folder was a tenth of a second at 100,000 runs
         holding = dict(compress(previous.items(), verdicts))
         keys = list(map(dict(zip(holding, map(itemgetter(2), holding.values()))).get, names))
-        if len(keys) - keys.count(None) < len(holding):  # a folder that holds and is not listed: gone since
-            for name in holding.keys() - set(names):
-                del holding[name]
-        current.update(holding)
+        held = list(compress(names, keys))  # kept in the order of the folders, as checked here
+        current.update(zip(held, map(holding.__getitem__, held)))
         return keys
 
     def keep(self, root_index: int, name: str, key: str, stamp: FolderStamp) -> None:
