@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from ..segments import is_store_url
@@ -75,6 +76,8 @@ def run_build(args) -> int:
     if is_store_url(args.out):
         return publish_to_bucket(options, args.cache, progress)
     made = [] if args.ends_process else None  # the build's manifests and discovery, left to the process's end
+    if made is not None:  # and no cycle collection as the build returns: its first pass walked every object
+        gc.disable()      # the build made while it kept the collector paused (0.15 s at 100,000 runs)
     report = build(options, progress=progress, keep=made, forks=args.ends_process)
     for line in report_warnings(report):
         print(line, file=sys.stderr)
