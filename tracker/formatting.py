@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain, repeat
+from operator import itemgetter
 
 from .values import NON_FINITE_TO_TEXT
 
@@ -251,7 +252,7 @@ def _same_shape_columns(configs: list[dict], prefix: str) -> dict[str, list] | N
         return None
     columns = {}
     for key in next(iter(shapes)):
-        column = [config[key] for config in configs]
+        column = list(map(itemgetter(key), configs))
         kinds = set(map(type, column))
         if any(issubclass(kind, dict) for kind in kinds):
             if kinds != {dict} or not all(column):

@@ -22,12 +22,15 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import itemgetter
 
 from .cyclic_gc import cyclic_gc_paused
+from .forked_stamps import forked_stamp_checks
 from .errors import RunFormatError, RunNotFoundError
 from .layout import runs_root
-from .listing_cache import LISTING_FILE, CachedRuns, CacheEntry, read_cache, write_cache  # LISTING_FILE: named from here too
+from .listing_cache import (LISTING_FILE, CachedRuns, CacheEntry, cache_bytes, decoded_cache,  # LISTING_FILE: named
+                            read_cache, write_cache)  # from here too
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
 from .run_keys import (FolderScan, candidate_entries, candidate_names, copy_rank, flat_stamp, flat_stamp_holds,
@@ -59,48 +62,64 @@ class Listing:
     caches: list[CachedRuns] = field(default_factory=list, repr=False, compare=False)
 
 
-def list_runs(*roots, now: float | None = None) -> Listing:
+def list_runs(*roots, now: float | None = None, forks: bool = False) -> Listing:
     """Every run under each runs folder (default: $TRACKER_DIR or ./tracker-runs). A run id found
     in several folders (a copy under another name, or the same run in several roots) is listed
-    once, from the folder tracker.run_keys.copy_rank ranks first; the others are in ``copies``."""
+    once, from the folder tracker.run_keys.copy_rank ranks first; the others are in ``copies``.
+    ``forks``: a forked child stats the folders while the cache is decoded (forked_stamps.py), for
+    the command line only, never for a library call."""
     with cyclic_gc_paused():  # the rows: 10,000 runs' worth of dicts that hold no cycles
-        return _list_runs(roots, now)
+        return _list_runs(roots, now, forks)
 
 
-def _list_runs(roots: tuple, now: float | None) -> Listing:
+def _list_runs(roots: tuple, now: float | None, forks: bool) -> Listing:
     listing, rows_by_root = Listing(), []
     for root in roots or (None,):
         root = runs_root(root)
-        cached = read_cache(root)
-        rows_by_root.append(_list_root(root, cached, now, listing, listing.keys))
+        if forks:  # the folders named first, for a child to check their stamps while the rows decode
+            data = cache_bytes(root)
+            names = candidate_names(root) if data else []
+            child = forked_stamp_checks(data, names)
+            cached = decoded_cache(data)
+            held = child.result() if child is not None else None
+            checked = (names, held) if cached.entries and names else None
+        else:
+            cached, checked = read_cache(root), None
+        rows_by_root.append(_list_root(root, cached, now, listing, listing.keys, checked))
         listing.caches.append(cached)
     listing.rows, listing.copies = _one_per_id(rows_by_root)
     return listing
 
 
-def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing,
-               keys: dict[str, str]) -> list[dict]:
+def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing, keys: dict[str, str],
+               checked: tuple[list, list[str] | None] | None = None) -> list[dict]:
     """The rows of the runs of the runs folder ``root``; what could not be read goes to the
     listing's errors, and the cache is brought up to date. One pass over the folders, in the
     order of their names: a folder whose cached stamp holds is listed from its entry unscanned
     (run_keys.flat_stamp_holds: two stats for the usual run); any other is scanned here, or on the
     workers when they pay for so many folders the cache does not name (_ends_workers_pay: a first
     listing; finding 10,000 folders' keys takes 0.2 s of one core), and read when its key is not
-    the cached one. Each row's key goes to ``keys`` by its folder, but a running run's."""
+    the cached one. Each row's key goes to ``keys`` by its folder, but a running run's.
+    ``checked``: (candidate_names of ``root``, the key whose stamp held of each, "" where none
+    did, as a forked child found them: forked_stamps.py; None when it failed), which tell the
+    entries that hold without a stat here."""
     cached, rows, kept, new = cache.entries, [], [], []  # kept: the cache's entries that hold; new: for the others
     # With a cache, the folders are told from files only where no stamp holds (its stats tell)
-    checked = not cached
-    candidates = candidate_entries(root) if checked else candidate_names(root)
-    scanned = _scanned_on_workers(candidates, checked, cached, now)
+    told = not cached  # whether the candidates are known to be folders
+    candidates = candidate_entries(root) if told else checked[0] if checked else candidate_names(root)
+    # the key whose stamp held, of each folder, as the child found it; else stamps are checked here
+    held_keys = checked[1] if checked and checked[1] is not None else repeat(None)
+    scanned = _scanned_on_workers(candidates, told, cached, now)
     problems, warned = [], []  # folders not read; (folder name, problems) of runs listed with problems
     pending, to_read, read = [], [], {}  # (name, path, key, stamp, entry) of the folders scanned
     get, keep, add, key_paths, row_keys = cached.get, kept.append, rows.append, [], []
     add_path, add_key = key_paths.append, row_keys.append  # bound once: the loop runs 100,000 times
-    for name, path, problem in candidates:
+    for (name, path, problem), held in zip(candidates, held_keys):
         entry = get(name)
         if entry is not None and problem is None:
             stamp, row = entry[4], entry[2]
-            if stamp is not None and row["status"] != "running" and flat_stamp_holds(path, stamp):
+            if stamp is not None and row["status"] != "running" and (
+                    held and entry[1] == held if held is not None else flat_stamp_holds(path, stamp)):
                 keep(entry)  # as it was: not read, so its events are not needed
                 if entry[3]:
                     warned.append((name, entry[3]))
@@ -109,7 +128,7 @@ def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing
                 add_path(path)
                 add_key(entry[1])
                 continue
-        if problem is None and not checked:
+        if problem is None and not told:
             problem = folder_problem(path)
             if problem == "":  # not a folder
                 continue
@@ -168,8 +187,8 @@ def _scanned_on_workers(candidates: list[tuple[str, str, str | None]], checked: 
     """{path: (scan, result of _read_run or None)} of the folders the cache does not name, scanned
     and read on every core when the workers pay for that many (a first listing); else {}.
     ``checked``: whether the candidates are known to be folders (candidate_entries)."""
-    if not _ends_workers_pay(len(candidates)) or not _ends_workers_pay(
-            len(set(map(itemgetter(0), candidates)).difference(cached))):  # counted in C: no loop a listing
+    if not _ends_workers_pay(len(candidates)) or not _ends_workers_pay(  # counted in C: no loop a listing
+            len(candidates) - sum(map(cached.__contains__, map(itemgetter(0), candidates)))):
         return {}
     unknown = [path for name, path, problem in candidates
                if problem is None and name not in cached and (checked or folder_problem(path) is None)]

@@ -86,28 +86,38 @@ class _Row(TypedDict):
 _Entry = tuple[str, str, _Row, list[str], Union[list[Union[str, int]], None]]
 _decode_line = msgspec.json.Decoder(_Entry).decode if msgspec else None
 _decode_block = msgspec.msgpack.Decoder(list[_Entry]).decode if msgspec else None
+# an entry with its row and problems left as they are encoded: what forked_stamps.py's child needs
+_StampOnly = tuple[str, str, msgspec.Raw, msgspec.Raw, Union[list[Union[str, int]], None]] if msgspec else None
+_decode_stamps_block = msgspec.msgpack.Decoder(list[_StampOnly]).decode if msgspec else None
+_decode_stamps_line = msgspec.json.Decoder(_StampOnly).decode if msgspec else None
 _encode = msgspec.json.Encoder().encode if msgspec else None
 _encode_block = msgspec.msgpack.Encoder().encode if msgspec else None
 
 
 def read_cache(root: str) -> CachedRuns:
     """The cache of the runs folder ``root``; empty when there is none or it cannot be read."""
-    cached = CachedRuns()
+    return decoded_cache(cache_bytes(root))
+
+
+def cache_bytes(root: str) -> bytes | None:
+    """The bytes of the runs folder ``root``'s cache file; None when there is none to read."""
     try:
         with open_regular(os.path.join(root, LISTING_FILE)) as handle:
-            data = handle.read()
+            return handle.read()
     except (OSError, ValueError):
+        return None
+
+
+def decoded_cache(data: bytes | None) -> CachedRuns:
+    """The cache that a cache file's bytes hold; empty when they are not one."""
+    cached = CachedRuns()
+    parts = _parts(data)
+    if parts is None:
         return cached
-    header_end = data.find(b"\n", 0, MAX_HEADER_BYTES)
-    block_size = _block_size(data[:header_end]) if header_end > 0 else None
-    lines_start = header_end + 1 + block_size + 1 if block_size is not None else -1
-    if block_size is None or len(data) < lines_start or data[lines_start - 1:lines_start] != b"\n":
-        return cached  # not this format, or its block cut short: rewritten
-    if block_size and msgspec is None:
-        return cached  # a block a light install cannot read: rewritten as JSON lines
+    block_part, lines = parts
     entries = cached.entries
-    if block_size:
-        block = _block_entries(memoryview(data)[header_end + 1:header_end + 1 + block_size])
+    if block_part is not None:
+        block = _block_entries(block_part)
         if block is None:
             return cached
         cached.lines = len(block)
@@ -115,7 +125,6 @@ def read_cache(root: str) -> CachedRuns:
     # a file cut short (a listing killed while appending) is rewritten: a line appended to it would
     # join the cut one
     cached.usable = data.endswith(b"\n")
-    lines = data[lines_start:].split(b"\n")
     cached.lines += len(lines) - lines.count(b"")
     for line in lines:
         if line:
@@ -123,6 +132,52 @@ def read_cache(root: str) -> CachedRuns:
             if entry is not None:
                 entries[entry[0]] = entry
     return cached
+
+
+def cached_stamps(data: bytes | None) -> dict[str, tuple[str, FlatStamp | None]]:
+    """{folder name: (key, stamp)} of a cache file's last entry of each folder, its rows and
+    problems skipped (forked_stamps.py's child, checking the stamps while its parent decodes the
+    rest). An entry this reads may be one decoded_cache leaves out, or the other way round: a
+    stamp that holds tells its key, which only an entry of the same key takes."""
+    found = {}
+    parts = _parts(data)
+    if parts is None or _decode_stamps_block is None:
+        return found
+    block_part, lines = parts
+    if block_part is not None:
+        try:
+            found.update((name, (key, stamp)) for name, key, _, _, stamp in _decode_stamps_block(block_part))
+        except (ValueError, RecursionError):
+            return {}
+    for line in lines:
+        if line:
+            try:
+                name, key, _, _, stamp = _decode_stamps_line(line)
+            except (ValueError, RecursionError):
+                continue
+            found[name] = (key, stamp)
+    return found
+
+
+def reads_stamps_alone() -> bool:
+    """Whether cached_stamps reads a cache's stamps (msgspec is installed); else it finds none."""
+    return msgspec is not None
+
+
+def _parts(data: bytes | None) -> tuple[memoryview | None, list[bytes]] | None:
+    """(the msgpack block, None when empty; the JSON lines after it) of a cache file's bytes;
+    None when they are not a file of this format, whole up to its block, that this install reads."""
+    if not data:
+        return None
+    header_end = data.find(b"\n", 0, MAX_HEADER_BYTES)
+    block_size = _block_size(data[:header_end]) if header_end > 0 else None
+    lines_start = header_end + 1 + block_size + 1 if block_size is not None else -1
+    if block_size is None or len(data) < lines_start or data[lines_start - 1:lines_start] != b"\n":
+        return None  # not this format, or its block cut short: rewritten
+    if block_size and msgspec is None:
+        return None  # a block a light install cannot read: rewritten as JSON lines
+    block = memoryview(data)[header_end + 1:header_end + 1 + block_size] if block_size else None
+    return block, data[lines_start:].split(b"\n")
 
 
 def _block_size(header: bytes) -> int | None:

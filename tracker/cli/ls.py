@@ -56,9 +56,12 @@ def run_ls(args) -> int:
 def _run_ls(args) -> int:
     selected = query.parse(args.filter)  # parse first: a bad filter fails before any reading
     group_fields, aggs = _grouping_options(args)
-    listing = list_runs(*(args.runs or []))
-    rows = [fields for fields in listing.rows if args.project is None or fields["project"] == args.project]
-    rows = [fields for fields in rows if selected.matches(fields)]
+    listing = list_runs(*(args.runs or []), forks=True)
+    rows = listing.rows
+    if args.project is not None:
+        rows = [fields for fields in rows if fields["project"] == args.project]
+    if selected.terms:  # an empty filter matches every row, without a call a row
+        rows = [fields for fields in rows if selected.matches(fields)]
     if args.sort:
         rows.sort(key=query.sort_key(args.sort))
     for path, message in listing.errors:

@@ -1,0 +1,95 @@
+"""The listing cache's stamps checked by a forked child while the parent decodes the cache's rows (tracker ls only).
+
+A listing after a few changed runs spends most of its time on two things that need each other
+only at the end: decoding the listing cache's rows (0.5 s for 100,000 runs) and the stats that
+tell whether each run's cached stamp holds (two a run, 0.7 s; run_keys.flat_stamp_holds).
+Threads do not overlap them (both hold the GIL), so on two cores or more ``tracker ls`` forks a
+child that decodes only the cache's keys and stamps (listing_cache.cached_stamps: rows skipped,
+a fifth of the time), checks each folder's stamp and sends back, for each folder, the key of its
+entry when the stamp holds, else "". The parent takes a cached row when its entry's key is the
+one sent: the stamp that held was made with that key, so the folder's files have it now, and a
+row of that key is the row (listing.py); any other folder it scans. Only the command line
+forks: never ``tracker.runs()`` or anything else a training script calls, whose process may
+hold threads, locks or a GPU.
+"""
+from __future__ import annotations
+
+import os
+
+from .listing_cache import cached_stamps, reads_stamps_alone
+from .run_keys import flat_stamp_holds
+
+FORKED_MIN_FOLDERS = 4_000  # fewer folders are checked in less time than a fork and its pipe take
+# The child's work is the parent's (the stats) plus decoding the stamps again: it pays only with a
+# core to spare. Measured on 2 cores at a one-minute load of 4.5 (bench/bench_ls_scale.py, 100,000
+# runs): 1.44x the floor with the child, 1.33x without.
+MIN_IDLE_CORES = 0.5
+
+
+class ForkedStampChecks:
+    """The child checking the stamps of a cache file's bytes for each of ``folders`` ((name,
+    path, problem) of the runs folder's candidate folders, run_keys.candidate_names); ``result()``
+    waits for it."""
+
+    def __init__(self, cache: bytes, folders: list[tuple[str, str, str | None]]):
+        self._count = len(folders)
+        read_end, write_end = os.pipe()
+        self._pid = os.fork()
+        if self._pid == 0:  # the child: never returns, whatever happens
+            code = 1
+            try:
+                os.close(read_end)
+                with open(write_end, "wb") as pipe:
+                    pipe.write("\n".join(held_keys(cache, folders)).encode("utf-8", "surrogatepass"))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self._read_end = read_end
+
+    def result(self) -> list[str] | None:
+        """Each folder's held key ("" where none held), in the order of the folders; None when
+        the child failed."""
+        with open(self._read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self._pid, 0)
+        if status != 0:
+            return None
+        keys = data.decode("utf-8", "surrogatepass").split("\n")
+        return keys if len(keys) == self._count else None
+
+
+def forked_stamp_checks(cache: bytes | None, folders: list[tuple[str, str, str | None]]) -> ForkedStampChecks | None:
+    """A child checking the stamps of ``cache`` for ``folders`` when that pays (a cache, a fork,
+    FORKED_MIN_FOLDERS folders, MIN_IDLE_CORES idle by the load average, msgspec to read the
+    stamps alone); else None."""
+    if (not cache or len(folders) < FORKED_MIN_FOLDERS or not hasattr(os, "fork") or not reads_stamps_alone()
+            or not _core_to_spare()):
+        return None
+    try:
+        return ForkedStampChecks(cache, folders)
+    except OSError:  # no process or pipe to spare: the parent checks them itself
+        return None
+
+
+def _core_to_spare() -> bool:
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return False
+    return load <= (os.cpu_count() or 1) - MIN_IDLE_CORES
+
+
+def held_keys(cache: bytes, folders: list[tuple[str, str, str | None]]) -> list[str]:
+    """For each (name, path, problem) of ``folders``, the key of the cache's entry of that name when its
+    stamp holds, else "" (none, unstamped, or not holding). A key holds no line end (a
+    blake2b hex digest); one read from a damaged file that does is dropped."""
+    stamps, held = cached_stamps(cache), []
+    get, add = stamps.get, held.append
+    for name, path, _ in folders:
+        found = get(name)
+        if found is not None and found[1] is not None and "\n" not in found[0] and flat_stamp_holds(path, found[1]):
+            add(found[0])
+        else:
+            add("")
+    return held
