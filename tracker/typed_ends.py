@@ -37,10 +37,11 @@ TYPES: dict[Expect, object] = {
 }
 
 
-class MetricState(msgspec.Struct):
+class MetricState(msgspec.Struct, gc=False):
     """One metric's entry in an end state: its last point, min, max and count. (Structs, here and
-    in EndState, where dicts took a tenth more to decode and free; a key the format does not name
-    is passed over, as check_end_state passes it over.)"""
+    in EndState, where dicts took a tenth more to decode and free; untracked by the cycle
+    collector, gc=False, as decoded values hold no cycles; a key the format does not name is
+    passed over, as check_end_state passes it over.)"""
 
     last: tuple[int, _NUMBER, _TIME]
     min: _NUMBER | None
@@ -48,7 +49,7 @@ class MetricState(msgspec.Struct):
     count: Annotated[int, Meta(gt=0)]
 
 
-class EndState(msgspec.Struct):
+class EndState(msgspec.Struct, gc=False):
     """An end record's state (docs/format.md, "The end record's state"), in the usual form:
     numbers as numbers (no "NaN" markers, no booleans), each set value with its time and line."""
 
@@ -63,8 +64,9 @@ class EndState(msgspec.Struct):
 
 def record_struct(kind: str, schema: Schema, extra: dict | None = None) -> type:
     """A msgspec Struct for the records of ``kind``: every field of ``schema`` optional (null as
-    absent), of its Expect's type, tagged by ``type``, unknown fields refused. A schema with
-    required or binding fields, or an Expect not in TYPES, has none (KeyError)."""
+    absent), of its Expect's type, tagged by ``type``, unknown fields refused, untracked by the
+    cycle collector (a decoded record holds no cycle). A schema with required or binding fields,
+    or an Expect not in TYPES, has none (KeyError)."""
     if schema.required or schema.binding:
         raise KeyError(kind)
     fields = [(name, TYPES[expect] | None, None) for name, expect in schema.optional.items()
@@ -72,7 +74,7 @@ def record_struct(kind: str, schema: Schema, extra: dict | None = None) -> type:
     fields += [(name, annotation) for name, annotation in (extra or {}).items()]
     fields.sort(key=lambda field: len(field) == 3)  # msgspec: fields without a default first
     return msgspec.defstruct(f"{kind.title()}Record", fields, tag_field="type", tag=kind, forbid_unknown_fields=True,
-                             omit_defaults=False)
+                             omit_defaults=False, gc=False)
 
 
 def _usual_decoder():
