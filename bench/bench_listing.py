@@ -43,6 +43,7 @@ from common import (RESULT_PREFIX, git_revision, machine_description, markdown_t
 from synthetic_runs import write_runs
 
 from tracker.listing_cache import LEGACY_LISTING_FILES, LISTING_FILE
+from tracker.ls_table_cache import TABLE_FILE
 
 HEADING = "## tracker ls from the files' ends"
 DEFAULT_OUTPUT = Path("/tmp/bench_sections/listing.md")
@@ -101,8 +102,9 @@ def prepare(work: Path, name: str, runs: int, steps: int, end_state: bool) -> Pa
 
 
 def without_cache(folder: Path) -> None:
-    """No listing cache of this version, nor of a --before tree of an older format."""
-    for name in LISTING_FILE, *LEGACY_LISTING_FILES:
+    """No listing cache of this version, nor of a --before tree of an older format, nor tracker
+    ls's last table (which a listing of the same runs would print again)."""
+    for name in LISTING_FILE, *LEGACY_LISTING_FILES, TABLE_FILE:
         (folder / name).unlink(missing_ok=True)
 
 
