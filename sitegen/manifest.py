@@ -206,9 +206,11 @@ def read_manifest(out: str) -> Manifest | None:
             data = handle.read()
         if not data.startswith(HEADER_BYTES):
             return None
-        # up to the last line end: what follows is a write cut short, maybe in the middle of a character;
-        # split as bytes: msgspec decodes the entry lines from bytes, and a row is decoded only when used
-        lines = data[len(HEADER_BYTES):data.rfind(b"\n") + 1].split(b"\n")
+        # split as bytes (msgspec decodes the entry lines from bytes, and a row is decoded only when used),
+        # the whole file (no copy of its 100 MB without the format line); the format line dropped, and
+        # what follows the last line end: a write cut short, maybe in the middle of a character
+        lines = data.split(b"\n")
+        del lines[0]
         lines.pop()
         metas, rows = lines[0::2], lines[1::2]
         last = next((index for index in range(len(rows) - 1, -1, -1) if metas[index][:1] == b"{"), None)

@@ -8,6 +8,8 @@ there, and which names there to remove.
 from __future__ import annotations
 
 import os
+from itertools import repeat
+from operator import add
 
 from .manifest import MANIFEST_FILE
 from .model import run_data_file, run_folder
@@ -70,7 +72,7 @@ def site_files(out: str, unchanged_runs: set[str], in_site: tuple[set[str], set[
     found = _files_below(out, "", skipped=per_run)
     for name in in_site[0] - unchanged_runs:
         found += _files_below(out, f"{RUN_FOLDERS}/{name}")
-    unchanged_data = {slug + RUN_DATA_SUFFIX for slug in unchanged_runs}
+    unchanged_data = set(map(add, unchanged_runs, repeat(RUN_DATA_SUFFIX)))
     found += [f"{RUN_DATA_FOLDER}/{name}" for name in in_site[1] - unchanged_data]
     return found
 
