@@ -301,7 +301,8 @@ def _rebuild_rows(rebuilds: dict) -> list:
          f"{rebuilds['floor_s']:.2f} s", f"{rebuilds['ratio']:.1f}x",
          f"<= {TARGET_CHANGED_S:g} s, <= {TARGET_CHANGED_RATIO:g}x",
          verdict(rebuilds["build_s"] <= TARGET_CHANGED_S and rebuilds["ratio"] <= TARGET_CHANGED_RATIO)],
-        ["the same, CPU of the process and its child", f"{rebuilds['build_cpu_s']:.2f} s", f"{rebuilds['floor_cpu_s']:.2f} s",
+        ["the same, CPU of the process and its child", f"{rebuilds['build_cpu_s']:.2f} s",
+         f"{rebuilds['floor_cpu_s']:.2f} s",
          f"{rebuilds['cpu_ratio']:.1f}x", f"<= {TARGET_CHANGED_S:g} s, <= {TARGET_CHANGED_RATIO:g}x",
          verdict(rebuilds["build_cpu_s"] <= TARGET_CHANGED_S and rebuilds["cpu_ratio"] <= TARGET_CHANGED_RATIO)],
     ]
