@@ -8,7 +8,9 @@ is rendered and --strict has had its say:
 - a rebuild into a site this command made is incremental (see manifest.py): only run folders whose
   files changed are read and rendered, their staged files are moved over the old ones one by one,
   the index is rewritten from the rows the manifest kept, and the manifest is written last (the
-  changed runs' records appended to it).
+  changed runs' records appended to it). Run as ``tracker build`` (a process of its own), it has a
+  forked child check the last build's folder stamps on a second core while it reads what the last
+  build left (stamp_checks.py).
 """
 from __future__ import annotations
 
