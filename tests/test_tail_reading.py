@@ -1,11 +1,12 @@
 """Reading an events file's ends (tracker/tail_reading.py): the usual head found without the
-line loop ends where the loop ends it, a head longer than the first read is read on, and a FIFO
-named like an events file is never waited on."""
+line loop ends where the loop ends it, a head longer than the first read is read on, a FIFO
+named like an events file is never waited on, and a line with a ``\\u`` escape is told apart."""
 from __future__ import annotations
 
 import json
 import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +29,7 @@ LINES = [RUN, START, {"type": "runner"}, {"type": "startle"}, {"type": "config",
 
 def loop_head(file: str) -> bytes | None:
     """The head as the line loop finds it, from the same first read as _file_bytes makes."""
-    data = open(file, "rb").read()
+    data = Path(file).read_bytes()
     region = data.rstrip(b"\n").rfind(b"\n") + 1
     fd = os.open(file, os.O_RDONLY)
     try:
@@ -46,8 +47,7 @@ def test_the_usual_head_ends_where_the_line_loop_ends_it(tmp_path):
         head += [rng.choice(LINES) for _ in range(rng.randrange(0, 5))]
         with open(file, "wb") as handle:
             handle.write(b"".join(map(line, head)) + line({"type": "metrics", "step": 1, "values": {}}) + line(END))
-        data = open(file, "rb").read()
-        found = _usual_head(data[:HEAD_BYTES])
+        found = _usual_head(Path(file).read_bytes()[:HEAD_BYTES])
         if found is not None:
             usual += 1
             assert found == loop_head(file), head
