@@ -13,7 +13,8 @@ from ..grouping import DATASET_PREFIXES, group_rows, metric_aggregates
 from ..listing import list_runs
 from ..reader import copy_message, load_run
 from ..layout import runs_root
-from ..ls_table_cache import full_table, read_table, spliced, table_shape, write_table
+from ..ls_table_cache import (ColumnBasis, basis_holds, changes, column_basis, full_table, read_table,
+                              spliced, table_shape, write_table)
 from ..values import replace_non_finite
 from . import add_runs_option, end_process
 from ..formatting import (DEFAULT_METRIC_COLUMNS, DEFAULT_PARAM_COLUMNS, config_columns, format_column,
@@ -77,25 +78,35 @@ def _run_ls(args) -> int:
     if not rows:
         print("no runs" + (" match the filter" if args.filter else f" in {_where(args.runs)}"))
         return 0
-    configs = config_columns([fields["config"] for fields in rows])
-    params, metrics = _columns(args.columns, rows, configs)
-    headers = ["id", "name", "project", "status", "start", "duration", *params, *metrics]
-    print(_table_text(args, listing, rows, headers, configs, params, metrics))
+    print(_table_text(args, listing, rows))
     return _done(args)
 
 
-def _table_text(args, listing, rows: list[dict], headers: list[str], configs: Mapping[str, list],
-                params: list[str], metrics: list[str]) -> str:
+def _table_text(args, listing, rows: list[dict]) -> str:
     """The table of the rows: the last one printed of the same shape with the lines of the rows
-    that changed made anew, when that gives the same table (ls_table_cache.py); else made whole."""
+    that changed made anew, when that gives the same table (ls_table_cache.py); else made whole.
+    Its columns are chosen from every row's config and summary, or where only a few rows changed
+    and the kept table's ColumnBasis still holds, from that."""
     roots = list(map(runs_root, args.runs or [None]))
     shape = table_shape(runs=roots, project=args.project, filter=args.filter, sort=args.sort, columns=args.columns)
     last = read_table(roots[0], shape)
-    table = None if last is None else spliced(
-        last, headers, rows, listing.keys,
-        lambda changed: _cells(changed, config_columns([fields["config"] for fields in changed]), params, metrics))
+    found = None if last is None else changes(last, rows, listing.keys)
+    if found is not None and last.basis is not None and basis_holds(last.basis, rows, found):
+        configs, basis = None, last.basis
+        params, metrics = _basis_columns(args.columns, basis)
+    else:
+        configs = config_columns([fields["config"] for fields in rows])
+        params, metrics = _columns(args.columns, rows, configs)
+        basis = column_basis(configs, rows)
+    headers = ["id", "name", "project", "status", "start", "duration", *params, *metrics]
+    table = None if found is None else spliced(
+        last, found, headers, rows,
+        lambda changed: _cells(changed, config_columns([fields["config"] for fields in changed]), params, metrics),
+        basis)
     if table is None:
-        table = full_table(headers, _cells(rows, configs, params, metrics), rows, listing.keys)
+        if configs is None:
+            configs = config_columns([fields["config"] for fields in rows])
+        table = full_table(headers, _cells(rows, configs, params, metrics), rows, listing.keys, basis)
     if table is not last:
         write_table(roots[0], shape, table)
     return table.text
@@ -118,11 +129,24 @@ def _columns(chosen: str | None, rows: list[dict], configs: Mapping[str, list]) 
     """(params, metrics) to show: those of --columns, else the first that vary and the first metrics.
     ``configs``: the rows' configs, flattened into columns (config_columns)."""
     if chosen:
-        names = [name.strip() for name in chosen.split(",") if name.strip()]
+        names = _chosen_names(chosen)
         params = [name for name in names if name in configs]
         return params, [name for name in names if name not in params]
     fields = run_fields(rows, configs)  # the same rule as the site index's default columns
     return fields.varying[:DEFAULT_PARAM_COLUMNS], fields.metrics[:DEFAULT_METRIC_COLUMNS]
+
+
+def _basis_columns(chosen: str | None, basis: ColumnBasis) -> tuple[list[str], list[str]]:
+    """_columns of rows whose configs and summaries have the keys of ``basis`` (ls_table_cache.py)."""
+    if chosen:
+        names, keys = _chosen_names(chosen), set(basis.config_keys)
+        params = [name for name in names if name in keys]
+        return params, [name for name in names if name not in params]
+    return basis.varying[:DEFAULT_PARAM_COLUMNS], basis.summary_keys[:DEFAULT_METRIC_COLUMNS]
+
+
+def _chosen_names(chosen: str) -> list[str]:
+    return [name.strip() for name in chosen.split(",") if name.strip()]
 
 
 def _where(runs: list[str] | None) -> str:
