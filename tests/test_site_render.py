@@ -99,3 +99,15 @@ def test_output_paths_cannot_leave_the_site(tmp_path):
         with pytest.raises(UnsafePathError):
             site_path(str(tmp_path), bad)
     assert run_slug("../../etc") .startswith("run-") and run_slug("20260101-000000-abcdefgh") == "20260101-000000-abcdefgh"
+
+
+def test_a_dict_key_read_as_an_attribute_keeps_jinjas_meaning(tmp_path):
+    # A dict's key is looked up first (render._Environment); a name that is also a dict method stays the method.
+    templates = tmp_path / "mytheme" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "keys.html").write_text("{{ row.name }} {{ row.items() | list | length }} {{ row.get('name') }}")
+    (templates / "missing.html").write_text("{{ row.nope }}")
+    renderer = Renderer(resolve_theme(str(templates.parent)))
+    assert renderer.render("keys.html", {"row": {"name": "a<b", "items": "shadowed"}}, "x") == "a&lt;b 2 a&lt;b"
+    with pytest.raises(TemplateRenderError, match="'dict object' has no attribute 'nope'"):
+        renderer.render("missing.html", {"row": {}}, "x")
