@@ -13,7 +13,8 @@ times (values are numbers: ints, or floats that may be NaN or infinite). Three w
 - ``LastPoint``: the point of the highest step and the count (``tracker ls`` lists no more).
 
 ``finish()`` returns a ``History`` ordered by step (or by time, for system metrics, whose step is
-a per-process sample index).
+a per-process sample index). It ends the series: the History may hold the series' own lists
+(no copy of a column: a run page's read finishes each series once and drops it).
 """
 from __future__ import annotations
 
@@ -178,9 +179,8 @@ class ReducedSeries:
         self.width *= 2
 
     def finish(self, by_time: bool = False) -> History:
-        if self.width == 1:  # never overflowed: every point, as it came
-            steps, values, times = self.open
-            return _ordered(list(steps), list(values), list(times), by_time, self.count)
+        if self.width == 1:  # never overflowed: every point, as it came, in lists handed over uncopied
+            return _ordered(*self.open, by_time, self.count)
         points = [point for bucket in self.buckets for point in bucket]
         if self.open[0]:
             points += _bucket_points(*self.open)
