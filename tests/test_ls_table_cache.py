@@ -143,6 +143,12 @@ def test_a_running_run_is_made_anew_every_time(tmp_path, monkeypatch):
     assert printed[0] != printed[1]  # its duration, a second on
 
 
+def without_token(kept: bytes) -> tuple[dict, bytes]:
+    """A table file's header, but for the token drawn for each file written, and its body."""
+    header, _, body = kept.partition(b"\n")
+    return {name: value for name, value in json.loads(header).items() if name != "token"}, body
+
+
 def test_a_cut_or_changed_file_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setattr(ls_table_cache, "TABLE_MIN_ROWS", 1)
     rng = random.Random(7)
@@ -155,12 +161,12 @@ def test_a_cut_or_changed_file_is_ignored(tmp_path, monkeypatch):
     assert json.loads(header)["rows"] == 20
     lines = body.decode().split("\n")
     # a row's line changed in the file (its CRC now wrong): the file is not believed
-    forged = whole.replace(lines[-1].encode(), lines[-1].encode().replace(b"run", b"RUN"))
+    forged = whole.replace(lines[-2].encode(), lines[-2].encode().replace(b"run", b"RUN"))
     assert forged != whole
     for damaged in [whole[:cut] for cut in (0, 10, len(header) + 1, len(whole) // 2, len(whole) - 1)] + [forged]:
         (root / TABLE_FILE).write_bytes(damaged)
         assert run_cli("ls", "--runs", str(root)) == printed
-        assert (root / TABLE_FILE).read_bytes() == whole  # made whole, and kept again
+        assert without_token((root / TABLE_FILE).read_bytes()) == without_token(whole)  # made whole, kept again
 
 
 def test_a_small_table_keeps_no_file(tmp_path):
@@ -208,3 +214,25 @@ def test_a_changed_row_that_changes_the_columns_makes_the_table_whole(tmp_path, 
         expected = run_cli("ls", "--runs", str(root), *shape)
     assert expected != first
     assert run_cli("ls", "--runs", str(root), *shape) == expected
+
+
+def test_a_listing_after_a_few_changes_appends_a_patch_read_back_whole_or_not_at_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(ls_table_cache, "TABLE_MIN_ROWS", 1)
+    root = tmp_path / "runs"
+    for place in range(20):
+        sweep_run(root, place)
+    run_cli("ls", "--runs", str(root))
+    whole = (root / TABLE_FILE).read_bytes()
+    with open(root / "run-0012" / "events.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"type": "metrics", "step": 1, "time": T0, "values": {"loss": 0.5}}) + "\n")
+    printed = run_cli("ls", "--runs", str(root))
+    patched = (root / TABLE_FILE).read_bytes()
+    assert patched.startswith(whole) and patched.count(b"\n") == whole.count(b"\n") + 1  # one line appended
+    assert "0.5" in printed[1]
+    with monkeypatch.context() as full:
+        full.setattr(ls_command, "read_table", lambda *arguments: None)
+        full.setattr(ls_command, "write_table", lambda *arguments: None)
+        assert run_cli("ls", "--runs", str(root)) == printed
+    for cut in [*range(len(whole), len(patched), 7), len(patched) - 1, len(patched)]:
+        (root / TABLE_FILE).write_bytes(patched[:cut])  # a listing killed while appending
+        assert run_cli("ls", "--runs", str(root)) == printed

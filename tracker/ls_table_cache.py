@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 import zlib
 from collections.abc import Mapping
@@ -34,9 +35,10 @@ from .atomic_file import replace_file
 from .formatting import column_table_lines, cut_column, first_difference, flat_config, row_format, same_as_json
 
 TABLE_FILE = ".tracker-ls-table.cache"
-TABLE_FORMAT = 2  # 2: the header holds the columns' basis
+TABLE_FORMAT = 3  # 2: the header holds the columns' basis; 3: and a token that patch lines name
 TABLE_MIN_ROWS = 1_000  # a smaller table is made in a few milliseconds: no file for it
 MAX_CHANGED_SHARE = 1 / 8  # more rows changed than this share: the whole table is made again
+MAX_PATCHES = 64  # patch lines appended before the file is written whole again
 MAX_HEADER_BYTES = 1 << 20  # a first line longer than this is not a header of this format
 _TEXT_ERRORS = "surrogatepass"  # folder names and cells may hold lone surrogates: kept as they are
 _PATH, _SUMMARY = itemgetter("path"), itemgetter("summary")
@@ -53,6 +55,9 @@ class Table:
     widths: list[int]
     lines: list[str]     # the header line, the rule, then a line a row
     basis: ColumnBasis | None = None  # what chose its columns, where a few changed rows can be checked against it
+    token: str = ""         # the file's, which a patch line names: a patch of another file's table is not applied
+    patches: int = 0        # the patch lines applied to the file's table
+    appendable: bool = False  # the file ends with a whole line: a patch line may be appended to it
 
     @property
     def text(self) -> str:
@@ -234,8 +239,9 @@ def read_table(root: str, shape: str) -> Table | None:
         if basis is not None and not (isinstance(basis.config_keys, list) and isinstance(basis.summary_keys, list)
                                       and isinstance(basis.witnesses, dict)):
             return None
-        body = memoryview(data)[header_end + 1:]
-        if len(body) != sum(sizes) or zlib.crc32(body) != header["crc32"]:
+        token, end = header["token"], header_end + 1 + sum(sizes)
+        body = memoryview(data)[header_end + 1:end]
+        if data[end:end + 1] != b"\n" or zlib.crc32(body) != header["crc32"]:
             return None  # cut short, or written over: made again
         parts, start = [], 0
         for size in sizes:
@@ -249,18 +255,59 @@ def read_table(root: str, shape: str) -> Table | None:
         if not (len(paths) == len(keys) == count == len(lines) - 2 and len(lengths) == len(widths) == len(headers)
                 and len(lengths_part) == count * len(widths)):
             return None
-    except (ValueError, KeyError, TypeError, RecursionError):
+        table = Table(headers, paths, keys, lengths, widths, lines, basis, token, 0, data.endswith(b"\n"))
+        patches = data[end + 1:].split(b"\n")[:-1]  # the last one, cut short or empty, left out
+        return table if not patches or _patched(table, patches) else None
+    except (ValueError, KeyError, TypeError, RecursionError, IndexError):
         return None
-    return Table(headers, paths, keys, lengths, widths, lines, basis)
 
 
-def write_table(root: str, shape: str, table: Table) -> None:
+def _patched(table: Table, patches: list[bytes]) -> bool:
+    """Apply the patch lines of the file to its ``table``: each a JSON [token, [[place, key, cell
+    lengths, line], ...]] that a listing appended (write_table) for the rows it made anew. False
+    when they leave a column's width other than the header's (two listings' patches at once)."""
+    lengths = [bytearray(column) for column in table.lengths]
+    for patch in patches:
+        token, rows = json.loads(patch)
+        if token != table.token:
+            continue  # appended to the file this one replaced
+        for place, key, cell_lengths, line in rows:
+            if not (type(key) is str and type(line) is str and len(cell_lengths) == len(lengths)):
+                return False
+            table.keys[place] = key
+            table.lines[place + 2] = line
+            for column, length in zip(lengths, cell_lengths):
+                column[place] = length
+        table.patches += 1
+    table.lengths = list(map(bytes, lengths))
+    header_lengths = list(map(len, cut_column(list(table.headers))))
+    return [max(max(column, default=0), header) for column, header in zip(table.lengths, header_lengths)] == table.widths
+
+
+def write_table(root: str, shape: str, table: Table, last: Table | None = None, found: Changes | None = None) -> None:
     """Keep ``table`` in ``root`` for the next listing of this ``shape``: a table of fewer than
     TABLE_MIN_ROWS rows, or one whose folders or cells hold a line end, is not kept (nor is the
-    file of an older table). A folder that cannot be written keeps what it had."""
+    file of an older table). A folder that cannot be written keeps what it had. A table spliced
+    from the file's ``last`` table in the same order and on the same basis (``found``: its
+    changes) is kept as a patch line appended to the file, its changed rows' keys, cell lengths
+    and lines (a few hundred bytes where the file is 26 MB for 100,000 runs), up to MAX_PATCHES."""
     count = len(table.paths)
     if count < TABLE_MIN_ROWS:
         return
+    if (last is not None and found is not None and found.same_order and last.appendable and table.basis is last.basis
+            and last.patches < MAX_PATCHES and table.headers == last.headers and table.widths == last.widths):
+        rows = [[place, table.keys[place], [column[place] for column in table.lengths], table.lines[place + 2]]
+                for place in found.places]
+        if "\n" not in "".join(row[3] for row in rows):
+            try:
+                # one write, so that two listings' patches do not interleave; never O_CREAT: a file
+                # deleted since it was read is not started again without its header
+                descriptor = os.open(os.path.join(root, TABLE_FILE), os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+                with os.fdopen(descriptor, "wb") as handle:
+                    handle.write(json.dumps([last.token, rows], separators=(",", ":")).encode() + b"\n")
+                return
+            except OSError:
+                pass  # written whole below
     try:
         paths = "\n".join(table.paths)
         if paths.count("\n") != count - 1 or len(table.lines) != count + 2:
@@ -272,8 +319,8 @@ def write_table(root: str, shape: str, table: Table) -> None:
             crc = zlib.crc32(part, crc)
         basis = None if table.basis is None else vars(table.basis)
         header = json.dumps({"format": TABLE_FORMAT, "shape": shape, "rows": count, "headers": table.headers,
-                             "widths": table.widths, "basis": basis, "sizes": list(map(len, parts)), "crc32": crc},
-                            separators=(",", ":"))
-        replace_file(os.path.join(root, TABLE_FILE), b"".join([header.encode(), b"\n", *parts]))
+                             "widths": table.widths, "basis": basis, "sizes": list(map(len, parts)), "crc32": crc,
+                             "token": secrets.token_hex(8)}, separators=(",", ":"))
+        replace_file(os.path.join(root, TABLE_FILE), b"".join([header.encode(), b"\n", *parts, b"\n"]))
     except (OSError, ValueError):
         pass  # the next listing makes the whole table: the file only saves time

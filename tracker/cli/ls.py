@@ -108,7 +108,7 @@ def _table_text(args, listing, rows: list[dict]) -> str:
             configs = config_columns([fields["config"] for fields in rows])
         table = full_table(headers, _cells(rows, configs, params, metrics), rows, listing.keys, basis)
     if table is not last:
-        write_table(roots[0], shape, table)
+        write_table(roots[0], shape, table, last, found)
     return table.text
 
 
