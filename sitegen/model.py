@@ -19,6 +19,7 @@ from tracker.reproduction import DIFF_DOWNLOAD, REQUIREMENTS_DOWNLOAD, plan_repr
 from tracker.values import replace_non_finite
 
 from .environments import SharedEnvironment, shared_environment
+from .errors import SiteError
 from .load import RunSource, is_reduced, run_slug
 from .notes_html import render_markdown
 from .run_nodes import nodes_context, run_nodes, system_groups
@@ -100,7 +101,19 @@ def index_context(title: str, heads: list[dict], errors: list[tuple[str, str]]) 
     return {"title": title, "root": "", "page": "index", "errors": [{"path": p, "reason": r} for p, r in errors],
             "runs": [{"name": head["name"] or head["id"], "url": head["url"], "project": head["project"],
                       "status": head["status"]} for head in heads[-NOSCRIPT_RUNS:]],
-            "run_count": len(heads), "projects": projects, "generated": _utc(time.time())}
+            "run_count": len(heads), "projects": projects, "generated": _utc(build_time())}
+
+
+def build_time() -> float:
+    """When the site says it was built: now, or SOURCE_DATE_EPOCH's seconds where set (the
+    reproducible-builds convention), so that two builds of the same runs are the same bytes."""
+    pinned = os.environ.get("SOURCE_DATE_EPOCH")
+    if pinned is None:
+        return time.time()
+    try:
+        return float(int(pinned))
+    except ValueError:
+        raise SiteError(f"SOURCE_DATE_EPOCH={pinned!r} is not a whole number of seconds since 1970") from None
 
 
 @dataclass
