@@ -45,6 +45,7 @@ ENDS_RESULT_S = 12e-6  # CPU to send a run's (scan, row) back from a worker
 WORKERS_START_S = 0.3  # wall time to start the workers (0.2 s idle, up to 1 s at a load of 12)
 ENDS_PARALLEL_MIN_RUNS = 3_000  # and never for fewer runs than this
 ENDS_RUNS_PER_TASK = 250  # runs per round trip to a worker: about 15 ms of reading from their ends
+UNKNOWN_SAMPLE_EVERY = 16  # a sample of the folders' names tells a first listing from one after a few changes
 _ID, _CREATED, _CREATED_AND_ID = itemgetter("id"), itemgetter("created"), itemgetter("created", "id")
 
 
@@ -187,8 +188,14 @@ def _scanned_on_workers(candidates: list[tuple[str, str, str | None]], checked: 
     """{path: (scan, result of _read_run or None)} of the folders the cache does not name, scanned
     and read on every core when the workers pay for that many (a first listing); else {}.
     ``checked``: whether the candidates are known to be folders (candidate_entries)."""
-    if not _ends_workers_pay(len(candidates)) or not _ends_workers_pay(  # counted in C: no loop a listing
-            len(candidates) - sum(map(cached.__contains__, map(itemgetter(0), candidates)))):
+    if not _ends_workers_pay(len(candidates)):
+        return {}
+    # A listing after a few changes (the cache names nearly every folder) is told from every
+    # UNKNOWN_SAMPLE_EVERY-th name; then the folders are counted, in C
+    sample = candidates[::UNKNOWN_SAMPLE_EVERY]
+    if (len(sample) - sum(map(cached.__contains__, map(itemgetter(0), sample)))) * UNKNOWN_SAMPLE_EVERY * 2 < \
+            ENDS_PARALLEL_MIN_RUNS or not _ends_workers_pay(
+                len(candidates) - sum(map(cached.__contains__, map(itemgetter(0), candidates)))):
         return {}
     unknown = [path for name, path, problem in candidates
                if problem is None and name not in cached and (checked or folder_problem(path) is None)]

@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, TypedDict, Union
 
 from .atomic_file import replace_file
@@ -39,6 +40,7 @@ except ImportError:
     msgspec = None
 
 LISTING_FILE = ".tracker-listing.cache"
+_NAME = itemgetter(0)  # an entry's folder name
 # the files of older formats (2: one JSON object; 3: JSON lines), removed once this one is written;
 # a name of its own, so that an older version listing the same folder keeps its own file
 LEGACY_LISTING_FILES = (".tracker-listing.json", ".tracker-listing.jsonl")
@@ -121,7 +123,7 @@ def decoded_cache(data: bytes | None) -> CachedRuns:
         if block is None:
             return cached
         cached.lines = len(block)
-        entries.update((entry[0], entry) for entry in block)
+        entries.update(zip(map(_NAME, block), block))  # by name, in C
     # a file cut short (a listing killed while appending) is rewritten: a line appended to it would
     # join the cut one
     cached.usable = data.endswith(b"\n")
