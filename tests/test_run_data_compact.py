@@ -51,6 +51,17 @@ def test_a_series_float32_would_change_is_float64_and_exact():
         assert (series["valueBits"], unpacked(series)) == (64, [float(value) for value in values]), values
 
 
+def test_values_at_float32s_edges_are_float32_only_when_inside_its_range():
+    # Just past float32's largest or below its smallest normal value, a value still rounds to them:
+    # run_data's check on the packed floats sends such columns to the exact check
+    largest, smallest = 3.4028234663852886e38, 1.1754943508222875e-38
+    for values, bits in (([0.5, largest, -smallest, smallest, -largest], 32), ([0.5, largest * (1 + 2 ** -25)], 64),
+                         ([0.5, -smallest * (1 - 2 ** -25)], 64), ([0.5, math.nextafter(smallest, 0)], 64)):
+        series = data_of({"x": History(list(range(len(values))), values, [CREATED] * len(values))})["metrics"]["x"]
+        expected = [float32(value) for value in values] if bits == 32 else values
+        assert (series["valueBits"], unpacked(series)) == (bits, expected), values
+
+
 def test_an_int_past_the_largest_float_is_an_infinity():
     series = data_of({"x": History([0, 1], [10 ** 400, -(10 ** 400)], [CREATED] * 2)})["metrics"]["x"]
     assert (series["valueBits"], unpacked(series)) == (64, [math.inf, -math.inf])
