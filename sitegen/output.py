@@ -18,6 +18,9 @@ from .output_lock import retired_path
 def site_path(root: str, relative: str) -> str:
     """The absolute path of ``relative`` under ``root``; raises if it would land anywhere else."""
     path = os.path.normpath(os.path.join(root, relative))
+    if path.startswith(root) and path[len(root):len(root) + 1] == os.sep and not os.path.isabs(relative) \
+            and root != os.sep:
+        return path  # the usual case, told without commonpath (three-quarters of this function's time)
     if os.path.isabs(relative) or os.path.commonpath([root, path]) != root or path == root:
         raise UnsafePathError(relative, root)
     return path
