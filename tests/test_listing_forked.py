@@ -78,6 +78,7 @@ def test_a_forked_listing_is_the_listing_without_a_cache(runs, monkeypatch):
     append_record(paths["two-files"], {"type": "metrics", "time": T0, "step": 2, "values": {"loss": 0.125}})
     shutil.rmtree(paths["d"])
     log_run(root, "new", metrics=[{"loss": 9.0}])
+    monkeypatch.setattr(forked_stamps, "CHILD_SHARE", 1.0)  # every folder the child's
     calls = parent_calls(monkeypatch)
     forked = listed(list_runs(root, forks=True))
     monkeypatch.undo()
@@ -91,6 +92,17 @@ def test_a_forked_listing_is_the_listing_without_a_cache(runs, monkeypatch):
     stat_folders = {os.path.relpath(path, root).split(os.sep)[0] for path in calls["stat"]
                     if path.startswith(str(root) + os.sep)}
     assert stat_folders == changed | {"loop", "dangling", "notes.txt"}  # not in the cache: told from files here
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 2 / 3])
+def test_the_child_checks_a_share_of_the_folders_and_the_parent_the_others(runs, monkeypatch, share):
+    root, paths = runs
+    monkeypatch.setattr(forked_stamps, "CHILD_SHARE", share)
+    for name in ("a", "c", "with-files"):
+        append_record(paths[name], {"type": "metrics", "time": T0, "step": 1, "values": {"loss": 0.25}})
+    forked = listed(list_runs(root, forks=True))
+    assert forked == cold_listing(root)
+    assert {row["name"]: row["summary"]["loss"] for row in forked[0]}["with-files"] == 0.25
 
 
 def test_a_child_that_fails_costs_only_its_stats(runs, monkeypatch):

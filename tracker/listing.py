@@ -22,8 +22,8 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import itemgetter
+from itertools import chain, islice, repeat
+from operator import itemgetter, lt
 
 from .cyclic_gc import cyclic_gc_paused
 from .forked_stamps import forked_stamp_checks
@@ -101,15 +101,15 @@ def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing
     workers when they pay for so many folders the cache does not name (_ends_workers_pay: a first
     listing; finding 10,000 folders' keys takes 0.2 s of one core), and read when its key is not
     the cached one. Each row's key goes to ``keys`` by its folder, but a running run's.
-    ``checked``: (candidate_names of ``root``, the key whose stamp held of each, "" where none
-    did, as a forked child found them: forked_stamps.py; None when it failed), which tell the
-    entries that hold without a stat here."""
+    ``checked``: (candidate_names of ``root``, the key whose stamp held of each of the first of
+    them, "" where none did, as a forked child found them: forked_stamps.py; None when it
+    failed), which tell the entries that hold without a stat here."""
     cached, rows, kept, new = cache.entries, [], [], []  # kept: the cache's entries that hold; new: for the others
     # With a cache, the folders are told from files only where no stamp holds (its stats tell)
     told = not cached  # whether the candidates are known to be folders
     candidates = candidate_entries(root) if told else checked[0] if checked else candidate_names(root)
-    # the key whose stamp held, of each folder, as the child found it; else stamps are checked here
-    held_keys = checked[1] if checked and checked[1] is not None else repeat(None)
+    # the key whose stamp held, of each of the folders the child checked; the others' stamps are checked here
+    held_keys = chain(checked[1] if checked and checked[1] is not None else (), repeat(None))
     scanned = _scanned_on_workers(candidates, told, cached, now)
     problems, warned = [], []  # folders not read; (folder name, problems) of runs listed with problems
     pending, to_read, read = [], [], {}  # (name, path, key, stamp, entry) of the folders scanned
@@ -222,8 +222,11 @@ def _one_per_id(rows_by_root: list[list[dict]]) -> tuple[list[dict], list[tuple[
             else:
                 by_id[row["id"]] = row
         chosen = list(by_id.values())
-    if None in map(_CREATED, chosen):
+    created = list(map(_CREATED, chosen))
+    if None in created:
         return sorted(chosen, key=lambda row: (row["created"] or 0.0, row["id"])), copies
+    if all(map(lt, created, islice(created, 1, None))):  # in order already, as time-ordered folder names list
+        return chosen, copies
     return sorted(chosen, key=_CREATED_AND_ID), copies  # the same order, the keys got in C
 
 
