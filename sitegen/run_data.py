@@ -36,7 +36,7 @@ from .render import script_json
 FLOAT32_MAX_EXACT_INT = 2 ** 24  # past it float32 rounds whole numbers, which a counter would show
 FLOAT32_MAX = 3.4028234663852886e38  # past it (rounded) array("f") stores an infinity
 FLOAT32_MIN_NORMAL = 1.1754943508222875e-38  # below it float32 loses precision, then rounds to zero
-_INTS, _NUMBERS = {int}, {int, float}
+_INTS, _NUMBERS, _FLOATS = {int}, {int, float}, {float}
 # a list of ints as JSON text, the same as "%d" joined with commas, in a tenth of the time
 _ints_json = Encoder().encode
 
@@ -97,7 +97,9 @@ class SameColumns:
 def packed_values(values: list) -> tuple[str, int]:
     """(base64 of the values as little-endian floats, 32 or 64 bits): anything logged that is not
     a number (a bool, a string) becomes NaN, shown as such, never dropped."""
-    kinds = set(map(type, values))
+    types = list(map(type, values))
+    # all floats, the usual column: counted by identity in C, a third cheaper than a set of the types
+    kinds = _FLOATS if types.count(float) == len(types) else set(types)
     if not kinds <= _NUMBERS:
         values = [value if type(value) in _NUMBERS else float("nan") for value in values]
     has_ints = int in kinds
