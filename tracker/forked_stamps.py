@@ -3,12 +3,13 @@
 A listing after a few changed runs spends most of its time on two things that need each other
 only at the end: decoding the listing cache's rows (0.5 s for 100,000 runs) and the stats that
 tell whether each run's cached stamp holds (two a run, 0.7 s; run_keys.flat_stamp_holds).
-Threads do not overlap them (both hold the GIL), so on two cores or more ``tracker ls`` forks a
-child that decodes only the cache's keys and stamps (listing_cache.cached_stamps: rows skipped,
-a fifth of the time), checks each folder's stamp and sends back, for each folder, the key of its
-entry when the stamp holds, else "". The parent takes a cached row when its entry's key is the
-one sent: the stamp that held was made with that key, so the folder's files have it now, and a
-row of that key is the row (listing.py); any other folder it scans. Only the command line
+Threads do not overlap them (both hold the GIL), so with a core to spare ``tracker ls`` forks a
+child (forked_work.py) that decodes only the cache's keys and stamps (listing_cache.cached_stamps:
+rows skipped, a fifth of the time), checks the stamps of the first two thirds of the folders and
+sends back, for each, the key of its entry when the stamp holds, else "". The parent takes a
+cached row when its entry's key is the one sent: the stamp that held was made with that key, so
+the folder's files have it now, and a row of that key is the row (listing.py); any other folder
+it scans; the last third it checks itself once the rows are decoded. Only the command line
 forks: never ``tracker.runs()`` or anything else a training script calls, whose process may
 hold threads, locks or a GPU.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 
+from .forked_work import ForkedWork, fork_work
 from .listing_cache import cached_stamps, reads_stamps_alone
 from .run_keys import flat_stamp_holds
 
@@ -25,55 +27,39 @@ FORKED_MIN_FOLDERS = 4_000  # fewer folders are checked in less time than a fork
 # thirds (0.5 s), while the parent decodes (0.55 s) and checks a third (0.25 s).
 CHILD_SHARE = 2 / 3
 # The child's work is the parent's (the stats) plus decoding the stamps again: it pays only with a
-# core to spare. Measured on 2 cores at a one-minute load of 4.5 (bench/bench_ls_scale.py, 100,000
-# runs): 1.44x the floor with the child, 1.33x without.
+# core to spare. Measured on 2 cores (bench/bench_ls_scale.py, 100,000 runs, the child forced
+# against none): 1.44x the floor against 1.33x at a one-minute load of 4.5, 1.48x against 1.35x at 3.
 MIN_IDLE_CORES = 0.5
 
 
 class ForkedStampChecks:
-    """The child checking the stamps of a cache file's bytes for each of ``folders`` ((name,
-    path, problem) of the runs folder's candidate folders, run_keys.candidate_names); ``result()``
-    waits for it."""
+    """The child checking the stamps of the first ``count`` folders (forked_stamp_checks);
+    ``result()`` waits for it."""
 
-    def __init__(self, cache: bytes, folders: list[tuple[str, str, str | None]]):
-        self._count = round(len(folders) * CHILD_SHARE)
-        read_end, write_end = os.pipe()
-        self._pid = os.fork()
-        if self._pid == 0:  # the child: never returns, whatever happens
-            code = 1
-            try:
-                os.close(read_end)
-                with open(write_end, "wb") as pipe:
-                    pipe.write("\n".join(held_keys(cache, folders[:self._count])).encode("utf-8", "surrogatepass"))
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self._read_end = read_end
+    def __init__(self, work: ForkedWork, count: int):
+        self._work, self._count = work, count
 
     def result(self) -> list[str] | None:
         """The held key ("" where none held) of each of the first CHILD_SHARE of the folders, in
         their order; None when the child failed."""
-        with open(self._read_end, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self._pid, 0)
-        if status != 0:
+        answer = self._work.answer()
+        if answer is None:
             return None
-        keys = data.decode("utf-8", "surrogatepass").split("\n")
+        keys = answer.decode("utf-8", "surrogatepass").split("\n")
         return keys if len(keys) == self._count else None
 
 
 def forked_stamp_checks(cache: bytes | None, folders: list[tuple[str, str, str | None]]) -> ForkedStampChecks | None:
-    """A child checking the stamps of ``cache`` for ``folders`` when that pays (a cache, a fork,
-    FORKED_MIN_FOLDERS folders, MIN_IDLE_CORES idle by the load average, msgspec to read the
-    stamps alone); else None."""
-    if (not cache or len(folders) < FORKED_MIN_FOLDERS or not hasattr(os, "fork") or not reads_stamps_alone()
-            or not _core_to_spare()):
+    """A child checking the stamps of ``cache`` for the first CHILD_SHARE of ``folders`` ((name,
+    path, problem) of the runs folder's candidate folders, run_keys.candidate_names) when that
+    pays (a cache, FORKED_MIN_FOLDERS folders, MIN_IDLE_CORES idle by the load average, msgspec
+    to read the stamps alone, a process that may fork: forked_work.py); else None."""
+    count = round(len(folders) * CHILD_SHARE)
+    if not cache or len(folders) < FORKED_MIN_FOLDERS or not count or not reads_stamps_alone() or not _core_to_spare():
         return None
-    try:
-        return ForkedStampChecks(cache, folders)
-    except OSError:  # no process or pipe to spare: the parent checks them itself
-        return None
+    checked = folders[:count]
+    work = fork_work(lambda: "\n".join(held_keys(cache, checked)).encode("utf-8", "surrogatepass"))
+    return None if work is None else ForkedStampChecks(work, count)
 
 
 def _core_to_spare() -> bool:
