@@ -206,7 +206,8 @@ def test_a_changed_row_that_changes_the_columns_makes_the_table_whole(tmp_path, 
         sweep_run(root, place, const=6 if place == 7 else 5)
     first = run_cli("ls", "--runs", str(root), *shape)
     assert ls_table_cache.read_table(str(root), ls_command.table_shape(
-        runs=[str(root)], project=None, filter="", sort=None, columns=shape[1] if shape else None)).basis is not None
+        ls_command.__file__, runs=[str(root)], project=None, filter="", sort=None,
+        columns=shape[1] if shape else None)).basis is not None
     sweep_run(root, index, **change)
     with monkeypatch.context() as whole:
         whole.setattr(ls_command, "read_table", lambda *arguments: None)

@@ -7,16 +7,21 @@ folder, with what shaped it (the options, the runs folders, the time zone, the c
 formats: ``shape``) and, for each row, its run folder, its content key (listing.Listing.keys:
 the same key, the same row) and the length of each of its cells. The next listing of the same
 shape takes each row whose folder and key are the same from the kept lines, makes the lines of
-the others (``spliced``), and checks that the columns are the ones shown and each column's width
-is the one kept; anything else (another shape, more than an eighth of the rows changed, a width
-that moved, a file cut short or unreadable) makes the whole table as before. Either way the
-text is byte for byte what column_table makes of the same rows (tests/test_ls_table_cache.py).
+the others (``spliced``), and checks that each column's width is the one kept; anything else
+(another shape, more than an eighth of the rows changed, a width that moved, a file cut short
+or unreadable) makes the whole table as before. Either way the text is byte for byte what
+column_table makes of the same rows (tests/test_ls_table_cache.py). When every row has the same
+config and summary keys, the table also keeps what its columns were chosen from (ColumnBasis),
+so that a listing whose changed rows fit it chooses the same columns without flattening every
+row's config.
 
-The file: a JSON header line (format, shape, row count, headers, widths, the byte size of each
-part and a CRC-32 of them all), then the parts: the folders' paths and the keys, each joined by
-line ends; each column's cell lengths, one byte a row; the table's text. It is replaced whole
-(atomic_file.py); a file cut or changed anywhere fails its CRC and is ignored. It is only a
-cache: deleting it is always safe.
+The file (docs/format.md): a JSON header line (format, shape, row count, headers, widths, the
+basis, the byte size of each part, a CRC-32 of them all and a token), then the parts: the
+folders' paths and the keys, each joined by line ends; each column's cell lengths, one byte a
+row; the table's text; a line end. A listing that changed a few rows in place appends them as a
+patch line naming the token (MAX_PATCHES), else replaces the file whole (atomic_file.py). A file
+whose parts fail their CRC is ignored, a patch line cut short or of another token left out. It
+is only a cache: deleting it is always safe.
 """
 from __future__ import annotations
 
@@ -91,12 +96,13 @@ class Changes:
     same_order: bool  # the same folders in the same order as the kept table (only keys changed)
 
 
-def table_shape(**shaping) -> str:
+def table_shape(*code_files: str, **shaping) -> str:
     """The shape of a table: ``shaping`` (the options and runs folders that chose and ordered its
     rows and columns) with the time zone its start times were written in and the code that
-    formats it (an edited module formats anew), as one string to compare."""
+    formats it (formatting.py, this module and ``code_files``: an edited module formats anew), as
+    one string to compare."""
     code = []
-    for path in (formatting.__file__, __file__):
+    for path in (formatting.__file__, __file__, *code_files):
         try:
             info = os.stat(path)
             code.append([path, info.st_size, info.st_mtime_ns])

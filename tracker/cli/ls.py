@@ -88,7 +88,8 @@ def _table_text(args, listing, rows: list[dict]) -> str:
     Its columns are chosen from every row's config and summary, or where only a few rows changed
     and the kept table's ColumnBasis still holds, from that."""
     roots = list(map(runs_root, args.runs or [None]))
-    shape = table_shape(runs=roots, project=args.project, filter=args.filter, sort=args.sort, columns=args.columns)
+    shape = table_shape(__file__, runs=roots, project=args.project, filter=args.filter, sort=args.sort,
+                        columns=args.columns)  # this module's file: its _cells format the rows too
     last = read_table(roots[0], shape)
     found = None if last is None else changes(last, rows, listing.keys)
     if found is not None and last.basis is not None and basis_holds(last.basis, rows, found):
