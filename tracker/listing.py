@@ -26,8 +26,8 @@ from itertools import chain, islice, repeat
 from operator import itemgetter, lt
 
 from .cyclic_gc import cyclic_gc_paused
-from .forked_stamps import forked_stamp_checks
 from .errors import RunFormatError, RunNotFoundError
+from .forked_stamps import forked_stamp_checks
 from .layout import runs_root
 from .listing_cache import (LISTING_FILE, CachedRuns, CacheEntry, cache_bytes, decoded_cache,  # LISTING_FILE: named
                             read_cache, write_cache)  # from here too
@@ -67,8 +67,8 @@ def list_runs(*roots, now: float | None = None, forks: bool = False) -> Listing:
     """Every run under each runs folder (default: $TRACKER_DIR or ./tracker-runs). A run id found
     in several folders (a copy under another name, or the same run in several roots) is listed
     once, from the folder tracker.run_keys.copy_rank ranks first; the others are in ``copies``.
-    ``forks``: a forked child stats the folders while the cache is decoded (forked_stamps.py), for
-    the command line only, never for a library call."""
+    ``forks``: a forked child checks most folders' stamps while the cache's rows are decoded, when
+    a core is idle (forked_stamps.py): for the command line only, never for a library call."""
     with cyclic_gc_paused():  # the rows: 10,000 runs' worth of dicts that hold no cycles
         return _list_runs(roots, now, forks)
 
