@@ -44,3 +44,15 @@ def page(browser):
     )
     yield new_page
     context.close()
+
+
+@pytest.fixture
+def threads_of_this_test(monkeypatch):
+    """threading.active_count() counting only the threads this test starts (and the main one): a
+    thread an earlier test module left for the process's life (fsspec's event loop, once s3fs is
+    used) would otherwise refuse every fork that tracker/forked_work.py may make."""
+    import threading
+
+    real_count = threading.active_count
+    left_running = real_count() - 1
+    monkeypatch.setattr(threading, "active_count", lambda: real_count() - left_running)

@@ -3,7 +3,11 @@ import os
 import threading
 import time
 
+import pytest
+
 from tracker.forked_work import fork_work
+
+pytestmark = pytest.mark.usefixtures("threads_of_this_test")
 
 
 def test_the_childs_bytes_come_back_and_the_child_is_reaped():

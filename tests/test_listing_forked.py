@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -19,14 +18,11 @@ T0 = 1_790_000_000.0
 
 
 @pytest.fixture
-def runs(tmp_path, monkeypatch):
+def runs(tmp_path, monkeypatch, threads_of_this_test):
     """A runs folder of usual runs and odd ones, listed once (its cache written, its folders stamped)."""
     monkeypatch.setattr("tracker.run_keys.RACY_S", 0.0)  # stamp folders changed a moment ago
     monkeypatch.setattr(forked_stamps, "FORKED_MIN_FOLDERS", 1)
     monkeypatch.setattr(forked_stamps, "MIN_IDLE_CORES", -1e9)  # forks whatever the machine's load
-    # a thread another test module left running (a store's server) would refuse the fork
-    # (forked_work.py); the child here only stats and answers
-    monkeypatch.setattr(threading, "active_count", lambda: 1)
     root = tmp_path / "runs"
     paths = {name: log_run(root, name, config={"lr": n / 10}, metrics=[{"loss": float(n)}])
              for n, name in enumerate(["a", "b", "c", "d", "e", "two-files", "with-files"])}

@@ -23,7 +23,8 @@ from test_incremental_build import site_bytes
 from test_site_support import append_record, log_run
 from tracker.run_keys import RACY_S, stamp_holds
 
-pytestmark = pytest.mark.usefixtures("trusted_times")  # the runs of a test are stamped though just made
+# the runs of a test are stamped though just made; a thread an earlier module left does not refuse the fork
+pytestmark = pytest.mark.usefixtures("trusted_times", "threads_of_this_test")
 
 
 @pytest.mark.parametrize("change", sorted(CHANGES))
