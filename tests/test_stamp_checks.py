@@ -49,7 +49,10 @@ def test_the_childs_verdicts_give_the_keys_a_full_read_gives(tmp_path, change):
     assert expected.count(0) >= 1 or change == "a folder added"
 
 
-def test_the_verdicts_are_a_byte_a_stamp_in_the_stamps_order(tmp_path):
+@pytest.mark.parametrize("share", [0.0, 0.5, 0.8, 1.0])
+def test_the_verdicts_are_a_byte_a_stamp_in_the_stamps_order(tmp_path, monkeypatch, share):
+    """Whatever share of the stamps the child checks and the build checks the rest."""
+    monkeypatch.setattr("sitegen.stamp_checks.CHILD_SHARE", share)
     root = tmp_path / "runs"
     for name in ("a", "b", "c", "d"):
         make_run(root, name)
@@ -57,7 +60,23 @@ def test_the_verdicts_are_a_byte_a_stamp_in_the_stamps_order(tmp_path):
     (root / "b" / "events.jsonl").open("a").write('{"type": "tags"}\n')
     shutil.rmtree(root / "d")
     checks = fork_checks(FolderStamps(last), [str(root)])
+    assert checks.count == round(4 * share)
     assert checks.verdicts() == [bytes([1, 0, 1, 0])]
+
+
+@pytest.mark.parametrize("share", [0.25, 0.5, 0.75])
+def test_the_shares_meet_across_runs_folders(tmp_path, monkeypatch, share):
+    """The child's share ends inside one runs folder or at its end: each folder still gets a byte a stamp."""
+    monkeypatch.setattr("sitegen.stamp_checks.CHILD_SHARE", share)
+    first, second = tmp_path / "one", tmp_path / "two"
+    for root, names in ((first, "abc"), (second, "de")):
+        for name in names:
+            make_run(root, name)
+    last = [stamped(first).current[0], stamped(second).current[0]]
+    (first / "b" / "events.jsonl").open("a").write('{"type": "tags"}\n')
+    (second / "e" / "events.jsonl").open("a").write('{"type": "tags"}\n')
+    checks = fork_checks(FolderStamps(last), [str(first), str(second)])
+    assert checks.verdicts() == [bytes([1, 0, 1]), bytes([1, 0])]
 
 
 def test_a_child_killed_before_it_answers_leaves_the_checks_to_the_build(tmp_path):

@@ -30,6 +30,11 @@ class ForkedWork:
         self.pid, self._fd = pid, fd
         self._ended = False
 
+    @property
+    def ended(self) -> bool:
+        """Whether the answer was taken or the child stopped."""
+        return self._ended
+
     def answer(self) -> bytes | None:
         """The bytes the child's work returned, waiting for them; None when it failed or was
         ended already."""
