@@ -21,6 +21,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import add, attrgetter, countOf, eq, itemgetter, not_
@@ -162,11 +163,15 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
         reports = site_reports(options, entries, choice, renderer, settings)
         if options.strict and reports.problems:
             raise StrictBuildError(reports.problems)
-        diffs, manifest.commits = commit_diff_texts(  # the compare view's commit diffs
-            list(map(attrgetter("commit"), entries)), [os.getcwd(), *found.roots], out if incremental else None,
-            previous.commits if incremental else None)
-        texts = site_pages(renderer, settings, entries, errors, reports.links,
-                           previous_data, kept) | reports.texts | diffs
+        # The compare view's commit diffs, asked of git on a thread while this one renders the index
+        # pages: the wait for git (0.1-0.2 s to look up 1,000 runs' commits) leaves the other core idle.
+        with ThreadPoolExecutor(1) as aside:
+            asked = aside.submit(commit_diff_texts, list(map(attrgetter("commit"), entries)),
+                                 [os.getcwd(), *found.roots], out if incremental else None,
+                                 previous.commits if incremental else None)
+            texts = site_pages(renderer, settings, entries, errors, reports.links, previous_data, kept)
+            diffs, manifest.commits = asked.result()
+        texts |= reports.texts | diffs
         manifest.index = index_digest(texts[INDEX_DATA_FILE])
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
         shared = set(chain.from_iterable(map(attrgetter("shared"), manifest.runs.values())))  # still referenced
