@@ -84,11 +84,12 @@ class FolderStamps:
                     current[name] = stamp
                 keys.append(stamp[2] if held else None)
             return keys
-        # in C: a Python step a folder was a tenth of a second at 100,000 runs
-        holding = dict(compress(previous.items(), verdicts))
-        keys = list(map(dict(zip(holding, map(itemgetter(2), holding.values()))).get, names))
+        # in C: a Python step a folder was a tenth of a second at 100,000 runs; the key of each
+        # holding name straight from the stamps (no dict of the holding stamps first: 0.02 s)
+        key_of = dict(compress(zip(previous, map(itemgetter(2), previous.values())), verdicts))
+        keys = list(map(key_of.get, names))
         held = list(compress(names, keys))  # kept in the order of the folders, as checked here
-        current.update(zip(held, map(holding.__getitem__, held)))
+        current.update(zip(held, map(previous.__getitem__, held)))
         return keys
 
     def keep(self, root_index: int, name: str, key: str, stamp: FolderStamp) -> None:
