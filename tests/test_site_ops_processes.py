@@ -210,6 +210,9 @@ def test_the_watcher_reports_a_failed_rebuild_in_one_line_and_keeps_rebuilding(m
         touch_every_run(1002)
         poll(lambda: len(lines("built ")) == 2, 60, "a rebuild after the template was fixed")
         assert serve.poll() is None
+    except BaseException:
+        print(f"tracker serve's output so far:\n{output()}")  # shown with the failure: what it did or did not say
+        raise
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=30)
