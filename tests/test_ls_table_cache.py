@@ -56,6 +56,23 @@ def write_run(root, name: str, rng: random.Random, ended: bool = True, uniform: 
         handle.write("".join(json.dumps(record) + "\n" for record in records))
 
 
+def random_runs(tmp_path, count: int, seed: int, uniform: bool = False):
+    """A runs folder of ``count`` random finished runs, and the generator that drew them."""
+    rng = random.Random(seed)
+    root = tmp_path / "runs"
+    for index in range(count):
+        write_run(root, f"run-{index:04d}", rng, uniform=uniform)
+    return root, rng
+
+
+def whole_table_ls(monkeypatch, *argv: str) -> tuple[int, str, str]:
+    """``tracker ls ARGV`` with its table made whole, as without the table cache (none read or written)."""
+    with monkeypatch.context() as whole:
+        whole.setattr(ls_command, "read_table", lambda *arguments: None)
+        whole.setattr(ls_command, "write_table", lambda *arguments: None)
+        return run_cli("ls", *argv)
+
+
 def edit(root, rng: random.Random, serial: list[int], uniform: bool, odd: set) -> None:
     """One random change to the runs folder, of the kinds a listing meets between two runs of ls.
     ``odd``: the runs whose "const" is not the usual one, which make it vary, or whose config keys
@@ -83,10 +100,7 @@ def edit(root, rng: random.Random, serial: list[int], uniform: bool, odd: set) -
 @pytest.mark.parametrize("seed", range(len(SHAPES)))
 def test_random_changes_print_what_the_whole_table_prints(tmp_path, monkeypatch, seed, uniform):
     monkeypatch.setattr(ls_table_cache, "TABLE_MIN_ROWS", 1)
-    rng = random.Random(seed)
-    root = tmp_path / "runs"
-    for index in range(40):
-        write_run(root, f"run-{index:04d}", rng, uniform=uniform)
+    root, rng = random_runs(tmp_path, 40, seed, uniform)
     serial, spliced_tables, bases, odd = [40], [], [], set()
 
     def recorded_splice(*arguments):
@@ -105,10 +119,7 @@ def test_random_changes_print_what_the_whole_table_prints(tmp_path, monkeypatch,
         edit(root, rng, serial, uniform, odd)
         if rng.random() < 0.2:
             shape = rng.choice(SHAPES)
-        with monkeypatch.context() as whole:  # the table made whole, as without the cache
-            whole.setattr(ls_command, "read_table", lambda *arguments: None)
-            whole.setattr(ls_command, "write_table", lambda *arguments: None)
-            expected = run_cli("ls", "--runs", str(root), *shape)
+        expected = whole_table_ls(monkeypatch, "--runs", str(root), *shape)
         assert run_cli("ls", "--runs", str(root), *shape) == expected
     # most listings spliced the last table; the others could not (a width moved, another shape)
     assert sum(table is not None for table in spliced_tables) > len(spliced_tables) / 2
@@ -119,10 +130,7 @@ def test_random_changes_print_what_the_whole_table_prints(tmp_path, monkeypatch,
 def test_a_running_run_is_made_anew_every_time(tmp_path, monkeypatch):
     """A running run's row changes with the clock, its files as they were: never taken as kept."""
     monkeypatch.setattr(ls_table_cache, "TABLE_MIN_ROWS", 1)
-    rng = random.Random(3)
-    root = tmp_path / "runs"
-    for index in range(10):
-        write_run(root, f"run-{index:04d}", rng)
+    root, _ = random_runs(tmp_path, 10, seed=3)
     started = time.time() - 5
     (root / "live").mkdir()
     (root / "live" / "events.jsonl").write_text("".join(json.dumps(record) + "\n" for record in [
@@ -132,10 +140,7 @@ def test_a_running_run_is_made_anew_every_time(tmp_path, monkeypatch):
         {"type": "metrics", "step": 0, "time": started, "values": {"loss": 1.0}}]))
     printed = []
     for _ in range(2):
-        with monkeypatch.context() as whole:
-            whole.setattr(ls_command, "read_table", lambda *arguments: None)
-            whole.setattr(ls_command, "write_table", lambda *arguments: None)
-            expected = run_cli("ls", "--runs", str(root))
+        expected = whole_table_ls(monkeypatch, "--runs", str(root))
         printed.append(run_cli("ls", "--runs", str(root)))
         assert printed[-1] == expected
         assert "running" in expected[1]
@@ -151,10 +156,7 @@ def without_token(kept: bytes) -> tuple[dict, bytes]:
 
 def test_a_cut_or_changed_file_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setattr(ls_table_cache, "TABLE_MIN_ROWS", 1)
-    rng = random.Random(7)
-    root = tmp_path / "runs"
-    for index in range(20):
-        write_run(root, f"run-{index:04d}", rng)
+    root, _ = random_runs(tmp_path, 20, seed=7)
     printed = run_cli("ls", "--runs", str(root))
     whole = (root / TABLE_FILE).read_bytes()
     header, _, body = whole.partition(b"\n")
@@ -209,10 +211,7 @@ def test_a_changed_row_that_changes_the_columns_makes_the_table_whole(tmp_path, 
         ls_command.__file__, runs=[str(root)], project=None, filter="", sort=None,
         columns=shape[1] if shape else None)).basis is not None
     sweep_run(root, index, **change)
-    with monkeypatch.context() as whole:
-        whole.setattr(ls_command, "read_table", lambda *arguments: None)
-        whole.setattr(ls_command, "write_table", lambda *arguments: None)
-        expected = run_cli("ls", "--runs", str(root), *shape)
+    expected = whole_table_ls(monkeypatch, "--runs", str(root), *shape)
     assert expected != first
     assert run_cli("ls", "--runs", str(root), *shape) == expected
 
@@ -230,10 +229,7 @@ def test_a_listing_after_a_few_changes_appends_a_patch_read_back_whole_or_not_at
     patched = (root / TABLE_FILE).read_bytes()
     assert patched.startswith(whole) and patched.count(b"\n") == whole.count(b"\n") + 1  # one line appended
     assert "0.5" in printed[1]
-    with monkeypatch.context() as full:
-        full.setattr(ls_command, "read_table", lambda *arguments: None)
-        full.setattr(ls_command, "write_table", lambda *arguments: None)
-        assert run_cli("ls", "--runs", str(root)) == printed
+    assert whole_table_ls(monkeypatch, "--runs", str(root)) == printed
     for cut in [*range(len(whole), len(patched), 7), len(patched) - 1, len(patched)]:
         (root / TABLE_FILE).write_bytes(patched[:cut])  # a listing killed while appending
         assert run_cli("ls", "--runs", str(root)) == printed

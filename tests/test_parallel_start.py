@@ -5,11 +5,8 @@ calls it (a test process may run threads of its own)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-
-import pytest
 
 from scripts import script_env
 
@@ -34,9 +31,6 @@ def mapped(caller: str) -> dict:
                           env=script_env(), timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
-
-
-pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: map_on_cores runs in the caller")
 
 
 def test_a_caller_without_threads_forks_workers_that_start_as_fresh_processes_do():
