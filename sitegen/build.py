@@ -168,7 +168,8 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
         with ThreadPoolExecutor(1) as aside:
             asked = aside.submit(commit_diff_texts, list(map(attrgetter("commit"), entries)),
                                  [os.getcwd(), *found.roots], out if incremental else None,
-                                 previous.commits if incremental else None)
+                                 previous.commits if incremental else None,
+                                 {outcome.commit: outcome.full_commit for outcome in shown.values()})
             texts = site_pages(renderer, settings, entries, errors, reports.links, previous_data, kept)
             diffs, manifest.commits = asked.result()
         texts |= reports.texts | diffs

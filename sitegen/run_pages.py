@@ -41,6 +41,7 @@ class RunOutcome:
     head: dict = field(default_factory=dict)  # model.row_head() of its index row
     row_json: str = ""                        # its index row, script-safe JSON
     commit: str | None = None                 # its index row's short commit hash (the manifest keeps it)
+    full_commit: str | None = None            # the commit as the run logged it (commit_diffs asks git about it)
     findings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     shared: list[str] = field(default_factory=list)  # files it shares by content with other runs (environments.py)
@@ -139,6 +140,8 @@ def _render_run(folder: str, key: str, settings: PageSettings, staging: str, med
             outcome.files.append(relative)
     row = index_row(source)
     outcome.head, outcome.row_json, outcome.commit = row_head(row), script_json(row), row["commit"]
+    if row["commit"] is not None:
+        outcome.full_commit = run.git["commit"]
     return outcome
 
 

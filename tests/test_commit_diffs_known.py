@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from code_runs import git
 from sitegen.commit_diffs import COMMIT_DIFF_INDEX_FILE, KnownCommits, commit_diff_texts
+from tracker.code_diff import resolve_commits
 
 FAKE = "f" * 40  # an answer git would never give: kept only when git was not asked
 
@@ -52,3 +53,26 @@ def test_outside_a_checkout_nothing_is_asked_or_kept(tmp_path):
     texts, known = commit_diff_texts(["0123abc"], [str(tmp_path / "elsewhere")], None,
                                      KnownCommits("refs", {"0123abc": FAKE}))
     assert list(texts) == [COMMIT_DIFF_INDEX_FILE] and known == KnownCommits()
+
+
+def test_the_runs_full_hashes_are_asked_in_place_of_their_short_ones(tmp_path):
+    repo, first, second = make_repo(tmp_path)
+    missing = "0123abc" + "d" * 33
+    shorts = [first[:7], second[:7], missing[:7], None]
+    full_hashes = {first[:7]: first, second[:7]: second, missing[:7]: missing}
+    texts, known = commit_diff_texts(shorts, [str(repo)])
+    assert commit_diff_texts(shorts, [str(repo)], None, None, full_hashes) == (texts, known)
+    # git finds no commit by three hex digits: only the full hash beside it can have found this one
+    _, by_full = commit_diff_texts([first[:3]], [str(repo)], None, None, {first[:3]: first})
+    assert by_full.full == {first[:3]: first}
+    assert commit_diff_texts([first[:3]], [str(repo)])[1].full == {first[:3]: ""}
+    # a full hash that is not the short one's is not asked
+    assert commit_diff_texts([first[:7]], [str(repo)], None, None, {first[:7]: second})[1].full == {first[:7]: first}
+
+
+def test_a_full_hash_is_asked_unpeeled_so_only_a_commit_answers(tmp_path):
+    repo, first, second = make_repo(tmp_path)
+    git(repo, "tag", "-a", "v1", "-m", "an annotated tag of the second commit: an object of its own")
+    tag = git(repo, "rev-parse", "v1").strip()
+    assert resolve_commits(str(repo), [tag, first]) == {first: first}
+    assert resolve_commits(str(repo), [tag[:7]]) == {tag[:7]: second}  # a short one is peeled to its commit

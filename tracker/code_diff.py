@@ -28,6 +28,7 @@ MAX_RUN_CODE_BYTES = 1024 * 1024    # the capture caps the patch and the script 
 MAX_EDITS = 2000
 CONTEXT_LINES = 3
 GIT_TIMEOUT_S = 30.0
+FULL_HASH_CHARS = (40, 64)  # a full SHA-1 or SHA-256 object name
 # Output that does not depend on the user's git config (tracker/capture/git.py's options).
 _GIT_DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "--no-renames")
 
@@ -247,15 +248,21 @@ def resolve_commit(root: str, revision: str) -> str | None:
 
 
 def resolve_commits(root: str, revisions: list[str]) -> dict[str, str]:
-    """{revision: full hash} for each of ``revisions`` (short hashes) that names one commit of the
-    checkout at ``root``; one git process for all of them."""
+    """{revision: full hash} for each of ``revisions`` (short or full hashes) that names one commit
+    of the checkout at ``root``; one git process for all of them.
+
+    A full hash is asked as it is, not peeled (``^{commit}``): git then looks it up at once, where
+    a short one costs a search of the refs by that name and a listing of its loose-object folder
+    (1,000 commits the checkout lacks: 0.01-0.02 s against 0.06-0.08 s). A run's full hash is the
+    commit's own (the writer records HEAD's), so it is never a tag's that peeling would follow."""
     asked = [revision for revision in dict.fromkeys(revisions)
              if revision and all(char in "0123456789abcdefABCDEF" for char in revision)]
     if not asked:
         return {}
+    questions = "".join(revision + ("\n" if len(revision) in FULL_HASH_CHARS else "^{commit}\n") for revision in asked)
     try:
         done = subprocess.run(["git", "cat-file", "--batch-check=%(objectname) %(objecttype)"], cwd=root,
-                              input="".join(f"{revision}^{{commit}}\n" for revision in asked).encode("ascii"),
+                              input=questions.encode("ascii"),
                               capture_output=True, timeout=GIT_TIMEOUT_S, env=_git_environment())
     except (OSError, subprocess.SubprocessError):
         return {}
