@@ -15,18 +15,24 @@ copies are kept too, under their keys, so that telling copies apart needs no rea
 kept, so moving a runs folder keeps the manifest valid and the public site shows no build-machine
 paths. Everything in it (rows, heads, findings) is redacted.
 
-The file (MANIFEST_FILE) is a line ``{"format":9}``, then records of two lines each: a run's
-entry, ``[key, head, findings, media, shared, commit]`` (the head holds its id), then its row
-of data/index.js as script-safe JSON text; or a build's end, ``{"site_key", "runs" (how many),
-"copies", "commits", "index"}``, then an empty line ("index": index_data.index_digest of the
-data/index.js that build wrote, so that the next one updates that file rather than make it again
-from every row). A later entry of an id supersedes an earlier one. A rebuild
-appends the entries of the runs it rendered and its end, in one write (write_manifest), so
-that a rebuild after one changed run among 100,000 writes two records, not 100 MB; the file is
-written whole when superseded records pass an eighth of the live ones, on a full build and when
-a run is removed. A reader takes the records up to the last whole end record: a build killed
-while appending leaves the manifest it started from, which is safe (see read_manifest). Each
-entry line is decoded and checked by msgspec; its row is kept as text, never parsed.
+The file (MANIFEST_FILE) is a line ``{"format":10}``, then every run's entry as of the last
+whole write, as columns on one line (_Columns: each run's key, the head's fields, findings, media,
+shared files, commit and its row's length in bytes, in the order of the run ids), then each run's
+row of data/index.js as script-safe JSON text on a line of its own, in that order; then records of
+two lines each: a build's end, ``{"site_key", "runs" (how many), "copies", "commits", "index"}``,
+then an empty line ("index": index_data.index_digest of the data/index.js that build wrote, so
+that the next one updates that file rather than make it again from every row); or a run's entry,
+``[key, head, findings, media, shared, commit]`` (the head holds its id), then its row. The first
+record is the end of the build that wrote the file whole. A later entry of an id supersedes an
+earlier one. A rebuild appends the entries of the runs it rendered and its end, in one write
+(write_manifest), so that a rebuild after one changed run among 100,000 writes two records, not
+100 MB; the file is written whole when superseded records pass an eighth of the live ones, on a
+full build and when a run is removed. A reader takes the records up to the last whole end
+record: a build killed while appending leaves the manifest it started from, which is safe (see
+read_manifest). The columns decode and are checked by msgspec in one call (the 100,000 entry
+lines of format 9 were a quarter of a rebuild's own CPU), and the rows are not read: a row is
+read from the file when a build asks for it (RunEntry.row_json), which a rebuild does for the
+changed runs and the first. A format-9 file (records only) is read, and written whole next.
 """
 from __future__ import annotations
 
@@ -35,12 +41,12 @@ import json
 import os
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import accumulate, compress, repeat
 from math import isfinite
-from operator import attrgetter, is_not, itemgetter
+from operator import add, attrgetter, is_not, itemgetter
 from typing import Any, NotRequired, TypedDict, Union
 
-from msgspec import DecodeError, Struct, ValidationError, convert
+from msgspec import DecodeError, Struct, ValidationError, convert, to_builtins
 from msgspec.json import Decoder, Encoder
 
 from tracker.atomic_file import replace_file
@@ -48,20 +54,24 @@ from tracker.version import __version__
 
 from .assets import plan_assets
 from .commit_diffs import KnownCommits
+from .errors import SiteError
 from .model import ROW_HEAD_FIELDS
 from .output import append_at
 from .theme import Theme
 
 MANIFEST_FILE = ".tracker-manifest.json"
-MANIFEST_FORMAT = 9  # 9: records appended per changed run (another format's file means a full build)
+MANIFEST_FORMAT = 10  # 10: the runs of a whole write as columns (9: records only, read once; others: a full build)
 HEADER = json.dumps({"format": MANIFEST_FORMAT}, separators=(",", ":")) + "\n"
 HEADER_BYTES = HEADER.encode()
+FORMAT_9_HEADER = b'{"format":9}\n'
 DEAD_BYTES_PER_LIVE = 1 / 8  # superseded records past this share of the live ones: the file is rewritten
 
 
 # A record's shape; a head is model.row_head()'s dict, the fields the site pages read typed.
-_Head = TypedDict("_Head", {name: {"id": str, "slug": str, "status": str, "created": float | int | None}.get(name, Any)
-                            for name in ROW_HEAD_FIELDS})
+_HEAD_TYPES = {"id": str, "slug": str, "status": str, "created": float | int | None}
+_Head = TypedDict("_Head", {name: _HEAD_TYPES.get(name, Any) for name in ROW_HEAD_FIELDS})
+_HeadColumns = tuple[tuple(list[_HEAD_TYPES.get(name, Any)] for name in ROW_HEAD_FIELDS)]
+_ID_COLUMN = ROW_HEAD_FIELDS.index("id")
 
 
 _Media = TypedDict("_Media", {"files": list[str], "budget": Any, "wanted": Any, "left_out": Any}, total=False)
@@ -77,12 +87,24 @@ class RunEntry(Struct, array_like=True, gc=False):
     media: _Media            # media_output.publish_run_media's record; {} for none
     shared: list[str]        # environment files it shares by content (environments.py)
     commit: str | None       # its row's short commit hash (commit_diffs.py)
-    row: Any = ""            # its whole row of data/index.js, script-safe JSON (row_json); UTF-8 bytes as read
+    row: Any = ""            # its whole row of data/index.js, script-safe JSON (row_json); UTF-8 bytes as read,
+    source: Any = None       # or its place among the rows of ``source`` (a _RowFile), not read yet
 
     @property
     def row_json(self) -> str:
-        """The row as text: a manifest read keeps the bytes, and decodes only the rows a build reads."""
-        return self.row if type(self.row) is str else self.row.decode("utf-8")
+        """The row as text: a manifest read reads or decodes only the rows a build asks for."""
+        row = self.row
+        if type(row) is str:
+            return row
+        return (self.source.row(row) if type(row) is int else row).decode("utf-8")
+
+    @property
+    def row_bytes(self) -> bytes:
+        """The row as UTF-8 bytes, as the file holds it."""
+        row = self.row
+        if type(row) is str:
+            return row.encode("utf-8")
+        return self.source.row(row) if type(row) is int else row
 
     def __repr__(self) -> str:  # the row as text, however it is held: a read entry shows as the one written
         return (f"RunEntry(key={self.key!r}, head={self.head!r}, row_json={self.row_json!r}, findings={self.findings!r}, "
@@ -144,9 +166,32 @@ class Manifest:
         return {entry.key: run_id for run_id, entry in self.runs.items()} | self.copies
 
     def to_text(self) -> str:
-        """The whole file: the format line, each run's entry record (by id), the build's end record."""
-        return "".join([HEADER, *(_entry_record(entry) for _, entry in sorted(self.runs.items())),
-                        _end_record(self)])
+        """The whole file: the format line, the runs' entries as columns and their rows (by id), the
+        build's end record."""
+        entries = list(map(itemgetter(1), sorted(self.runs.items())))
+        rows = list(map(attrgetter("row_bytes"), entries))
+        return (HEADER + _columns_line(entries, rows) + "\n" + b"".join(map(add, rows, repeat(b"\n"))).decode()
+                + _end_record(self))
+
+
+def _columns_line(entries: list[RunEntry], rows: list[bytes]) -> str:
+    """The entries as _Columns, each run's shared files as their place in a list of the distinct
+    ones (100,000 runs share a few environments)."""
+    shared_places: dict[tuple[str, ...], int] = {}
+    shared = [shared_places.setdefault(tuple(files), len(shared_places)) for files in map(attrgetter("shared"), entries)]
+    heads = list(map(attrgetter("head"), entries))
+    columns = _Columns(list(map(attrgetter("key"), entries)),
+                       tuple(list(map(itemgetter(name), heads)) for name in ROW_HEAD_FIELDS),
+                       list(map(attrgetter("findings"), entries)), list(map(attrgetter("media"), entries)),
+                       shared, list(map(list, shared_places)), list(map(attrgetter("commit"), entries)),
+                       list(map(len, rows)))
+    created = columns.heads[ROW_HEAD_FIELDS.index("created")]
+    try:  # json where msgspec would change the text (see _line): NaN or an infinity, a lone surrogate
+        if all(map(isfinite, compress(created, map(is_not, created, repeat(None))))):
+            return _encode(columns).decode()
+    except (UnicodeEncodeError, OverflowError):
+        pass
+    return json.dumps(to_builtins(columns), separators=(",", ":"))
 
 
 def _entry_record(entry: RunEntry) -> str:
@@ -200,32 +245,109 @@ def read_manifest(out: str) -> Manifest | None:
 
     Records after the last whole end record (a build killed while appending) are not read: the
     manifest is the one that build started from, whose keys make the next build render again the
-    runs that build replaced."""
+    runs that build replaced. The rows of the whole write stay in the file until asked for (_RowFile)."""
+    path = os.path.join(out, MANIFEST_FILE)
     try:
-        with open(os.path.join(out, MANIFEST_FILE), "rb") as handle:
-            data = handle.read()
-        if not data.startswith(HEADER_BYTES):
-            return None
-        # split as bytes (msgspec decodes the entry lines from bytes, and a row is decoded only when used),
-        # the whole file (no copy of its 100 MB without the format line); the format line dropped, and
-        # what follows the last line end: a write cut short, maybe in the middle of a character
-        lines = data.split(b"\n")
-        del lines[0]
-        lines.pop()
-        metas, rows = lines[0::2], lines[1::2]
-        last = next((index for index in range(len(rows) - 1, -1, -1) if metas[index][:1] == b"{"), None)
-        if last is None:
-            return None
-        if last < len(metas) - 1 or not data.endswith(b"\n"):  # a cut tail
-            del metas[last + 1:], rows[last + 1:]
-        return _manifest_of(metas, rows)
-    except (OSError, ValueError, TypeError, AttributeError):
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    rows = _RowFile(path, fd)
+    try:
+        with open(fd, "rb", closefd=False) as handle:
+            first = handle.readline()
+            if first == FORMAT_9_HEADER:  # records only: read as they are, then the file is written whole
+                manifest = _manifest_of({}, 0, handle.read(), after_base=False)
+                if manifest is not None:
+                    manifest.stored = None
+                return manifest
+            if first != HEADER_BYTES:
+                return None
+            line = handle.readline()
+            if not line.endswith(b"\n"):
+                return None
+            base = _base_entries(line, rows, len(HEADER_BYTES) + len(line))
+            if base is None:
+                return None
+            handle.seek(rows.end)
+            return _manifest_of(base, rows.end - len(HEADER_BYTES), handle.read(), after_base=True)
+    except (OSError, ValueError, TypeError, AttributeError, IndexError, DecodeError):
         return None  # no usable manifest: the build is a full one, never a wrong incremental one
 
 
-def _manifest_of(metas: list[bytes], rows: list[bytes]) -> Manifest | None:
-    """The manifest of these records, the last a build's end; None if one is not shaped as written
-    (checked by msgspec as it decodes: a hand-edited or damaged manifest must not break a rebuild)."""
+class _RowFile:
+    """The rows of a manifest's whole write, each read from its file when a build asks for it (a
+    rebuild asks for a few of 100,000, where reading them all was a tenth of a second). The file
+    is held open: replaced meanwhile (a build writes it whole), the rows read are still the ones
+    the columns describe; appending leaves them be."""
+
+    def __init__(self, path: str, fd: int):
+        self.path, self.fd = path, fd
+        self.starts: list[int] = []   # where each run's row begins in the file, in the columns' order
+        self.lengths: list[int] = []  # its bytes, without the line end
+        self.end = 0                  # where the rows end: the records follow
+
+    def row(self, place: int) -> bytes:
+        length = self.lengths[place]
+        data = os.pread(self.fd, length + 1, self.starts[place])
+        if len(data) != length + 1 or data[-1:] != b"\n":
+            raise SiteError(f"{self.path}: the row of run {place + 1} is not where its columns say; "
+                            "build with --full to write the manifest again")
+        return data[:-1]
+
+    def __del__(self):
+        os.close(self.fd)
+
+
+class _Columns(Struct, gc=False):
+    """A whole write's runs, the order of their ids: each a RunEntry's fields, its row's length."""
+
+    keys: list[str]
+    heads: _HeadColumns             # a list of each head field's values, ROW_HEAD_FIELDS in order
+    findings: list[list[str]]
+    media: list[_Media]
+    shared: list[int]               # each run's place in shared_files
+    shared_files: list[list[str]]   # each distinct list of files runs share
+    commits: list[str | None]
+    rows: list[int]                 # each row's bytes, without its line end
+
+
+def _base_entries(line: bytes, rows: _RowFile, start: int) -> dict[str, RunEntry] | None:
+    """The runs of the columns ``line``, by id, their rows in ``rows`` from ``start``; None when the
+    columns are not shaped as written (checked by msgspec as it decodes, in one call)."""
+    try:
+        columns = _decode_columns(line)
+    except ValidationError:
+        return None
+    except DecodeError:  # json's NaN or lone surrogate (see _columns_line)
+        columns = convert(json.loads(line), _Columns)
+    count = len(columns.keys)
+    if {len(column) for column in [*columns.heads, columns.findings, columns.media, columns.shared,
+                                    columns.commits, columns.rows]} - {count}:
+        return None
+    ends = list(accumulate(map(add, columns.rows, repeat(1)), initial=start))
+    rows.starts, rows.lengths, rows.end = ends[:-1], columns.rows, ends[-1]
+    heads = map(dict, map(zip, repeat(ROW_HEAD_FIELDS), zip(*columns.heads)))
+    entries = map(RunEntry, columns.keys, heads, columns.findings, columns.media,
+                  map(columns.shared_files.__getitem__, columns.shared), columns.commits, range(count), repeat(rows))
+    runs = dict(zip(columns.heads[_ID_COLUMN], entries))
+    return runs if len(runs) == count and min(columns.shared, default=0) >= 0 else None
+
+
+def _manifest_of(base: dict[str, RunEntry], base_length: int, data: bytes, after_base: bool) -> Manifest | None:
+    """The manifest of the ``base`` entries (a whole write's, ``base_length`` bytes after the format
+    line) and the records of ``data`` that follow them (``after_base``: from the whole write's end
+    record), up to the last whole end record; None if one is not shaped as written (checked by
+    msgspec as it decodes: a hand-edited or damaged manifest must not break a rebuild)."""
+    # split as bytes (msgspec decodes the entry lines from bytes, and a row is decoded only when used),
+    # what follows the last line end dropped: a write cut short, maybe in the middle of a character
+    lines = data.split(b"\n")
+    lines.pop()
+    metas, rows = lines[0::2], lines[1::2]
+    last = next((index for index in range(len(rows) - 1, -1, -1) if metas[index][:1] == b"{"), None)
+    if last is None:
+        return None
+    if last < len(metas) - 1 or not data.endswith(b"\n"):  # a cut tail
+        del metas[last + 1:], rows[last + 1:]
     try:  # msgspec's decoder mapped over the lines: no Python call a line
         records = list(map(_decode_record, metas))
     except ValidationError:
@@ -234,21 +356,23 @@ def _manifest_of(metas: list[bytes], rows: list[bytes]) -> Manifest | None:
         records = list(map(_record, metas))
     entries = [record for record in records if type(record) is RunEntry]
     ends = [index for index, record in enumerate(records) if type(record) is dict]
-    if any(rows[index] for index in ends):
+    if any(rows[index] for index in ends) or (after_base and type(records[0]) is not dict):
         return None
     # each entry its row, and the entries by id, in C: a Python step a run was 0.1 s at 100,000 runs
     deque(map(setattr, entries, repeat("row"), compress(rows, map(is_not, map(type, records), repeat(dict)))), 0)
-    runs = dict(zip(map(itemgetter("id"), map(attrgetter("head"), entries)), entries))
+    written = len(base) + len(entries)  # entries, superseded or not
+    runs = base
+    runs.update(zip(map(itemgetter("id"), map(attrgetter("head"), entries)), entries))
     if records[-1]["runs"] != len(runs):
         return None
-    length = sum(map(len, metas)) + sum(map(len, rows)) + 2 * len(metas)
+    length = base_length + sum(map(len, metas)) + sum(map(len, rows)) + 2 * len(metas)
     ends_length = sum(len(metas[index]) + 2 for index in ends)
-    entry_size = (length - ends_length) / max(1, len(records) - len(ends))
+    entry_size = (length - ends_length) / max(1, written)
     last = records[-1]
     return Manifest(last["site_key"], runs, last["copies"], KnownCommits(last["commits"]["refs"], last["commits"]["full"]),
                     last.get("index"), StoredManifest(len(HEADER_BYTES) + length, length,
                                                       ends_length - len(metas[-1]) - 2
-                                                      + round(entry_size * (len(records) - len(ends) - len(runs))),
+                                                      + round(entry_size * (written - len(runs))),
                                                       entry_size, len(metas[-1]) + 2))
 
 
@@ -277,6 +401,7 @@ class _End(TypedDict):
 
 _Record = Union[RunEntry, _End]
 _decode_record = Decoder(_Record).decode
+_decode_columns = Decoder(_Columns).decode
 _encode = Encoder().encode
 
 
