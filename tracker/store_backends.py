@@ -50,6 +50,30 @@ def list_files(fs, root: str) -> dict[str, dict]:
     return fs.find(root, withdirs=False, detail=True)
 
 
+def list_after(fs, folder: str, after: str) -> dict[str, dict]:
+    """The files under ``folder`` whose paths sort after ``after``, with their info, by path. On S3
+    one ListObjectsV2 with StartAfter (paged), so that only the keys past ``after`` are listed;
+    elsewhere the folder is listed whole and filtered here."""
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    if "s3" in protocols and hasattr(fs, "_list_pages") and not getattr(fs, "version_aware", False):
+        from fsspec.asyn import sync  # fsspec is loaded: fs is one of its filesystems
+
+        bucket, key, _ = fs.split_path(folder)
+        after_key = fs.split_path(after)[1]
+
+        async def pages() -> dict[str, dict]:
+            found = {}
+            async for page in fs._list_pages("list_objects_v2", Bucket=bucket, Prefix=key.rstrip("/") + "/",
+                                             StartAfter=after_key, **fs.req_kw):
+                for item in page.get("Contents", []):
+                    path = f"{bucket}/{item['Key']}"
+                    found[path] = {**item, "name": path, "size": item.get("Size", 0), "type": "file"}
+            return found
+
+        return sync(fs.loop, pages)
+    return {path: info for path, info in fs.find(folder, withdirs=False, detail=True).items() if path > after}
+
+
 def missing_backend(url: str) -> str | None:
     """What to install for ``url`` (fsspec and, for s3://, s3fs...), found without importing them
     (fsspec alone takes about half a second to import), or None when it is installed."""

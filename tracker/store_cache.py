@@ -10,7 +10,8 @@ One sync (``StoreCache.sync``):
 
 1. lists the store: one recursive listing of the prefix (paged by the backend, 1,000 keys a
    request on S3; ``store_backends.list_files``), with each object's size and ETag (or
-   modification time where there is none);
+   modification time where there is none); or, once a whole listing found a change journal
+   (tracker/store_changes.py), only the journal past the cursor and the runs its new entries name;
 2. plans (``plan_sync``, pure) against the cache's state file, ``store-state.json``: a closed
    segment is fetched once, ever (the state keeps how many bytes of closed segments each local
    events file holds); the open segment, a heartbeat, a console log or any other file is fetched
@@ -43,11 +44,13 @@ from dataclasses import dataclass, field
 
 from .atomic_file import replace_file, replacing
 from .errors import TrackerError
-from .fast_json import decode_fast
+from .fast_json import decode_fast, encode_json
 from .segments import SegmentGapError, assemble, is_store_url, without_credentials
-from .store_backends import BACKEND_MODULES, install_hint, list_files, missing_bucket, own_filesystem
-from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, next_state,
-                         object_version, plan_sync, safe_key)
+from .store_backends import BACKEND_MODULES, install_hint, list_after, list_files, missing_bucket, own_filesystem
+from .store_changes import (CHANGES_FOLDER, MARGIN_S, ChangeEntry, full_listing_due, is_journal_key,
+                            journal_after_listing, next_journal, parse_entry, start_after)
+from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, merged_state,
+                         next_state, object_version, plan_sync, safe_key, scoped_state)
 
 CACHE_DIR_ENV = "TRACKER_CACHE_DIR"
 STATE_FILE = "store-state.json"
@@ -81,15 +84,21 @@ class SyncReport:
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
     offline: str | None = None  # why the store could not be listed; the cache is read as last synced
+    changed_runs: int | None = None  # runs the change journal named; None when the whole store was listed
 
     def line(self) -> str:
-        """E.g. 'synced s3://b/runs: 12 runs, 3 of 80 objects downloaded (12.3 kB), 0 removed in 0.2s'."""
+        """E.g. 'synced s3://b/runs: 12 runs, 3 of 80 objects downloaded (12.3 kB), 0 removed in 0.2s',
+        or '... from its change journal: 1 changed run, 1 of 3 objects downloaded ...'."""
         url = without_credentials(self.url)
         if self.offline:
             return f"{url} could not be listed ({self.offline}); reading the runs as last synced"
-        return (f"synced {url}: {self.runs} run{'s' * (self.runs != 1)}, {self.downloaded} of {self.listed} "
-                f"objects downloaded ({self.downloaded_bytes / 1e3:.1f} kB), {self.removed} removed "
-                f"in {self.seconds:.1f}s")
+        if self.changed_runs is None:
+            runs = f"{self.runs} run{'s' * (self.runs != 1)}"
+        else:
+            runs = f"{self.changed_runs} changed run{'s' * (self.changed_runs != 1)}"
+            url += " from its change journal"
+        return (f"synced {url}: {runs}, {self.downloaded} of {self.listed} objects downloaded "
+                f"({self.downloaded_bytes / 1e3:.1f} kB), {self.removed} removed in {self.seconds:.1f}s")
 
 
 def default_cache_dir() -> str:
@@ -159,7 +168,8 @@ class StoreCache:
         self._store = None
 
     def sync(self) -> SyncReport:
-        """List the store, download what is new or changed, rebuild the run folders (see the module doc)."""
+        """List the store (or only its change journal and the runs it names), download what is new
+        or changed, rebuild the run folders (see the module doc)."""
         started = time.monotonic()
         report = SyncReport(self.url)
         os.makedirs(self.folder, exist_ok=True)
@@ -168,26 +178,43 @@ class StoreCache:
             state = self._read_state() if os.path.isdir(self.runs_folder) else empty_state()
             os.makedirs(self.runs_folder, exist_ok=True)
             try:
-                listed = self._list()
+                changed = None if full_listing_due(state, time.time()) else self._read_journal(state, report)
+                if changed is None:
+                    listed, journal = self._list()
+                    scoped, runs = state, None
+                else:
+                    journal, runs = changed
+                    listed = self._list_runs(runs) if runs else {}
+                    scoped = scoped_state(state, runs)
             except StoreError as exc:
                 if state["synced_at"] is None:
                     raise  # never synced: there is nothing to read instead
                 report.offline = exc.reason
                 return report
-            plan = plan_sync(listed, state, self._local_size)
-            applied, closed_ends = set(), dict(state["closed"])
-            # A batch at a time: a first sync of 100,000 runs would otherwise hold every byte at once.
-            for batch in plan.batches(DOWNLOAD_BATCH):
-                fetched = self._download([listed[key] for key in batch.keys()], report)
-                applied |= self._write_files(batch.files, fetched)
-                applied |= self._extend_events(batch.events, fetched, closed_ends, report)
-            report.removed = self._remove(plan)
-            after = next_state(state, listed, applied, closed_ends, without_credentials(self.url), plan.segmented)
-            if state["synced_at"] is None or (after["objects"], after["closed"]) != (state["objects"], state["closed"]):
+            if runs is None or runs:
+                plan = plan_sync(listed, scoped, self._local_size)
+                if runs is not None:  # only these runs were listed: a run is gone when none of its objects is
+                    plan.removed_runs = sorted(run for run in runs if not any(key.startswith(run + "/") for key in listed))
+                applied, closed_ends = set(), dict(scoped["closed"])
+                # A batch at a time: a first sync of 100,000 runs would otherwise hold every byte at once.
+                for batch in plan.batches(DOWNLOAD_BATCH):
+                    fetched = self._download([listed[key] for key in batch.keys()], report)
+                    applied |= self._write_files(batch.files, fetched)
+                    applied |= self._extend_events(batch.events, fetched, closed_ends, report)
+                report.removed = self._remove(plan)
+                after = next_state(scoped, listed, applied, closed_ends, without_credentials(self.url), plan.segmented)
+            else:
+                after = dict(state, synced_at=time.time())
+            if runs:
+                after = merged_state(state, after, runs)
+            after["changes"] = journal
+            if state["synced_at"] is None or (after["objects"], after["closed"], after["changes"]) != (
+                    state["objects"], state["closed"], state.get("changes")):
                 # Not on a sync that changed nothing: a poll of 100,000 runs would rewrite megabytes.
-                replace_file(os.path.join(self.folder, STATE_FILE), json.dumps(after))
+                replace_file(os.path.join(self.folder, STATE_FILE), encode_json(after))
         report.listed = len(listed)
         report.runs = len({key.split("/", 1)[0] for key in listed})
+        report.changed_runs = None if runs is None else len(runs)
         report.seconds = time.monotonic() - started
         return report
 
@@ -198,12 +225,14 @@ class StoreCache:
             self._store = open_store(self.url, self.storage_options)
         return self._store
 
-    def _list(self) -> dict[str, StoreObject]:
-        """Every object under the prefix by key: one listing (paged by the backend), nothing read."""
+    def _list(self) -> tuple[dict[str, StoreObject], dict]:
+        """Every object under the prefix by key (one listing, paged by the backend, nothing read),
+        and the journal's state as that listing leaves it (``journal_after_listing``)."""
         fs, root = self._opened()
         # All of it (the instance is this cache's own): s3fs's invalidate_cache(root) would keep the
         # listings of the run folders under it.
         fs.invalidate_cache()  # a poll must see what the writers uploaded since the last one
+        listed_at = time.time()
         try:
             found = list_files(fs, root)
             missing = not found and missing_bucket(self.url, fs, root)
@@ -213,13 +242,68 @@ class StoreCache:
             raise StoreError(self.url, f"listing failed: {type(exc).__name__}: {exc}") from exc
         if missing:
             raise StoreError(self.url, "no such bucket or container")
-        prefix = root + "/"
+        objects, entries = self._objects(found, root)
+        return objects, journal_after_listing(entries, listed_at)
+
+    def _list_runs(self, runs: set[str]) -> dict[str, StoreObject]:
+        """The objects of these runs (keys under the prefix: '<run id>', 'team-a/<run id>'), one
+        listing each."""
+        fs, root = self._opened()
+        fs.invalidate_cache()
         objects = {}
+        for run in sorted(runs):
+            try:
+                found = list_files(fs, f"{root}/{run}")
+            except FileNotFoundError:
+                continue  # the run is gone
+            except Exception as exc:
+                raise StoreError(self.url, f"listing {run} failed: {type(exc).__name__}: {exc}") from exc
+            objects |= self._objects(found, root)[0]
+        return objects
+
+    def _read_journal(self, state: dict, report: SyncReport) -> tuple[dict, set[str]] | None:
+        """(the journal's next state, the runs it names that changed since the last sync), listing
+        only the entries past each journal's cursor; None when the whole store must be listed
+        instead: an entry whose time is too far from the store's clock (named in report.problems)."""
+        fs, root = self._opened()
+        fs.invalidate_cache()
+        journal = state["changes"]
+        found = []
+        for prefix, cursor in journal["journals"].items():
+            folder = f"{root}/{prefix}{CHANGES_FOLDER}"
+            try:
+                listed = list_after(fs, folder, f"{root}/{prefix}{start_after(cursor)}")
+            except FileNotFoundError:
+                listed = {}
+            except Exception as exc:
+                raise StoreError(self.url, f"listing {prefix}{CHANGES_FOLDER} failed: {type(exc).__name__}: {exc}") from exc
+            for path, info in listed.items():
+                entry = parse_entry(path[len(root) + 1:], info)
+                if entry is None or entry.journal != prefix:
+                    continue
+                off_s = None if entry.store_ms is None else (entry.store_ms - entry.time_ms) / 1000
+                if off_s is not None and abs(off_s) > MARGIN_S / 2:
+                    report.problems.append(
+                        f"{without_credentials(self.url)}/{entry.key}: this change's time is {off_s:+.0f} s off the "
+                        "store's clock (a writer's clock is wrong): the whole store was listed instead")
+                    return None
+                found.append(entry)
+        return next_journal(journal, found)
+
+    def _objects(self, found: dict[str, dict], root: str) -> tuple[dict[str, StoreObject], list[ChangeEntry]]:
+        """A listing's files as objects by key under the prefix (those of run folders only), and
+        its journal entries."""
+        prefix = root + "/"
+        objects, entries = {}, []
         for path, info in found.items():
             key = path[len(prefix):] if path.startswith(prefix) else ""
-            if safe_key(key) and info.get("type", "file") == "file":
+            if is_journal_key(key):
+                entry = parse_entry(key, info)
+                if entry is not None:
+                    entries.append(entry)
+            elif safe_key(key) and info.get("type", "file") == "file":
                 objects[key] = StoreObject(key, int(info.get("size") or 0), object_version(info))
-        return objects
+        return objects, entries
 
     def _download(self, objects: list[StoreObject], report: SyncReport) -> dict[str, bytes | str]:
         """{key: bytes, or the path of a temporary file for a large plain file}. An object that

@@ -179,3 +179,19 @@ def next_state(state: dict, listed: dict[str, StoreObject], applied: set[str], c
     return {"format": STATE_FORMAT, "url": url, "objects": objects,
             "closed": {key: end for key, end in closed_ends.items() if key in segmented},
             "synced_at": time.time()}
+
+
+def scoped_state(state: dict, runs: set[str]) -> dict:
+    """The part of a state that is about these runs (keys under the prefix: '<run id>',
+    'team-a/<run id>'): what a sync of only them plans against."""
+    prefixes = tuple(run + "/" for run in runs)
+    return {**state, "objects": {key: stamp for key, stamp in state["objects"].items() if key.startswith(prefixes)},
+            "closed": {key: end for key, end in state["closed"].items() if key.startswith(prefixes)}}
+
+
+def merged_state(state: dict, scoped_after: dict, runs: set[str]) -> dict:
+    """The whole state after a sync of only these runs: theirs from ``scoped_after``, the rest as it was."""
+    prefixes = tuple(run + "/" for run in runs)
+    objects = {key: stamp for key, stamp in state["objects"].items() if not key.startswith(prefixes)}
+    closed = {key: end for key, end in state["closed"].items() if not key.startswith(prefixes)}
+    return {**scoped_after, "objects": objects | scoped_after["objects"], "closed": closed | scoped_after["closed"]}

@@ -18,6 +18,7 @@ from .run_keys import is_events_file
 from .segments import (closed_segment_name, open_segment_name, parse_segment, plan_segments, segments_folder,
                        whole_lines, without_credentials)
 from .store_backends import own_filesystem
+from .store_changes import CLOCK_TOLERANCE_S, clock_offset_s, entry_name, parse_entry, writer_token
 
 SEGMENT_BYTES = int(float(os.environ.get("TRACKER_SEGMENT_MB", "4")) * 2**20)
 SEGMENT_AGE_S = float(os.environ.get("TRACKER_SEGMENT_AGE_S", "300"))
@@ -28,25 +29,71 @@ _WRITER_FILE = re.compile(r"^(?:heartbeat|console)-(.+)\.(?:json|log)$")
 
 
 class Store:
-    """A run's place in a store: ``<url>/<run id>/``, through fsspec."""
+    """A run's place in a store: ``<url>/<run id>/``, through fsspec. It notes in the store's change
+    journal (tracker/store_changes.py) that the run changed, once a round of uploads is done."""
 
-    def __init__(self, url: str, run_id: str):
+    def __init__(self, url: str, run_id: str, clock=time.time):
         self.url = without_credentials(url)
+        self.clock = clock  # this machine's clock (a parameter so a test can set it wrong)
         self.fs, root = own_filesystem(url)  # fsspec imported here only: see the module docstring
         if hasattr(self.fs, "auto_mkdir"):  # a local or mounted file system: folders as needed
             self.fs.auto_mkdir = True
-        self.root = posixpath.join(root.rstrip("/"), run_id)
+        self.base = root.rstrip("/")
+        self.run_id = run_id
+        self.root = posixpath.join(self.base, run_id)
+        self.token = writer_token()
+        self.changed = False  # something was uploaded or deleted since the last journal entry
+        self.last_entry: str | None = None
+        self.clock_offset_s: float | None = None  # the store's clock minus this machine's, once known
 
     def put_bytes(self, relative: str, data: bytes) -> None:
         self.fs.pipe_file(f"{self.root}/{relative}", data)
+        self.changed = True
 
     def put_file(self, relative: str, local: str) -> None:
         self.fs.put_file(local, f"{self.root}/{relative}")
+        self.changed = True
 
     def delete(self, relative: str) -> None:
         try:
             self.fs.rm_file(f"{self.root}/{relative}")
         except FileNotFoundError:
+            pass
+        self.changed = True
+
+    def note_changes(self) -> None:
+        """Put this writer's journal entry if anything changed since the last, then delete the last:
+        after the uploads it announces, so a reader that lists the run on seeing it finds them."""
+        if not self.changed:
+            return
+        name = self._put_entry()
+        self.changed = False
+        previous, self.last_entry = self.last_entry, name
+        if previous is not None and previous != name:
+            self._delete_entry(previous)
+
+    def _put_entry(self) -> str:
+        """Put an entry named by this machine's clock corrected to the store's: readers list the
+        journal by time, and a clock minutes off would hide a writer's entries from them."""
+        name = entry_name(self.clock() + (self.clock_offset_s or 0.0), self.token, self.run_id)
+        self.fs.pipe_file(f"{self.base}/{name}", b"")
+        if self.clock_offset_s is None:  # the first entry: the store's time of it tells the offset
+            self.clock_offset_s = 0.0
+            try:
+                offset = clock_offset_s(parse_entry(name), self.fs.info(f"{self.base}/{name}"))
+            except Exception:  # a store that cannot say: names keep this machine's clock
+                offset = None
+            if offset is not None and abs(offset) > CLOCK_TOLERANCE_S:
+                self.clock_offset_s = offset
+                wrong, name = name, entry_name(self.clock() + offset, self.token, self.run_id)
+                self.fs.pipe_file(f"{self.base}/{name}", b"")
+                self._delete_entry(wrong)
+        return name
+
+    def _delete_entry(self, name: str) -> None:
+        try:
+            self.fs.rm_file(f"{self.base}/{name}")
+        except Exception:  # a stale entry costs a reader one listing of the run, nothing else
             pass
 
     def get_bytes(self, relatives: list[str]) -> dict[str, bytes]:
@@ -293,3 +340,6 @@ class CountingStore:
 
     def delete(self, relative: str) -> None:
         self._store.delete(relative)
+
+    def note_changes(self) -> None:
+        self._store.note_changes()

@@ -8,7 +8,9 @@ UPLOAD_INTERVAL_S:
 - this writer's heartbeat first, then its events file as closed segments (immutable, cut at
   line ends every 4 MiB or 300 s) and one open segment, replaced while it grows, then every
   other file of the folder (console log, files/, media/, artifacts/) when its size or
-  modification time changed (the shippers of tracker/store_shipping.py).
+  modification time changed (the shippers of tracker/store_shipping.py);
+- last, when the round uploaded anything, an entry in the store's change journal
+  (tracker/store_changes.py), so that readers need not list the whole store to find the run.
 
 A store that fails is one warning per cause; the spool keeps everything, and uploads are retried,
 backing off up to RETRY_MAX_INTERVAL_S, from exactly where the store's copy ends. ``finish()``
@@ -129,6 +131,7 @@ class StoreUploader:
             self.files.ship_heartbeat(store)
             self.events.ship(store, final)
             self.files.ship(store, final)
+            store.note_changes()
         except Exception as exc:  # the store's errors are many and backend-specific: all mean "not now"
             self._failed(exc)
             return False
@@ -208,4 +211,5 @@ def sync_run(run_folder: str, url: str, run_id: str) -> tuple[int, int]:
     files = FolderShipper(run_folder, None, None)
     files.assume_uploaded(sizes)
     files.ship(counting, final=True)
+    counting.note_changes()
     return uploaded[0], uploaded[1]

@@ -1,0 +1,230 @@
+"""A store's change journal (tracker/store_changes.py): writers put one entry per upload round and keep
+only their latest; a reader that has listed the store once lists only the journal past its cursor
+and the runs it names, against a real S3-compatible server (moto on 127.0.0.1) that counts requests.
+"""
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from s3_server import s3_server  # noqa: F401 (a fixture)
+from scripts import script_env
+from test_site_support import append_record, log_run
+from test_store_reading import bucket, put_run_folder  # noqa: F401 (a fixture)
+
+from tracker.store_cache import STATE_FILE, StoreCache
+from tracker.store_changes import (MARGIN_S, ChangeEntry, entry_name, full_listing_due, is_journal_key,
+                                   journal_after_listing, next_journal, parse_entry, start_after)
+from tracker.store_shipping import Store
+from tracker.store_upload import sync_run
+
+
+# -- names and cursors (pure) ------------------------------------------------------------------------
+
+def test_an_entry_names_its_time_and_run_and_sorts_by_time():
+    name = entry_name(1767225600.123, "a1b2c3", "run-7")
+    assert name == ".changes/1767225600123-a1b2c3/run-7"
+    assert parse_entry(name) == ChangeEntry(name, "", 1767225600123, "run-7")
+    nested = parse_entry("team-a/" + name)
+    assert (nested.journal, nested.run) == ("team-a/", "team-a/run-7")
+    assert entry_name(999.0, "f", "r") < entry_name(1000.0, "0", "r")  # zero-padded: by time, then token
+    assert start_after(1767225600123, margin_s=600) == ".changes/1767225000123"
+    for key in ("run-7/.changes/x", ".changes/123-a/r", ".changes/1767225600123-a1", ".changes/1767225600123-a/r/x",
+                "team.changes/1767225600123-a/r", "run-7/console.log"):
+        assert parse_entry(key) is None, key
+    assert is_journal_key(name) and is_journal_key("team-a/" + name) and not is_journal_key("run-7/events.jsonl")
+
+
+def test_the_store_time_of_an_entry_keeps_a_clock_that_runs_ahead_from_moving_the_cursor():
+    name = entry_name(2_000_000_000.0, "ahead", "r")  # a writer whose clock is far in the future
+    stored = datetime.fromtimestamp(1_767_225_600, tz=timezone.utc)
+    ahead = parse_entry(name, {"LastModified": stored})
+    assert ahead.store_ms == 1_767_225_600_000
+    journal = journal_after_listing([ahead], listed_at=1_767_225_600.0)
+    assert journal["journals"][""] <= 1_767_225_600_000 + 30_000  # capped at the store's time of it
+    assert parse_entry(name, {"updated": "2026-01-01T00:00:00Z"}).store_ms == 1_767_225_600_000
+
+
+def test_a_reader_lists_again_each_entry_within_the_margin_and_syncs_only_runs_it_has_not_seen():
+    first = [parse_entry(entry_name(1000.0, "w1", "a")), parse_entry(entry_name(1001.0, "w2", "b"))]
+    journal = journal_after_listing(first, listed_at=1002.0)
+    assert journal["journals"] == {"": 1_001_000} and len(journal["seen"]) == 2
+    newer = parse_entry(entry_name(1005.0, "w1", "a"))  # w1 wrote again (and deleted its first entry)
+    after, runs = next_journal(journal, [first[1], newer])
+    assert runs == {"a"} and after["journals"] == {"": 1_005_000}
+    assert next_journal(after, [first[1], newer])[1] == set()  # nothing new: nothing to list
+    late = 1005.0 + MARGIN_S + 10
+    after_late, _ = next_journal(after, [parse_entry(entry_name(late, "w3", "c"))])
+    assert after_late["seen"] == [entry_name(late, "w3", "c")]  # older entries drop out of the margin
+
+
+def test_a_whole_listing_is_due_without_a_journal_or_once_the_last_is_a_day_old():
+    assert full_listing_due({}, 10.0)
+    assert full_listing_due({"changes": {"journals": {}, "seen": [], "full_at": 10.0}}, 11.0)  # a store without one
+    journal = {"changes": {"journals": {"": 5}, "seen": [], "full_at": 10.0}}
+    assert not full_listing_due(journal, 11.0)
+    assert full_listing_due(journal, 10.0 + 86_400 + 1)
+
+
+# -- against the S3-compatible server ------------------------------------------------------------------
+
+def journal_keys(fs, name: str, prefix: str = "runs") -> list[str]:
+    fs.invalidate_cache()
+    try:
+        return sorted(path.split(f"{name}/{prefix}/", 1)[1] for path in fs.find(f"{name}/{prefix}/.changes"))
+    except FileNotFoundError:
+        return []
+
+
+def same_folders(left: str, right: str) -> bool:
+    compared = filecmp.dircmp(left, right)
+    if compared.left_only or compared.right_only or compared.funny_files:
+        return False
+    _, mismatch, errors = filecmp.cmpfiles(left, right, compared.common_files, shallow=False)
+    return not mismatch and not errors and all(
+        same_folders(os.path.join(left, sub), os.path.join(right, sub)) for sub in compared.common_dirs)
+
+
+UPLOADING = """
+import time, tracker
+run = tracker.init(project="journal", name="uploading", capture=False)
+for step in range(30):
+    run.log({"loss": 1.0 / (step + 1)}, step=step)
+    time.sleep(0.05)
+run.finish()
+print(run.id)
+"""
+
+
+def test_an_uploader_keeps_one_journal_entry_naming_its_run(tmp_path, bucket, s3_server):
+    name, fs = bucket
+    env = script_env(TRACKER_DIR=f"s3://{name}/runs", TRACKER_SPOOL=str(tmp_path / "spool"),
+                     TRACKER_UPLOAD_INTERVAL_S="0.2")
+    done = subprocess.run([sys.executable, "-c", UPLOADING], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    run_id = done.stdout.split()[-1]
+
+    [entry] = [parse_entry(key) for key in journal_keys(fs, name)]  # several rounds, one entry left
+    assert entry.run == run_id
+    assert abs(entry.time_ms / 1000 - time.time()) < 60
+    puts = [path for method, path, query in s3_server.requests if method == "PUT" and "/.changes/" in path]
+    assert len(puts) >= 3  # one a round that uploaded anything: each deleted the one before
+
+
+def test_a_sync_after_one_changed_run_lists_the_journal_and_that_run_only(tmp_path, bucket, s3_server):
+    name, fs = bucket
+    store = f"s3://{name}/runs"
+    folders = [log_run(tmp_path / "local", f"run-{n}", metrics=[{"loss": 1.0 / (s + 1)} for s in range(5)])
+               for n in range(4)]
+    for folder in folders:
+        sync_run(folder, store, os.path.basename(folder))  # as `tracker sync` ships a spool's run
+    cache = StoreCache(store, str(tmp_path / "cache"))
+    first = cache.sync()
+    assert (first.runs, first.changed_runs) == (4, None)  # the first sync lists the whole store
+    state = json.load(open(tmp_path / "cache" / STATE_FILE))
+    assert len(state["changes"]["seen"]) == 4
+
+    untouched = cache.sync()  # nothing changed: the journal alone is listed
+    assert (untouched.changed_runs, untouched.downloaded, untouched.listed) == (0, 0, 0)
+
+    append_record(folders[2], {"type": "note", "time": time.time(), "text": "one more line"})
+    sync_run(folders[2], store, os.path.basename(folders[2]))
+    s3_server.requests.clear()
+
+    second = cache.sync()
+
+    assert second.changed_runs == 1 and not second.problems
+    assert "from its change journal: 1 changed run" in second.line()
+    assert s3_server.listings(name) == 2  # the journal past the cursor, then the changed run's objects
+    gets = s3_server.object_gets(name)
+    assert gets and all(key.startswith(f"runs/{os.path.basename(folders[2])}/") for key in gets)
+    fresh = StoreCache(store, str(tmp_path / "fresh"))
+    assert fresh.sync().changed_runs is None
+    assert same_folders(cache.runs_folder, fresh.runs_folder)  # the same runs as a whole listing gives
+
+
+def test_a_store_without_a_journal_is_listed_whole_every_time(tmp_path, bucket, s3_server):
+    name, fs = bucket
+    store = f"s3://{name}/runs"
+    put_run_folder(fs, store, log_run(tmp_path / "local", "by-hand"))  # another tool: no journal entry
+    cache = StoreCache(store, str(tmp_path / "cache"))
+    assert cache.sync().changed_runs is None
+    put_run_folder(fs, store, log_run(tmp_path / "local", "by-hand-2"))
+    again = cache.sync()
+    assert (again.changed_runs, again.runs) == (None, 2)
+
+
+def test_a_run_removed_by_hand_goes_at_the_next_whole_listing(tmp_path, bucket, s3_server):
+    name, fs = bucket
+    store = f"s3://{name}/runs"
+    folders = [log_run(tmp_path / "local", f"kept-{n}") for n in range(2)]
+    for folder in folders:
+        sync_run(folder, store, os.path.basename(folder))
+    cache = StoreCache(store, str(tmp_path / "cache"))
+    cache.sync()
+    gone = os.path.basename(folders[0])
+    fs.rm(f"{name}/runs/{gone}", recursive=True)  # by hand: no entry says so
+    assert cache.sync().changed_runs == 0 and os.path.isdir(os.path.join(cache.runs_folder, gone))
+    state_path = tmp_path / "cache" / STATE_FILE
+    state = json.load(open(state_path))
+    state["changes"]["full_at"] -= 86_400 + 60  # the last whole listing is a day old
+    state_path.write_text(json.dumps(state))
+
+    report = cache.sync()
+
+    assert report.changed_runs is None and report.removed >= 1
+    assert sorted(os.listdir(cache.runs_folder)) == [os.path.basename(folders[1])]
+
+
+def test_an_entry_from_a_clock_far_off_the_stores_makes_the_reader_list_everything(tmp_path, bucket, s3_server):
+    name, fs = bucket
+    store = f"s3://{name}/runs"
+    folder = log_run(tmp_path / "local", "skewed")
+    sync_run(folder, store, os.path.basename(folder))
+    cache = StoreCache(store, str(tmp_path / "cache"))
+    cache.sync()
+    wrong = entry_name(time.time() + 3 * MARGIN_S / 4, "skew0", os.path.basename(folder))  # a clock 7.5 min ahead
+    fs.pipe_file(f"{name}/runs/{wrong}", b"")
+
+    report = cache.sync()
+
+    assert report.changed_runs is None  # listed whole
+    assert any(wrong in problem and "off the store's clock" in problem for problem in report.problems)
+
+
+def test_runs_written_to_a_sub_prefix_are_followed_through_that_prefixs_journal(tmp_path, bucket, s3_server):
+    name, fs = bucket
+    folder = log_run(tmp_path / "local", "team-run")
+    run_id = os.path.basename(folder)
+    sync_run(folder, f"s3://{name}/all/team-a", run_id)
+    cache = StoreCache(f"s3://{name}/all", str(tmp_path / "cache"))
+    cache.sync()
+    assert os.path.isfile(os.path.join(cache.runs_folder, "team-a", run_id, "events.jsonl"))
+    append_record(folder, {"type": "note", "time": time.time(), "text": "later"})
+    sync_run(folder, f"s3://{name}/all/team-a", run_id)
+
+    report = cache.sync()
+
+    assert report.changed_runs == 1 and report.downloaded >= 1
+    with open(os.path.join(cache.runs_folder, "team-a", run_id, "events.jsonl"), "rb") as handle:
+        assert handle.read().endswith(b'"text": "later"}\n')
+    assert not os.path.exists(os.path.join(cache.runs_folder, "team-a", ".changes"))
+
+
+def test_a_writer_whose_clock_is_an_hour_behind_names_its_entries_by_the_stores_clock(tmp_path, bucket, s3_server):
+    name, fs = bucket
+    store = Store(f"s3://{name}/runs", "late-clock", clock=lambda: time.time() - 3600)
+    for round_number in range(2):
+        store.put_bytes("console.log", b"round %d\n" % round_number)
+        store.note_changes()
+
+    [entry] = [parse_entry(key) for key in journal_keys(fs, name)]  # the wrongly named first one deleted too
+    assert abs(entry.time_ms / 1000 - time.time()) < 30 and entry.run == "late-clock"
+    assert abs(store.clock_offset_s - 3600) < 30

@@ -1,0 +1,150 @@
+"""A store's change journal: one small object per writer naming the run it last changed, listed by readers from where they left off.
+
+Listing every object of a store on every sync costs O(objects): at 100,000 runs on S3 that is 200
+pages of 1,000 keys, many seconds and two hundred LIST requests each time ``tracker serve`` polls.
+So each uploader, after a round that uploaded anything, puts one empty object
+
+    <store>/.changes/<time ms:013d>-<writer token>/<run id>
+
+(the time is when the round's uploads were done, by the writer's clock corrected to the store's: the
+store's modification time of its first entry tells the offset) and then deletes the entry it put before: the journal holds each writer's latest entry, and names sort by time. A reader keeps
+how far it has read (its cursor) and lists only ``.changes/`` after ``cursor - margin``: the margin
+(TRACKER_STORE_CHANGES_MARGIN_S, default 600 s) covers entries that were put late (an upload
+round takes a while) and writers whose clocks run behind. For each entry it has not seen it lists
+that run's objects alone.
+
+A reader lists the whole store instead (as it always did) when it has no cursor, when the store has
+no journal (runs written by an older version, or by hand), when its last whole listing is older than
+TRACKER_STORE_FULL_LISTING_S (default 86,400 s: runs removed by hand, or a writer that keeps no
+journal, show within a day), or when an entry's time and the store's modification time of it differ
+by more than half the margin (a writer's clock too far off to trust). docs/format.md describes the
+journal so that another language's writer keeps it too. This module is the journal's names and a
+reader's cursor over them (the ``changes`` part of a store cache's state), pure: tracker/store_shipping.py
+puts entries, tracker/store_cache.py lists them.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+CHANGES_FOLDER = ".changes"
+TIME_DIGITS = 13  # milliseconds since the epoch, zero-padded so that names sort by time
+MARGIN_S = float(os.environ.get("TRACKER_STORE_CHANGES_MARGIN_S", "600"))
+FULL_LISTING_S = float(os.environ.get("TRACKER_STORE_FULL_LISTING_S", "86400"))
+CLOCK_TOLERANCE_S = 30.0  # a writer names its entries by the store's clock once its own is further off
+
+
+def writer_token() -> str:
+    """What keeps one uploader's entries apart from another's put in the same millisecond."""
+    return secrets.token_hex(6)
+
+
+def entry_name(time_s: float, token: str, run_id: str) -> str:
+    """The entry's key under the store's prefix: ``.changes/<ms>-<token>/<run id>``."""
+    return f"{CHANGES_FOLDER}/{int(time_s * 1000):0{TIME_DIGITS}d}-{token}/{run_id}"
+
+
+def start_after(cursor_ms: int, margin_s: float = MARGIN_S) -> str:
+    """The name a listing of the journal starts after: entries from ``cursor - margin`` on."""
+    return f"{CHANGES_FOLDER}/{max(0, cursor_ms - int(margin_s * 1000)):0{TIME_DIGITS}d}"
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    """One entry as a reader lists it; ``journal`` is the store's sub-prefix it lies under ('' at the
+    top, 'team-a/' for runs written to <store>/team-a), ``run`` the run's key prefix under the store."""
+
+    key: str
+    journal: str
+    time_ms: int
+    run: str
+    store_ms: int | None = None  # the store's modification time of it, where the listing gives one
+
+
+def parse_entry(key: str, info: dict | None = None) -> ChangeEntry | None:
+    """The entry a key under the store's prefix names (with the store's time of it from the
+    listing's ``info``), or None for any other key."""
+    journal, marker, rest = key.rpartition(f"{CHANGES_FOLDER}/")
+    if not marker or (journal and not journal.endswith("/")):
+        return None
+    stamp, slash, run_id = rest.partition("/")
+    time_text = stamp[:TIME_DIGITS]
+    if not slash or not run_id or "/" in run_id or run_id.startswith(".") or not time_text.isdecimal() \
+            or len(time_text) != TIME_DIGITS or stamp[TIME_DIGITS:TIME_DIGITS + 1] != "-":
+        return None
+    entry = ChangeEntry(key, journal, int(time_text), journal + run_id)
+    stored_s = store_time_s(info) if info else None
+    return entry if stored_s is None else ChangeEntry(key, journal, entry.time_ms, entry.run, int(stored_s * 1000))
+
+
+def is_journal_key(key: str) -> bool:
+    """Whether a key lies in a change journal (never a run's object)."""
+    return key.startswith(f"{CHANGES_FOLDER}/") or f"/{CHANGES_FOLDER}/" in key
+
+
+def full_listing_due(state: dict, now: float) -> bool:
+    """Whether a sync must list the whole store: no journal known (a first sync, a store without one,
+    a state of an older version), or the last whole listing is older than FULL_LISTING_S."""
+    journal = state.get("changes")
+    return not journal or not journal.get("journals") or now - journal.get("full_at", 0) > FULL_LISTING_S
+
+
+def journal_after_listing(entries: list[ChangeEntry], listed_at: float) -> dict:
+    """The journal's state after a whole listing (begun at ``listed_at``, the reader's clock) that
+    found ``entries``: each journal's cursor at its latest entry. No entry: no journal, so the next
+    sync lists the whole store again."""
+    cursors: dict[str, int] = {}
+    for entry in entries:
+        cursors[entry.journal] = max(cursors.get(entry.journal, 0), cursor_time_ms(entry))
+    return {"journals": cursors, "seen": _recent(entries, cursors), "full_at": listed_at}
+
+
+def next_journal(journal: dict, found: list[ChangeEntry]) -> tuple[dict, set[str]]:
+    """(the journal's state after a sync that listed ``found`` past its cursors, the runs of the
+    entries not seen before: those to list)."""
+    seen = set(journal["seen"])
+    runs = {entry.run for entry in found if entry.key not in seen}
+    cursors = dict(journal["journals"])
+    for entry in found:
+        cursors[entry.journal] = max(cursors[entry.journal], cursor_time_ms(entry))
+    return {"journals": cursors, "seen": _recent(found, cursors), "full_at": journal["full_at"]}, runs
+
+
+def _recent(entries: list[ChangeEntry], cursors: dict[str, int]) -> list[str]:
+    """The keys of the entries the next listing lists again (within the margin before the cursor)."""
+    margin_ms = int(MARGIN_S * 1000)
+    return sorted(entry.key for entry in entries if entry.time_ms >= cursors[entry.journal] - margin_ms)
+
+
+def cursor_time_ms(entry: ChangeEntry) -> int:
+    """How far an entry moves a cursor: its time, but never past the store's time of it (plus the
+    tolerance), so that one writer whose clock runs ahead cannot make a reader skip the others."""
+    if entry.store_ms is None:
+        return entry.time_ms
+    return min(entry.time_ms, entry.store_ms + int(CLOCK_TOLERANCE_S * 1000))
+
+
+def clock_offset_s(entry: ChangeEntry, info: dict) -> float | None:
+    """How far the store's modification time of an entry is from the time in its name (seconds,
+    positive when the writer's clock is behind), or None when the listing gives no time."""
+    stored_s = store_time_s(info)
+    return None if stored_s is None else stored_s - entry.time_ms / 1000
+
+
+def store_time_s(info: dict) -> float | None:
+    """An object's modification time, by the store's clock, from a listing's info (S3's LastModified,
+    Azure's last_modified, GCS's updated, a file system's mtime), or None."""
+    for name in ("LastModified", "last_modified", "mtime", "updated", "created"):
+        value = info.get(name)
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+        if isinstance(value, datetime):
+            value = value.timestamp()
+        if isinstance(value, (int, float)) and value > 0:
+            return float(value)
+    return None
