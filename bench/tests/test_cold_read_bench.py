@@ -3,7 +3,8 @@ line, the light-install shim really blocks msgspec, and the report states each t
 import json
 
 from bench_cold_read import (BREAKDOWN_STEPS, JSON_FLOOR_CODE, MSGSPEC_FLOOR_CODE, floor_s, light_install_env,
-                              render_report, step_breakdown)
+                              render_report, step_breakdown, timed_build)
+from bench_site import BUILD_ENV
 from synthetic_runs import write_runs
 
 
@@ -48,3 +49,17 @@ def test_the_report_shows_the_breakdown_against_the_floor():
                "breakdown": {"runs": 60, "steps": {"decode (record_chunks)": 1.2, "render page": 0.75}}}
     report = render_report(results)
     assert "| decode (record_chunks) | 1.20 | 0.80x |" in report and "| render page | 0.75 | 0.50x |" in report
+
+
+def test_a_timed_build_is_the_build_and_a_failed_one_names_its_command(tmp_path):
+    write_runs(str(tmp_path / "runs"), 20, steps=20, metrics=2)  # enough runs for forked workers
+    wall, cpu = timed_build(tmp_path / "runs", tmp_path / "site", BUILD_ENV)
+    assert (tmp_path / "site" / "index.html").is_file() and wall > 0 and cpu > 0
+    (tmp_path / "not-a-site").mkdir()
+    (tmp_path / "not-a-site" / "notes.txt").write_text("mine")  # a build refuses to replace it
+    try:
+        timed_build(tmp_path / "runs", tmp_path / "not-a-site", BUILD_ENV)
+    except RuntimeError as exc:
+        assert "tracker.cli build" in str(exc) and "not-a-site" in str(exc)
+    else:
+        raise AssertionError("a failed build must raise")
