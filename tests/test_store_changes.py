@@ -65,12 +65,14 @@ def test_a_reader_lists_again_each_entry_within_the_margin_and_syncs_only_runs_i
     assert after_late["seen"] == [entry_name(late, "w3", "c")]  # older entries drop out of the margin
 
 
-def test_a_whole_listing_is_due_without_a_journal_or_once_the_last_is_a_day_old():
+def test_a_whole_listing_is_due_without_a_journal_or_once_the_last_is_an_hour_old(monkeypatch):
     assert full_listing_due({}, 10.0)
     assert full_listing_due({"changes": {"journals": {}, "seen": [], "full_at": 10.0}}, 11.0)  # a store without one
     journal = {"changes": {"journals": {"": 5}, "seen": [], "full_at": 10.0}}
     assert not full_listing_due(journal, 11.0)
-    assert full_listing_due(journal, 10.0 + 86_400 + 1)
+    assert full_listing_due(journal, 10.0 + 3600 + 1)
+    monkeypatch.setenv("TRACKER_STORE_FULL_LISTING_S", "0")  # what a person who removed runs by hand sets
+    assert full_listing_due(journal, 11.0)
 
 
 # -- against the S3-compatible server ------------------------------------------------------------------
@@ -174,7 +176,7 @@ def test_a_run_removed_by_hand_goes_at_the_next_whole_listing(tmp_path, bucket, 
     assert cache.sync().changed_runs == 0 and os.path.isdir(os.path.join(cache.runs_folder, gone))
     state_path = tmp_path / "cache" / STATE_FILE
     state = json.load(open(state_path))
-    state["changes"]["full_at"] -= 86_400 + 60  # the last whole listing is a day old
+    state["changes"]["full_at"] -= 3600 + 60  # the last whole listing is over an hour old
     state_path.write_text(json.dumps(state))
 
     report = cache.sync()

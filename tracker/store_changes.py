@@ -15,8 +15,8 @@ that run's objects alone.
 
 A reader lists the whole store instead (as it always did) when it has no cursor, when the store has
 no journal (runs written by an older version, or by hand), when its last whole listing is older than
-TRACKER_STORE_FULL_LISTING_S (default 86,400 s: runs removed by hand, or a writer that keeps no
-journal, show within a day), or when an entry's time and the store's modification time of it differ
+TRACKER_STORE_FULL_LISTING_S (default 3,600 s: runs removed by hand, or a writer that keeps no
+journal, show within an hour; 0 lists the whole store every time), or when an entry's time and the store's modification time of it differ
 by more than half the margin (a writer's clock too far off to trust). docs/format.md describes the
 journal so that another language's writer keeps it too. This module is the journal's names and a
 reader's cursor over them (the ``changes`` part of a store cache's state), pure: tracker/store_shipping.py
@@ -32,7 +32,8 @@ from datetime import datetime
 CHANGES_FOLDER = ".changes"
 TIME_DIGITS = 13  # milliseconds since the epoch, zero-padded so that names sort by time
 MARGIN_S = float(os.environ.get("TRACKER_STORE_CHANGES_MARGIN_S", "600"))
-FULL_LISTING_S = float(os.environ.get("TRACKER_STORE_FULL_LISTING_S", "86400"))
+FULL_LISTING_ENV = "TRACKER_STORE_FULL_LISTING_S"
+FULL_LISTING_S = 3600.0  # the default: runs removed by hand, or written without a journal, show within an hour
 CLOCK_TOLERANCE_S = 30.0  # a writer names its entries by the store's clock once its own is further off
 
 
@@ -86,9 +87,17 @@ def is_journal_key(key: str) -> bool:
 
 def full_listing_due(state: dict, now: float) -> bool:
     """Whether a sync must list the whole store: no journal known (a first sync, a store without one,
-    a state of an older version), or the last whole listing is older than FULL_LISTING_S."""
+    a state of an older version), or the last whole listing is older than $TRACKER_STORE_FULL_LISTING_S
+    (read at each sync, so that a person who removed runs by hand can ask for one now)."""
     journal = state.get("changes")
-    return not journal or not journal.get("journals") or now - journal.get("full_at", 0) > FULL_LISTING_S
+    return not journal or not journal.get("journals") or now - journal.get("full_at", 0) >= full_listing_interval_s()
+
+
+def full_listing_interval_s() -> float:
+    try:
+        return float(os.environ.get(FULL_LISTING_ENV, FULL_LISTING_S))
+    except ValueError:
+        return FULL_LISTING_S
 
 
 def journal_after_listing(entries: list[ChangeEntry], listed_at: float) -> dict:
