@@ -61,23 +61,34 @@ class Listing:
     # entries' stamps and lines took 0.2 s to free, which a process that ends once it has printed
     # the rows (tracker ls, cli.end_process) never spends
     caches: list[CachedRuns] = field(default_factory=list, repr=False, compare=False)
+    # the runs folders (as runs_root gives them) whose listing cache now holds every folder listed
+    cached_roots: set[str] = field(default_factory=set, repr=False, compare=False)
 
 
-def list_runs(*roots, now: float | None = None, forks: bool = False) -> Listing:
+def list_runs(*roots, now: float | None = None, forks: bool = False,
+              unchanged_except: dict[str, set[str]] | None = None) -> Listing:
     """Every run under each runs folder (default: $TRACKER_DIR or ./tracker-runs). A run id found
     in several folders (a copy under another name, or the same run in several roots) is listed
     once, from the folder tracker.run_keys.copy_rank ranks first; the others are in ``copies``.
     ``forks``: a forked child checks most folders' stamps while the cache's rows are decoded, when
-    a core is idle (forked_stamps.py): for the command line only, never for a library call."""
+    a core is idle (forked_stamps.py): for the command line only, never for a library call.
+    ``unchanged_except``: {runs folder (as runs_root gives it): the names of its folders that may
+    have changed since its listing cache was written}, for a folder whose only writer says so (a
+    store's cache: store_generations.py); the stamps of the others are not checked."""
     with cyclic_gc_paused():  # the rows: 10,000 runs' worth of dicts that hold no cycles
-        return _list_runs(roots, now, forks)
+        return _list_runs(roots, now, forks, unchanged_except or {})
 
 
-def _list_runs(roots: tuple, now: float | None, forks: bool) -> Listing:
+def _list_runs(roots: tuple, now: float | None, forks: bool, unchanged_except: dict[str, set[str]]) -> Listing:
     listing, rows_by_root = Listing(), []
     for root in roots or (None,):
         root = runs_root(root)
-        if forks:  # the folders named first, for a child to check their stamps while the rows decode
+        changed = unchanged_except.get(root)
+        if changed is not None:  # every folder's stamp holds but those of the changed ones
+            cached = decoded_cache(cache_bytes(root))
+            names = candidate_names(root) if cached.entries else []
+            checked = (names, _held_unless_changed(cached.entries, names, changed)) if names else None
+        elif forks:  # the folders named first, for a child to check their stamps while the rows decode
             data = cache_bytes(root)
             names = candidate_names(root) if data else []
             child = forked_stamp_checks(data, names)
@@ -173,7 +184,8 @@ def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing
         if row["status"] != "running":
             add_path(path)
             add_key(key)
-    write_cache(root, cache, kept, new)
+    if write_cache(root, cache, kept, new):
+        listing.cached_roots.add(root)
     keys.update(zip(key_paths, row_keys))
     for row, path in located:  # after writing: the file's rows are as_filterable()'s, without it
         row["path"] = path
@@ -181,6 +193,14 @@ def _list_root(root: str, cache: CachedRuns, now: float | None, listing: Listing
         for problem in found:
             warnings.warn(f"tracker: {problem}", stacklevel=4)  # list_runs's caller
     return rows
+
+
+def _held_unless_changed(entries: dict[str, CacheEntry], names: list[tuple[str, str, str | None]],
+                         changed: set[str]) -> list[str]:
+    """As forked_stamps.held_keys answers, for folders known unchanged but ``changed``: the key of
+    each one's cache entry, "" for a changed one or one the cache does not name."""
+    get = entries.get
+    return ["" if name in changed or (entry := get(name)) is None else entry[1] for name, _, _ in names]
 
 
 def _scanned_on_workers(candidates: list[tuple[str, str, str | None]], checked: bool, cached: dict,

@@ -252,13 +252,13 @@ def entry_line(name: str, key: str, row: dict, problems: list[str], stamp: FlatS
     return json.dumps(entry, separators=(",", ":")).encode()
 
 
-def write_cache(root: str, cached: CachedRuns, kept: list[CacheEntry], new: list[CacheEntry]) -> None:
+def write_cache(root: str, cached: CachedRuns, kept: list[CacheEntry], new: list[CacheEntry]) -> bool:
     """Bring the cache up to date: ``kept``, the entries of the file to keep (their rows may carry
     the "path" a listing adds, which the file leaves out), and ``new``, those not in it yet,
     appended as JSON lines unless the file is to be rewritten whole (see the module doc). A
-    folder that cannot be written (read-only, full) keeps what it had, or none."""
+    folder that cannot be written (read-only, full) keeps what it had, or none: False then."""
     if not os.path.isdir(root):
-        return
+        return False
     path = os.path.join(root, LISTING_FILE)
     live = len(kept) + len(new)
     dead = cached.lines - len(kept)
@@ -270,14 +270,15 @@ def write_cache(root: str, cached: CachedRuns, kept: list[CacheEntry], new: list
                 descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
                 with os.fdopen(descriptor, "wb") as handle:
                     handle.write(b"".join(entry_line(*entry) + b"\n" for entry in new))
-            return
+            return True
         replace_file(path, _whole_file([*map(_without_path, kept), *new]))
         if not cached.usable:  # a first listing by this version: the older formats' files are dead weight
             for legacy in LEGACY_LISTING_FILES:
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(os.path.join(root, legacy))
     except (OSError, ValueError, TypeError):
-        pass  # the next listing reads the runs again, or the older file lingers: the cache only saves time
+        return False  # the next listing reads the runs again, or the older file lingers: the cache only saves time
+    return True
 
 
 def _without_path(entry: CacheEntry) -> CacheEntry:

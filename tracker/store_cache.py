@@ -22,7 +22,8 @@ One sync (``StoreCache.sync``):
    bytes past its end (the bytes it holds are the writer's file's first bytes), so a reader sees
    what it would see of a local run; a gap between segments is a problem naming the object, and
    what follows waits for the next sync;
-5. removes the files and run folders whose objects are gone, and writes the state.
+5. removes the files and run folders whose objects are gone, logs which folders it touched
+   (store_generations.py: the next ``tracker ls`` checks only those), and writes the state.
 
 A run folder none of whose objects changed is not touched, so the listing's cache (keyed on sizes
 and modification times) and an incremental build skip it. A killed run keeps its last heartbeat
@@ -49,6 +50,7 @@ from .segments import SegmentGapError, assemble, is_store_url, without_credentia
 from .store_backends import BACKEND_MODULES, install_hint, list_after, list_files, missing_bucket, own_filesystem
 from .store_changes import (CHANGES_FOLDER, MARGIN_S, ChangeEntry, full_listing_due, is_journal_key,
                             journal_after_listing, next_journal, parse_entry, start_after)
+from .store_generations import record_sync
 from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, merged_state,
                          next_state, object_version, plan_sync, safe_key, scoped_state)
 
@@ -202,6 +204,9 @@ class StoreCache:
                     applied |= self._write_files(batch.files, fetched)
                     applied |= self._extend_events(batch.events, fetched, closed_ends, report)
                 report.removed = self._remove(plan)
+                touched = {key.split("/", 1)[0] for key in [*plan.keys(), *plan.removed, *plan.removed_runs]}
+                if touched:
+                    record_sync(self.folder, touched)
                 after = next_state(scoped, listed, applied, closed_ends, without_credentials(self.url), plan.segmented)
             else:
                 after = dict(state, synced_at=time.time())

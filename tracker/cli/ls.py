@@ -13,6 +13,7 @@ from ..grouping import DATASET_PREFIXES, group_rows, metric_aggregates
 from ..listing import list_runs
 from ..reader import copy_message, load_run
 from ..layout import runs_root
+from ..store_generations import note_listed, store_caches_listed
 from ..ls_table_cache import (ColumnBasis, basis_holds, changes, column_basis, full_table, read_table,
                               spliced, table_shape, write_table)
 from ..values import replace_non_finite
@@ -57,7 +58,11 @@ def run_ls(args) -> int:
 def _run_ls(args) -> int:
     selected = query.parse(args.filter)  # parse first: a bad filter fails before any reading
     group_fields, aggs = _grouping_options(args)
-    listing = list_runs(*(args.runs or []), forks=True)
+    generations, unchanged_except = store_caches_listed(args.runs or [])
+    listing = list_runs(*(args.runs or []), forks=True, unchanged_except=unchanged_except)
+    for runs_folder, generation in generations.items():
+        if runs_folder in listing.cached_roots:  # else its cache may hold entries older than that generation
+            note_listed(runs_folder, generation)
     rows = listing.rows
     if args.project is not None:
         rows = [fields for fields in rows if fields["project"] == args.project]

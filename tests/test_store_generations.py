@@ -1,0 +1,73 @@
+"""Which folders of a store's cache each sync touched (tracker/store_generations.py), and `tracker ls`
+trusting the listing cache for every other folder: after a sync that changed one run of a store, the
+listing checks that run's folder only. Against a real S3-compatible server (moto on 127.0.0.1).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from s3_server import s3_server  # noqa: F401 (a fixture)
+from test_site_support import append_record, log_run, run_cli
+from test_store_reading import bucket  # noqa: F401 (a fixture)
+
+from tracker.run_keys import RACY_S
+from tracker.store_cache import cache_folder
+from tracker.store_generations import (LISTED_FILE, MAX_GENERATIONS, SYNCED_FILE, note_listed, record_sync,
+                                       touched_since_listed)
+from tracker.store_upload import sync_run
+
+
+def test_the_folders_touched_since_a_listing_are_known_only_while_the_log_reaches_back_to_it(tmp_path):
+    cache = tmp_path / "cache"
+    runs = cache / "runs"
+    runs.mkdir(parents=True)
+    assert touched_since_listed(str(runs)) == (0, None)  # no log: every folder is checked
+    assert record_sync(str(cache), {"a", "b"}) == 1
+    assert touched_since_listed(str(runs)) == (1, None)  # no listing noted
+    note_listed(str(runs), 1)
+    assert touched_since_listed(str(runs)) == (1, set())  # nothing since
+    record_sync(str(cache), {"c"})
+    record_sync(str(cache), {"a"})
+    assert touched_since_listed(str(runs)) == (3, {"a", "c"})
+    record_sync(str(cache), {f"run-{n}" for n in range(5000)})  # a first sync of a big store: "unknown"
+    assert touched_since_listed(str(runs)) == (4, None)
+    note_listed(str(runs), 4)
+    for _ in range(MAX_GENERATIONS + 1):  # the log keeps MAX_GENERATIONS: the noted one falls out
+        record_sync(str(cache), {"d"})
+    assert touched_since_listed(str(runs))[1] is None
+    (cache / SYNCED_FILE).write_text("{not json")
+    assert touched_since_listed(str(runs)) == (0, None)
+
+
+def ls_rows(store: str) -> dict[str, dict]:
+    code, stdout, stderr = run_cli("ls", "--runs", store, "--json")
+    assert code == 0, stderr
+    return {row["name"]: row for row in map(json.loads, stdout.splitlines())}
+
+
+def test_tracker_ls_after_a_sync_checks_only_the_folders_that_sync_touched(tmp_path, bucket):
+    name, fs = bucket
+    store = f"s3://{name}/runs"
+    folders = {label: log_run(tmp_path / "local", label, metrics=[{"loss": 1.0}]) for label in ("a", "b", "c")}
+    for folder in folders.values():
+        sync_run(folder, store, os.path.basename(folder))
+    assert {row["summary"]["loss"] for row in ls_rows(store).values()} == {1.0}
+    runs_folder = os.path.join(cache_folder(store), "runs")
+    time.sleep(RACY_S + 0.1)  # past the racy window since the sync wrote the folders: this ls stamps them
+    ls_rows(store)
+    assert touched_since_listed(runs_folder)[1] == set()  # the ls noted the generation it listed
+
+    append_record(folders["a"], {"type": "summary", "time": time.time(), "values": {"loss": 0.25}})
+    sync_run(folders["a"], store, os.path.basename(folders["a"]))
+    # By hand, behind the syncs' back: what a listing that trusts the log does not look at.
+    append_record(os.path.join(runs_folder, os.path.basename(folders["b"])),
+                  {"type": "summary", "time": time.time(), "values": {"loss": 0.5}})
+
+    rows = ls_rows(store)
+
+    assert rows["a"]["summary"]["loss"] == 0.25  # the run the sync touched: read again
+    assert rows["b"]["summary"]["loss"] == 1.0  # not checked: the log says no sync touched it
+    os.remove(os.path.join(os.path.dirname(runs_folder), LISTED_FILE))
+    assert ls_rows(store)["b"]["summary"]["loss"] == 0.5  # without the note, every folder is checked
