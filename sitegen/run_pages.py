@@ -7,14 +7,13 @@ wrote), so a build holds one run per worker plus the index rows, however many ru
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from dataclasses import dataclass, field
 from functools import partial
 
 from tracker.cyclic_gc import cyclic_gc_paused
 from tracker.errors import RunFormatError
-from tracker.parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
+from tracker.parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, in_worker, map_on_cores
 from tracker.reader import created_time
 
 from .code_data import code_data, code_data_file, commit_only
@@ -146,9 +145,8 @@ def _render_run(folder: str, key: str, settings: PageSettings, staging: str, med
 
 
 def _in_build_worker() -> bool:
-    """Whether this process is a worker that map_on_cores started (its parent is a pool's)."""
-    multiprocessing = sys.modules.get("multiprocessing")  # never imported here just to ask
-    return multiprocessing is not None and multiprocessing.parent_process() is not None
+    """Whether this process is a worker that map_on_cores started."""
+    return in_worker()
 
 
 def _shared_texts(shared, renderer: Renderer, settings: PageSettings) -> dict[str, str]:
