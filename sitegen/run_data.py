@@ -169,10 +169,13 @@ def times_json(times: list, origin: float | None) -> str:
     if origin is None:
         origin = next((t for t in times if type(t) in _NUMBERS), 0.0)
     if set(map(type, times)) <= _NUMBERS:
-        scaled = list(map(mul, map(sub, times, repeat(origin)), repeat(1000.0)))  # floats, in C
-        if _finite(sum(scaled)):
-            # float.__round__ is round() without its lookup of __round__: a third of its time
-            milliseconds = list(map(float.__round__, scaled))
+        try:
+            # in C, in one pass; float.__round__ is round() without its lookup of __round__ (a third
+            # of its time), and refuses an infinity or a NaN, which the loop below writes as null
+            milliseconds = list(map(float.__round__, map(mul, map(sub, times, repeat(origin)), repeat(1000.0))))
+        except (OverflowError, ValueError):
+            pass
+        else:
             deltas = milliseconds[:1] + list(map(sub, milliseconds[1:], milliseconds))
             return _ints_json(deltas).decode("ascii")
     parts, previous = [], 0

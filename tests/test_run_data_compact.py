@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sitegen.load import RunSource
 from sitegen.render import data_script_text
-from sitegen.run_data import run_data_json
+from sitegen.run_data import run_data_json, times_json
 from test_site_support import float32
 from tracker.reader import History, RunRecord
 
@@ -172,3 +172,29 @@ def test_chromium_decodes_what_python_packed(page, tmp_path):
     assert result["lr"]["texts"] == ["0.1", "0.001", "0.00001", "123456.7"]
     assert [float32(float(text)) for text in loss["texts"][:300]] == [float32(value) for value in floats[:300]]
     assert loss["texts"][300:] == ["NaN", "Infinity", "-Infinity"]
+
+
+def milliseconds_axis(times: list, origin: float) -> list:
+    """The time axis as run_data.times_json documents it, one point at a time."""
+    axis, previous = [], 0
+    for t in times:
+        if isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t - origin):
+            axis.append(round((t - origin) * 1000) - previous)
+            previous += axis[-1]
+        else:
+            axis.append(None)
+    return axis
+
+
+def test_a_time_axis_is_millisecond_deltas_and_null_where_a_time_cannot_be_one():
+    cases = [
+        ([CREATED + 0.5 * k for k in range(20)], CREATED),
+        ([CREATED + 0.0004, CREATED + 0.0015, CREATED + 0.0025, CREATED + 7], CREATED),  # halves round to even
+        ([1_790_000_000, 1_790_000_001, 1_790_000_001.25], CREATED),  # ints
+        ([CREATED + 1, None, CREATED + 2, "soon", CREATED + 3, True], CREATED),  # not numbers
+        ([CREATED + 1, CREATED + 2], math.inf),  # an origin no time can be counted from
+        ([1e308, -1e308], -1e308),  # too far from the origin to be a number
+        ([CREATED, math.nan, CREATED + 1], CREATED),
+    ]
+    for times, origin in cases:
+        assert json.loads(times_json(times, origin)) == milliseconds_axis(times, origin), (times, origin)
