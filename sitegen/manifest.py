@@ -253,25 +253,44 @@ def read_manifest(out: str) -> Manifest | None:
         return None
     rows = _RowFile(path, fd)
     try:
-        with open(fd, "rb", closefd=False) as handle:
-            first = handle.readline()
-            if first == FORMAT_9_HEADER:  # records only: read as they are, then the file is written whole
-                manifest = _manifest_of({}, 0, handle.read(), after_base=False)
-                if manifest is not None:
-                    manifest.stored = None
-                return manifest
-            if first != HEADER_BYTES:
-                return None
-            line = handle.readline()
-            if not line.endswith(b"\n"):
-                return None
-            base = _base_entries(line, rows, len(HEADER_BYTES) + len(line))
-            if base is None:
-                return None
-            handle.seek(rows.end)
-            return _manifest_of(base, rows.end - len(HEADER_BYTES), handle.read(), after_base=True)
+        first = os.pread(fd, len(HEADER_BYTES), 0)
+        if first.startswith(FORMAT_9_HEADER):  # records only: read as they are, then the file is written whole
+            manifest = _manifest_of({}, 0, _read_from(fd, len(FORMAT_9_HEADER)), after_base=False)
+            if manifest is not None:
+                manifest.stored = None
+            return manifest
+        if first != HEADER_BYTES:
+            return None
+        line = _line_from(fd, len(HEADER_BYTES))
+        if not line.endswith(b"\n"):
+            return None
+        base = _base_entries(line, rows, len(HEADER_BYTES) + len(line))
+        if base is None:
+            return None
+        return _manifest_of(base, rows.end - len(HEADER_BYTES), _read_from(fd, rows.end), after_base=True)
     except (OSError, ValueError, TypeError, AttributeError, IndexError, DecodeError):
         return None  # no usable manifest: the build is a full one, never a wrong incremental one
+
+
+_READ_BYTES = 1 << 22  # the columns line is read in blocks of this (18 MB for 100,000 runs: a file object's readline took 2.5x as long)
+
+
+def _line_from(fd: int, start: int) -> bytes:
+    """The bytes of ``fd`` from ``start`` through the next line end (all that follows when none does)."""
+    blocks = []
+    while block := os.pread(fd, _READ_BYTES, start):
+        end = block.find(b"\n")
+        if end >= 0:
+            blocks.append(block[:end + 1])
+            break
+        blocks.append(block)
+        start += len(block)
+    return b"".join(blocks)
+
+
+def _read_from(fd: int, start: int) -> bytes:
+    """The bytes of ``fd`` from ``start`` to its end."""
+    return os.pread(fd, max(0, os.fstat(fd).st_size - start), start)
 
 
 class _RowFile:
