@@ -21,7 +21,6 @@ import shutil
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import add, attrgetter, countOf, eq, itemgetter, not_
@@ -32,7 +31,7 @@ from tracker.cyclic_gc import cyclic_gc_paused
 from tracker.version import __version__
 
 from .assets import plan_assets
-from .commit_diffs import commit_diff_texts
+from .commit_diffs import commit_diff_texts_aside
 from .discover import discover, resolved_roots
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .folder_stamps import STAMPS_FILE, FolderStamps, read_stamps, write_stamps
@@ -168,14 +167,13 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
             index_aside = fork_index_update(entries, errors, previous_data, kept, staging)
         # The compare view's commit diffs, asked of git on a thread while this one renders the index
         # pages: the wait for git (0.1-0.2 s to look up 1,000 runs' commits) leaves the other core idle.
-        with ThreadPoolExecutor(1) as aside:
-            asked = aside.submit(commit_diff_texts, list(map(attrgetter("commit"), entries)),
-                                 [os.getcwd(), *found.roots], out if incremental else None,
-                                 previous.commits if incremental else None,
-                                 {outcome.commit: outcome.full_commit for outcome in shown.values()})
-            texts = site_pages(renderer, settings, entries, errors, reports.links, previous_data, kept,
-                               index_data=index_aside is None)
-            diffs, manifest.commits = asked.result()
+        asked = commit_diff_texts_aside(list(map(attrgetter("commit"), entries)),
+                                        [os.getcwd(), *found.roots], out if incremental else None,
+                                        previous.commits if incremental else None,
+                                        {outcome.commit: outcome.full_commit for outcome in shown.values()})
+        texts = site_pages(renderer, settings, entries, errors, reports.links, previous_data, kept,
+                           index_data=index_aside is None)
+        diffs, manifest.commits = asked()
         texts |= reports.texts | diffs
         if index_aside is None:
             manifest.index = index_digest(texts[INDEX_DATA_FILE])

@@ -22,7 +22,9 @@ checkout lacked only once its refs have changed (a fetch or a commit may have br
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tracker.code_diff import commit_diff, find_repository, refs_digest, resolve_commits
@@ -98,6 +100,32 @@ def commit_diff_texts(shorts: list[str | None], start_dirs: list[str], previous_
         keys.append(commit_diff_key(older, newer))
         texts[relative] = text
     return texts | {COMMIT_DIFF_INDEX_FILE: _index_text(True, sorted(keys))}, known
+
+
+def commit_diff_texts_aside(*args) -> Callable[[], tuple[dict[str, str], KnownCommits]]:
+    """``commit_diff_texts(*args)`` on a thread of its own, while the caller renders: the wait for
+    git leaves a core idle. The function returned waits for its result (raising what it raised).
+    A thread, not concurrent.futures: importing that (and logging) was 6-7 ms of a cold build's
+    start, before its workers could begin."""
+    outcome: list = []
+
+    def ask() -> None:
+        try:
+            outcome.append((True, commit_diff_texts(*args)))
+        except BaseException as exc:  # raised in the caller
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=ask, name="tracker-commit-diffs", daemon=True)
+    thread.start()
+
+    def result():
+        thread.join()
+        done, value = outcome[0]
+        if not done:
+            raise value
+        return value
+
+    return result
 
 
 def _resolve(root: str, shorts: list[str], known: KnownCommits, full_hashes: dict[str, str]) -> KnownCommits:
