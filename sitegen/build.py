@@ -22,8 +22,8 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain, compress, repeat
-from operator import add, attrgetter, countOf, eq, itemgetter, not_
+from itertools import chain, compress
+from operator import attrgetter, countOf, eq, itemgetter, not_
 
 import msgspec
 
@@ -49,7 +49,7 @@ from .render import Renderer, script_safe
 from .report_blocks import ReportRuns
 from .reports import SiteReports, build_reports, default_reports_folder, find_report_files
 from .run_pages import RunOutcome, render_runs
-from .site_update import RUN_DATA_SUFFIX, read_site_text, run_files_in_site, update_site
+from .site_update import read_site_text, run_files_in_site, update_site
 from .stamp_checks import stamps_checked_aside
 from .redaction import redact_tokens
 from .theme import resolve_theme
@@ -131,7 +131,7 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
         previous = None if options.full else read_manifest(out)
         incremental = previous is not None and previous.site_key == manifest.site_key
         known_ids = previous.known_ids() if incremental else {}
-        in_site = run_files_in_site(out) if incremental else (set(), set())
+        in_site = run_files_in_site(out) if incremental else (set(), set(), set())
         previous_data = previous_index(out, previous) if incremental else None
         found = discover(options.runs, stamps, checks)
     choice = RunChoice(found, known_ids)
@@ -252,7 +252,7 @@ def check_output_folder(out: str) -> None:
         raise OutputFolderError(out)
 
 
-def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tuple[set[str], set[str]],
+def render_shown_runs(choice: RunChoice, previous: Manifest | None, in_site: tuple[set[str], set[str], set[str]],
                       settings: PageSettings, staging: str, progress=None,
                       media_budget: int = run_media_budget_bytes(0)
                       ) -> tuple[dict[str, RunEntry], dict[str, RunOutcome], int]:
@@ -327,13 +327,13 @@ def _render_again_where_copies_wrote(shown: dict[str, RunOutcome], rendered: dic
 
 
 def _kept_pages(entries: dict[str, RunEntry], shown_from: dict[str, str], keys: dict[str, str],
-                in_site: tuple[set[str], set[str]], media_budget: int) -> dict[str, RunEntry]:
+                in_site: tuple[set[str], set[str], set[str]], media_budget: int) -> dict[str, RunEntry]:
     """The ``entries`` (by run id) whose page in the site is the one their folder (``shown_from``,
     of ``keys``) would make now: the same files, not running, its folder and data file still in
     the site (``in_site``: see site_update.run_files_in_site; files deleted by hand are made
     again), the same media under ``media_budget``. Judged in C over every id of a rebuild, then
     the few that fail a test by name: a Python step an id was a tenth of judging 100,000 runs."""
-    folders, data_files = in_site
+    folders, data_slugs = in_site[:2]
     known = list(map(entries.__contains__, shown_from))
     ids = list(compress(shown_from, known))
     chosen = list(map(entries.__getitem__, ids))
@@ -341,8 +341,8 @@ def _kept_pages(entries: dict[str, RunEntry], shown_from: dict[str, str], keys: 
     ids, chosen = list(compress(ids, same)), list(compress(chosen, same))
     heads = list(map(attrgetter("head"), chosen))
     slugs = list(map(itemgetter("slug"), heads))
-    gone = set(slugs) - folders
-    gone.update(name[:-len(RUN_DATA_SUFFIX)] for name in set(map(add, slugs, repeat(RUN_DATA_SUFFIX))) - data_files)
+    gone = set(slugs)
+    gone = (gone - folders) | (gone - data_slugs)
     failing = set(compress(ids, map("running".__eq__, map(itemgetter("status"), heads))))
     if gone:
         failing.update(compress(ids, map(gone.__contains__, slugs)))

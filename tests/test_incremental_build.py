@@ -234,6 +234,7 @@ def test_rebuild_removes_files_a_run_no_longer_has_and_strays(tmp_path):
     (site / "runs" / "gone-run").mkdir()  # where runs' folders and data files are: judged by name
     (site / "runs" / "gone-run" / "index.html").write_text("a run no longer shown")
     (site / "data" / "runs" / "gone-run.js").write_text("// its data")
+    (site / "data" / "runs" / "notes.txt").write_text("not a run's data file")  # no slug: a stray too
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "keep.txt").write_text("not the site's")
@@ -244,6 +245,7 @@ def test_rebuild_removes_files_a_run_no_longer_has_and_strays(tmp_path):
     assert not any(path.exists() for path in copies)
     assert not (site / "stray.txt").exists()
     assert not (site / "runs" / "gone-run").exists() and not (site / "data" / "runs" / "gone-run.js").exists()
+    assert not (site / "data" / "runs" / "notes.txt").exists()
     assert not (site / "runs" / "link").is_symlink() and (outside / "keep.txt").read_text() == "not the site's"
     assert (site / "runs" / os.path.basename(kept) / "index.html").is_file()
     assert (site / "data" / "runs" / f"{os.path.basename(kept)}.js").is_file()
