@@ -34,6 +34,7 @@ the state names the URL without a password, and the cache folder is a hash of it
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -46,6 +47,7 @@ from dataclasses import dataclass, field
 from .atomic_file import replace_file, replacing
 from .errors import TrackerError
 from .fast_json import decode_fast, encode_json
+from .forked_work import fork_work
 from .segments import SegmentGapError, assemble, is_store_url, without_credentials
 from .store_backends import BACKEND_MODULES, install_hint, list_after, list_files, missing_bucket, own_filesystem
 from .store_changes import (CHANGES_FOLDER, MARGIN_S, ChangeEntry, full_listing_due, is_journal_key,
@@ -465,25 +467,55 @@ def extend_events_file(path: str, start: int, content: bytes, rebuild: bool = Fa
 
 
 def synced_locations(locations: list, cache_dir: str | None = None, poll_interval_s: float | None = None,
-                     say=None) -> list:
+                     say=None, forks: bool = False, meanwhile=None) -> list:
     """``locations`` (runs folders, store URLs, or None for the default) with each store URL
     replaced by its cache's runs folder, synced now. ``say(line)`` gets each sync's line and each
     problem. With ``poll_interval_s``, a daemon thread syncs the stores again that often while
-    the process runs (tracker serve and watch, whose watch of the folder then sees the uploads)."""
-    caches = {}
-    resolved = []
+    the process runs (tracker serve and watch, whose watch of the folder then sees the uploads).
+
+    ``forks`` (a command-line process that owns itself, and no poll): each sync runs in a forked
+    child (forked_work.py), so that this process never starts fsspec's event-loop thread, which
+    would keep it from forking later (the build's workers, its stamp checks), and ``meanwhile()``
+    runs here while the children sync (the command's own imports). A child that fails leaves its
+    sync to this process."""
+    caches: dict[str, StoreCache] = {}
     for location in locations:
-        if not is_store_url(location):
-            resolved.append(location)
-            continue
-        cache = caches.get(location) or StoreCache(location, cache_folder(location, cache_dir))
-        caches[location] = cache
-        report_sync(cache.sync(), say)
-        resolved.append(cache.runs_folder)
+        if is_store_url(location) and location not in caches:
+            caches[location] = StoreCache(location, cache_folder(location, cache_dir))
+    children = {location: _forked_sync(cache) for location, cache in caches.items()} \
+        if forks and not poll_interval_s else {}
+    if meanwhile is not None:
+        meanwhile()
+    for location, cache in caches.items():
+        child = children.get(location)
+        report_sync(_answered(child, cache) if child is not None else cache.sync(), say)
     if caches and poll_interval_s:
         threading.Thread(target=poll_stores, args=(list(caches.values()), poll_interval_s, say),
                          name="tracker-store-poll", daemon=True).start()
-    return resolved
+    return [caches[location].runs_folder if location in caches else location for location in locations]
+
+
+def _forked_sync(cache: StoreCache):
+    def work() -> bytes:
+        try:
+            answer = dataclasses.asdict(cache.sync())
+        except StoreError as exc:
+            answer = {"error": exc.reason}
+        return json.dumps(answer).encode("utf-8")
+
+    return fork_work(work)
+
+
+def _answered(child, cache: StoreCache) -> SyncReport:
+    """The report a sync's child sent back (its StoreError raised here), or the sync done here
+    when the child gave no whole answer."""
+    answer = child.answer()
+    if answer is None:
+        return cache.sync()
+    fields = json.loads(answer)
+    if "error" in fields:
+        raise StoreError(cache.url, fields["error"])
+    return SyncReport(**fields)
 
 
 def poll_stores(caches: list[StoreCache], interval_s: float, say=None, stop: threading.Event | None = None) -> None:

@@ -114,7 +114,9 @@ def read_stores_through_cache(args) -> None:
     """--runs s3://bucket/prefix (any fsspec URL; or $TRACKER_DIR without --runs): the store synced
     now into its local cache (``--cache DIR``/store/, else ~/.cache/tracker/store/), whose runs
     folder the command reads in its place; ``serve`` and ``watch`` sync it again every
-    STORE_POLL_INTERVAL_S, and their watch of that folder sees what the writers uploaded."""
+    STORE_POLL_INTERVAL_S, and their watch of that folder sees what the writers uploaded. A
+    process that owns itself syncs in forked children, running the command's ``warm_up``
+    (its imports) meanwhile."""
     runs = getattr(args, "runs", None) or None
     locations = runs if isinstance(runs, list) else [runs or os.environ.get("TRACKER_DIR")]
     store = next((location for location in locations if "://" in str(location)), None)
@@ -129,7 +131,8 @@ def read_stores_through_cache(args) -> None:
 
     resolved = synced_locations(locations, cache_dir=getattr(args, "cache", None),
                                 poll_interval_s=STORE_POLL_INTERVAL_S if args.command in LIVE_COMMANDS else None,
-                                say=lambda line: print(f"tracker: {line}", file=sys.stderr, flush=True))
+                                say=lambda line: print(f"tracker: {line}", file=sys.stderr, flush=True),
+                                forks=args.ends_process, meanwhile=getattr(args, "warm_up", None))
     args.runs = resolved  # each of these commands takes --runs repeated: a list
 
 

@@ -50,7 +50,7 @@ def add_parser(commands) -> None:
                         help="one run's media files in the site at most (default: 5); past its share, the "
                              "last step of each key is kept first, then the newest steps, and the page "
                              "says what was left out")
-    parser.set_defaults(handler=run_build)
+    parser.set_defaults(handler=run_build, warm_up=warm_up)
 
 
 def _megabytes(text: str) -> float:
@@ -61,6 +61,14 @@ def _megabytes(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number of megabytes of 0 or more, got {text!r}")
     return value
+
+
+def warm_up() -> None:
+    """The site's modules imported while a store syncs in a forked child (cli.read_stores_through_cache)."""
+    try:
+        import sitegen.build  # noqa: F401
+    except ImportError:
+        pass  # a light install: run_build says what to install
 
 
 def run_build(args) -> int:
