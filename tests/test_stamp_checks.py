@@ -1,6 +1,7 @@
 """The last build's folder stamps checked by a forked child (sitegen/stamp_checks.py): the same keys
-as the build's own checks give, whatever changed in the runs folder; a child that gives no whole
-answer leaves the checks to the build; the child never holds the build's lock; and ``tracker build``
+as the build's own checks give, whatever changed in the runs folder and wherever the child's and the
+build's checks meet; a child killed leaves the rest of the checks to the build; the child never holds
+the build's lock; and ``tracker build``
 run as a process, which checks through the child, rebuilds the site a full build makes."""
 from __future__ import annotations
 
@@ -49,10 +50,10 @@ def test_the_childs_verdicts_give_the_keys_a_full_read_gives(tmp_path, change):
     assert expected.count(0) >= 1 or change == "a folder added"
 
 
-@pytest.mark.parametrize("share", [0.0, 0.5, 0.8, 1.0])
-def test_the_verdicts_are_a_byte_a_stamp_in_the_stamps_order(tmp_path, monkeypatch, share):
-    """Whatever share of the stamps the child checks and the build checks the rest."""
-    monkeypatch.setattr("sitegen.stamp_checks.CHILD_SHARE", share)
+@pytest.mark.parametrize("chunk", [1, 3, 256])
+def test_the_verdicts_are_a_byte_a_stamp_in_the_stamps_order(tmp_path, monkeypatch, chunk):
+    """Whatever stretches the child and the build check, and wherever they meet."""
+    monkeypatch.setattr("sitegen.stamp_checks.CHUNK", chunk)
     root = tmp_path / "runs"
     for name in ("a", "b", "c", "d"):
         make_run(root, name)
@@ -60,14 +61,13 @@ def test_the_verdicts_are_a_byte_a_stamp_in_the_stamps_order(tmp_path, monkeypat
     (root / "b" / "events.jsonl").open("a").write('{"type": "tags"}\n')
     shutil.rmtree(root / "d")
     checks = fork_checks(FolderStamps(last), [str(root)])
-    assert checks.count == round(4 * share)
     assert checks.verdicts() == [bytes([1, 0, 1, 0])]
 
 
-@pytest.mark.parametrize("share", [0.25, 0.5, 0.75])
-def test_the_shares_meet_across_runs_folders(tmp_path, monkeypatch, share):
-    """The child's share ends inside one runs folder or at its end: each folder still gets a byte a stamp."""
-    monkeypatch.setattr("sitegen.stamp_checks.CHILD_SHARE", share)
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_the_stretches_meet_across_runs_folders(tmp_path, monkeypatch, chunk):
+    """A stretch checked ends inside one runs folder or at its end: each folder still gets a byte a stamp."""
+    monkeypatch.setattr("sitegen.stamp_checks.CHUNK", chunk)
     first, second = tmp_path / "one", tmp_path / "two"
     for root, names in ((first, "abc"), (second, "de")):
         for name in names:
@@ -79,21 +79,22 @@ def test_the_shares_meet_across_runs_folders(tmp_path, monkeypatch, share):
     assert checks.verdicts() == [bytes([1, 0, 1]), bytes([1, 0])]
 
 
-def test_a_child_killed_before_it_answers_leaves_the_checks_to_the_build(tmp_path):
+def test_a_child_killed_before_it_ends_leaves_the_rest_of_the_checks_to_the_build(tmp_path):
     root = tmp_path / "runs"
     for name in ("a", "b"):
         make_run(root, name)
     last = stamped(root).current
     (root / "a" / "events.jsonl").open("a").write('{"type": "tags"}\n')
-    # stamps of folders that are gone besides: enough checks that the kill comes before the answer
+    # stamps of folders that are gone besides: enough checks that the kill comes before the child ends
     stamps = FolderStamps([last[0] | {f"gone-{n}": (0, f"gone-{n}", "k", [["", 1]], [["events.jsonl", 1, 1]])
                                       for n in range(200000)}])
     checks = fork_checks(stamps, [str(root)])
     os.kill(checks.pid, signal.SIGKILL)
-    assert checks.verdicts() is None
-    found = discover([str(root)], stamps, checks)  # its verdicts taken: the build checks the stamps itself
+    found = discover([str(root)], stamps, checks)
+    assert checks.own > 0  # the stamps the child did not get to
     assert found.keys == discover([str(root)]).keys
     assert list(stamps.current[0]) == ["b", "a"]  # "b" held, "a" read and stamped again
+    assert checks.verdicts() is None  # taken, once
 
 
 def test_no_child_where_the_build_does_not_own_its_process_or_has_no_stamps(tmp_path):
