@@ -248,26 +248,26 @@ def read_manifest(out: str) -> Manifest | None:
     runs that build replaced. The rows of the whole write stay in the file until asked for (_RowFile)."""
     path = os.path.join(out, MANIFEST_FILE)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        handle = open(path, "rb", buffering=0)
     except OSError:
         return None
-    rows = _RowFile(path, fd)
+    rows = _RowFile(path, handle)
     try:
-        first = os.pread(fd, len(HEADER_BYTES), 0)
+        first = handle.read(len(HEADER_BYTES))
         if first.startswith(FORMAT_9_HEADER):  # records only: read as they are, then the file is written whole
-            manifest = _manifest_of({}, 0, _read_from(fd, len(FORMAT_9_HEADER)), after_base=False)
+            manifest = _manifest_of({}, 0, _read_from(handle, len(FORMAT_9_HEADER)), after_base=False)
             if manifest is not None:
                 manifest.stored = None
             return manifest
         if first != HEADER_BYTES:
             return None
-        line = _line_from(fd, len(HEADER_BYTES))
+        line = _line_from(handle, len(HEADER_BYTES))
         if not line.endswith(b"\n"):
             return None
         base = _base_entries(line, rows, len(HEADER_BYTES) + len(line))
         if base is None:
             return None
-        return _manifest_of(base, rows.end - len(HEADER_BYTES), _read_from(fd, rows.end), after_base=True)
+        return _manifest_of(base, rows.end - len(HEADER_BYTES), _read_from(handle, rows.end), after_base=True)
     except (OSError, ValueError, TypeError, AttributeError, IndexError, DecodeError):
         return None  # no usable manifest: the build is a full one, never a wrong incremental one
 
@@ -275,22 +275,24 @@ def read_manifest(out: str) -> Manifest | None:
 _READ_BYTES = 1 << 22  # the columns line is read in blocks of this (18 MB for 100,000 runs: a file object's readline took 2.5x as long)
 
 
-def _line_from(fd: int, start: int) -> bytes:
-    """The bytes of ``fd`` from ``start`` through the next line end (all that follows when none does)."""
+def _line_from(handle, start: int) -> bytes:
+    """The bytes of the file ``handle`` (unbuffered) from ``start`` through the next line end (all
+    that follows when none does)."""
+    handle.seek(start)
     blocks = []
-    while block := os.pread(fd, _READ_BYTES, start):
+    while block := handle.read(_READ_BYTES):
         end = block.find(b"\n")
         if end >= 0:
             blocks.append(block[:end + 1])
             break
         blocks.append(block)
-        start += len(block)
     return b"".join(blocks)
 
 
-def _read_from(fd: int, start: int) -> bytes:
-    """The bytes of ``fd`` from ``start`` to its end."""
-    return os.pread(fd, max(0, os.fstat(fd).st_size - start), start)
+def _read_from(handle, start: int) -> bytes:
+    """The bytes of the file ``handle`` from ``start`` to its end."""
+    handle.seek(start)
+    return handle.readall()
 
 
 class _RowFile:
@@ -299,22 +301,23 @@ class _RowFile:
     is held open: replaced meanwhile (a build writes it whole), the rows read are still the ones
     the columns describe; appending leaves them be."""
 
-    def __init__(self, path: str, fd: int):
-        self.path, self.fd = path, fd
+    def __init__(self, path: str, handle):
+        self.path, self.handle = path, handle  # unbuffered: a row is one read
         self.starts: list[int] = []   # where each run's row begins in the file, in the columns' order
         self.lengths: list[int] = []  # its bytes, without the line end
         self.end = 0                  # where the rows end: the records follow
 
     def row(self, place: int) -> bytes:
         length = self.lengths[place]
-        data = os.pread(self.fd, length + 1, self.starts[place])
+        self.handle.seek(self.starts[place])
+        data = self.handle.read(length + 1)
         if len(data) != length + 1 or data[-1:] != b"\n":
             raise SiteError(f"{self.path}: the row of run {place + 1} is not where its columns say; "
                             "build with --full to write the manifest again")
         return data[:-1]
 
     def __del__(self):
-        os.close(self.fd)
+        self.handle.close()
 
 
 class _Columns(Struct, gc=False):
