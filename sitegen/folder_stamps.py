@@ -173,9 +173,9 @@ def read_stamps(out: str) -> FolderStamps:
         if not data.startswith(HEADER):
             return FolderStamps()
         end = data.rfind(b"\n") + 1  # what follows is a line a killed build cut short
-        lines = data[len(HEADER):end].split(b"\n")
-        lines.pop()
-        records = _decode_lines(b"[" + b",".join(lines) + b"]")  # one call, checked as it decodes
+        # one call, checked as it decodes: the lines made one JSON array by a replace (a split and a join
+        # of 100,000 lines took twice as long)
+        records = _decode_lines(b"[" + data[len(HEADER):max(end - 1, len(HEADER))].replace(b"\n", b",") + b"]")
     except (OSError, DecodeError, ValueError):
         return FolderStamps()
     roots = _roots_of(records)
