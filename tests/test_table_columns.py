@@ -40,6 +40,11 @@ CONFIGS = {
     "a dict subclass": [{"a": OrderedDict(b=1)}, {"a": OrderedDict(b=2)}],
     "none": [],
     "empty configs": [{}, {}],
+    "a sweep beside a few odd configs": [
+        {}, *({"lr": value, "opt": {"name": "adam", "b": index}} for index, value in enumerate(ODD[:12])),
+        {"opt": {"b": 9, "name": "sgd"}, "lr": 2}, {"lr": 3, "opt": {"name": "x", "b": 1}},
+        {"opt": {"name": "odd"}, "extra": {"deep": {"key": 1}}}, {"lr": 4, "opt": {"name": "y", "b": 2}},
+        {"opt": OrderedDict(name="subclass"), "lr": 5}, {"lr.x": 1, "lr": 6}],
 }
 
 
@@ -56,7 +61,10 @@ def test_config_columns_are_the_flattened_configs_column_by_column(configs):
 
 def test_a_sweeps_configs_take_the_column_by_column_way():
     assert type(config_columns(CONFIGS["same shape"])) is dict
-    assert type(config_columns(CONFIGS["keys in another order"])) is not dict
+    assert type(config_columns(CONFIGS["a sweep beside a few odd configs"])) is dict  # the common shape's way
+    many_shapes = [{f"k{index}": index} for index in range(200)]  # too many odd ones: each flattened
+    assert type(config_columns(many_shapes)) is not dict
+    assert list(config_columns(many_shapes)) == list(flattened_columns(many_shapes))
 
 
 def test_run_fields_from_columns_or_configs_agree():

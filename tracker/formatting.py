@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -238,9 +239,47 @@ def config_columns(configs: list[dict]) -> Mapping[str, list]:
     flattened, and a column made when it is asked for."""
     if set(map(type, configs)) == {dict}:
         columns = _same_shape_columns(configs, "")
+        if columns is None:
+            columns = _columns_of_a_few_odd_shapes(configs)
         if columns is not None:
             return columns
     return _FlattenedConfigs(configs)
+
+
+MAX_ODD_CONFIGS = 64  # configs of another shape than the most common one, flattened one by one
+
+
+def _columns_of_a_few_odd_shapes(configs: list[dict]) -> dict[str, list] | None:
+    """config_columns of a sweep's configs beside a few of other shapes (a run of another script
+    in the same runs folder): the most common shape column by column (_same_shape_columns), each
+    of the others flattened, its values put in the columns at its place. None when more than
+    MAX_ODD_CONFIGS configs are of other shapes, or the common shape's nested dicts differ."""
+    shapes = list(map(tuple, configs))
+    counts = Counter(shapes)
+    if len(counts) < 2 or len(counts) > MAX_ODD_CONFIGS + 1:
+        return None
+    common = max(counts, key=counts.__getitem__)  # the first of the most common, as dicts keep order
+    odd = [index for index, shape in enumerate(shapes) if shape != common]
+    if len(odd) > MAX_ODD_CONFIGS:
+        return None
+    odd_set = set(odd)
+    columns = _same_shape_columns([config for index, config in enumerate(configs) if index not in odd_set], "")
+    if columns is None:
+        return None
+    flat_odd = {index: flat_config(configs[index]) for index in odd}
+    # A key's place is where it first appears, row by row: the common shape's keys at its first row.
+    first_common = next(index for index, shape in enumerate(shapes) if shape == common)
+    key_lists = sorted([(first_common, list(columns)), *((index, list(flat_odd[index])) for index in odd)],
+                       key=itemgetter(0))
+    keys = dict.fromkeys(chain.from_iterable(keys for _, keys in key_lists))
+    common_rows = len(configs) - len(odd)
+    made = {}
+    for key in keys:
+        column = list(columns[key]) if key in columns else [None] * common_rows
+        for index in odd:  # in increasing order: each insert lands at its row's place
+            column.insert(index, flat_odd[index].get(key))
+        made[key] = column
+    return made
 
 
 def _same_shape_columns(configs: list[dict], prefix: str) -> dict[str, list] | None:
