@@ -12,6 +12,8 @@ from s3_server import s3_server  # noqa: F401 (a fixture)
 from test_site_support import append_record, log_run, run_cli
 from test_store_reading import bucket  # noqa: F401 (a fixture)
 
+from tracker.listing import list_runs
+from tracker.listing_cache import read_ahead
 from tracker.run_keys import RACY_S
 from tracker.store_cache import cache_folder
 from tracker.store_generations import (LISTED_FILE, MAX_GENERATIONS, SYNCED_FILE, note_listed, record_sync,
@@ -71,3 +73,16 @@ def test_tracker_ls_after_a_sync_checks_only_the_folders_that_sync_touched(tmp_p
     assert rows["b"]["summary"]["loss"] == 1.0  # not checked: the log says no sync touched it
     os.remove(os.path.join(os.path.dirname(runs_folder), LISTED_FILE))
     assert ls_rows(store)["b"]["summary"]["loss"] == 0.5  # without the note, every folder is checked
+
+
+def test_a_listing_cache_read_ahead_is_used_only_while_its_file_is_the_one_read(tmp_path):
+    for label in ("x", "y"):
+        log_run(tmp_path / "runs", label)
+    root = str(tmp_path / "runs")
+    list_runs(root)  # writes the listing cache
+    ahead = read_ahead(root)
+    assert list_runs(root, read_ahead={root: ahead}).caches[0] is ahead.cached
+    log_run(tmp_path / "runs", "z")
+    list_runs(root)  # the file gains z's entry: the one read ahead is stale
+    listing = list_runs(root, read_ahead={root: ahead})
+    assert listing.caches[0] is not ahead.cached and sorted(row["name"] for row in listing.rows) == ["x", "y", "z"]

@@ -29,8 +29,8 @@ from .cyclic_gc import cyclic_gc_paused
 from .errors import RunFormatError, RunNotFoundError
 from .forked_stamps import forked_stamp_checks
 from .layout import runs_root
-from .listing_cache import (LISTING_FILE, CachedRuns, CacheEntry, cache_bytes, decoded_cache,  # LISTING_FILE: named
-                            read_cache, write_cache)  # from here too
+from .listing_cache import (LISTING_FILE, CachedRuns, CacheEntry, ReadAhead, cache_bytes,  # LISTING_FILE: named
+                            cached_since, decoded_cache, read_cache, write_cache)  # from here too
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
 from .run_keys import (FolderScan, candidate_entries, candidate_names, copy_rank, flat_stamp, flat_stamp_holds,
@@ -66,7 +66,8 @@ class Listing:
 
 
 def list_runs(*roots, now: float | None = None, forks: bool = False,
-              unchanged_except: dict[str, set[str]] | None = None) -> Listing:
+              unchanged_except: dict[str, set[str]] | None = None,
+              read_ahead: dict[str, ReadAhead | None] | None = None) -> Listing:
     """Every run under each runs folder (default: $TRACKER_DIR or ./tracker-runs). A run id found
     in several folders (a copy under another name, or the same run in several roots) is listed
     once, from the folder tracker.run_keys.copy_rank ranks first; the others are in ``copies``.
@@ -74,20 +75,25 @@ def list_runs(*roots, now: float | None = None, forks: bool = False,
     a core is idle (forked_stamps.py): for the command line only, never for a library call.
     ``unchanged_except``: {runs folder (as runs_root gives it): the names of its folders that may
     have changed since its listing cache was written}, for a folder whose only writer says so (a
-    store's cache: store_generations.py); the stamps of the others are not checked."""
+    store's cache: store_generations.py); the stamps of the others are not checked.
+    ``read_ahead``: {runs folder: its cache decoded ahead (listing_cache.read_ahead)}, taken while
+    the file is unchanged."""
     with cyclic_gc_paused():  # the rows: 10,000 runs' worth of dicts that hold no cycles
-        return _list_runs(roots, now, forks, unchanged_except or {})
+        return _list_runs(roots, now, forks, unchanged_except or {}, read_ahead or {})
 
 
-def _list_runs(roots: tuple, now: float | None, forks: bool, unchanged_except: dict[str, set[str]]) -> Listing:
+def _list_runs(roots: tuple, now: float | None, forks: bool, unchanged_except: dict[str, set[str]],
+               read_ahead: dict[str, ReadAhead | None]) -> Listing:
     listing, rows_by_root = Listing(), []
     for root in roots or (None,):
         root = runs_root(root)
         changed = unchanged_except.get(root)
         if changed is not None:  # every folder's stamp holds but those of the changed ones
-            cached = decoded_cache(cache_bytes(root))
+            cached = cached_since(root, read_ahead.get(root))[1]
             names = candidate_names(root) if cached.entries else []
             checked = (names, _held_unless_changed(cached.entries, names, changed)) if names else None
+        elif read_ahead.get(root) is not None:  # decoded already, if the file is the same: stamps checked here
+            cached, checked = cached_since(root, read_ahead[root])[1], None
         elif forks:  # the folders named first, for a child to check their stamps while the rows decode
             data = cache_bytes(root)
             names = candidate_names(root) if data else []

@@ -101,6 +101,40 @@ def read_cache(root: str) -> CachedRuns:
     return decoded_cache(cache_bytes(root))
 
 
+@dataclass
+class ReadAhead:
+    """A runs folder's cache decoded ahead of its listing (while a store syncs into the folder, which
+    never writes the cache file), with what identified the file then: used only while it is the same."""
+
+    identity: tuple[int, int, int]  # the file's inode, size and modification time when it was read
+    cached: CachedRuns
+
+
+def read_ahead(root: str) -> ReadAhead | None:
+    """The cache of ``root`` decoded now, for ``cached_since(root, ...)`` later; None without one."""
+    try:
+        with open_regular(os.path.join(root, LISTING_FILE)) as handle:
+            status = os.fstat(handle.fileno())
+            data = handle.read()
+    except (OSError, ValueError):
+        return None
+    return ReadAhead((status.st_ino, status.st_size, status.st_mtime_ns), decoded_cache(data))
+
+
+def cached_since(root: str, ahead: ReadAhead | None) -> tuple[bytes | None, CachedRuns]:
+    """(the cache file's bytes when they were read now, else None; the decoded cache): the one read
+    ahead while the file is still the one it was read from, else the file read and decoded now."""
+    if ahead is not None:
+        try:
+            status = os.stat(os.path.join(root, LISTING_FILE))
+        except OSError:
+            status = None
+        if status is not None and (status.st_ino, status.st_size, status.st_mtime_ns) == ahead.identity:
+            return None, ahead.cached
+    data = cache_bytes(root)
+    return data, decoded_cache(data)
+
+
 def cache_bytes(root: str) -> bytes | None:
     """The bytes of the runs folder ``root``'s cache file; None when there is none to read."""
     try:

@@ -132,8 +132,14 @@ def read_stores_through_cache(args) -> None:
     resolved = synced_locations(locations, cache_dir=getattr(args, "cache", None),
                                 poll_interval_s=STORE_POLL_INTERVAL_S if args.command in LIVE_COMMANDS else None,
                                 say=lambda line: print(f"tracker: {line}", file=sys.stderr, flush=True),
-                                forks=args.ends_process, meanwhile=getattr(args, "warm_up", None))
+                                forks=args.ends_process, meanwhile=_warm_up(args))
     args.runs = resolved  # each of these commands takes --runs repeated: a list
+
+
+def _warm_up(args):
+    """The command's warm_up(args), as a call of nothing (what runs while stores sync), or None."""
+    warm_up = getattr(args, "warm_up", None)
+    return None if warm_up is None else lambda: warm_up(args)
 
 
 def add_runs_option(parser: argparse.ArgumentParser, several: bool = False) -> None:

@@ -63,7 +63,7 @@ def _megabytes(text: str) -> float:
     return value
 
 
-def warm_up() -> None:
+def warm_up(args) -> None:
     """The site's modules imported while a store syncs in a forked child (cli.read_stores_through_cache)."""
     try:
         import sitegen.build  # noqa: F401
