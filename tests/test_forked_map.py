@@ -63,3 +63,19 @@ def test_a_worker_that_ends_its_process_breaks_the_map_as_a_pool_does():
     result = mapped("exit", 31)
     assert result["error"] == "BrokenProcessPool" and "exit code 3" in result["message"]
     assert result["children"] == 0
+
+
+MANY_BATCHES = """
+import json
+from tracker.parallel import map_on_cores
+results, workers = map_on_cores(abs, list(range(-40000, 0)), min_items=2, per_task=1)
+print(json.dumps({"in_order": results == list(range(40000, 0, -1)), "workers": workers}))
+"""
+
+
+def test_more_batches_than_the_task_pipe_holds_are_all_handed_out():
+    # 40,000 batch numbers are 160 KB: the pipe (64 KB) takes them as the workers read
+    done = subprocess.run([sys.executable, "-c", MANY_BATCHES], capture_output=True, text=True, env=script_env(),
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"in_order": True, "workers": 2}
