@@ -168,10 +168,10 @@ class ChangingRun:
     """The one run that changes, uploaded by the uploader's own Store: a closed head segment, then
     one new closed segment per change, each change followed by its writer's journal entry."""
 
-    def __init__(self, fs, url: str, root: str):
+    def __init__(self, fs, url: str, root: str, run: str = CHANGING_RUN):
         with contextlib.suppress(FileNotFoundError):  # left by an earlier bench against the same server
-            fs.rm(f"{root}/{CHANGING_RUN}", recursive=True)
-        self.store = Store(url, CHANGING_RUN)
+            fs.rm(f"{root}/{run}", recursive=True)
+        self.store = Store(url, run)
         self.folder = segments_folder("events.jsonl")
         self.size, self.steps = 0, 0
         self.add(live_head())
@@ -244,22 +244,27 @@ def measure(endpoint: str, args, work: str) -> dict:
 
     url = f"s3://{BUCKET}/{PREFIX}"
     os.makedirs(work, exist_ok=True)
-    cache_dir = tempfile.mkdtemp(prefix="cache-", dir=work)
+    cache_dir = args.cache_dir or tempfile.mkdtemp(prefix="cache-", dir=work)
     site = os.path.join(work, f"site-{args.runs}")
     env = dict(os.environ, **CREDENTIALS, AWS_ENDPOINT_URL=endpoint, TRACKER_CACHE_DIR=cache_dir,
                PYTHONPATH=str(REPO_ROOT))
     env.pop("AWS_PROFILE", None)
     os.environ.update(CREDENTIALS, AWS_ENDPOINT_URL=endpoint)
     fs, root = fsspec.core.url_to_fs(url, skip_instance_cache=True)
-    changing = ChangingRun(fs, url, root)
+    # A cache an earlier bench left holds its changing run as that server had it: this one is new.
+    changing = ChangingRun(fs, url, root, f"{CHANGING_RUN}-{int(time.time())}" if args.cache_dir else CHANGING_RUN)
     timer = Timer(endpoint, env)
     results: dict[str, list[dict]] = {"floor": [], "ls": [], "sync": [], "rebuild": [], "find": []}
-    if args.seed:
+    if args.cache_dir:  # a cache (and site) an earlier bench left: its first sync and build are done
+        results["ls_warm"] = [timer.run(tracker("ls", "--runs", url))]
+        if args.build:
+            results["build_cold"] = [timer.run(tracker("build", "--runs", url, "--out", site))]
+    elif args.seed:
         results["seeded_s"] = seed_cache(url, cache_dir, args.runs_folder)
         results["ls_warm"] = [timer.run(tracker("ls", "--runs", url))]  # the listing's own cache made
     else:
         results["ls_cold"] = [timer.run(tracker("ls", "--runs", url))]
-    if args.build:
+    if args.build and not args.cache_dir:
         results["build_cold"] = [timer.run(tracker("build", "--runs", url, "--out", site))]
     for _ in range(args.repeats):
         pages = [str(args.floor_pages)] if args.floor_pages else []
@@ -341,6 +346,8 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/s4", help="where the runs (kept) and the caches go")
     parser.add_argument("--runs-folder", help="synthetic runs to fill the store from (default: under --work)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--cache-dir", help="a store cache an earlier bench left under --work (with its site): "
+                                            "measured after one more sync and build, not made anew")
     parser.add_argument("--floor-pages", type=int, default=0,
                         help="time the floor's first N pages and scale to the whole listing (moto: minutes a listing)")
     parser.add_argument("--endpoint", help="a server child started with --serve PORT, kept between benches")
