@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from operator import itemgetter, lt
@@ -236,18 +237,21 @@ def _one_per_id(rows_by_root: list[list[dict]]) -> tuple[list[dict], list[tuple[
     """(rows, copies) of Listing: of each runs folder's rows, one row per run id, the one that
     copy_rank ranks first, oldest first; the others as (run id, folder listed, copy skipped)."""
     chosen = rows_by_root[0] if len(rows_by_root) == 1 else [row for rows in rows_by_root for row in rows]
-    if len(set(map(_ID, chosen))) == len(chosen):  # every id once, as usual: nothing to rank
+    counts = Counter(map(_ID, chosen))
+    if len(counts) == len(chosen):  # every id once, as usual: nothing to rank
         copies = []
-    else:
+    else:  # only the rows of ids met twice or more are ranked: the others are chosen as they are
+        repeated = {run_id for run_id, count in counts.items() if count > 1}
         by_id, copies = {}, []
-        ranked = sorted(((root_index, row) for root_index, rows in enumerate(rows_by_root) for row in rows),
+        ranked = sorted(((root_index, row) for root_index, rows in enumerate(rows_by_root) for row in rows
+                         if row["id"] in repeated),
                         key=lambda item: copy_rank(item[1]["id"], item[1]["path"], item[0]))
         for _, row in ranked:
             if row["id"] in by_id:
                 copies.append((row["id"], by_id[row["id"]]["path"], row["path"]))
             else:
                 by_id[row["id"]] = row
-        chosen = list(by_id.values())
+        chosen = [row for row in chosen if row["id"] not in repeated] + list(by_id.values())
     created = list(map(_CREATED, chosen))
     if None in created:
         return sorted(chosen, key=lambda row: (row["created"] or 0.0, row["id"])), copies
