@@ -61,7 +61,8 @@ def test_config_columns_are_the_flattened_configs_column_by_column(configs):
 
 def test_a_sweeps_configs_take_the_column_by_column_way():
     assert type(config_columns(CONFIGS["same shape"])) is dict
-    assert type(config_columns(CONFIGS["a sweep beside a few odd configs"])) is dict  # the common shape's way
+    beside_odd = config_columns(CONFIGS["a sweep beside a few odd configs"])  # the common shape's way
+    assert isinstance(beside_odd, dict) and type(beside_odd) is not dict  # not one shape: no ColumnBasis
     many_shapes = [{f"k{index}": index} for index in range(200)]  # too many odd ones: each flattened
     assert type(config_columns(many_shapes)) is not dict
     assert list(config_columns(many_shapes)) == list(flattened_columns(many_shapes))
@@ -101,3 +102,15 @@ def test_repeated_durations_of_a_sweep():
     values = [50.0] * 1000 + [3661, None, "NaN", True, 0.5, -0.0]
     assert format_durations(values) == [format_duration(value) for value in values]
     assert format_durations(values)[:2] == ["50s", "50s"]
+
+
+def test_a_sweep_beside_an_odd_config_keeps_no_column_basis():
+    """ls_table_cache's basis takes every config to have one shape: a key all of them hold as None
+    would look constant, and the odd config lacks it."""
+    from tracker.ls_table_cache import TABLE_MIN_ROWS, column_basis
+
+    rows = [{"config": {"lr": 0.1 * index, "x": None}, "summary": {"loss": 1.0}} for index in range(TABLE_MIN_ROWS)]
+    rows.insert(0, {"config": {}, "summary": {"loss": 2.0}})
+    configs = config_columns([row["config"] for row in rows])
+    assert configs["x"] == [None] * len(rows)
+    assert column_basis(configs, rows) is None

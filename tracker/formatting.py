@@ -249,6 +249,11 @@ def config_columns(configs: list[dict]) -> Mapping[str, list]:
 MAX_ODD_CONFIGS = 64  # configs of another shape than the most common one, flattened one by one
 
 
+class ColumnsOfSeveralShapes(dict):
+    """config_columns of a sweep beside a few configs of other shapes: a dict, but not the plain
+    dict that says every config has one shape (ls_table_cache.column_basis relies on that)."""
+
+
 def _columns_of_a_few_odd_shapes(configs: list[dict]) -> dict[str, list] | None:
     """config_columns of a sweep's configs beside a few of other shapes (a run of another script
     in the same runs folder): the most common shape column by column (_same_shape_columns), each
@@ -273,7 +278,7 @@ def _columns_of_a_few_odd_shapes(configs: list[dict]) -> dict[str, list] | None:
                        key=itemgetter(0))
     keys = dict.fromkeys(chain.from_iterable(keys for _, keys in key_lists))
     common_rows = len(configs) - len(odd)
-    made = {}
+    made = ColumnsOfSeveralShapes()
     for key in keys:
         column = list(columns[key]) if key in columns else [None] * common_rows
         for index in odd:  # in increasing order: each insert lands at its row's place
