@@ -104,13 +104,21 @@ def test_repeated_durations_of_a_sweep():
     assert format_durations(values)[:2] == ["50s", "50s"]
 
 
-def test_a_sweep_beside_an_odd_config_keeps_no_column_basis():
-    """ls_table_cache's basis takes every config to have one shape: a key all of them hold as None
-    would look constant, and the odd config lacks it."""
-    from tracker.ls_table_cache import TABLE_MIN_ROWS, column_basis
+def test_a_sweep_beside_an_odd_config_keeps_a_column_basis_with_the_odd_rows_keys():
+    """A key all the sweep's configs hold as None is constant (None where a config lacks it, as
+    config_columns has it): the odd config that lacks it, taken as the reference row, compares as None."""
+    from tracker.ls_table_cache import TABLE_MIN_ROWS, Changes, basis_holds, column_basis
 
     rows = [{"config": {"lr": 0.1 * index, "x": None}, "summary": {"loss": 1.0}} for index in range(TABLE_MIN_ROWS)]
-    rows.insert(0, {"config": {}, "summary": {"loss": 2.0}})
+    rows.insert(0, {"config": {}, "summary": {"loss": 2.0, "acc": 0.5}})
     configs = config_columns([row["config"] for row in rows])
     assert configs["x"] == [None] * len(rows)
-    assert column_basis(configs, rows) is None
+    basis = column_basis(configs, rows)
+    assert basis.config_keys == ["lr", "x"] and basis.summary_keys == ["loss", "acc"] and "x" not in basis.witnesses
+    assert basis.odd == {"0": [[], ["loss", "acc"]]} and basis.keys_at(7) == [["lr", "x"], ["loss"]]
+    places = Changes([], [], [7], True)
+    assert basis_holds(basis, rows, places)  # row 7 as it was: the odd row 0 is the reference
+    rows[7] = {"config": {"lr": 9.0, "x": 1}, "summary": {"loss": 0.5}}
+    assert not basis_holds(basis, rows, places)  # x no longer None everywhere
+    rows[7] = {"config": {"x": None, "lr": 9.0}, "summary": {"loss": 0.5}}
+    assert not basis_holds(basis, rows, places)  # its keys in another order

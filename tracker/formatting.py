@@ -251,7 +251,11 @@ MAX_ODD_CONFIGS = 64  # configs of another shape than the most common one, flatt
 
 class ColumnsOfSeveralShapes(dict):
     """config_columns of a sweep beside a few configs of other shapes: a dict, but not the plain
-    dict that says every config has one shape (ls_table_cache.column_basis relies on that)."""
+    dict that says every config has one shape, with the flattened keys of the common shape and
+    of each odd config by its place (ls_table_cache.column_basis keeps them)."""
+
+    common_keys: list[str]
+    odd_keys: dict[int, list[str]]
 
 
 def _columns_of_a_few_odd_shapes(configs: list[dict]) -> dict[str, list] | None:
@@ -284,6 +288,8 @@ def _columns_of_a_few_odd_shapes(configs: list[dict]) -> dict[str, list] | None:
         for index in odd:  # in increasing order: each insert lands at its row's place
             column.insert(index, flat_odd[index].get(key))
         made[key] = column
+    made.common_keys = list(columns)
+    made.odd_keys = {index: list(flat_odd[index]) for index in odd}
     return made
 
 

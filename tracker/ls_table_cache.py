@@ -30,17 +30,20 @@ import os
 import secrets
 import time
 import zlib
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
-from itertools import compress, repeat
+from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
 from operator import itemgetter
 
 from . import formatting
 from .atomic_file import replace_file
-from .formatting import column_table_lines, cut_column, first_difference, flat_config, row_format, same_as_json
+from .formatting import (ColumnsOfSeveralShapes, column_table_lines, cut_column, first_difference, flat_config,
+                         row_format, same_as_json)
 
 TABLE_FILE = ".tracker-ls-table.cache"
-TABLE_FORMAT = 3  # 2: the header holds the columns' basis; 3: and a token that patch lines name
+TABLE_FORMAT = 4  # 2: the header holds the columns' basis; 3: and a token that patch lines name; 4: odd rows' keys
+MAX_ODD_ROWS = 64  # rows of another config or summary shape than most that a ColumnBasis keeps the keys of
 TABLE_MIN_ROWS = 1_000  # a smaller table is made in a few milliseconds: no file for it
 MAX_CHANGED_SHARE = 1 / 8  # more rows changed than this share: the whole table is made again
 MAX_PATCHES = 64  # patch lines appended before the file is written whole again
@@ -71,14 +74,23 @@ class Table:
 
 @dataclass
 class ColumnBasis:
-    """What tracker ls chooses a table's columns from (formatting.run_fields), when every row
-    has the same config keys and the same summary keys, in the same order: then after a few
-    rows changed, checking those rows tells whether the columns are still the same, with no
-    pass over every row's config (0.15 s for 100,000 runs)."""
+    """What tracker ls chooses a table's columns from (formatting.run_fields), when the rows have
+    the same config keys and the same summary keys, in the same order, but for at most
+    MAX_ODD_ROWS rows whose own keys it keeps (a run of another script, a store's live run): then
+    after a few rows changed, checking those rows tells whether the columns are still the same,
+    with no pass over every row's config (0.15-0.45 s for 100,000 runs)."""
 
-    config_keys: list[str]           # every row's flattened config keys
-    summary_keys: list[str]          # every row's summary keys
+    config_keys: list[str]           # the rows' flattened config keys, in the order they first appear
+    summary_keys: list[str]          # the rows' summary keys, in the order they first appear
     witnesses: dict[str, list[int]]  # each config key that varies: two rows (places) whose values differ
+    # [config keys, summary keys] of the rows of the common shape (None: every row has the two
+    # lists above), and of each row of another shape, by its place (a string, as JSON keeps it)
+    common: list[list[str]] | None = None
+    odd: dict[str, list[list[str]]] = field(default_factory=dict)
+
+    def keys_at(self, place: int) -> list[list[str]]:
+        """[config keys, summary keys] the row at ``place`` had."""
+        return self.odd.get(str(place)) or self.common or [self.config_keys, self.summary_keys]
 
     @property
     def varying(self) -> list[str]:
@@ -131,26 +143,49 @@ def full_table(headers: list[str], columns: list[list[str]], rows: list[dict], k
 
 def column_basis(configs: Mapping[str, list], rows: list[dict]) -> ColumnBasis | None:
     """The ColumnBasis of ``rows``, ``configs`` their config_columns; None when their configs or
-    summaries are not all of one shape, or the table is too small to keep (TABLE_MIN_ROWS)."""
-    # config_columns gives a plain dict only when every config has the same keys in the same order
-    if type(configs) is not dict or len(rows) < max(TABLE_MIN_ROWS, 1):
+    summaries are of more than one shape but for MAX_ODD_ROWS rows, or the table is too small to
+    keep (TABLE_MIN_ROWS)."""
+    if len(rows) < max(TABLE_MIN_ROWS, 1):
         return None
-    summary_shapes = dict.fromkeys(map(tuple, map(_SUMMARY, rows)))
-    if len(summary_shapes) != 1:
+    # config_columns gives a plain dict only when every config has the same keys in the same order,
+    # and ColumnsOfSeveralShapes when a few of them differ, naming them
+    if type(configs) is dict:
+        common_config, odd_configs = list(configs), {}
+    elif isinstance(configs, ColumnsOfSeveralShapes):
+        common_config, odd_configs = configs.common_keys, configs.odd_keys
+    else:
+        return None
+    summary_shapes = list(map(tuple, map(_SUMMARY, rows)))
+    counts = Counter(summary_shapes)
+    if len(counts) > MAX_ODD_ROWS + 1:
+        return None
+    common_summary = max(counts, key=counts.__getitem__)
+    odd_summaries = {place: list(shape) for place, shape in enumerate(summary_shapes) if shape != common_summary}
+    if len(odd_summaries.keys() | odd_configs.keys()) > MAX_ODD_ROWS:
         return None
     witnesses = {}
     for key, column in configs.items():
         place = first_difference(column)
         if place is not None:
             witnesses[key] = [0, place]
-    return ColumnBasis(list(configs), list(next(iter(summary_shapes))), witnesses)
+    odd_places = sorted(odd_summaries.keys() | odd_configs.keys())
+    if not odd_places:
+        return ColumnBasis(common_config, list(common_summary), witnesses)
+    # the summary keys in the order they first appear, row by row: the common shape's at its first row
+    first_common = next(place for place, shape in enumerate(summary_shapes) if shape == common_summary)
+    summary_keys = list(dict.fromkeys(chain.from_iterable(
+        keys for _, keys in sorted([(first_common, list(common_summary)), *odd_summaries.items()], key=itemgetter(0)))))
+    odd = {str(place): [odd_configs.get(place, common_config), odd_summaries.get(place, list(common_summary))]
+           for place in odd_places}
+    return ColumnBasis(list(configs), summary_keys, witnesses, [common_config, list(common_summary)], odd)
 
 
 def basis_holds(basis: ColumnBasis, rows: list[dict], changes: Changes) -> bool:
     """Whether ``rows``, which differ from the kept table's only at ``changes`` (in the same
-    order), have the kept table's ColumnBasis: the changed rows have its config and summary keys,
-    the same value as the others of each config key that did not vary, and no row that witnessed
-    a key's varying changed."""
+    order), have the kept table's ColumnBasis: each changed row has the config and summary keys
+    the row at its place had, the same value as the others of each config key that did not vary
+    (None where a row lacks the key, as config_columns has it), and no row that witnessed a key's
+    varying changed."""
     changed = set(changes.places)
     if not changes.same_order or any(place in changed for pair in basis.witnesses.values() for place in pair):
         return False
@@ -161,12 +196,13 @@ def basis_holds(basis: ColumnBasis, rows: list[dict], changes: Changes) -> bool:
         return False
     constant = [key for key in basis.config_keys if key not in basis.witnesses]
     flat = flat_config(rows[reference]["config"])
-    same = [same_as_json(flat[key]) for key in constant]
+    same = [same_as_json(flat.get(key)) for key in constant]
     for place in changes.places:
         row = rows[place]
         flat = flat_config(row["config"])
-        if list(flat) != basis.config_keys or list(row["summary"]) != basis.summary_keys or \
-                [same_as_json(flat[key]) for key in constant] != same:
+        config_keys, summary_keys = basis.keys_at(place)
+        if list(flat) != config_keys or list(row["summary"]) != summary_keys or \
+                [same_as_json(flat.get(key)) for key in constant] != same:
             return False
     return True
 
@@ -243,7 +279,9 @@ def read_table(root: str, shape: str) -> Table | None:
         count, sizes, headers, widths = header["rows"], header["sizes"], header["headers"], header["widths"]
         basis = None if header["basis"] is None else ColumnBasis(**header["basis"])
         if basis is not None and not (isinstance(basis.config_keys, list) and isinstance(basis.summary_keys, list)
-                                      and isinstance(basis.witnesses, dict)):
+                                      and isinstance(basis.witnesses, dict)
+                                      and (basis.common is None or isinstance(basis.common, list))
+                                      and isinstance(basis.odd, dict)):
             return None
         token, end = header["token"], header_end + 1 + sum(sizes)
         body = memoryview(data)[header_end + 1:end]
