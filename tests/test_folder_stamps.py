@@ -9,6 +9,7 @@ import os
 import shutil
 
 import pytest
+from msgspec.json import encode
 
 from sitegen.build import BuildOptions, build
 from sitegen.discover import discover
@@ -111,12 +112,30 @@ def test_the_stamps_file_round_trips_and_a_damaged_one_is_not_used(tmp_path, tru
     (site / STAMPS_FILE).write_text(stamped(root).to_text())
     assert read_stamps(str(site)).previous == stamped(root).current
     lines = (site / STAMPS_FILE).read_text().splitlines()
-    line = json.loads(lines[1])
-    line[4][0][1] = "not a size"
-    (site / STAMPS_FILE).write_text("\n".join([lines[0], json.dumps(line), *lines[2:]]) + "\n")
+    assert len(lines) == 2  # the format, the columns: both stamps are the usual run's
+    # [runs folder][group of one number of files]: [names, keys, change times, [[names, sizes, times] a file]]
+    def size_is_text(group): group[3][0][1][0] = "not a size"
+    def no_key(group): group[1][0] = None
+    def a_shorter_column(group): del group[2][0]
+    def no_file(group): group[3] = []
+    for damage in (size_is_text, no_key, a_shorter_column, no_file):
+        columns = json.loads(lines[1])
+        damage(columns[0][0])
+        (site / STAMPS_FILE).write_text("\n".join([lines[0], json.dumps(columns)]) + "\n")
+        assert read_stamps(str(site)).previous == [], damage.__name__
+    (site / STAMPS_FILE).write_text('{"format": 4}\n')
     assert read_stamps(str(site)).previous == []
-    (site / STAMPS_FILE).write_text('{"format": 3}\n')
-    assert read_stamps(str(site)).previous == []
+    # format 2, a line a stamp, as builds before format 3 wrote it: still read, and appended to
+    format_2 = b"".join(encode(stamp) + b"\n" for stamp in stamped(root).current[0].values())
+    (site / STAMPS_FILE).write_bytes(b'{"format":2}\n' + format_2)
+    stamps = read_stamps(str(site))
+    assert stamps.previous == stamped(root).current and stamps.stored.end == len(format_2) + 13
+    # a stamp that is not the usual run's (a sub-folder, two files) is a line after the columns
+    make_run(root, "c", ["events.jsonl", "files/notes.txt"])
+    (site / STAMPS_FILE).write_text(stamped(root).to_text())
+    lines = (site / STAMPS_FILE).read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])[1] == "c"
+    assert read_stamps(str(site)).previous == stamped(root).current
     # format 1, one JSON object, as builds before format 2 wrote it: still read
     roots = [{name: [key, folders, files] for name, (_, _, key, folders, files) in stamped(root).current[0].items()}]
     (site / STAMPS_FILE).write_text(json.dumps({"format": 1, "roots": roots}, separators=(",", ":")))
@@ -163,7 +182,7 @@ def test_the_stamps_file_is_written_whole_once_superseded_lines_pass_an_eighth(t
     paths = [log_run(runs, f"run-{n}", metrics=[{"loss": 1.0}]) for n in range(16)]
     build_site(runs, site)
     whole = (site / STAMPS_FILE).read_bytes().count(b"\n")
-    assert whole == 1 + 16
+    assert whole == 1 + 1  # the format, the columns of 16 usual runs
     for step, path in enumerate(paths[:3]):
         append_record(path, {"type": "metrics", "time": 2e9, "step": 100 + step, "values": {"loss": 0.5}})
         build_site(runs, site)
