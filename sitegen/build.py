@@ -36,8 +36,8 @@ from .discover import discover, resolved_roots
 from .errors import OutputFolderError, SiteError, StrictBuildError
 from .folder_stamps import STAMPS_FILE, FolderStamps, read_stamps, write_stamps
 from .identity import RunChoice
-from .index_aside import fork_index_update, index_data_files
-from .index_data import INDEX_DATA_FILE, index_digest
+from .index_data import INDEX_DATA_FILE, index_digest, index_files
+from .index_update import updated_index_files
 from .load import read_run
 from .manifest import MANIFEST_FILE, Manifest, RunEntry, read_manifest, site_key, write_manifest
 from .media_plan import DEFAULT_RUN_MEDIA_BUDGET_MB, DEFAULT_SITE_MEDIA_BUDGET_MB, run_media_budget_bytes
@@ -143,7 +143,6 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
     staging = staging_path(out)
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
-    index_aside = None  # a child updating data/index.js (index_aside.py)
     try:
         kept, shown, workers = render_shown_runs(choice, previous if incremental else None, in_site, settings,
                                                  staging, progress, media_budget)
@@ -163,20 +162,16 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
         reports = site_reports(options, entries, choice, renderer, settings)
         if options.strict and reports.problems:
             raise StrictBuildError(reports.problems)
-        if forks and incremental:  # forked before the thread below: a process running threads does not fork
-            index_aside = fork_index_update(entries, errors, previous_data, kept, staging)
         # The compare view's commit diffs, asked of git on a thread while this one renders the index
         # pages: the wait for git (0.1-0.2 s to look up 1,000 runs' commits) leaves the other core idle.
         asked = commit_diff_texts_aside(list(map(attrgetter("commit"), entries)),
                                         [os.getcwd(), *found.roots], out if incremental else None,
                                         previous.commits if incremental else None,
                                         {outcome.commit: outcome.full_commit for outcome in shown.values()})
-        texts = site_pages(renderer, settings, entries, errors, reports.links, previous_data, kept,
-                           index_data=index_aside is None)
+        texts = site_pages(renderer, settings, entries, errors, reports.links, previous_data, kept)
         diffs, manifest.commits = asked()
         texts |= reports.texts | diffs
-        if index_aside is None:
-            manifest.index = index_digest(texts[INDEX_DATA_FILE])
+        manifest.index = index_digest(texts[INDEX_DATA_FILE])
         run_files = list(dict.fromkeys(relative for outcome in shown.values() for relative in outcome.files))
         shared = set(chain.from_iterable(map(attrgetter("shared"), manifest.runs.values())))  # still referenced
         run_files += sorted({relative for outcome in shown.values() for relative in outcome.shared
@@ -188,10 +183,8 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
             run_files += restored
             with_media = compress(kept.values(), map(attrgetter("media"), kept.values()))
             media = set(chain.from_iterable(map(attrgetter("media_files"), with_media)))
-            update_site(out, staging, run_files, texts, set(assets) | media | shared | {STAMPS_FILE, INDEX_DATA_FILE},
+            update_site(out, staging, run_files, texts, set(assets) | media | shared | {STAMPS_FILE},
                         set(map(itemgetter("slug"), map(attrgetter("head"), kept.values()))), in_site)
-            if index_aside is not None:  # the other pages are in: the child has had their time
-                manifest.index = index_aside.moved_in(out)
             write_stamps(out, stamps)
             write_manifest(out, manifest, previous)  # last: a build stopped before it renders its runs again
         else:
@@ -203,11 +196,8 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
                 copy_file(staging, relative, source)
             swap_in(staging, out)
     finally:
-        if index_aside is not None:
-            index_aside.end()
         shutil.rmtree(staging, ignore_errors=True)
-    written = sorted(run_files) + sorted({*texts, INDEX_DATA_FILE, MANIFEST_FILE, STAMPS_FILE}) \
-        + ([] if incremental else sorted(assets))
+    written = sorted(run_files) + sorted([*texts, MANIFEST_FILE, STAMPS_FILE]) + ([] if incremental else sorted(assets))
     if keep is not None:
         keep += [stamps, found, previous, manifest, choice, in_site, kept, shown, entries, texts]
     return BuildReport(out, runs_built=len(manifest.runs), runs_rendered=len(shown),
@@ -361,13 +351,12 @@ def _entry(outcome: RunOutcome) -> RunEntry:
 
 def site_pages(renderer: Renderer, settings: PageSettings, entries: list[RunEntry],
                errors: list[tuple[str, str]], reports: list[dict] = (), previous_data: str | None = None,
-               kept: dict[str, RunEntry] | None = None, index_data: bool = True) -> dict[str, str]:
+               kept: dict[str, RunEntry] | None = None) -> dict[str, str]:
     """The pages and files made from all runs at once: index, its data, compare, project, marker
     (the manifest is written apart: write_manifest). ``entries``: the manifest's, in site order
     (Manifest.in_site_order); ``reports``: the index's links to the report pages ({title, url});
     ``previous_data``: the last build's data/index.js (previous_index), updated with the rows of
-    the entries not ``kept`` from that build rather than made from every row; ``index_data``
-    False: not data/index.js (a child makes it: index_aside.py)."""
+    the entries not ``kept`` from that build rather than made from every row."""
     heads = list(map(attrgetter("head"), entries))
     projects = len(set(map(itemgetter("project"), heads)))
     overview = f"{len(heads)} runs in {projects} project{'s' if projects != 1 else ''}"
@@ -375,8 +364,7 @@ def site_pages(renderer: Renderer, settings: PageSettings, entries: list[RunEntr
     context = (index_context(settings.title, heads, errors) | settings.common("", "index.html", overview)
                | {"reports": list(reports)})
     texts["index.html"] = renderer.render("index.html", context, "the index page")
-    if index_data:
-        texts |= index_data_files(entries, errors, previous_data, kept or {})
+    texts |= index_data_files(entries, errors, previous_data, kept or {})
     context = compare_context(settings.title) | settings.common("", "compare.html",
                                                                 f"Compare runs side by side: {overview}")
     texts["compare.html"] = renderer.render("compare.html", context, "the compare page")
@@ -395,6 +383,22 @@ def previous_index(out: str, previous: Manifest) -> str | None:
     """The data/index.js the ``previous`` manifest's build wrote, when it is still the one in ``out``."""
     text = read_site_text(out, INDEX_DATA_FILE) if previous.index else None
     return text if text is not None and index_digest(text) == previous.index else None
+
+
+def index_data_files(entries: list[RunEntry], errors: list[tuple[str, str]], previous_data: str | None,
+                     kept: dict[str, RunEntry]) -> dict[str, str]:
+    """data/index.js: ``previous_data`` with the rows of the entries not ``kept`` put in (at 100,000
+    runs 0.3 s, where making it from every row takes 1.6 s), or from every row when there is none
+    or it cannot be updated (index_update.updated_index_files); the same bytes either way."""
+    if previous_data is not None and entries:
+        ids = list(map(itemgetter("id"), map(attrgetter("head"), entries)))
+        changed = compress(zip(ids, entries), map(not_, map(kept.__contains__, ids)))
+        given = {run_id: entry.row_json for run_id, entry in changed}
+        given[ids[0]] = entries[0].row_json
+        files = updated_index_files(previous_data, ids, given, errors)
+        if files is not None:
+            return files
+    return index_files([entry.row_json for entry in entries], errors)
 
 
 def print_progress(done: int, total: int) -> None:
