@@ -301,7 +301,7 @@ def _rebuild_rows(rebuilds: dict) -> list:
          f"{rebuilds['floor_s']:.2f} s", f"{rebuilds['ratio']:.1f}x",
          f"<= {TARGET_CHANGED_S:g} s, <= {TARGET_CHANGED_RATIO:g}x",
          verdict(rebuilds["build_s"] <= TARGET_CHANGED_S and rebuilds["ratio"] <= TARGET_CHANGED_RATIO)],
-        ["the same, CPU of the process and its children", f"{rebuilds['build_cpu_s']:.2f} s",
+        ["the same, CPU of the process and its child", f"{rebuilds['build_cpu_s']:.2f} s",
          f"{rebuilds['floor_cpu_s']:.2f} s",
          f"{rebuilds['cpu_ratio']:.1f}x", f"<= {TARGET_CHANGED_S:g} s, <= {TARGET_CHANGED_RATIO:g}x",
          verdict(rebuilds["build_cpu_s"] <= TARGET_CHANGED_S and rebuilds["cpu_ratio"] <= TARGET_CHANGED_RATIO)],
@@ -313,9 +313,9 @@ def _rebuild_note(rebuilds: dict, repeats: int) -> str:
             f"(bench/synthetic_runs.py) on the local file system, written in {_seconds(rebuilds['written_s'])}, "
             f"cold build {_seconds(rebuilds['cold_s'])}; medians of {repeats} fresh processes, each after one "
             "record appended to a different run, the floor (a fresh process that lists every run folder and "
-            "stats its files) right after each; CPU is the process's and its forked children's (user + system; "
-            "one checks the stamps on the second core while the build reads its manifest and checks them from the "
-            "other end, one updates data/index.js while the build replaces the other pages; a fresh `python -c "
+            "stats its files) right after each; CPU is the process's and its forked child's (user + system; "
+            "the child checks the stamps on the second core while the build reads its manifest, and the build "
+            "checks them from the other end until they meet; a fresh `python -c "
             f"pass` takes {rebuilds['python_cpu_s']:.2f} s of it).")
 
 
