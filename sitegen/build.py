@@ -21,6 +21,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, compress
 from operator import attrgetter, countOf, eq, itemgetter, not_
@@ -72,6 +73,12 @@ class BuildOptions:
     run_media_budget_mb: float = DEFAULT_RUN_MEDIA_BUDGET_MB   # one run's media at most
     now: float | None = None  # the time heartbeats are judged at (a running run goes stale); default: the clock
     reports: str | None = None  # the folder of report Markdown files; default: reports/ beside the runs folder
+    # {absolute runs folder: the names of its folders that may have changed since the last build},
+    # for a runs folder whose only writer says so (a store's cache): the others' stamps hold unchecked
+    unchanged_except: dict[str, set[str]] | None = None
+    # the runs folders still being made ready (a store syncing in a forked child): called, once the
+    # build has read what the last one left, for (runs, unchanged_except)
+    runs_ready: Callable[[], tuple[list[str], dict[str, set[str]] | None]] | None = None
 
 
 @dataclass
@@ -126,14 +133,15 @@ def build(options: BuildOptions, progress=None, keep: list | None = None, forks:
 def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list | None, forks: bool) -> BuildReport:
     stamps = FolderStamps() if options.full else read_stamps(out)
     manifest = Manifest(site_key(theme, {"title": options.title, "base_url": options.base_url}))
-    with stamps_checked_aside(stamps, resolved_roots(options.runs), allowed=forks) as checks:
+    last = None
+    if options.runs_ready is not None:  # read what the last build left while the runs folders are made ready
+        last = _last_build(options, out, manifest)
+        options.runs, options.unchanged_except = options.runs_ready()
+    roots, trusted = resolved_roots(options.runs), options.unchanged_except or {}
+    with stamps_checked_aside(stamps, roots, allowed=forks and not all(root in trusted for root in roots)) as checks:
         # what the last build left, read while a child checks the stamps (discover asks it last)
-        previous = None if options.full else read_manifest(out)
-        incremental = previous is not None and previous.site_key == manifest.site_key
-        known_ids = previous.known_ids() if incremental else {}
-        in_site = run_files_in_site(out) if incremental else (set(), set(), set())
-        previous_data = previous_index(out, previous) if incremental else None
-        found = discover(options.runs, stamps, checks)
+        previous, incremental, known_ids, in_site, previous_data = last or _last_build(options, out, manifest)
+        found = discover(options.runs, stamps, checks, trusted)
     choice = RunChoice(found, known_ids)
     assets, plotly = plan_assets(theme.static_dirs)
     settings = PageSettings(options.title or DEFAULT_TITLE, theme, plotly, f"tracker {__version__}", options.base_url,
@@ -208,6 +216,17 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
                        files=len(written), written=written, workers=workers, media_budget_bytes=media_budget,
                        media_left_out=media_left_out(manifest), reports=len(reports.links),
                        report_problems=reports.problems)
+
+
+def _last_build(options: BuildOptions, out: str, manifest: Manifest) -> tuple:
+    """What the last build left that this one uses: (its manifest or None, whether this build is
+    incremental on it, the run ids it knew, its run files in the site, its index data)."""
+    previous = None if options.full else read_manifest(out)
+    incremental = previous is not None and previous.site_key == manifest.site_key
+    known_ids = previous.known_ids() if incremental else {}
+    in_site = run_files_in_site(out) if incremental else (set(), set(), set())
+    previous_data = previous_index(out, previous) if incremental else None
+    return previous, incremental, known_ids, in_site, previous_data
 
 
 def site_reports(options: BuildOptions, entries: list[RunEntry], choice: RunChoice, renderer: Renderer,

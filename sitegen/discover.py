@@ -15,7 +15,7 @@ from itertools import compress, repeat
 from operator import itemgetter, not_
 
 from tracker.layout import runs_root
-from tracker.run_keys import candidate_entries, candidate_names, folder_problem, scan_folder
+from tracker.run_keys import candidate_entries, candidate_names, folder_problem, scan_folder, stamp_holds
 
 from .folder_stamps import FolderStamps
 from .stamp_checks import StampChecks
@@ -42,10 +42,13 @@ class Discovery:
 
 
 def discover(roots: list[str] | None, stamps: FolderStamps | None = None,
-             checks: StampChecks | None = None) -> Discovery:
+             checks: StampChecks | None = None, unchanged_except: dict[str, set[str]] | None = None) -> Discovery:
     """Every run folder under each runs folder (one folder per machine or CI job merges into one site).
     ``stamps``: the last build's, checked for each folder, and this build's added to them;
-    ``checks``: a child checking them meanwhile (stamp_checks.py), asked once the folders are listed."""
+    ``checks``: a child checking them meanwhile (stamp_checks.py), asked once the folders are listed;
+    ``unchanged_except``: {absolute runs folder: the names of its folders that may have changed
+    since the last build}, for a runs folder whose only writer says so (a store's cache): the
+    stamps of the others hold without a stat."""
     stamps = stamps or FolderStamps()
     resolved = resolved_roots(roots)
     found = Discovery([], {}, resolved, [root for root in resolved if not os.path.isdir(root)])
@@ -54,6 +57,11 @@ def discover(roots: list[str] | None, stamps: FolderStamps | None = None,
     by_name = [index < len(stamps.previous) and bool(stamps.previous[index]) for index in range(len(resolved))]
     listings = [(candidate_names if by_name[index] else candidate_entries)(root) for index, root in enumerate(resolved)]
     verdicts = checks.verdicts() if checks is not None else None
+    if unchanged_except:
+        verdicts = list(verdicts or [None] * len(resolved))
+        for index, root in enumerate(resolved):
+            if root in unchanged_except and index < len(stamps.previous):
+                verdicts[index] = _trusted_verdicts(root, stamps.previous[index], unchanged_except[root])
     for index, (root, entries) in enumerate(zip(resolved, listings)):
         if any(map(itemgetter(2), entries)):
             for _, path, problem in entries:
@@ -76,6 +84,20 @@ def discover(roots: list[str] | None, stamps: FolderStamps | None = None,
         found.keys.update(zip(paths, filter(None, keys)))
         found.root_of.update(zip(paths, repeat(index)))
     return found
+
+
+def _trusted_verdicts(root: str, previous: dict, changed: set[str]) -> bytes:
+    """A byte for each of the last build's stamps in ``root``: 1 for a folder no writer changed
+    since, else whether its stamp holds."""
+    changed_here = changed & previous.keys()
+    if len(changed_here) > 64:  # many: one pass
+        return bytes(name not in changed or stamp_holds(os.path.join(root, name), stamp[3:])
+                     for name, stamp in previous.items())
+    names = list(previous)
+    verdicts = bytearray(map(not_, map(changed.__contains__, names)))  # in C: a few changed among 100,000
+    for name in changed_here:
+        verdicts[names.index(name)] = stamp_holds(os.path.join(root, name), previous[name][3:])
+    return bytes(verdicts)
 
 
 def resolved_roots(roots: list[str] | None) -> list[str]:

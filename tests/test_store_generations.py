@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 from s3_server import s3_server  # noqa: F401 (a fixture)
+from scripts import script_env
+from test_site_ops import index_rows
 from test_site_support import append_record, log_run, run_cli
 from test_store_reading import bucket  # noqa: F401 (a fixture)
 
@@ -86,3 +90,43 @@ def test_a_listing_cache_read_ahead_is_used_only_while_its_file_is_the_one_read(
     list_runs(root)  # the file gains z's entry: the one read ahead is stale
     listing = list_runs(root, read_ahead={root: ahead})
     assert listing.caches[0] is not ahead.cached and sorted(row["name"] for row in listing.rows) == ["x", "y", "z"]
+
+
+def built_loss(site, run_id: str) -> float:
+    [row] = [row for row in index_rows(site) if row["id"] == run_id]
+    return row["summary"]["loss"]
+
+
+def test_tracker_build_from_a_store_checks_only_the_folders_synced_since_its_last_build(tmp_path, bucket):
+    name, fs = bucket
+    store = f"s3://{name}/runs"
+    folders = {label: log_run(tmp_path / "local", label, metrics=[{"loss": 1.0}]) for label in ("a", "b")}
+    ids = {label: os.path.basename(folder) for label, folder in folders.items()}
+    for folder in folders.values():
+        sync_run(folder, store, os.path.basename(folder))
+    env = script_env(TRACKER_CACHE_DIR=str(tmp_path / "cache"), **{
+        key: os.environ[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+                                         "AWS_ENDPOINT_URL")})
+    site = tmp_path / "site"
+
+    def build() -> str:
+        done = subprocess.run([sys.executable, "-m", "tracker.cli", "build", "--runs", store, "--out", str(site)],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    build()
+    time.sleep(RACY_S + 0.1)  # the synced folders past the racy window: the next build stamps them
+    assert build().startswith("built 2 runs (0 re-rendered, 2 unchanged)")
+    runs_folder = os.path.join(cache_folder(store, str(tmp_path / "cache")), "runs")
+    append_record(folders["a"], {"type": "summary", "time": time.time(), "values": {"loss": 0.25}})
+    sync_run(folders["a"], store, ids["a"])
+    append_record(os.path.join(runs_folder, ids["b"]), {"type": "summary", "time": time.time(), "values": {"loss": 0.5}})
+
+    build()
+
+    assert built_loss(site, ids["a"]) == 0.25  # synced since the last build: read again
+    assert built_loss(site, ids["b"]) == 1.0  # changed behind the syncs' back: not looked at
+    os.remove(os.path.join(os.path.dirname(runs_folder), "built-generations.json"))
+    build()
+    assert built_loss(site, ids["b"]) == 0.5  # without the note, every folder's stamp is checked

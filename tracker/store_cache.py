@@ -478,21 +478,42 @@ def synced_locations(locations: list, cache_dir: str | None = None, poll_interva
     would keep it from forking later (the build's workers, its stamp checks), and ``meanwhile()``
     runs here while the children sync (the command's own imports). A child that fails leaves its
     sync to this process."""
-    caches: dict[str, StoreCache] = {}
-    for location in locations:
-        if is_store_url(location) and location not in caches:
-            caches[location] = StoreCache(location, cache_folder(location, cache_dir))
-    children = {location: _forked_sync(cache) for location, cache in caches.items()} \
-        if forks and not poll_interval_s else {}
+    syncs = StoreSyncs(locations, cache_dir, forks and not poll_interval_s)
     if meanwhile is not None:
         meanwhile()
-    for location, cache in caches.items():
-        child = children.get(location)
-        report_sync(_answered(child, cache) if child is not None else cache.sync(), say)
-    if caches and poll_interval_s:
-        threading.Thread(target=poll_stores, args=(list(caches.values()), poll_interval_s, say),
+    resolved = syncs.finish(say)
+    if syncs.caches and poll_interval_s:
+        threading.Thread(target=poll_stores, args=(list(syncs.caches.values()), poll_interval_s, say),
                          name="tracker-store-poll", daemon=True).start()
-    return [caches[location].runs_folder if location in caches else location for location in locations]
+    return resolved
+
+
+class StoreSyncs:
+    """The syncs of the stores among ``locations``, started (in forked children with ``forks``)
+    until ``finish`` waits for them; see synced_locations."""
+
+    def __init__(self, locations: list, cache_dir: str | None = None, forks: bool = False):
+        self.locations = locations
+        self.caches: dict[str, StoreCache] = {}
+        for location in locations:
+            if is_store_url(location) and location not in self.caches:
+                self.caches[location] = StoreCache(location, cache_folder(location, cache_dir))
+        self.children = {location: _forked_sync(cache) for location, cache in self.caches.items()} if forks else {}
+
+    def finish(self, say=None) -> list:
+        """The locations with each store's cache's runs folder in its place, once each is synced
+        (``say`` gets each sync's line and problems); raises a StoreError of a store never synced."""
+        for location, cache in self.caches.items():
+            child = self.children.get(location)
+            report_sync(_answered(child, cache) if child is not None else cache.sync(), say)
+        return [self.caches[location].runs_folder if location in self.caches else location
+                for location in self.locations]
+
+    def end(self) -> None:
+        """Stop the children whose answers were not taken (a command that failed meanwhile)."""
+        for child in self.children.values():
+            if child is not None:
+                child.end()
 
 
 def _forked_sync(cache: StoreCache):

@@ -7,7 +7,9 @@ generation that touched more than MAX_FOLDERS folders logged as "unknown"). ``tr
 the generation it saw before it listed (LISTED_FILE): the next ``tracker ls`` then knows that
 every folder the log does not name since that generation is as the listing cache last saw it,
 and checks only the others' stamps. At 100,000 runs that saves two stats a run (0.7-1.2 s) after
-a sync that changed one. Anything missing, unreadable or unknown means checking every folder, as
+a sync that changed one. ``tracker build`` does the same for each site folder it builds (BUILT_FILE),
+with the identity of the site's stamps file it left, so that a site folder restored from
+elsewhere is checked whole. Anything missing, unreadable or unknown means checking every folder, as
 for any runs folder: both files are only hints.
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .layout import runs_root
 
 SYNCED_FILE = "synced-folders.json"   # {"generation": N, "log": [[generation, [folder, ...] or null], ...]}
 LISTED_FILE = "listed-generation"     # the generation a listing saw before it read the folders
+BUILT_FILE = "built-generations.json"  # {site folder: [generation a build saw, its stamps file's identity]}
 MAX_GENERATIONS = 256
 MAX_FOLDERS = 4_096  # a sync that touched more (a first one) is logged as touching everything
 
@@ -52,11 +55,54 @@ def touched_since_listed(runs_folder: str) -> tuple[int, set[str] | None]:
             listed = int(handle.read().strip())
     except (OSError, ValueError):
         return log["generation"], None
-    entries = [entry for entry in log["log"] if entry[0] > listed]
-    known = listed == log["generation"] or (entries and entries[0][0] == listed + 1)
-    if not known or listed > log["generation"] or any(entry[1] is None for entry in entries):
+    return log["generation"], _touched_since(log, listed)
+
+
+def touched_since_built(runs_folder: str, site: str, stamps_identity: list | None) -> tuple[int, set[str] | None]:
+    """As touched_since_listed, since the last build of the site folder ``site`` from this cache,
+    while the site's stamps file is the one that build left (``stamps_identity``, as the builder
+    takes it): a site restored from elsewhere, or built since without a note, is not known."""
+    cache_folder = os.path.dirname(runs_folder)
+    log = _read(os.path.join(cache_folder, SYNCED_FILE))
+    if not log:
+        return 0, None
+    noted = _read_built(cache_folder).get(os.path.abspath(site))
+    if not isinstance(noted, list) or len(noted) != 2 or not isinstance(noted[0], int) or \
+            stamps_identity is None or noted[1] != stamps_identity:
         return log["generation"], None
-    return log["generation"], {folder for entry in entries for folder in entry[1]}
+    return log["generation"], _touched_since(log, noted[0])
+
+
+def note_built(runs_folder: str, site: str, generation: int, stamps_identity: list | None) -> None:
+    """Note that a build of ``site`` that began at ``generation`` left the stamps file ``stamps_identity``."""
+    if stamps_identity is None:
+        return
+    cache_folder = os.path.dirname(runs_folder)
+    built = _read_built(cache_folder)
+    built[os.path.abspath(site)] = [generation, stamps_identity]
+    try:
+        replace_file(os.path.join(cache_folder, BUILT_FILE), json.dumps(built))
+    except OSError:
+        pass  # a hint only: the next build checks every folder
+
+
+def _read_built(cache_folder: str) -> dict:
+    try:
+        with open(os.path.join(cache_folder, BUILT_FILE), encoding="utf-8") as handle:
+            built = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return built if isinstance(built, dict) else {}
+
+
+def _touched_since(log: dict, generation: int) -> set[str] | None:
+    """The folders the syncs after ``generation`` touched; None when the log does not reach back to
+    it, or logs one of them as unknown."""
+    entries = [entry for entry in log["log"] if entry[0] > generation]
+    known = generation == log["generation"] or (entries and entries[0][0] == generation + 1)
+    if not known or generation > log["generation"] or any(entry[1] is None for entry in entries):
+        return None
+    return {folder for entry in entries for folder in entry[1]}
 
 
 def store_caches_listed(locations: list) -> tuple[dict[str, int], dict[str, set[str]]]:
@@ -69,6 +115,22 @@ def store_caches_listed(locations: list) -> tuple[dict[str, int], dict[str, set[
         if not os.path.isfile(os.path.join(os.path.dirname(runs_folder), SYNCED_FILE)):
             continue
         generation, touched = touched_since_listed(runs_folder)
+        generations[runs_folder] = generation
+        if touched is not None:
+            unchanged_except[runs_folder] = touched
+    return generations, unchanged_except
+
+
+def store_caches_built(locations: list, site: str, stamps_identity: list | None) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """store_caches_listed for a build of the site folder ``site``, whose stamps file is now
+    ``stamps_identity``: ({runs folder: the generation now, to note once built}, {runs folder: the
+    folders touched since the last build of that site, where that is known})."""
+    generations, unchanged_except = {}, {}
+    for location in locations:
+        runs_folder = runs_root(location)
+        if not os.path.isfile(os.path.join(os.path.dirname(runs_folder), SYNCED_FILE)):
+            continue
+        generation, touched = touched_since_built(runs_folder, site, stamps_identity)
         generations[runs_folder] = generation
         if touched is not None:
             unchanged_except[runs_folder] = touched

@@ -116,7 +116,8 @@ def read_stores_through_cache(args) -> None:
     folder the command reads in its place; ``serve`` and ``watch`` sync it again every
     STORE_POLL_INTERVAL_S, and their watch of that folder sees what the writers uploaded. A
     process that owns itself syncs in forked children, running the command's ``warm_up``
-    (its imports) meanwhile."""
+    (its imports) meanwhile; a command that ``takes_runs_later`` (build) is handed the syncs
+    (args.store_syncs) and waits for them when it is ready for its runs."""
     runs = getattr(args, "runs", None) or None
     locations = runs if isinstance(runs, list) else [runs or os.environ.get("TRACKER_DIR")]
     store = next((location for location in locations if "://" in str(location)), None)
@@ -127,12 +128,18 @@ def read_stores_through_cache(args) -> None:
 
         raise ValueError(f"--runs {without_credentials(store)}: tracker {args.command} writes beside the runs "
                          "it reads, so it takes a runs folder, not a store")
-    from ..store_cache import STORE_POLL_INTERVAL_S, synced_locations  # fsspec: loaded once a store is opened
+    from ..store_cache import STORE_POLL_INTERVAL_S, StoreSyncs, synced_locations  # fsspec: once a store is opened
 
+    def say(line: str) -> None:
+        print(f"tracker: {line}", file=sys.stderr, flush=True)
+
+    if getattr(args, "takes_runs_later", False) and args.ends_process:
+        # the command takes its runs once it is ready for them (tracker build: after reading the last build)
+        args.store_syncs, args.say_sync = StoreSyncs(locations, getattr(args, "cache", None), forks=True), say
+        return
     resolved = synced_locations(locations, cache_dir=getattr(args, "cache", None),
                                 poll_interval_s=STORE_POLL_INTERVAL_S if args.command in LIVE_COMMANDS else None,
-                                say=lambda line: print(f"tracker: {line}", file=sys.stderr, flush=True),
-                                forks=args.ends_process, meanwhile=_warm_up(args))
+                                say=say, forks=args.ends_process, meanwhile=_warm_up(args))
     args.runs = resolved  # each of these commands takes --runs repeated: a list
 
 

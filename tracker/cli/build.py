@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
+from functools import partial
 
 from ..segments import is_store_url
+from ..store_generations import note_built, store_caches_built
 from . import BUILD_MODULES, add_runs_option, add_site_options, end_process, require_site_packages
 
 
@@ -50,7 +53,7 @@ def add_parser(commands) -> None:
                         help="one run's media files in the site at most (default: 5); past its share, the "
                              "last step of each key is kept first, then the newest steps, and the page "
                              "says what was left out")
-    parser.set_defaults(handler=run_build, warm_up=warm_up)
+    parser.set_defaults(handler=run_build, takes_runs_later=True)
 
 
 def _megabytes(text: str) -> float:
@@ -63,14 +66,6 @@ def _megabytes(text: str) -> float:
     return value
 
 
-def warm_up(args) -> None:
-    """The site's modules imported while a store syncs in a forked child (cli.read_stores_through_cache)."""
-    try:
-        import sitegen.build  # noqa: F401
-    except ImportError:
-        pass  # a light install: run_build says what to install
-
-
 def run_build(args) -> int:
     require_site_packages("build", BUILD_MODULES)
     # Imported here: the other commands run without the site (and its packages) in a light install.
@@ -81,12 +76,24 @@ def run_build(args) -> int:
                            media_budget_mb=args.media_budget_mb, run_media_budget_mb=args.run_media_budget_mb,
                            reports=args.reports)
     progress = print_progress if sys.stderr.isatty() else None
+    syncs = getattr(args, "store_syncs", None)  # stores syncing in forked children (cli.read_stores_through_cache)
+    if syncs is not None and is_store_url(args.out):
+        options.runs = syncs.finish(args.say_sync)
     if is_store_url(args.out):
         return publish_to_bucket(options, args.cache, progress)
+    built = {}  # each store cache's generation this build saw, noted once it is built (store_generations.py)
+    if syncs is not None:
+        options.runs_ready = partial(_runs_synced, syncs, args.say_sync, options.out, built)
     made = [] if args.ends_process else None  # the build's manifests and discovery, left to the process's end
     if made is not None:  # and no cycle collection as the build returns: its first pass walked every object
         gc.disable()      # the build made while it kept the collector paused (0.15 s at 100,000 runs)
-    report = build(options, progress=progress, keep=made, forks=args.ends_process)
+    try:
+        report = build(options, progress=progress, keep=made, forks=args.ends_process)
+    finally:
+        if syncs is not None:
+            syncs.end()
+    for runs_folder, generation in built.items():
+        note_built(runs_folder, options.out, generation, stamps_identity(options.out))
     for line in report_warnings(report):
         print(line, file=sys.stderr)
     print(report_line(report))
@@ -94,6 +101,26 @@ def run_build(args) -> int:
     if made is not None:  # the site is written and closed: end here rather than free what the build made
         end_process(0)
     return 0
+
+
+def _runs_synced(syncs, say, out: str, built: dict) -> tuple[list[str], dict[str, set[str]]]:
+    """BuildOptions.runs_ready of a build from stores: the runs folders once synced, and for each
+    store's cache, the folders its syncs touched since the last build of ``out`` noted its generation."""
+    runs = syncs.finish(say)
+    generations, unchanged_except = store_caches_built(runs, out, stamps_identity(out))
+    built.update(generations)
+    return runs, unchanged_except
+
+
+def stamps_identity(site: str) -> list | None:
+    """What tells the site's stamps file from another: its inode, size and modification time."""
+    from sitegen.folder_stamps import STAMPS_FILE
+
+    try:
+        status = os.stat(os.path.join(site, STAMPS_FILE))
+    except OSError:
+        return None
+    return [status.st_ino, status.st_size, status.st_mtime_ns]
 
 
 def publish_to_bucket(options, cache: str | None, progress) -> int:
