@@ -43,7 +43,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench_store_reading import free_port, live_head, live_lines, run_objects
+from bench_store_reading import LIVE_RUN, free_port, live_head, live_lines, run_objects
 from common import REPO_ROOT, markdown_table, median, print_report, run_facts, verdict
 from synthetic_runs import run_id, write_runs
 
@@ -174,7 +174,7 @@ class ChangingRun:
         self.store = Store(url, run)
         self.folder = segments_folder("events.jsonl")
         self.size, self.steps = 0, 0
-        self.add(live_head())
+        self.add(live_head().replace(f'"{LIVE_RUN}"'.encode(), f'"{run}"'.encode()))  # its own id: no copy of another
 
     def add(self, data: bytes) -> None:
         self.store.put_bytes(f"{self.folder}/{closed_segment_name(self.size)}", data)
