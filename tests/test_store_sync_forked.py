@@ -61,3 +61,22 @@ def test_tracker_build_from_a_store_in_its_own_process_builds_the_synced_runs(tm
     assert done.returncode == 0, done.stderr
     assert f"tracker: synced {store}: 1 run, " in done.stderr and done.stdout.startswith("built 1 run")
     assert os.path.isfile(tmp_path / "site" / "runs" / os.path.basename(folder) / "index.html")
+
+
+def test_tracker_build_from_a_store_to_a_bucket_in_its_own_process_publishes_the_synced_runs(tmp_path, bucket):
+    name, fs = bucket
+    store = f"s3://{name}/runs"
+    folder = log_run(tmp_path / "local", "published-from-store", metrics=[{"loss": 0.5}])
+    sync_run(folder, store, os.path.basename(folder))
+    env = script_env(TRACKER_CACHE_DIR=str(tmp_path / "cache"), **{
+        key: os.environ[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+                                         "AWS_ENDPOINT_URL")})
+
+    done = subprocess.run([sys.executable, "-m", "tracker.cli", "build", "--runs", store, "--out",
+                           f"s3://{name}/site", "--cache", str(tmp_path / "ci-cache")], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stderr
+    assert f"tracker: synced {store}: 1 run, " in done.stderr and done.stdout.startswith("built 1 run")
+    fs.invalidate_cache()
+    assert fs.exists(f"{name}/site/runs/{os.path.basename(folder)}/index.html")
