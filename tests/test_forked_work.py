@@ -59,3 +59,30 @@ def test_no_fork_while_another_thread_runs():
         stop.set()
         other.join()
     assert fork_work(lambda: b"x").answer() == b"x"
+
+
+def test_an_early_reply_comes_back_while_the_child_works_on_and_end_waits_for_it(tmp_path):
+    done = tmp_path / "done"
+
+    def reply_then_work(reply) -> bytes:
+        reply(b"synced")
+        time.sleep(1.0)
+        done.write_text("state written")
+        return b"never sent"
+
+    work = fork_work(reply_then_work, replies_early=True)
+    started = time.monotonic()
+    assert work.early_answer() == b"synced" and work.answered
+    assert time.monotonic() - started < 0.9 and not done.exists()  # the child works on
+    assert work.end(kill=False) == 0
+    assert done.read_text() == "state written"
+
+
+def test_a_child_that_never_replies_early_sends_what_its_work_returns_or_nothing():
+    assert fork_work(lambda reply: b"offline", replies_early=True).early_answer() == b"offline"
+
+    def fail(reply) -> bytes:
+        raise ValueError("no answer")
+    work = fork_work(fail, replies_early=True)
+    assert work.early_answer() is None
+    assert work.end(kill=False) == 1

@@ -49,13 +49,35 @@ class ForkedWork:
         status = self.end(kill=False)
         return None if status != 0 or chunks is None else b"".join(chunks)
 
+    @property
+    def answered(self) -> bool:
+        """Whether its early answer was taken (the child may still be working)."""
+        return self._fd is None
+
+    def early_answer(self) -> bytes | None:
+        """The bytes the child sent with ``reply`` (fork_work(..., replies_early=True)), once it
+        closed the pipe, without waiting for the rest of its work: None when it sent nothing (it
+        failed first). The child is left to ``end``, which waits for it."""
+        if self._ended or self._fd is None:
+            return None
+        chunks = []
+        try:
+            while chunk := os.read(self._fd, _READ_BYTES):
+                chunks.append(chunk)
+        except OSError:
+            chunks = []
+        os.close(self._fd)
+        self._fd = None
+        return b"".join(chunks) or None
+
     def end(self, kill: bool = True) -> int | None:
         """Wait for the child, killed first unless its answer was read (a caller that fails
         meanwhile does not wait for the work); its exit code, None when it had ended already."""
         if self._ended:
             return None
         self._ended = True
-        os.close(self._fd)
+        if self._fd is not None:
+            os.close(self._fd)
         if kill:
             os.kill(self.pid, signal.SIGKILL)
         _, status = os.waitpid(self.pid, 0)
@@ -68,9 +90,11 @@ class ForkedWork:
         self.end()
 
 
-def fork_work(work: Callable[[], bytes]) -> ForkedWork | None:
+def fork_work(work: Callable[..., bytes], replies_early: bool = False) -> ForkedWork | None:
     """A child doing ``work`` on another core; None where this process may not fork (one core,
-    no fork, another thread running) or the fork or its pipe is refused."""
+    no fork, another thread running) or the fork or its pipe is refused. ``replies_early``: work
+    is called with ``reply(bytes)``, which sends its answer and closes the pipe while the work
+    goes on (ForkedWork.early_answer takes it); what work returns is sent only if it never replied."""
     if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or threading.active_count() != 1:
         return None
     try:
@@ -84,19 +108,35 @@ def fork_work(work: Callable[[], bytes]) -> ForkedWork | None:
         os.close(write_end)
         return None
     if pid == 0:  # the child: never returns
-        _answer(write_end, work)
+        _answer(write_end, work, replies_early)
     os.close(write_end)
     return ForkedWork(pid, read_end)
 
 
-def _answer(fd: int, work: Callable[[], bytes]) -> None:
+def _answer(fd: int, work: Callable[..., bytes], replies_early: bool) -> None:
     code = 1
     try:
         os.closerange(3, fd)
         os.closerange(fd + 1, os.sysconf("SC_OPEN_MAX"))
-        view = memoryview(work())
-        while view:
-            view = view[os.write(fd, view):]
+        if not replies_early:
+            _write_all(fd, work())
+        else:
+            replied = []
+
+            def reply(data: bytes) -> None:
+                _write_all(fd, data)
+                os.close(fd)
+                replied.append(True)
+
+            answer = work(reply)
+            if not replied:
+                _write_all(fd, answer)
         code = 0
     finally:
         os._exit(code)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

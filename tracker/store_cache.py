@@ -171,9 +171,11 @@ class StoreCache:
         self.storage_options = storage_options
         self._store = None
 
-    def sync(self) -> SyncReport:
+    def sync(self, on_applied=None) -> SyncReport:
         """List the store (or only its change journal and the runs it names), download what is new
-        or changed, rebuild the run folders (see the module doc)."""
+        or changed, rebuild the run folders (see the module doc). ``on_applied(report)`` is called
+        once the run folders are as the store has them, before the state is written (a forked
+        sync's parent reads the runs meanwhile)."""
         started = time.monotonic()
         report = SyncReport(self.url)
         os.makedirs(self.folder, exist_ok=True)
@@ -212,6 +214,12 @@ class StoreCache:
                 after = next_state(scoped, listed, applied, closed_ends, without_credentials(self.url), plan.segmented)
             else:
                 after = dict(state, synced_at=time.time())
+            report.listed = len(listed)
+            report.runs = len({key.split("/", 1)[0] for key in listed})
+            report.changed_runs = None if runs is None else len(runs)
+            report.seconds = time.monotonic() - started
+            if on_applied is not None:
+                on_applied(report)
             if runs:
                 after = merged_state(state, after, runs)
             after["changes"] = journal
@@ -219,10 +227,6 @@ class StoreCache:
                     state["objects"], state["closed"], state.get("changes")):
                 # Not on a sync that changed nothing: a poll of 100,000 runs would rewrite megabytes.
                 replace_file(os.path.join(self.folder, STATE_FILE), encode_json(after))
-        report.listed = len(listed)
-        report.runs = len({key.split("/", 1)[0] for key in listed})
-        report.changed_runs = None if runs is None else len(runs)
-        report.seconds = time.monotonic() - started
         return report
 
     # -- the store
@@ -510,31 +514,43 @@ class StoreSyncs:
                 for location in self.locations]
 
     def end(self) -> None:
-        """Stop the children whose answers were not taken (a command that failed meanwhile)."""
+        """Wait for the children (each writes its cache's state after it replied), stopping those
+        whose answers were not taken (a command that failed meanwhile)."""
         for child in self.children.values():
             if child is not None:
-                child.end()
+                child.end(kill=not child.answered)
 
 
 def _forked_sync(cache: StoreCache):
-    def work() -> bytes:
+    """A child syncing ``cache``; it replies once the run folders are synced and then writes the
+    cache's state (a tenth of a megabyte a thousand runs) while its parent reads them."""
+    def work(reply) -> bytes:
         try:
-            answer = dataclasses.asdict(cache.sync())
+            report = cache.sync(on_applied=lambda synced: reply(_report_bytes(dataclasses.asdict(synced))))
         except StoreError as exc:
-            answer = {"error": exc.reason}
-        return json.dumps(answer).encode("utf-8")
+            return _report_bytes({"error": exc.reason})
+        return _report_bytes(dataclasses.asdict(report))  # sent when it never replied (a store offline)
 
-    return fork_work(work)
+    return fork_work(work, replies_early=True)
+
+
+def _report_bytes(fields: dict) -> bytes:
+    return json.dumps(fields).encode("utf-8")
 
 
 def _answered(child, cache: StoreCache) -> SyncReport:
     """The report a sync's child sent back (its StoreError raised here), or the sync done here
     when the child gave no whole answer."""
-    answer = child.answer()
-    if answer is None:
+    answer = child.early_answer()
+    try:
+        fields = json.loads(answer) if answer is not None else None
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict):  # it failed before it replied: its sync (if any) ends, then this one
+        child.end(kill=False)
         return cache.sync()
-    fields = json.loads(answer)
     if "error" in fields:
+        child.end(kill=False)
         raise StoreError(cache.url, fields["error"])
     return SyncReport(**fields)
 
