@@ -6,21 +6,22 @@ So each uploader, after a round that uploaded anything, puts one empty object
 
     <store>/.changes/<time ms:013d>-<writer token>/<run id>
 
-(the time is when the round's uploads were done, by the writer's clock corrected to the store's: the
-store's modification time of its first entry tells the offset) and then deletes the entry it put before: the journal holds each writer's latest entry, and names sort by time. A reader keeps
+and then deletes the entry it put before: the journal holds each writer's latest entry, and names
+sort by time. The time is when the round's uploads were done, by the writer's clock corrected to
+the store's (the store's modification time of its first entry tells the offset). A reader keeps
 how far it has read (its cursor) and lists only ``.changes/`` after ``cursor - margin``: the margin
 (TRACKER_STORE_CHANGES_MARGIN_S, default 600 s) covers entries that were put late (an upload
-round takes a while) and writers whose clocks run behind. For each entry it has not seen it lists
-that run's objects alone.
+round takes a while) and clocks a little off. For each entry it has not seen it lists that run's
+objects alone.
 
 A reader lists the whole store instead (as it always did) when it has no cursor, when the store has
 no journal (runs written by an older version, or by hand), when its last whole listing is older than
 TRACKER_STORE_FULL_LISTING_S (default 3,600 s: runs removed by hand, or a writer that keeps no
-journal, show within an hour; 0 lists the whole store every time), or when an entry's time and the store's modification time of it differ
-by more than half the margin (a writer's clock too far off to trust). docs/format.md describes the
-journal so that another language's writer keeps it too. This module is the journal's names and a
-reader's cursor over them (the ``changes`` part of a store cache's state), pure: tracker/store_shipping.py
-puts entries, tracker/store_cache.py lists them.
+journal, show within an hour; 0 lists the whole store every time), or when an entry's time and
+the store's modification time of it differ by more than half the margin (a writer's clock too
+far off to trust). docs/format.md describes the journal so that another language's writer keeps it
+too. This module is the journal's names and a reader's cursor over them (the ``changes`` part of a
+store cache's state), pure: tracker/store_shipping.py puts entries, tracker/store_cache.py lists them.
 """
 from __future__ import annotations
 
