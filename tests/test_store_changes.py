@@ -19,7 +19,7 @@ from scripts import script_env
 from test_site_support import append_record, log_run
 from test_store_reading import bucket, put_run_folder  # noqa: F401 (a fixture)
 
-from tracker.store_cache import STATE_FILE, StoreCache
+from tracker.store_cache import JOURNAL_FILE, StoreCache
 from tracker.store_changes import (MARGIN_S, ChangeEntry, entry_name, full_listing_due, is_journal_key,
                                    journal_after_listing, next_journal, parse_entry, start_after)
 from tracker.store_shipping import Store
@@ -66,9 +66,9 @@ def test_a_reader_lists_again_each_entry_within_the_margin_and_syncs_only_runs_i
 
 
 def test_a_whole_listing_is_due_without_a_journal_or_once_the_last_is_an_hour_old(monkeypatch):
-    assert full_listing_due({}, 10.0)
-    assert full_listing_due({"changes": {"journals": {}, "seen": [], "full_at": 10.0}}, 11.0)  # a store without one
-    journal = {"changes": {"journals": {"": 5}, "seen": [], "full_at": 10.0}}
+    assert full_listing_due(None, 10.0)
+    assert full_listing_due({"journals": {}, "seen": [], "full_at": 10.0}, 11.0)  # a store without one
+    journal = {"journals": {"": 5}, "seen": [], "full_at": 10.0}
     assert not full_listing_due(journal, 11.0)
     assert full_listing_due(journal, 10.0 + 3600 + 1)
     monkeypatch.setenv("TRACKER_STORE_FULL_LISTING_S", "0")  # what a person who removed runs by hand sets
@@ -130,8 +130,7 @@ def test_a_sync_after_one_changed_run_lists_the_journal_and_that_run_only(tmp_pa
     cache = StoreCache(store, str(tmp_path / "cache"))
     first = cache.sync()
     assert (first.runs, first.changed_runs) == (4, None)  # the first sync lists the whole store
-    state = json.load(open(tmp_path / "cache" / STATE_FILE))
-    assert len(state["changes"]["seen"]) == 4
+    assert len(json.load(open(tmp_path / "cache" / JOURNAL_FILE))["seen"]) == 4
 
     untouched = cache.sync()  # nothing changed: the journal alone is listed
     assert (untouched.changed_runs, untouched.downloaded, untouched.listed) == (0, 0, 0)
@@ -174,10 +173,10 @@ def test_a_run_removed_by_hand_goes_at_the_next_whole_listing(tmp_path, bucket, 
     gone = os.path.basename(folders[0])
     fs.rm(f"{name}/runs/{gone}", recursive=True)  # by hand: no entry says so
     assert cache.sync().changed_runs == 0 and os.path.isdir(os.path.join(cache.runs_folder, gone))
-    state_path = tmp_path / "cache" / STATE_FILE
-    state = json.load(open(state_path))
-    state["changes"]["full_at"] -= 3600 + 60  # the last whole listing is over an hour old
-    state_path.write_text(json.dumps(state))
+    journal_path = tmp_path / "cache" / JOURNAL_FILE
+    journal = json.load(open(journal_path))
+    journal["full_at"] -= 3600 + 60  # the last whole listing is over an hour old
+    journal_path.write_text(json.dumps(journal))
 
     report = cache.sync()
 

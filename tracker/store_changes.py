@@ -21,7 +21,7 @@ journal, show within an hour; 0 lists the whole store every time), or when an en
 the store's modification time of it differ by more than half the margin (a writer's clock too
 far off to trust). docs/format.md describes the journal so that another language's writer keeps it
 too. This module is the journal's names and a reader's cursor over them (the ``changes`` part of a
-store cache's state), pure: tracker/store_shipping.py puts entries, tracker/store_cache.py lists them.
+store cache's journal file), pure: tracker/store_shipping.py puts entries, tracker/store_cache.py lists them.
 """
 from __future__ import annotations
 
@@ -86,11 +86,10 @@ def is_journal_key(key: str) -> bool:
     return key.startswith(f"{CHANGES_FOLDER}/") or f"/{CHANGES_FOLDER}/" in key
 
 
-def full_listing_due(state: dict, now: float) -> bool:
+def full_listing_due(journal: dict | None, now: float) -> bool:
     """Whether a sync must list the whole store: no journal known (a first sync, a store without one,
-    a state of an older version), or the last whole listing is older than $TRACKER_STORE_FULL_LISTING_S
+    a cache of an older version), or the last whole listing is older than $TRACKER_STORE_FULL_LISTING_S
     (read at each sync, so that a person who removed runs by hand can ask for one now)."""
-    journal = state.get("changes")
     return not journal or not journal.get("journals") or now - journal.get("full_at", 0) >= full_listing_interval_s()
 
 
