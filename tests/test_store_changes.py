@@ -12,7 +12,6 @@ import sys
 import time
 from datetime import datetime, timezone
 
-import pytest
 
 from s3_server import s3_server  # noqa: F401 (a fixture)
 from scripts import script_env
