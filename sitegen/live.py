@@ -128,8 +128,10 @@ class LiveSite:
         self._running = False
         self._last_build = 0.0
 
-    def rebuild(self) -> BuildReport:
-        """Build (incrementally once a site exists) and bump the version of every page written."""
+    def rebuild(self, quiet_if_unchanged: bool = False) -> BuildReport:
+        """Build (incrementally once a site exists) and bump the version of every page written.
+        ``quiet_if_unchanged``: no on_build for a build that rendered no run (a check that found
+        nothing changed)."""
         report = build(self.options)
         with self._lock:
             self._build_number += 1
@@ -138,7 +140,8 @@ class LiveSite:
                     self._page_builds[relative] = self._build_number
             self._running = report.runs_running > 0
             self._last_build = time.monotonic()
-        self.on_build(report)
+        if report.runs_rendered or not quiet_if_unchanged:
+            self.on_build(report)
         return report
 
     def page_version(self, url_path: str) -> int:
@@ -191,6 +194,7 @@ class LiveSite:
                     return is_run_folder_name(relative.split(os.sep, 1)[0])
             return True
 
+        caught_up = False
         for changes in watchfiles.watch(*roots, stop_event=stop, debounce=DEBOUNCE_MS, step=100,
                                         rust_timeout=WATCH_TIMEOUT_MS, yield_on_timeout=True,
                                         raise_interrupt=False,
@@ -198,6 +202,14 @@ class LiveSite:
                                         and not path.startswith(out) and in_a_run(path)):
             if self.watched_folders() != roots:
                 return
+            if not caught_up:
+                caught_up = True
+                if not changes:
+                    # The watch has begun (it waited a timeout for changes): what changed before it,
+                    # during or after the last build, was not seen. A build finds it, and says
+                    # nothing when it found nothing.
+                    self._rebuild_reporting_errors(quiet_if_unchanged=True)
+                    continue
             with self._lock:
                 due = self._running and time.monotonic() - self._last_build >= RUNNING_RECHECK_S
                 wait = MIN_REBUILD_GAP_S - (time.monotonic() - self._last_build)
@@ -207,9 +219,9 @@ class LiveSite:
                 break
             self._rebuild_reporting_errors()
 
-    def _rebuild_reporting_errors(self) -> None:
+    def _rebuild_reporting_errors(self, quiet_if_unchanged: bool = False) -> None:
         try:
-            self.rebuild()
+            self.rebuild(quiet_if_unchanged)
         except Exception as exc:  # noqa: BLE001 - keep serving the last good site, and keep watching
             with self._lock:
                 self._last_build = time.monotonic()  # the gap holds after a failure too

@@ -236,3 +236,35 @@ def test_serve_into_a_bucket_is_one_line_and_exit_2(tmp_path):
     assert done.stderr.strip() == ("tracker serve: --out s3://bucket/site: serve builds into a local folder; "
                                    "publish to a bucket with 'tracker build --out URL'")
     assert not (tmp_path / "s3:").exists() and not os.path.exists("s3:")
+
+
+def test_a_change_made_before_the_watch_began_is_built_and_a_watch_that_finds_none_says_nothing(tmp_path):
+    """What changes between serve's first build and the moment its watch begins (or during that
+    build) sends no event: the watcher builds once as its watch begins, and reports only a build
+    that rendered something."""
+    import threading
+
+    from test_site_support import append_record, log_run
+
+    from sitegen.build import BuildOptions
+    from sitegen.live import LiveSite
+
+    folder = log_run(tmp_path / "runs", "before-the-watch", metrics=[{"loss": 1.0}])
+    reports = []
+    live = LiveSite(BuildOptions(runs=[str(tmp_path / "runs")], out=str(tmp_path / "site")), on_build=reports.append)
+    live.rebuild()
+    stop = threading.Event()
+
+    def watch_for_a_while() -> None:
+        watcher = threading.Thread(target=live.watch, args=(stop,), daemon=True)
+        watcher.start()
+        time.sleep(3)  # the watch begins, waits a timeout (1 s) for changes, then builds once
+        stop.set()
+        watcher.join(timeout=30)
+        stop.clear()
+
+    watch_for_a_while()  # nothing changed: a build that rendered nothing, not reported
+    assert len(reports) == 1
+    append_record(folder, {"type": "summary", "time": time.time(), "values": {"loss": 0.5}})  # no watch running
+    watch_for_a_while()
+    assert len(reports) == 2 and reports[1].runs_rendered == 1
