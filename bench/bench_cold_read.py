@@ -40,7 +40,7 @@ from functools import partial
 from pathlib import Path
 
 from bench_site import BUILD_ENV, append_point, build_argv, scan_floor_s, synthetic_runs
-from common import REPO_ROOT, markdown_table, median, print_report, run_facts
+from common import REPO_ROOT, markdown_table, median, print_report, run_facts, wall_and_cpu
 from sitegen.assets import plan_assets
 from sitegen.csv_spool import CsvSpool
 from sitegen.load import PAGE_POINTS_PER_SERIES, load_source, read_run
@@ -93,17 +93,7 @@ def timed_build(runs: Path, out: Path, env: dict, full: bool = True) -> tuple[fl
     when the workers came from a forkserver nobody waits for; each sample cost 1.4 ms of CPU, a
     fourteenth of a core taken from the build it timed on a two-core machine (the floor runs
     unsampled)."""
-    argv = build_argv(runs, out) + (["--full"] if full else [])
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT)
-    stderr = process.stderr.read()  # to its end: the build and its workers have closed it
-    process.stderr.close()
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, argv))} exited {process.returncode}: {stderr.decode()[-500:]}")
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall_and_cpu(build_argv(runs, out) + (["--full"] if full else []), env=env, cwd=REPO_ROOT)
 
 
 def light_install_env(shim: Path) -> dict:

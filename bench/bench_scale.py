@@ -33,14 +33,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench_site import BUILD_ENV, SCAN_FLOOR_CODE, append_point, build_argv, measure_index
-from common import git_revision, machine_description, markdown_table, median, today, verdict
+from common import git_revision, machine_description, markdown_table, median, today, verdict, wall_and_cpu
 from synthetic_runs import START_TIME, STEP_S, write_runs
 
 from tracker.end_state import FileState
@@ -72,16 +71,7 @@ def timed_with_cpu(argv: list[str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the process and of the children it waited for, as wait4 counts
     them: tracker build's forked stamp checks, sitegen/stamp_checks.py, and its render workers): on a
     shared machine the wall time is mostly the wait for a core, the CPU time what the command costs."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, env=BUILD_ENV, cwd=COMMANDS_CWD, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, argv))} exited {process.returncode}: {stderr.decode()[-500:]}")
-    return elapsed, usage.ru_utime + usage.ru_stime
+    return wall_and_cpu(argv, env=BUILD_ENV, cwd=COMMANDS_CWD)
 
 
 def scan_floor_s(runs: Path) -> float:

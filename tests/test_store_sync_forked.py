@@ -33,8 +33,7 @@ def test_a_store_synced_in_a_forked_child_leaves_this_process_without_s3fs_or_it
     store = f"s3://{name}/runs"
     folder = log_run(tmp_path / "local", "forked")
     sync_run(folder, store, os.path.basename(folder))
-    env = script_env(**{key: os.environ[key] for key in
-                        ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")})
+    env = script_env()  # the bucket fixture put the server's endpoint and credentials in the environment
 
     done = subprocess.run([sys.executable, "-c", SYNC_IN_A_CHILD, store, str(tmp_path / "cache")], env=env,
                           capture_output=True, text=True, timeout=120)
@@ -51,9 +50,7 @@ def test_tracker_build_from_a_store_in_its_own_process_builds_the_synced_runs(tm
     store = f"s3://{name}/runs"
     folder = log_run(tmp_path / "local", "built-from-store", metrics=[{"loss": 0.5}])
     sync_run(folder, store, os.path.basename(folder))
-    env = script_env(TRACKER_CACHE_DIR=str(tmp_path / "cache"), **{
-        key: os.environ[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-                                         "AWS_ENDPOINT_URL")})
+    env = script_env(TRACKER_CACHE_DIR=str(tmp_path / "cache"))  # with the bucket fixture's endpoint and credentials
 
     done = subprocess.run([sys.executable, "-m", "tracker.cli", "build", "--runs", store, "--out",
                            str(tmp_path / "site")], env=env, capture_output=True, text=True, timeout=300)
@@ -68,9 +65,7 @@ def test_tracker_build_from_a_store_to_a_bucket_in_its_own_process_publishes_the
     store = f"s3://{name}/runs"
     folder = log_run(tmp_path / "local", "published-from-store", metrics=[{"loss": 0.5}])
     sync_run(folder, store, os.path.basename(folder))
-    env = script_env(TRACKER_CACHE_DIR=str(tmp_path / "cache"), **{
-        key: os.environ[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-                                         "AWS_ENDPOINT_URL")})
+    env = script_env(TRACKER_CACHE_DIR=str(tmp_path / "cache"))  # with the bucket fixture's endpoint and credentials
 
     done = subprocess.run([sys.executable, "-m", "tracker.cli", "build", "--runs", store, "--out",
                            f"s3://{name}/site", "--cache", str(tmp_path / "ci-cache")], env=env,

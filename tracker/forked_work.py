@@ -38,16 +38,11 @@ class ForkedWork:
     def answer(self) -> bytes | None:
         """The bytes the child's work returned, waiting for them; None when it failed or was
         ended already."""
-        if self._ended:
+        if self._ended or self._fd is None:
             return None
-        chunks = []
-        try:
-            while chunk := os.read(self._fd, _READ_BYTES):
-                chunks.append(chunk)
-        except OSError:
-            chunks = None
+        answer = self._read_to_end()
         status = self.end(kill=False)
-        return None if status != 0 or chunks is None else b"".join(chunks)
+        return None if status != 0 else answer
 
     @property
     def answered(self) -> bool:
@@ -60,15 +55,20 @@ class ForkedWork:
         failed first). The child is left to ``end``, which waits for it."""
         if self._ended or self._fd is None:
             return None
+        answer = self._read_to_end()
+        os.close(self._fd)
+        self._fd = None
+        return answer or None
+
+    def _read_to_end(self) -> bytes | None:
+        """What the child wrote until it closed the pipe; None when reading failed."""
         chunks = []
         try:
             while chunk := os.read(self._fd, _READ_BYTES):
                 chunks.append(chunk)
         except OSError:
-            chunks = []
-        os.close(self._fd)
-        self._fd = None
-        return b"".join(chunks) or None
+            return None
+        return b"".join(chunks)
 
     def end(self, kill: bool = True) -> int | None:
         """Wait for the child, killed first unless its answer was read (a caller that fails

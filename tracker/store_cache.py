@@ -307,7 +307,7 @@ class StoreCache:
                 entry = parse_entry(path[len(root) + 1:], info)
                 if entry is None or entry.journal != prefix:
                     continue
-                off_s = None if entry.store_ms is None else (entry.store_ms - entry.time_ms) / 1000
+                off_s = entry.clock_offset_s
                 if off_s is not None and abs(off_s) > MARGIN_S / 2:
                     report.problems.append(
                         f"{without_credentials(self.url)}/{entry.key}: this change's time is {off_s:+.0f} s off the "

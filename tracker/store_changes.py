@@ -64,6 +64,12 @@ class ChangeEntry:
     run: str
     store_ms: int | None = None  # the store's modification time of it, where the listing gives one
 
+    @property
+    def clock_offset_s(self) -> float | None:
+        """How far the store's time of the entry is from the time in its name (seconds, positive
+        when the writer's clock is behind); None when the listing gave no time."""
+        return None if self.store_ms is None else (self.store_ms - self.time_ms) / 1000
+
 
 def parse_entry(key: str, info: dict | None = None) -> ChangeEntry | None:
     """The entry a key under the store's prefix names (with the store's time of it from the
@@ -133,13 +139,6 @@ def cursor_time_ms(entry: ChangeEntry) -> int:
     if entry.store_ms is None:
         return entry.time_ms
     return min(entry.time_ms, entry.store_ms + int(CLOCK_TOLERANCE_S * 1000))
-
-
-def clock_offset_s(entry: ChangeEntry, info: dict) -> float | None:
-    """How far the store's modification time of an entry is from the time in its name (seconds,
-    positive when the writer's clock is behind), or None when the listing gives no time."""
-    stored_s = store_time_s(info)
-    return None if stored_s is None else stored_s - entry.time_ms / 1000
 
 
 def store_time_s(info: dict) -> float | None:

@@ -38,11 +38,6 @@ def record_sync(cache_folder: str, touched: set[str]) -> int:
     return generation
 
 
-def current_generation(cache_folder: str) -> int:
-    log = _read(os.path.join(cache_folder, SYNCED_FILE))
-    return log["generation"] if log else 0
-
-
 def touched_since_listed(runs_folder: str) -> tuple[int, set[str] | None]:
     """(the generation now, the folders touched since the last listing noted its generation, or
     None when that is not known: no listing noted, a log cut since, an unknown generation)."""
@@ -109,28 +104,25 @@ def store_caches_listed(locations: list) -> tuple[dict[str, int], dict[str, set[
     """Of the runs folders a listing is about to read (as given; runs_root normalizes them), those
     that are a store's cache: ({runs folder: the generation now, to note once listed}, {runs folder:
     the folders touched since the last listing noted, where that is known})."""
-    generations, unchanged_except = {}, {}
-    for location in locations:
-        runs_folder = runs_root(location)
-        if not os.path.isfile(os.path.join(os.path.dirname(runs_folder), SYNCED_FILE)):
-            continue
-        generation, touched = touched_since_listed(runs_folder)
-        generations[runs_folder] = generation
-        if touched is not None:
-            unchanged_except[runs_folder] = touched
-    return generations, unchanged_except
+    return _store_caches(locations, touched_since_listed)
 
 
 def store_caches_built(locations: list, site: str, stamps_identity: list | None) -> tuple[dict[str, int], dict[str, set[str]]]:
     """store_caches_listed for a build of the site folder ``site``, whose stamps file is now
     ``stamps_identity``: ({runs folder: the generation now, to note once built}, {runs folder: the
     folders touched since the last build of that site, where that is known})."""
+    return _store_caches(locations, lambda runs_folder: touched_since_built(runs_folder, site, stamps_identity))
+
+
+def _store_caches(locations: list, touched_since) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """({runs folder: the generation now}, {runs folder: touched_since(it)'s folders, where known})
+    of those of ``locations`` that are a store's cache (a log of syncs beside them)."""
     generations, unchanged_except = {}, {}
     for location in locations:
         runs_folder = runs_root(location)
         if not os.path.isfile(os.path.join(os.path.dirname(runs_folder), SYNCED_FILE)):
             continue
-        generation, touched = touched_since_built(runs_folder, site, stamps_identity)
+        generation, touched = touched_since(runs_folder)
         generations[runs_folder] = generation
         if touched is not None:
             unchanged_except[runs_folder] = touched

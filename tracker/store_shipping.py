@@ -18,7 +18,7 @@ from .run_keys import is_events_file
 from .segments import (closed_segment_name, open_segment_name, parse_segment, plan_segments, segments_folder,
                        whole_lines, without_credentials)
 from .store_backends import own_filesystem
-from .store_changes import CLOCK_TOLERANCE_S, clock_offset_s, entry_name, parse_entry, writer_token
+from .store_changes import CLOCK_TOLERANCE_S, entry_name, parse_entry, writer_token
 
 SEGMENT_BYTES = int(float(os.environ.get("TRACKER_SEGMENT_MB", "4")) * 2**20)
 SEGMENT_AGE_S = float(os.environ.get("TRACKER_SEGMENT_AGE_S", "300"))
@@ -80,7 +80,7 @@ class Store:
         if self.clock_offset_s is None:  # the first entry: the store's time of it tells the offset
             self.clock_offset_s = 0.0
             try:
-                offset = clock_offset_s(parse_entry(name), self.fs.info(f"{self.base}/{name}"))
+                offset = parse_entry(name, self.fs.info(f"{self.base}/{name}")).clock_offset_s
             except Exception:  # a store that cannot say: names keep this machine's clock
                 offset = None
             if offset is not None and abs(offset) > CLOCK_TOLERANCE_S:

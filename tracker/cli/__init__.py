@@ -118,8 +118,7 @@ def read_stores_through_cache(args) -> None:
     process that owns itself syncs in forked children, running the command's ``warm_up``
     (its imports) meanwhile; a command that ``takes_runs_later`` (build) is handed the syncs
     (args.store_syncs) and waits for them when it is ready for its runs."""
-    runs = getattr(args, "runs", None) or None
-    locations = runs if isinstance(runs, list) else [runs or os.environ.get("TRACKER_DIR")]
+    locations = runs_locations(args)
     store = next((location for location in locations if "://" in str(location)), None)
     if store is None or args.command not in STORE_READING_COMMANDS | FOLDER_ONLY_COMMANDS:
         return  # a folder; or a command that writes runs (demo, import), for which a store is the client's
@@ -141,6 +140,12 @@ def read_stores_through_cache(args) -> None:
                                 poll_interval_s=STORE_POLL_INTERVAL_S if args.command in LIVE_COMMANDS else None,
                                 say=say, forks=args.ends_process, meanwhile=_warm_up(args))
     args.runs = resolved  # each of these commands takes --runs repeated: a list
+
+
+def runs_locations(args) -> list:
+    """The runs locations a command was given: its --runs, else $TRACKER_DIR (None: the default folder)."""
+    runs = getattr(args, "runs", None) or None
+    return runs if isinstance(runs, list) else [runs or os.environ.get("TRACKER_DIR")]
 
 
 def _warm_up(args):

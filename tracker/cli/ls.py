@@ -20,7 +20,7 @@ from ..store_generations import note_listed, store_caches_listed
 from ..ls_table_cache import (ColumnBasis, basis_holds, changes, column_basis, full_table, read_table,
                               spliced, table_shape, write_table)
 from ..values import replace_non_finite
-from . import add_runs_option, end_process
+from . import add_runs_option, end_process, runs_locations
 from ..formatting import (DEFAULT_METRIC_COLUMNS, DEFAULT_PARAM_COLUMNS, config_columns, format_column,
                           format_durations, format_time, format_value, run_fields, table)
 
@@ -58,9 +58,8 @@ def warm_up(args) -> None:
     caches' listing caches decoded ahead, which a sync never writes (0.5 s at 100,000 runs)."""
     from ..store_cache import RUNS_FOLDER, cache_folder  # here: a listing of folders never loads it (30 ms)
 
-    locations = args.runs if isinstance(args.runs, list) and args.runs else [args.runs or os.environ.get("TRACKER_DIR")]
     args.read_ahead = {}
-    for location in locations:
+    for location in runs_locations(args):
         if is_store_url(location):
             runs_folder = runs_root(os.path.join(cache_folder(location, getattr(args, "cache", None)), RUNS_FOLDER))
             args.read_ahead[runs_folder] = read_ahead(runs_folder)
