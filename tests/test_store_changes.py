@@ -12,7 +12,6 @@ import sys
 import time
 from datetime import datetime, timezone
 
-
 from s3_server import s3_server  # noqa: F401 (a fixture)
 from scripts import script_env
 from test_site_support import append_record, log_run
