@@ -3,7 +3,7 @@ line, the light-install shim really blocks msgspec, and the report states each t
 import json
 
 from bench_cold_read import (BREAKDOWN_STEPS, JSON_FLOOR_CODE, MSGSPEC_FLOOR_CODE, floor_s, light_install_env,
-                              render_report, step_breakdown, timed_build)
+                              measure_cold, render_report, step_breakdown, timed_build)
 from bench_site import BUILD_ENV
 from synthetic_runs import write_runs
 
@@ -63,3 +63,9 @@ def test_a_timed_build_is_the_build_and_a_failed_one_names_its_command(tmp_path)
         assert "tracker.cli build" in str(exc) and "not-a-site" in str(exc)
     else:
         raise AssertionError("a failed build must raise")
+
+
+def test_each_cold_round_builds_into_a_new_folder_and_the_sites_go_at_the_end(tmp_path):
+    cold = measure_cold(tmp_path, 2, 2, light=False)  # the site needs msgspec: no light-install build
+    assert cold["cold_s"] > 0 and cold["lines"] == 2 * 1007
+    assert not (tmp_path / "cold-sites-2").exists()
