@@ -78,7 +78,9 @@ class BuildOptions:
     unchanged_except: dict[str, set[str]] | None = None
     # the runs folders still being made ready (a store syncing in a forked child): called, once the
     # build has read what the last one left, for (runs, unchanged_except)
-    runs_ready: Callable[[], tuple[list[str], dict[str, set[str]] | None]] | None = None
+    runs_ready: Callable[[], tuple[list[str], dict[str, set[str]] | None, dict[str, list] | None]] | None = None
+    # {runs folder of unchanged_except: its run_keys.candidate_names, taken while its store synced}
+    names_listed: dict[str, list] | None = None
 
 
 @dataclass
@@ -136,12 +138,12 @@ def _build_locked(options: BuildOptions, theme, out: str, progress, keep: list |
     last = None
     if options.runs_ready is not None:  # read what the last build left while the runs folders are made ready
         last = _last_build(options, out, manifest)
-        options.runs, options.unchanged_except = options.runs_ready()
+        options.runs, options.unchanged_except, options.names_listed = options.runs_ready()
     roots, trusted = resolved_roots(options.runs), options.unchanged_except or {}
     with stamps_checked_aside(stamps, roots, allowed=forks and not all(root in trusted for root in roots)) as checks:
         # what the last build left, read while a child checks the stamps (discover asks it last)
         previous, incremental, known_ids, in_site, previous_data = last or _last_build(options, out, manifest)
-        found = discover(options.runs, stamps, checks, trusted)
+        found = discover(options.runs, stamps, checks, trusted, options.names_listed)
     choice = RunChoice(found, known_ids)
     assets, plotly = plan_assets(theme.static_dirs)
     settings = PageSettings(options.title or DEFAULT_TITLE, theme, plotly, f"tracker {__version__}", options.base_url,

@@ -15,7 +15,8 @@ from itertools import compress, repeat
 from operator import itemgetter, not_
 
 from tracker.layout import runs_root
-from tracker.run_keys import candidate_entries, candidate_names, folder_problem, scan_folder, stamp_holds
+from tracker.run_keys import (candidate_entries, candidate_names, folder_problem, names_since, scan_folder,
+                              stamp_holds)
 
 from .folder_stamps import FolderStamps
 from .stamp_checks import StampChecks
@@ -42,20 +43,24 @@ class Discovery:
 
 
 def discover(roots: list[str] | None, stamps: FolderStamps | None = None,
-             checks: StampChecks | None = None, unchanged_except: dict[str, set[str]] | None = None) -> Discovery:
+             checks: StampChecks | None = None, unchanged_except: dict[str, set[str]] | None = None,
+             names_listed: dict[str, list] | None = None) -> Discovery:
     """Every run folder under each runs folder (one folder per machine or CI job merges into one site).
     ``stamps``: the last build's, checked for each folder, and this build's added to them;
     ``checks``: a child checking them meanwhile (stamp_checks.py), asked once the folders are listed;
     ``unchanged_except``: {absolute runs folder: the names of its folders that may have changed
     since the last build}, for a runs folder whose only writer says so (a store's cache): the
-    stamps of the others hold without a stat."""
+    stamps of the others hold without a stat; ``names_listed``: {such a runs folder: its
+    candidate_names, taken while its store synced} (run_keys.names_since)."""
     stamps = stamps or FolderStamps()
     resolved = resolved_roots(roots)
     found = Discovery([], {}, resolved, [root for root in resolved if not os.path.isdir(root)])
     # A runs folder with stamps is listed by name alone (no entry objects): a stamp that holds
     # stat'ed its folder, and the names without one are told apart by a stat (folder_problem).
     by_name = [index < len(stamps.previous) and bool(stamps.previous[index]) for index in range(len(resolved))]
-    listings = [(candidate_names if by_name[index] else candidate_entries)(root) for index, root in enumerate(resolved)]
+    listings = [names_since(names_listed[root], unchanged_except[root], root)
+                if by_name[index] and root in (names_listed or {}) and root in (unchanged_except or {})
+                else (candidate_names if by_name[index] else candidate_entries)(root) for index, root in enumerate(resolved)]
     verdicts = checks.verdicts() if checks is not None else None
     if unchanged_except:
         verdicts = list(verdicts or [None] * len(resolved))

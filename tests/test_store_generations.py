@@ -18,7 +18,7 @@ from test_store_reading import bucket  # noqa: F401 (a fixture)
 
 from tracker.listing import list_runs
 from tracker.listing_cache import read_ahead
-from tracker.run_keys import RACY_S
+from tracker.run_keys import RACY_S, candidate_names, names_since
 from tracker.store_cache import cache_folder
 from tracker.store_generations import (LISTED_FILE, MAX_GENERATIONS, SYNCED_FILE, note_listed, record_sync,
                                        touched_since_listed)
@@ -71,8 +71,12 @@ def test_tracker_ls_after_a_sync_checks_only_the_folders_that_sync_touched(tmp_p
     append_record(os.path.join(runs_folder, os.path.basename(folders["b"])),
                   {"type": "summary", "time": time.time(), "values": {"loss": 0.5}})
 
+    new_run = log_run(tmp_path / "local", "d", metrics=[{"loss": 2.0}])
+    sync_run(new_run, store, os.path.basename(new_run))  # a run the store did not have: listed too
+
     rows = ls_rows(store)
 
+    assert rows["d"]["summary"]["loss"] == 2.0
     assert rows["a"]["summary"]["loss"] == 0.25  # the run the sync touched: read again
     assert rows["b"]["summary"]["loss"] == 1.0  # not checked: the log says no sync touched it
     os.remove(os.path.join(os.path.dirname(runs_folder), LISTED_FILE))
@@ -90,6 +94,22 @@ def test_a_listing_cache_read_ahead_is_used_only_while_its_file_is_the_one_read(
     list_runs(root)  # the file gains z's entry: the one read ahead is stale
     listing = list_runs(root, read_ahead={root: ahead})
     assert listing.caches[0] is not ahead.cached and sorted(row["name"] for row in listing.rows) == ["x", "y", "z"]
+
+
+def test_the_names_of_a_folder_listed_before_a_sync_are_brought_up_to_date_by_what_it_touched(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+    listed = candidate_names(str(tmp_path))
+    (tmp_path / "b").rmdir()
+    for name in ("d", "0"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "c").rmdir()  # gone, but no sync touched it: kept (the caller trusts every other name)
+
+    names = names_since(listed, {"b", "d", "0", "e", ".lock"}, str(tmp_path))
+
+    assert names == [(name, str(tmp_path / name), None) for name in ("0", "a", "c", "d")]
+    assert names_since(listed, {"a", "b", "c", "d", "0"}, str(tmp_path)) == candidate_names(str(tmp_path))
+    assert names_since(listed, set(), str(tmp_path)) is listed
 
 
 def built_loss(site, run_id: str) -> float:
@@ -120,9 +140,12 @@ def test_tracker_build_from_a_store_checks_only_the_folders_synced_since_its_las
     append_record(folders["a"], {"type": "summary", "time": time.time(), "values": {"loss": 0.25}})
     sync_run(folders["a"], store, ids["a"])
     append_record(os.path.join(runs_folder, ids["b"]), {"type": "summary", "time": time.time(), "values": {"loss": 0.5}})
+    new_run = log_run(tmp_path / "local", "c", metrics=[{"loss": 2.0}])
+    sync_run(new_run, store, os.path.basename(new_run))  # a run the store did not have: built too
 
-    build()
+    assert build().startswith("built 3 runs (2 re-rendered, 1 unchanged)")
 
+    assert built_loss(site, os.path.basename(new_run)) == 2.0
     assert built_loss(site, ids["a"]) == 0.25  # synced since the last build: read again
     assert built_loss(site, ids["b"]) == 1.0  # changed behind the syncs' back: not looked at
     os.remove(os.path.join(os.path.dirname(runs_folder), "built-generations.json"))

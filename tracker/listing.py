@@ -35,7 +35,7 @@ from .listing_cache import (LISTING_FILE, CachedRuns, CacheEntry, ReadAhead, cac
 from .parallel import PARALLEL_MIN_RUNS, RUNS_PER_TASK, map_on_cores
 from .reader import RunRecord, failure_reason, load_run
 from .run_keys import (FolderScan, candidate_entries, candidate_names, copy_rank, flat_stamp, flat_stamp_holds,
-                       folder_problem, scan_folder)
+                       folder_problem, names_since, scan_folder)
 from .tail_reading import row_from_files
 
 # Runs read from their ends go to worker processes only when the cores' share of the work saves
@@ -68,7 +68,8 @@ class Listing:
 
 def list_runs(*roots, now: float | None = None, forks: bool = False,
               unchanged_except: dict[str, set[str]] | None = None,
-              read_ahead: dict[str, ReadAhead | None] | None = None) -> Listing:
+              read_ahead: dict[str, ReadAhead | None] | None = None,
+              names_listed: dict[str, list] | None = None) -> Listing:
     """Every run under each runs folder (default: $TRACKER_DIR or ./tracker-runs). A run id found
     in several folders (a copy under another name, or the same run in several roots) is listed
     once, from the folder tracker.run_keys.copy_rank ranks first; the others are in ``copies``.
@@ -78,20 +79,23 @@ def list_runs(*roots, now: float | None = None, forks: bool = False,
     have changed since its listing cache was written}, for a folder whose only writer says so (a
     store's cache: store_generations.py); the stamps of the others are not checked.
     ``read_ahead``: {runs folder: its cache decoded ahead (listing_cache.read_ahead)}, taken while
-    the file is unchanged."""
+    the file is unchanged. ``names_listed``: {runs folder: its run_keys.candidate_names, taken
+    while its store synced}, for a folder of ``unchanged_except`` (run_keys.names_since)."""
     with cyclic_gc_paused():  # the rows: 10,000 runs' worth of dicts that hold no cycles
-        return _list_runs(roots, now, forks, unchanged_except or {}, read_ahead or {})
+        return _list_runs(roots, now, forks, unchanged_except or {}, read_ahead or {}, names_listed or {})
 
 
 def _list_runs(roots: tuple, now: float | None, forks: bool, unchanged_except: dict[str, set[str]],
-               read_ahead: dict[str, ReadAhead | None]) -> Listing:
+               read_ahead: dict[str, ReadAhead | None], names_listed: dict[str, list]) -> Listing:
     listing, rows_by_root = Listing(), []
     for root in roots or (None,):
         root = runs_root(root)
         changed = unchanged_except.get(root)
         if changed is not None:  # every folder's stamp holds but those of the changed ones
             cached = cached_since(root, read_ahead.get(root))[1]
-            names = candidate_names(root) if cached.entries else []
+            listed = names_listed.get(root)
+            names = [] if not cached.entries else candidate_names(root) if listed is None else \
+                names_since(listed, changed, root)
             checked = (names, _held_unless_changed(cached.entries, names, changed)) if names else None
         elif read_ahead.get(root) is not None:  # decoded already, if the file is the same: stamps checked here
             cached, checked = cached_since(root, read_ahead[root])[1], None

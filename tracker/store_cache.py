@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -542,6 +543,10 @@ class StoreSyncs:
                 self.caches[location] = StoreCache(location, cache_folder(location, cache_dir))
         self.children = {location: _forked_sync(cache) for location, cache in self.caches.items()} if forks else {}
 
+    def runs_folders(self) -> list[str]:
+        """The runs folder of each store's cache (synced once ``finish`` returns)."""
+        return [cache.runs_folder for cache in self.caches.values()]
+
     def finish(self, say=None) -> list:
         """The locations with each store's cache's runs folder in its place, once each is synced
         (``say`` gets each sync's line and problems); raises a StoreError of a store never synced."""
@@ -563,6 +568,10 @@ def _forked_sync(cache: StoreCache):
     """A child syncing ``cache``; it replies once the run folders are synced and then writes the
     cache's state (a tenth of a megabyte a thousand runs) while its parent reads them."""
     def work(reply) -> bytes:
+        # The collector off for the child's whole life (it ends with os._exit): the state's
+        # hundreds of thousands of containers hold no cycles, and a collection walking them took
+        # CPU from the command that waits for this answer.
+        gc.disable()
         try:
             report = cache.sync(on_applied=lambda synced: reply(_report_bytes(dataclasses.asdict(synced))))
         except StoreError as exc:

@@ -7,6 +7,8 @@ import os
 import sys
 from functools import partial
 
+from ..layout import runs_root
+from ..run_keys import candidate_names
 from ..segments import is_store_url
 from ..store_generations import note_built, store_caches_built
 from . import BUILD_MODULES, add_runs_option, add_site_options, end_process, require_site_packages
@@ -103,13 +105,15 @@ def run_build(args) -> int:
     return 0
 
 
-def _runs_synced(syncs, say, out: str, built: dict) -> tuple[list[str], dict[str, set[str]]]:
-    """BuildOptions.runs_ready of a build from stores: the runs folders once synced, and for each
-    store's cache, the folders its syncs touched since the last build of ``out`` noted its generation."""
+def _runs_synced(syncs, say, out: str, built: dict) -> tuple[list[str], dict[str, set[str]], dict[str, list]]:
+    """BuildOptions.runs_ready of a build from stores: the runs folders once synced; for each
+    store's cache, the folders its syncs touched since the last build of ``out`` noted its
+    generation; and its runs folder's names, listed while it synced (run_keys.names_since)."""
+    listed = {folder: candidate_names(folder) for folder in map(runs_root, syncs.runs_folders())}
     runs = syncs.finish(say)
     generations, unchanged_except = store_caches_built(runs, out, stamps_identity(out))
     built.update(generations)
-    return runs, unchanged_except
+    return runs, unchanged_except, {folder: names for folder, names in listed.items() if folder in unchanged_except}
 
 
 def stamps_identity(site: str) -> list | None:
