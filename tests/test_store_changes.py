@@ -18,8 +18,9 @@ from test_site_support import append_record, log_run
 from test_store_reading import bucket, put_run_folder  # noqa: F401 (a fixture)
 
 from tracker.store_cache import JOURNAL_FILE, StoreCache
-from tracker.store_changes import (MARGIN_S, ChangeEntry, entry_name, full_listing_due, is_journal_key,
-                                   journal_after_listing, next_journal, parse_entry, start_after)
+from tracker.store_changes import (MARGIN_S, MAX_JOURNAL_DAYS, ChangeEntry, entry_name, full_listing_due,
+                                   is_journal_key, journal_after_listing, journal_days, next_journal, parse_entry,
+                                   start_after)
 from tracker.store_shipping import Store
 from tracker.store_upload import sync_run
 
@@ -28,16 +29,31 @@ from tracker.store_upload import sync_run
 
 def test_an_entry_names_its_time_and_run_and_sorts_by_time():
     name = entry_name(1767225600.123, "a1b2c3", "run-7")
-    assert name == ".changes/1767225600123-a1b2c3/run-7"
+    assert name == ".changes/2026-01-01/1767225600123-a1b2c3/run-7"  # in the folder of its UTC day
     assert parse_entry(name) == ChangeEntry(name, "", 1767225600123, "run-7")
     nested = parse_entry("team-a/" + name)
     assert (nested.journal, nested.run) == ("team-a/", "team-a/run-7")
     assert entry_name(999.0, "f", "r") < entry_name(1000.0, "0", "r")  # zero-padded: by time, then token
-    assert start_after(1767225600123, margin_s=600) == ".changes/1767225000123"
+    assert entry_name(1767225599.999, "f", "r") < name  # the day before: its own folder, sorted first
+    assert start_after(1767225600123, margin_s=600) == ".changes/2025-12-31/1767225000123"
+    old = parse_entry(".changes/1767225600123-a1b2c3/run-7")  # the first version's name, without a day folder
+    assert (old.time_ms, old.run) == (1767225600123, "run-7")
     for key in ("run-7/.changes/x", ".changes/123-a/r", ".changes/1767225600123-a1", ".changes/1767225600123-a/r/x",
-                "team.changes/1767225600123-a/r", "run-7/console.log"):
+                "team.changes/1767225600123-a/r", "run-7/console.log", ".changes/2026-01-01/x/r",
+                ".changes/2026-01-01/1767225600123-a/r/x"):
         assert parse_entry(key) is None, key
     assert is_journal_key(name) and is_journal_key("team-a/" + name) and not is_journal_key("run-7/events.jsonl")
+
+
+def test_a_reader_looks_in_the_folder_of_each_day_since_its_cursor_and_lists_whole_past_a_week():
+    midnight_ms = 1767225600000  # 2026-01-01T00:00:00Z
+    assert journal_days(midnight_ms + 3_600_000, midnight_ms / 1000 + 7200, margin_s=600) == ["2026-01-01"]
+    # the cursor minus the margin falls in the day before; the store's clock may run past midnight
+    assert journal_days(midnight_ms + 300_000, midnight_ms / 1000 + 600, margin_s=600) == ["2025-12-31", "2026-01-01"]
+    assert journal_days(midnight_ms - 1_000_000, midnight_ms / 1000 - 700, margin_s=600) == ["2025-12-31"]
+    assert journal_days(midnight_ms - 1_000_000, midnight_ms / 1000 - 500, margin_s=600) == ["2025-12-31", "2026-01-01"]
+    assert len(journal_days(midnight_ms, midnight_ms / 1000 + 6 * 86_400, margin_s=0)) == MAX_JOURNAL_DAYS
+    assert journal_days(midnight_ms, midnight_ms / 1000 + 7 * 86_400, margin_s=0) is None
 
 
 def test_the_store_time_of_an_entry_keeps_a_clock_that_runs_ahead_from_moving_the_cursor():

@@ -52,7 +52,7 @@ from .forked_work import fork_work
 from .segments import SegmentGapError, assemble, is_store_url, without_credentials
 from .store_backends import BACKEND_MODULES, install_hint, list_after, list_files, missing_bucket, own_filesystem
 from .store_changes import (CHANGES_FOLDER, MARGIN_S, ChangeEntry, full_listing_due, is_journal_key,
-                            journal_after_listing, next_journal, parse_entry, start_after)
+                            journal_after_listing, journal_days, next_journal, parse_entry, start_after)
 from .store_generations import record_sync
 from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, merged_state,
                          next_state, object_version, plan_sync, safe_key, scoped_state)
@@ -291,19 +291,26 @@ class StoreCache:
 
     def _read_journal(self, journal: dict, report: SyncReport) -> tuple[dict, set[str]] | None:
         """(the journal's next state, the runs it names that changed since the last sync), listing
-        only the entries past each journal's cursor; None when the whole store must be listed
-        instead: an entry whose time is too far from the store's clock (named in report.problems)."""
+        only the entries past each journal's cursor, in the folders of the days since; None when
+        the whole store must be listed instead: an entry whose time is too far from the store's
+        clock (named in report.problems), a cursor more than MAX_JOURNAL_DAYS old."""
         fs, root = self._opened()
         fs.invalidate_cache()
         found = []
         for prefix, cursor in journal["journals"].items():
-            folder = f"{root}/{prefix}{CHANGES_FOLDER}"
-            try:
-                listed = list_after(fs, folder, f"{root}/{prefix}{start_after(cursor)}")
-            except FileNotFoundError:
-                listed = {}
-            except Exception as exc:
-                raise StoreError(self.url, f"listing {prefix}{CHANGES_FOLDER} failed: {type(exc).__name__}: {exc}") from exc
+            days = journal_days(cursor, time.time())
+            if days is None:
+                return None  # the cursor is days old: as many listings as days, or one whole one
+            listed = {}
+            for day in days:
+                folder = f"{root}/{prefix}{CHANGES_FOLDER}/{day}"
+                try:
+                    listed |= list_after(fs, folder, f"{root}/{prefix}{start_after(cursor)}")
+                except FileNotFoundError:
+                    pass
+                except Exception as exc:
+                    raise StoreError(self.url, f"listing {prefix}{CHANGES_FOLDER}/{day} failed: "
+                                               f"{type(exc).__name__}: {exc}") from exc
             for path, info in listed.items():
                 entry = parse_entry(path[len(root) + 1:], info)
                 if entry is None or entry.journal != prefix:

@@ -4,10 +4,13 @@ Listing every object of a store on every sync costs O(objects): at 100,000 runs 
 pages of 1,000 keys, many seconds and two hundred LIST requests each time ``tracker serve`` polls.
 So each uploader, after a round that uploaded anything, puts one empty object
 
-    <store>/.changes/<time ms:013d>-<writer token>/<run id>
+    <store>/.changes/<UTC day of the time>/<time ms:013d>-<writer token>/<run id>
 
 and then deletes the entry it put before: the journal holds each writer's latest entry, and names
-sort by time. The time is when the round's uploads were done, by the writer's clock corrected to
+sort by time. The day folder keeps a reader's listing to the days since its cursor: the entries
+of finished runs stay (one per writer, ever), and a listing of all of them, which GCS, Azure and
+file systems cannot start after a name, grew with every run the store ever had (on moto, a
+journal listing cost a sort of 100,000 entries). The time is when the round's uploads were done, by the writer's clock corrected to
 the store's (the store's modification time of its first entry tells the offset). A reader keeps
 how far it has read (its cursor) and lists only ``.changes/`` after ``cursor - margin``: the margin
 (TRACKER_STORE_CHANGES_MARGIN_S, default 600 s) covers entries that were put late (an upload
@@ -19,7 +22,8 @@ no journal (runs written by an older version, or by hand), when its last whole l
 TRACKER_STORE_FULL_LISTING_S (default 3,600 s: runs removed by hand, or a writer that keeps no
 journal, show within an hour; 0 lists the whole store every time), or when an entry's time and
 the store's modification time of it differ by more than half the margin (a writer's clock too
-far off to trust). docs/format.md describes the journal so that another language's writer keeps it
+far off to trust), or when its cursor lies more than MAX_JOURNAL_DAYS days back. Entries named
+without a day folder (the first version of the journal) count in a whole listing only. docs/format.md describes the journal so that another language's writer keeps it
 too. This module is the journal's names and a reader's cursor over them (the ``changes`` part of a
 store cache's journal file), pure: tracker/store_shipping.py puts entries, tracker/store_cache.py lists them.
 """
@@ -28,7 +32,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 CHANGES_FOLDER = ".changes"
 TIME_DIGITS = 13  # milliseconds since the epoch, zero-padded so that names sort by time
@@ -36,6 +40,8 @@ MARGIN_S = float(os.environ.get("TRACKER_STORE_CHANGES_MARGIN_S", "600"))
 FULL_LISTING_ENV = "TRACKER_STORE_FULL_LISTING_S"
 FULL_LISTING_S = 3600.0  # the default: runs removed by hand, or written without a journal, show within an hour
 CLOCK_TOLERANCE_S = 30.0  # a writer names its entries by the store's clock once its own is further off
+MAX_JOURNAL_DAYS = 7  # a cursor further back than this: the whole store is listed instead of each day's folder
+DAY_MS = 86_400_000
 
 
 def writer_token() -> str:
@@ -44,13 +50,31 @@ def writer_token() -> str:
 
 
 def entry_name(time_s: float, token: str, run_id: str) -> str:
-    """The entry's key under the store's prefix: ``.changes/<ms>-<token>/<run id>``."""
-    return f"{CHANGES_FOLDER}/{int(time_s * 1000):0{TIME_DIGITS}d}-{token}/{run_id}"
+    """The entry's key under the store's prefix: ``.changes/<day>/<ms>-<token>/<run id>``."""
+    time_ms = int(time_s * 1000)
+    return f"{CHANGES_FOLDER}/{day_folder(time_ms)}/{time_ms:0{TIME_DIGITS}d}-{token}/{run_id}"
+
+
+def day_folder(time_ms: int) -> str:
+    """The journal's folder of the entries of a time: its UTC day, ``YYYY-MM-DD``."""
+    return datetime.fromtimestamp(time_ms // DAY_MS * 86_400, timezone.utc).strftime("%Y-%m-%d")
 
 
 def start_after(cursor_ms: int, margin_s: float = MARGIN_S) -> str:
     """The name a listing of the journal starts after: entries from ``cursor - margin`` on."""
-    return f"{CHANGES_FOLDER}/{max(0, cursor_ms - int(margin_s * 1000)):0{TIME_DIGITS}d}"
+    from_ms = max(0, cursor_ms - int(margin_s * 1000))
+    return f"{CHANGES_FOLDER}/{day_folder(from_ms)}/{from_ms:0{TIME_DIGITS}d}"
+
+
+def journal_days(cursor_ms: int, now_s: float, margin_s: float = MARGIN_S) -> list[str] | None:
+    """The day folders a listing from ``cursor - margin`` to now (plus the margin: the store's
+    clock may be ahead of the reader's) looks in, oldest first; None when there are more than
+    MAX_JOURNAL_DAYS of them (the whole store is listed instead)."""
+    first = max(0, cursor_ms - int(margin_s * 1000)) // DAY_MS
+    last = max(first, int((now_s + margin_s) * 1000) // DAY_MS)
+    if last - first + 1 > MAX_JOURNAL_DAYS:
+        return None
+    return [day_folder(day * DAY_MS) for day in range(first, last + 1)]
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,9 @@ def parse_entry(key: str, info: dict | None = None) -> ChangeEntry | None:
     journal, marker, rest = key.rpartition(f"{CHANGES_FOLDER}/")
     if not marker or (journal and not journal.endswith("/")):
         return None
+    day, _, dated = rest.partition("/")
+    if len(day) == 10 and day[4] == "-" and day[7] == "-" and day.replace("-", "").isdecimal():
+        rest = dated  # past its day folder (the first version of the journal had none)
     stamp, slash, run_id = rest.partition("/")
     time_text = stamp[:TIME_DIGITS]
     if not slash or not run_id or "/" in run_id or run_id.startswith(".") or not time_text.isdecimal() \
