@@ -161,8 +161,11 @@ def names_since(listed: list[tuple[str, str, str | None]], changed: set[str], ro
     if not changed:
         return listed
     prefix = root if root.endswith(os.sep) else root + os.sep
-    names = [item for item in listed if item[0] not in changed]
-    for name in sorted(changed):
+    names = listed.copy()
+    for name in changed:  # each found by bisection in the sorted names: a few among 100,000
+        place = bisect.bisect_left(names, (name,))
+        if place < len(names) and names[place][0] == name:
+            del names[place]
         if not name.startswith(".") and "/" not in name and os.path.lexists(prefix + name):
             bisect.insort(names, (name, prefix + name, None))
     return names
