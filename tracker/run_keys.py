@@ -153,7 +153,8 @@ def candidate_names(root: str) -> list[tuple[str, str, str | None]]:
     return [(name, prefix + name, None) for name in names if not name.startswith(".")]  # is_run_folder_name
 
 
-def names_since(listed: list[tuple[str, str, str | None]], changed: set[str], root: str) -> list[tuple[str, str, str | None]]:
+def names_since(listed: list[tuple[str, str, str | None]], changed: set[str],
+                root: str) -> list[tuple[str, str, str | None]]:
     """candidate_names(root) now, from ``listed``, what it gave a moment ago, when only the names in
     ``changed`` can have come or gone since (a store's cache, whose sync logs each folder it
     touches: store_generations.py): those looked up again, a stat each, the others kept. A command

@@ -7,25 +7,26 @@ So each uploader, after a round that uploaded anything, puts one empty object
     <store>/.changes/<UTC day of the time>/<time ms:013d>-<writer token>/<run id>
 
 and then deletes the entry it put before: the journal holds each writer's latest entry, and names
-sort by time. The day folder keeps a reader's listing to the days since its cursor: the entries
-of finished runs stay (one per writer, ever), and a listing of all of them, which GCS, Azure and
-file systems cannot start after a name, grew with every run the store ever had (on moto, a
-journal listing cost a sort of 100,000 entries). The time is when the round's uploads were done, by the writer's clock corrected to
+sort by time. The time is when the round's uploads were done, by the writer's clock corrected to
 the store's (the store's modification time of its first entry tells the offset). A reader keeps
-how far it has read (its cursor) and lists only ``.changes/`` after ``cursor - margin``: the margin
-(TRACKER_STORE_CHANGES_MARGIN_S, default 600 s) covers entries that were put late (an upload
-round takes a while) and clocks a little off. For each entry it has not seen it lists that run's
-objects alone.
+how far it has read (its cursor) and lists only the day folders since ``cursor - margin``, after
+that name: the margin (TRACKER_STORE_CHANGES_MARGIN_S, default 600 s) covers entries that were put
+late (an upload round takes a while) and clocks a little off. For each entry it has not seen it
+lists that run's objects alone. The entries of finished runs stay (one per writer, ever): the day
+folders keep a reader's listing to the entries of the days since its cursor, where GCS, Azure and
+file systems, which cannot start a listing after a name, listed every entry the store ever had
+(and moto sorted all of them for each listing).
 
 A reader lists the whole store instead (as it always did) when it has no cursor, when the store has
 no journal (runs written by an older version, or by hand), when its last whole listing is older than
 TRACKER_STORE_FULL_LISTING_S (default 3,600 s: runs removed by hand, or a writer that keeps no
-journal, show within an hour; 0 lists the whole store every time), or when an entry's time and
-the store's modification time of it differ by more than half the margin (a writer's clock too
-far off to trust), or when its cursor lies more than MAX_JOURNAL_DAYS days back. Entries named
-without a day folder (the first version of the journal) count in a whole listing only. docs/format.md describes the journal so that another language's writer keeps it
-too. This module is the journal's names and a reader's cursor over them (the ``changes`` part of a
-store cache's journal file), pure: tracker/store_shipping.py puts entries, tracker/store_cache.py lists them.
+journal, show within an hour; 0 lists the whole store every time), when an entry's time and the
+store's modification time of it differ by more than half the margin (a writer's clock too far off
+to trust), or when its cursor lies more than MAX_JOURNAL_DAYS days back. Entries named without a
+day folder (the journal's first version) count in whole listings only. docs/format.md describes
+the journal so that another language's writer keeps it too. This module is the journal's names
+and a reader's cursor over them (the ``changes`` part of a store cache's journal file), pure:
+tracker/store_shipping.py puts entries, tracker/store_cache.py lists them.
 """
 from __future__ import annotations
 
