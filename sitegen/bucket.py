@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tracker.segments import without_credentials
+from tracker.store_urls import without_credentials
 from tracker.store_backends import install_hint, missing_bucket, own_filesystem
 
 from .errors import SiteError

@@ -32,7 +32,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from tracker.segments import without_credentials
+from tracker.store_urls import without_credentials
 from tracker.version import __version__
 
 from .bucket import Bucket, ObjectHeaders

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tracker.segments import (SegmentGapError, assemble, closed_segment_name, cut_at_lines, events_file_of,
-                              is_segmented, is_store_url, open_segment_name, parse_segment, plan_segments,
-                              segments_folder, whole_lines, without_credentials)
+                              is_segmented, open_segment_name, parse_segment, plan_segments, segments_folder,
+                              whole_lines)
+from tracker.store_urls import is_store_url, without_credentials
 
 EVENTS = b"".join(b'{"type":"metrics","step":%d,"time":1.0,"values":{"loss":0.5}}\n' % step for step in range(200))
 

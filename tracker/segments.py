@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 from .run_keys import is_events_file
 
@@ -24,28 +23,6 @@ SEGMENTS_SUFFIX = ".segments"  # <events file>.segments/ holds that file's segme
 OPEN_SUFFIX = ".open"
 OFFSET_DIGITS = 16  # zero-padded, so the names sort in offset order
 _SEGMENT_NAME = re.compile(r"^(\d{16})(\.open)?$")
-# A scheme of two characters or more, so that a Windows drive (C:\runs) is never taken for one.
-_STORE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
-_ACCOUNT_HOST_SCHEMES = {"abfs", "abfss", "az"}  # adlfs: <container>@<account host> is no credential
-
-
-def is_store_url(location) -> bool:
-    """Whether a runs location (``dir=``, ``$TRACKER_DIR``, ``--runs``) is an fsspec URL such as
-    ``s3://bucket/prefix``, rather than a local folder."""
-    return isinstance(location, str) and bool(_STORE_URL.match(location))
-
-
-def without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` removed: for messages and the files a spool or cache keeps.
-    Azure's ``abfs://container@account.dfs.core.windows.net/path`` keeps its ``container@``: it
-    names the container, and without it ``tracker sync`` would upload to another one."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    userinfo, host = parts.netloc.rsplit("@", 1)
-    if parts.scheme.lower() in _ACCOUNT_HOST_SCHEMES and ":" not in userinfo:
-        return url
-    return urlunsplit(parts._replace(netloc=host))
 
 
 def is_segmented(name: str) -> bool:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import socket
 import sys
 import time
 import warnings
@@ -13,9 +12,9 @@ from .active_run import current, set_current
 from .errors import ArgumentTypeError, NoActiveRunError, RunDirError, UsageError
 from .ids import new_run_id, random_suffix
 from .inputs import check_run_id, clean_tags, clean_text, config_mapping
-from .launchers import JobPlace, job_place
+from .launchers import JobPlace, host_name, job_place
 from .layout import MAIN_EVENTS_FILE, runs_root
-from .segments import is_store_url, without_credentials
+from .store_urls import is_store_url, without_credentials
 from .store_backends import missing_backend
 from .media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB
 from .run import Run
@@ -243,7 +242,7 @@ def _start_record(writer: RecordWriter, now: float, place: JobPlace, resumed: bo
     except Exception:
         user = None
     return {"type": "start", "writer": writer.writer_id, "time": now, "pid": os.getpid(),
-            "host": socket.gethostname(), "user": user, "resumed": resumed, "rank": place.rank,
+            "host": host_name(), "user": user, "resumed": resumed, "rank": place.rank,
             "local_rank": place.local_rank, "world_size": place.world_size, "node": place.node,
             "heartbeat_interval_s": writer.heartbeat_interval_s}
 

@@ -49,7 +49,8 @@ from .atomic_file import replace_file, replacing
 from .errors import TrackerError
 from .fast_json import decode_fast, encode_json
 from .forked_work import fork_work
-from .segments import SegmentGapError, assemble, is_store_url, without_credentials
+from .segments import SegmentGapError, assemble
+from .store_urls import is_store_url, without_credentials
 from .store_backends import BACKEND_MODULES, install_hint, list_after, list_files, missing_bucket, own_filesystem
 from .store_changes import (CHANGES_FOLDER, MARGIN_S, ChangeEntry, full_listing_due, is_journal_key,
                             journal_after_listing, journal_days, next_journal, parse_entry, start_after)

@@ -18,7 +18,8 @@ import warnings
 
 from .resume import PreviousRun, previous_run
 from .run_keys import is_events_file
-from .segments import assemble, events_file_of, parse_segment, plan_segments, segments_folder, without_credentials
+from .segments import assemble, events_file_of, parse_segment, plan_segments, segments_folder
+from .store_urls import without_credentials
 from .store_shipping import Store
 
 

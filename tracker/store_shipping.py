@@ -16,9 +16,10 @@ import time
 from .layout import MAIN_EVENTS_FILE
 from .run_keys import is_events_file
 from .segments import (closed_segment_name, open_segment_name, parse_segment, plan_segments, segments_folder,
-                       whole_lines, without_credentials)
+                       whole_lines)
 from .store_backends import own_filesystem
 from .store_changes import CLOCK_TOLERANCE_S, entry_name, parse_entry, writer_token
+from .store_urls import without_credentials
 
 SEGMENT_BYTES = int(float(os.environ.get("TRACKER_SEGMENT_MB", "4")) * 2**20)
 SEGMENT_AGE_S = float(os.environ.get("TRACKER_SEGMENT_AGE_S", "300"))

@@ -34,7 +34,7 @@ import warnings
 from .atomic_file import replace_file
 from .layout import MAIN_EVENTS_FILE
 from .run_keys import is_events_file
-from .segments import without_credentials
+from .store_urls import without_credentials
 from .store_backends import install_hint, protocol_of
 from .store_shipping import STORE_NOTE, CountingStore, EventsFileShrank, EventsShipper, FolderShipper, Store
 

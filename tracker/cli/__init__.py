@@ -123,7 +123,7 @@ def read_stores_through_cache(args) -> None:
     if store is None or args.command not in STORE_READING_COMMANDS | FOLDER_ONLY_COMMANDS:
         return  # a folder; or a command that writes runs (demo, import), for which a store is the client's
     if args.command in FOLDER_ONLY_COMMANDS:
-        from ..segments import without_credentials
+        from ..store_urls import without_credentials
 
         raise ValueError(f"--runs {without_credentials(store)}: tracker {args.command} writes beside the runs "
                          "it reads, so it takes a runs folder, not a store")

@@ -9,7 +9,7 @@ from functools import partial
 
 from ..layout import runs_root
 from ..run_keys import candidate_names
-from ..segments import is_store_url
+from ..store_urls import is_store_url
 from ..store_generations import note_built, store_caches_built
 from . import BUILD_MODULES, add_runs_option, add_site_options, end_process, require_site_packages
 

@@ -13,7 +13,7 @@ from ..cyclic_gc import cyclic_gc_paused
 from ..grouping import DATASET_PREFIXES, group_rows, metric_aggregates
 from ..listing import list_runs
 from ..listing_cache import read_ahead
-from ..segments import is_store_url
+from ..store_urls import is_store_url
 from ..reader import copy_message, load_run
 from ..run_keys import candidate_names
 from ..layout import runs_root

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import threading
 
-from ..segments import is_store_url, without_credentials
+from ..store_urls import is_store_url, without_credentials
 from . import SERVE_MODULES, add_runs_option, add_site_options, require_site_packages
 
 LOCAL_HOST = "127.0.0.1"

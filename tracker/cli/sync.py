@@ -9,7 +9,7 @@ import sys
 import time
 
 from ..run_keys import is_events_file
-from ..segments import without_credentials
+from ..store_urls import without_credentials
 from ..store_upload import (STORE_NOTE, keeps_spool, read_store_note, spool_root, store_heartbeat_interval_s,
                             sync_run)
 
