@@ -302,11 +302,11 @@ class StoreCache:
             days = journal_days(cursor, time.time())
             if days is None:
                 return None  # the cursor is days old: as many listings as days, or one whole one
-            listed = {}
+            listed, after = {}, f"{root}/{prefix}{start_after(cursor)}"
             for day in days:
                 folder = f"{root}/{prefix}{CHANGES_FOLDER}/{day}"
                 try:
-                    listed |= list_after(fs, folder, f"{root}/{prefix}{start_after(cursor)}")
+                    listed |= list_after(fs, folder, after)
                 except FileNotFoundError:
                     pass
                 except Exception as exc:

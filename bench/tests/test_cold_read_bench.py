@@ -65,7 +65,17 @@ def test_a_timed_build_is_the_build_and_a_failed_one_names_its_command(tmp_path)
         raise AssertionError("a failed build must raise")
 
 
-def test_each_cold_round_builds_into_a_new_folder_and_the_sites_go_at_the_end(tmp_path):
+def test_each_cold_round_builds_into_a_new_folder_and_the_sites_go_at_the_end(tmp_path, monkeypatch):
+    import bench_cold_read
+
+    outs = []
+
+    def recorded(runs, out, env, full=True):  # the real build, each site folder noted as it is built
+        outs.append((out, out.exists()))
+        return timed_build(runs, out, env, full)
+
+    monkeypatch.setattr(bench_cold_read, "timed_build", recorded)
     cold = measure_cold(tmp_path, 2, 2, light=False)  # the site needs msgspec: no light-install build
     assert cold["cold_s"] > 0 and cold["lines"] == 2 * 1007
+    assert len({out for out, _ in outs}) == 2 and not any(existed for _, existed in outs)
     assert not (tmp_path / "cold-sites-2").exists()
