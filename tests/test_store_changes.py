@@ -18,9 +18,11 @@ from test_site_support import append_record, log_run
 from test_store_reading import bucket, put_run_folder  # noqa: F401 (a fixture)
 
 from tracker.store_cache import JOURNAL_FILE, StoreCache
-from tracker.store_changes import (MARGIN_S, MAX_JOURNAL_DAYS, ChangeEntry, entry_name, full_listing_due,
-                                   is_journal_key, journal_after_listing, journal_days, next_journal, parse_entry,
-                                   start_after)
+from tracker.store_changes import (MARGIN_S, MAX_ENTRY_CHANGES, MAX_JOURNAL_DAYS, ChangeEntry, EntryChanges,
+                                   chained_changes, entry_body, entry_name, full_listing_due, is_journal_key,
+                                   journal_after_listing, journal_days, next_chains, next_journal, parse_entry,
+                                   parse_entry_body, start_after)
+from tracker.segments import closed_segment_name, open_segment_name
 from tracker.store_shipping import Store
 from tracker.store_upload import sync_run
 
@@ -30,7 +32,8 @@ from tracker.store_upload import sync_run
 def test_an_entry_names_its_time_and_run_and_sorts_by_time():
     name = entry_name(1767225600.123, "a1b2c3", "run-7")
     assert name == ".changes/2026-01-01/1767225600123-a1b2c3/run-7"  # in the folder of its UTC day
-    assert parse_entry(name) == ChangeEntry(name, "", 1767225600123, "run-7")
+    assert parse_entry(name) == ChangeEntry(name, "", 1767225600123, "run-7", token="a1b2c3")
+    assert parse_entry(name).chain == "a1b2c3/run-7"  # one writer's entries of one run
     nested = parse_entry("team-a/" + name)
     assert (nested.journal, nested.run) == ("team-a/", "team-a/run-7")
     assert entry_name(999.0, "f", "r") < entry_name(1000.0, "0", "r")  # zero-padded: by time, then token
@@ -71,12 +74,48 @@ def test_a_reader_lists_again_each_entry_within_the_margin_and_syncs_only_runs_i
     journal = journal_after_listing(first, listed_at=1002.0)
     assert journal["journals"] == {"": 1_001_000} and len(journal["seen"]) == 2
     newer = parse_entry(entry_name(1005.0, "w1", "a"))  # w1 wrote again (and deleted its first entry)
-    after, runs = next_journal(journal, [first[1], newer])
-    assert runs == {"a"} and after["journals"] == {"": 1_005_000}
-    assert next_journal(after, [first[1], newer])[1] == set()  # nothing new: nothing to list
+    after, fresh = next_journal(journal, [first[1], newer])
+    assert fresh == [newer] and after["journals"] == {"": 1_005_000}
+    assert next_journal(after, [first[1], newer])[1] == []  # nothing new: nothing to list
     late = 1005.0 + MARGIN_S + 10
     after_late, _ = next_journal(after, [parse_entry(entry_name(late, "w3", "c"))])
     assert after_late["seen"] == [entry_name(late, "w3", "c")]  # older entries drop out of the margin
+
+
+def test_an_entry_body_names_the_entry_before_and_what_was_put_and_deleted_since():
+    body = entry_body(".changes/2026-01-01/1-w/r", {"events.jsonl.segments/0000000000000010": 42}, {"x.open"})
+    assert parse_entry_body(body) == EntryChanges(".changes/2026-01-01/1-w/r",
+                                                  {"events.jsonl.segments/0000000000000010": 42}, ["x.open"])
+    assert parse_entry_body(entry_body(None, {"a": 1}, set())).previous is None  # a writer's first
+    too_many = {f"media/{n}.png": 1 for n in range(MAX_ENTRY_CHANGES + 1)}
+    assert parse_entry_body(entry_body(None, too_many, set())) is None  # names none: readers list the run
+    for bad in (b"", b"{}", b"[1]", b'{"previous": 1, "put": {}, "deleted": []}',
+                b'{"previous": null, "put": {"../x": 1}, "deleted": []}',
+                b'{"previous": null, "put": {"a": -1}, "deleted": []}',
+                b'{"previous": null, "put": {}, "deleted": ["a//b"]}', b"\xff"):
+        assert parse_entry_body(bad) is None, bad
+
+
+def test_a_run_is_brought_up_to_date_from_its_entries_only_where_each_writer_s_chain_is_unbroken():
+    def entry(time_s, token, run):
+        return parse_entry(entry_name(time_s, token, run))
+
+    a1, a2, a3 = entry(10.0, "wa", "a"), entry(20.0, "wa", "a"), entry(30.0, "wa", "a")
+    b1, b2 = entry(11.0, "wb", "b"), entry(21.0, "wb", "b")
+    c1 = entry(12.0, "wc", "c")
+    chains = {a1.chain: a1.key, b1.chain: b1.key}
+    put = {"events.jsonl.segments/0000000000000100": 7}
+    bodies = {a2.key: EntryChanges(a1.key, put, []), a3.key: EntryChanges(a2.key, {}, ["console.log"]),
+              b2.key: EntryChanges(a1.key, put, []),  # names another writer's entry: not b's chain
+              c1.key: EntryChanges(None, put, [])}     # a writer's first: its run is listed
+    chained = chained_changes([a2, a3, b2, c1], chains, bodies)
+    assert list(chained) == ["a"] and [key for key, _ in chained["a"]] == [a2.key, a3.key]
+    assert chained_changes([a3], chains, bodies) == {}  # a2 missed: the chain is broken
+    assert chained_changes([a2], chains, {}) == {}      # its body unread (gone since): listed
+
+    after = next_chains(chains, [a2, a3, b2, c1], {"a", "c"}, now_s=40.0)
+    assert after == {a1.chain: a3.key, c1.chain: c1.key}  # b not brought up to date: its next entry lists it
+    assert next_chains(after, [], set(), now_s=30.0 + (MAX_JOURNAL_DAYS + 1) * 86_400) == {}  # long quiet
 
 
 def test_a_whole_listing_is_due_without_a_journal_or_once_the_last_is_an_hour_old(monkeypatch):
@@ -163,6 +202,75 @@ def test_a_sync_after_one_changed_run_lists_the_journal_and_that_run_only(tmp_pa
     fresh = StoreCache(store, str(tmp_path / "fresh"))
     assert fresh.sync().changed_runs is None
     assert same_folders(cache.runs_folder, fresh.runs_folder)  # the same runs as a whole listing gives
+
+
+def test_a_sync_after_each_round_applies_what_the_entry_names_and_lists_the_run_only_past_a_missed_round(
+        tmp_path, bucket, s3_server):
+    name, fs = bucket
+    store_url = f"s3://{name}/runs"
+    steady = log_run(tmp_path / "local", "steady", metrics=[{"loss": 0.5}])
+    sync_run(steady, store_url, "steady")  # another run: the store holds more than the one that changes
+    folder = log_run(tmp_path / "local", "live", metrics=[{"loss": 1.0 / (s + 1)} for s in range(80)])
+    with open(os.path.join(folder, "events.jsonl"), "rb") as handle:
+        events = handle.read()
+    cuts = [index + 1 for index, byte in enumerate(events) if byte == ord("\n")]
+    pieces = [events[start:end] for start, end in zip([0, *cuts[9:80:10]], cuts[9:80:10] + [len(events)])]
+    writer = Store(store_url, "live")  # as the uploader ships it: closed segments, an open one, whole files
+    shipped = [0]
+
+    def round_of(number: int) -> None:
+        offset = shipped[0]
+        writer.put_bytes(f"events.jsonl.segments/{closed_segment_name(offset)}", pieces[number])
+        shipped[0] += len(pieces[number])
+        if number:
+            writer.delete(f"events.jsonl.segments/{open_segment_name(offset)}")
+        writer.put_bytes(f"events.jsonl.segments/{open_segment_name(shipped[0])}", pieces[number + 1][:20])
+        writer.put_bytes("console.log", f"round {number}\n".encode())
+        if number == 1:
+            writer.put_bytes("notes.txt", b"gone in the next round")
+        elif number == 2:
+            writer.delete("notes.txt")
+        writer.note_changes()
+
+    cache = StoreCache(store_url, str(tmp_path / "cache"))
+
+    def synced_as_a_whole_listing_gives() -> bool:
+        fresh = StoreCache(store_url, str(tmp_path / f"fresh-{len(os.listdir(tmp_path))}"))
+        return fresh.sync().changed_runs is None and same_folders(cache.runs_folder, fresh.runs_folder)
+
+    round_of(0)
+    cache.sync()  # the first sync lists the whole store
+    round_of(1)
+    s3_server.requests.clear()
+    cache.sync()
+    assert s3_server.listings(name) == 2  # the journal, then the run: where its writer's chain begins
+    round_of(2)
+    s3_server.requests.clear()
+    report = cache.sync()
+    assert report.changed_runs == 1 and not report.problems
+    assert s3_server.listings(name) == 1  # the journal alone: the entry said what changed
+    gets = s3_server.object_gets(name)
+    assert sorted(key.rsplit("/", 1)[-1] for key in gets if "/.changes/" not in f"/{key}") == sorted(
+        [closed_segment_name(len(pieces[0]) + len(pieces[1])), open_segment_name(sum(map(len, pieces[:3]))),
+         "console.log"])
+    assert len([key for key in gets if key.startswith("runs/.changes/")]) == 1  # its body
+    assert not os.path.exists(os.path.join(cache.runs_folder, "live", "notes.txt"))  # deleted in that round
+    assert synced_as_a_whole_listing_gives()
+
+    round_of(3)
+    round_of(4)  # the reader misses a round: the entry it would follow on from is gone
+    s3_server.requests.clear()
+    assert cache.sync().changed_runs == 1
+    assert s3_server.listings(name) == 2  # the journal, then the run
+    assert synced_as_a_whole_listing_gives()
+
+    round_of(5)  # the chain taken up again from the listing's entry
+    s3_server.requests.clear()
+    cache.sync()
+    assert s3_server.listings(name) == 1
+    assert synced_as_a_whole_listing_gives()
+    with open(os.path.join(cache.runs_folder, "live", "events.jsonl"), "rb") as handle:
+        assert handle.read() == events[:shipped[0]] + pieces[6][:20]  # every closed byte, then the open ones
 
 
 def test_a_store_without_a_journal_is_listed_whole_every_time(tmp_path, bucket, s3_server):

@@ -74,6 +74,17 @@ def list_after(fs, folder: str, after: str) -> dict[str, dict]:
     return {path: info for path, info in fs.find(folder, withdirs=False, detail=True).items() if path > after}
 
 
+def fetch_all(fs, paths: list[str]) -> dict[str, bytes | Exception]:
+    """Each path's bytes, or the exception its fetch raised (FileNotFoundError when it is gone),
+    fetched together (s3fs fetches them concurrently)."""
+    if not paths:
+        return {}
+    answers = fs.cat(paths, on_error="return")
+    if len(paths) == 1 and not isinstance(answers, dict):  # cat() of one path answers its bytes
+        answers = {paths[0]: answers}
+    return {path: answers.get(path, FileNotFoundError(path)) for path in paths}
+
+
 def missing_backend(url: str) -> str | None:
     """What to install for ``url`` (fsspec and, for s3://, s3fs...), found without importing them
     (fsspec alone takes about half a second to import), or None when it is installed."""

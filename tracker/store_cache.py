@@ -51,12 +51,14 @@ from .fast_json import decode_fast, encode_json
 from .forked_work import fork_work
 from .segments import SegmentGapError, assemble
 from .store_urls import is_store_url, without_credentials
-from .store_backends import BACKEND_MODULES, install_hint, list_after, list_files, missing_bucket, own_filesystem
-from .store_changes import (CHANGES_FOLDER, MARGIN_S, ChangeEntry, full_listing_due, is_journal_key,
-                            journal_after_listing, journal_days, next_journal, parse_entry, start_after)
+from .store_backends import (BACKEND_MODULES, fetch_all, install_hint, list_after, list_files, missing_bucket,
+                             own_filesystem)
+from .store_changes import (CHANGES_FOLDER, MARGIN_S, ChangeEntry, EntryChanges, chained_changes, full_listing_due,
+                            is_journal_key, journal_after_listing, journal_days, next_chains, next_journal,
+                            parse_entry, parse_entry_body, start_after)
 from .store_generations import record_sync
 from .store_plan import (STATE_FORMAT, EventsPlan, StoreObject, SyncPlan, empty_state, is_segment_key, merged_state,
-                         next_state, object_version, plan_sync, safe_key, scoped_state)
+                         next_state, object_version, objects_after_changes, plan_sync, safe_key, scoped_state)
 
 CACHE_DIR_ENV = "TRACKER_CACHE_DIR"
 STATE_FILE = "store-state.json"
@@ -200,14 +202,20 @@ class StoreCache:
                 if changed is None:
                     state = empty_state() if fresh else self._read_state()
                     listed, new_journal = self._list()
+                    new_journal["chains"] = journal.get("chains", {}) if journal else {}  # what they say still holds
                     scoped, runs = state, None
                 else:
-                    new_journal, runs = changed
+                    new_journal, entries = changed
+                    runs = {entry.run for entry in entries}
                     if runs:
-                        with self._state_read_aside() as reading:  # decoded while the store lists the runs
-                            listed = self._list_runs(runs)
+                        chains = new_journal["chains"]
+                        with self._state_read_aside() as reading:  # decoded while the store answers
+                            bodies = self._entry_bodies([entry for entry in entries if entry.chain in chains])
+                            chained = chained_changes(entries, chains, bodies)
+                            listed = self._list_runs(runs - chained.keys())  # the others' entries say what changed
                         state = reading.state
                         scoped = scoped_state(state, runs)
+                        listed |= objects_after_changes(scoped, chained)
                     else:
                         listed = {}
             except StoreError as exc:
@@ -220,10 +228,10 @@ class StoreCache:
                 plan = plan_sync(listed, scoped, self._local_size)
                 if runs is not None:  # only these runs were listed: a run is gone when none of its objects is
                     plan.removed_runs = sorted(run for run in runs if not any(key.startswith(run + "/") for key in listed))
-                applied, closed_ends = set(), dict(scoped["closed"])
+                applied, closed_ends, failed = set(), dict(scoped["closed"]), set()
                 # A batch at a time: a first sync of 100,000 runs would otherwise hold every byte at once.
                 for batch in plan.batches(DOWNLOAD_BATCH):
-                    fetched = self._download([listed[key] for key in batch.keys()], report)
+                    fetched = self._download([listed[key] for key in batch.keys()], report, failed)
                     applied |= self._write_files(batch.files, fetched)
                     applied |= self._extend_events(batch.events, fetched, closed_ends, report)
                 report.removed = self._remove(plan)
@@ -231,6 +239,9 @@ class StoreCache:
                 if touched:
                     record_sync(self.folder, touched)
                 after = next_state(scoped, listed, applied, closed_ends, without_credentials(self.url), plan.segmented)
+                if runs is not None:  # a run with a download failed is listed on its next change: the entries miss it
+                    done = {run for run in runs if not any(key.startswith(run + "/") for key in failed)}
+                    new_journal["chains"] = next_chains(new_journal["chains"], entries, done, time.time())
             report.listed = len(listed)
             report.runs = len({key.split("/", 1)[0] for key in listed})
             report.changed_runs = None if runs is None else len(runs)
@@ -290,8 +301,8 @@ class StoreCache:
             objects |= self._objects(found, root)[0]
         return objects
 
-    def _read_journal(self, journal: dict, report: SyncReport) -> tuple[dict, set[str]] | None:
-        """(the journal's next state, the runs it names that changed since the last sync), listing
+    def _read_journal(self, journal: dict, report: SyncReport) -> tuple[dict, list[ChangeEntry]] | None:
+        """(the journal's next state, the entries not seen before: their runs changed), listing
         only the entries past each journal's cursor, in the folders of the days since; None when
         the whole store must be listed instead: an entry whose time is too far from the store's
         clock (named in report.problems), a cursor more than MAX_JOURNAL_DAYS old."""
@@ -340,10 +351,22 @@ class StoreCache:
                 objects[key] = StoreObject(key, int(info.get("size") or 0), object_version(info))
         return objects, entries
 
-    def _download(self, objects: list[StoreObject], report: SyncReport) -> dict[str, bytes | str]:
+    def _entry_bodies(self, entries: list[ChangeEntry]) -> dict[str, EntryChanges]:
+        """The changes each entry's body names, by entry key, fetched together; those gone since
+        the listing (the writer put its next one), unreadable or naming none are left out."""
+        fs, root = self._opened()
+        paths = {f"{root}/{entry.key}": entry.key for entry in entries}
+        try:
+            answers = fetch_all(fs, list(paths))
+        except Exception:  # the store failed here: the runs are listed instead, and fail there if it is down
+            return {}
+        bodies = {paths[path]: parse_entry_body(answer) for path, answer in answers.items() if isinstance(answer, bytes)}
+        return {key: body for key, body in bodies.items() if body is not None}
+
+    def _download(self, objects: list[StoreObject], report: SyncReport, failed: set[str]) -> dict[str, bytes | str]:
         """{key: bytes, or the path of a temporary file for a large plain file}. An object that
-        failed is left out (fetched again next sync) and named in report.problems; one deleted
-        since the listing (a closed open segment) is left out silently."""
+        failed is left out (fetched again next sync), named in report.problems and added to
+        ``failed``; one deleted since the listing (a closed open segment) is left out silently."""
         fs, root = self._opened()
         fetched: dict[str, bytes | str] = {}
         large = [obj for obj in objects if obj.size > LARGE_FILE_BYTES and not is_segment_key(obj.key)]
@@ -351,16 +374,15 @@ class StoreCache:
         for start in range(0, len(small), DOWNLOAD_BATCH):
             paths = {f"{root}/{obj.key}": obj.key for obj in small[start:start + DOWNLOAD_BATCH]}
             try:
-                answers = fs.cat(list(paths), on_error="return")
+                answers = fetch_all(fs, list(paths))
             except Exception as exc:
                 answers = dict.fromkeys(paths, exc)
-            if len(paths) == 1 and not isinstance(answers, dict):  # cat() of one path answers its bytes
-                answers = {next(iter(paths)): answers}
-            for path, key in paths.items():
-                answer = answers.get(path, FileNotFoundError(path))
+            for path, answer in answers.items():
+                key = paths[path]
                 if isinstance(answer, bytes):
                     fetched[key] = answer
                 elif not isinstance(answer, FileNotFoundError):
+                    failed.add(key)
                     report.problems.append(f"{without_credentials(self.url)}/{key}: download failed: {answer}")
         for obj in large:
             incoming = os.path.join(self.folder, "incoming")
@@ -373,6 +395,7 @@ class StoreCache:
             except Exception as exc:
                 os.remove(local)
                 if not isinstance(exc, FileNotFoundError):
+                    failed.add(obj.key)
                     report.problems.append(f"{without_credentials(self.url)}/{obj.key}: download failed: {exc}")
         report.downloaded += len(fetched)
         report.downloaded_bytes += sum(len(data) if isinstance(data, bytes) else os.path.getsize(data)
@@ -452,7 +475,8 @@ class StoreCache:
         except (OSError, ValueError):
             return None
         valid = isinstance(journal, dict) and isinstance(journal.get("journals"), dict) and \
-            isinstance(journal.get("seen"), list) and isinstance(journal.get("full_at"), (int, float))
+            isinstance(journal.get("seen"), list) and isinstance(journal.get("full_at"), (int, float)) and \
+            isinstance(journal.setdefault("chains", {}), dict)  # a cache of the version before chains has none
         return journal if valid else None
 
     @contextlib.contextmanager

@@ -12,7 +12,14 @@ the store's (the store's modification time of its first entry tells the offset).
 how far it has read (its cursor) and lists only the day folders since ``cursor - margin``, after
 that name: the margin (TRACKER_STORE_CHANGES_MARGIN_S, default 600 s) covers entries that were put
 late (an upload round takes a while) and clocks a little off. For each entry it has not seen it
-lists that run's objects alone. The entries of finished runs stay (one per writer, ever): the day
+lists that run's objects alone, unless the entry says what changed: its body names the objects
+the writer put (with their sizes) and deleted since its entry before, and that entry's key. A
+reader that applied that entry before (its ``chains``: the last entry applied of each writer of a
+run) applies these changes instead of listing the run, which on a store of many objects costs
+more than the rest of the sync (moto walks every key of the bucket for each listing). A writer's
+first entry, a chain the reader did not follow (it missed a round: the entry it would need is
+gone), an entry with no body (an older writer) or one naming more than MAX_ENTRY_CHANGES objects
+all mean a listing of the run, as before. The entries of finished runs stay (one per writer, ever): the day
 folders keep a reader's listing to the entries of the days since its cursor, where GCS, Azure and
 file systems, which cannot start a listing after a name, listed every entry the store ever had
 (and moto sorted all of them for each listing).
@@ -30,6 +37,7 @@ tracker/store_shipping.py puts entries, tracker/store_cache.py lists them.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -43,6 +51,7 @@ FULL_LISTING_S = 3600.0  # the default: runs removed by hand, or written without
 CLOCK_TOLERANCE_S = 30.0  # a writer names its entries by the store's clock once its own is further off
 MAX_JOURNAL_DAYS = 7  # a cursor further back than this: the whole store is listed instead of each day's folder
 DAY_MS = 86_400_000
+MAX_ENTRY_CHANGES = 1_000  # objects an entry names at most; past this it names none and readers list the run
 
 
 def writer_token() -> str:
@@ -88,6 +97,12 @@ class ChangeEntry:
     time_ms: int
     run: str
     store_ms: int | None = None  # the store's modification time of it, where the listing gives one
+    token: str = ""
+
+    @property
+    def chain(self) -> str:
+        """The entries of one writer of one run, each naming the one it replaced: ``<token>/<run>``."""
+        return f"{self.token}/{self.run}"
 
     @property
     def clock_offset_s(self) -> float | None:
@@ -110,9 +125,9 @@ def parse_entry(key: str, info: dict | None = None) -> ChangeEntry | None:
     if not slash or not run_id or "/" in run_id or run_id.startswith(".") or not time_text.isdecimal() \
             or len(time_text) != TIME_DIGITS or stamp[TIME_DIGITS:TIME_DIGITS + 1] != "-":
         return None
-    entry = ChangeEntry(key, journal, int(time_text), journal + run_id)
     stored_s = store_time_s(info) if info else None
-    return entry if stored_s is None else ChangeEntry(key, journal, entry.time_ms, entry.run, int(stored_s * 1000))
+    return ChangeEntry(key, journal, int(time_text), journal + run_id,
+                       None if stored_s is None else int(stored_s * 1000), stamp[TIME_DIGITS + 1:])
 
 
 def is_journal_key(key: str) -> bool:
@@ -144,15 +159,98 @@ def journal_after_listing(entries: list[ChangeEntry], listed_at: float) -> dict:
     return {"journals": cursors, "seen": _recent(entries, cursors), "full_at": listed_at}
 
 
-def next_journal(journal: dict, found: list[ChangeEntry]) -> tuple[dict, set[str]]:
-    """(the journal's state after a sync that listed ``found`` past its cursors, the runs of the
-    entries not seen before: those to list)."""
+def next_journal(journal: dict, found: list[ChangeEntry]) -> tuple[dict, list[ChangeEntry]]:
+    """(the journal's state after a sync that listed ``found`` past its cursors, the entries not
+    seen before: their runs are those that changed). Its ``chains`` are the last one's, until the
+    sync moves them (next_chains)."""
     seen = set(journal["seen"])
-    runs = {entry.run for entry in found if entry.key not in seen}
+    fresh = [entry for entry in found if entry.key not in seen]
     cursors = dict(journal["journals"])
     for entry in found:
         cursors[entry.journal] = max(cursors[entry.journal], cursor_time_ms(entry))
-    return {"journals": cursors, "seen": _recent(found, cursors), "full_at": journal["full_at"]}, runs
+    return {"journals": cursors, "seen": _recent(found, cursors), "full_at": journal["full_at"],
+            "chains": journal.get("chains", {})}, fresh
+
+
+@dataclass(frozen=True)
+class EntryChanges:
+    """What an entry's body says: the entry this writer put before it (None: its first), and the
+    objects it put (path in the run folder: size) and deleted since that one; ``put`` None when it
+    names none (past MAX_ENTRY_CHANGES)."""
+
+    previous: str | None
+    put: dict[str, int] | None
+    deleted: list[str]
+
+
+def entry_body(previous: str | None, put: dict[str, int], deleted: set[str] | list[str]) -> bytes:
+    """An entry's body (docs/format.md, "The change journal"): JSON, the paths sorted."""
+    if len(put) + len(deleted) > MAX_ENTRY_CHANGES:
+        return json.dumps({"previous": previous, "put": None, "deleted": []}).encode("utf-8")
+    return json.dumps({"previous": previous, "put": dict(sorted(put.items())), "deleted": sorted(deleted)},
+                      separators=(",", ":")).encode("utf-8")
+
+
+def parse_entry_body(data: bytes) -> EntryChanges | None:
+    """The changes an entry's body names, or None for any body that names none a reader can use
+    (empty, as older writers put them; not this shape; a path that leaves the run folder)."""
+    try:
+        body = json.loads(data)
+        previous, put, deleted = body["previous"], body["put"], body["deleted"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if put is None or not (previous is None or isinstance(previous, str)) or not isinstance(put, dict) \
+            or not isinstance(deleted, list):
+        return None
+    paths = [*put, *deleted]
+    if not all(isinstance(path, str) and _inside_run(path) for path in paths) \
+            or not all(type(size) is int and size >= 0 for size in put.values()):
+        return None
+    return EntryChanges(previous, put, deleted)
+
+
+def _inside_run(path: str) -> bool:
+    return all(part not in ("", ".", "..") and "\\" not in part for part in path.split("/"))
+
+
+def chained_changes(fresh: list[ChangeEntry], chains: dict[str, str],
+                    bodies: dict[str, EntryChanges | None]) -> dict[str, list[tuple[str, EntryChanges]]]:
+    """The runs whose changes since the last sync the entries name in full, each with its entries'
+    (key, changes) in time order: those where each writer's new entries (``fresh``) follow on from
+    the entry applied last of that writer (``chains``), each naming the one before it. A run with
+    any other new entry (a writer's first, a chain broken by a round the reader missed, a body
+    missing from ``bodies``) is left out: it is listed."""
+    by_run: dict[str, list[ChangeEntry]] = {}
+    for entry in fresh:
+        by_run.setdefault(entry.run, []).append(entry)
+    chained = {}
+    for run, entries in by_run.items():
+        changes, last = [], {}
+        for entry in sorted(entries, key=lambda entry: (entry.time_ms, entry.key)):
+            body = bodies.get(entry.key)
+            previous = last.get(entry.chain, chains.get(entry.chain))
+            if body is None or previous is None or body.previous != previous or previous == entry.key:
+                break
+            last[entry.chain] = entry.key
+            changes.append((entry.key, body))
+        else:
+            chained[run] = changes
+    return chained
+
+
+def next_chains(chains: dict[str, str], fresh: list[ChangeEntry], runs_done: set[str], now_s: float) -> dict[str, str]:
+    """The last entry applied of each writer after a sync that brought ``runs_done`` (listed, or
+    from their entries) up to date with the ``fresh`` entries; writers last heard of more than
+    MAX_JOURNAL_DAYS ago are forgotten (a later entry of theirs means a listing of the run)."""
+    after = dict(chains)
+    for entry in sorted(fresh, key=lambda entry: (entry.time_ms, entry.key)):
+        if entry.run in runs_done:
+            after[entry.chain] = entry.key
+        else:
+            after.pop(entry.chain, None)  # its changes were not all applied: the next one lists the run
+    oldest_ms = int(now_s * 1000) - MAX_JOURNAL_DAYS * DAY_MS
+    return {chain: key for chain, key in after.items()
+            if (entry := parse_entry(key)) is not None and entry.time_ms >= oldest_ms}
 
 
 def _recent(entries: list[ChangeEntry], cursors: dict[str, int]) -> list[str]:

@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .segments import OFFSET_DIGITS, SEGMENTS_SUFFIX, SegmentPlan, events_file_of, parse_segment, plan_segments
+from .segments import (OFFSET_DIGITS, SEGMENTS_SUFFIX, SegmentPlan, closed_segment_name, events_file_of, parse_segment,
+                       plan_segments)
 
 STATE_FORMAT = 1
 
@@ -157,6 +158,30 @@ def plan_sync(listed: dict[str, StoreObject], state: dict, local_size) -> SyncPl
         runs_left -= {key.split("/", 1)[0] for key in listed}
     plan.removed_runs = sorted(runs_left)
     return plan
+
+
+def objects_after_changes(state: dict, changes: dict[str, list]) -> dict[str, StoreObject]:
+    """The objects of the runs in ``changes`` as a listing of each would show them, without one:
+    from ``state`` (scoped to those runs), the plain files and open segments it applied and, for
+    each events file, one closed segment from byte 0 that ends where the closed bytes it holds end
+    (plan_sync then keeps those bytes and fetches only what follows); then each of the run's
+    journal entries' changes in order (``(entry key, EntryChanges)``, store_changes.chained_changes):
+    its deletions, and its puts, versioned by the entry's key."""
+    objects: dict[str, StoreObject] = {}
+    for run, entries in changes.items():
+        prefix = run + "/"
+        objects |= {key: StoreObject(key, size, version) for key, (size, version) in state["objects"].items()
+                    if key.startswith(prefix)}
+        for events_key, held in state["closed"].items():
+            if held and events_key.startswith(prefix):
+                key = f"{events_key}{SEGMENTS_SUFFIX}/{closed_segment_name(0)}"
+                objects[key] = StoreObject(key, held, "")
+        for entry_key, body in entries:
+            for path in body.deleted:
+                objects.pop(prefix + path, None)
+            for path, size in body.put.items():
+                objects[prefix + path] = StoreObject(prefix + path, size, entry_key)
+    return objects
 
 
 def closed_within(objects: list[StoreObject], end: int) -> bool:

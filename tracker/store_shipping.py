@@ -17,8 +17,8 @@ from .layout import MAIN_EVENTS_FILE
 from .run_keys import is_events_file
 from .segments import (closed_segment_name, open_segment_name, parse_segment, plan_segments, segments_folder,
                        whole_lines)
-from .store_backends import own_filesystem
-from .store_changes import CLOCK_TOLERANCE_S, entry_name, parse_entry, writer_token
+from .store_backends import fetch_all, own_filesystem
+from .store_changes import CLOCK_TOLERANCE_S, entry_body, entry_name, parse_entry, writer_token
 from .store_urls import without_credentials
 
 SEGMENT_BYTES = int(float(os.environ.get("TRACKER_SEGMENT_MB", "4")) * 2**20)
@@ -31,7 +31,8 @@ _WRITER_FILE = re.compile(r"^(?:heartbeat|console)-(.+)\.(?:json|log)$")
 
 class Store:
     """A run's place in a store: ``<url>/<run id>/``, through fsspec. It notes in the store's change
-    journal (tracker/store_changes.py) that the run changed, once a round of uploads is done."""
+    journal (tracker/store_changes.py) that the run changed, and which objects, once a round of
+    uploads is done."""
 
     def __init__(self, url: str, run_id: str, clock=time.time):
         self.url = without_credentials(url)
@@ -44,16 +45,19 @@ class Store:
         self.root = posixpath.join(self.base, run_id)
         self.token = writer_token()
         self.changed = False  # something was uploaded or deleted since the last journal entry
+        self.put_since: dict[str, int] = {}  # since the last entry: path in the run folder -> size
+        self.deleted_since: set[str] = set()
         self.last_entry: str | None = None
         self.clock_offset_s: float | None = None  # the store's clock minus this machine's, once known
 
     def put_bytes(self, relative: str, data: bytes) -> None:
         self.fs.pipe_file(f"{self.root}/{relative}", data)
-        self.changed = True
+        self._note_put(relative, len(data))
 
     def put_file(self, relative: str, local: str) -> None:
+        size = os.path.getsize(local)
         self.fs.put_file(local, f"{self.root}/{relative}")
-        self.changed = True
+        self._note_put(relative, size)
 
     def delete(self, relative: str) -> None:
         try:
@@ -61,6 +65,13 @@ class Store:
         except FileNotFoundError:
             pass
         self.changed = True
+        self.put_since.pop(relative, None)
+        self.deleted_since.add(relative)
+
+    def _note_put(self, relative: str, size: int) -> None:
+        self.changed = True
+        self.put_since[relative] = size
+        self.deleted_since.discard(relative)
 
     def note_changes(self) -> None:
         """Put this writer's journal entry if anything changed since the last, then delete the last:
@@ -69,6 +80,7 @@ class Store:
             return
         name = self._put_entry()
         self.changed = False
+        self.put_since, self.deleted_since = {}, set()
         previous, self.last_entry = self.last_entry, name
         if previous is not None and previous != name:
             self._delete_entry(previous)
@@ -77,7 +89,8 @@ class Store:
         """Put an entry named by this machine's clock corrected to the store's: readers list the
         journal by time, and a clock minutes off would hide a writer's entries from them."""
         name = entry_name(self.clock() + (self.clock_offset_s or 0.0), self.token, self.run_id)
-        self.fs.pipe_file(f"{self.base}/{name}", b"")
+        body = entry_body(self.last_entry, self.put_since, self.deleted_since)
+        self.fs.pipe_file(f"{self.base}/{name}", body)
         if self.clock_offset_s is None:  # the first entry: the store's time of it tells the offset
             self.clock_offset_s = 0.0
             try:
@@ -87,7 +100,7 @@ class Store:
             if offset is not None and abs(offset) > CLOCK_TOLERANCE_S:
                 self.clock_offset_s = offset
                 wrong, name = name, entry_name(self.clock() + offset, self.token, self.run_id)
-                self.fs.pipe_file(f"{self.base}/{name}", b"")
+                self.fs.pipe_file(f"{self.base}/{name}", body)
                 self._delete_entry(wrong)
         return name
 
@@ -101,12 +114,9 @@ class Store:
         """The objects named (relative to the run), fetched together, less those not found (an
         open segment closed since the listing); raises any other error the store answers."""
         paths = {f"{self.root}/{relative}": relative for relative in relatives}
-        answers = self.fs.cat(list(paths), on_error="return") if paths else {}
-        if len(paths) == 1 and not isinstance(answers, dict):  # cat() of one path answers its bytes
-            answers = {next(iter(paths)): answers}
         found = {}
-        for path, relative in paths.items():
-            answer = answers.get(path, FileNotFoundError(path))
+        for path, answer in fetch_all(self.fs, list(paths)).items():
+            relative = paths[path]
             if isinstance(answer, bytes):
                 found[relative] = answer
             elif not isinstance(answer, FileNotFoundError):
