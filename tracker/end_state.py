@@ -136,10 +136,14 @@ class FileState:
         dicts = list(map(_VALUES, points))
         keys = tuple(dicts[0])
         if len(set(map(len, dicts))) == 1:
-            # The usual batch, one key set: with every dict as long as the first, a column per key of
-            # the first, found in every dict, proves it (a key missing from one raises KeyError).
+            # The usual batch, one key set: with every dict as long as the first, the first's keys
+            # found in every dict prove it (a key missing from one raises KeyError). One getter of
+            # all the keys a dict, then zip: a fifth cheaper than a pass over the dicts a key.
             try:
-                columns = [list(map(itemgetter(key), dicts)) for key in keys]
+                if len(keys) > 1:
+                    columns = list(zip(*map(itemgetter(*keys), dicts)))
+                else:  # one key's getter answers the value, not a tuple of one
+                    columns = [list(map(itemgetter(key), dicts)) for key in keys]
             except KeyError:
                 columns = None
             if columns is not None:
@@ -151,7 +155,7 @@ class FileState:
             stretch_dicts = list(map(_VALUES, stretch))
             self._fold_stretch(keys, stretch, [list(map(itemgetter(key), stretch_dicts)) for key in keys])
 
-    def _fold_stretch(self, keys: tuple, points: list, columns: list[list]) -> None:
+    def _fold_stretch(self, keys: tuple, points: list, columns: list) -> None:
         """Consecutive metrics with the same keys (in any order) and their values, a column per key:
         min and max in C."""
         if not keys:
