@@ -14,7 +14,7 @@ import pytest
 
 import tracker
 from tracker.end_state import FileState
-from tracker.line_encoding import BatchEncoder
+from tracker.line_encoding import BatchEncoder, queued_metrics
 from tracker.listing import LISTING_FILE, list_runs
 from tracker.reader import load_run
 from tracker.run_keys import events_files
@@ -214,7 +214,7 @@ def test_a_full_read_ignores_the_state_and_reports_nothing_about_it(tmp_path):
 def test_a_writer_that_cannot_vouch_for_its_file_writes_no_state(tmp_path):
     state = FileState()
     encoder = BatchEncoder(lambda cause, message: None, state)
-    encoder.encode([(0, T0, {"loss": 1.0}), {"type": "config", "time": T0, "values": {"bad": "\udce9"}}])
+    encoder.encode([queued_metrics(0, T0, {"loss": 1.0}), {"type": "config", "time": T0, "values": {"bad": "\udce9"}}])
     assert not state.valid  # the surrogate was escaped in the file: the folded value is not the file's
     data = encoder.encode([{"type": "end", "writer": "w", "time": T0 + 1, "status": "finished"}])
     assert "state" not in json.loads(data)
@@ -265,7 +265,7 @@ def random_items(rng: random.Random, start_time: float) -> list:
             step = step + 1 if rng.random() < 0.8 else max(0, step - rng.randint(0, 3))
             values = {name: rng.choice([rng.random(), rng.randint(-5, 5), math.nan, math.inf, -math.inf, 1.0])
                       for name in rng.sample(names, rng.randint(0, len(names)))}  # in any order, or none
-            items.append((step, wall_time, values))
+            items.append(queued_metrics(step, wall_time, values))
         elif kind < 0.7:
             items.append({"type": "config", "time": wall_time,
                           "values": {rng.choice(["lr", "depth", "opt"]): rng.choice([1, "adam", {"b": [1, 2]}, None])}})

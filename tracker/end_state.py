@@ -29,8 +29,7 @@ from operator import itemgetter
 from .record_schema import MAX_UNIX_TIME_S
 from .values import encode_line
 
-_STEP, _VALUES = itemgetter(0), itemgetter(2)
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_STEP, _KEYS, _NUMBERS = itemgetter(0), itemgetter(2), itemgetter(3)
 
 
 class FileState:
@@ -64,7 +63,7 @@ class FileState:
         self.bytes += len(data)
 
     def fold(self, items: list) -> int | None:
-        """Fold ``items`` (metrics tuples ``(step, time, values)`` and record dicts, in file order)
+        """Fold ``items`` (metrics tuples ``(step, time, keys, numbers)`` and record dicts, in file order)
         up to the first ``end`` record; return its index, or None when there is none. The bytes
         are the caller's to add (``wrote``), once the items are encoded."""
         if not self.valid:
@@ -133,31 +132,18 @@ class FileState:
     def _fold_points(self, points: list) -> None:
         self.lines += len(points)
         self.file_time = points[-1][1]
-        dicts = list(map(_VALUES, points))
-        keys = tuple(dicts[0])
-        if len(set(map(len, dicts))) == 1:
-            # The usual batch, one key set: with every dict as long as the first, the first's keys
-            # found in every dict prove it (a key missing from one raises KeyError). One getter of
-            # all the keys a dict, then zip: a fifth cheaper than a pass over the dicts a key.
-            try:
-                if len(keys) > 1:
-                    columns = list(zip(*map(itemgetter(*keys), dicts)))
-                else:  # one key's getter answers the value, not a tuple of one
-                    columns = [list(map(itemgetter(key), dicts)) for key in keys]
-            except KeyError:
-                columns = None
-            if columns is not None:
-                self._fold_stretch(keys, points, columns)
-                return
-        key_sets = list(map(tuple, dicts))
-        for keys, group in groupby(zip(key_sets, points), _FIRST):
-            stretch = list(map(_SECOND, group))
-            stretch_dicts = list(map(_VALUES, stretch))
-            self._fold_stretch(keys, stretch, [list(map(itemgetter(key), stretch_dicts)) for key in keys])
+        key_sets = list(map(_KEYS, points))
+        keys = key_sets[0]
+        if key_sets.count(keys) == len(key_sets):  # the usual batch: one key set
+            self._fold_stretch(keys, points, _columns(points, len(keys)))
+            return
+        for keys, group in groupby(points, _KEYS):
+            stretch = list(group)
+            self._fold_stretch(keys, stretch, _columns(stretch, len(keys)))
 
     def _fold_stretch(self, keys: tuple, points: list, columns: list) -> None:
-        """Consecutive metrics with the same keys (in any order) and their values, a column per key:
-        min and max in C."""
+        """Consecutive metrics with the same keys in the same order and their values, a column per
+        key: min and max in C."""
         if not keys:
             return  # log({}): a line, but no point of any metric
         steps = list(map(_STEP, points))
@@ -186,6 +172,13 @@ class FileState:
                 if entry[4] is None or high > entry[4]:
                     entry[4] = high
             entry[5] += count
+
+
+def _columns(points: list, width: int) -> list[list]:
+    """The points' numbers a column per key, one pass over the points a key: zip(*rows) would make
+    an iterator per row, tens of thousands of objects for the cycle collector to walk."""
+    rows = list(map(_NUMBERS, points))
+    return [list(map(itemgetter(index), rows)) for index in range(width)]
 
 
 def _set(table: dict, key, entry: list) -> None:

@@ -106,7 +106,7 @@ class Run(RunMediaMethods):
         # Ints may be too long to write: min and max bound them in C (a NaN first only costs the slow path).
         if kinds is not None and kinds <= _PLAIN_NUMBERS and self._metric_names.issuperset(values) and (
                 kinds <= _FLOATS or -TOO_LONG_INT < min(values.values()) and max(values.values()) < TOO_LONG_INT):
-            clean = dict(values)  # a copy: the caller may reuse and mutate its dict
+            clean = values  # put_metrics copies it: the caller may reuse and change its dict
         else:
             clean, media = self._checked_values(values)
             if media:

@@ -109,9 +109,10 @@ class RecordWriter:
         self._pending.append(record)
 
     def put_metrics(self, step: int, wall_time: float, values: dict) -> None:
-        """Queue one metrics record; the hot path, so it stores a tuple, not a dict."""
+        """Queue one metrics record, its values copied: the caller may reuse and change its dict.
+        The hot path: line_encoding.queued_metrics's tuple, made here without the call."""
         pending = self._pending
-        pending.append((step, wall_time, values))
+        pending.append((step, wall_time, tuple(values), tuple(values.values())))
         if wall_time > self._overdue_at or len(pending) >= FLUSH_AT_RECORDS:
             self._catch_up(wall_time)
 
