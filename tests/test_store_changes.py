@@ -171,6 +171,10 @@ def test_an_uploader_keeps_one_journal_entry_naming_its_run(tmp_path, bucket, s3
     assert abs(entry.time_ms / 1000 - time.time()) < 60
     puts = [path for method, path, query in s3_server.requests if method == "PUT" and "/.changes/" in path]
     assert len(puts) >= 2  # one a round that uploaded anything: each deleted the one before
+    body = parse_entry_body(fs.cat(f"{name}/runs/{journal_keys(fs, name)[0]}"))
+    assert body.previous is not None and body.previous.endswith(f"/{run_id}")  # the entry it replaced
+    assert any(path.startswith("events.jsonl.segments/") for path in body.put)  # the last round's upload
+    assert all(fs.size(f"{name}/runs/{run_id}/{path}") == size for path, size in body.put.items())
 
 
 def test_a_sync_after_one_changed_run_lists_the_journal_and_that_run_only(tmp_path, bucket, s3_server):
