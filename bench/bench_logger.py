@@ -44,7 +44,7 @@ from pathlib import Path
 
 import tracker
 import tracker.writer
-from common import (BENCHMARKS_DOC, REPO_ROOT, ChildFailed, git_revision, import_time_s,
+from common import (BENCHMARKS_DOC, BYTECODE_ENV, REPO_ROOT, ChildFailed, git_revision, import_time_s,
                     machine_description, median, python_startup_s, run_child, today, us, verdict, write_section)
 from logger_report import INF_NAME_WORKLOAD, render_durability_report, render_report
 
@@ -215,13 +215,14 @@ def measure_sampler(settings: Settings) -> dict:
 def measure_startup(settings: Settings, with_peers: bool) -> dict:
     """Python start-up, imports in fresh processes, and init/finish of a fresh process."""
     repeats = settings.startup_repeats
-    imports = {"tracker": import_time_s("tracker", repeats)}
+    probe_init = [sys.executable, str(Path(__file__).with_name("probe_init.py"))]
+    run_child(probe_init, env=BYTECODE_ENV, cwd=REPO_ROOT)  # writes the bytecode the timed runs read
+    imports = {"tracker": import_time_s("tracker", repeats, BYTECODE_ENV)}
     if with_peers:
         for _, _, _, module, _ in PEERS:
             if module:
-                imports[module] = _or_failure(lambda: import_time_s(module, repeats))
-    probes = [run_child([sys.executable, str(Path(__file__).with_name("probe_init.py"))], cwd=REPO_ROOT)
-              for _ in range(repeats)]
+                imports[module] = _or_failure(lambda: import_time_s(module, repeats, BYTECODE_ENV))
+    probes = [run_child(probe_init, env=BYTECODE_ENV, cwd=REPO_ROOT) for _ in range(repeats)]
     return {
         "repeats": repeats,
         "python_s": python_startup_s(repeats),

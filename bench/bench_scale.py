@@ -43,7 +43,7 @@ from common import git_revision, machine_description, markdown_table, median, to
 from synthetic_runs import START_TIME, STEP_S, write_runs
 
 from tracker.end_state import FileState
-from tracker.line_encoding import BatchEncoder
+from tracker.line_encoding import BatchEncoder, queued_metrics
 from tracker.listing import LISTING_FILE
 
 from sitegen.index_data import index_files, index_of_text
@@ -175,8 +175,8 @@ def write_writer_file(path: Path, run_id: str, writer: str, rank: int | None, wo
             {"type": "start", "writer": writer, "time": created, "pid": 1000 + (rank or 0), "host": "bench",
              "user": "bench", "resumed": False, "rank": rank, "local_rank": rank, "world_size": world,
              "node": "bench", "heartbeat_interval_s": 2.0}]
-    body = [(step, created + step * STEP_S,
-             {key: 1.0 / (step + 1) + position * 1e-3 for position, key in enumerate(keys)})
+    body = [queued_metrics(step, created + step * STEP_S,
+                           {key: 1.0 / (step + 1) + position * 1e-3 for position, key in enumerate(keys)})
             for step in range(steps)]
     body.append({"type": "end", "writer": writer, "time": created + steps * STEP_S, "status": "finished",
                  "error": None})

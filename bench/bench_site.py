@@ -34,8 +34,8 @@ from pathlib import Path
 
 import psutil
 
-from common import (BENCHMARKS_DOC, REPO_ROOT, git_revision, machine_description, median, run_sampling_tree, today,
-                    write_section)
+from common import (BENCHMARKS_DOC, BYTECODE_ENV, REPO_ROOT, git_revision, machine_description, median,
+                    run_sampling_tree, today, write_section)
 from site_report import HEADING, render_report
 from synthetic_runs import write_runs
 
@@ -44,9 +44,7 @@ from tracker.listing import LISTING_FILE
 RESULTS_JSON = Path(__file__).resolve().parent / "out" / "site.json"  # raw numbers, git-ignored
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
 MEMORY_SAMPLE_S = 0.01
-# Builds run as an installed tracker does, with Python's bytecode cache: a shell that sets
-# PYTHONDONTWRITEBYTECODE (this machine's does) would add ~70 ms of compiling to every build.
-BUILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+BUILD_ENV = BYTECODE_ENV  # builds run as an installed tracker does (common.BYTECODE_ENV)
 FULL = {"sizes": [100, 1000, 10000], "steps": 1000, "metrics": 5, "cold_repeats": {100: 3, 1000: 3, 10000: 1},
         "rebuild_repeats": 5, "page_repeats": 3}
 QUICK = {"sizes": [20, 200], "steps": 100, "metrics": 5, "cold_repeats": {}, "rebuild_repeats": 2,

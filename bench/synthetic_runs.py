@@ -3,7 +3,7 @@
 Written in the documented record format (docs/format.md) rather than through tracker.init(),
 because 10,000 runs x 1,000 steps through the logger would take minutes and measure the logger,
 not the readers. The bytes are still the writer's: the records go through its encoder
-(line_encoding.BatchEncoder, metrics as the (step, time, values) tuples log() queues) with the
+(line_encoding.BatchEncoder, metrics as the tuples log() queues: queued_metrics) with the
 state it folds (end_state.FileState), so each end record carries that state as a real one does.
 Each run looks like a real one: a config with a learning rate that drives the loss, a git
 record, a small environment, an end record.
@@ -19,7 +19,7 @@ import random
 from concurrent.futures import ProcessPoolExecutor
 
 from tracker.end_state import FileState
-from tracker.line_encoding import BatchEncoder
+from tracker.line_encoding import BatchEncoder, queued_metrics
 
 START_TIME = 1_790_000_000.0  # 2026-09-21: runs are spread over the weeks after it
 RUN_SPACING_S = 600.0
@@ -36,9 +36,9 @@ HEAD_RECORDS = 2  # run and start: written by tracker.init, before the writer's 
 
 
 def run_records(index: int, steps: int, metrics: int, environment: dict | None = None) -> list:
-    """Every record of run ``index``, metrics as (step, time, values) tuples: deterministic, so two
-    benchmark runs read the same data. ``environment``: the environment record's fields instead of
-    the small default (bench_site_size.py gives a realistic one)."""
+    """Every record of run ``index``, metrics as the writer queues them (queued_metrics):
+    deterministic, so two benchmark runs read the same data. ``environment``: the environment
+    record's fields instead of the small default (bench_site_size.py gives a realistic one)."""
     rng = random.Random(index)
     created = START_TIME + index * RUN_SPACING_S
     lr = 10 ** rng.uniform(-4, -1)
@@ -65,7 +65,7 @@ def run_records(index: int, steps: int, metrics: int, environment: dict | None =
                 values[name] = lr * (0.5 * (1 + math.cos(math.pi * step / steps)))
             else:
                 values[name] = floor + decay * (position + 1) + noise
-        records.append((step, created + step * STEP_S, values))  # a metrics record, as the writer queues it
+        records.append(queued_metrics(step, created + step * STEP_S, values))
     ended = created + steps * STEP_S
     records += [
         {"type": "git", "time": created, "available": True, "in_repo": True,

@@ -40,7 +40,7 @@ def test_names_holding_nan_or_inf_keep_the_template():
     # The template is what makes log() cheap; 'inference_ms' used to lose it and cost twice 'loss'.
     encoder = MetricsLineEncoder()
     for keys in (("inference_ms",), ("loss",), ("nan_count", "info", "Infinity")):
-        encoder.line(*queued_metrics(1, 2.0, dict.fromkeys(keys, 0.5)))
+        encoder.line(queued_metrics(1, 2.0, dict.fromkeys(keys, 0.5)))
         assert isinstance(encoder._templates[keys], str), keys
 
 
@@ -60,13 +60,13 @@ def test_names_holding_nan_or_inf_keep_the_template():
 def test_template_line_is_byte_identical_to_the_general_encoder(values):
     encoder = MetricsLineEncoder()
     for _ in range(2):  # the first call builds the template, the second uses it
-        line = encoder.line(*queued_metrics(7, 1700000000.123456, values))
+        line = encoder.line(queued_metrics(7, 1700000000.123456, values))
         assert line == general_line(7, 1700000000.123456, values)
         strict_json(line)
 
 
 def test_non_finite_values_are_written_as_text_markers():
-    line = MetricsLineEncoder().line(*queued_metrics(3, 1.5, {"inference_ms": math.nan, "loss": math.inf,
-                                                             "down": -math.inf}))
+    values = {"inference_ms": math.nan, "loss": math.inf, "down": -math.inf}
+    line = MetricsLineEncoder().line(queued_metrics(3, 1.5, values))
     assert line == ('{"type":"metrics","step":3,"time":1.5,'
                     '"values":{"inference_ms":"NaN","loss":"Infinity","down":"-Infinity"}}\n')

@@ -29,7 +29,7 @@ from operator import itemgetter
 from .record_schema import MAX_UNIX_TIME_S
 from .values import encode_line
 
-_STEP, _KEYS, _NUMBERS = itemgetter(0), itemgetter(2), itemgetter(3)
+_STEP, _KEYS = itemgetter(0), itemgetter(-1)
 
 
 class FileState:
@@ -63,7 +63,7 @@ class FileState:
         self.bytes += len(data)
 
     def fold(self, items: list) -> int | None:
-        """Fold ``items`` (metrics tuples ``(step, time, keys, numbers)`` and record dicts, in file order)
+        """Fold ``items`` (metrics tuples ``(step, time, *numbers, keys)`` and record dicts, in file order)
         up to the first ``end`` record; return its index, or None when there is none. The bytes
         are the caller's to add (``wrote``), once the items are encoded."""
         if not self.valid:
@@ -177,8 +177,7 @@ class FileState:
 def _columns(points: list, width: int) -> list[list]:
     """The points' numbers a column per key, one pass over the points a key: zip(*rows) would make
     an iterator per row, tens of thousands of objects for the cycle collector to walk."""
-    rows = list(map(_NUMBERS, points))
-    return [list(map(itemgetter(index), rows)) for index in range(width)]
+    return [list(map(itemgetter(index), points)) for index in range(2, width + 2)]
 
 
 def _set(table: dict, key, entry: list) -> None:

@@ -27,13 +27,20 @@ _MAX_FAULT_DEPTH = 20  # how deep the search for the key at fault goes into nest
 
 
 def queued_metrics(step: int, wall_time: float, values: dict) -> tuple:
-    """A metrics record as the writer queues it: ``(step, time, keys, numbers)``, two tuples for the
-    values rather than a dict. A tuple holding a dict stays tracked by the cycle collector however
-    long it waits in the queue, and tens of thousands waiting made each full collection of the
-    training process walk them (a tenth of what log() cost); tuples of strs and numbers are
-    untracked by the first collection that sees them. RecordWriter.put_metrics makes the same
+    """A metrics record as the writer queues it: ``(step, time, *numbers, keys)``, the values as
+    their numbers and a tuple of their keys, not a dict. A tuple holding a dict stays tracked by the
+    cycle collector however long it waits in the queue, and tens of thousands waiting made each full
+    collection of the training process walk them (a tenth of what log() cost); a tuple of numbers
+    and strs is untracked by the first collection that sees it. One tuple a record (the writer
+    reuses the keys tuple while the keys stay the same) also makes the collections themselves
+    rarer: each counts the objects made and still alive. RecordWriter.put_metrics makes the same
     tuple inline (the hot path)."""
-    return step, wall_time, tuple(values), tuple(values.values())
+    return (step, wall_time, *values.values(), tuple(values))
+
+
+def queued_values(item: tuple) -> dict:
+    """The values of a queued metrics record, as logged."""
+    return dict(zip(item[-1], item[2:-1]))
 
 
 class BatchEncoder:
@@ -75,7 +82,7 @@ class BatchEncoder:
     def _encode_items(self, items: list) -> bytes:
         metrics_line = self._metrics_line
         try:
-            return "".join([metrics_line(*item) if type(item) is tuple else encode_line(item) + "\n"
+            return "".join([metrics_line(item) if type(item) is tuple else encode_line(item) + "\n"
                             for item in items]).encode("utf-8")
         except Exception:  # anything a value's own __repr__ or json raises: find the record at fault
             if self.file_state is not None:
@@ -84,7 +91,7 @@ class BatchEncoder:
 
     def _encode_one(self, item) -> bytes:
         try:
-            line = self._metrics_line(*item) if type(item) is tuple else encode_line(item) + "\n"
+            line = self._metrics_line(item) if type(item) is tuple else encode_line(item) + "\n"
         except Exception as exc:
             kind, where = _describe(item)
             self._warn(f"drop:{kind}:{where}",
@@ -110,8 +117,7 @@ def _escaped(match: re.Match) -> str:
 def _describe(item) -> tuple[str, str]:
     """The record type and where in it the fault is, e.g. ("metrics", "step 3, key 'x'")."""
     if type(item) is tuple:
-        step, _, keys, numbers = item
-        return "metrics", f"step {step}, " + (_fault_in(dict(zip(keys, numbers)), "key") or "values")
+        return "metrics", f"step {item[0]}, " + (_fault_in(queued_values(item), "key") or "values")
     kind = item.get("type") if isinstance(item, dict) else None
     return str(kind) if isinstance(kind, str) else "unknown", _fault_in(item, "field") or "the record"
 
@@ -163,8 +169,9 @@ class MetricsLineEncoder:
     def __init__(self):
         self._templates: dict[tuple, str | None] = {}
 
-    def line(self, step: int, wall_time: float, keys: tuple, numbers: tuple) -> str:
-        """The line of a metrics record, its values given as their keys and numbers (queued_metrics)."""
+    def line(self, item: tuple) -> str:
+        """The line of a metrics record as it is queued (queued_metrics)."""
+        keys = item[-1]
         template = self._templates.get(keys, False)
         if template is False:
             template = self._template(keys) if len(self._templates) < self.MAX_TEMPLATES else None
@@ -176,12 +183,12 @@ class MetricsLineEncoder:
             # large for a float, only sends the line to the general encoder, which is right for any value
             # (and, unlike '%r', writes valid JSON for a value that is not a number, should one get here).
             try:
-                finite = isfinite(sum(numbers))
+                finite = isfinite(sum(item[2:-1]))
             except (OverflowError, TypeError):
                 finite = False
             if finite:
-                return template % (step, wall_time, *numbers)
-        return f'{METRICS_PREFIX}{step},"time":{wall_time!r},"values":{encode_line(dict(zip(keys, numbers)))}}}\n'
+                return template % item[:-1]
+        return f'{METRICS_PREFIX}{item[0]},"time":{item[1]!r},"values":{encode_line(queued_values(item))}}}\n'
 
     @staticmethod
     def _template(keys: tuple) -> str:

@@ -74,6 +74,7 @@ class RecordWriter:
         self.max_unwritten_bytes = max_unwritten_bytes
         self.max_queued_media_bytes = max_queued_media_bytes
         self._pending: collections.deque = collections.deque()
+        self._keys: tuple = ()  # the keys of the last metrics queued
         self._unwritten = UnwrittenRecords()
         self._head_records: list[dict] = []
         self._file_state = FileState()  # what the end record says about the file (end_state.py)
@@ -111,8 +112,11 @@ class RecordWriter:
     def put_metrics(self, step: int, wall_time: float, values: dict) -> None:
         """Queue one metrics record, its values copied: the caller may reuse and change its dict.
         The hot path: line_encoding.queued_metrics's tuple, made here without the call."""
+        keys = tuple(values)
+        if keys != self._keys:  # equal: the one kept is queued and this one freed at once
+            self._keys = keys
         pending = self._pending
-        pending.append((step, wall_time, tuple(values), tuple(values.values())))
+        pending.append((step, wall_time, *values.values(), self._keys))
         if wall_time > self._overdue_at or len(pending) >= FLUSH_AT_RECORDS:
             self._catch_up(wall_time)
 
