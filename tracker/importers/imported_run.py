@@ -37,6 +37,7 @@ from ..end_state import FileState
 from ..errors import UsageError
 from ..ids import RANDOM_CHARS
 from ..layout import MAIN_EVENTS_FILE
+from ..line_encoding import queued_metrics, queued_values
 from ..media_files import BYTES_PER_MB, DEFAULT_MEDIA_BUDGET_MB, MEDIA_FOLDER, MediaStore
 from ..media_logging import QueuedMedia
 from ..redact import redact_mapping, redact_text
@@ -166,7 +167,7 @@ def _write_folder(run: ImportedRun, run_id: str, path: Path) -> list[str]:
     messages: list[str] = []
     start = float(run.start_time)
     points = _metric_points(run, messages)
-    last_time = max([start] + [wall_time for _, wall_time, _ in points])
+    last_time = max([start] + [point[1] for point in points])
     end = float(run.end_time) if _is_time(run.end_time) else last_time
     end = max(end, start)
     writer = f"import-{run.source}"
@@ -198,9 +199,9 @@ def _write_folder(run: ImportedRun, run_id: str, path: Path) -> list[str]:
     return messages
 
 
-def _metric_points(run: ImportedRun, messages: list[str]) -> list[tuple[int, float, dict]]:
-    """The metric histories as the writer's metrics items, (step, time, values), one per (step,
-    time) the source logged at, in step then time order."""
+def _metric_points(run: ImportedRun, messages: list[str]) -> list[tuple]:
+    """The metric histories as the writer's metrics items (line_encoding.queued_metrics), one per
+    (step, time) the source logged at, in step then time order."""
     grouped: dict[tuple[int, float], dict] = {}
     dropped: dict[str, int] = {}
     for key, history in run.metrics.items():
@@ -216,7 +217,7 @@ def _metric_points(run: ImportedRun, messages: list[str]) -> list[tuple[int, flo
     for name, count in dropped.items():
         messages.append(f"metric {name!r}: {count} point{'s' if count != 1 else ''} with a step or value "
                         "that is not a number")
-    return [(step, wall_time, values) for (step, wall_time), values in sorted(grouped.items())]
+    return [queued_metrics(step, wall_time, values) for (step, wall_time), values in sorted(grouped.items())]
 
 
 def _media_records(run: ImportedRun, path: Path, messages: list[str]) -> list[dict]:
@@ -263,8 +264,7 @@ def _write_events(events_path: Path, head: list[dict], body: list, run: Imported
 
 def _as_record(item) -> dict:
     if type(item) is tuple:  # a metrics item, as the writer queues it
-        step, wall_time, values = item
-        return {"type": "metrics", "step": step, "time": wall_time, "values": values}
+        return {"type": "metrics", "step": item[0], "time": item[1], "values": queued_values(item)}
     return item
 
 
