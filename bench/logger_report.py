@@ -92,10 +92,11 @@ def _flatness_table(flatness: dict) -> str:
     table = markdown_table(["Values", "Calls", "Middle 10% µs/call", "Last 10% µs/call", "Last / middle",
                             "finish() s"], [row])
     return (table + "\n\nEvery tenth, µs/call (a cost that grows with the run would show as a steady "
-            "climb; jumps either way are the shared machine). The first tenths are cheaper because the "
+            "climb; jumps either way are the shared machine). The first tenth is cheaper because the "
             "writer thread's share of the work, JSON encoding on the same interpreter, has not caught up "
-            "yet; once more than 200,000 records wait, `log()` yields to the writer, so a loop that does "
-            "nothing but log settles at the cost of logging plus writing, and memory stays bounded: "
+            "yet; once more than 20,000 records wait, each `log()` hands the interpreter to the writer, "
+            "which takes them 5,000 at a time, so a loop that does nothing but log settles at the cost of "
+            "logging plus writing, and memory stays bounded: "
             + ", ".join(us(seconds) for seconds in tenths) + ".")
 
 

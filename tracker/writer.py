@@ -47,6 +47,14 @@ from .unwritten import UnwrittenRecords
 FLUSH_INTERVAL_S = float(os.environ.get("TRACKER_FLUSH_INTERVAL_S", "1.0"))
 HEARTBEAT_INTERVAL_S = float(os.environ.get("TRACKER_HEARTBEAT_INTERVAL_S", "2.0"))
 FLUSH_AT_RECORDS = 20_000  # wake the writer early so a fast loop does not hold much in memory
+# Past this, each log() hands the interpreter to the writer (sleep(0)): a loop that does nothing but
+# log then pays the writer's share call by call. Without it the loop ran at its own pace until
+# MAX_PENDING_RECORDS waited, then slept until the writer caught up: calls alternated between 4 and
+# 16 us a second at a time.
+YIELD_AT_RECORDS = FLUSH_AT_RECORDS
+# The most records one batch takes: the rest stay queued, so log() keeps yielding while a backlog
+# is written, rather than running free until the writer takes the next batch.
+MAX_BATCH_RECORDS = FLUSH_AT_RECORDS // 4
 MAX_PENDING_RECORDS = 200_000  # past this, log() yields to the writer (about 1 ms) instead of growing
 BACKPRESSURE_SLEEP_S = 0.001
 BACKPRESSURE_POLL_S = 0.05  # a log() waiting for the writer looks again at least this often
@@ -180,6 +188,8 @@ class RecordWriter:
             if len(pending) >= MAX_PENDING_RECORDS:
                 # Logging faster than the disk takes it: yield the GIL briefly so memory stays bounded.
                 time.sleep(BACKPRESSURE_SLEEP_S)
+            elif len(pending) >= YIELD_AT_RECORDS and not self._failing:
+                time.sleep(0)
         if wall_time > self._overdue_at:
             self._wait_for_lag_within_interval(wall_time)
 
@@ -227,7 +237,8 @@ class RecordWriter:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.flush_interval_s)
+            if not self._stopping and len(self._pending) < MAX_BATCH_RECORDS:  # a backlog: no wait between batches
+                self._wake.wait(self.flush_interval_s)
             self._wake.clear()
             stopping = self._stopping
             try:
@@ -244,7 +255,7 @@ class RecordWriter:
 
     def _write_pending(self, retry_now: bool) -> None:
         pending = self._pending
-        count = len(pending)
+        count = min(len(pending), MAX_BATCH_RECORDS)
         if count:
             self._in_flight_since = _time_of(pending[0])  # before the swap: log() always sees one of the two
             popleft = pending.popleft
