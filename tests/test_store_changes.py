@@ -273,8 +273,16 @@ def test_a_sync_after_each_round_applies_what_the_entry_names_and_lists_the_run_
     cache.sync()
     assert s3_server.listings(name) == 1
     assert synced_as_a_whole_listing_gives()
-    with open(os.path.join(cache.runs_folder, "live", "events.jsonl"), "rb") as handle:
+    local_events = os.path.join(cache.runs_folder, "live", "events.jsonl")
+    with open(local_events, "rb") as handle:
         assert handle.read() == events[:shipped[0]] + pieces[6][:20]  # every closed byte, then the open ones
+
+    os.truncate(local_events, 10)  # the cache damaged by hand: its entries cannot say how to mend it
+    round_of(6)
+    s3_server.requests.clear()
+    assert not cache.sync().problems
+    assert s3_server.listings(name) == 2  # the run listed, and its events file made again
+    assert synced_as_a_whole_listing_gives()
 
 
 def test_a_store_without_a_journal_is_listed_whole_every_time(tmp_path, bucket, s3_server):

@@ -215,7 +215,10 @@ class StoreCache:
                             listed = self._list_runs(runs - chained.keys())  # the others' entries say what changed
                         state = reading.state
                         scoped = scoped_state(state, runs)
-                        listed |= objects_after_changes(scoped, chained)
+                        damaged = {run for run in chained if self._lacks_closed_bytes(scoped, run)}
+                        if damaged:  # a file the cache holds less of than its state says: listed, rebuilt
+                            listed |= self._list_runs(damaged)
+                        listed |= objects_after_changes(scoped, {run: chained[run] for run in chained.keys() - damaged})
                     else:
                         listed = {}
             except StoreError as exc:
@@ -233,13 +236,13 @@ class StoreCache:
                 for batch in plan.batches(DOWNLOAD_BATCH):
                     fetched = self._download([listed[key] for key in batch.keys()], report, failed)
                     applied |= self._write_files(batch.files, fetched)
-                    applied |= self._extend_events(batch.events, fetched, closed_ends, report)
+                    applied |= self._extend_events(batch.events, fetched, closed_ends, report, failed)
                 report.removed = self._remove(plan)
                 touched = {key.split("/", 1)[0] for key in [*plan.keys(), *plan.removed, *plan.removed_runs]}
                 if touched:
                     record_sync(self.folder, touched)
                 after = next_state(scoped, listed, applied, closed_ends, without_credentials(self.url), plan.segmented)
-                if runs is not None:  # a run with a download failed is listed on its next change: the entries miss it
+                if runs is not None:  # a run with a download failed or a segment misplaced is listed on its next change
                     done = {run for run in runs if not any(key.startswith(run + "/") for key in failed)}
                     new_journal["chains"] = next_chains(new_journal["chains"], entries, done, time.time())
             report.listed = len(listed)
@@ -360,7 +363,8 @@ class StoreCache:
             answers = fetch_all(fs, list(paths))
         except Exception:  # the store failed here: the runs are listed instead, and fail there if it is down
             return {}
-        bodies = {paths[path]: parse_entry_body(answer) for path, answer in answers.items() if isinstance(answer, bytes)}
+        bodies = {paths[path]: parse_entry_body(answer) for path, answer in answers.items()
+                  if isinstance(answer, bytes)}
         return {key: body for key, body in bodies.items() if body is not None}
 
     def _download(self, objects: list[StoreObject], report: SyncReport, failed: set[str]) -> dict[str, bytes | str]:
@@ -404,6 +408,12 @@ class StoreCache:
 
     # -- the cache folder
 
+    def _lacks_closed_bytes(self, state: dict, run: str) -> bool:
+        """Whether an events file of ``run`` holds fewer bytes than the closed segments ``state``
+        says it holds (changed by hand): a listing of the run, not its entries, rebuilds it."""
+        prefix = run + "/"
+        return any(self._local_size(key) < held for key, held in state["closed"].items() if key.startswith(prefix))
+
     def _local_path(self, key: str) -> str:
         return os.path.join(self.runs_folder, *key.split("/"))
 
@@ -432,12 +442,15 @@ class StoreCache:
         return written
 
     def _extend_events(self, plans: list[EventsPlan], fetched: dict, closed_ends: dict[str, int],
-                       report: SyncReport) -> set[str]:
+                       report: SyncReport, failed: set[str]) -> set[str]:
         """Append each events file's fetched segments, moving its end in ``closed_ends`` (events key:
-        bytes of closed segments held); the keys of the open segments applied."""
+        bytes of closed segments held); the keys of the open segments applied. An events file with
+        a segment misplaced or not the size listed is added to ``failed``."""
         applied_open = set()
         for plan in plans:
             report.problems += [f"{without_credentials(self.url)}/{problem}" for problem in plan.segments.problems]
+            if plan.segments.problems:
+                failed.add(plan.key)
             pieces = []
             for segment in plan.segments.closed + ([plan.segments.open] if plan.segments.open else []):
                 data = fetched.get(f"{plan.folder}/{segment.name}")
@@ -448,6 +461,7 @@ class StoreCache:
                 content = assemble(pieces, plan.segments.start)
             except SegmentGapError as exc:  # a closed segment's bytes are not the size it was listed at
                 report.problems.append(f"{without_credentials(self.url)}/{plan.folder}/{exc}")
+                failed.add(plan.key)
                 continue
             target = self._local_path(plan.key)
             os.makedirs(os.path.dirname(target), exist_ok=True)
