@@ -2,6 +2,8 @@
 import json
 import math
 import pathlib
+import sys
+import threading
 
 import pytest
 
@@ -70,3 +72,25 @@ def test_non_finite_values_are_written_as_text_markers():
     line = MetricsLineEncoder().line(queued_metrics(3, 1.5, values))
     assert line == ('{"type":"metrics","step":3,"time":1.5,'
                     '"values":{"inference_ms":"NaN","loss":"Infinity","down":"-Infinity"}}\n')
+
+
+def test_threads_logging_other_keys_to_one_run_never_get_each_others_keys(tmp_path):
+    # The writer keeps the last key set's tuple to queue again: a thread must never queue another's.
+    shapes = [{"a": 1.0}, {"b": 2.0, "c": 3.0}, {"c": 4.0, "b": 5.0}, {"d": 6.0, "e": 7.0, "f": 8.0}]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # a thread switch between any two bytecodes, as often as can be
+    try:
+        with tracker.init(dir=tmp_path, capture=False) as run:
+            threads = [threading.Thread(target=lambda values=values: [run.log(values) for _ in range(5_000)])
+                       for values in shapes]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    logged = [json.loads(line)["values"] for line in pathlib.Path(run.path, "events.jsonl").read_text().splitlines()
+              if line.startswith(METRICS_PREFIX)]
+    assert len(logged) == 20_000
+    shapes_in_order = [list(values.items()) for values in shapes]
+    assert all(list(values.items()) in shapes_in_order for values in logged)

@@ -120,11 +120,13 @@ class RecordWriter:
     def put_metrics(self, step: int, wall_time: float, values: dict) -> None:
         """Queue one metrics record, its values copied: the caller may reuse and change its dict.
         The hot path: line_encoding.queued_metrics's tuple, made here without the call."""
-        keys = tuple(values)
-        if keys != self._keys:  # equal: the one kept is queued and this one freed at once
+        keys, kept = tuple(values), self._keys  # kept read once: another thread's log() may replace it
+        if keys == kept:
+            keys = kept  # queued, and the new tuple freed at once
+        else:
             self._keys = keys
         pending = self._pending
-        pending.append((step, wall_time, *values.values(), self._keys))
+        pending.append((step, wall_time, *values.values(), keys))
         if wall_time > self._overdue_at or len(pending) >= FLUSH_AT_RECORDS:
             self._catch_up(wall_time)
 
