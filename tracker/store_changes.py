@@ -186,9 +186,10 @@ class EntryChanges:
 def entry_body(previous: str | None, put: dict[str, int], deleted: set[str] | list[str]) -> bytes:
     """An entry's body (docs/format.md, "The change journal"): JSON, the paths sorted."""
     if len(put) + len(deleted) > MAX_ENTRY_CHANGES:
-        return json.dumps({"previous": previous, "put": None, "deleted": []}).encode("utf-8")
-    return json.dumps({"previous": previous, "put": dict(sorted(put.items())), "deleted": sorted(deleted)},
-                      separators=(",", ":")).encode("utf-8")
+        body = {"previous": previous, "put": None, "deleted": []}
+    else:
+        body = {"previous": previous, "put": dict(sorted(put.items())), "deleted": sorted(deleted)}
+    return json.dumps(body, separators=(",", ":")).encode("utf-8")
 
 
 def parse_entry_body(data: bytes) -> EntryChanges | None:
