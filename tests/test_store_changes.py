@@ -113,6 +113,11 @@ def test_a_run_is_brought_up_to_date_from_its_entries_only_where_each_writer_s_c
     assert chained_changes([a3], chains, bodies) == {}  # a2 missed: the chain is broken
     assert chained_changes([a2], chains, {}) == {}      # its body unread (gone since): listed
 
+    # A run written to <store>/team-a: its writer names the entry before under that prefix.
+    nested1, nested2 = (parse_entry("team-a/" + entry_name(time_s, "wn", "n")) for time_s in (10.0, 20.0))
+    body = EntryChanges(entry_name(10.0, "wn", "n"), put, [])
+    assert list(chained_changes([nested2], {nested1.chain: nested1.key}, {nested2.key: body})) == ["team-a/n"]
+
     after = next_chains(chains, [a2, a3, b2, c1], {"a", "c"}, now_s=40.0)
     assert after == {a1.chain: a3.key, c1.chain: c1.key}  # b not brought up to date: its next entry lists it
     assert next_chains(after, [], set(), now_s=30.0 + (MAX_JOURNAL_DAYS + 1) * 86_400) == {}  # long quiet
@@ -351,6 +356,15 @@ def test_runs_written_to_a_sub_prefix_are_followed_through_that_prefixs_journal(
     with open(os.path.join(cache.runs_folder, "team-a", run_id, "events.jsonl"), "rb") as handle:
         assert handle.read().endswith(b'"text": "later"}\n')
     assert not os.path.exists(os.path.join(cache.runs_folder, "team-a", ".changes"))
+
+    writer = Store(f"s3://{name}/all/team-a", run_id)  # a live writer there: the reader follows its entries
+    for number in range(2):
+        writer.put_bytes(f"notes-{number}.txt", b"more")
+        writer.note_changes()
+        s3_server.requests.clear()
+        cache.sync()
+        assert s3_server.listings(name) == 2 - number  # its first entry means a listing, the next none
+    assert os.path.isfile(os.path.join(cache.runs_folder, "team-a", run_id, "notes-1.txt"))
 
 
 def test_a_writer_whose_clock_is_an_hour_behind_names_its_entries_by_the_stores_clock(tmp_path, bucket, s3_server):

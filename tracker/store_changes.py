@@ -174,9 +174,9 @@ def next_journal(journal: dict, found: list[ChangeEntry]) -> tuple[dict, list[Ch
 
 @dataclass(frozen=True)
 class EntryChanges:
-    """What an entry's body says: the entry this writer put before it (None: its first), and the
-    objects it put (path in the run folder: size) and deleted since that one; ``put`` None when it
-    names none (past MAX_ENTRY_CHANGES)."""
+    """What an entry's body says: the entry this writer put before it (its key under the prefix the
+    run is written to; None: its first), and the objects it put (path in the run folder: size) and
+    deleted since that one; ``put`` None when it names none (past MAX_ENTRY_CHANGES)."""
 
     previous: str | None
     put: dict[str, int] | None
@@ -230,7 +230,9 @@ def chained_changes(fresh: list[ChangeEntry], chains: dict[str, str],
         for entry in sorted(entries, key=lambda entry: (entry.time_ms, entry.key)):
             body = bodies.get(entry.key)
             previous = last.get(entry.chain, chains.get(entry.chain))
-            if body is None or previous is None or body.previous != previous or previous == entry.key:
+            # The body names it as its writer does, under the prefix the run is written to (team-a/...)
+            if body is None or previous is None or previous == entry.key \
+                    or body.previous is None or entry.journal + body.previous != previous:
                 break
             last[entry.chain] = entry.key
             changes.append((entry.key, body))
