@@ -153,7 +153,6 @@ def test_at_run_time_the_site_loads_no_client_and_the_client_no_reader():
     assert "tracker.session" in client and not client & set(READER), sorted(client & set(READER))
 
 
-
 def test_a_first_tracker_init_imports_only_what_logging_needs(tmp_path):
     """tracker.init() of a process that only imported tracker loads the logging client's own
     modules, not the segment format or dataclasses and inspect (10 ms), nor socket (5 ms): with

@@ -2,7 +2,7 @@
 
 Listing every object of a store on every sync costs O(objects): at 100,000 runs on S3 that is 200
 pages of 1,000 keys, many seconds and two hundred LIST requests each time ``tracker serve`` polls.
-So each uploader, after a round that uploaded anything, puts one empty object
+So each uploader, after a round that uploaded anything, puts one small object
 
     <store>/.changes/<UTC day of the time>/<time ms:013d>-<writer token>/<run id>
 
@@ -32,7 +32,7 @@ store's modification time of it differ by more than half the margin (a writer's 
 to trust), or when its cursor lies more than MAX_JOURNAL_DAYS days back. Entries named without a
 day folder (the journal's first version) count in whole listings only. docs/format.md describes
 the journal so that another language's writer keeps it too. This module is the journal's names
-and a reader's cursor over them (the ``changes`` part of a store cache's journal file), pure:
+and bodies and a reader's cursor and chains over them (a store cache's journal file), pure:
 tracker/store_shipping.py puts entries, tracker/store_cache.py lists them.
 """
 from __future__ import annotations

@@ -44,7 +44,6 @@ class Store:
         self.run_id = run_id
         self.root = posixpath.join(self.base, run_id)
         self.token = writer_token()
-        self.changed = False  # something was uploaded or deleted since the last journal entry
         self.put_since: dict[str, int] = {}  # since the last entry: path in the run folder -> size
         self.deleted_since: set[str] = set()
         self.last_entry: str | None = None
@@ -64,22 +63,19 @@ class Store:
             self.fs.rm_file(f"{self.root}/{relative}")
         except FileNotFoundError:
             pass
-        self.changed = True
         self.put_since.pop(relative, None)
         self.deleted_since.add(relative)
 
     def _note_put(self, relative: str, size: int) -> None:
-        self.changed = True
         self.put_since[relative] = size
         self.deleted_since.discard(relative)
 
     def note_changes(self) -> None:
         """Put this writer's journal entry if anything changed since the last, then delete the last:
         after the uploads it announces, so a reader that lists the run on seeing it finds them."""
-        if not self.changed:
+        if not self.put_since and not self.deleted_since:
             return
         name = self._put_entry()
-        self.changed = False
         self.put_since, self.deleted_since = {}, set()
         previous, self.last_entry = self.last_entry, name
         if previous is not None and previous != name:

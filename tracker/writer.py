@@ -46,12 +46,11 @@ from .unwritten import UnwrittenRecords
 
 FLUSH_INTERVAL_S = float(os.environ.get("TRACKER_FLUSH_INTERVAL_S", "1.0"))
 HEARTBEAT_INTERVAL_S = float(os.environ.get("TRACKER_HEARTBEAT_INTERVAL_S", "2.0"))
-FLUSH_AT_RECORDS = 20_000  # wake the writer early so a fast loop does not hold much in memory
-# Past this, each log() hands the interpreter to the writer (sleep(0)): a loop that does nothing but
-# log then pays the writer's share call by call. Without it the loop ran at its own pace until
-# MAX_PENDING_RECORDS waited, then slept until the writer caught up: calls alternated between 4 and
-# 16 us a second at a time.
-YIELD_AT_RECORDS = FLUSH_AT_RECORDS
+# Past this, the writer is woken and each log() hands it the interpreter (sleep(0)): a loop that
+# does nothing but log then pays the writer's share call by call, and little waits in memory.
+# Without the hand-over the loop ran at its own pace until MAX_PENDING_RECORDS waited, then slept
+# until the writer caught up: calls alternated between 4 and 16 us a second at a time.
+FLUSH_AT_RECORDS = 20_000
 # The most records one batch takes: the rest stay queued, so log() keeps yielding while a backlog
 # is written, rather than running free until the writer takes the next batch.
 MAX_BATCH_RECORDS = FLUSH_AT_RECORDS // 4
@@ -190,7 +189,7 @@ class RecordWriter:
             if len(pending) >= MAX_PENDING_RECORDS:
                 # Logging faster than the disk takes it: yield the GIL briefly so memory stays bounded.
                 time.sleep(BACKPRESSURE_SLEEP_S)
-            elif len(pending) >= YIELD_AT_RECORDS and not self._failing:
+            elif not self._failing:  # a disk that refuses writes must not slow the loop
                 time.sleep(0)
         if wall_time > self._overdue_at:
             self._wait_for_lag_within_interval(wall_time)
